@@ -1,0 +1,18 @@
+"""The REST API under /api/v1/: one NinjaAPI, a router per app."""
+
+from ninja import NinjaAPI
+from ninja.security import django_auth
+
+from xietong.core.api import TokenAuth, install_error_handlers
+from xietong.org.api import router as org_router
+
+api = NinjaAPI(
+    title="XieTong API",
+    version="1",
+    description="XieTong (协同) REST API. Authenticate with a browser session or a personal access token "
+    "(`Authorization: Bearer xt_...`). Errors: `{detail, errors: [{field, message}]}`.",
+    urls_namespace="api",
+    auth=[TokenAuth(), django_auth],
+)
+install_error_handlers(api)
+api.add_router("", org_router)

@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from xietong.core import views as core_views
+
+from .api import api
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("api/v1/", api.urls),
+    path("django-admin/", admin.site.urls),
+    path("", include("xietong.org.urls")),
+]

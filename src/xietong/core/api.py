@@ -1,0 +1,114 @@
+"""The API's shared parts: authentication, the one error shape, pagination.
+
+Every endpoint answers errors as ``{"detail": "...", "errors": [{"field": "...", "message": "..."}]}``:
+422 invalid input, 404 missing *or* outside the caller's scope, 409 conflict, 403 an action the
+caller's roles lack on a record they can see, 401 not authenticated.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.pagination import LimitOffsetPagination
+from ninja.security import APIKeyHeader, HttpBearer, django_auth
+
+from .errors import Conflict, NotFound
+
+log = logging.getLogger("xietong.api")
+
+
+class FieldError(Schema):
+    field: str
+    message: str
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: list[FieldError] = []
+
+
+ERROR_RESPONSES: dict[int, type[Schema]] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+class TokenAuth(HttpBearer):
+    """``Authorization: Bearer xt_...`` with a personal access token."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        from xietong.org.services import token_authenticate
+
+        user = token_authenticate(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+def error_body(detail: str, errors: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    return {"detail": detail, "errors": errors or []}
+
+
+def _django_validation_errors(exc: ValidationError) -> list[dict[str, str]]:
+    if hasattr(exc, "error_dict"):
+        return [
+            {"field": field, "message": message}
+            for field, errors in exc.message_dict.items()
+            for message in errors
+        ]
+    return [{"field": "__all__", "message": m} for m in exc.messages]
+
+
+def _ninja_field(loc: list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "payload", "data")]
+    return ".".join(parts) or "__all__"
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    def respond(request: HttpRequest, status: int, detail: str, errors: list[dict[str, str]] | None = None) -> HttpResponse:
+        return api.create_response(request, error_body(detail, errors), status=status)
+
+    @api.exception_handler(NinjaValidationError)
+    def on_schema_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+        errors = [{"field": _ninja_field(list(e.get("loc", []))), "message": str(e.get("msg", ""))} for e in exc.errors]
+        return respond(request, 422, _("The input is invalid."), errors)
+
+    @api.exception_handler(ValidationError)
+    def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        return respond(request, 422, _("The input is invalid."), _django_validation_errors(exc))
+
+    @api.exception_handler(NotFound)
+    def on_not_found(request: HttpRequest, exc: NotFound) -> HttpResponse:
+        return respond(request, 404, _("Not found."))
+
+    @api.exception_handler(Http404)
+    def on_http404(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return respond(request, 404, _("Not found."))
+
+    @api.exception_handler(PermissionDenied)
+    def on_forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+        return respond(request, 403, str(exc) or _("You do not have permission to do this."))
+
+    @api.exception_handler(Conflict)
+    def on_conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
+        errors = [{"field": exc.field, "message": str(exc)}] if exc.field else []
+        return respond(request, 409, str(exc), errors)
+
+    @api.exception_handler(AuthenticationError)
+    def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        return respond(request, 401, _("Authentication required."))
+
+    @api.exception_handler(HttpError)
+    def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        return respond(request, exc.status_code, str(exc))
+
+
+class Page(LimitOffsetPagination):
+    """limit/offset with a hard maximum page size (settings.NINJA_PAGINATION_MAX_LIMIT)."""
+
+
+__all__ = ["ERROR_RESPONSES", "ErrorOut", "Page", "TokenAuth", "django_auth", "install_error_handlers", "APIKeyHeader"]

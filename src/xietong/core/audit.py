@@ -1,0 +1,81 @@
+"""Recording changes in the audit trail. Services call ``record`` inside their transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from .context import current_request_id
+from .models import AuditEntry
+
+Snapshot = dict[str, Any]
+
+
+def _display(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return str(value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> Snapshot:
+    """The displayable values of the audited fields (``Model.audit_fields``) of ``obj``."""
+    names = list(fields if fields is not None else getattr(obj, "audit_fields", ()))
+    values: Snapshot = {}
+    for name in names:
+        field = obj._meta.get_field(name)
+        if isinstance(field, models.ForeignKey):
+            values[name] = _display(getattr(obj, name))
+        elif getattr(field, "choices", None):
+            values[name] = _display(getattr(obj, f"get_{name}_display")())
+        else:
+            values[name] = _display(getattr(obj, name))
+    return values
+
+
+def diff(before: Snapshot, after: Snapshot) -> dict[str, list[Any]]:
+    return {
+        name: [before.get(name), after.get(name)]
+        for name in sorted(set(before) | set(after))
+        if before.get(name) != after.get(name)
+    }
+
+
+def record(
+    *,
+    actor: Any,
+    obj: models.Model,
+    kind: str,
+    verb: str = "",
+    changes: dict[str, Any] | None = None,
+) -> AuditEntry:
+    return AuditEntry.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        request_id=current_request_id(),
+        kind=kind,
+        verb=verb,
+        content_type=ContentType.objects.get_for_model(obj),
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
+        changes=changes or {},
+    )
+
+
+def record_create(*, actor: Any, obj: models.Model, verb: str = "") -> AuditEntry:
+    return record(actor=actor, obj=obj, kind=AuditEntry.Kind.CREATE, verb=verb,
+                  changes={k: [None, v] for k, v in snapshot(obj).items() if v not in (None, "")})
+
+
+def record_update(*, actor: Any, obj: models.Model, before: Snapshot, verb: str = "") -> AuditEntry | None:
+    changes = diff(before, snapshot(obj, before.keys()))
+    if not changes:
+        return None
+    return record(actor=actor, obj=obj, kind=AuditEntry.Kind.UPDATE, verb=verb, changes=changes)
+
+
+def history(obj: models.Model) -> models.QuerySet[AuditEntry]:
+    return AuditEntry.objects.for_object(obj).select_related("actor")

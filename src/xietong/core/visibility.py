@@ -1,0 +1,298 @@
+"""The one data-visibility mechanism (docs/subsystems/visibility.md).
+
+Every query of business data starts from ``Model.objects.visible_to(user, action)``. The user's
+roles give, per module, the actions they may take and a data scope; a model's *policy* turns those
+grants (plus shares and memberships) into ``Rule`` objects, each a human-readable reason and a
+``Q``. The queryset ORs the rules into one SQL predicate, so lists never check rows one by one,
+and ``explain`` evaluates the same rules against one record to answer "why can I see this?".
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import reduce
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.apps import apps
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _t
+
+from .choices import DataScope
+from .errors import NotFound
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One role's permission on one module."""
+
+    role_id: int
+    role_name: str
+    module: str
+    actions: frozenset[str]
+    scope: int
+    business_unit_id: int | None  # the role is limited to this BU
+    business_unit_name: str = ""
+
+
+@dataclass(frozen=True)
+class TeamLink:
+    team_id: int
+    path: str
+    business_unit_id: int
+    is_manager: bool
+    name: str
+
+
+@dataclass
+class Access:
+    """What a user's roles and memberships grant. Built with two queries, once per request."""
+
+    user_id: int | None
+    grants: list[Grant] = field(default_factory=list)
+    teams: list[TeamLink] = field(default_factory=list)
+
+    @classmethod
+    def for_user(cls, user: Any) -> Access:
+        if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+            return cls(user_id=None)
+        RolePermission = apps.get_model("org", "RolePermission")
+        TeamMembership = apps.get_model("org", "TeamMembership")
+        grants: list[Grant] = []
+        rows = RolePermission.objects.filter(role__user_roles__user_id=user.pk).values(
+            "role_id", "role__name", "module", "scope", "role__user_roles__business_unit_id",
+            "role__user_roles__business_unit__name",
+            "can_view", "can_create", "can_edit", "can_delete", "can_export", "can_approve", "can_administer",
+        )
+        for row in rows:
+            actions = frozenset(
+                name for name in ("view", "create", "edit", "delete", "export", "approve", "administer")
+                if row[f"can_{name}"]
+            )
+            grants.append(
+                Grant(
+                    role_id=row["role_id"], role_name=row["role__name"], module=row["module"], actions=actions,
+                    scope=row["scope"], business_unit_id=row["role__user_roles__business_unit_id"],
+                    business_unit_name=row["role__user_roles__business_unit__name"] or "",
+                )
+            )
+        teams = [
+            TeamLink(team_id=m["team_id"], path=m["team__path"], business_unit_id=m["team__business_unit_id"],
+                     is_manager=m["is_manager"], name=m["team__name"])
+            for m in TeamMembership.objects.filter(user_id=user.pk, team__is_active=True).values(
+                "team_id", "team__path", "team__business_unit_id", "is_manager", "team__name"
+            )
+        ]
+        return cls(user_id=user.pk, grants=grants, teams=teams)
+
+    # -- questions ---------------------------------------------------------------------------
+    def grants_for(self, module: str, action: str = "view") -> list[Grant]:
+        return [g for g in self.grants if g.module == module and action in g.actions]
+
+    def can(self, module: str, action: str = "view") -> bool:
+        return bool(self.grants_for(module, action))
+
+    def widest_scope(self, module: str, action: str, business_unit_id: int | None = None) -> int:
+        """The widest scope this user holds for the action, counting BU-limited roles only in their BU."""
+        best = 0
+        for g in self.grants_for(module, action):
+            if business_unit_id is not None and g.business_unit_id not in (None, business_unit_id):
+                continue
+            if business_unit_id is None and g.business_unit_id is not None and g.scope >= DataScope.BUSINESS_UNIT:
+                best = max(best, DataScope.TEAM_TREE)  # a BU-limited role is narrower than "whole group"
+                continue
+            best = max(best, g.scope)
+        return best
+
+    @property
+    def team_ids(self) -> list[int]:
+        return [t.team_id for t in self.teams]
+
+    @property
+    def business_unit_ids(self) -> list[int]:
+        return sorted({t.business_unit_id for t in self.teams})
+
+    @property
+    def managed_paths(self) -> list[str]:
+        return [t.path for t in self.teams if t.is_manager]
+
+    def scope_business_units(self, grant: Grant) -> list[int]:
+        """The BUs a BU-wide grant covers: the one the role is limited to, else the user's own."""
+        if grant.business_unit_id is not None:
+            return [grant.business_unit_id]
+        return self.business_unit_ids
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One reason to see records, and the predicate that selects them. ``q=None`` means everything."""
+
+    reason: str
+    q: Q | None
+
+
+def _any_prefix(field_name: str, prefixes: Iterable[str]) -> Q:
+    parts = [Q(**{f"{field_name}__startswith": p}) for p in prefixes]
+    return reduce(operator.or_, parts) if parts else Q(pk__in=[])
+
+
+def members_of(*, team_ids: Iterable[int] = (), paths: Iterable[str] = ()) -> Any:
+    """A subquery of the ids of users who are members of the given teams or of the subtrees at ``paths``."""
+    TeamMembership = apps.get_model("org", "TeamMembership")
+    ids, prefixes = list(team_ids), list(paths)
+    cond = Q(team_id__in=ids) if ids else Q(pk__in=[])
+    if prefixes:
+        cond |= _any_prefix("team__path", prefixes)
+    return TeamMembership.objects.filter(cond).values("user_id")
+
+
+def scope_label(scope: int) -> str:
+    return str(DataScope(scope).label)
+
+
+class Policy:
+    """Turns a user's access into rules for one model. Subclass per kind of record."""
+
+    module: str = ""
+
+    def __init__(self, module: str) -> None:
+        self.module = module
+        self._providers: list[Callable[[Access, str], list[Rule]]] = []
+
+    def add_rule_provider(self, provider: Callable[[Access, str], list[Rule]]) -> None:
+        """Later apps add grants (deal-team membership, approvers, pools) without touching this app."""
+        self._providers.append(provider)
+
+    def scope_rule(self, access: Access, grant: Grant) -> Rule:
+        raise NotImplementedError
+
+    def rules(self, access: Access, action: str) -> list[Rule]:
+        rules = [self.scope_rule(access, grant) for grant in access.grants_for(self.module, action)]
+        for provider in self._providers:
+            rules.extend(provider(access, action))
+        return rules
+
+    def grant_reason(self, grant: Grant) -> str:
+        where = f" · {grant.business_unit_name}" if grant.business_unit_name else ""
+        return _t("Role “%(role)s”%(where)s grants the scope “%(scope)s”") % {
+            "role": grant.role_name, "where": where, "scope": scope_label(grant.scope),
+        }
+
+
+class OwnedRecordPolicy(Policy):
+    """The rule for business records: an owner (a user) and a business unit, plus shares."""
+
+    def __init__(self, module: str, *, owner_field: str = "owner", bu_field: str = "business_unit",
+                 shareable: bool = True) -> None:
+        super().__init__(module)
+        self.owner_field = owner_field
+        self.bu_field = bu_field
+        self.shareable = shareable
+        self.model: type[models.Model] | None = None
+
+    def scope_rule(self, access: Access, grant: Grant) -> Rule:
+        owner_id = f"{self.owner_field}_id" if self.owner_field not in ("id", "pk") else self.owner_field
+        reason = self.grant_reason(grant)
+        scope = grant.scope
+        if scope == DataScope.GROUP and grant.business_unit_id is None:
+            return Rule(reason, None)
+        if scope >= DataScope.BUSINESS_UNIT:
+            return Rule(reason, Q(**{f"{self.bu_field}_id__in": access.scope_business_units(grant)}))
+        own = Q(**{owner_id: access.user_id})
+        if scope == DataScope.SELF:
+            q = own
+        elif scope == DataScope.SUBORDINATES:
+            q = own | Q(**{f"{owner_id}__in": members_of(paths=access.managed_paths)})
+        elif scope == DataScope.TEAM:
+            q = own | Q(**{f"{owner_id}__in": members_of(team_ids=access.team_ids)})
+        else:  # TEAM_TREE
+            q = own | Q(**{f"{owner_id}__in": members_of(paths=[t.path for t in access.teams])})
+        if grant.business_unit_id is not None:
+            q &= Q(**{f"{self.bu_field}_id": grant.business_unit_id})
+        return Rule(reason, q)
+
+    def rules(self, access: Access, action: str) -> list[Rule]:
+        rules = super().rules(access, action)
+        if self.shareable and self.model is not None and action in ("view", "edit") and access.user_id:
+            rules.append(self.share_rule(access, action))
+        return rules
+
+    def share_rule(self, access: Access, action: str) -> Rule:
+        from django.contrib.contenttypes.models import ContentType
+
+        RecordShare = apps.get_model("core", "RecordShare")
+        assert self.model is not None
+        shares = RecordShare.objects.filter(content_type=ContentType.objects.get_for_model(self.model)).filter(
+            Q(user_id=access.user_id) | Q(team_id__in=access.team_ids)
+        ).filter(Q(until__isnull=True) | Q(until__gte=timezone.localdate()))
+        if action == "edit":
+            shares = shares.filter(access="edit")
+        return Rule(_t("Shared with you or your team"), Q(pk__in=shares.values("object_id")))
+
+
+class VisibleQuerySet(models.QuerySet):
+    """The restricted entry point. Subclasses set ``visibility_policy`` (or a module and defaults)."""
+
+    visibility_policy: ClassVar[Policy | None] = None
+    visibility_module: ClassVar[str] = ""
+
+    @classmethod
+    def policy(cls, model: type[models.Model]) -> Policy:
+        policy = cls.__dict__.get("_policy_instance")
+        if policy is None:
+            policy = cls.visibility_policy or getattr(model, "visibility_policy", None)
+            if policy is None:
+                policy = OwnedRecordPolicy(cls.visibility_module)
+            if isinstance(policy, OwnedRecordPolicy):
+                policy.model = model
+            cls._policy_instance = policy  # type: ignore[attr-defined]
+        return policy
+
+    def visible_to(self, user: Any | AnonymousUser, action: str = "view") -> VisibleQuerySet:
+        access: Access = getattr(user, "access", None) or Access(user_id=None)
+        if access.user_id is None:
+            return self.none()
+        rules = self.policy(self.model).rules(access, action)
+        if not rules:
+            return self.none()
+        if any(rule.q is None for rule in rules):
+            return self.all()
+        return self.filter(reduce(operator.or_, [rule.q for rule in rules if rule.q is not None]))
+
+    def get_visible(self, user: Any, pk: Any, action: str = "view") -> Any:
+        """The record, or ``NotFound`` whether it is missing or outside the scope (indistinguishable)."""
+        try:
+            return self.visible_to(user, action).get(pk=pk)
+        except (self.model.DoesNotExist, ValueError, TypeError):
+            raise NotFound() from None
+
+
+def explain(user: Any, obj: models.Model, action: str = "view") -> list[str]:
+    """Every reason that grants ``user`` ``action`` on ``obj`` (empty: no access)."""
+    access: Access = getattr(user, "access", None) or Access(user_id=None)
+    if access.user_id is None:
+        return []
+    manager = type(obj)._default_manager
+    qs_class = type(manager.all())
+    policy = qs_class.policy(type(obj))  # type: ignore[attr-defined]
+    reasons: list[str] = []
+    for rule in policy.rules(access, action):
+        if rule.q is None or manager.filter(pk=obj.pk).filter(rule.q).exists():
+            if rule.reason not in reasons:
+                reasons.append(rule.reason)
+    return reasons
+
+
+def ensure_still_visible(obj: models.Model, user: Any, action: str = "view") -> None:
+    """Called by services inside the transaction after a write: the writer must still see the record."""
+    manager = type(obj)._default_manager
+    if not manager.visible_to(user, action).filter(pk=obj.pk).exists():  # type: ignore[attr-defined]
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied(_t("The change would put the record outside your data scope."))

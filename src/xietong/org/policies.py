@@ -1,0 +1,55 @@
+"""Who may do what in the organisation, and the rule that nobody grants more than they hold."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+
+from xietong.core import modules
+from xietong.core.choices import DataScope
+
+from .models import ACTION_FIELDS, BusinessUnit, Role
+
+
+def require(actor: Any, module: str, action: str) -> None:
+    if not actor.access.can(module, action):
+        raise PermissionDenied(_("Your roles do not allow “%(action)s” in “%(module)s”.") % {
+            "action": action, "module": modules.get(module).label,
+        })
+
+
+def is_org_admin(actor: Any) -> bool:
+    """Group-level administration (the group, business units): ``org.administer`` over the whole group."""
+    return actor.access.widest_scope("org", "administer") >= DataScope.GROUP
+
+
+def grant_shortfall(actor: Any, permissions: dict[str, tuple[int, set[str]]],
+                    business_unit: BusinessUnit | None) -> list[str]:
+    """What in ``permissions`` (module → (scope, actions)) is wider than the actor's own rights.
+
+    A role limited to a BU is checked against what the actor holds in that BU; an unlimited one
+    against what the actor holds across the group. Empty list: the grant is within the actor's rights.
+    """
+    bu_id = business_unit.pk if business_unit else None
+    problems: list[str] = []
+    for module_code, (scope, actions) in permissions.items():
+        label = modules.get(module_code).label if module_code in {m.code for m in modules.all_modules()} else module_code
+        for action in sorted(actions):
+            held = actor.access.widest_scope(module_code, action, bu_id)
+            if held == 0:
+                problems.append(_("%(module)s: you do not hold “%(action)s” yourself") % {"module": label, "action": action})
+            elif modules.get(module_code).scoped and scope > held:
+                problems.append(_("%(module)s: the scope “%(scope)s” is wider than your own “%(held)s”") % {
+                    "module": label, "scope": DataScope(scope).label, "held": DataScope(held).label,
+                })
+    return problems
+
+
+def role_permissions(role: Role) -> dict[str, tuple[int, set[str]]]:
+    return {p.module: (p.scope, p.actions()) for p in role.permissions.all()}
+
+
+def action_fields() -> tuple[str, ...]:
+    return ACTION_FIELDS

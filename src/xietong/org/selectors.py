@@ -1,0 +1,103 @@
+"""Every read of the organisation, visibility applied, related rows fetched up front."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from xietong.core.models import AuditEntry
+
+from .models import AccessToken, BusinessUnit, Role, Team, TeamMembership, User, UserRole
+
+
+def business_unit_list(*, user: User, action: str = "view") -> QuerySet[BusinessUnit]:
+    return BusinessUnit.objects.visible_to(user, action).annotate(
+        team_count=Count("teams", distinct=True),
+        user_count=Count("users", filter=Q(users__is_active=True), distinct=True),
+    ).order_by("code")
+
+
+def business_unit_get(*, user: User, pk: Any, action: str = "view") -> BusinessUnit:
+    return BusinessUnit.objects.get_visible(user, pk, action)
+
+
+def team_list(*, user: User, business_unit_id: int | None = None, action: str = "view",
+              include_inactive: bool = False) -> QuerySet[Team]:
+    qs = Team.objects.visible_to(user, action).select_related("business_unit", "parent").annotate(
+        member_count=Count("memberships", distinct=True),
+    )
+    if business_unit_id:
+        qs = qs.filter(business_unit_id=business_unit_id)
+    if not include_inactive:
+        qs = qs.filter(is_active=True)
+    return qs.order_by("business_unit__code", "path")
+
+
+def team_get(*, user: User, pk: Any, action: str = "view") -> Team:
+    return Team.objects.select_related("business_unit", "parent").get_visible(user, pk, action)
+
+
+def team_members(*, team: Team) -> QuerySet[TeamMembership]:
+    return team.memberships.select_related("user").order_by("-is_manager", "user__username")
+
+
+def team_managers(*, team: Team) -> list[User]:
+    return [m.user for m in team.memberships.filter(is_manager=True).select_related("user").order_by("user__username")]
+
+
+def user_list(*, user: User, q: str = "", business_unit_id: int | None = None, team_id: int | None = None,
+              role_id: int | None = None, is_active: bool | None = True, action: str = "view") -> QuerySet[User]:
+    qs = User.objects.visible_to(user, action).select_related("primary_team", "business_unit").prefetch_related(
+        Prefetch("user_roles", queryset=UserRole.objects.select_related("role", "business_unit"))
+    )
+    if q:
+        qs = qs.filter(Q(username__icontains=q) | Q(display_name__icontains=q) | Q(mobile__icontains=q)
+                       | Q(email__icontains=q))
+    if business_unit_id:
+        qs = qs.filter(business_unit_id=business_unit_id)
+    if team_id:
+        qs = qs.filter(memberships__team_id=team_id)
+    if role_id:
+        qs = qs.filter(user_roles__role_id=role_id)
+    if is_active is not None:
+        qs = qs.filter(is_active=is_active)
+    return qs.distinct().order_by("username")
+
+
+def user_get(*, user: User, pk: Any, action: str = "view") -> User:
+    return User.objects.select_related("primary_team", "business_unit").get_visible(user, pk, action)
+
+
+def user_memberships(*, target: User) -> QuerySet[TeamMembership]:
+    return target.memberships.select_related("team", "team__business_unit").order_by("team__path")
+
+
+def user_roles(*, target: User) -> QuerySet[UserRole]:
+    return target.user_roles.select_related("role", "business_unit").order_by("role__name")
+
+
+def role_list() -> QuerySet[Role]:
+    return Role.objects.annotate(holder_count=Count("user_roles__user", distinct=True)).prefetch_related("permissions")
+
+
+def role_get(*, pk: Any) -> Role:
+    from xietong.core.errors import NotFound
+
+    role = Role.objects.prefetch_related("permissions").filter(pk=pk).first() if str(pk).isdigit() else None
+    if role is None:
+        raise NotFound()
+    return role
+
+
+def token_list(*, user: User) -> QuerySet[AccessToken]:
+    return AccessToken.objects.filter(user=user).order_by("-created_at")
+
+
+def audit_list(*, kind: str = "", actor_id: int | None = None) -> QuerySet[AuditEntry]:
+    qs = AuditEntry.objects.select_related("actor", "content_type")
+    if kind:
+        qs = qs.filter(kind=kind)
+    if actor_id:
+        qs = qs.filter(actor_id=actor_id)
+    return qs

@@ -1,0 +1,557 @@
+"""Every write to the organisation. Keyword-only, atomic, audited, visibility re-checked.
+
+Views and API endpoints call these and nothing else to change the organisation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from xietong.core import audit, modules
+from xietong.core.choices import DataScope
+from xietong.core.errors import Conflict, NotFound
+from xietong.core.models import AuditEntry
+from xietong.core.visibility import ensure_still_visible
+
+from . import policies
+from .models import (
+    ACTION_FIELDS,
+    AccessToken,
+    BusinessUnit,
+    Group,
+    Role,
+    RolePermission,
+    Team,
+    TeamMembership,
+    User,
+    UserRole,
+)
+
+log = logging.getLogger("xietong.security")
+
+UNSET: Any = object()
+
+
+def _clean(obj: Any, *, exclude: list[str] | None = None) -> None:
+    """Model validation (lengths, choices, uniqueness) with field-level messages."""
+    obj.full_clean(exclude=exclude)
+
+
+def _apply(obj: Any, changes: dict[str, Any]) -> None:
+    for name, value in changes.items():
+        if value is not UNSET:
+            setattr(obj, name, value)
+
+
+def _refuse(*, actor: Any, obj: Any, verb: str, message: str) -> None:
+    """Log a refused attempt to widen rights, in its own transaction so the refusal survives."""
+    log.warning("refused %s by %s on %s: %s", verb, getattr(actor, "username", "?"), obj, message)
+    with transaction.atomic():
+        audit.record(actor=actor, obj=obj, kind=AuditEntry.Kind.DENIED, verb=verb, changes={"reason": [None, message]})
+
+
+# --- Group and business units -------------------------------------------------------------
+
+def group_get() -> Group:
+    group = Group.objects.order_by("pk").first()
+    if group is None:
+        group = Group.objects.create(name=_("Our group"))
+    return group
+
+
+@transaction.atomic
+def group_update(*, actor: User, name: str = UNSET, short_name: str = UNSET, credit_code: str = UNSET) -> Group:
+    if not policies.is_org_admin(actor):
+        raise PermissionDenied(_("Only group administrators can change the group."))
+    group = Group.objects.select_for_update().get(pk=group_get().pk)
+    before = audit.snapshot(group, ["name", "short_name", "credit_code"])
+    _apply(group, {"name": name, "short_name": short_name, "credit_code": credit_code})
+    _clean(group)
+    group.save()
+    audit.record_update(actor=actor, obj=group, before=before)
+    return group
+
+
+@transaction.atomic
+def business_unit_create(*, actor: User, code: str, name: str, description: str = "", product_lines: str = "") -> BusinessUnit:
+    if not policies.is_org_admin(actor):
+        raise PermissionDenied(_("Only group administrators can create business units."))
+    bu = BusinessUnit(code=code.strip(), name=name.strip(), description=description, product_lines=product_lines)
+    _clean(bu)
+    bu.save()
+    audit.record_create(actor=actor, obj=bu)
+    return bu
+
+
+@transaction.atomic
+def business_unit_update(*, actor: User, business_unit: BusinessUnit, code: str = UNSET, name: str = UNSET,
+                         description: str = UNSET, product_lines: str = UNSET, is_active: bool = UNSET) -> BusinessUnit:
+    bu = BusinessUnit.objects.visible_to(actor, "edit").select_for_update().filter(pk=business_unit.pk).first()
+    if bu is None:
+        raise NotFound()
+    policies.require(actor, "org", "administer")
+    if actor.access.widest_scope("org", "administer", bu.pk) < DataScope.BUSINESS_UNIT:
+        raise PermissionDenied(_("Administering a business unit needs business-unit scope over it."))
+    before = audit.snapshot(bu)
+    _apply(bu, {"code": code, "name": name, "description": description, "product_lines": product_lines,
+                "is_active": is_active})
+    _clean(bu)
+    bu.save()
+    audit.record_update(actor=actor, obj=bu, before=before)
+    return bu
+
+
+# --- Teams ----------------------------------------------------------------------------------
+
+def _lock_visible_team(actor: User, team_id: int, action: str = "edit") -> Team:
+    team = Team.objects.visible_to(actor, action).select_for_update().filter(pk=team_id).first()
+    if team is None:
+        raise NotFound()
+    return team
+
+
+def _set_path(team: Team) -> None:
+    parent_path = team.parent.path if team.parent_id else f"/bu{team.business_unit_id}/"
+    team.path = f"{parent_path}{team.pk}/"
+    team.depth = team.path.count("/") - 2
+
+
+@transaction.atomic
+def team_create(*, actor: User, business_unit: BusinessUnit, name: str, team_type: str,
+                parent: Team | None = None) -> Team:
+    policies.require(actor, "org", "create")
+    if not BusinessUnit.objects.visible_to(actor).filter(pk=business_unit.pk).exists():
+        raise NotFound()
+    if parent is not None:
+        parent = _lock_visible_team(actor, parent.pk, "create")
+        if parent.business_unit_id != business_unit.pk:
+            raise ValidationError({"parent": _("The parent team belongs to another business unit.")})
+    elif actor.access.widest_scope("org", "create", business_unit.pk) < DataScope.BUSINESS_UNIT:
+        raise PermissionDenied(_("Creating a top-level team needs business-unit scope."))
+    team = Team(business_unit=business_unit, parent=parent, name=name.strip(), team_type=team_type)
+    _clean(team, exclude=["path"])
+    team.save()
+    _set_path(team)
+    team.save(update_fields=["path", "depth"])
+    audit.record_create(actor=actor, obj=team)
+    return team
+
+
+@transaction.atomic
+def team_update(*, actor: User, team: Team, name: str = UNSET, team_type: str = UNSET,
+                is_active: bool = UNSET) -> Team:
+    policies.require(actor, "org", "edit")
+    team = _lock_visible_team(actor, team.pk)
+    before = audit.snapshot(team)
+    if is_active is False and (
+        Team.objects.filter(parent=team, is_active=True).exists()
+        or User.objects.filter(primary_team=team, is_active=True).exists()
+    ):
+        raise Conflict(_("Move the active sub-teams and users out of this team before deactivating it."),
+                       field="is_active")
+    _apply(team, {"name": name.strip() if isinstance(name, str) else name, "team_type": team_type,
+                  "is_active": is_active})
+    _clean(team, exclude=["path"])
+    team.save()
+    audit.record_update(actor=actor, obj=team, before=before)
+    return team
+
+
+@transaction.atomic
+def team_move(*, actor: User, team: Team, parent: Team | None) -> Team:
+    """Move a team (with its subtree) under another parent in the same BU, or to the top."""
+    policies.require(actor, "org", "edit")
+    team = _lock_visible_team(actor, team.pk)
+    before = audit.snapshot(team)
+    if parent is not None:
+        parent = _lock_visible_team(actor, parent.pk)
+        if parent.business_unit_id != team.business_unit_id:
+            raise ValidationError({"parent": _("A team can only move inside its business unit.")})
+        if parent.path.startswith(team.path):
+            raise ValidationError({"parent": _("A team cannot move under itself or one of its sub-teams.")})
+    elif actor.access.widest_scope("org", "edit", team.business_unit_id) < DataScope.BUSINESS_UNIT:
+        raise PermissionDenied(_("Moving a team to the top level needs business-unit scope."))
+    old_path = team.path
+    team.parent = parent
+    _set_path(team)
+    team.save(update_fields=["parent", "path", "depth", "updated_at"])
+    for sub in Team.objects.filter(path__startswith=old_path).exclude(pk=team.pk).select_for_update().order_by("pk"):
+        sub.path = team.path + sub.path[len(old_path):]
+        sub.depth = sub.path.count("/") - 2
+        sub.save(update_fields=["path", "depth"])
+    audit.record_update(actor=actor, obj=team, before=before, verb="move")
+    ensure_still_visible(team, actor, "view")
+    return team
+
+
+@transaction.atomic
+def team_set_managers(*, actor: User, team: Team, managers: list[User]) -> Team:
+    policies.require(actor, "org", "edit")
+    team = _lock_visible_team(actor, team.pk)
+    visible_ids = set(User.objects.visible_to(actor).filter(pk__in=[m.pk for m in managers]).values_list("pk", flat=True))
+    missing = [m for m in managers if m.pk not in visible_ids]
+    if missing:
+        raise ValidationError({"managers": _("Unknown user: %(name)s") % {"name": missing[0]}})
+    old = sorted(str(m.user) for m in team.memberships.filter(is_manager=True).select_related("user"))
+    wanted = {m.pk for m in managers}
+    team.memberships.exclude(user_id__in=wanted).filter(is_manager=True).update(is_manager=False)
+    for user_id in sorted(wanted):
+        membership, created = TeamMembership.objects.get_or_create(team=team, user_id=user_id,
+                                                                   defaults={"is_manager": True})
+        if not created and not membership.is_manager:
+            membership.is_manager = True
+            membership.save(update_fields=["is_manager"])
+    new = sorted(str(m) for m in managers)
+    if old != new:
+        audit.record(actor=actor, obj=team, kind=AuditEntry.Kind.UPDATE, verb="managers",
+                     changes={"managers": ["、".join(old), "、".join(new)]})
+    return team
+
+
+# --- Users ----------------------------------------------------------------------------------
+
+def _check_team_for_user(actor: User, team: Team | None, action: str) -> Team | None:
+    if team is None:
+        return None
+    visible = Team.objects.visible_to(actor, action).filter(pk=team.pk, is_active=True).first()
+    if visible is None:
+        raise ValidationError({"primary_team": _("Unknown team.")})
+    return visible
+
+
+def _set_primary_membership(user: User, team: Team | None, old_team_id: int | None) -> None:
+    if old_team_id and old_team_id != (team.pk if team else None):
+        TeamMembership.objects.filter(user=user, team_id=old_team_id, is_manager=False).delete()
+    if team is not None:
+        TeamMembership.objects.get_or_create(user=user, team=team)
+
+
+@transaction.atomic
+def user_create(*, actor: User, username: str, display_name: str, primary_team: Team | None,
+                password: str | None = None, email: str = "", mobile: str = "", title: str = "",
+                language: str = "zh-hans") -> tuple[User, str]:
+    """Create a user; returns the user and the initial password (generated when none is given)."""
+    policies.require(actor, "org", "create")
+    team = _check_team_for_user(actor, primary_team, "create")
+    if team is None and actor.access.widest_scope("org", "create") < DataScope.GROUP:
+        raise ValidationError({"primary_team": _("Choose the user's team.")})
+    user = User(username=username.strip(), display_name=display_name.strip(), email=email.strip(),
+                mobile=mobile.strip(), title=title.strip(), primary_team=team,
+                business_unit_id=team.business_unit_id if team else None, language=language)
+    initial = password or secrets.token_urlsafe(9)
+    try:
+        validate_password(initial, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from None
+    user.set_password(initial)
+    _clean(user, exclude=["password"])
+    user.save()
+    _set_primary_membership(user, team, None)
+    audit.record_create(actor=actor, obj=user)
+    ensure_still_visible(user, actor, "view")
+    return user, initial
+
+
+def _lock_visible_user(actor: User, user_id: int, action: str = "edit") -> User:
+    user = User.objects.visible_to(actor, action).select_for_update().filter(pk=user_id).first()
+    if user is None:
+        raise NotFound()
+    return user
+
+
+@transaction.atomic
+def user_update(*, actor: User, user: User, display_name: str = UNSET, email: str = UNSET, mobile: str = UNSET,
+                title: str = UNSET, language: str = UNSET, username: str = UNSET) -> User:
+    if actor.pk == user.pk and username is UNSET:
+        target = User.objects.select_for_update().get(pk=actor.pk)  # everyone edits their own profile
+    else:
+        policies.require(actor, "org", "edit")
+        target = _lock_visible_user(actor, user.pk)
+    before = audit.snapshot(target)
+    _apply(target, {"display_name": display_name, "email": email, "mobile": mobile, "title": title,
+                    "language": language, "username": username})
+    _clean(target, exclude=["password"])
+    target.save()
+    audit.record_update(actor=actor, obj=target, before=before)
+    return target
+
+
+@transaction.atomic
+def user_move(*, actor: User, user: User, team: Team) -> User:
+    """Move a user to another primary team: what their managers see changes at once."""
+    policies.require(actor, "org", "edit")
+    target = _lock_visible_user(actor, user.pk)
+    new_team = _check_team_for_user(actor, team, "edit")
+    assert new_team is not None
+    before = audit.snapshot(target)
+    old_team_id = target.primary_team_id
+    target.primary_team = new_team
+    target.business_unit_id = new_team.business_unit_id
+    target.save(update_fields=["primary_team", "business_unit"])
+    _set_primary_membership(target, new_team, old_team_id)
+    audit.record_update(actor=actor, obj=target, before=before, verb="move")
+    return target
+
+
+@transaction.atomic
+def user_set_teams(*, actor: User, user: User, teams: list[Team]) -> User:
+    """The teams a user is a member of besides the primary team."""
+    policies.require(actor, "org", "edit")
+    target = _lock_visible_user(actor, user.pk)
+    wanted = {t.pk for t in teams} | ({target.primary_team_id} if target.primary_team_id else set())
+    visible = set(Team.objects.visible_to(actor, "edit").filter(pk__in=wanted).values_list("pk", flat=True))
+    if wanted - visible - {target.primary_team_id}:
+        raise ValidationError({"teams": _("Unknown team.")})
+    old = sorted(str(m.team) for m in target.memberships.select_related("team"))
+    target.memberships.exclude(team_id__in=wanted).filter(is_manager=False).delete()
+    for team_id in sorted(wanted):
+        TeamMembership.objects.get_or_create(user=target, team_id=team_id)
+    new = sorted(str(m.team) for m in target.memberships.select_related("team"))
+    if old != new:
+        audit.record(actor=actor, obj=target, kind=AuditEntry.Kind.UPDATE, verb="teams",
+                     changes={"teams": ["、".join(old), "、".join(new)]})
+    return target
+
+
+@transaction.atomic
+def user_set_active(*, actor: User, user: User, is_active: bool) -> User:
+    """Deactivate (or reactivate) a user. Deactivated users keep owning their records."""
+    policies.require(actor, "org", "delete" if not is_active else "edit")
+    target = _lock_visible_user(actor, user.pk, "delete" if not is_active else "edit")
+    if target.pk == actor.pk and not is_active:
+        raise Conflict(_("You cannot deactivate yourself."), field="is_active")
+    before = audit.snapshot(target)
+    target.is_active = is_active
+    target.save(update_fields=["is_active"])
+    audit.record_update(actor=actor, obj=target, before=before, verb="activate" if is_active else "deactivate")
+    return target
+
+
+@transaction.atomic
+def user_reset_password(*, actor: User, user: User, password: str | None = None) -> str:
+    """Set a new password (generated when none is given) and return it to show once."""
+    policies.require(actor, "org", "edit")
+    target = _lock_visible_user(actor, user.pk)
+    new = password or secrets.token_urlsafe(9)
+    try:
+        validate_password(new, target)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from None
+    target.set_password(new)
+    target.save(update_fields=["password"])
+    audit.record(actor=actor, obj=target, kind=AuditEntry.Kind.ACTION, verb="reset_password")
+    return new
+
+
+@transaction.atomic
+def user_set_language(*, actor: User, language: str) -> User:
+    if language not in {code for code, _label in User._meta.get_field("language").choices}:
+        raise ValidationError({"language": _("Unknown language.")})
+    return user_update(actor=actor, user=actor, language=language)
+
+
+# --- Roles ----------------------------------------------------------------------------------
+
+PermissionSpec = dict[str, tuple[int, set[str]]]
+
+
+def _validate_permissions(permissions: PermissionSpec) -> None:
+    known = {m.code: m for m in modules.all_modules()}
+    errors: dict[str, list[str]] = {}
+    for code, (scope, actions) in permissions.items():
+        if code not in known:
+            errors.setdefault("permissions", []).append(_("Unknown module: %(module)s") % {"module": code})
+            continue
+        if scope not in DataScope.values:
+            errors.setdefault("permissions", []).append(_("%(module)s: unknown data scope") % {"module": known[code].label})
+        extra = set(actions) - set(known[code].actions)
+        if extra:
+            errors.setdefault("permissions", []).append(
+                _("%(module)s: actions not available: %(actions)s") % {"module": known[code].label, "actions": ", ".join(sorted(extra))}
+            )
+    if errors:
+        raise ValidationError(errors)
+
+
+def _write_permissions(role: Role, permissions: PermissionSpec) -> None:
+    role.permissions.exclude(module__in=list(permissions)).delete()
+    for code, (scope, actions) in permissions.items():
+        values = {f"can_{a}": a in actions for a in ACTION_FIELDS}
+        RolePermission.objects.update_or_create(role=role, module=code, defaults={"scope": scope, **values})
+
+
+def _describe(permissions: PermissionSpec) -> dict[str, str]:
+    return {code: f"{DataScope(scope).label}: {', '.join(sorted(actions))}" for code, (scope, actions) in
+            sorted(permissions.items()) if actions}
+
+
+def _check_grant(actor: User, permissions: PermissionSpec, business_unit: BusinessUnit | None) -> None:
+    problems = policies.grant_shortfall(actor, {k: v for k, v in permissions.items() if v[1]}, business_unit)
+    if problems:
+        raise PermissionDenied(_("You cannot grant more than you hold: %(problems)s") % {"problems": "; ".join(problems)})
+
+
+def _audited_refusal(func: Any) -> Any:
+    """Services that grant rights log a refused widening in the audit trail after the rollback."""
+    def wrapper(*, actor: User, **kwargs: Any) -> Any:
+        try:
+            return func(actor=actor, **kwargs)
+        except PermissionDenied as exc:
+            target = kwargs.get("role") or kwargs.get("user") or kwargs.get("user_role") or actor
+            if isinstance(target, UserRole):
+                target = target.user
+            _refuse(actor=actor, obj=target, verb=func.__name__, message=str(exc))
+            raise
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    return wrapper
+
+
+@_audited_refusal
+@transaction.atomic
+def role_create(*, actor: User, code: str, name: str, description: str = "",
+                permissions: PermissionSpec) -> Role:
+    policies.require(actor, "roles", "create")
+    _validate_permissions(permissions)
+    role = Role(code=code.strip(), name=name.strip(), description=description)
+    _clean(role)
+    _check_grant(actor, permissions, None)
+    role.save()
+    _write_permissions(role, permissions)
+    audit.record(actor=actor, obj=role, kind=AuditEntry.Kind.CREATE,
+                 changes={"name": [None, role.name], **{k: [None, v] for k, v in _describe(permissions).items()}})
+    return role
+
+
+@_audited_refusal
+@transaction.atomic
+def role_update(*, actor: User, role: Role, name: str = UNSET, description: str = UNSET,
+                permissions: PermissionSpec | None = None) -> Role:
+    policies.require(actor, "roles", "edit")
+    role = Role.objects.select_for_update().filter(pk=role.pk).first()  # roles are visible to role editors
+    if role is None:
+        raise NotFound()
+    before = audit.snapshot(role)
+    before_perms = _describe(policies.role_permissions(role))
+    _apply(role, {"name": name, "description": description})
+    _clean(role)
+    if permissions is not None:
+        _validate_permissions(permissions)
+        # Editing a role changes what everyone holding it may do: the editor must hold all of it.
+        _check_grant(actor, permissions, None)
+        _write_permissions(role, permissions)
+    role.save()
+    changes = audit.diff(before, audit.snapshot(role))
+    if permissions is not None:
+        changes.update(audit.diff(before_perms, _describe(permissions)))
+    if changes:
+        audit.record(actor=actor, obj=role, kind=AuditEntry.Kind.UPDATE, changes=changes)
+    return role
+
+
+@transaction.atomic
+def role_delete(*, actor: User, role: Role) -> None:
+    policies.require(actor, "roles", "delete")
+    role = Role.objects.select_for_update().filter(pk=role.pk).first()
+    if role is None:
+        raise NotFound()
+    if role.user_roles.exists():
+        raise Conflict(_("The role is still held by users; revoke it first."))
+    if role.is_system:
+        raise Conflict(_("Built-in roles cannot be deleted."))
+    audit.record(actor=actor, obj=role, kind=AuditEntry.Kind.DELETE, changes={"name": [role.name, None]})
+    role.delete()
+
+
+@_audited_refusal
+@transaction.atomic
+def role_assign(*, actor: User, user: User, role: Role, business_unit: BusinessUnit | None = None) -> UserRole:
+    """Give ``user`` the role (optionally limited to one BU): never more than the actor holds."""
+    policies.require(actor, "roles", "administer")
+    target = _lock_visible_user(actor, user.pk, "view")
+    if business_unit is not None and not BusinessUnit.objects.visible_to(actor).filter(pk=business_unit.pk).exists():
+        raise ValidationError({"business_unit": _("Unknown business unit.")})
+    role = Role.objects.filter(pk=role.pk).first()
+    if role is None:
+        raise ValidationError({"role": _("Unknown role.")})
+    _check_grant(actor, policies.role_permissions(role), business_unit)
+    user_role, created = UserRole.objects.get_or_create(user=target, role=role, business_unit=business_unit)
+    if not created:
+        raise Conflict(_("The user already holds this role."), field="role")
+    label = f"{role.name}" + (f" · {business_unit.name}" if business_unit else "")
+    audit.record(actor=actor, obj=target, kind=AuditEntry.Kind.UPDATE, verb="role_assign",
+                 changes={"roles": [None, label]})
+    return user_role
+
+
+@_audited_refusal
+@transaction.atomic
+def role_revoke(*, actor: User, user_role: UserRole) -> None:
+    policies.require(actor, "roles", "administer")
+    user_role = UserRole.objects.select_related("role", "business_unit", "user").filter(pk=user_role.pk).first()
+    if user_role is None:
+        raise NotFound()
+    target = _lock_visible_user(actor, user_role.user_id, "view")
+    # Taking a role away is also limited: you may only revoke what you could have granted.
+    _check_grant(actor, policies.role_permissions(user_role.role), user_role.business_unit)
+    label = user_role.role.name + (f" · {user_role.business_unit.name}" if user_role.business_unit else "")
+    user_role.delete()
+    audit.record(actor=actor, obj=target, kind=AuditEntry.Kind.UPDATE, verb="role_revoke",
+                 changes={"roles": [label, None]})
+
+
+# --- Personal access tokens -----------------------------------------------------------------
+
+def token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def token_create(*, actor: User, name: str, expires_at: datetime | None = None) -> tuple[AccessToken, str]:
+    """Create a token for the actor; the raw token is returned once and never stored."""
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": _("The expiry must be in the future.")})
+    raw = "xt_" + secrets.token_urlsafe(32)
+    token = AccessToken(user=actor, name=name.strip(), prefix=raw[:10], token_hash=token_hash(raw),
+                        expires_at=expires_at)
+    _clean(token)
+    token.save()
+    audit.record(actor=actor, obj=actor, kind=AuditEntry.Kind.ACTION, verb="token_create",
+                 changes={"token": [None, str(token)]})
+    return token, raw
+
+
+@transaction.atomic
+def token_revoke(*, actor: User, token_id: int) -> AccessToken:
+    token = AccessToken.objects.select_for_update().filter(pk=token_id, user=actor).first()
+    if token is None:
+        raise NotFound()
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit.record(actor=actor, obj=actor, kind=AuditEntry.Kind.ACTION, verb="token_revoke",
+                     changes={"token": [str(token), None]})
+    return token
+
+
+def token_authenticate(raw: str) -> User | None:
+    """The active user behind a raw token, or None. Touches ``last_used_at`` at most once a minute."""
+    if not raw.startswith("xt_"):
+        return None
+    token = AccessToken.objects.usable().select_related("user").filter(token_hash=token_hash(raw)).first()
+    if token is None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        AccessToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
