@@ -39,9 +39,7 @@ class TeamFactory(factory.django.DjangoModelFactory):
         if parent is not None:
             kwargs["business_unit"] = parent.business_unit
         team = model_class.objects.create(*args, **kwargs)
-        prefix = parent.path if parent is not None else f"/bu{team.business_unit_id}/"
-        team.path = f"{prefix}{team.pk}/"
-        team.depth = team.path.count("/") - 2
+        team.compute_path()
         team.save(update_fields=["path", "depth"])
         return team
 

@@ -108,6 +108,16 @@ class Team(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def compute_path(self) -> None:
+        """Set ``path`` and ``depth`` from the parent (the row must have its id). Top teams have depth 0."""
+        parent_path = self.parent.path if self.parent_id else f"/bu{self.business_unit_id}/"
+        self.path = f"{parent_path}{self.pk}/"
+        self.depth = self.depth_of(self.path)
+
+    @staticmethod
+    def depth_of(path: str) -> int:
+        return path.count("/") - 3  # "/bu1/7/" is a top team: depth 0
+
     def ancestor_ids(self) -> list[int]:
         return [int(part) for part in self.path.strip("/").split("/") if part][:-1]
 

@@ -120,12 +120,6 @@ def _lock_visible_team(actor: User, team_id: int, action: str = "edit") -> Team:
     return team
 
 
-def _set_path(team: Team) -> None:
-    parent_path = team.parent.path if team.parent_id else f"/bu{team.business_unit_id}/"
-    team.path = f"{parent_path}{team.pk}/"
-    team.depth = team.path.count("/") - 2
-
-
 @transaction.atomic
 def team_create(*, actor: User, business_unit: BusinessUnit, name: str, team_type: str,
                 parent: Team | None = None) -> Team:
@@ -141,7 +135,7 @@ def team_create(*, actor: User, business_unit: BusinessUnit, name: str, team_typ
     team = Team(business_unit=business_unit, parent=parent, name=name.strip(), team_type=team_type)
     _clean(team, exclude=["path"])
     team.save()
-    _set_path(team)
+    team.compute_path()
     team.save(update_fields=["path", "depth"])
     audit.record_create(actor=actor, obj=team)
     return team
@@ -183,11 +177,11 @@ def team_move(*, actor: User, team: Team, parent: Team | None) -> Team:
         raise PermissionDenied(_("Moving a team to the top level needs business-unit scope."))
     old_path = team.path
     team.parent = parent
-    _set_path(team)
+    team.compute_path()
     team.save(update_fields=["parent", "path", "depth", "updated_at"])
     for sub in Team.objects.filter(path__startswith=old_path).exclude(pk=team.pk).select_for_update().order_by("pk"):
         sub.path = team.path + sub.path[len(old_path):]
-        sub.depth = sub.path.count("/") - 2
+        sub.depth = Team.depth_of(sub.path)
         sub.save(update_fields=["path", "depth"])
     audit.record_update(actor=actor, obj=team, before=before, verb="move")
     ensure_still_visible(team, actor, "view")
@@ -407,7 +401,7 @@ def _audited_refusal(func: Any) -> Any:
         try:
             return func(actor=actor, **kwargs)
         except PermissionDenied as exc:
-            target = kwargs.get("role") or kwargs.get("user") or kwargs.get("user_role") or actor
+            target = kwargs.get("user") or kwargs.get("user_role") or kwargs.get("role") or actor
             if isinstance(target, UserRole):
                 target = target.user
             _refuse(actor=actor, obj=target, verb=func.__name__, message=str(exc))
