@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from xietong.core.api import ERROR_RESPONSES, Page
@@ -283,7 +283,7 @@ def list_business_units(request: HttpRequest) -> Any:
 
 @router.post("/business-units", response={201: BusinessUnitOut, **ERROR_RESPONSES}, tags=["organisation"])
 def create_business_unit(request: HttpRequest, payload: BusinessUnitIn) -> Any:
-    return 201, services.business_unit_create(actor=_user(request), **payload.dict())
+    return Status(201, services.business_unit_create(actor=_user(request), **payload.dict()))
 
 
 @router.get("/business-units/{bu_id}", response={200: BusinessUnitOut, **ERROR_RESPONSES}, tags=["organisation"])
@@ -327,7 +327,7 @@ def create_team(request: HttpRequest, payload: TeamIn) -> Any:
     parent = _visible_team(request, payload.parent_id, "parent_id")
     team = services.team_create(actor=_user(request), business_unit=bu, parent=parent, name=payload.name,  # type: ignore[arg-type]
                                 team_type=payload.team_type)
-    return 201, _team_out(team)
+    return Status(201, _team_out(team))
 
 
 @router.get("/teams/{team_id}", response={200: TeamOut, **ERROR_RESPONSES}, tags=["organisation"])
@@ -389,7 +389,7 @@ def create_user(request: HttpRequest, payload: UserIn) -> Any:
     user, initial = services.user_create(actor=actor, primary_team=team, **data)
     out = _user_out(actor, user.pk)
     out.initial_password = initial  # type: ignore[attr-defined]
-    return 201, out
+    return Status(201, out)
 
 
 @router.get("/users/{user_id}", response={200: UserOut, **ERROR_RESPONSES}, tags=["organisation"])
@@ -440,8 +440,8 @@ def assign_role(request: HttpRequest, user_id: int, payload: RoleAssignIn) -> An
         raise ValidationError({"role_id": "Unknown role."})
     bu = _visible_bu(request, payload.business_unit_id)
     user_role = services.role_assign(actor=actor, user=target, role=role, business_unit=bu)
-    return 201, {"id": user_role.pk, "role": {"id": role.pk, "name": role.name},
-                 "business_unit": {"id": bu.pk, "name": bu.name} if bu else None}
+    return Status(201, {"id": user_role.pk, "role": {"id": role.pk, "name": role.name},
+                 "business_unit": {"id": bu.pk, "name": bu.name} if bu else None})
 
 
 @router.delete("/users/{user_id}/roles/{grant_id}", response={204: None, **ERROR_RESPONSES}, tags=["roles"])
@@ -452,7 +452,7 @@ def revoke_role(request: HttpRequest, user_id: int, grant_id: int) -> Any:
     if user_role is None:
         raise NotFound()
     services.role_revoke(actor=actor, user_role=user_role)
-    return 204, None
+    return Status(204, None)
 
 
 # --- roles ----------------------------------------------------------------------------------
@@ -468,7 +468,7 @@ def list_roles(request: HttpRequest) -> Any:
 def create_role(request: HttpRequest, payload: RoleIn) -> Any:
     role = services.role_create(actor=_user(request), code=payload.code, name=payload.name,
                                 description=payload.description, permissions=_perm_spec(payload.permissions))
-    return 201, selectors.role_get(pk=role.pk)
+    return Status(201, selectors.role_get(pk=role.pk))
 
 
 @router.get("/roles/{role_id}", response={200: RoleOut, **ERROR_RESPONSES}, tags=["roles"])
@@ -492,7 +492,7 @@ def update_role(request: HttpRequest, role_id: int, payload: RolePatch) -> Any:
 def delete_role(request: HttpRequest, role_id: int) -> Any:
     _require_view(request, "roles")
     services.role_delete(actor=_user(request), role=selectors.role_get(pk=role_id))
-    return 204, None
+    return Status(204, None)
 
 
 # --- personal access tokens -----------------------------------------------------------------
@@ -507,10 +507,10 @@ def list_tokens(request: HttpRequest) -> Any:
 def create_token(request: HttpRequest, payload: TokenIn) -> Any:
     token, raw = services.token_create(actor=_user(request), name=payload.name, expires_at=payload.expires_at)
     token.token = raw  # type: ignore[attr-defined]
-    return 201, token
+    return Status(201, token)
 
 
 @router.delete("/tokens/{token_id}", response={204: None, **ERROR_RESPONSES}, tags=["me"])
 def revoke_token(request: HttpRequest, token_id: int) -> Any:
     services.token_revoke(actor=_user(request), token_id=token_id)
-    return 204, None
+    return Status(204, None)

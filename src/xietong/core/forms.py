@@ -1,0 +1,108 @@
+"""Form helpers every app uses: Bootstrap markup, and service errors shown on the form.
+
+Views call services inside ``service_errors(form)``; what the service refuses lands on the form
+(field errors next to the field, the rest at the top) and the view re-renders it with what the user
+typed::
+
+    if form.is_valid():
+        with service_errors(form, fields={"primary_team": "team"}):
+            user = services.user_create(actor=request.user, ...)
+        if form.is_valid():          # still valid: the service accepted it
+            return done(request, user_url)
+    return render_form(...)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.http import HttpRequest
+
+from .errors import Conflict
+
+
+class XtFormMixin:
+    """Bootstrap classes on every widget; ``{{ form }}`` renders our field markup."""
+
+    template_name = "components/form_fields.html"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():  # type: ignore[attr-defined]
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple | forms.RadioSelect):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select | forms.SelectMultiple):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs["class"] = f"{css} {widget.attrs.get('class', '')}".strip()
+
+
+class XtForm(XtFormMixin, forms.Form):
+    pass
+
+
+def add_service_error(form: forms.BaseForm, exc: Exception, fields: Mapping[str, str] | None = None) -> None:
+    """Put a service's ``ValidationError`` / ``Conflict`` / ``PermissionDenied`` on the form.
+
+    ``fields`` maps service argument names to form field names; names the form does not have
+    become errors at the top of the form.
+    """
+    fields = fields or {}
+
+    def target(name: str | None) -> str | None:
+        if not name or name == NON_FIELD_ERRORS:
+            return None
+        name = fields.get(name, name)
+        return name if name in form.fields else None
+
+    if isinstance(exc, ValidationError):
+        if hasattr(exc, "error_dict"):
+            for name, messages in exc.message_dict.items():
+                for message in messages:
+                    form.add_error(target(name), message)
+        else:
+            for message in exc.messages:
+                form.add_error(None, message)
+    elif isinstance(exc, Conflict):
+        form.add_error(target(exc.field), str(exc))
+    else:
+        form.add_error(None, str(exc))
+
+
+@contextmanager
+def service_errors(form: forms.BaseForm, *, fields: Mapping[str, str] | None = None,
+                   denied: bool = False) -> Iterator[None]:
+    """Turn a service's refusal into form errors. ``denied=True`` also catches ``PermissionDenied``
+    (a refused grant is a form error; any other refusal stays a 403 page)."""
+    caught: tuple[type[Exception], ...] = (ValidationError, Conflict)
+    if denied:
+        caught += (PermissionDenied,)
+    try:
+        yield
+    except caught as exc:
+        add_service_error(form, exc, fields)
+
+
+# --- a secret shown once after a post (initial passwords, new access tokens) -----------------
+
+_ONCE_KEY = "xt_show_once"
+
+
+def show_once(request: HttpRequest, key: str, value: str) -> None:
+    """Keep ``value`` for the next page only (server-side in the session, never in a cookie)."""
+    request.session[_ONCE_KEY] = {"key": key, "value": value}
+
+
+def take_once(request: HttpRequest, key: str) -> str | None:
+    """The value kept by ``show_once`` for ``key``, removed as it is read."""
+    stored = request.session.get(_ONCE_KEY)
+    if not stored or stored.get("key") != key:
+        return None
+    del request.session[_ONCE_KEY]
+    return str(stored["value"])

@@ -1,0 +1,61 @@
+"""One view, two renderings: the full page, or the fragment htmx asked for.
+
+- ``render_page(request, "org/user_list.html", ctx, fragments={"user-results": "results"})`` renders
+  ``org/user_list.html#results`` when htmx targets ``#user-results`` and the whole page otherwise
+  (including htmx history restores and ``HX-Location`` navigations, which target the body), and
+  always sets ``Vary: HX-Request`` so caches keep the two apart.
+- ``done(request, url)`` after a successful post: ``HX-Location`` for htmx, a 303 redirect otherwise.
+- ``@page_view`` for every page: login required, and a ``NotFound`` from a selector or service answers
+  404 exactly like a missing record.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
+from django_htmx.http import HttpResponseLocation
+
+from .errors import NotFound
+
+
+def fragment_requested(request: HttpRequest, fragments: Mapping[str, str]) -> str | None:
+    """The partial name htmx asked for (by the id of its target), or None for a full page."""
+    htmx = getattr(request, "htmx", None)
+    if not htmx or htmx.history_restore_request or htmx.boosted:
+        return None
+    return fragments.get(htmx.target or "")
+
+
+def render_page(request: HttpRequest, template_name: str, context: dict[str, Any] | None = None, *,
+                fragments: Mapping[str, str] | None = None, status: int = 200) -> HttpResponse:
+    partial = fragment_requested(request, fragments or {})
+    name = f"{template_name}#{partial}" if partial else template_name
+    response = render(request, name, context or {}, status=status)
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response
+
+
+def done(request: HttpRequest, url: str) -> HttpResponse:
+    """The answer to a successful post: the browser goes to ``url`` (PRG; htmx via ``HX-Location``)."""
+    if getattr(request, "htmx", False):
+        return HttpResponseLocation(url)
+    return HttpResponseRedirect(url, status=303)
+
+
+def page_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Login required; ``NotFound`` (missing or outside the scope) answers 404."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound as exc:
+            raise Http404(str(exc)) from None
+
+    return login_required(wrapper)

@@ -1,0 +1,218 @@
+"""Template filters and tags every app uses: money, relative time, permissions, sorting, audit display.
+
+``{% load xt %}`` then:
+
+- ``{{ amount|money }}`` → ``¥1,234.56`` (``-¥1,234.56`` when negative, ``—`` when empty);
+  ``{{ amount|money_cell }}`` wraps it in a span that is red when negative.
+- ``{{ when|ago }}`` → ``<time title="2026-11-28 14:03">3 days ago</time>`` (the exact time on hover).
+- ``{% if request.user|can:"org.edit" %}`` asks the user's roles (module.action).
+- ``{% sort_th "username" _("Username") %}`` a sortable column header keeping the other filters.
+- ``{{ entry|audit_changes }}`` the (label, old, new) rows of an audit entry.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import template
+from django.core.exceptions import FieldDoesNotExist
+from django.contrib.contenttypes.models import ContentType
+from django.utils import formats, timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.utils.translation import ngettext
+
+from xietong.core.choices import DataScope
+
+register = template.Library()
+
+EMPTY = "—"
+
+
+# --- money ------------------------------------------------------------------------------------
+
+def _decimal(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+@register.filter
+def money(value: Any) -> str:
+    """CNY with two decimals and thousands separators: ``¥1,234.56``; negative ``-¥1,234.56``."""
+    amount = _decimal(value)
+    if amount is None:
+        return EMPTY
+    text = formats.number_format(abs(amount), 2, use_l10n=True, force_grouping=True)
+    return f"-¥{text}" if amount < 0 else f"¥{text}"
+
+
+@register.filter
+def money_cell(value: Any) -> SafeString:
+    """``money`` in a right-aligned, tabular span; red when negative (the minus sign stays)."""
+    amount = _decimal(value)
+    css = "xt-money xt-negative" if amount is not None and amount < 0 else "xt-money"
+    return format_html('<span class="{}">{}</span>', css, money(value))
+
+
+# --- time -------------------------------------------------------------------------------------
+
+def relative_text(value: datetime.datetime, now: datetime.datetime | None = None) -> str:
+    now = now or timezone.now()
+    seconds = int((now - value).total_seconds())
+    future = seconds < 0
+    seconds = abs(seconds)
+    if seconds < 60:
+        return _("just now")
+    steps = [(86400 * 30, None), (86400, "day"), (3600, "hour"), (60, "minute")]
+    for size, unit in steps:
+        if seconds >= size:
+            if unit is None:  # a month or more: the date says more than "47 days ago"
+                return formats.date_format(timezone.localtime(value), "SHORT_DATE_FORMAT")
+            num = seconds // size
+            if unit == "day":
+                text = (ngettext("in %(num)d day", "in %(num)d days", num) if future
+                        else ngettext("%(num)d day ago", "%(num)d days ago", num))
+            elif unit == "hour":
+                text = (ngettext("in %(num)d hour", "in %(num)d hours", num) if future
+                        else ngettext("%(num)d hour ago", "%(num)d hours ago", num))
+            else:
+                text = (ngettext("in %(num)d minute", "in %(num)d minutes", num) if future
+                        else ngettext("%(num)d minute ago", "%(num)d minutes ago", num))
+            return text % {"num": num}
+    return _("just now")  # pragma: no cover
+
+
+@register.filter
+def ago(value: Any) -> SafeString | str:
+    """Relative time with the exact local time on hover, e.g. ``3 天前`` / ``2026-11-28 14:03``."""
+    if not value:
+        return EMPTY
+    if isinstance(value, datetime.datetime):
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value)
+        exact = formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+        return format_html('<time datetime="{}" title="{}">{}</time>', value.isoformat(), exact,
+                           relative_text(value))
+    if isinstance(value, datetime.date):
+        return formats.date_format(value, "DATE_FORMAT")
+    return str(value)
+
+
+# --- permissions and labels -------------------------------------------------------------------
+
+@register.filter
+def can(user: Any, spec: str) -> bool:
+    """``user|can:"module.action"``: whether the user's roles allow the action in the module."""
+    access = getattr(user, "access", None)
+    if access is None:
+        return False
+    module, _sep, action = spec.partition(".")
+    return bool(access.can(module, action or "view"))
+
+
+@register.filter
+def scope_label(value: Any) -> str:
+    try:
+        return str(DataScope(int(value)).label)
+    except (TypeError, ValueError):
+        return EMPTY
+
+
+# --- lists ------------------------------------------------------------------------------------
+
+@register.inclusion_tag("components/sort_th.html", takes_context=True)
+def sort_th(context: dict[str, Any], key: str, label: str, css: str = "") -> dict[str, Any]:
+    """A column header that sorts by ``key`` (ascending first, then descending), keeping other filters."""
+    request = context["request"]
+    current = request.GET.get("sort", "")
+    direction = "asc" if current == key else "desc" if current == f"-{key}" else ""
+    params = request.GET.copy()
+    params["sort"] = f"-{key}" if direction == "asc" else key
+    params.pop("page", None)
+    return {"label": label, "direction": direction, "query": params.urlencode(), "css": css,
+            "target": context.get("results_id", "")}
+
+
+# --- the audit trail --------------------------------------------------------------------------
+
+VERB_LABELS: dict[str, Any] = {
+    "move": gettext_lazy("Moved"),
+    "managers": gettext_lazy("Managers changed"),
+    "teams": gettext_lazy("Team memberships changed"),
+    "activate": gettext_lazy("Reactivated"),
+    "deactivate": gettext_lazy("Deactivated"),
+    "reset_password": gettext_lazy("Password reset"),
+    "role_assign": gettext_lazy("Role assigned"),
+    "role_revoke": gettext_lazy("Role revoked"),
+    "role_create": gettext_lazy("Role creation"),
+    "role_update": gettext_lazy("Role change"),
+    "token_create": gettext_lazy("Access token created"),
+    "token_revoke": gettext_lazy("Access token revoked"),
+}
+
+EXTRA_FIELD_LABELS: dict[str, Any] = {
+    "managers": gettext_lazy("managers"),
+    "teams": gettext_lazy("teams"),
+    "roles": gettext_lazy("roles"),
+    "token": gettext_lazy("access token"),
+    "reason": gettext_lazy("reason"),
+}
+
+
+def register_verb(verb: str, label: Any) -> None:
+    """Apps name their own audit verbs (``audit.record(verb=...)``) for display."""
+    VERB_LABELS[verb] = label
+
+
+@register.filter
+def audit_verb(entry: Any) -> str:
+    if entry.verb:
+        return str(VERB_LABELS.get(entry.verb, entry.verb.replace("_", " ")))
+    return str(entry.get_kind_display())
+
+
+def _field_label(model: Any, name: str) -> str:
+    if model is not None:
+        try:
+            return str(model._meta.get_field(name).verbose_name)
+        except FieldDoesNotExist:
+            pass
+    if name in EXTRA_FIELD_LABELS:
+        return str(EXTRA_FIELD_LABELS[name])
+    from xietong.core import modules
+
+    try:
+        return str(modules.get(name).label)
+    except KeyError:
+        return name.replace("_", " ")
+
+
+def _audit_value(value: Any) -> str:
+    if value is None or value == "":
+        return EMPTY
+    if value is True:
+        return _("yes")
+    if value is False:
+        return _("no")
+    if isinstance(value, list | tuple):
+        return "、".join(str(v) for v in value)
+    return str(value)
+
+
+@register.filter
+def audit_changes(entry: Any) -> list[tuple[str, str, str]]:
+    """(field label, old, new) for each change of an audit entry (no queries: content types are cached)."""
+    model = ContentType.objects.get_for_id(entry.content_type_id).model_class() if entry.content_type_id else None
+    rows = []
+    for name, pair in (entry.changes or {}).items():
+        old, new = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)
+        rows.append((_field_label(model, name), _audit_value(old), _audit_value(new)))
+    return rows
