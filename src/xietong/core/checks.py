@@ -16,7 +16,7 @@ NOT_BUSINESS = {
 def check_visibility_entry_points(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     from .visibility import VisibleQuerySet
 
-    errors = []
+    errors: list[checks.CheckMessage] = []
     for model in apps.get_models():
         if not model.__module__.startswith("xietong."):
             continue

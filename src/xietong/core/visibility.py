@@ -13,9 +13,10 @@ import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import reduce
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 from django.apps import apps
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -71,9 +72,10 @@ class Access:
             "can_view", "can_create", "can_edit", "can_delete", "can_export", "can_approve", "can_administer",
         )
         for row in rows:
+            flags: dict[str, Any] = dict(row)
             actions = frozenset(
                 name for name in ("view", "create", "edit", "delete", "export", "approve", "administer")
-                if row[f"can_{name}"]
+                if flags[f"can_{name}"]
             )
             grants.append(
                 Grant(
@@ -236,7 +238,10 @@ class OwnedRecordPolicy(Policy):
         return Rule(_t("Shared with you or your team"), Q(pk__in=shares.values("object_id")))
 
 
-class VisibleQuerySet(models.QuerySet):
+_M = TypeVar("_M", bound=models.Model)
+
+
+class VisibleQuerySet(models.QuerySet[_M, _M]):
     """The restricted entry point. Subclasses set ``visibility_policy`` (or a module and defaults)."""
 
     visibility_policy: ClassVar[Policy | None] = None
@@ -254,7 +259,7 @@ class VisibleQuerySet(models.QuerySet):
             cls._policy_instance = policy  # type: ignore[attr-defined]
         return policy
 
-    def visible_to(self, user: Any | AnonymousUser, action: str = "view") -> VisibleQuerySet:
+    def visible_to(self, user: Any | AnonymousUser, action: str = "view") -> Self:
         access: Access = getattr(user, "access", None) or Access(user_id=None)
         if access.user_id is None:
             return self.none()
@@ -265,11 +270,11 @@ class VisibleQuerySet(models.QuerySet):
             return self.all()
         return self.filter(reduce(operator.or_, [rule.q for rule in rules if rule.q is not None]))
 
-    def get_visible(self, user: Any, pk: Any, action: str = "view") -> Any:
+    def get_visible(self, user: Any, pk: Any, action: str = "view") -> _M:
         """The record, or ``NotFound`` whether it is missing or outside the scope (indistinguishable)."""
         try:
             return self.visible_to(user, action).get(pk=pk)
-        except (self.model.DoesNotExist, ValueError, TypeError):
+        except (ObjectDoesNotExist, ValueError, TypeError):
             raise NotFound() from None
 
 

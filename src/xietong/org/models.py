@@ -39,7 +39,7 @@ class Group(models.Model):
         return self.name
 
 
-class BusinessUnitQuerySet(VisibleQuerySet):
+class BusinessUnitQuerySet(VisibleQuerySet["BusinessUnit"]):
     visibility_policy = BusinessUnitPolicy()
 
 
@@ -65,7 +65,7 @@ class BusinessUnit(models.Model):
         return self.name
 
 
-class TeamQuerySet(VisibleQuerySet):
+class TeamQuerySet(VisibleQuerySet["Team"]):
     visibility_policy = TeamPolicy()
 
     def subtree_of(self, team: Team) -> TeamQuerySet:
@@ -110,7 +110,7 @@ class Team(models.Model):
 
     def compute_path(self) -> None:
         """Set ``path`` and ``depth`` from the parent (the row must have its id). Top teams have depth 0."""
-        parent_path = self.parent.path if self.parent_id else f"/bu{self.business_unit_id}/"
+        parent_path = self.parent.path if self.parent is not None else f"/bu{self.business_unit_id}/"
         self.path = f"{parent_path}{self.pk}/"
         self.depth = self.depth_of(self.path)
 
@@ -122,7 +122,7 @@ class Team(models.Model):
         return [int(part) for part in self.path.strip("/").split("/") if part][:-1]
 
 
-class UserQuerySet(VisibleQuerySet):
+class UserQuerySet(VisibleQuerySet["User"]):
     visibility_policy = UserPolicy()
 
 
@@ -145,7 +145,7 @@ class User(AbstractUser):
     )
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
 
-    objects = XietongUserManager()
+    objects = XietongUserManager()  # type: ignore[misc]
 
     audit_fields = ("username", "display_name", "email", "mobile", "title", "primary_team", "is_active", "language")
 

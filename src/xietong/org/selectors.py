@@ -101,3 +101,39 @@ def audit_list(*, kind: str = "", actor_id: int | None = None) -> QuerySet[Audit
     if actor_id:
         qs = qs.filter(actor_id=actor_id)
     return qs
+
+
+# --- reads for the pages (tree, ancestors, the people picker, the audit filters) -------------
+
+def team_tree(*, user: User, business_unit_id: int | None = None, root: Team | None = None,
+              include_inactive: bool = False) -> QuerySet[Team]:
+    """Visible teams in tree order (materialised path), with member counts and managers
+    (``team.manager_memberships``); below ``root`` only its sub-teams."""
+    qs = team_list(user=user, business_unit_id=business_unit_id, include_inactive=include_inactive).prefetch_related(
+        Prefetch("memberships", to_attr="manager_memberships",
+                 queryset=TeamMembership.objects.filter(is_manager=True).select_related("user")
+                 .order_by("user__username"))
+    )
+    if root is not None:
+        qs = qs.filter(path__startswith=root.path).exclude(pk=root.pk)
+    return qs
+
+
+def team_ancestors(*, user: User, team: Team) -> list[Team]:
+    """The visible teams above ``team``, top first (for breadcrumbs)."""
+    ids = team.ancestor_ids()
+    by_id = Team.objects.visible_to(user).in_bulk(ids)
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def user_choices(*, user: User, business_unit_id: int | None = None, action: str = "view") -> QuerySet[User]:
+    """Active visible users for pickers (no roles prefetched)."""
+    qs = User.objects.visible_to(user, action).filter(is_active=True)
+    if business_unit_id:
+        qs = qs.filter(business_unit_id=business_unit_id)
+    return qs.order_by("username")
+
+
+def audit_actors() -> QuerySet[User]:
+    """The users who appear as actors in the audit trail (for its filter)."""
+    return User.objects.filter(pk__in=AuditEntry.objects.values("actor_id")).order_by("username")

@@ -11,6 +11,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -349,7 +350,7 @@ def user_reset_password(*, actor: User, user: User, password: str | None = None)
 
 @transaction.atomic
 def user_set_language(*, actor: User, language: str) -> User:
-    if language not in {code for code, _label in User._meta.get_field("language").choices}:
+    if language not in {code for code, _label in settings.LANGUAGES}:
         raise ValidationError({"language": _("Unknown language.")})
     return user_update(actor=actor, user=actor, language=language)
 
@@ -432,9 +433,10 @@ def role_create(*, actor: User, code: str, name: str, description: str = "",
 def role_update(*, actor: User, role: Role, name: str = UNSET, description: str = UNSET,
                 permissions: PermissionSpec | None = None) -> Role:
     policies.require(actor, "roles", "edit")
-    role = Role.objects.select_for_update().filter(pk=role.pk).first()  # roles are visible to role editors
-    if role is None:
+    locked = Role.objects.select_for_update().filter(pk=role.pk).first()  # roles are visible to role editors
+    if locked is None:
         raise NotFound()
+    role = locked
     before = audit.snapshot(role)
     before_perms = _describe(policies.role_permissions(role))
     _apply(role, {"name": name, "description": description})
@@ -456,9 +458,10 @@ def role_update(*, actor: User, role: Role, name: str = UNSET, description: str 
 @transaction.atomic
 def role_delete(*, actor: User, role: Role) -> None:
     policies.require(actor, "roles", "delete")
-    role = Role.objects.select_for_update().filter(pk=role.pk).first()
-    if role is None:
+    locked = Role.objects.select_for_update().filter(pk=role.pk).first()
+    if locked is None:
         raise NotFound()
+    role = locked
     if role.user_roles.exists():
         raise Conflict(_("The role is still held by users; revoke it first."))
     if role.is_system:
@@ -475,9 +478,10 @@ def role_assign(*, actor: User, user: User, role: Role, business_unit: BusinessU
     target = _lock_visible_user(actor, user.pk, "view")
     if business_unit is not None and not BusinessUnit.objects.visible_to(actor).filter(pk=business_unit.pk).exists():
         raise ValidationError({"business_unit": _("Unknown business unit.")})
-    role = Role.objects.filter(pk=role.pk).first()
-    if role is None:
+    found = Role.objects.filter(pk=role.pk).first()
+    if found is None:
         raise ValidationError({"role": _("Unknown role.")})
+    role = found
     _check_grant(actor, policies.role_permissions(role), business_unit)
     user_role, created = UserRole.objects.get_or_create(user=target, role=role, business_unit=business_unit)
     if not created:
@@ -492,9 +496,10 @@ def role_assign(*, actor: User, user: User, role: Role, business_unit: BusinessU
 @transaction.atomic
 def role_revoke(*, actor: User, user_role: UserRole) -> None:
     policies.require(actor, "roles", "administer")
-    user_role = UserRole.objects.select_related("role", "business_unit", "user").filter(pk=user_role.pk).first()
-    if user_role is None:
+    found_grant = UserRole.objects.select_related("role", "business_unit", "user").filter(pk=user_role.pk).first()
+    if found_grant is None:
         raise NotFound()
+    user_role = found_grant
     target = _lock_visible_user(actor, user_role.user_id, "view")
     # Taking a role away is also limited: you may only revoke what you could have granted.
     _check_grant(actor, policies.role_permissions(user_role.role), user_role.business_unit)

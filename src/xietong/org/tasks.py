@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.contrib.sessions.models import Session
 from django.tasks import task
 from django.utils import timezone
@@ -14,7 +16,7 @@ def purge_expired_sessions() -> int:
 @task
 def purge_dead_tokens() -> int:
     """Tokens revoked or expired more than 90 days ago are removed (their audit entries stay)."""
-    cutoff = timezone.now() - timezone.timedelta(days=90)
+    cutoff = timezone.now() - timedelta(days=90)
     deleted, _ = AccessToken.objects.filter(revoked_at__lt=cutoff).delete()
     deleted_expired, _ = AccessToken.objects.filter(expires_at__lt=cutoff).delete()
     return deleted + deleted_expired

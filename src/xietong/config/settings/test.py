@@ -1,8 +1,10 @@
-"""Tests: fast hashing, immediate tasks, no throttling surprises between tests."""
+"""Tests: fast hashing, immediate tasks, quiet logs."""
+
+import logging
 
 from .dev import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-AXES_ENABLED = True
-LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+logging.getLogger("django.request").setLevel(logging.ERROR)
+logging.getLogger("xietong.security").setLevel(logging.ERROR)

@@ -1,0 +1,81 @@
+"""Every page and endpoint × every built-in role × a record outside the role's scope → 404, nothing changed.
+
+Later apps add their routes to ROUTES (and their record kinds to ``foreign_records``);
+``test_every_route_with_an_id_is_in_the_matrix`` fails when a page or endpoint is missing here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import login
+from tests.support.factories import UserFactory, grant, make_role
+from tests.support.matrix import Route, assert_invisible, normalise, uncovered_routes
+from xietong.core.choices import DataScope
+from xietong.org import services
+from xietong.org.defaults import ensure_default_roles
+
+pytestmark = pytest.mark.django_db
+
+API_ROUTES = [
+    Route("GET", "/api/v1/business-units/{pk}", "business_unit", api=True),
+    Route("PATCH", "/api/v1/business-units/{pk}", "business_unit", {"name": "改名"}, api=True),
+    Route("GET", "/api/v1/teams/{pk}", "team", api=True),
+    Route("PATCH", "/api/v1/teams/{pk}", "team", {"name": "改名"}, api=True),
+    Route("GET", "/api/v1/teams/{pk}/why", "team", api=True),
+    Route("GET", "/api/v1/users/{pk}", "user", api=True),
+    Route("PATCH", "/api/v1/users/{pk}", "user", {"title": "改"}, api=True),
+    Route("POST", "/api/v1/users/{pk}/reset-password", "user", {}, api=True),
+    Route("GET", "/api/v1/users/{pk}/why", "user", api=True),
+    Route("POST", "/api/v1/users/{pk}/roles", "user", {"role_id": 0}, api=True,
+          extra={}),
+    Route("DELETE", "/api/v1/users/{pk}/roles/{grant_id}", "user", api=True,
+          extra={"grant_id": lambda rec: rec.user_roles.first().pk}),
+    Route("DELETE", "/api/v1/tokens/{pk}", "token", api=True),
+]
+
+PAGE_ROUTES: list[Route] = []
+
+ROUTES = API_ROUTES + PAGE_ROUTES
+
+# Routes with an id that address no scoped record, and why.
+NOT_SCOPED = {
+    "api/v1/roles/*": "roles are configuration, the same for every holder of roles.view (missing → 404 in test_api)",
+}
+
+
+@pytest.fixture
+def foreign(org) -> dict[str, Any]:
+    """Records in BU2 (outside every non-group scope of a user in BU1), including a token of a BU2 user."""
+    outsider = UserFactory(username="outsider", display_name="外人", primary_team=org["north"])
+    grant(outsider, make_role("foreign-viewer", {"org": (DataScope.SELF, {"view"})}))
+    token, _raw = services.token_create(actor=outsider, name="外部")
+    return {"business_unit": org["bu2"], "team": org["north"], "user": outsider, "token": token}
+
+
+def role_holders(org) -> list[tuple[str, Any]]:
+    roles = ensure_default_roles()
+    holders = []
+    for code, role in sorted(roles.items()):
+        grants = {p.module: p.scope for p in role.permissions.all()}
+        if grants.get("org") == DataScope.GROUP:
+            continue  # a whole-group role has no record outside its scope
+        user = UserFactory(username=f"holder_{code}", primary_team=org["shanghai"])
+        grant(user, role)
+        holders.append((code, user))
+    holders.append(("no-role", UserFactory(username="holder_none", primary_team=org["shanghai"])))
+    return holders
+
+
+def test_every_role_gets_404_on_records_outside_its_scope(org, foreign):
+    holders = role_holders(org)
+    assert len(holders) >= 9  # every built-in role but the administrator, plus a user with no role
+    for code, user in holders:
+        assert_invisible(login(user), ROUTES, foreign, who=code)
+
+
+def test_every_route_with_an_id_is_in_the_matrix():
+    missing = [p for p in uncovered_routes(ROUTES) if normalise(p) not in NOT_SCOPED]
+    assert missing == []
