@@ -241,3 +241,9 @@ def test_teams_list_query_count_does_not_grow_with_rows(admin_client, org):
             manage(lead, team)
 
     assert_queries_constant(lambda: admin_client.get("/api/v1/teams"), add_rows, max_queries=8)
+
+
+def test_a_malformed_id_answers_404_like_a_missing_one(admin_client):
+    response = admin_client.get("/api/v1/users/abc")
+    assert response.status_code == 404
+    assert set(response.json()) == {"detail", "errors"}

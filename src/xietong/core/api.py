@@ -74,6 +74,8 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(NinjaValidationError)
     def on_schema_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+        if exc.errors and all(list(e.get("loc", []))[:1] == ["path"] for e in exc.errors):
+            return respond(request, 404, _("Not found."))  # /users/abc is an unknown id, like /users/999
         errors = [{"field": _ninja_field(list(e.get("loc", []))), "message": str(e.get("msg", ""))} for e in exc.errors]
         return respond(request, 422, _("The input is invalid."), errors)
 
@@ -104,6 +106,8 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if exc.status_code == 403 and "csrf" in str(exc).lower():
+            return respond(request, 403, _("CSRF check failed: reload the page and try again."))
         return respond(request, exc.status_code, str(exc))
 
 

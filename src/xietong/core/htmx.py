@@ -4,6 +4,7 @@
   ``org/user_list.html#results`` when htmx targets ``#user-results`` and the whole page otherwise
   (including htmx history restores and ``HX-Location`` navigations, which target the body), and
   always sets ``Vary: HX-Request`` so caches keep the two apart.
+- ``render_form(request, form, title=..., cancel_url=...)`` the shared form page (the form alone for htmx).
 - ``done(request, url)`` after a successful post: ``HX-Location`` for htmx, a 303 redirect otherwise.
 - ``@page_view`` for every page: login required, and a ``NotFound`` from a selector or service answers
   404 exactly like a missing record.
@@ -36,9 +37,22 @@ def render_page(request: HttpRequest, template_name: str, context: dict[str, Any
                 fragments: Mapping[str, str] | None = None, status: int = 200) -> HttpResponse:
     partial = fragment_requested(request, fragments or {})
     name = f"{template_name}#{partial}" if partial else template_name
-    response = render(request, name, context or {}, status=status)
+    response = render(request, name, {**(context or {}), "fragment": partial}, status=status)
     patch_vary_headers(response, ("HX-Request", "HX-Target"))
     return response
+
+
+FORM_ID = "xt-form"
+
+
+def render_form(request: HttpRequest, form: Any, *, title: Any, cancel_url: str, submit_label: Any = None,
+                intro: Any = None, template_name: str = "components/form_page.html",
+                context: dict[str, Any] | None = None) -> HttpResponse:
+    """A form page (labels above fields, errors next to them and summed up on top). An htmx post
+    that fails gets only the form back, with what the user typed."""
+    ctx = {"form": form, "title": title, "cancel_url": cancel_url, "submit_label": submit_label,
+           "intro": intro, "form_id": FORM_ID, **(context or {})}
+    return render_page(request, template_name, ctx, fragments={FORM_ID: "form"})
 
 
 def done(request: HttpRequest, url: str) -> HttpResponse:

@@ -20,12 +20,11 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _VALID_ID.match(incoming) else new_request_id()
-        token = request_id_var.set(request_id)
+        # Not reset on the way out: Django logs 4xx/5xx responses after the middleware returns, and
+        # those lines should carry the id too. The next request on this thread sets its own.
+        request_id_var.set(request_id)
         request.request_id = request_id  # type: ignore[attr-defined]
-        try:
-            response = self.get_response(request)
-        finally:
-            request_id_var.reset(token)
+        response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
 

@@ -54,8 +54,12 @@ def menu_for(user: Any, current_path: str) -> list[dict[str, Any]]:
             if not item.visible(user):
                 continue
             url = reverse(item.url_name)
-            active = current_path == url or (url != "/" and current_path.startswith(url))
-            entries.append({"label": item.label, "url": url, "icon": item.icon, "active": active})
+            entries.append({"label": item.label, "url": url, "icon": item.icon, "active": False})
         if entries:
             groups.append({"code": code, "label": label, "items": entries})
+    # One active entry: the longest URL the path is under ("/org/users/5/" → Users, not Organisation).
+    matches = [e for g in groups for e in g["items"]
+               if current_path == e["url"] or (e["url"] != "/" and current_path.startswith(e["url"]))]
+    if matches:
+        max(matches, key=lambda e: len(e["url"]))["active"] = True
     return groups

@@ -182,8 +182,10 @@ class Policy:
 
     def grant_reason(self, grant: Grant) -> str:
         where = f" · {grant.business_unit_name}" if grant.business_unit_name else ""
+        # A role limited to one BU sees at most that BU, whatever its nominal scope.
+        scope = min(grant.scope, DataScope.BUSINESS_UNIT) if grant.business_unit_id else grant.scope
         return _t("Role “%(role)s”%(where)s grants the scope “%(scope)s”") % {
-            "role": grant.role_name, "where": where, "scope": scope_label(grant.scope),
+            "role": grant.role_name, "where": where, "scope": scope_label(scope),
         }
 
 

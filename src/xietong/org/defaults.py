@@ -118,7 +118,8 @@ def default_permissions(role_code: str) -> dict[str, ModuleDefault]:
             raise ValueError(f"default permissions of {role_code!r} name the unregistered module {module_code!r}")
         extra = set(actions) - set(module.actions)
         if extra:
-            raise ValueError(f"default permissions of {role_code!r} on {module_code!r}: unknown actions {sorted(extra)}")
+            raise ValueError(f"default permissions of {role_code!r} on {module_code!r}: "
+                             f"unknown actions {sorted(extra)}")
         wanted[module_code] = (int(scope) if module.scoped else DataScope.GROUP, frozenset(actions))
     return wanted
 

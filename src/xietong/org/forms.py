@@ -240,14 +240,14 @@ class RoleForm(XtForm):
         for module in self.modules:
             for action in module.actions:
                 label = f"{module.label} · {Action(action).label}"
+                checkbox = forms.CheckboxInput(attrs={"class": "form-check-input", "aria-label": label})
                 self.fields[f"perm__{module.code}__{action}"] = forms.BooleanField(
-                    required=False, label=label, widget=forms.CheckboxInput(attrs={"aria-label": label}),
-                )
+                    required=False, label=label, widget=checkbox)
             if module.scoped:
                 self.fields[f"scope__{module.code}"] = forms.TypedChoiceField(
                     choices=DataScope.choices, coerce=int, initial=DataScope.SELF,
                     label=_("Data scope of %(module)s") % {"module": module.label},
-                    widget=forms.Select(attrs={"class": "form-select-sm"}),
+                    widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
                 )
 
     def matrix(self) -> list[dict[str, Any]]:

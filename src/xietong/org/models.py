@@ -75,7 +75,7 @@ class TeamQuerySet(VisibleQuerySet["Team"]):
 class Team(models.Model):
     """A node of the team tree inside one BU.
 
-    ``path`` is the materialised path of ids ("/3/17/42/"): the sub-teams of a team are the rows
+    ``path`` is the materialised path of ids ("/bu1/3/17/42/"): the sub-teams of a team are the rows
     whose path starts with its path, so scope predicates stay one indexed ``LIKE 'prefix%'``.
     """
 
@@ -103,6 +103,8 @@ class Team(models.Model):
         ordering = ["path"]
         constraints = [
             models.UniqueConstraint(fields=["business_unit", "parent", "name"], name="org_team_unique_name_per_parent"),
+            models.UniqueConstraint(fields=["business_unit", "name"], condition=models.Q(parent__isnull=True),
+                                    name="org_team_unique_top_name"),
         ]
 
     def __str__(self) -> str:
@@ -119,7 +121,8 @@ class Team(models.Model):
         return path.count("/") - 3  # "/bu1/7/" is a top team: depth 0
 
     def ancestor_ids(self) -> list[int]:
-        return [int(part) for part in self.path.strip("/").split("/") if part][:-1]
+        """Ids of the teams above this one, top first (the path's first part names the BU)."""
+        return [int(part) for part in self.path.strip("/").split("/")[1:-1]]
 
 
 class UserQuerySet(VisibleQuerySet["User"]):

@@ -44,7 +44,7 @@ def grant_shortfall(actor: Any, permissions: dict[str, tuple[int, set[str]]],
                 problems.append(_("%(module)s: the scope “%(scope)s” is wider than your own “%(held)s”") % {
                     "module": label, "scope": DataScope(scope).label, "held": DataScope(held).label,
                 })
-    return problems
+    return list(dict.fromkeys(problems))  # one line per problem, however many actions share it
 
 
 def role_permissions(role: Role) -> dict[str, tuple[int, set[str]]]:

@@ -137,3 +137,38 @@ def user_choices(*, user: User, business_unit_id: int | None = None, action: str
 def audit_actors() -> QuerySet[User]:
     """The users who appear as actors in the audit trail (for its filter)."""
     return User.objects.filter(pk__in=AuditEntry.objects.values("actor_id")).order_by("username")
+
+
+def business_unit_choices(*, user: User, action: str = "view") -> QuerySet[BusinessUnit]:
+    """Active visible business units for pickers and filters (no counts)."""
+    return BusinessUnit.objects.visible_to(user, action).filter(is_active=True).order_by("code")
+
+
+def role_choices() -> QuerySet[Role]:
+    return Role.objects.order_by("name")
+
+
+def team_move_targets(*, user: User, team: Team) -> QuerySet[Team]:
+    """Where ``team`` may move: active teams of its BU the user may edit, outside its own subtree."""
+    return team_list(user=user, business_unit_id=team.business_unit_id, action="edit").exclude(
+        path__startswith=team.path
+    )
+
+
+def manager_candidates(*, user: User, team: Team) -> QuerySet[User]:
+    """Active visible users of the team's BU, plus its current managers wherever they belong."""
+    current = team.memberships.filter(is_manager=True).values("user_id")
+    return User.objects.visible_to(user).filter(
+        Q(is_active=True, business_unit_id=team.business_unit_id) | Q(pk__in=current)
+    ).order_by("username")
+
+
+def user_role_get(*, target: User, pk: Any) -> UserRole:
+    """One role held by ``target`` (``NotFound`` when it is not theirs)."""
+    from xietong.core.errors import NotFound
+
+    user_role = target.user_roles.select_related("role", "business_unit").filter(pk=pk).first() \
+        if str(pk).isdigit() else None
+    if user_role is None:
+        raise NotFound()
+    return user_role

@@ -1,10 +1,15 @@
 """Tests: fast hashing, immediate tasks, quiet logs."""
 
-import logging
-
 from .dev import *  # noqa: F403
+from .dev import LOGGING
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-logging.getLogger("django.request").setLevel(logging.ERROR)
-logging.getLogger("xietong.security").setLevel(logging.ERROR)
+LOGGING = {
+    **LOGGING,
+    "loggers": {
+        **LOGGING["loggers"],  # type: ignore[dict-item]
+        "django.request": {"level": "ERROR"},
+        "xietong.security": {"level": "ERROR"},
+    },
+}

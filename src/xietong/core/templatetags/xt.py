@@ -17,14 +17,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
-from django.core.exceptions import FieldDoesNotExist
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from xietong.core.choices import DataScope
 
@@ -104,6 +103,14 @@ def ago(value: Any) -> SafeString | str:
     if isinstance(value, datetime.date):
         return formats.date_format(value, "DATE_FORMAT")
     return str(value)
+
+
+@register.filter
+def minutes(value: Any) -> int:
+    """A timedelta in whole minutes (rounded up), e.g. for a lockout's cool-off."""
+    if not isinstance(value, datetime.timedelta):
+        return 0
+    return max(int(-(-value.total_seconds() // 60)), 1)
 
 
 # --- permissions and labels -------------------------------------------------------------------
@@ -213,6 +220,13 @@ def audit_changes(entry: Any) -> list[tuple[str, str, str]]:
     model = ContentType.objects.get_for_id(entry.content_type_id).model_class() if entry.content_type_id else None
     rows = []
     for name, pair in (entry.changes or {}).items():
-        old, new = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)
+        old, new = [*pair, None, None][:2] if isinstance(pair, list) else (None, pair)
         rows.append((_field_label(model, name), _audit_value(old), _audit_value(new)))
     return rows
+
+
+@register.filter
+def audit_record_url(entry: Any) -> str:
+    from xietong.core.components import record_url
+
+    return record_url(entry.content_type_id, entry.object_id)

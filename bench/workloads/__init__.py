@@ -1,0 +1,1 @@
+"""Benchmark workloads: each module exposes ``WORKLOAD`` (a ``bench.core.Workload``)."""

@@ -1,0 +1,57 @@
+"""Context for the UI components every record page shows: the history panel and "why can I see this?".
+
+Templates: ``components/history.html`` (partial ``entries`` for "load more") and ``components/why.html``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from .audit import history
+from .visibility import explain
+
+HISTORY_PAGE = 10
+
+
+def history_panel(obj: models.Model, *, url: str, offset: int = 0, size: int = HISTORY_PAGE) -> dict[str, Any]:
+    """One page of ``obj``'s audit history from ``offset``; ``more_url`` loads the next page."""
+    offset = max(offset, 0)
+    entries = list(history(obj).select_related("actor")[offset:offset + size + 1])
+    more = len(entries) > size
+    return {
+        "entries": entries[:size],
+        "offset": offset,
+        "history_url": url,
+        "more_url": f"{url}?offset={offset + size}" if more else "",
+    }
+
+
+def why_panel(user: Any, obj: models.Model) -> dict[str, Any]:
+    return {"reasons": explain(user, obj), "record": obj}
+
+
+# --- links from the audit trail to the records it names ------------------------------------
+
+_record_urls: dict[str, str] = {}
+
+
+def register_record_url(model_label: str, url_name: str) -> None:
+    """Apps name the page of their records (``"org.team"`` → ``"org:team_detail"``, one ``pk`` arg)."""
+    _record_urls[model_label.lower()] = url_name
+
+
+def record_url(content_type_id: int, object_id: str) -> str:
+    """The page of an audited record, or "" when its app registered none."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.urls import NoReverseMatch, reverse
+
+    ct = ContentType.objects.get_for_id(content_type_id)
+    url_name = _record_urls.get(f"{ct.app_label}.{ct.model}")
+    if not url_name:
+        return ""
+    try:
+        return reverse(url_name, args=[object_id])
+    except NoReverseMatch:
+        return ""

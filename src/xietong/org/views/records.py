@@ -1,0 +1,43 @@
+"""The panels every record page shows: history ("load more") and "why can I see this?"."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from xietong.core.components import history_panel, why_panel
+from xietong.core.htmx import page_view
+
+from .. import policies, selectors
+
+# kind in the URL → (the selector that finds the record for this user, the history URL name)
+RECORDS: dict[str, tuple[Callable[..., Any], str]] = {
+    "bu": (selectors.business_unit_get, "org:bu_history"),
+    "team": (selectors.team_get, "org:team_history"),
+    "user": (selectors.user_get, "org:user_history"),
+}
+
+
+def _record(request: HttpRequest, kind: str, pk: int) -> Any:
+    policies.require(request.user, "org", "view")
+    find, _url_name = RECORDS[kind]
+    return find(user=request.user, pk=pk)
+
+
+@page_view
+def record_history(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    obj = _record(request, kind, pk)
+    offset = request.GET.get("offset", "0")
+    context = history_panel(obj, url=reverse(RECORDS[kind][1], args=[pk]),
+                            offset=int(offset) if offset.isdigit() else 0)
+    return render(request, "components/history.html#entries", context)
+
+
+@page_view
+def record_why(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    obj = _record(request, kind, pk)
+    return render(request, "components/why.html", why_panel(request.user, obj))
