@@ -22,7 +22,7 @@ if ! "$PY" -m uv --version >/dev/null 2>&1; then
 fi
 
 log "Python packages (uv sync --frozen)"
-"$PY" -m uv sync --frozen --python "$("$PY" -c 'import sys; print(sys.executable)')" --quiet
+"$PY" -m uv sync --frozen --compile-bytecode --python "$("$PY" -c 'import sys; print(sys.executable)')" --quiet
 
 log "front-end packages (npm ci)"
 stamp=node_modules/.package-lock.sha

@@ -24,7 +24,7 @@ def test_production_settings_pass_check_deploy(tmp_path):
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "xietong.config.settings.production",
+    env = {**{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}, "DJANGO_SETTINGS_MODULE": "xietong.config.settings.production",
            "SECRET_KEY": secrets.token_urlsafe(60), "ALLOWED_HOSTS": "crm.example.com",
            "XIETONG_VAR_DIR": str(tmp_path)}
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

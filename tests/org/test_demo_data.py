@@ -287,7 +287,7 @@ def test_a_sales_rep_sees_exactly_the_members_of_their_team() -> None:
     demo.load_demo_data(scale="smoke")
     rep = fresh("luo.ming")
 
-    assert rep.primary_team.name == "上海组"
+    assert rep.primary_team is not None and rep.primary_team.name == "上海组"
     assert visible_usernames(rep) == {"luo.ming", "liang.yong"}
     assert visible_usernames(rep) == set(
         TeamMembership.objects.filter(team=rep.primary_team).values_list("user__username", flat=True)

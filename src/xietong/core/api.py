@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.pagination import LimitOffsetPagination
+from ninja.pagination import CursorPagination
 from ninja.security import APIKeyHeader, HttpBearer, django_auth
 
 from .errors import Conflict, NotFound
@@ -76,7 +76,12 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def on_schema_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
         if exc.errors and all(list(e.get("loc", []))[:1] == ["path"] for e in exc.errors):
             return respond(request, 404, _("Not found."))  # /users/abc is an unknown id, like /users/999
-        errors = [{"field": _ninja_field(list(e.get("loc", []))), "message": str(e.get("msg", ""))} for e in exc.errors]
+        errors = []
+        for e in exc.errors:
+            if "loc" in e:
+                errors.append({"field": _ninja_field(list(e["loc"])), "message": str(e.get("msg", ""))})
+            else:  # some ninja parts raise {"field": "message"} dicts
+                errors.extend({"field": str(k), "message": str(v)} for k, v in e.items())
         return respond(request, 422, _("The input is invalid."), errors)
 
     @api.exception_handler(ValidationError)
@@ -111,8 +116,17 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return respond(request, exc.status_code, str(exc))
 
 
-class Page(LimitOffsetPagination):
-    """limit/offset with a hard maximum page size (settings.NINJA_PAGINATION_MAX_LIMIT)."""
+class Page(CursorPagination):
+    """Keyset (cursor) pages: ``?page_size=`` (default 50, at most 200) and the opaque ``?cursor=``
+    from the previous answer's ``next`` / ``previous``. No COUNT on every page, so the cost of a page
+    does not grow with the table. Each list endpoint names a unique ordering.
+    """
+
+    PAGE_SIZE = 50
+    MAX_PAGE_SIZE = 200
+
+    def __init__(self, *, ordering: tuple[str, ...], **kwargs: Any) -> None:
+        super().__init__(ordering=ordering, page_size=self.PAGE_SIZE, max_page_size=self.MAX_PAGE_SIZE, **kwargs)
 
 
 __all__ = ["ERROR_RESPONSES", "ErrorOut", "Page", "TokenAuth", "django_auth", "install_error_handlers", "APIKeyHeader"]

@@ -20,9 +20,14 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 
 from .errors import Conflict
+
+
+def posted(request: HttpRequest) -> QueryDict | None:
+    """The data to bind a form to: the POST on a post, nothing (an unbound form) otherwise."""
+    return request.POST if request.method == "POST" else None
 
 
 class XtFormMixin:

@@ -47,7 +47,8 @@ def register(item: NavItem) -> None:
 
 
 def menu_for(user: Any, current_path: str) -> list[dict[str, Any]]:
-    groups = []
+    groups: list[dict[str, Any]] = []
+    entries_all: list[dict[str, Any]] = []
     for code, label in AREAS:
         entries = []
         for item in sorted((i for i in _items if i.area == code), key=lambda i: i.order):
@@ -57,8 +58,9 @@ def menu_for(user: Any, current_path: str) -> list[dict[str, Any]]:
             entries.append({"label": item.label, "url": url, "icon": item.icon, "active": False})
         if entries:
             groups.append({"code": code, "label": label, "items": entries})
+            entries_all.extend(entries)
     # One active entry: the longest URL the path is under ("/org/users/5/" → Users, not Organisation).
-    matches = [e for g in groups for e in g["items"]
+    matches = [e for e in entries_all
                if current_path == e["url"] or (e["url"] != "/" and current_path.startswith(e["url"]))]
     if matches:
         max(matches, key=lambda e: len(e["url"]))["active"] = True

@@ -74,6 +74,13 @@ class TeamOut(Schema):
     is_active: bool
     managers: list[Ref] = []
 
+    @staticmethod
+    def resolve_managers(obj: Team) -> list[dict[str, Any]]:
+        links = getattr(obj, "manager_links", None)
+        if links is None:
+            links = list(obj.memberships.filter(is_manager=True).select_related("user").order_by("user__username"))
+        return [{"id": m.user_id, "name": str(m.user)} for m in links]
+
 
 class TeamIn(Schema):
     business_unit_id: int
@@ -275,7 +282,7 @@ def me(request: HttpRequest) -> dict[str, Any]:
 # --- business units -------------------------------------------------------------------------
 
 @router.get("/business-units", response=list[BusinessUnitOut], tags=["organisation"])
-@paginate(Page)
+@paginate(Page, ordering=("code",))
 def list_business_units(request: HttpRequest) -> Any:
     _require_view(request)
     return selectors.business_unit_list(user=_user(request))
@@ -299,26 +306,11 @@ def update_business_unit(request: HttpRequest, bu_id: int, payload: BusinessUnit
 
 # --- teams ----------------------------------------------------------------------------------
 
-def _team_out(team: Team) -> dict[str, Any]:
-    return {
-        "id": team.pk, "name": team.name, "team_type": team.team_type, "business_unit_id": team.business_unit_id,
-        "parent_id": team.parent_id, "depth": team.depth, "is_active": team.is_active,
-        "managers": [{"id": m.user_id, "name": str(m.user)} for m in team.memberships.all() if m.is_manager],
-    }
-
-
 @router.get("/teams", response=list[TeamOut], tags=["organisation"])
-@paginate(Page)
+@paginate(Page, ordering=("path",))
 def list_teams(request: HttpRequest, business_unit_id: int | None = None) -> Any:
-    from django.db.models import Prefetch
-
-    from .models import TeamMembership
-
     _require_view(request)
-    qs = selectors.team_list(user=_user(request), business_unit_id=business_unit_id).prefetch_related(
-        Prefetch("memberships", queryset=TeamMembership.objects.filter(is_manager=True).select_related("user"))
-    )
-    return [_team_out(t) for t in qs]
+    return selectors.team_list(user=_user(request), business_unit_id=business_unit_id, with_managers=True)
 
 
 @router.post("/teams", response={201: TeamOut, **ERROR_RESPONSES}, tags=["organisation"])
@@ -327,12 +319,12 @@ def create_team(request: HttpRequest, payload: TeamIn) -> Any:
     parent = _visible_team(request, payload.parent_id, "parent_id")
     team = services.team_create(actor=_user(request), business_unit=bu, parent=parent, name=payload.name,  # type: ignore[arg-type]
                                 team_type=payload.team_type)
-    return Status(201, _team_out(team))
+    return Status(201, team)
 
 
 @router.get("/teams/{team_id}", response={200: TeamOut, **ERROR_RESPONSES}, tags=["organisation"])
 def get_team(request: HttpRequest, team_id: int) -> Any:
-    return _team_out(selectors.team_get(user=_user(request), pk=team_id))
+    return selectors.team_get(user=_user(request), pk=team_id)
 
 
 @router.patch("/teams/{team_id}", response={200: TeamOut, **ERROR_RESPONSES}, tags=["organisation"])
@@ -357,7 +349,7 @@ def update_team(request: HttpRequest, team_id: int, payload: TeamPatch) -> Any:
 
                 raise ValidationError({"manager_ids": "Unknown user."})
             team = services.team_set_managers(actor=actor, team=team, managers=managers)
-    return _team_out(selectors.team_get(user=actor, pk=team.pk))
+    return selectors.team_get(user=actor, pk=team.pk)
 
 
 @router.get("/teams/{team_id}/why", response={200: WhyOut, **ERROR_RESPONSES}, tags=["organisation"])
@@ -369,7 +361,7 @@ def why_team(request: HttpRequest, team_id: int) -> Any:
 # --- users ----------------------------------------------------------------------------------
 
 @router.get("/users", response=list[UserOut], tags=["organisation"])
-@paginate(Page)
+@paginate(Page, ordering=("username",))
 def list_users(request: HttpRequest, q: str = "", business_unit_id: int | None = None, team_id: int | None = None,
                role_id: int | None = None, is_active: bool | None = True) -> Any:
     _require_view(request)
@@ -458,7 +450,7 @@ def revoke_role(request: HttpRequest, user_id: int, grant_id: int) -> Any:
 # --- roles ----------------------------------------------------------------------------------
 
 @router.get("/roles", response=list[RoleOut], tags=["roles"])
-@paginate(Page)
+@paginate(Page, ordering=("code",))
 def list_roles(request: HttpRequest) -> Any:
     _require_view(request, "roles")
     return selectors.role_list()
@@ -498,7 +490,7 @@ def delete_role(request: HttpRequest, role_id: int) -> Any:
 # --- personal access tokens -----------------------------------------------------------------
 
 @router.get("/tokens", response=list[TokenOut], tags=["me"])
-@paginate(Page)
+@paginate(Page, ordering=("-id",))
 def list_tokens(request: HttpRequest) -> Any:
     return selectors.token_list(user=_user(request))
 

@@ -31,13 +31,13 @@ in ``services.py`` computes it.
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 import itertools
 import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -224,7 +224,7 @@ class UserSpec:
 class Plan:
     teams: list[TeamSpec]
     users: list[UserSpec]  # the demo group itself
-    extra_users: Iterable[UserSpec]  # streamed: a million specs need not sit in memory at once
+    extra_users: Iterable[UserSpec]  # a one-pass stream: a million specs need not sit in memory at once
     extra_count: int
 
 
@@ -263,9 +263,11 @@ def _demo_plan() -> tuple[list[TeamSpec], list[UserSpec]]:
             if surname + given not in taken_names:
                 break
         taken_names.add(surname + given)
-        login = f"{surname_py}.{given_py}"
-        login = next(f"{login}{n}" if n > 1 else login for n in itertools.count(1)
-                     if (f"{login}{n}" if n > 1 else login) not in taken_logins)
+        base = login = f"{surname_py}.{given_py}"
+        for n in itertools.count(2):  # 徐伟 and 许伟 are both xu.wei: the second is xu.wei2
+            if login not in taken_logins:
+                break
+            login = f"{base}{n}"
         taken_logins.add(login)
         mobile = people.mobile()
         while mobile in taken_mobiles:
@@ -361,7 +363,7 @@ def _extra_blocks(count: int) -> Iterator[_Block]:
             name = _numbered(cities[index % len(cities)], index // len(cities) + 1, "组")
             block = _Block(TeamSpec((bu, SALES_CENTER, region_name, name), TeamType.SALES), rng.randint(8, 30),
                            "sales_manager", "销售主管", "sales_rep", "客户经理")
-        block = dataclasses.replace(block, size=min(block.size, count - placed))
+        block = replace(block, size=min(block.size, count - placed))
         yield block
         placed += block.size
 
@@ -485,20 +487,9 @@ def _ensure_teams(specs: list[TeamSpec], bu_ids: dict[str, int], created: Counte
     return ids
 
 
-class _Hashes:
-    """The two password hashes, computed only when a user is actually created (Argon2 is slow on purpose)."""
-
-    def __init__(self) -> None:
-        self._cache: dict[str, str] = {}
-
-    def __call__(self, password: str) -> str:
-        if password not in self._cache:
-            self._cache[password] = make_password(password)
-        return self._cache[password]
-
-
 def _write_users(specs: Iterable[UserSpec], *, total: int, team_ids: dict[TeamKey, int], bu_ids: dict[str, int],
-                 roles: dict[str, Role], hashes: _Hashes, created: Counter[str], progress: Progress | None) -> None:
+                 roles: dict[str, Role], hashes: Callable[[str], str], created: Counter[str],
+                 progress: Progress | None) -> None:
     """Create the users that do not exist yet, with their memberships and roles, in batches."""
     done = 0
     for chunk in itertools.batched(specs, USER_BATCH):
@@ -555,7 +546,7 @@ def load_demo_data(*, scale: str = "demo", extra_users: int | None = None, force
             plan = build_plan(wanted)
             bu_ids = _ensure_business_units(created)
             team_ids = _ensure_teams(plan.teams, bu_ids, created)
-            hashes = _Hashes()
+            hashes = functools.cache(make_password)  # two Argon2 hashes, and only if someone is created
             for specs, total in ((plan.users, len(plan.users)), (plan.extra_users, plan.extra_count)):
                 _write_users(specs, total=total, team_ids=team_ids, bu_ids=bu_ids, roles=roles, hashes=hashes,
                              created=created, progress=progress)

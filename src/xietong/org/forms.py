@@ -24,9 +24,17 @@ from .models import ACTION_FIELDS, AccessToken, BusinessUnit, Group, Role, Team,
 
 
 def model_field(model: type[Model], name: str, **kwargs: Any) -> forms.Field:
-    field = model._meta.get_field(name).formfield(**kwargs)
+    field = model._meta.get_field(name).formfield(**kwargs)  # type: ignore[union-attr]
     assert field is not None
     return field
+
+
+def limit_choices(form: forms.BaseForm, **querysets: QuerySet[Any]) -> None:
+    """Give the form's model choice fields the querysets the view chose (visibility applied)."""
+    for name, queryset in querysets.items():
+        field = form.fields[name]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = queryset
 
 
 # --- pickers ----------------------------------------------------------------------------------
@@ -41,9 +49,13 @@ class TeamChoiceIterator(forms.models.ModelChoiceIterator):
             yield (str(bu), [self.choice(t) for t in teams])
 
 
+IDEOGRAPHIC_SPACE = "\u3000"
+
+
 def team_label(team: Team) -> str:
-    indent = "\u3000" * max(team.depth - 1, 0)
-    return f"{indent}{'└ ' if team.depth > 1 else ''}{team.name}"
+    """The name indented by its depth in the tree (top teams have depth 0)."""
+    indent = IDEOGRAPHIC_SPACE * team.depth  # not collapsed by browsers, unlike ASCII spaces
+    return f"{indent}{'└ ' if team.depth else ''}{team.name}"
 
 
 class TeamChoiceField(forms.ModelChoiceField):
@@ -119,10 +131,14 @@ class TeamCreateForm(XtForm):
     team_type = model_field(Team, "team_type")
 
     def __init__(self, *args: Any, business_units: QuerySet[BusinessUnit], teams: QuerySet[Team],
-                 **kwargs: Any) -> None:
+                 refresh_url: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["business_unit"].queryset = business_units
-        self.fields["parent"].queryset = teams
+        limit_choices(self, business_unit=business_units, parent=teams)
+        # Choosing the business unit reloads the form (what was typed included) with its teams as parents.
+        self.fields["business_unit"].widget.attrs.update({
+            "hx-get": refresh_url, "hx-target": "closest form", "hx-swap": "outerHTML",
+            "hx-include": "closest form", "hx-params": "not csrfmiddlewaretoken",
+        })
 
 
 class TeamEditForm(XtForm):
@@ -136,7 +152,7 @@ class TeamMoveForm(XtForm):
 
     def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["parent"].queryset = teams
+        limit_choices(self, parent=teams)
 
 
 class TeamManagersForm(XtForm):
@@ -147,13 +163,13 @@ class TeamManagersForm(XtForm):
 
     def __init__(self, *args: Any, users: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["managers"].queryset = users
+        limit_choices(self, managers=users)
 
 
 # --- users ------------------------------------------------------------------------------------
 
 class UserCreateForm(XtForm):
-    username = model_field(User, "username")
+    username = model_field(User, "username", widget=forms.TextInput(attrs={"autocomplete": "off"}))
     display_name = model_field(User, "display_name")
     primary_team = TeamChoiceField(queryset=Team.objects.none(), required=False, label=_("Team"),
                                    empty_label=_("(no team)"))
@@ -167,7 +183,7 @@ class UserCreateForm(XtForm):
 
     def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["primary_team"].queryset = teams
+        limit_choices(self, primary_team=teams)
 
 
 class UserEditForm(XtForm):
@@ -184,7 +200,7 @@ class UserMoveForm(XtForm):
 
     def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = teams
+        limit_choices(self, team=teams)
 
 
 class UserTeamsForm(XtForm):
@@ -194,7 +210,7 @@ class UserTeamsForm(XtForm):
 
     def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["teams"].queryset = teams
+        limit_choices(self, teams=teams)
 
 
 class PasswordResetForm(XtForm):
@@ -212,8 +228,7 @@ class RoleAssignForm(XtForm):
     def __init__(self, *args: Any, roles: QuerySet[Role], business_units: QuerySet[BusinessUnit],
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].queryset = roles
-        self.fields["business_unit"].queryset = business_units
+        limit_choices(self, role=roles, business_unit=business_units)
 
 
 # --- roles: the permission matrix -------------------------------------------------------------
@@ -251,10 +266,11 @@ class RoleForm(XtForm):
                 )
 
     def matrix(self) -> list[dict[str, Any]]:
-        """Rows for the template: the module, its scope field, one cell (field or None) per action."""
+        """Rows for the template: the module, its scope field, per action (label, field or None)."""
         rows = []
         for module in self.modules:
-            cells = [self[f"perm__{module.code}__{a}"] if a in module.actions else None for a in ACTION_FIELDS]
+            cells = [(Action(a).label, self[f"perm__{module.code}__{a}"] if a in module.actions else None)
+                     for a in ACTION_FIELDS]
             scope = self[f"scope__{module.code}"] if module.scoped else None
             rows.append({"module": module, "cells": cells, "scope": scope})
         return rows
@@ -291,9 +307,12 @@ class UserFilterForm(XtForm):
     def __init__(self, *args: Any, business_units: QuerySet[BusinessUnit], teams: QuerySet[Team],
                  roles: QuerySet[Role], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["business_unit"].queryset = business_units
-        self.fields["team"].queryset = teams
-        self.fields["role"].queryset = roles
+        limit_choices(self, business_unit=business_units, team=teams, role=roles)
+
+    def is_filtered(self) -> bool:
+        """Whether anything narrows the list beyond the default (active users)."""
+        return any(self.data.get(k) for k in ("q", "business_unit", "team", "role")) or \
+            self.data.get("status") not in (None, "", "active")
 
     def filters(self) -> dict[str, Any]:
         """Keyword arguments for ``selectors.user_list`` (invalid values are ignored, not fatal)."""
@@ -316,7 +335,7 @@ class AuditFilterForm(XtForm):
 
     def __init__(self, *args: Any, actors: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["actor"].queryset = actors
+        limit_choices(self, actor=actors)
 
     def filters(self) -> dict[str, Any]:
         data = self.cleaned_data if self.is_valid() else {}

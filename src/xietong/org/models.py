@@ -13,6 +13,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from xietong.core.choices import DataScope
+from xietong.core.validators import validate_credit_code
 from xietong.core.visibility import VisibleQuerySet
 
 from .choices import TeamType
@@ -27,7 +28,8 @@ class Group(models.Model):
 
     name = models.CharField(_("name"), max_length=100)
     short_name = models.CharField(_("short name"), max_length=30, blank=True)
-    credit_code = models.CharField(_("unified social credit code"), max_length=18, blank=True)
+    credit_code = models.CharField(_("unified social credit code"), max_length=18, blank=True,
+                                   validators=[validate_credit_code])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

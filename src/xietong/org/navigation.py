@@ -1,10 +1,11 @@
-"""The organisation's entries in the left navigation and its record pages for audit links."""
+"""The organisation in the shared UI: navigation entries, record pages and audit labels."""
 
 from django.utils.translation import gettext_lazy as _
 
 from xietong.core import navigation
 from xietong.core.components import register_record_url
 from xietong.core.navigation import NavItem
+from xietong.core.templatetags.xt import register_change_label
 
 navigation.register(NavItem("workbench", _("Home"), "home", "house", order=10))
 navigation.register(NavItem("settings", _("Organisation"), "org:overview", "diagram-3", order=10,
@@ -20,3 +21,8 @@ register_record_url("org.businessunit", "org:bu_detail")
 register_record_url("org.team", "org:team_detail")
 register_record_url("org.user", "org:user_detail")
 register_record_url("org.role", "org:role_detail")
+
+register_change_label("org.team", "managers", _("Managers"))
+register_change_label("org.user", "teams", _("Teams"))
+register_change_label("org.user", "roles", _("Roles"))
+register_change_label("org.user", "token", _("Access token"))

@@ -23,10 +23,15 @@ def business_unit_get(*, user: User, pk: Any, action: str = "view") -> BusinessU
 
 
 def team_list(*, user: User, business_unit_id: int | None = None, action: str = "view",
-              include_inactive: bool = False) -> QuerySet[Team]:
+              include_inactive: bool = False, with_managers: bool = False) -> QuerySet[Team]:
     qs = Team.objects.visible_to(user, action).select_related("business_unit", "parent").annotate(
         member_count=Count("memberships", distinct=True),
     )
+    if with_managers:
+        qs = qs.prefetch_related(Prefetch(
+            "memberships", queryset=TeamMembership.objects.filter(is_manager=True).select_related("user")
+            .order_by("user__username"), to_attr="manager_links",
+        ))
     if business_unit_id:
         qs = qs.filter(business_unit_id=business_unit_id)
     if not include_inactive:
@@ -56,13 +61,15 @@ def user_list(*, user: User, q: str = "", business_unit_id: int | None = None, t
                        | Q(email__icontains=q))
     if business_unit_id:
         qs = qs.filter(business_unit_id=business_unit_id)
+    # Subqueries, not joins: a join on memberships or roles would need DISTINCT, which makes the
+    # database sort every visible row before it can return the first page.
     if team_id:
-        qs = qs.filter(memberships__team_id=team_id)
+        qs = qs.filter(pk__in=TeamMembership.objects.filter(team_id=team_id).values("user_id"))
     if role_id:
-        qs = qs.filter(user_roles__role_id=role_id)
+        qs = qs.filter(pk__in=UserRole.objects.filter(role_id=role_id).values("user_id"))
     if is_active is not None:
         qs = qs.filter(is_active=is_active)
-    return qs.distinct().order_by("username")
+    return qs.order_by("username")
 
 
 def user_get(*, user: User, pk: Any, action: str = "view") -> User:
@@ -150,7 +157,7 @@ def role_choices() -> QuerySet[Role]:
 
 def team_move_targets(*, user: User, team: Team) -> QuerySet[Team]:
     """Where ``team`` may move: active teams of its BU the user may edit, outside its own subtree."""
-    return team_list(user=user, business_unit_id=team.business_unit_id, action="edit").exclude(
+    return team_choices(user=user, business_unit_id=team.business_unit_id, action="edit").exclude(
         path__startswith=team.path
     )
 
@@ -172,3 +179,11 @@ def user_role_get(*, target: User, pk: Any) -> UserRole:
     if user_role is None:
         raise NotFound()
     return user_role
+
+
+def team_choices(*, user: User, action: str = "view", business_unit_id: int | None = None) -> QuerySet[Team]:
+    """Active visible teams for pickers and filters, in tree order per BU (no counts)."""
+    qs = Team.objects.visible_to(user, action).filter(is_active=True).select_related("business_unit")
+    if business_unit_id:
+        qs = qs.filter(business_unit_id=business_unit_id)
+    return qs.order_by("business_unit__code", "path")

@@ -76,6 +76,8 @@ def group_update(*, actor: User, name: str = UNSET, short_name: str = UNSET, cre
         raise PermissionDenied(_("Only group administrators can change the group."))
     group = Group.objects.select_for_update().get(pk=group_get().pk)
     before = audit.snapshot(group, ["name", "short_name", "credit_code"])
+    if isinstance(credit_code, str):
+        credit_code = credit_code.strip().upper()
     _apply(group, {"name": name, "short_name": short_name, "credit_code": credit_code})
     _clean(group)
     group.save()

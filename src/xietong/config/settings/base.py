@@ -197,11 +197,6 @@ STORAGES = {
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
 
-# --- API ------------------------------------------------------------------------------------
-NINJA_PAGINATION_PER_PAGE = 50
-NINJA_PAGINATION_MAX_LIMIT = 200
-API_TOKEN_PREFIX = "xt_"
-
 # --- Logging: one line per event, request id included -------------------------------------
 LOGGING = {
     "version": 1,

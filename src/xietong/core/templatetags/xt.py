@@ -165,18 +165,18 @@ VERB_LABELS: dict[str, Any] = {
     "token_revoke": gettext_lazy("Access token revoked"),
 }
 
-EXTRA_FIELD_LABELS: dict[str, Any] = {
-    "managers": gettext_lazy("managers"),
-    "teams": gettext_lazy("teams"),
-    "roles": gettext_lazy("roles"),
-    "token": gettext_lazy("access token"),
-    "reason": gettext_lazy("reason"),
-}
+# Labels of change keys that are not model fields: (model label or "", key) → label.
+CHANGE_LABELS: dict[tuple[str, str], Any] = {("", "reason"): gettext_lazy("Reason")}
 
 
 def register_verb(verb: str, label: Any) -> None:
     """Apps name their own audit verbs (``audit.record(verb=...)``) for display."""
     VERB_LABELS[verb] = label
+
+
+def register_change_label(model_label: str, key: str, label: Any) -> None:
+    """Apps name change keys that are not fields (``"org.team", "managers"``); "" for any model."""
+    CHANGE_LABELS[(model_label.lower(), key)] = label
 
 
 @register.filter
@@ -187,14 +187,16 @@ def audit_verb(entry: Any) -> str:
 
 
 def _field_label(model: Any, name: str) -> str:
+    label = model._meta.label_lower if model is not None else ""
     if model is not None:
         try:
             return str(model._meta.get_field(name).verbose_name)
         except FieldDoesNotExist:
             pass
-    if name in EXTRA_FIELD_LABELS:
-        return str(EXTRA_FIELD_LABELS[name])
-    from xietong.core import modules
+    for key in ((label, name), ("", name)):
+        if key in CHANGE_LABELS:
+            return str(CHANGE_LABELS[key])
+    from xietong.core import modules  # a role's permissions are recorded per module
 
     try:
         return str(modules.get(name).label)

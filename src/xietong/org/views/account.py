@@ -16,12 +16,13 @@ from django.views.decorators.http import require_POST
 
 from xietong.core import modules
 from xietong.core.choices import Action
-from xietong.core.forms import service_errors, show_once, take_once
+from xietong.core.forms import posted, service_errors, show_once, take_once
 from xietong.core.htmx import FORM_ID, done, page_view, render_form, render_page
 
 from .. import selectors, services
 from ..forms import LoginForm, PasswordForm, ProfileForm, TokenForm
 from ..models import ACTION_FIELDS
+from .records import actor
 
 
 class LoginView(auth_views.LoginView):
@@ -56,9 +57,9 @@ password_change = PasswordChangeView.as_view()
 @page_view
 def home(request: HttpRequest) -> HttpResponse:
     """The user's own overview: teams, roles, what the roles allow, and their recent changes."""
-    user = request.user
+    user = actor(request)
     known = {m.code: m for m in modules.all_modules()}
-    grants = sorted(user.access.grants,  # type: ignore[union-attr]
+    grants = sorted(user.access.grants,
                     key=lambda g: (known[g.module].order if g.module in known else 10_000, g.module, g.role_name))
     rows = [
         {
@@ -72,8 +73,8 @@ def home(request: HttpRequest) -> HttpResponse:
         for g in grants
     ]
     return render_page(request, "org/home.html", {
-        "memberships": selectors.user_memberships(target=user),  # type: ignore[arg-type]
-        "user_roles": selectors.user_roles(target=user),  # type: ignore[arg-type]
+        "memberships": selectors.user_memberships(target=user),
+        "user_roles": selectors.user_roles(target=user),
         "grant_rows": rows,
         "recent": selectors.audit_list(actor_id=user.pk)[:10],
     })
@@ -81,12 +82,12 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @page_view
 def profile(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = actor(request)
     initial = {name: getattr(user, name) for name in ("display_name", "email", "mobile", "title", "language")}
-    form = ProfileForm(request.POST if request.method == "POST" else None, initial=initial)
+    form = ProfileForm(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         with service_errors(form):
-            services.user_update(actor=user, user=user, **form.cleaned_data)  # type: ignore[arg-type]
+            services.user_update(actor=user, user=user, **form.cleaned_data)
         if form.is_valid():
             messages.success(request, _("Your profile has been saved."))
             return done(request, reverse("accounts:profile"))
@@ -97,17 +98,17 @@ def profile(request: HttpRequest) -> HttpResponse:
 @page_view
 def tokens(request: HttpRequest) -> HttpResponse:
     """Personal access tokens for the API: list, create (the token is shown once), revoke."""
-    form = TokenForm(request.POST if request.method == "POST" else None)
+    form = TokenForm(posted(request))
     if request.method == "POST" and form.is_valid():
         with service_errors(form):
-            _token, raw = services.token_create(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            _token, raw = services.token_create(actor=actor(request), **form.cleaned_data)
         if form.is_valid():
             show_once(request, "token", raw)
             return done(request, reverse("accounts:tokens"))
     return render_page(request, "org/tokens.html", {
         "form": form,
         "form_id": FORM_ID,
-        "tokens": selectors.token_list(user=request.user),  # type: ignore[arg-type]
+        "tokens": selectors.token_list(user=actor(request)),
         "new_token": take_once(request, "token") if request.method == "GET" else None,
     }, fragments={FORM_ID: "form"})
 
@@ -115,7 +116,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
 @page_view
 @require_POST
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    token = services.token_revoke(actor=request.user, token_id=pk)  # type: ignore[arg-type]
+    token = services.token_revoke(actor=actor(request), token_id=pk)
     messages.success(request, _("The token “%(name)s” has been revoked.") % {"name": token.name})
     return done(request, reverse("accounts:tokens"))
 
@@ -131,7 +132,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
                                            require_https=request.is_secure()):
         next_url = reverse("home")
     if request.user.is_authenticated:
-        services.user_set_language(actor=request.user, language=language)  # type: ignore[arg-type]
+        services.user_set_language(actor=actor(request), language=language)
     response = HttpResponseRedirect(next_url, status=303)
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -13,9 +12,9 @@ from django.views.decorators.http import require_POST
 
 from xietong.core.components import history_panel
 from xietong.core.errors import Conflict
-from xietong.core.forms import service_errors, show_once, take_once
+from xietong.core.forms import posted, service_errors, show_once, take_once
 from xietong.core.htmx import done, page_view, render_form, render_page
-from xietong.core.pagination import paginate
+from xietong.core.pagination import ordering, paginate
 
 from .. import policies, selectors, services
 from ..forms import (
@@ -28,6 +27,7 @@ from ..forms import (
     UserTeamsForm,
 )
 from ..models import User
+from .records import actor, record_for
 
 RESULTS_ID = "user-results"
 SORTS = {
@@ -37,10 +37,6 @@ SORTS = {
     "bu": "business_unit__code",
     "last_login": "last_login",
 }
-
-
-def _data(request: HttpRequest) -> Any:
-    return request.POST if request.method == "POST" else None
 
 
 def _crumbs(target: User | None = None) -> list[tuple[str, str]]:
@@ -61,36 +57,30 @@ def _password_key(target: User) -> str:
 @page_view
 def user_list(request: HttpRequest) -> HttpResponse:
     """Search, filters, sortable columns and pages; htmx refreshes only the results."""
-    user = request.user
+    user = actor(request)
     policies.require(user, "org", "view")
-    form = UserFilterForm(request.GET, business_units=selectors.business_unit_choices(user=user),  # type: ignore[arg-type]
-                          teams=selectors.team_list(user=user),  # type: ignore[arg-type]
+    form = UserFilterForm(request.GET, business_units=selectors.business_unit_choices(user=user),
+                          teams=selectors.team_choices(user=user),
                           roles=selectors.role_choices())
-    filters = form.filters()
-    sort = request.GET.get("sort", "name")
-    if sort.lstrip("-") not in SORTS:
-        sort = "name"
-    order = ("-" if sort.startswith("-") else "") + SORTS[sort.lstrip("-")]
-    users = selectors.user_list(user=user, **filters).order_by(order, "pk")  # type: ignore[arg-type]
-    filtered = any(request.GET.get(k) for k in ("q", "business_unit", "team", "role")) or \
-        request.GET.get("status") not in (None, "", "active")
+    users = selectors.user_list(user=user, **form.filters()).order_by(*ordering(request, SORTS, "name"))
     return render_page(request, "org/user_list.html", {
         "form": form,
         "results_id": RESULTS_ID,
-        "filtered": filtered,
+        "filtered": form.is_filtered(),
         **paginate(request, users),
     }, fragments={RESULTS_ID: "results"})
 
 
 @page_view
 def user_create(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = actor(request)
     policies.require(user, "org", "create")
-    form = UserCreateForm(_data(request), initial={"primary_team": request.GET.get("team"), "language": "zh-hans"},
-                          teams=selectors.team_list(user=user, action="create"))  # type: ignore[arg-type]
+    form = UserCreateForm(posted(request), initial={"primary_team": request.GET.get("team"),
+                                                    "language": settings.LANGUAGE_CODE},
+                          teams=selectors.team_choices(user=user, action="create"))
     if request.method == "POST" and form.is_valid():
         with service_errors(form, denied=True):
-            created, initial_password = services.user_create(actor=user, **form.cleaned_data)  # type: ignore[arg-type]
+            created, initial_password = services.user_create(actor=user, **form.cleaned_data)
         if form.is_valid():
             if not form.cleaned_data["password"]:
                 show_once(request, _password_key(created), initial_password)
@@ -102,9 +92,8 @@ def user_create(request: HttpRequest) -> HttpResponse:
 
 @page_view
 def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = request.user
-    policies.require(user, "org", "view")
-    target = selectors.user_get(user=user, pk=pk)  # type: ignore[arg-type]
+    user = actor(request)
+    target = selectors.user_get(user=user, pk=pk)
     return render_page(request, "org/user_detail.html", {
         "target": target,
         "memberships": list(selectors.user_memberships(target=target)),
@@ -119,14 +108,13 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @page_view
 def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    user = request.user
-    policies.require(user, "org", "edit")
-    target = selectors.user_get(user=user, pk=pk, action="edit")  # type: ignore[arg-type]
+    user = actor(request)
+    target = record_for(request, selectors.user_get, pk, "edit")
     fields = ("username", "display_name", "email", "mobile", "title", "language")
-    form = UserEditForm(_data(request), initial={name: getattr(target, name) for name in fields})
+    form = UserEditForm(posted(request), initial={name: getattr(target, name) for name in fields})
     if request.method == "POST" and form.is_valid():
         with service_errors(form):
-            services.user_update(actor=user, user=target, **form.cleaned_data)  # type: ignore[arg-type]
+            services.user_update(actor=user, user=target, **form.cleaned_data)
         if form.is_valid():
             messages.success(request, _("The user has been saved."))
             return done(request, _user_url(target))
@@ -136,14 +124,13 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @page_view
 def user_move(request: HttpRequest, pk: int) -> HttpResponse:
-    user = request.user
-    policies.require(user, "org", "edit")
-    target = selectors.user_get(user=user, pk=pk, action="edit")  # type: ignore[arg-type]
-    form = UserMoveForm(_data(request), initial={"team": target.primary_team_id},
-                        teams=selectors.team_list(user=user, action="edit"))  # type: ignore[arg-type]
+    user = actor(request)
+    target = record_for(request, selectors.user_get, pk, "edit")
+    form = UserMoveForm(posted(request), initial={"team": target.primary_team_id},
+                        teams=selectors.team_choices(user=user, action="edit"))
     if request.method == "POST" and form.is_valid():
         with service_errors(form, fields={"primary_team": "team"}, denied=True):
-            services.user_move(actor=user, user=target, team=form.cleaned_data["team"])  # type: ignore[arg-type]
+            services.user_move(actor=user, user=target, team=form.cleaned_data["team"])
         if form.is_valid():
             messages.success(request, _("%(name)s has moved to %(team)s.") % {
                 "name": target, "team": form.cleaned_data["team"]})
@@ -157,17 +144,16 @@ def user_move(request: HttpRequest, pk: int) -> HttpResponse:
 
 @page_view
 def user_teams(request: HttpRequest, pk: int) -> HttpResponse:
-    user = request.user
-    policies.require(user, "org", "edit")
-    target = selectors.user_get(user=user, pk=pk, action="edit")  # type: ignore[arg-type]
+    user = actor(request)
+    target = record_for(request, selectors.user_get, pk, "edit")
     current = [m.team_id for m in selectors.user_memberships(target=target) if m.team_id != target.primary_team_id]
-    teams = selectors.team_list(user=user, action="edit")  # type: ignore[arg-type]
+    teams = selectors.team_choices(user=user, action="edit")
     if target.primary_team_id:
         teams = teams.exclude(pk=target.primary_team_id)
-    form = UserTeamsForm(_data(request), initial={"teams": current}, teams=teams)
+    form = UserTeamsForm(posted(request), initial={"teams": current}, teams=teams)
     if request.method == "POST" and form.is_valid():
         with service_errors(form):
-            services.user_set_teams(actor=user, user=target, teams=list(form.cleaned_data["teams"]))  # type: ignore[arg-type]
+            services.user_set_teams(actor=user, user=target, teams=list(form.cleaned_data["teams"]))
         if form.is_valid():
             messages.success(request, _("The team memberships have been saved."))
             return done(request, _user_url(target))
@@ -180,11 +166,11 @@ def user_teams(request: HttpRequest, pk: int) -> HttpResponse:
 @page_view
 @require_POST
 def user_set_active(request: HttpRequest, pk: int) -> HttpResponse:
-    user = request.user
-    target = selectors.user_get(user=user, pk=pk)  # type: ignore[arg-type]
+    user = actor(request)
+    target = selectors.user_get(user=user, pk=pk)
     is_active = request.POST.get("is_active") == "1"
     try:
-        services.user_set_active(actor=user, user=target, is_active=is_active)  # type: ignore[arg-type]
+        services.user_set_active(actor=user, user=target, is_active=is_active)
     except Conflict as exc:
         messages.error(request, str(exc))
     else:
@@ -195,13 +181,12 @@ def user_set_active(request: HttpRequest, pk: int) -> HttpResponse:
 
 @page_view
 def user_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
-    user = request.user
-    policies.require(user, "org", "edit")
-    target = selectors.user_get(user=user, pk=pk, action="edit")  # type: ignore[arg-type]
-    form = PasswordResetForm(_data(request))
+    user = actor(request)
+    target = record_for(request, selectors.user_get, pk, "edit")
+    form = PasswordResetForm(posted(request))
     if request.method == "POST" and form.is_valid():
         with service_errors(form):
-            new = services.user_reset_password(actor=user, user=target,  # type: ignore[arg-type]
+            new = services.user_reset_password(actor=user, user=target,
                                                password=form.cleaned_data["password"] or None)
         if form.is_valid():
             if not form.cleaned_data["password"]:
@@ -215,14 +200,14 @@ def user_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
 
 @page_view
 def user_role_assign(request: HttpRequest, pk: int) -> HttpResponse:
-    user = request.user
+    user = actor(request)
+    target = selectors.user_get(user=user, pk=pk)
     policies.require(user, "roles", "administer")
-    target = selectors.user_get(user=user, pk=pk)  # type: ignore[arg-type]
-    form = RoleAssignForm(_data(request), roles=selectors.role_choices(),
-                          business_units=selectors.business_unit_choices(user=user))  # type: ignore[arg-type]
+    form = RoleAssignForm(posted(request), roles=selectors.role_choices(),
+                          business_units=selectors.business_unit_choices(user=user))
     if request.method == "POST" and form.is_valid():
         with service_errors(form, denied=True):  # a refused widening is a form error, not a 403
-            services.role_assign(actor=user, user=target, **form.cleaned_data)  # type: ignore[arg-type]
+            services.role_assign(actor=user, user=target, **form.cleaned_data)
         if form.is_valid():
             messages.success(request, _("%(name)s now holds the role “%(role)s”.") % {
                 "name": target, "role": form.cleaned_data["role"]})
@@ -236,12 +221,12 @@ def user_role_assign(request: HttpRequest, pk: int) -> HttpResponse:
 @page_view
 @require_POST
 def user_role_revoke(request: HttpRequest, pk: int, grant_pk: int) -> HttpResponse:
-    user = request.user
-    policies.require(user, "roles", "administer")  # past this, a refusal is about the grant itself
-    target = selectors.user_get(user=user, pk=pk)  # type: ignore[arg-type]
+    user = actor(request)
+    target = selectors.user_get(user=user, pk=pk)
     user_role = selectors.user_role_get(target=target, pk=grant_pk)
+    policies.require(user, "roles", "administer")  # past this, a refusal is about the grant itself
     try:
-        services.role_revoke(actor=user, user_role=user_role)  # type: ignore[arg-type]
+        services.role_revoke(actor=user, user_role=user_role)
     except PermissionDenied as exc:
         messages.error(request, str(exc))
     else:

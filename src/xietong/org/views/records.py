@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -13,6 +13,13 @@ from xietong.core.components import history_panel, why_panel
 from xietong.core.htmx import page_view
 
 from .. import policies, selectors
+from ..models import User
+
+
+def actor(request: HttpRequest) -> User:
+    """The signed-in user (every page is behind ``page_view``, so never anonymous)."""
+    return cast(User, request.user)
+
 
 # kind in the URL → (the selector that finds the record for this user, the history URL name)
 RECORDS: dict[str, tuple[Callable[..., Any], str]] = {
@@ -23,9 +30,18 @@ RECORDS: dict[str, tuple[Callable[..., Any], str]] = {
 
 
 def _record(request: HttpRequest, kind: str, pk: int) -> Any:
-    policies.require(request.user, "org", "view")
     find, _url_name = RECORDS[kind]
-    return find(user=request.user, pk=pk)
+    return find(user=actor(request), pk=pk)
+
+
+def record_for(request: HttpRequest, find: Callable[..., Any], pk: int, action: str, *, module: str = "org",
+               within: str | None = None) -> Any:
+    """The record for a change page: outside what the user sees → 404 (like a missing record); seen
+    but the roles lack ``action`` → 403; seen but outside the scope of ``within`` (default: the
+    action) → 404, as the service would answer."""
+    find(user=actor(request), pk=pk)
+    policies.require(actor(request), module, action)
+    return find(user=actor(request), pk=pk, action=within or action)
 
 
 @page_view
@@ -40,4 +56,4 @@ def record_history(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 @page_view
 def record_why(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     obj = _record(request, kind, pk)
-    return render(request, "components/why.html", why_panel(request.user, obj))
+    return render(request, "components/why.html", why_panel(actor(request), obj))

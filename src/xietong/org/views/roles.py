@@ -13,19 +13,17 @@ from django.views.decorators.http import require_POST
 from xietong.core import modules
 from xietong.core.choices import Action
 from xietong.core.errors import Conflict
-from xietong.core.forms import service_errors
+from xietong.core.forms import posted, service_errors
 from xietong.core.htmx import FORM_ID, done, page_view, render_page
 from xietong.core.pagination import paginate
 
 from .. import policies, selectors, services
 from ..forms import AuditFilterForm, RoleForm
 from ..models import ACTION_FIELDS, Role
+from .records import actor
 
 AUDIT_RESULTS_ID = "audit-results"
-
-
-def _data(request: HttpRequest) -> Any:
-    return request.POST if request.method == "POST" else None
+HOLDERS_ON_ROLE_PAGE = 50
 
 
 def _crumbs(role: Role | None = None) -> list[tuple[str, str]]:
@@ -41,13 +39,13 @@ def _columns() -> list[Any]:
 
 @page_view
 def role_list(request: HttpRequest) -> HttpResponse:
-    policies.require(request.user, "roles", "view")
+    policies.require(actor(request), "roles", "view")
     return render_page(request, "org/role_list.html", {"roles": selectors.role_list().order_by("name")})
 
 
 @page_view
 def role_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = request.user
+    user = actor(request)
     policies.require(user, "roles", "view")
     role = selectors.role_get(pk=pk)
     held = {p.module: p for p in role.permissions.all()}
@@ -56,11 +54,12 @@ def role_detail(request: HttpRequest, pk: int) -> HttpResponse:
         perm = held.get(module.code)
         rows.append({
             "module": module,
-            "cells": [None if a not in module.actions else bool(perm and a in perm.actions()) for a in ACTION_FIELDS],
+            "cells": [(Action(a).label, None if a not in module.actions else bool(perm and a in perm.actions()))
+                      for a in ACTION_FIELDS],
             "scope": perm.scope if perm and module.scoped and perm.actions() else None,
         })
-    holders = selectors.user_list(user=user, role_id=role.pk, is_active=None) \
-        if user.access.can("org", "view") else []  # type: ignore[union-attr]
+    holders = selectors.user_list(user=user, role_id=role.pk, is_active=None)[:HOLDERS_ON_ROLE_PAGE] \
+        if user.access.can("org", "view") else []
     return render_page(request, "org/role_detail.html", {
         "role": role, "rows": rows, "columns": _columns(), "holders": holders, "breadcrumbs": _crumbs(),
     })
@@ -76,12 +75,12 @@ def _role_form_page(request: HttpRequest, form: RoleForm, *, title: str, cancel_
 
 @page_view
 def role_create(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = actor(request)
     policies.require(user, "roles", "create")
-    form = RoleForm(_data(request))
+    form = RoleForm(posted(request))
     if request.method == "POST" and form.is_valid():
         with service_errors(form, denied=True):
-            role = services.role_create(actor=user, code=form.cleaned_data["code"],  # type: ignore[arg-type]
+            role = services.role_create(actor=user, code=form.cleaned_data["code"],
                                         name=form.cleaned_data["name"],
                                         description=form.cleaned_data["description"],
                                         permissions=form.permissions())
@@ -93,13 +92,13 @@ def role_create(request: HttpRequest) -> HttpResponse:
 
 @page_view
 def role_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    user = request.user
+    user = actor(request)
     policies.require(user, "roles", "edit")
     role = selectors.role_get(pk=pk)
-    form = RoleForm(_data(request), role=role)
+    form = RoleForm(posted(request), role=role)
     if request.method == "POST" and form.is_valid():
         with service_errors(form, denied=True):
-            services.role_update(actor=user, role=role, name=form.cleaned_data["name"],  # type: ignore[arg-type]
+            services.role_update(actor=user, role=role, name=form.cleaned_data["name"],
                                  description=form.cleaned_data["description"], permissions=form.permissions())
         if form.is_valid():
             messages.success(request, _("The role has been saved."))
@@ -113,7 +112,7 @@ def role_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def role_delete(request: HttpRequest, pk: int) -> HttpResponse:
     role = selectors.role_get(pk=pk)
     try:
-        services.role_delete(actor=request.user, role=role)  # type: ignore[arg-type]
+        services.role_delete(actor=actor(request), role=role)
     except Conflict as exc:
         messages.error(request, str(exc))
         return done(request, reverse("org:role_detail", args=[role.pk]))
@@ -123,7 +122,7 @@ def role_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @page_view
 def audit_log(request: HttpRequest) -> HttpResponse:
-    policies.require(request.user, "audit", "view")
+    policies.require(actor(request), "audit", "view")
     form = AuditFilterForm(request.GET, actors=selectors.audit_actors())
     return render_page(request, "org/audit_list.html", {
         "form": form,

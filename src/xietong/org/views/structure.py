@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -14,22 +13,23 @@ from django.views.decorators.http import require_POST
 
 from xietong.core.components import history_panel
 from xietong.core.errors import Conflict
-from xietong.core.forms import service_errors
-from xietong.core.htmx import FORM_ID, done, page_view, render_form, render_page
+from xietong.core.forms import posted, service_errors
+from xietong.core.htmx import done, page_view, render_form, render_page
 
 from .. import policies, selectors, services
 from ..forms import BusinessUnitForm, GroupForm, TeamCreateForm, TeamEditForm, TeamManagersForm, TeamMoveForm
 from ..models import BusinessUnit, Team
+from .records import actor, record_for
 
 USERS_ON_BU_PAGE = 20
 
 
-def _data(request: HttpRequest) -> Any:
-    return request.POST if request.method == "POST" else None
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
 
 
 def _require_org_admin(request: HttpRequest) -> None:
-    if not policies.is_org_admin(request.user):
+    if not policies.is_org_admin(actor(request)):
         raise PermissionDenied(_("Only group administrators can do this."))
 
 
@@ -44,13 +44,13 @@ def _bu_crumbs(bu: BusinessUnit | None = None) -> list[tuple[str, str]]:
 
 @page_view
 def overview(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = actor(request)
     policies.require(user, "org", "view")
     teams_by_bu: dict[int, list[Team]] = defaultdict(list)
-    for team in selectors.team_tree(user=user):  # type: ignore[arg-type]
+    for team in selectors.team_tree(user=user):
         teams_by_bu[team.business_unit_id].append(team)
     business_units = [(bu, teams_by_bu.get(bu.pk, []))
-                      for bu in selectors.business_unit_list(user=user)]  # type: ignore[arg-type]
+                      for bu in selectors.business_unit_list(user=user)]
     return render_page(request, "org/overview.html", {
         "group": services.group_get(),
         "business_units": business_units,
@@ -62,11 +62,11 @@ def overview(request: HttpRequest) -> HttpResponse:
 def group_edit(request: HttpRequest) -> HttpResponse:
     _require_org_admin(request)
     group = services.group_get()
-    form = GroupForm(_data(request), initial={"name": group.name, "short_name": group.short_name,
+    form = GroupForm(posted(request), initial={"name": group.name, "short_name": group.short_name,
                                               "credit_code": group.credit_code})
     if request.method == "POST" and form.is_valid():
         with service_errors(form):
-            services.group_update(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            services.group_update(actor=actor(request), **form.cleaned_data)
         if form.is_valid():
             messages.success(request, _("The group has been saved."))
             return done(request, reverse("org:overview"))
@@ -79,10 +79,10 @@ def group_edit(request: HttpRequest) -> HttpResponse:
 @page_view
 def bu_create(request: HttpRequest) -> HttpResponse:
     _require_org_admin(request)
-    form = BusinessUnitForm(_data(request))
+    form = BusinessUnitForm(posted(request))
     if request.method == "POST" and form.is_valid():
         with service_errors(form):
-            bu = services.business_unit_create(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            bu = services.business_unit_create(actor=actor(request), **form.cleaned_data)
         if form.is_valid():
             messages.success(request, _("Business unit “%(name)s” created.") % {"name": bu.name})
             return done(request, reverse("org:bu_detail", args=[bu.pk]))
@@ -92,11 +92,10 @@ def bu_create(request: HttpRequest) -> HttpResponse:
 
 @page_view
 def bu_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = request.user
-    policies.require(user, "org", "view")
-    bu = selectors.business_unit_get(user=user, pk=pk)  # type: ignore[arg-type]
-    teams = list(selectors.team_tree(user=user, business_unit_id=bu.pk, include_inactive=True))  # type: ignore[arg-type]
-    users = selectors.user_list(user=user, business_unit_id=bu.pk)  # type: ignore[arg-type]
+    user = actor(request)
+    bu = selectors.business_unit_get(user=user, pk=pk)
+    teams = list(selectors.team_tree(user=user, business_unit_id=bu.pk, include_inactive=True))
+    users = selectors.user_list(user=user, business_unit_id=bu.pk)
     return render_page(request, "org/bu_detail.html", {
         "bu": bu,
         "teams": teams,
@@ -111,14 +110,13 @@ def bu_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @page_view
 def bu_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    user = request.user
-    policies.require(user, "org", "administer")
-    bu = selectors.business_unit_get(user=user, pk=pk, action="edit")  # type: ignore[arg-type]
-    form = BusinessUnitForm(_data(request), initial={name: getattr(bu, name) for name in
+    user = actor(request)
+    bu = record_for(request, selectors.business_unit_get, pk, "administer", within="edit")
+    form = BusinessUnitForm(posted(request), initial={name: getattr(bu, name) for name in
                                                      ("code", "name", "description", "product_lines")})
     if request.method == "POST" and form.is_valid():
         with service_errors(form):
-            services.business_unit_update(actor=user, business_unit=bu, **form.cleaned_data)  # type: ignore[arg-type]
+            services.business_unit_update(actor=user, business_unit=bu, **form.cleaned_data)
         if form.is_valid():
             messages.success(request, _("The business unit has been saved."))
             return done(request, reverse("org:bu_detail", args=[bu.pk]))
@@ -129,10 +127,10 @@ def bu_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @page_view
 @require_POST
 def bu_set_active(request: HttpRequest, pk: int) -> HttpResponse:
-    user = request.user
-    bu = selectors.business_unit_get(user=user, pk=pk, action="edit")  # type: ignore[arg-type]
+    user = actor(request)
+    bu = record_for(request, selectors.business_unit_get, pk, "administer", within="edit")
     is_active = request.POST.get("is_active") == "1"
-    services.business_unit_update(actor=user, business_unit=bu, is_active=is_active)  # type: ignore[arg-type]
+    services.business_unit_update(actor=user, business_unit=bu, is_active=is_active)
     messages.success(request, (_("“%(name)s” has been reactivated.") if is_active
                                else _("“%(name)s” has been deactivated.")) % {"name": bu.name})
     return done(request, reverse("org:bu_detail", args=[bu.pk]))
@@ -142,7 +140,7 @@ def bu_set_active(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _team_crumbs(request: HttpRequest, team: Team) -> list[tuple[str, str]]:
     crumbs = _bu_crumbs(team.business_unit)
-    for ancestor in selectors.team_ancestors(user=request.user, team=team):  # type: ignore[arg-type]
+    for ancestor in selectors.team_ancestors(user=actor(request), team=team):
         crumbs.append((ancestor.name, reverse("org:team_detail", args=[ancestor.pk])))
     return crumbs
 
@@ -150,27 +148,21 @@ def _team_crumbs(request: HttpRequest, team: Team) -> list[tuple[str, str]]:
 @page_view
 def team_create(request: HttpRequest) -> HttpResponse:
     """A new team; choosing the business unit refreshes the parent choices in place (htmx)."""
-    user = request.user
+    user = actor(request)
     policies.require(user, "org", "create")
     source = request.POST if request.method == "POST" else request.GET
-    bu_id = source.get("business_unit") or None
-    parent_id = source.get("parent") or None
-    if str(parent_id).isdigit() and not bu_id:  # "add a sub-team" links name only the parent
-        parent = selectors.team_list(user=user, action="create").filter(pk=parent_id).first()  # type: ignore[arg-type]
-        bu_id = str(parent.business_unit_id) if parent else None
+    bu_id, parent_id = _int(source.get("business_unit")), _int(source.get("parent"))
+    if parent_id and not bu_id:  # "add a sub-team" links name only the parent
+        parent = selectors.team_choices(user=user, action="create").filter(pk=parent_id).first()
+        bu_id = parent.business_unit_id if parent else None
     initial = {"business_unit": bu_id, "parent": parent_id, "name": source.get("name", ""),
                "team_type": source.get("team_type") or None}
-    teams = selectors.team_list(user=user, action="create",  # type: ignore[arg-type]
-                                business_unit_id=int(bu_id) if str(bu_id).isdigit() else None)
-    form = TeamCreateForm(_data(request), initial=initial, teams=teams,
-                          business_units=selectors.business_unit_choices(user=user))  # type: ignore[arg-type]
-    form.fields["business_unit"].widget.attrs.update({
-        "hx-get": reverse("org:team_create"), "hx-target": f"#{FORM_ID}", "hx-swap": "outerHTML",
-        "hx-include": "closest form", "hx-params": "not csrfmiddlewaretoken",
-    })
+    form = TeamCreateForm(posted(request), initial=initial, refresh_url=reverse("org:team_create"),
+                          teams=selectors.team_choices(user=user, action="create", business_unit_id=bu_id),
+                          business_units=selectors.business_unit_choices(user=user))
     if request.method == "POST" and form.is_valid():
         with service_errors(form, denied=True):
-            team = services.team_create(actor=user, **form.cleaned_data)  # type: ignore[arg-type]
+            team = services.team_create(actor=user, **form.cleaned_data)
         if form.is_valid():
             messages.success(request, _("Team “%(name)s” created.") % {"name": team.name})
             return done(request, reverse("org:team_detail", args=[team.pk]))
@@ -180,16 +172,15 @@ def team_create(request: HttpRequest) -> HttpResponse:
 
 @page_view
 def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = request.user
-    policies.require(user, "org", "view")
-    team = selectors.team_get(user=user, pk=pk)  # type: ignore[arg-type]
+    user = actor(request)
+    team = selectors.team_get(user=user, pk=pk)
     members = list(selectors.team_members(team=team))
     return render_page(request, "org/team_detail.html", {
         "team": team,
         "members": members,
         "managers": [m.user for m in members if m.is_manager],
-        "subteams": list(selectors.team_tree(user=user, root=team, include_inactive=True)),  # type: ignore[arg-type]
-        "depth_offset": -team.depth,
+        "subteams": list(selectors.team_tree(user=user, root=team, include_inactive=True)),
+        "depth_offset": -(team.depth + 1),  # its sub-teams start at the top of the little tree
         "breadcrumbs": _team_crumbs(request, team),
         "why_url": reverse("org:team_why", args=[team.pk]),
         **history_panel(team, url=reverse("org:team_history", args=[team.pk])),
@@ -198,13 +189,12 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @page_view
 def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    user = request.user
-    policies.require(user, "org", "edit")
-    team = selectors.team_get(user=user, pk=pk, action="edit")  # type: ignore[arg-type]
-    form = TeamEditForm(_data(request), initial={"name": team.name, "team_type": team.team_type})
+    user = actor(request)
+    team = record_for(request, selectors.team_get, pk, "edit")
+    form = TeamEditForm(posted(request), initial={"name": team.name, "team_type": team.team_type})
     if request.method == "POST" and form.is_valid():
         with service_errors(form):
-            services.team_update(actor=user, team=team, **form.cleaned_data)  # type: ignore[arg-type]
+            services.team_update(actor=user, team=team, **form.cleaned_data)
         if form.is_valid():
             messages.success(request, _("The team has been saved."))
             return done(request, reverse("org:team_detail", args=[team.pk]))
@@ -215,14 +205,13 @@ def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @page_view
 def team_move(request: HttpRequest, pk: int) -> HttpResponse:
-    user = request.user
-    policies.require(user, "org", "edit")
-    team = selectors.team_get(user=user, pk=pk, action="edit")  # type: ignore[arg-type]
-    form = TeamMoveForm(_data(request), initial={"parent": team.parent_id},
-                        teams=selectors.team_move_targets(user=user, team=team))  # type: ignore[arg-type]
+    user = actor(request)
+    team = record_for(request, selectors.team_get, pk, "edit")
+    form = TeamMoveForm(posted(request), initial={"parent": team.parent_id},
+                        teams=selectors.team_move_targets(user=user, team=team))
     if request.method == "POST" and form.is_valid():
         with service_errors(form, denied=True):
-            services.team_move(actor=user, team=team, parent=form.cleaned_data["parent"])  # type: ignore[arg-type]
+            services.team_move(actor=user, team=team, parent=form.cleaned_data["parent"])
         if form.is_valid():
             messages.success(request, _("The team has been moved."))
             return done(request, reverse("org:team_detail", args=[team.pk]))
@@ -234,14 +223,13 @@ def team_move(request: HttpRequest, pk: int) -> HttpResponse:
 
 @page_view
 def team_managers(request: HttpRequest, pk: int) -> HttpResponse:
-    user = request.user
-    policies.require(user, "org", "edit")
-    team = selectors.team_get(user=user, pk=pk, action="edit")  # type: ignore[arg-type]
-    form = TeamManagersForm(_data(request), initial={"managers": selectors.team_managers(team=team)},
-                            users=selectors.manager_candidates(user=user, team=team))  # type: ignore[arg-type]
+    user = actor(request)
+    team = record_for(request, selectors.team_get, pk, "edit")
+    form = TeamManagersForm(posted(request), initial={"managers": selectors.team_managers(team=team)},
+                            users=selectors.manager_candidates(user=user, team=team))
     if request.method == "POST" and form.is_valid():
         with service_errors(form):
-            services.team_set_managers(actor=user, team=team,  # type: ignore[arg-type]
+            services.team_set_managers(actor=user, team=team,
                                        managers=list(form.cleaned_data["managers"]))
         if form.is_valid():
             messages.success(request, _("The managers have been saved."))
@@ -254,11 +242,11 @@ def team_managers(request: HttpRequest, pk: int) -> HttpResponse:
 @page_view
 @require_POST
 def team_set_active(request: HttpRequest, pk: int) -> HttpResponse:
-    user = request.user
-    team = selectors.team_get(user=user, pk=pk, action="edit")  # type: ignore[arg-type]
+    user = actor(request)
+    team = record_for(request, selectors.team_get, pk, "edit")
     is_active = request.POST.get("is_active") == "1"
     try:
-        services.team_update(actor=user, team=team, is_active=is_active)  # type: ignore[arg-type]
+        services.team_update(actor=user, team=team, is_active=is_active)
     except Conflict as exc:
         messages.error(request, str(exc))
     else:

@@ -17,6 +17,9 @@ from xietong.org.models import BusinessUnit, Team, User
 
 class Command(BaseCommand):
     help = "Load the demo group with its business units, teams, users and roles (idempotent)."
+    # Runs on every start right after ``migrate``, which has just run the system checks: running
+    # them again would double this command's time when there is nothing to load.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--scale", choices=list(demo.SCALES), default="demo",
