@@ -27,7 +27,7 @@ def test_run_command_sets_up_a_fresh_database_and_serves(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     env.update(XIETONG_VAR_DIR=str(tmp_path / "var"), PORT=str(port), WEB_WORKERS="1")
-    log = open(tmp_path / "run.log", "w+")
+    log = open(tmp_path / "run.log", "w+")  # noqa: SIM115 (read while the process runs; closed below)
     proc = subprocess.Popen(["make", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     try:
@@ -51,5 +51,7 @@ def test_run_command_sets_up_a_fresh_database_and_serves(tmp_path):
         assert "admin" in output and "admin12345" in output
         assert (tmp_path / "var" / "xietong.sqlite3").exists()
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=30)
+        log.close()

@@ -1,8 +1,8 @@
-"""``GET /api/v1/users?limit=50`` for a BU head, against a bare Django view doing the same page.
+"""``GET /api/v1/users?page_size=50`` for a BU head, against a bare Django view doing the same page.
 
 Both go through Django's test client with the same session, settings and middleware, so what
 differs is what happens inside: ours is the django-ninja endpoint (token-or-session auth, the
-viewer's access, the visibility predicate, ``COUNT`` for the page envelope, the roles prefetch,
+viewer's access, the visibility predicate, the keyset page with its next cursor, the roles prefetch,
 pydantic serialisation); the bare view is one keyset ``SELECT`` of the page (the BU scope taken
 from the viewer's role in SQL), one ``SELECT`` of the page's roles and ``JsonResponse`` — the
 floor for an API page on this server configuration. It exists only in the benchmark process,
@@ -20,7 +20,7 @@ from django.http import HttpRequest, JsonResponse
 from bench import viewers
 from bench.core import Context, VerificationError, Workload, placeholders
 
-URL_OURS = "/api/v1/users?limit=50"
+URL_OURS = "/api/v1/users?page_size=50"
 URL_BARE = "/bench/bare/users?limit=50"
 
 BARE_PAGE_SQL = (
@@ -58,7 +58,7 @@ def bare_users(request: HttpRequest) -> JsonResponse:
                 })
     items = [{**dict(zip(FIELDS, row, strict=True)), "is_active": bool(row[6]), "roles": roles.get(row[0], [])}
              for row in rows]
-    return JsonResponse({"items": items, "next": rows[-1][1] if len(rows) == limit else None})
+    return JsonResponse({"results": items, "next": rows[-1][1] if len(rows) == limit else None})
 
 
 def setup(ctx: Context) -> Any:
@@ -90,7 +90,7 @@ def bare(ctx: Context) -> Any:
 
 
 def verify(answers: dict[str, Any]) -> None:
-    pages = {name: json.loads(response.content)["items"] for name, response in answers.items()}
+    pages = {name: json.loads(response.content)["results"] for name, response in answers.items()}
     if [u["id"] for u in pages["ours"]] != [u["id"] for u in pages["reference"]] or not pages["ours"]:
         raise VerificationError("api_users_page: the pages differ or are empty")
     if pages["ours"][0].keys() != pages["reference"][0].keys():
@@ -100,7 +100,7 @@ def verify(answers: dict[str, Any]) -> None:
 
 WORKLOAD = Workload(
     name="api_users_page",
-    description="GET /api/v1/users?limit=50 as a BU head vs a bare Django view with the same keyset SELECT",
+    description="GET /api/v1/users?page_size=50 as a BU head vs a bare Django view with the same keyset SELECT",
     goal_ratio=4.0,
     setup=setup,
     contestants={"ours": ours, "reference": bare},

@@ -73,7 +73,7 @@ def test_demo_group_has_three_business_units_46_teams_and_46_people() -> None:
     ]
     assert dict(Counter(Team.objects.values_list("business_unit__code", flat=True))) == {"ind": 15, "med": 15,
                                                                                          "energy": 16}
-    assert dict(Counter(Team.objects.values_list("depth", flat=True))) == {1: 25, 2: 9, 3: 12}
+    assert dict(Counter(Team.objects.values_list("depth", flat=True))) == {0: 25, 1: 9, 2: 12}
     holders = Counter(UserRole.objects.values_list("role__code", flat=True))
     assert dict(holders) == {"admin": 1, "bu_head": 3, "sales_manager": 9, "sales_rep": 15, "presales": 3,
                              "supply_planner": 3, "production_planner": 3, "operations": 3, "finance": 3,
@@ -112,7 +112,7 @@ def test_every_team_path_is_its_parents_path_plus_its_id() -> None:
     for team in teams.values():
         prefix = teams[team.parent_id].path if team.parent_id else f"/bu{team.business_unit_id}/"
         assert team.path == f"{prefix}{team.pk}/"
-        assert team.depth == team.path.count("/") - 2
+        assert team.depth == Team.depth_of(team.path)
         if team.parent_id:
             assert teams[team.parent_id].business_unit_id == team.business_unit_id
 

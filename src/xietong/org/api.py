@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -245,7 +246,7 @@ def _visible_bu(request: HttpRequest, pk: int | None, field: str = "business_uni
     if bu is None:
         from django.core.exceptions import ValidationError
 
-        raise ValidationError({field: "Unknown business unit."})
+        raise ValidationError({field: _("Unknown business unit.")})
     return bu
 
 
@@ -256,7 +257,7 @@ def _visible_team(request: HttpRequest, pk: int | None, field: str) -> Team | No
     if team is None:
         from django.core.exceptions import ValidationError
 
-        raise ValidationError({field: "Unknown team."})
+        raise ValidationError({field: _("Unknown team.")})
     return team
 
 
@@ -347,7 +348,7 @@ def update_team(request: HttpRequest, team_id: int, payload: TeamPatch) -> Any:
             if len(managers) != len(set(data["manager_ids"] or [])):
                 from django.core.exceptions import ValidationError
 
-                raise ValidationError({"manager_ids": "Unknown user."})
+                raise ValidationError({"manager_ids": _("Unknown user.")})
             team = services.team_set_managers(actor=actor, team=team, managers=managers)
     return selectors.team_get(user=actor, pk=team.pk)
 
@@ -429,7 +430,7 @@ def assign_role(request: HttpRequest, user_id: int, payload: RoleAssignIn) -> An
     if role is None:
         from django.core.exceptions import ValidationError
 
-        raise ValidationError({"role_id": "Unknown role."})
+        raise ValidationError({"role_id": _("Unknown role.")})
     bu = _visible_bu(request, payload.business_unit_id)
     user_role = services.role_assign(actor=actor, user=target, role=role, business_unit=bu)
     return Status(201, {"id": user_role.pk, "role": {"id": role.pk, "name": role.name},

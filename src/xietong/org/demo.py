@@ -481,8 +481,8 @@ def _ensure_teams(specs: list[TeamSpec], bu_ids: dict[str, int], created: Counte
         else:
             path = Concat(Subquery(Team.objects.filter(pk=OuterRef("parent_id")).values("path")[:1]), as_text,
                           Value("/"))
-        # depth = path.count("/") - 2 (as in services._set_path), which is the level itself.
-        Team.objects.filter(pk__gte=min(team.pk for team in new), path="").update(path=path, depth=level)
+        # The same path and depth as Team.compute_path: a top team (level 1) has depth 0.
+        Team.objects.filter(pk__gte=min(team.pk for team in new), path="").update(path=path, depth=level - 1)
         created["teams"] += len(new)
     return ids
 
