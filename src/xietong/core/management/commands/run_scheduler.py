@@ -1,4 +1,5 @@
 import signal
+import threading
 import time
 from typing import Any
 
@@ -17,27 +18,26 @@ class Command(BaseCommand):
         parser.add_argument("--tick", type=float, default=30.0, help="seconds between checks")
 
     def handle(self, *args: Any, once: bool = False, tick: float = 30.0, **options: Any) -> None:
-        running = True
+        stopping = threading.Event()
 
         def stop(*_: Any) -> None:
-            nonlocal running
-            running = False
+            stopping.set()
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         last_run: dict[str, float] = {}
         self.stdout.write(f"scheduler: {len(scheduling.jobs())} jobs")
-        while running:
+        while not stopping.is_set():
             now = time.monotonic()
             for job in scheduling.jobs():
                 if job.name in last_run and now - last_run[job.name] < job.every.total_seconds():
                     continue
                 last_run[job.name] = now
-                # The cache key keeps a restarted scheduler from enqueuing twice within one period.
+                # With a shared cache (Redis) a restarted or second scheduler does not enqueue twice per period.
                 key = f"xietong:scheduler:{job.name}"
                 if cache.add(key, timezone.now().isoformat(), timeout=int(job.every.total_seconds())):
                     result = job.enqueue()
                     self.stdout.write(f"{timezone.now():%Y-%m-%d %H:%M:%S} enqueued {job.name} ({result.id})")
             if once:
                 break
-            time.sleep(tick)
+            stopping.wait(tick)  # wakes at once on SIGTERM / SIGINT
