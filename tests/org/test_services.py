@@ -20,6 +20,14 @@ from xietong.org.models import AccessToken, Team, TeamMembership, User, UserRole
 pytestmark = pytest.mark.django_db
 
 
+def scope_in_default_language(scope: DataScope) -> str:
+    from django.conf import settings
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(scope.label)
+
+
 @pytest.fixture
 def bu_admin(org):
     """Administers org and roles in BU1 only."""
@@ -210,8 +218,9 @@ def test_role_create_and_update_are_audited(admin):
     services.role_update(actor=admin, role=role, permissions={"org": (DataScope.BUSINESS_UNIT, {"view", "export"})})
     update, create = list(history(role))
     assert create.kind == "create"
-    # audit values are stored in the language active at the time of the change (English in tests)
-    assert update.changes == {"org": ["Team: view", "Business unit: export, view"]}
+    # written in the installation's default language (zh-hans), whatever the actor's language
+    team, bu = (scope_in_default_language(s) for s in (DataScope.TEAM, DataScope.BUSINESS_UNIT))
+    assert update.changes == {"org": [f"{team}: view", f"{bu}: export, view"]}
 
 
 def test_role_in_use_cannot_be_deleted(admin, org):

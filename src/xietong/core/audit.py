@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import translation
 
 from .context import current_request_id
 from .models import AuditEntry
@@ -23,18 +25,23 @@ def _display(value: Any) -> Any:
 
 
 def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> Snapshot:
-    """The displayable values of the audited fields (``Model.audit_fields``) of ``obj``."""
+    """The displayable values of the audited fields (``Model.audit_fields``) of ``obj``.
+
+    Labels (choices) are written in the installation's default language, whoever makes the change,
+    so the trail reads the same for everyone and never mixes languages.
+    """
     names = list(fields if fields is not None else getattr(obj, "audit_fields", ()))
-    values: Snapshot = {}
-    for name in names:
-        field = obj._meta.get_field(name)
-        if isinstance(field, models.ForeignKey):
-            values[name] = _display(getattr(obj, name))
-        elif getattr(field, "choices", None):
-            values[name] = _display(getattr(obj, f"get_{name}_display")())
-        else:
-            values[name] = _display(getattr(obj, name))
-    return values
+    with translation.override(settings.LANGUAGE_CODE):
+        return {name: _field_value(obj, name) for name in names}
+
+
+def _field_value(obj: models.Model, name: str) -> Any:
+    field = obj._meta.get_field(name)
+    if isinstance(field, models.ForeignKey):
+        return _display(getattr(obj, name))
+    if getattr(field, "choices", None):
+        return _display(getattr(obj, f"get_{name}_display")())
+    return _display(getattr(obj, name))
 
 
 def diff(before: Snapshot, after: Snapshot) -> dict[str, list[Any]]:

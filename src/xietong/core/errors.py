@@ -9,12 +9,15 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 __all__ = ["Conflict", "NotFound", "PermissionDenied", "ValidationError"]
 
 
-class NotFound(Exception):
+class NotFound(Http404):
+    """An ``Http404``, so a page that lets it through answers 404 with no wrapper."""
+
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message or str(_("Not found.")))
 

@@ -6,23 +6,20 @@
   always sets ``Vary: HX-Request`` so caches keep the two apart.
 - ``render_form(request, form, title=..., cancel_url=...)`` the shared form page (the form alone for htmx).
 - ``done(request, url)`` after a successful post: ``HX-Location`` for htmx, a 303 redirect otherwise.
-- ``@page_view`` for every page: login required, and a ``NotFound`` from a selector or service answers
-  404 exactly like a missing record.
+- ``@page_view`` for every page: login required (``NotFound`` is an ``Http404``: missing or outside the
+  scope answers 404 alike).
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django_htmx.http import HttpResponseLocation
-
-from .errors import NotFound
 
 
 def fragment_requested(request: HttpRequest, fragments: Mapping[str, str]) -> str | None:
@@ -63,13 +60,6 @@ def done(request: HttpRequest, url: str) -> HttpResponse:
 
 
 def page_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Login required; ``NotFound`` (missing or outside the scope) answers 404."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(str(exc)) from None
-
-    return login_required(wrapper)
+    """Every page: login required. (A ``NotFound`` from a selector or service is an ``Http404``, so a
+    record missing or outside the scope answers 404 by itself.)"""
+    return login_required(view)

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from xietong.core import audit, modules
@@ -388,8 +388,10 @@ def _write_permissions(role: Role, permissions: PermissionSpec) -> None:
 
 
 def _describe(permissions: PermissionSpec) -> dict[str, str]:
-    return {code: f"{DataScope(scope).label}: {', '.join(sorted(actions))}" for code, (scope, actions) in
-            sorted(permissions.items()) if actions}
+    """How a role's permissions read in the audit trail (in the installation's language, as snapshots)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return {code: f"{DataScope(scope).label}: {', '.join(sorted(actions))}" for code, (scope, actions) in
+                sorted(permissions.items()) if actions}
 
 
 def _check_grant(actor: User, permissions: PermissionSpec, business_unit: BusinessUnit | None) -> None:
