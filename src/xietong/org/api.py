@@ -123,7 +123,7 @@ class UserOut(Schema):
         return [
             {"id": ur.pk, "role": {"id": ur.role_id, "name": ur.role.name},
              "business_unit": {"id": ur.business_unit_id, "name": ur.business_unit.name} if ur.business_unit else None}
-            for ur in obj.user_roles.all()
+            for ur in obj.role_badges  # type: ignore[attr-defined]  (prefetched by selectors.user_list)
         ]
 
 
@@ -266,7 +266,7 @@ def _visible_team(request: HttpRequest, pk: int | None, field: str) -> Team | No
 @router.get("/me", response={200: MeOut, **ERROR_RESPONSES}, tags=["me"])
 def me(request: HttpRequest) -> dict[str, Any]:
     user = _user(request)
-    target = User.objects.prefetch_related("user_roles__role", "user_roles__business_unit").get(pk=user.pk)
+    target = selectors.user_self(user=user)
     access = user.access
     return {
         "user": target,

@@ -51,11 +51,28 @@ def team_managers(*, team: Team) -> list[User]:
     return [m.user for m in team.memberships.filter(is_manager=True).select_related("user").order_by("user__username")]
 
 
+USER_ROW_FIELDS = ("id", "username", "display_name", "email", "mobile", "title", "is_active", "language",
+                   "last_login", "primary_team", "business_unit")
+USER_ROLE_BADGES = UserRole.objects.select_related("role", "business_unit").only(
+    "id", "user_id", "role_id", "business_unit_id", "role__name", "business_unit__code", "business_unit__name",
+).order_by("id")
+
+
+def _user_rows(qs: QuerySet[User]) -> QuerySet[User]:
+    """Only the columns a list row shows (pages and the API), with the role badges as ``role_badges``."""
+    return qs.select_related("primary_team", "business_unit").only(
+        *USER_ROW_FIELDS, "primary_team__name", "business_unit__code", "business_unit__name",
+    ).prefetch_related(Prefetch("user_roles", queryset=USER_ROLE_BADGES, to_attr="role_badges"))
+
+
+def user_self(*, user: User) -> User:
+    """The signed-in user's own row, as lists show it (everyone sees themselves)."""
+    return _user_rows(User.objects.filter(pk=user.pk)).get()
+
+
 def user_list(*, user: User, q: str = "", business_unit_id: int | None = None, team_id: int | None = None,
               role_id: int | None = None, is_active: bool | None = True, action: str = "view") -> QuerySet[User]:
-    qs = User.objects.visible_to(user, action).select_related("primary_team", "business_unit").prefetch_related(
-        Prefetch("user_roles", queryset=UserRole.objects.select_related("role", "business_unit"))
-    )
+    qs = _user_rows(User.objects.visible_to(user, action))
     if q:
         qs = qs.filter(Q(username__icontains=q) | Q(display_name__icontains=q) | Q(mobile__icontains=q)
                        | Q(email__icontains=q))
