@@ -116,3 +116,21 @@ def test_every_role_gets_404_on_records_outside_its_scope(org, foreign):
 def test_every_route_with_an_id_is_in_the_matrix():
     missing = [p for p in uncovered_routes(ROUTES) if normalise(p) not in NOT_SCOPED]
     assert missing == []
+
+
+LIST_ROUTES = ["/org/users/", "/org/", "/api/v1/users", "/api/v1/teams", "/api/v1/business-units",
+               "/api/v1/users?q=outsider", "/org/users/?q=outsider"]
+
+
+def test_lists_and_searches_never_show_records_outside_the_scope(org, foreign):
+    """The same rule on every path: a list, a search or a count never reveals the foreign records."""
+    for code, user in role_holders(org):
+        client = login(user)
+        for url in LIST_ROUTES:
+            response = client.get(url)
+            assert response.status_code in (200, 403), f"{code}: {url} → {response.status_code}"
+            body = response.content.decode()
+            secrets = ("外人", "华北销售部", "医疗器械事业部", f"/org/users/{foreign['user'].pk}/",
+                       '"username": "outsider"', f"/org/teams/{foreign['team'].pk}/")
+            for secret in secrets:
+                assert secret not in body, f"{code}: {url} shows {secret}"
