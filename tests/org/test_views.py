@@ -585,3 +585,30 @@ def test_choosing_a_business_unit_refreshes_the_parent_choices_in_place(admin_cl
 def test_add_a_sub_team_preselects_the_parent_and_its_business_unit(admin_client, org):
     form = admin_client.get(f"/org/teams/new/?parent={org['shanghai'].pk}").context["form"]
     assert (form["business_unit"].value(), form["parent"].value()) == (org["bu1"].pk, org["shanghai"].pk)
+
+
+def test_changing_ones_own_password_goes_through_the_service_and_is_audited(org):
+    from tests.support.factories import DEFAULT_PASSWORD, UserFactory
+    from xietong.core.audit import history
+
+    user = UserFactory(username="changer", primary_team=org["east"])
+    client = login(user)
+    response = client.post("/accounts/password/", {"old_password": DEFAULT_PASSWORD,
+                                                   "new_password1": "Qz-new-pass-2026", "new_password2": "Qz-new-pass-2026"})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("Qz-new-pass-2026")
+    assert [e.verb for e in history(user)] == ["change_password"]
+    assert client.get("/accounts/profile/").status_code == 200  # still signed in
+
+
+def test_a_wrong_old_password_changes_nothing(org):
+    from tests.support.factories import DEFAULT_PASSWORD, UserFactory
+
+    user = UserFactory(username="changer", primary_team=org["east"])
+    response = login(user).post("/accounts/password/", {"old_password": "wrong", "new_password1": "Qz-new-pass-2026",
+                                                        "new_password2": "Qz-new-pass-2026"})
+    assert response.status_code == 200
+    assert "old_password" in response.context["form"].errors
+    user.refresh_from_db()
+    assert user.check_password(DEFAULT_PASSWORD)

@@ -351,6 +351,20 @@ def user_reset_password(*, actor: User, user: User, password: str | None = None)
 
 
 @transaction.atomic
+def user_change_own_password(*, actor: User, password: str) -> None:
+    """The signed-in user's own new password (the form has checked the old one)."""
+    try:
+        validate_password(password, actor)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from None
+    target = User.objects.select_for_update().get(pk=actor.pk)
+    target.set_password(password)
+    target.save(update_fields=["password"])
+    actor.password = target.password  # the session hash follows the caller's instance
+    audit.record(actor=actor, obj=target, kind=AuditEntry.Kind.ACTION, verb="change_password")
+
+
+@transaction.atomic
 def user_set_language(*, actor: User, language: str) -> User:
     if language not in {code for code, _label in settings.LANGUAGES}:
         raise ValidationError({"language": _("Unknown language.")})

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.urls import reverse, reverse_lazy
@@ -44,9 +45,14 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     }
 
     def form_valid(self, form: Any) -> HttpResponse:
-        response = super().form_valid(form)
+        """Through the service (audited), not ``form.save()``; the session stays signed in."""
+        with service_errors(form, fields={"password": "new_password1"}):
+            services.user_change_own_password(actor=actor(self.request), password=form.cleaned_data["new_password1"])
+        if not form.is_valid():
+            return self.form_invalid(form)
+        update_session_auth_hash(self.request, self.request.user)
         messages.success(self.request, _("Your password has been changed."))
-        return response
+        return HttpResponseRedirect(self.get_success_url())
 
 
 login = LoginView.as_view()
