@@ -21,13 +21,20 @@ SCALES = ("demo", "smoke", "100k", "1M")
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=SCALES, default="smoke")
-    parser.add_argument("--only", action="append", default=[], metavar="NAME",
-                        help="run only this workload (repeatable)")
+    parser.add_argument(
+        "--only", action="append", default=[], metavar="NAME", help="run only this workload (repeatable)"
+    )
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds after the warm-up (default 5)")
-    parser.add_argument("--min-time", type=float, default=0.2, metavar="SECONDS",
-                        help="each sample repeats the call until it lasts this long (default 0.2)")
-    parser.add_argument("--database-url", default=None,
-                        help="default: sqlite:///var/bench-<scale>.sqlite3 (a PostgreSQL URL works too)")
+    parser.add_argument(
+        "--min-time",
+        type=float,
+        default=0.2,
+        metavar="SECONDS",
+        help="each sample repeats the call until it lasts this long (default 0.2)",
+    )
+    parser.add_argument(
+        "--database-url", default=None, help="default: sqlite:///var/bench-<scale>.sqlite3 (a PostgreSQL URL works too)"
+    )
     parser.add_argument("--settings", default="xietong.config.settings.dev")
     parser.add_argument("--results-dir", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--no-fail", action="store_true", help="exit 0 even when a goal does not hold")
@@ -60,8 +67,9 @@ def main(argv: list[str]) -> int:
     call_command("migrate", verbosity=0, interactive=False)
     core.err(f"Loading the demo group at scale {args.scale} …")
     loaded = demo.load_demo_data(scale=args.scale)
-    core.err("  already loaded" if loaded.skipped
-             else f"  created {loaded.created_rows:,} rows in {loaded.seconds:.1f} s")
+    core.err(
+        "  already loaded" if loaded.skipped else f"  created {loaded.created_rows:,} rows in {loaded.seconds:.1f} s"
+    )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")  # planner statistics after a bulk load, for every contestant alike
 

@@ -60,8 +60,9 @@ class Workload:
     def __post_init__(self) -> None:
         unknown = set(self.contestants) - set(CONTESTANTS)
         if unknown or "ours" not in self.contestants or self.goal_against not in self.contestants:
-            raise ValueError(f"{self.name}: contestants must include 'ours' and {self.goal_against!r}, "
-                             f"and be among {CONTESTANTS}")
+            raise ValueError(
+                f"{self.name}: contestants must include 'ours' and {self.goal_against!r}, and be among {CONTESTANTS}"
+            )
 
     @property
     def goal(self) -> str:
@@ -111,8 +112,12 @@ class Context:
 
             conf = connection.settings_dict
             self._psycopg = psycopg.connect(
-                dbname=conf["NAME"], user=conf.get("USER") or None, password=conf.get("PASSWORD") or None,
-                host=conf.get("HOST") or None, port=conf.get("PORT") or None, autocommit=True,
+                dbname=conf["NAME"],
+                user=conf.get("USER") or None,
+                password=conf.get("PASSWORD") or None,
+                host=conf.get("HOST") or None,
+                port=conf.get("PORT") or None,
+                autocommit=True,
             )
         return self._psycopg
 
@@ -130,6 +135,7 @@ def placeholders(count: int) -> str:
 
 # --- discovery ---------------------------------------------------------------------------------
 
+
 def discover(only: Sequence[str] = ()) -> list[Workload]:
     """Every ``WORKLOAD`` under ``bench.workloads``, by name; ``only`` keeps the named ones."""
     from bench import workloads as package
@@ -144,13 +150,15 @@ def discover(only: Sequence[str] = ()) -> list[Workload]:
     if only:
         missing = set(only) - {w.name for w in found}
         if missing:
-            raise SystemExit(f"unknown workload(s): {', '.join(sorted(missing))}; "
-                             f"known: {', '.join(w.name for w in found)}")
+            raise SystemExit(
+                f"unknown workload(s): {', '.join(sorted(missing))}; known: {', '.join(w.name for w in found)}"
+            )
         found = [w for w in found if w.name in only]
     return found
 
 
 # --- running -------------------------------------------------------------------------------------
+
 
 @dataclass
 class Result:
@@ -205,10 +213,18 @@ def run_workload(workload: Workload, ctx: Context) -> Result:
         ctx.close()
     medians = {name: statistics.median(values) for name, values in samples.items()}
     ratios = {name: medians["ours"] / medians[name] for name in order if name != "ours"}
-    return Result(name=workload.name, description=workload.description, goal=workload.goal,
-                  goal_ratio=workload.goal_ratio, goal_against=workload.goal_against, medians=medians,
-                  samples=samples, loops=loops, ratios=ratios,
-                  ok=ratios[workload.goal_against] <= workload.goal_ratio)
+    return Result(
+        name=workload.name,
+        description=workload.description,
+        goal=workload.goal,
+        goal_ratio=workload.goal_ratio,
+        goal_against=workload.goal_against,
+        medians=medians,
+        samples=samples,
+        loops=loops,
+        ratios=ratios,
+        ok=ratios[workload.goal_against] <= workload.goal_ratio,
+    )
 
 
 # --- reporting -----------------------------------------------------------------------------------
@@ -226,15 +242,22 @@ def _ratio(value: float | None) -> str:
 
 def table(results: Sequence[Result]) -> str:
     rows = [HEADER] + [
-        (r.name, _ms(r.medians.get("ours")), _ms(r.medians.get("reference")), _ms(r.medians.get("peer")),
-         _ratio(r.ratios.get("reference")), _ratio(r.ratios.get("peer")), r.goal, "yes" if r.ok else "NO")
+        (
+            r.name,
+            _ms(r.medians.get("ours")),
+            _ms(r.medians.get("reference")),
+            _ms(r.medians.get("peer")),
+            _ratio(r.ratios.get("reference")),
+            _ratio(r.ratios.get("peer")),
+            r.goal,
+            "yes" if r.ok else "NO",
+        )
         for r in results
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
 
     def line(row: Sequence[str]) -> str:
-        cells = [row[0].ljust(widths[0])] + [cell.rjust(width) for cell, width in zip(row[1:], widths[1:],
-                                                                                       strict=True)]
+        cells = [row[0].ljust(widths[0])] + [cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]
         return "  ".join(cells).rstrip()
 
     rule = "  ".join("-" * width for width in widths)
@@ -270,18 +293,23 @@ def environment(ctx: Context, database_label: str) -> dict[str, Any]:
 
 
 def describe_environment(env: dict[str, Any]) -> Iterator[str]:
-    yield (f"Environment: {env['cpus']} CPUs · {env['database']} ({env['database_location']}) · "
-           f"Python {env['python']} · Django {env['django']} · {env['platform']}")
-    yield (f"Data: scale {env['scale']} ({env['users']:,} users, {env['teams']:,} teams) · "
-           f"{env['rounds']} interleaved rounds after a warm-up, samples of ≥ {env['min_time']} s, medians")
+    yield (
+        f"Environment: {env['cpus']} CPUs · {env['database']} ({env['database_location']}) · "
+        f"Python {env['python']} · Django {env['django']} · {env['platform']}"
+    )
+    yield (
+        f"Data: scale {env['scale']} ({env['users']:,} users, {env['teams']:,} teams) · "
+        f"{env['rounds']} interleaved rounds after a warm-up, samples of ≥ {env['min_time']} s, medians"
+    )
 
 
 def write_results(directory: Path, env: dict[str, Any], results: Sequence[Result]) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = directory / f"{stamp}-{env['scale']}.json"
-    path.write_text(json.dumps({"environment": env, "workloads": [asdict(r) for r in results]},
-                               ensure_ascii=False, indent=2))
+    path.write_text(
+        json.dumps({"environment": env, "workloads": [asdict(r) for r in results]}, ensure_ascii=False, indent=2)
+    )
     return path
 
 

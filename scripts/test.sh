@@ -21,6 +21,7 @@ XIETONG_SKIP_DB=1 bash scripts/setup.sh
 
 log "ruff"
 .venv/bin/ruff check src tests bench
+.venv/bin/ruff format --check --quiet src tests bench
 log "mypy"
 .venv/bin/mypy src
 log "pytest"

@@ -30,8 +30,15 @@ def org(db: Any) -> dict[str, Any]:
     pudong = TeamFactory(parent=shanghai, name="浦东小组")
     supply = TeamFactory(business_unit=bu1, name="供应计划组", team_type="supply")
     north = TeamFactory(business_unit=bu2, name="华北销售部")
-    return {"bu1": bu1, "bu2": bu2, "east": east, "shanghai": shanghai, "pudong": pudong, "supply": supply,
-            "north": north}
+    return {
+        "bu1": bu1,
+        "bu2": bu2,
+        "east": east,
+        "shanghai": shanghai,
+        "pudong": pudong,
+        "supply": supply,
+        "north": north,
+    }
 
 
 @pytest.fixture

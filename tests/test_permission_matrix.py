@@ -29,10 +29,14 @@ API_ROUTES = [
     Route("PATCH", "/api/v1/users/{pk}", "user", {"title": "改"}, api=True),
     Route("POST", "/api/v1/users/{pk}/reset-password", "user", {}, api=True),
     Route("GET", "/api/v1/users/{pk}/why", "user", api=True),
-    Route("POST", "/api/v1/users/{pk}/roles", "user", {"role_id": 0}, api=True,
-          extra={}),
-    Route("DELETE", "/api/v1/users/{pk}/roles/{grant_id}", "user", api=True,
-          extra={"grant_id": lambda rec: rec.user_roles.first().pk}),
+    Route("POST", "/api/v1/users/{pk}/roles", "user", {"role_id": 0}, api=True, extra={}),
+    Route(
+        "DELETE",
+        "/api/v1/users/{pk}/roles/{grant_id}",
+        "user",
+        api=True,
+        extra={"grant_id": lambda rec: rec.user_roles.first().pk},
+    ),
     Route("DELETE", "/api/v1/tokens/{pk}", "token", api=True),
 ]
 
@@ -65,8 +69,12 @@ PAGE_ROUTES: list[Route] = [
     Route("POST", "/org/users/{pk}/password/", "user", {}),
     Route("GET", "/org/users/{pk}/roles/new/", "user"),
     Route("POST", "/org/users/{pk}/roles/new/", "user", {"role": ""}),
-    Route("POST", "/org/users/{pk}/roles/{grant_id}/revoke/", "user",
-          extra={"grant_id": lambda rec: rec.user_roles.first().pk}),
+    Route(
+        "POST",
+        "/org/users/{pk}/roles/{grant_id}/revoke/",
+        "user",
+        extra={"grant_id": lambda rec: rec.user_roles.first().pk},
+    ),
     Route("GET", "/org/users/{pk}/history/", "user"),
     Route("GET", "/org/users/{pk}/why/", "user"),
     Route("POST", "/accounts/tokens/{pk}/revoke/", "token", {}),
@@ -118,8 +126,15 @@ def test_every_route_with_an_id_is_in_the_matrix():
     assert missing == []
 
 
-LIST_ROUTES = ["/org/users/", "/org/", "/api/v1/users", "/api/v1/teams", "/api/v1/business-units",
-               "/api/v1/users?q=outsider", "/org/users/?q=outsider"]
+LIST_ROUTES = [
+    "/org/users/",
+    "/org/",
+    "/api/v1/users",
+    "/api/v1/teams",
+    "/api/v1/business-units",
+    "/api/v1/users?q=outsider",
+    "/org/users/?q=outsider",
+]
 
 
 def test_lists_and_searches_never_show_records_outside_the_scope(org, foreign):
@@ -130,7 +145,13 @@ def test_lists_and_searches_never_show_records_outside_the_scope(org, foreign):
             response = client.get(url)
             assert response.status_code in (200, 403), f"{code}: {url} → {response.status_code}"
             body = response.content.decode()
-            secrets = ("外人", "华北销售部", "医疗器械事业部", f"/org/users/{foreign['user'].pk}/",
-                       '"username": "outsider"', f"/org/teams/{foreign['team'].pk}/")
+            secrets = (
+                "外人",
+                "华北销售部",
+                "医疗器械事业部",
+                f"/org/users/{foreign['user'].pk}/",
+                '"username": "outsider"',
+                f"/org/teams/{foreign['team'].pk}/",
+            )
             for secret in secrets:
                 assert secret not in body, f"{code}: {url} shows {secret}"

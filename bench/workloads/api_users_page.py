@@ -35,8 +35,18 @@ BARE_ROLES_SQL = (
     "SELECT ur.user_id, ur.id, r.id, r.name, b.id, b.name FROM org_userrole ur JOIN org_role r ON r.id = ur.role_id "
     "LEFT JOIN org_businessunit b ON b.id = ur.business_unit_id WHERE ur.user_id IN ({ids}) ORDER BY ur.id"
 )
-FIELDS = ("id", "username", "display_name", "email", "mobile", "title", "is_active", "language", "primary_team_id",
-          "business_unit_id")
+FIELDS = (
+    "id",
+    "username",
+    "display_name",
+    "email",
+    "mobile",
+    "title",
+    "is_active",
+    "language",
+    "primary_team_id",
+    "business_unit_id",
+)
 
 
 def bare_users(request: HttpRequest) -> JsonResponse:
@@ -52,12 +62,17 @@ def bare_users(request: HttpRequest) -> JsonResponse:
         if rows:
             cursor.execute(BARE_ROLES_SQL.format(ids=placeholders(len(rows))), [row[0] for row in rows])
             for user_id, grant_id, role_id, role_name, bu_id, bu_name in cursor.fetchall():
-                roles.setdefault(user_id, []).append({
-                    "id": grant_id, "role": {"id": role_id, "name": role_name},
-                    "business_unit": {"id": bu_id, "name": bu_name} if bu_id else None,
-                })
-    items = [{**dict(zip(FIELDS, row, strict=True)), "is_active": bool(row[6]), "roles": roles.get(row[0], [])}
-             for row in rows]
+                roles.setdefault(user_id, []).append(
+                    {
+                        "id": grant_id,
+                        "role": {"id": role_id, "name": role_name},
+                        "business_unit": {"id": bu_id, "name": bu_name} if bu_id else None,
+                    }
+                )
+    items = [
+        {**dict(zip(FIELDS, row, strict=True)), "is_active": bool(row[6]), "roles": roles.get(row[0], [])}
+        for row in rows
+    ]
     return JsonResponse({"results": items, "next": rows[-1][1] if len(rows) == limit else None})
 
 
@@ -66,9 +81,13 @@ def setup(ctx: Context) -> Any:
     from django.test import Client, override_settings
 
     head = viewers.bu_head(ctx)
-    ctx.exit_stack.enter_context(override_settings(
-        ROOT_URLCONF="bench.urls", ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"], DEBUG=False,
-    ))
+    ctx.exit_stack.enter_context(
+        override_settings(
+            ROOT_URLCONF="bench.urls",
+            ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"],
+            DEBUG=False,
+        )
+    )
     client = Client()
     client.force_login(head.user, backend="django.contrib.auth.backends.ModelBackend")
     return client
@@ -94,8 +113,9 @@ def verify(answers: dict[str, Any]) -> None:
     if [u["id"] for u in pages["ours"]] != [u["id"] for u in pages["reference"]] or not pages["ours"]:
         raise VerificationError("api_users_page: the pages differ or are empty")
     if pages["ours"][0].keys() != pages["reference"][0].keys():
-        raise VerificationError(f"api_users_page: different fields: {sorted(pages['ours'][0])} "
-                                f"vs {sorted(pages['reference'][0])}")
+        raise VerificationError(
+            f"api_users_page: different fields: {sorted(pages['ours'][0])} vs {sorted(pages['reference'][0])}"
+        )
 
 
 WORKLOAD = Workload(

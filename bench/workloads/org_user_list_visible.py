@@ -15,25 +15,31 @@ from bench.core import Context, VerificationError, Workload, placeholders
 
 PAGE = 50
 
-COLUMNS = ("SELECT u.id, u.username, u.display_name, u.email, u.mobile, u.title, u.is_active, "
-           "t.id, t.name, b.id, b.name FROM org_user u "
-           "LEFT JOIN org_team t ON t.id = u.primary_team_id "
-           "LEFT JOIN org_businessunit b ON b.id = u.business_unit_id ")
+COLUMNS = (
+    "SELECT u.id, u.username, u.display_name, u.email, u.mobile, u.title, u.is_active, "
+    "t.id, t.name, b.id, b.name FROM org_user u "
+    "LEFT JOIN org_team t ON t.id = u.primary_team_id "
+    "LEFT JOIN org_businessunit b ON b.id = u.business_unit_id "
+)
 
 
 def team_tree_page_sql(paths: int) -> str:
     """A team + sub-teams viewer whose role is limited to one BU: self, or a member of a team in the subtrees."""
     likes = " OR ".join(["mt.path LIKE %s"] * paths)
-    return (COLUMNS + "WHERE u.is_active AND u.business_unit_id = %s AND (u.id = %s OR u.id IN ("
-            "SELECT m.user_id FROM org_teammembership m JOIN org_team mt ON mt.id = m.team_id WHERE " + likes + ")) "
-            f"ORDER BY u.username LIMIT {PAGE}")
+    return (
+        COLUMNS + "WHERE u.is_active AND u.business_unit_id = %s AND (u.id = %s OR u.id IN ("
+        "SELECT m.user_id FROM org_teammembership m JOIN org_team mt ON mt.id = m.team_id WHERE " + likes + ")) "
+        f"ORDER BY u.username LIMIT {PAGE}"
+    )
 
 
 BU_PAGE_SQL = COLUMNS + f"WHERE u.is_active AND u.business_unit_id = %s ORDER BY u.username LIMIT {PAGE}"
 
-ROLES_SQL = ("SELECT ur.user_id, ur.id, r.id, r.name, b.id, b.name FROM org_userrole ur "
-             "JOIN org_role r ON r.id = ur.role_id LEFT JOIN org_businessunit b ON b.id = ur.business_unit_id "
-             "WHERE ur.user_id IN ({ids})")
+ROLES_SQL = (
+    "SELECT ur.user_id, ur.id, r.id, r.name, b.id, b.name FROM org_userrole ur "
+    "JOIN org_role r ON r.id = ur.role_id LEFT JOIN org_businessunit b ON b.id = ur.business_unit_id "
+    "WHERE ur.user_id IN ({ids})"
+)
 
 
 def setup(ctx: Context) -> dict[str, Any]:
@@ -41,8 +47,10 @@ def setup(ctx: Context) -> dict[str, Any]:
     return {
         "viewers": [manager.user, head.user],
         "queries": [
-            (team_tree_page_sql(len(manager.paths)),
-             [manager.business_unit_id, manager.user.pk, *(p + "%" for p in manager.paths)]),
+            (
+                team_tree_page_sql(len(manager.paths)),
+                [manager.business_unit_id, manager.user.pk, *(p + "%" for p in manager.paths)],
+            ),
             (BU_PAGE_SQL, [head.business_unit_id]),
         ],
     }

@@ -20,13 +20,17 @@ def setup(ctx: Context) -> dict[str, Any]:
         "viewers": [rep.user, manager.user, head.user],
         "queries": [
             # team scope, role limited to the BU: self or a member of one of the rep's teams
-            ("SELECT COUNT(*) FROM org_user u WHERE u.business_unit_id = %s AND (u.id = %s OR u.id IN ("
-             f"SELECT m.user_id FROM org_teammembership m WHERE m.team_id IN ({placeholders(len(rep.team_ids))})))",
-             [rep.business_unit_id, rep.user.pk, *rep.team_ids]),
+            (
+                "SELECT COUNT(*) FROM org_user u WHERE u.business_unit_id = %s AND (u.id = %s OR u.id IN ("
+                f"SELECT m.user_id FROM org_teammembership m WHERE m.team_id IN ({placeholders(len(rep.team_ids))})))",
+                [rep.business_unit_id, rep.user.pk, *rep.team_ids],
+            ),
             # team + sub-teams: a member of any team whose path starts with one of the manager's team paths
-            ("SELECT COUNT(*) FROM org_user u WHERE u.business_unit_id = %s AND (u.id = %s OR u.id IN ("
-             f"SELECT m.user_id FROM org_teammembership m JOIN org_team t ON t.id = m.team_id WHERE {likes}))",
-             [manager.business_unit_id, manager.user.pk, *(p + "%" for p in manager.paths)]),
+            (
+                "SELECT COUNT(*) FROM org_user u WHERE u.business_unit_id = %s AND (u.id = %s OR u.id IN ("
+                f"SELECT m.user_id FROM org_teammembership m JOIN org_team t ON t.id = m.team_id WHERE {likes}))",
+                [manager.business_unit_id, manager.user.pk, *(p + "%" for p in manager.paths)],
+            ),
             ("SELECT COUNT(*) FROM org_user u WHERE u.business_unit_id = %s", [head.business_unit_id]),
         ],
     }

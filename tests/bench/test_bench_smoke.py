@@ -18,10 +18,28 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_the_runner_prints_one_row_per_workload_at_smoke_scale(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL")}
     completed = subprocess.run(
-        [sys.executable, "-m", "bench", "--scale", "smoke", "--rounds", "1", "--min-time", "0.02",
-         "--database-url", f"sqlite:///{tmp_path / 'bench.sqlite3'}", "--results-dir", str(tmp_path / "results"),
-         "--no-fail"],  # one noisy round on a shared machine may miss a goal; a crash or a wrong answer may not
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--scale",
+            "smoke",
+            "--rounds",
+            "1",
+            "--min-time",
+            "0.02",
+            "--database-url",
+            f"sqlite:///{tmp_path / 'bench.sqlite3'}",
+            "--results-dir",
+            str(tmp_path / "results"),
+            "--no-fail",
+        ],  # one noisy round on a shared machine may miss a goal; a crash or a wrong answer may not
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
     assert completed.returncode == 0, completed.stderr[-3000:]

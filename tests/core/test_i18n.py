@@ -29,8 +29,9 @@ MO_PATH = PO_PATH.with_suffix(".mo")
 # What makemessages is told to skip, as in docs (the same arguments as the documented command).
 IGNORE = ["migrations/*", "static/*"]
 
-needs_gettext = pytest.mark.skipif(shutil.which("msgfmt") is None or shutil.which("xgettext") is None,
-                                   reason="GNU gettext is not installed")
+needs_gettext = pytest.mark.skipif(
+    shutil.which("msgfmt") is None or shutil.which("xgettext") is None, reason="GNU gettext is not installed"
+)
 
 
 # --- a small .po reader (no dependency) --------------------------------------------------------
@@ -87,6 +88,7 @@ def msgids(entries: list[dict[str, Any]]) -> set[tuple[str | None, str, str | No
 
 # --- (a) complete ------------------------------------------------------------------------------
 
+
 def test_every_entry_is_translated_and_none_is_fuzzy():
     entries = read_po(PO_PATH)
     assert entries, "the zh_Hans catalogue is empty"
@@ -114,7 +116,9 @@ def test_chinese_has_one_plural_form_and_keeps_every_placeholder():
 def test_msgfmt_accepts_the_catalogue(tmp_path):
     result = subprocess.run(
         ["msgfmt", "--check-format", "--statistics", "-o", str(tmp_path / "django.mo"), str(PO_PATH)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "translated message" in result.stderr
@@ -123,6 +127,7 @@ def test_msgfmt_accepts_the_catalogue(tmp_path):
 
 
 # --- (b) up to date ----------------------------------------------------------------------------
+
 
 @needs_gettext
 def test_the_catalogue_holds_exactly_the_strings_the_code_marks(tmp_path):
@@ -134,19 +139,26 @@ def test_the_catalogue_holds_exactly_the_strings_the_code_marks(tmp_path):
     ignores = [arg for pattern in IGNORE for arg in ("--ignore", pattern)]
     result = subprocess.run(
         [sys.executable, "-m", "django", "makemessages", "-l", "zh_Hans", "--no-location", *ignores],
-        cwd=copy, env=env, capture_output=True, text=True, check=False, timeout=120,
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     fresh = msgids(read_po(copy / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"))
     committed = msgids(read_po(PO_PATH))
     missing = sorted(fresh - committed, key=str)
     stale = sorted(committed - fresh, key=str)
-    assert missing == [], ("strings marked in the code but not in the catalogue; run makemessages "
-                           "(see docs) and translate them")
+    assert missing == [], (
+        "strings marked in the code but not in the catalogue; run makemessages (see docs) and translate them"
+    )
     assert stale == [], "strings in the catalogue the code no longer marks; run makemessages"
 
 
 # --- (c) the pages speak the user's language -----------------------------------------------------
+
 
 @pytest.fixture
 def compiled_catalogue(settings: Any) -> None:
@@ -187,8 +199,7 @@ PAGES = {
 
 
 @pytest.mark.django_db
-def test_pages_are_in_chinese_for_a_zh_hans_user_and_in_english_for_an_en_user(compiled_catalogue, admin,
-                                                                                 admin_client):
+def test_pages_are_in_chinese_for_a_zh_hans_user_and_in_english_for_an_en_user(compiled_catalogue, admin, admin_client):
     assert admin.language == "zh-hans"
     for url, (zh_title, _en_title, zh_text, _en_text) in PAGES.items():
         html = _page(admin_client, url)

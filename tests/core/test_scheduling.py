@@ -54,6 +54,8 @@ def test_run_job_enqueues_one_job_and_lists_them():
     listing = StringIO()
     call_command("run_job", "--list", stdout=listing)
     assert [line.split("\t")[0] for line in listing.getvalue().splitlines()] == [
-        "purge-dead-tokens", "purge-expired-sessions"]
+        "purge-dead-tokens",
+        "purge-expired-sessions",
+    ]
     with pytest.raises(CommandError, match="no periodic job named 'nope'"):
         call_command("run_job", "nope")

@@ -23,14 +23,17 @@ def _english():
         yield
 
 
-@pytest.mark.parametrize(("value", "text"), [
-    (Decimal("1234567.891"), "¥1,234,567.89"),
-    (Decimal("-1234.5"), "-¥1,234.50"),
-    (0, "¥0.00"),
-    ("12.3", "¥12.30"),
-    (None, "—"),
-    ("abc", "—"),
-])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (Decimal("1234567.891"), "¥1,234,567.89"),
+        (Decimal("-1234.5"), "-¥1,234.50"),
+        (0, "¥0.00"),
+        ("12.3", "¥12.30"),
+        (None, "—"),
+        ("abc", "—"),
+    ],
+)
 def test_money_is_yuan_with_two_decimals_and_thousands_separators(value, text):
     assert money(value) == text
 

@@ -172,12 +172,24 @@ def test_shares_grant_read_or_edit_until_a_date(org, people):
     policy.model = User
     ct = ContentType.objects.get_for_model(User)
     viewer = people["sh_rep"]
-    RecordShare.objects.create(content_type=ct, object_id=people["north_rep"].pk, user=viewer, access="read",
-                               granted_by=people["north_rep"])
-    RecordShare.objects.create(content_type=ct, object_id=people["planner"].pk, team=org["shanghai"], access="edit",
-                               granted_by=people["planner"])
-    RecordShare.objects.create(content_type=ct, object_id=people["east_head"].pk, user=viewer, access="edit",
-                               until=datetime.date(2020, 1, 1), granted_by=people["east_head"])
+    RecordShare.objects.create(
+        content_type=ct, object_id=people["north_rep"].pk, user=viewer, access="read", granted_by=people["north_rep"]
+    )
+    RecordShare.objects.create(
+        content_type=ct,
+        object_id=people["planner"].pk,
+        team=org["shanghai"],
+        access="edit",
+        granted_by=people["planner"],
+    )
+    RecordShare.objects.create(
+        content_type=ct,
+        object_id=people["east_head"].pk,
+        user=viewer,
+        access="edit",
+        until=datetime.date(2020, 1, 1),
+        granted_by=people["east_head"],
+    )
     viewer.__dict__.pop("access", None)
     view_rule: Rule = policy.share_rule(viewer.access, "view")
     edit_rule: Rule = policy.share_rule(viewer.access, "edit")

@@ -42,8 +42,9 @@ def test_me_lists_teams_and_grants(rep, org):
     body = login(rep).get("/api/v1/me").json()
     assert body["user"]["username"] == "rep"
     assert body["teams"] == [{"id": org["shanghai"].pk, "name": "上海销售组"}]
-    assert body["grants"] == [{"module": "org", "role": "rep", "scope": 30, "actions": ["view"],
-                               "business_unit_id": None}]
+    assert body["grants"] == [
+        {"module": "org", "role": "rep", "scope": 30, "actions": ["view"], "business_unit_id": None}
+    ]
 
 
 def test_token_authentication_works_and_revocation_stops_it(rep):
@@ -113,8 +114,11 @@ def test_403_when_the_record_is_visible_but_the_action_is_not_granted(rep, org):
 
 
 def test_create_user_returns_the_initial_password_once(admin_client, org):
-    response = post(admin_client, "/api/v1/users", {"username": "zhao.lei", "display_name": "赵磊",
-                                                    "primary_team_id": org["pudong"].pk})
+    response = post(
+        admin_client,
+        "/api/v1/users",
+        {"username": "zhao.lei", "display_name": "赵磊", "primary_team_id": org["pudong"].pk},
+    )
     assert response.status_code == 201
     body = response.json()
     assert User.objects.get(username="zhao.lei").check_password(body["initial_password"])
@@ -132,8 +136,9 @@ def test_invalid_input_is_422_with_field_errors_and_nothing_saved(admin_client, 
 
 
 def test_duplicate_username_is_422_naming_the_field(admin_client, rep, org):
-    response = post(admin_client, "/api/v1/users", {"username": "rep", "display_name": "X",
-                                                    "primary_team_id": org["east"].pk})
+    response = post(
+        admin_client, "/api/v1/users", {"username": "rep", "display_name": "X", "primary_team_id": org["east"].pk}
+    )
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == ["username"]
 
@@ -156,8 +161,11 @@ def test_patch_user_moves_and_is_all_or_nothing(admin_client, org):
 
 
 def test_team_crud_and_move(admin_client, org):
-    created = post(admin_client, "/api/v1/teams", {"business_unit_id": org["bu1"].pk, "parent_id": org["east"].pk,
-                                                   "name": "苏州组", "team_type": "sales"})
+    created = post(
+        admin_client,
+        "/api/v1/teams",
+        {"business_unit_id": org["bu1"].pk, "parent_id": org["east"].pk, "name": "苏州组", "team_type": "sales"},
+    )
     assert created.status_code == 201
     team_id = created.json()["id"]
     moved = patch(admin_client, f"/api/v1/teams/{team_id}", {"parent_id": org["shanghai"].pk})
@@ -183,16 +191,21 @@ def test_business_units_crud(admin_client):
 
 
 def test_roles_crud_and_assignment(admin_client, admin, org):
-    created = post(admin_client, "/api/v1/roles", {"code": "viewer", "name": "查看者", "permissions": [
-        {"module": "org", "scope": 30, "actions": ["view"]}]})
+    created = post(
+        admin_client,
+        "/api/v1/roles",
+        {"code": "viewer", "name": "查看者", "permissions": [{"module": "org", "scope": 30, "actions": ["view"]}]},
+    )
     assert created.status_code == 201
     role_id = created.json()["id"]
     target = UserFactory(username="target", primary_team=org["east"])
-    assigned = post(admin_client, f"/api/v1/users/{target.pk}/roles", {"role_id": role_id,
-                                                                        "business_unit_id": org["bu1"].pk})
+    assigned = post(
+        admin_client, f"/api/v1/users/{target.pk}/roles", {"role_id": role_id, "business_unit_id": org["bu1"].pk}
+    )
     assert assigned.status_code == 201
-    again = post(admin_client, f"/api/v1/users/{target.pk}/roles", {"role_id": role_id,
-                                                                     "business_unit_id": org["bu1"].pk})
+    again = post(
+        admin_client, f"/api/v1/users/{target.pk}/roles", {"role_id": role_id, "business_unit_id": org["bu1"].pk}
+    )
     assert again.status_code == 409
     revoked = admin_client.delete(f"/api/v1/users/{target.pk}/roles/{assigned.json()['id']}")
     assert revoked.status_code == 204
@@ -204,9 +217,14 @@ def test_granting_wider_rights_through_the_api_is_403_and_logged(org):
     from xietong.core.models import AuditEntry
 
     bu_admin = UserFactory(username="bu_admin", primary_team=org["east"])
-    grant(bu_admin, make_role("bu-admin", {"org": (DataScope.BUSINESS_UNIT, {"view", "edit"}),
-                                            "roles": (DataScope.GROUP, {"view", "administer"})}),
-          business_unit=org["bu1"])
+    grant(
+        bu_admin,
+        make_role(
+            "bu-admin",
+            {"org": (DataScope.BUSINESS_UNIT, {"view", "edit"}), "roles": (DataScope.GROUP, {"view", "administer"})},
+        ),
+        business_unit=org["bu1"],
+    )
     wide = make_role("wide", {"org": (DataScope.GROUP, {"view"})})
     response = post(login(bu_admin), f"/api/v1/users/{bu_admin.pk}/roles", {"role_id": wide.pk})
     assert response.status_code == 403
@@ -221,8 +239,14 @@ def test_why_explains_access(rep, org):
 
 def test_openapi_schema_and_local_docs(admin_client):
     schema = admin_client.get("/api/v1/openapi.json").json()
-    assert {"/api/v1/me", "/api/v1/users", "/api/v1/teams", "/api/v1/business-units", "/api/v1/roles",
-            "/api/v1/tokens"} <= set(schema["paths"])
+    assert {
+        "/api/v1/me",
+        "/api/v1/users",
+        "/api/v1/teams",
+        "/api/v1/business-units",
+        "/api/v1/roles",
+        "/api/v1/tokens",
+    } <= set(schema["paths"])
     docs = admin_client.get("/api/v1/docs")
     assert docs.status_code == 200
     html = docs.content.decode()

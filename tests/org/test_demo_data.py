@@ -50,8 +50,15 @@ def team_key(team: Team) -> tuple[str, ...]:
 def snapshot() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """The loaded data without database ids, in creation order."""
     users = [
-        (u.username, u.display_name, u.mobile, u.email, u.title, u.business_unit.code if u.business_unit else None,
-         team_key(u.primary_team) if u.primary_team else None)
+        (
+            u.username,
+            u.display_name,
+            u.mobile,
+            u.email,
+            u.title,
+            u.business_unit.code if u.business_unit else None,
+            team_key(u.primary_team) if u.primary_team else None,
+        )
         for u in User.objects.select_related("business_unit", "primary_team").order_by("pk")
     ]
     teams = [(team_key(t), t.team_type, t.depth) for t in Team.objects.select_related("business_unit").order_by("pk")]
@@ -60,27 +67,51 @@ def snapshot() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
 
 # --- the demo group ---------------------------------------------------------------------------
 
+
 def test_demo_group_has_three_business_units_46_teams_and_46_people() -> None:
     result = demo.load_demo_data()
 
     assert result.skipped is False
-    assert dict(result.created) == {"group": 1, "business units": 3, "teams": 46, "users": 46, "memberships": 67,
-                                    "role assignments": 46}
+    assert dict(result.created) == {
+        "group": 1,
+        "business units": 3,
+        "teams": 46,
+        "users": 46,
+        "memberships": 67,
+        "role assignments": 46,
+    }
     assert list(BusinessUnit.objects.order_by("code").values_list("code", "name", "product_lines")) == [
         ("energy", "新能源事业部", "储能系统、光伏逆变器、充电桩"),
         ("ind", "工业设备事业部", "数控机床、工业机器人、自动化产线"),
         ("med", "医疗器械事业部", "影像设备、体外诊断、手术耗材"),
     ]
-    assert dict(Counter(Team.objects.values_list("business_unit__code", flat=True))) == {"ind": 15, "med": 15,
-                                                                                         "energy": 16}
+    assert dict(Counter(Team.objects.values_list("business_unit__code", flat=True))) == {
+        "ind": 15,
+        "med": 15,
+        "energy": 16,
+    }
     assert dict(Counter(Team.objects.values_list("depth", flat=True))) == {0: 25, 1: 9, 2: 12}
     holders = Counter(UserRole.objects.values_list("role__code", flat=True))
-    assert dict(holders) == {"admin": 1, "bu_head": 3, "sales_manager": 9, "sales_rep": 15, "presales": 3,
-                             "supply_planner": 3, "production_planner": 3, "operations": 3, "finance": 3,
-                             "service": 3}
+    assert dict(holders) == {
+        "admin": 1,
+        "bu_head": 3,
+        "sales_manager": 9,
+        "sales_rep": 15,
+        "presales": 3,
+        "supply_planner": 3,
+        "production_planner": 3,
+        "operations": 3,
+        "finance": 3,
+        "service": 3,
+    }
     assert UserRole.objects.filter(business_unit__isnull=True).get().user.username == "admin"
     assert list(User.objects.order_by("pk").values_list("username", flat=True)[:6]) == [
-        "admin", "dong.jie", "ding.yuhang", "lu.juan", "pan.hui", "luo.ming",
+        "admin",
+        "dong.jie",
+        "ding.yuhang",
+        "lu.juan",
+        "pan.hui",
+        "luo.ming",
     ]
 
 
@@ -99,8 +130,12 @@ def test_demo_people_look_real_and_share_the_demo_password() -> None:
         assert user.is_staff is False and user.is_superuser is False
     assert check_password("demo12345", people.get(username="luo.ming").password)
     admin = fresh("admin")
-    assert (admin.display_name, admin.is_staff, admin.is_superuser, admin.primary_team_id) == ("系统管理员", True,
-                                                                                             True, None)
+    assert (admin.display_name, admin.is_staff, admin.is_superuser, admin.primary_team_id) == (
+        "系统管理员",
+        True,
+        True,
+        None,
+    )
     assert check_password("admin12345", admin.password)
 
 
@@ -136,11 +171,13 @@ def test_managers_manage_what_the_tree_says() -> None:
     demo.load_demo_data()
 
     def managed(username: str) -> list[str]:
-        return sorted(TeamMembership.objects.filter(user__username=username, is_manager=True)
-                      .values_list("team__name", flat=True))
+        return sorted(
+            TeamMembership.objects.filter(user__username=username, is_manager=True).values_list("team__name", flat=True)
+        )
 
-    assert managed("dong.jie") == sorted(["总经理办公室", "销售中心", "售前技术部", "供应计划部", "生产计划部",
-                                          "运营交付部", "财务部", "售后服务部"])
+    assert managed("dong.jie") == sorted(
+        ["总经理办公室", "销售中心", "售前技术部", "供应计划部", "生产计划部", "运营交付部", "财务部", "售后服务部"]
+    )
     assert managed("ding.yuhang") == ["销售中心"]
     assert managed("lu.juan") == ["华东大区"]
     assert managed("luo.ming") == []
@@ -148,6 +185,7 @@ def test_managers_manage_what_the_tree_says() -> None:
 
 
 # --- idempotency and determinism -----------------------------------------------------------------
+
 
 def test_a_second_load_creates_nothing_and_says_so(django_assert_num_queries: Any) -> None:
     demo.load_demo_data(scale="smoke")
@@ -222,14 +260,19 @@ def test_loading_over_a_placeholder_group_names_it_and_keeps_its_row() -> None:
     demo.load_demo_data()
 
     group = Group.objects.get()
-    assert (group.pk, group.name, group.short_name, group.credit_code) == (placeholder.pk, "华信集团", "华信",
-                                                                           demo.GROUP_CREDIT_CODE)
+    assert (group.pk, group.name, group.short_name, group.credit_code) == (
+        placeholder.pk,
+        "华信集团",
+        "华信",
+        demo.GROUP_CREDIT_CODE,
+    )
     marker = AuditEntry.objects.get(verb="demo_data")
     assert (marker.kind, marker.object_id, marker.actor_id) == ("action", str(group.pk), None)
     assert marker.changes["extra_users"] == [None, 0]
 
 
 # --- the credit code ------------------------------------------------------------------------------
+
 
 def test_the_group_credit_code_passes_the_gb32100_check() -> None:
     demo.load_demo_data()
@@ -244,8 +287,10 @@ def test_real_credit_codes_validate(code: str) -> None:
     assert is_valid_credit_code(code) is True
 
 
-@pytest.mark.parametrize("code", ["91440300708461136X", "9144030070846113", "91440300708461136TT",
-                                  "9144030O708461136T", "91ABCDEF708461136T"])
+@pytest.mark.parametrize(
+    "code",
+    ["91440300708461136X", "9144030070846113", "91440300708461136TT", "9144030O708461136T", "91ABCDEF708461136T"],
+)
 def test_mistyped_credit_codes_are_refused(code: str) -> None:
     with pytest.raises(ValidationError) as caught:
         validate_credit_code(code)
@@ -260,6 +305,7 @@ def test_the_check_character_is_computed_from_the_first_17() -> None:
 
 
 # --- who sees whom in the demo group -----------------------------------------------------------
+
 
 def test_admin_sees_everyone() -> None:
     demo.load_demo_data()
@@ -309,19 +355,34 @@ def test_a_support_role_sees_its_department_and_the_head_who_manages_it() -> Non
 
 # --- built-in roles --------------------------------------------------------------------------------
 
+
 def test_built_in_roles_are_created_with_their_defaults() -> None:
     roles = defaults.ensure_default_roles()
 
-    assert sorted(roles) == sorted(["admin", "bu_head", "sales_manager", "sales_rep", "presales", "supply_planner",
-                                    "production_planner", "operations", "finance", "service"])
+    assert sorted(roles) == sorted(
+        [
+            "admin",
+            "bu_head",
+            "sales_manager",
+            "sales_rep",
+            "presales",
+            "supply_planner",
+            "production_planner",
+            "operations",
+            "finance",
+            "service",
+        ]
+    )
     assert all(role.is_system for role in roles.values())
     assert roles["bu_head"].name == "事业部总经理"
     perms = {(p.role.code, p.module): (p.scope, p.actions()) for p in RolePermission.objects.select_related("role")}
     assert perms[("admin", "org")] == (DataScope.GROUP, {"view", "create", "edit", "delete", "export", "administer"})
     assert perms[("admin", "roles")] == (DataScope.GROUP, {"view", "create", "edit", "delete", "administer"})
     assert perms[("admin", "audit")] == (DataScope.GROUP, {"view", "export"})
-    assert perms[("bu_head", "org")] == (DataScope.BUSINESS_UNIT,
-                                         {"view", "create", "edit", "delete", "export", "administer"})
+    assert perms[("bu_head", "org")] == (
+        DataScope.BUSINESS_UNIT,
+        {"view", "create", "edit", "delete", "export", "administer"},
+    )
     assert perms[("bu_head", "roles")] == (DataScope.GROUP, {"view", "administer"})
     assert perms[("bu_head", "audit")] == (DataScope.GROUP, {"view"})
     assert perms[("sales_manager", "org")] == (DataScope.TEAM_TREE, {"view"})
@@ -351,14 +412,18 @@ def test_a_module_registered_later_adds_its_rows_to_the_built_in_roles() -> None
     defaults.add_module_defaults("demo_leads", {"sales_rep": (DataScope.SELF, {"view", "create"})})
     try:
         defaults.ensure_default_roles()
-        rows = {p.role.code: (p.scope, p.actions())
-                for p in RolePermission.objects.filter(module="demo_leads").select_related("role")}
+        rows = {
+            p.role.code: (p.scope, p.actions())
+            for p in RolePermission.objects.filter(module="demo_leads").select_related("role")
+        }
     finally:
         modules._registry.pop("demo_leads")
         defaults.DEFAULT_PERMISSIONS["sales_rep"].pop("demo_leads")
 
-    assert rows == {"admin": (DataScope.GROUP, {"view", "create", "edit"}),
-                    "sales_rep": (DataScope.SELF, {"view", "create"})}
+    assert rows == {
+        "admin": (DataScope.GROUP, {"view", "create", "edit"}),
+        "sales_rep": (DataScope.SELF, {"view", "create"}),
+    }
     assert AuditEntry.objects.filter(verb="default_permissions").count() == 2
 
 
@@ -382,6 +447,7 @@ def test_a_custom_role_with_a_built_in_name_keeps_its_name() -> None:
 
 
 # --- the commands ---------------------------------------------------------------------------------
+
 
 def test_demo_data_command_prints_the_logins_then_says_it_is_done() -> None:
     out = StringIO()
@@ -407,8 +473,9 @@ def test_create_admin_makes_a_working_administrator_on_an_empty_install() -> Non
     assert list(user.user_roles.values_list("role__code", "business_unit")) == [("admin", None)]
     assert user.access.widest_scope("org", "administer") == DataScope.GROUP
     assert Group.objects.count() == 1
-    assert set(AuditEntry.objects.filter(object_id=str(user.pk), content_type__model="user")
-               .values_list("verb", flat=True)) == {"create_admin", "role_assign"}
+    assert set(
+        AuditEntry.objects.filter(object_id=str(user.pk), content_type__model="user").values_list("verb", flat=True)
+    ) == {"create_admin", "role_assign"}
 
 
 def test_create_admin_without_a_password_generates_one_and_prints_it() -> None:

@@ -60,22 +60,45 @@ def audit_of(obj: Any) -> list[tuple[str, str]]:
 
 # --- every page renders -----------------------------------------------------------------------
 
+
 def page_urls(org: dict[str, Any], rep: User) -> list[str]:
     role = Role.objects.get(code="rep")
     bu, team = org["bu1"], org["shanghai"]
     return [
-        "/", "/accounts/profile/", "/accounts/password/", "/accounts/tokens/",
-        "/org/", "/org/group/edit/", "/org/business-units/new/", "/org/teams/new/",
-        f"/org/teams/new/?parent={team.pk}", "/org/users/", "/org/users/new/", "/org/roles/", "/org/roles/new/",
+        "/",
+        "/accounts/profile/",
+        "/accounts/password/",
+        "/accounts/tokens/",
+        "/org/",
+        "/org/group/edit/",
+        "/org/business-units/new/",
+        "/org/teams/new/",
+        f"/org/teams/new/?parent={team.pk}",
+        "/org/users/",
+        "/org/users/new/",
+        "/org/roles/",
+        "/org/roles/new/",
         "/org/audit/",
-        f"/org/business-units/{bu.pk}/", f"/org/business-units/{bu.pk}/edit/",
-        f"/org/business-units/{bu.pk}/history/", f"/org/business-units/{bu.pk}/why/",
-        f"/org/teams/{team.pk}/", f"/org/teams/{team.pk}/edit/", f"/org/teams/{team.pk}/move/",
-        f"/org/teams/{team.pk}/managers/", f"/org/teams/{team.pk}/history/", f"/org/teams/{team.pk}/why/",
-        f"/org/users/{rep.pk}/", f"/org/users/{rep.pk}/edit/", f"/org/users/{rep.pk}/move/",
-        f"/org/users/{rep.pk}/teams/", f"/org/users/{rep.pk}/password/", f"/org/users/{rep.pk}/roles/new/",
-        f"/org/users/{rep.pk}/history/", f"/org/users/{rep.pk}/why/",
-        f"/org/roles/{role.pk}/", f"/org/roles/{role.pk}/edit/",
+        f"/org/business-units/{bu.pk}/",
+        f"/org/business-units/{bu.pk}/edit/",
+        f"/org/business-units/{bu.pk}/history/",
+        f"/org/business-units/{bu.pk}/why/",
+        f"/org/teams/{team.pk}/",
+        f"/org/teams/{team.pk}/edit/",
+        f"/org/teams/{team.pk}/move/",
+        f"/org/teams/{team.pk}/managers/",
+        f"/org/teams/{team.pk}/history/",
+        f"/org/teams/{team.pk}/why/",
+        f"/org/users/{rep.pk}/",
+        f"/org/users/{rep.pk}/edit/",
+        f"/org/users/{rep.pk}/move/",
+        f"/org/users/{rep.pk}/teams/",
+        f"/org/users/{rep.pk}/password/",
+        f"/org/users/{rep.pk}/roles/new/",
+        f"/org/users/{rep.pk}/history/",
+        f"/org/users/{rep.pk}/why/",
+        f"/org/roles/{role.pk}/",
+        f"/org/roles/{role.pk}/edit/",
     ]
 
 
@@ -125,14 +148,24 @@ def test_home_shows_my_teams_roles_rights_and_recent_changes(org, rep):
     assert [m.team.name for m in response.context["memberships"]] == ["上海销售组"]
     assert [ur.role.code for ur in response.context["user_roles"]] == ["rep"]
     assert [(r["module"], [str(a) for a in r["actions"]], r["scope"]) for r in response.context["grant_rows"]] == [
-        ("Organisation and users", ["View"], DataScope.TEAM)]
+        ("Organisation and users", ["View"], DataScope.TEAM)
+    ]
     assert [(e.kind, e.object_repr) for e in response.context["recent"]] == [("update", "王芳")]
 
 
 # --- who may open what ------------------------------------------------------------------------
 
-ADMIN_PAGES = ["/org/", "/org/users/", "/org/users/new/", "/org/business-units/new/", "/org/teams/new/",
-               "/org/group/edit/", "/org/roles/", "/org/roles/new/", "/org/audit/"]
+ADMIN_PAGES = [
+    "/org/",
+    "/org/users/",
+    "/org/users/new/",
+    "/org/business-units/new/",
+    "/org/teams/new/",
+    "/org/group/edit/",
+    "/org/roles/",
+    "/org/roles/new/",
+    "/org/audit/",
+]
 
 
 @pytest.mark.parametrize("url", ADMIN_PAGES)
@@ -151,14 +184,23 @@ def test_the_navigation_shows_only_what_the_user_may_use(rep, admin_client):
     assert [str(label) for label in rep_labels] == ["Home", "Organisation", "Users"]
     admin_labels = [str(i["label"]) for g in admin_client.get("/org/users/").context["nav_menu"] for i in g["items"]]
     assert admin_labels == ["Home", "Organisation", "Users", "Roles", "Audit trail"]
-    active = [str(i["label"]) for g in admin_client.get("/org/users/").context["nav_menu"] for i in g["items"]
-              if i["active"]]
+    active = [
+        str(i["label"]) for g in admin_client.get("/org/users/").context["nav_menu"] for i in g["items"] if i["active"]
+    ]
     assert active == ["Users"]
 
 
-@pytest.mark.parametrize("path", ["/org/users/{user}/", "/org/users/{user}/edit/", "/org/users/{user}/why/",
-                                  "/org/teams/{team}/", "/org/teams/{team}/history/",
-                                  "/org/business-units/{bu}/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/org/users/{user}/",
+        "/org/users/{user}/edit/",
+        "/org/users/{user}/why/",
+        "/org/teams/{team}/",
+        "/org/teams/{team}/history/",
+        "/org/business-units/{bu}/",
+    ],
+)
 def test_a_record_outside_the_scope_answers_404_like_a_missing_one(rep, outsider, org, path):
     client = english(rep)
     foreign = path.format(user=outsider.pk, team=org["north"].pk, bu=org["bu2"].pk)
@@ -182,9 +224,12 @@ def test_the_user_list_shows_only_visible_users(rep, outsider, org):
 
 # --- creating through the forms ---------------------------------------------------------------
 
+
 def test_creating_a_business_unit_through_the_form_redirects_and_audits(admin_client):
-    response = admin_client.post("/org/business-units/new/", {"code": "energy", "name": "新能源事业部",
-                                                              "description": "", "product_lines": "储能"})
+    response = admin_client.post(
+        "/org/business-units/new/",
+        {"code": "energy", "name": "新能源事业部", "description": "", "product_lines": "储能"},
+    )
     bu = BusinessUnit.objects.get(code="energy")
     assert response.status_code == 303
     assert response["Location"] == f"/org/business-units/{bu.pk}/"
@@ -192,8 +237,10 @@ def test_creating_a_business_unit_through_the_form_redirects_and_audits(admin_cl
 
 
 def test_creating_a_team_through_the_form_builds_the_path_and_audits(admin_client, org):
-    response = admin_client.post("/org/teams/new/", {"business_unit": org["bu1"].pk, "parent": org["east"].pk,
-                                                     "name": "苏州组", "team_type": "sales"})
+    response = admin_client.post(
+        "/org/teams/new/",
+        {"business_unit": org["bu1"].pk, "parent": org["east"].pk, "name": "苏州组", "team_type": "sales"},
+    )
     team = Team.objects.get(name="苏州组")
     assert response.status_code == 303
     assert response["Location"] == f"/org/teams/{team.pk}/"
@@ -202,10 +249,19 @@ def test_creating_a_team_through_the_form_builds_the_path_and_audits(admin_clien
 
 
 def test_creating_a_user_shows_the_generated_password_once(admin_client, org):
-    response = admin_client.post("/org/users/new/", {"username": "li.lei", "display_name": "李雷",
-                                                     "primary_team": org["shanghai"].pk, "email": "",
-                                                     "mobile": "13800000000", "title": "", "language": "zh-hans",
-                                                     "password": ""})
+    response = admin_client.post(
+        "/org/users/new/",
+        {
+            "username": "li.lei",
+            "display_name": "李雷",
+            "primary_team": org["shanghai"].pk,
+            "email": "",
+            "mobile": "13800000000",
+            "title": "",
+            "language": "zh-hans",
+            "password": "",
+        },
+    )
     user = User.objects.get(username="li.lei")
     assert response.status_code == 303
     assert response["Location"] == f"/org/users/{user.pk}/"
@@ -217,16 +273,25 @@ def test_creating_a_user_shows_the_generated_password_once(admin_client, org):
 
 
 def test_creating_a_role_through_the_permission_matrix(admin_client):
-    response = admin_client.post("/org/roles/new/", {
-        "code": "viewer", "name": "查看者", "description": "",
-        "perm__org__view": "on", "perm__org__export": "on", "scope__org": str(DataScope.TEAM_TREE),
-        "perm__audit__view": "on",
-    })
+    response = admin_client.post(
+        "/org/roles/new/",
+        {
+            "code": "viewer",
+            "name": "查看者",
+            "description": "",
+            "perm__org__view": "on",
+            "perm__org__export": "on",
+            "scope__org": str(DataScope.TEAM_TREE),
+            "perm__audit__view": "on",
+        },
+    )
     role = Role.objects.get(code="viewer")
     assert response.status_code == 303
     assert response["Location"] == f"/org/roles/{role.pk}/"
     assert {p.module: (p.scope, p.actions()) for p in role.permissions.all()} == {
-        "org": (DataScope.TEAM_TREE, {"view", "export"}), "audit": (DataScope.GROUP, {"view"})}
+        "org": (DataScope.TEAM_TREE, {"view", "export"}),
+        "audit": (DataScope.GROUP, {"view"}),
+    }
     assert audit_of(role) == [("create", "")]
 
 
@@ -234,22 +299,30 @@ def test_editing_a_role_shows_its_current_permissions_and_saves_changes(admin_cl
     role = Role.objects.get(code="rep")
     form = admin_client.get(f"/org/roles/{role.pk}/edit/").context["form"]
     assert (form["perm__org__view"].value(), form["perm__org__edit"].value(), form["scope__org"].value()) == (
-        True, None, DataScope.TEAM)
-    response = admin_client.post(f"/org/roles/{role.pk}/edit/", {"name": "销售代表", "description": "",
-                                                                 "perm__org__view": "on",
-                                                                 "scope__org": str(DataScope.TEAM_TREE)})
+        True,
+        None,
+        DataScope.TEAM,
+    )
+    response = admin_client.post(
+        f"/org/roles/{role.pk}/edit/",
+        {"name": "销售代表", "description": "", "perm__org__view": "on", "scope__org": str(DataScope.TEAM_TREE)},
+    )
     assert response.status_code == 303
     role.refresh_from_db()
     assert (role.name, [(p.module, p.scope) for p in role.permissions.all()]) == (
-        "销售代表", [("org", DataScope.TEAM_TREE)])
+        "销售代表",
+        [("org", DataScope.TEAM_TREE)],
+    )
 
 
 # --- bad input: the field error is shown and nothing is saved ----------------------------------
 
+
 def test_a_duplicate_business_unit_code_is_a_field_error_and_keeps_the_input(admin_client, org):
     before = BusinessUnit.objects.count()
-    response = admin_client.post("/org/business-units/new/", {"code": "ind", "name": "另一个事业部",
-                                                              "description": "说明", "product_lines": ""})
+    response = admin_client.post(
+        "/org/business-units/new/", {"code": "ind", "name": "另一个事业部", "description": "说明", "product_lines": ""}
+    )
     assert response.status_code == 200
     assert response.context["form"].errors == {"code": ["Business unit with this Code already exists."]}
     assert BusinessUnit.objects.count() == before
@@ -259,19 +332,35 @@ def test_a_duplicate_business_unit_code_is_a_field_error_and_keeps_the_input(adm
 
 
 def test_a_user_form_with_bad_input_saves_nothing(admin_client, org):
-    response = admin_client.post("/org/users/new/", {"username": "", "display_name": "韩梅梅",
-                                                     "primary_team": org["shanghai"].pk, "email": "not-an-email",
-                                                     "language": "zh-hans"})
+    response = admin_client.post(
+        "/org/users/new/",
+        {
+            "username": "",
+            "display_name": "韩梅梅",
+            "primary_team": org["shanghai"].pk,
+            "email": "not-an-email",
+            "language": "zh-hans",
+        },
+    )
     assert response.status_code == 200
-    assert response.context["form"].errors == {"username": ["This field is required."],
-                                               "email": ["Enter a valid email address."]}
+    assert response.context["form"].errors == {
+        "username": ["This field is required."],
+        "email": ["Enter a valid email address."],
+    }
     assert not User.objects.filter(display_name="韩梅梅").exists()
 
 
 def test_a_service_validation_error_lands_on_the_right_field(admin_client, org):
-    response = admin_client.post("/org/users/new/", {"username": "weak", "display_name": "弱密码",
-                                                     "primary_team": org["shanghai"].pk, "language": "zh-hans",
-                                                     "password": "123"})
+    response = admin_client.post(
+        "/org/users/new/",
+        {
+            "username": "weak",
+            "display_name": "弱密码",
+            "primary_team": org["shanghai"].pk,
+            "language": "zh-hans",
+            "password": "123",
+        },
+    )
     assert response.status_code == 200
     assert list(response.context["form"].errors) == ["password"]
     assert not User.objects.filter(username="weak").exists()
@@ -279,23 +368,38 @@ def test_a_service_validation_error_lands_on_the_right_field(admin_client, org):
 
 def test_a_refused_widening_is_a_form_error_and_is_audited(org):
     bu_admin = UserFactory(username="bu_admin", primary_team=org["east"])
-    grant(bu_admin, make_role("bu-admin", {"org": (DataScope.BUSINESS_UNIT, {"view", "create"}),
-                                           "roles": (DataScope.GROUP, {"view", "create"})}))
-    response = english(bu_admin).post("/org/roles/new/", {"code": "wide", "name": "全集团", "description": "",
-                                                         "perm__org__view": "on",
-                                                         "scope__org": str(DataScope.GROUP)})
+    grant(
+        bu_admin,
+        make_role(
+            "bu-admin",
+            {"org": (DataScope.BUSINESS_UNIT, {"view", "create"}), "roles": (DataScope.GROUP, {"view", "create"})},
+        ),
+    )
+    response = english(bu_admin).post(
+        "/org/roles/new/",
+        {
+            "code": "wide",
+            "name": "全集团",
+            "description": "",
+            "perm__org__view": "on",
+            "scope__org": str(DataScope.GROUP),
+        },
+    )
     assert response.status_code == 200
     assert response.context["form"].non_field_errors() == [
         "You cannot grant more than you hold: Organisation and users: the scope “Whole group” is wider "
-        "than your own “Business unit”"]
+        "than your own “Business unit”"
+    ]
     assert not Role.objects.filter(code="wide").exists()
     assert AuditEntry.objects.filter(kind="denied", actor=bu_admin, verb="role_create").count() == 1
 
 
 def test_assigning_a_role_wider_than_ones_own_is_refused_on_the_form(org, rep):
     manager = UserFactory(username="manager", primary_team=org["east"])
-    grant(manager, make_role("mgr", {"org": (DataScope.TEAM_TREE, {"view"}),
-                                     "roles": (DataScope.GROUP, {"view", "administer"})}))
+    grant(
+        manager,
+        make_role("mgr", {"org": (DataScope.TEAM_TREE, {"view"}), "roles": (DataScope.GROUP, {"view", "administer"})}),
+    )
     admin_like = make_role("big", {"org": (DataScope.GROUP, {"view", "edit"})})
     response = english(manager).post(f"/org/users/{rep.pk}/roles/new/", {"role": admin_like.pk, "business_unit": ""})
     assert response.status_code == 200
@@ -306,11 +410,13 @@ def test_assigning_a_role_wider_than_ones_own_is_refused_on_the_form(org, rep):
 def test_deactivating_a_team_with_members_is_refused_with_a_message(admin_client, org, rep):
     response = admin_client.post(f"/org/teams/{org['shanghai'].pk}/active/", {"is_active": "0"}, follow=True)
     assert [str(m) for m in response.context["messages"]] == [
-        "Move the active sub-teams and users out of this team before deactivating it."]
+        "Move the active sub-teams and users out of this team before deactivating it."
+    ]
     assert Team.objects.get(pk=org["shanghai"].pk).is_active is True
 
 
 # --- the other changes, through the services --------------------------------------------------
+
 
 def test_moving_a_team_and_setting_its_managers(admin_client, org, rep):
     team = org["pudong"]
@@ -318,16 +424,18 @@ def test_moving_a_team_and_setting_its_managers(admin_client, org, rep):
     team.refresh_from_db()
     assert team.path == f"{org['east'].path}{team.pk}/"
     assert admin_client.post(f"/org/teams/{team.pk}/managers/", {"managers": [rep.pk]}).status_code == 303
-    assert list(TeamMembership.objects.filter(team=team, is_manager=True).values_list("user__username", flat=True)) \
-        == ["rep"]
+    assert list(TeamMembership.objects.filter(team=team, is_manager=True).values_list("user__username", flat=True)) == [
+        "rep"
+    ]
     assert [v for _k, v in audit_of(team)] == ["managers", "move"]
 
 
 def test_moving_a_team_under_its_own_subtree_is_a_field_error(admin_client, org):
     response = admin_client.post(f"/org/teams/{org['east'].pk}/move/", {"parent": org["pudong"].pk})
     assert response.status_code == 200
-    assert response.context["form"].errors == {"parent": [
-        "Select a valid choice. That choice is not one of the available choices."]}
+    assert response.context["form"].errors == {
+        "parent": ["Select a valid choice. That choice is not one of the available choices."]
+    }
 
 
 def test_user_changes_move_teams_password_role_and_deactivation(admin_client, org, rep):
@@ -339,16 +447,26 @@ def test_user_changes_move_teams_password_role_and_deactivation(admin_client, or
     rep.refresh_from_db()
     assert rep.check_password(shown)
     role = make_role("helper", {"org": (DataScope.SELF, {"view"})})
-    assert admin_client.post(f"/org/users/{rep.pk}/roles/new/", {"role": role.pk, "business_unit": org["bu1"].pk}) \
-        .status_code == 303
+    assert (
+        admin_client.post(
+            f"/org/users/{rep.pk}/roles/new/", {"role": role.pk, "business_unit": org["bu1"].pk}
+        ).status_code
+        == 303
+    )
     user_role = rep.user_roles.get(role=role)
     assert admin_client.post(f"/org/users/{rep.pk}/roles/{user_role.pk}/revoke/").status_code == 303
     assert admin_client.post(f"/org/users/{rep.pk}/active/", {"is_active": "0"}).status_code == 303
     rep.refresh_from_db()
     assert (rep.primary_team, rep.is_active) == (org["pudong"], False)
     assert sorted(m.team.name for m in rep.memberships.all()) == ["供应计划组", "浦东小组"]
-    assert [v for _k, v in audit_of(rep)] == ["deactivate", "role_revoke", "role_assign", "reset_password", "teams",
-                                             "move"]
+    assert [v for _k, v in audit_of(rep)] == [
+        "deactivate",
+        "role_revoke",
+        "role_assign",
+        "reset_password",
+        "teams",
+        "move",
+    ]
 
 
 def test_deactivating_oneself_is_refused_with_a_message(admin_client, admin):
@@ -358,13 +476,19 @@ def test_deactivating_oneself_is_refused_with_a_message(admin_client, admin):
 
 
 def test_group_and_business_unit_edits(admin_client, org):
-    assert admin_client.post("/org/group/edit/", {"name": "华信集团", "short_name": "华信", "credit_code": ""}) \
-        .status_code == 303
+    assert (
+        admin_client.post("/org/group/edit/", {"name": "华信集团", "short_name": "华信", "credit_code": ""}).status_code
+        == 303
+    )
     assert services.group_get().short_name == "华信"
     bu = org["bu2"]
-    assert admin_client.post(f"/org/business-units/{bu.pk}/edit/", {"code": "med", "name": "医疗事业部",
-                                                                   "description": "", "product_lines": ""}) \
-        .status_code == 303
+    assert (
+        admin_client.post(
+            f"/org/business-units/{bu.pk}/edit/",
+            {"code": "med", "name": "医疗事业部", "description": "", "product_lines": ""},
+        ).status_code
+        == 303
+    )
     assert admin_client.post(f"/org/business-units/{bu.pk}/active/", {"is_active": "0"}).status_code == 303
     bu.refresh_from_db()
     assert (bu.name, bu.is_active) == ("医疗事业部", False)
@@ -372,10 +496,13 @@ def test_group_and_business_unit_edits(admin_client, org):
 
 # --- the user's own pages ---------------------------------------------------------------------
 
+
 def test_profile_changes_go_through_the_service(rep):
     client = english(rep)
-    response = client.post("/accounts/profile/", {"display_name": "王芳芳", "email": "wf@example.com",
-                                                  "mobile": "139", "title": "客户经理", "language": "en"})
+    response = client.post(
+        "/accounts/profile/",
+        {"display_name": "王芳芳", "email": "wf@example.com", "mobile": "139", "title": "客户经理", "language": "en"},
+    )
     assert response.status_code == 303
     rep.refresh_from_db()
     assert (rep.display_name, rep.email, rep.title) == ("王芳芳", "wf@example.com", "客户经理")
@@ -419,6 +546,7 @@ def test_an_unknown_language_is_refused(rep):
 
 
 # --- htmx: one view, two renderings -----------------------------------------------------------
+
 
 def test_the_user_list_answers_htmx_with_the_results_fragment(admin_client, rep):
     full = admin_client.get("/org/users/?q=rep")
@@ -486,6 +614,7 @@ def test_why_can_i_see_this_lists_the_granting_rules(rep, org):
 
 
 # --- no N+1 on the list pages -----------------------------------------------------------------
+
 
 def test_user_list_query_count_does_not_grow_with_rows(admin_client, org):
     role = make_role("extra", {"org": (DataScope.SELF, {"view"})})
@@ -565,8 +694,10 @@ def test_the_server_error_page_renders_without_a_request():
 
 def test_changing_ones_password(rep, password):
     client = english(rep)
-    response = client.post("/accounts/password/", {"old_password": password, "new_password1": "Hx-new-pass-2027",
-                                                   "new_password2": "Hx-new-pass-2027"})
+    response = client.post(
+        "/accounts/password/",
+        {"old_password": password, "new_password1": "Hx-new-pass-2027", "new_password2": "Hx-new-pass-2027"},
+    )
     assert response.status_code == 302
     assert response["Location"] == "/accounts/profile/"
     rep.refresh_from_db()
@@ -574,8 +705,10 @@ def test_changing_ones_password(rep, password):
 
 
 def test_choosing_a_business_unit_refreshes_the_parent_choices_in_place(admin_client, org):
-    response = admin_client.get(f"/org/teams/new/?business_unit={org['bu2'].pk}&name=新组&team_type=service",
-                                headers={**HTMX, "HX-Target": "xt-form"})
+    response = admin_client.get(
+        f"/org/teams/new/?business_unit={org['bu2'].pk}&name=新组&team_type=service",
+        headers={**HTMX, "HX-Target": "xt-form"},
+    )
     form = response.context["form"]
     assert b"<html" not in response.content
     assert [t.name for t in form.fields["parent"].queryset] == ["华北销售部"]
@@ -593,8 +726,10 @@ def test_changing_ones_own_password_goes_through_the_service_and_is_audited(org)
 
     user = UserFactory(username="changer", primary_team=org["east"])
     client = login(user)
-    response = client.post("/accounts/password/", {"old_password": DEFAULT_PASSWORD,
-                                                   "new_password1": "Qz-new-pass-2026", "new_password2": "Qz-new-pass-2026"})
+    response = client.post(
+        "/accounts/password/",
+        {"old_password": DEFAULT_PASSWORD, "new_password1": "Qz-new-pass-2026", "new_password2": "Qz-new-pass-2026"},
+    )
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.check_password("Qz-new-pass-2026")
@@ -606,8 +741,10 @@ def test_a_wrong_old_password_changes_nothing(org):
     from tests.support.factories import DEFAULT_PASSWORD, UserFactory
 
     user = UserFactory(username="changer", primary_team=org["east"])
-    response = login(user).post("/accounts/password/", {"old_password": "wrong", "new_password1": "Qz-new-pass-2026",
-                                                        "new_password2": "Qz-new-pass-2026"})
+    response = login(user).post(
+        "/accounts/password/",
+        {"old_password": "wrong", "new_password1": "Qz-new-pass-2026", "new_password2": "Qz-new-pass-2026"},
+    )
     assert response.status_code == 200
     assert "old_password" in response.context["form"].errors
     user.refresh_from_db()

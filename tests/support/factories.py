@@ -70,9 +70,15 @@ def make_role(code: str, grants: dict[str, tuple[int, set[str]]], *, name: str |
     role, _ = Role.objects.get_or_create(code=code, defaults={"name": name or code})
     for module, (scope, actions) in grants.items():
         RolePermission.objects.update_or_create(
-            role=role, module=module,
-            defaults={"scope": scope, **{f"can_{a}": a in actions for a in
-                                         ("view", "create", "edit", "delete", "export", "approve", "administer")}},
+            role=role,
+            module=module,
+            defaults={
+                "scope": scope,
+                **{
+                    f"can_{a}": a in actions
+                    for a in ("view", "create", "edit", "delete", "export", "approve", "administer")
+                },
+            },
         )
     return role
 
@@ -92,11 +98,15 @@ ALL_ACTIONS = {"view", "create", "edit", "delete", "export", "approve", "adminis
 
 
 def admin_role() -> Role:
-    return make_role("test-admin", {
-        "org": (DataScope.GROUP, {"view", "create", "edit", "delete", "export", "administer"}),
-        "roles": (DataScope.GROUP, {"view", "create", "edit", "delete", "administer"}),
-        "audit": (DataScope.GROUP, {"view", "export"}),
-    }, name="测试管理员")
+    return make_role(
+        "test-admin",
+        {
+            "org": (DataScope.GROUP, {"view", "create", "edit", "delete", "export", "administer"}),
+            "roles": (DataScope.GROUP, {"view", "create", "edit", "delete", "administer"}),
+            "audit": (DataScope.GROUP, {"view", "export"}),
+        },
+        name="测试管理员",
+    )
 
 
 def slug(text: str) -> str:

@@ -40,8 +40,11 @@ class Route:
         method = self.method.lower()
         if self.api:
             body = json.dumps(self.data or {})
-            return getattr(client, method)(url, data=body, content_type="application/json") if method != "get" \
+            return (
+                getattr(client, method)(url, data=body, content_type="application/json")
+                if method != "get"
                 else client.get(url)
+            )
         if method == "get":
             return client.get(url)
         return getattr(client, method)(url, data=self.data or {})
@@ -50,9 +53,11 @@ class Route:
 def database_fingerprint(models: Iterable[str] | None = None) -> str:
     """A hash of every row of the given models (default: every model of our apps)."""
     digest = hashlib.sha256()
-    labels = list(models) if models is not None else [
-        m._meta.label for m in apps.get_models() if m.__module__.startswith("xietong.")
-    ]
+    labels = (
+        list(models)
+        if models is not None
+        else [m._meta.label for m in apps.get_models() if m.__module__.startswith("xietong.")]
+    )
     for label in sorted(labels):
         model = apps.get_model(label)
         rows = list(model._default_manager.order_by("pk").values_list())

@@ -56,9 +56,7 @@ def error_body(detail: str, errors: list[dict[str, str]] | None = None) -> dict[
 def _django_validation_errors(exc: ValidationError) -> list[dict[str, str]]:
     if hasattr(exc, "error_dict"):
         return [
-            {"field": field, "message": message}
-            for field, errors in exc.message_dict.items()
-            for message in errors
+            {"field": field, "message": message} for field, errors in exc.message_dict.items() for message in errors
         ]
     return [{"field": "__all__", "message": m} for m in exc.messages]
 
@@ -69,7 +67,9 @@ def _ninja_field(loc: list[Any]) -> str:
 
 
 def install_error_handlers(api: NinjaAPI) -> None:
-    def respond(request: HttpRequest, status: int, detail: str, errors: list[dict[str, str]] | None = None) -> HttpResponse:
+    def respond(
+        request: HttpRequest, status: int, detail: str, errors: list[dict[str, str]] | None = None
+    ) -> HttpResponse:
         return api.create_response(request, error_body(detail, errors), status=status)
 
     @api.exception_handler(NinjaValidationError)
@@ -129,4 +129,4 @@ class Page(CursorPagination):
         super().__init__(ordering=ordering, page_size=self.PAGE_SIZE, max_page_size=self.MAX_PAGE_SIZE, **kwargs)
 
 
-__all__ = ["ERROR_RESPONSES", "ErrorOut", "Page", "TokenAuth", "django_auth", "install_error_handlers", "APIKeyHeader"]
+__all__ = ["ERROR_RESPONSES", "APIKeyHeader", "ErrorOut", "Page", "TokenAuth", "django_auth", "install_error_handlers"]

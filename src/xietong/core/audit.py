@@ -73,8 +73,13 @@ def record(
 
 
 def record_create(*, actor: Any, obj: models.Model, verb: str = "") -> AuditEntry:
-    return record(actor=actor, obj=obj, kind=AuditEntry.Kind.CREATE, verb=verb,
-                  changes={k: [None, v] for k, v in snapshot(obj).items() if v not in (None, "")})
+    return record(
+        actor=actor,
+        obj=obj,
+        kind=AuditEntry.Kind.CREATE,
+        verb=verb,
+        changes={k: [None, v] for k, v in snapshot(obj).items() if v not in (None, "")},
+    )
 
 
 def record_update(*, actor: Any, obj: models.Model, before: Snapshot, verb: str = "") -> AuditEntry | None:

@@ -7,8 +7,14 @@ from django.core import checks
 
 # Models that are not business data (configuration, join tables, the audit trail itself).
 NOT_BUSINESS = {
-    "org.group", "org.teammembership", "org.role", "org.rolepermission", "org.userrole", "org.accesstoken",
-    "core.auditentry", "core.recordshare",
+    "org.group",
+    "org.teammembership",
+    "org.role",
+    "org.rolepermission",
+    "org.userrole",
+    "org.accesstoken",
+    "core.auditentry",
+    "core.recordshare",
 }
 
 
@@ -24,9 +30,12 @@ def check_visibility_entry_points(app_configs: Any = None, **kwargs: Any) -> lis
         if label in NOT_BUSINESS or getattr(model, "not_business_data", False):
             continue
         if not isinstance(model._default_manager.all(), VisibleQuerySet):
-            errors.append(checks.Error(
-                f"{label} has no visible_to() entry point",
-                hint="Give its default manager a VisibleQuerySet, or list it as not business data.",
-                obj=model, id="xietong.E001",
-            ))
+            errors.append(
+                checks.Error(
+                    f"{label} has no visible_to() entry point",
+                    hint="Give its default manager a VisibleQuerySet, or list it as not business data.",
+                    obj=model,
+                    id="xietong.E001",
+                )
+            )
     return errors

@@ -18,7 +18,7 @@ HISTORY_PAGE = 10
 def history_panel(obj: models.Model, *, url: str, offset: int = 0, size: int = HISTORY_PAGE) -> dict[str, Any]:
     """One page of ``obj``'s audit history from ``offset``; ``more_url`` loads the next page."""
     offset = max(offset, 0)
-    entries = list(history(obj).select_related("actor")[offset:offset + size + 1])
+    entries = list(history(obj).select_related("actor")[offset : offset + size + 1])
     more = len(entries) > size
     return {
         "entries": entries[:size],

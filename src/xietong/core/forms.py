@@ -81,8 +81,9 @@ def add_service_error(form: forms.BaseForm, exc: Exception, fields: Mapping[str,
 
 
 @contextmanager
-def service_errors(form: forms.BaseForm, *, fields: Mapping[str, str] | None = None,
-                   denied: bool = False) -> Iterator[None]:
+def service_errors(
+    form: forms.BaseForm, *, fields: Mapping[str, str] | None = None, denied: bool = False
+) -> Iterator[None]:
     """Turn a service's refusal into form errors. ``denied=True`` also catches ``PermissionDenied``
     (a refused grant is a form error; any other refusal stays a 403 page)."""
     caught: tuple[type[Exception], ...] = (ValidationError, Conflict)

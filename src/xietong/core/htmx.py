@@ -30,8 +30,14 @@ def fragment_requested(request: HttpRequest, fragments: Mapping[str, str]) -> st
     return fragments.get(htmx.target or "")
 
 
-def render_page(request: HttpRequest, template_name: str, context: dict[str, Any] | None = None, *,
-                fragments: Mapping[str, str] | None = None, status: int = 200) -> HttpResponse:
+def render_page(
+    request: HttpRequest,
+    template_name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    fragments: Mapping[str, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
     partial = fragment_requested(request, fragments or {})
     name = f"{template_name}#{partial}" if partial else template_name
     response = render(request, name, {**(context or {}), "fragment": partial}, status=status)
@@ -42,13 +48,28 @@ def render_page(request: HttpRequest, template_name: str, context: dict[str, Any
 FORM_ID = "xt-form"
 
 
-def render_form(request: HttpRequest, form: Any, *, title: Any, cancel_url: str, submit_label: Any = None,
-                intro: Any = None, template_name: str = "components/form_page.html",
-                context: dict[str, Any] | None = None) -> HttpResponse:
+def render_form(
+    request: HttpRequest,
+    form: Any,
+    *,
+    title: Any,
+    cancel_url: str,
+    submit_label: Any = None,
+    intro: Any = None,
+    template_name: str = "components/form_page.html",
+    context: dict[str, Any] | None = None,
+) -> HttpResponse:
     """A form page (labels above fields, errors next to them and summed up on top). An htmx post
     that fails gets only the form back, with what the user typed."""
-    ctx = {"form": form, "title": title, "cancel_url": cancel_url, "submit_label": submit_label,
-           "intro": intro, "form_id": FORM_ID, **(context or {})}
+    ctx = {
+        "form": form,
+        "title": title,
+        "cancel_url": cancel_url,
+        "submit_label": submit_label,
+        "intro": intro,
+        "form_id": FORM_ID,
+        **(context or {}),
+    }
     return render_page(request, template_name, ctx, fragments={FORM_ID: "form"})
 
 

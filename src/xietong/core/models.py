@@ -39,7 +39,11 @@ class AuditEntry(models.Model):
 
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
@@ -90,7 +94,11 @@ class RecordShare(models.Model):
         indexes = [models.Index(fields=["content_type", "object_id"])]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(user__isnull=False, team__isnull=True) | models.Q(user__isnull=True, team__isnull=False),
+                condition=models.Q(user__isnull=False, team__isnull=True)
+                | models.Q(user__isnull=True, team__isnull=False),
                 name="core_share_user_xor_team",
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.content_type_id}:{self.object_id} → {self.user_id or self.team_id} ({self.access})"

@@ -26,7 +26,9 @@ class Module:
 _registry: dict[str, Module] = {}
 
 
-def register(code: str, label: str | Promise, *, actions: Iterable[str], scoped: bool = True, order: int = 100) -> Module:
+def register(
+    code: str, label: str | Promise, *, actions: Iterable[str], scoped: bool = True, order: int = 100
+) -> Module:
     acts = tuple(actions)
     unknown = set(acts) - set(Action.values)
     if unknown:

@@ -60,8 +60,9 @@ def menu_for(user: Any, current_path: str) -> list[dict[str, Any]]:
             groups.append({"code": code, "label": label, "items": entries})
             entries_all.extend(entries)
     # One active entry: the longest URL the path is under ("/org/users/5/" → Users, not Organisation).
-    matches = [e for e in entries_all
-               if current_path == e["url"] or (e["url"] != "/" and current_path.startswith(e["url"]))]
+    matches = [
+        e for e in entries_all if current_path == e["url"] or (e["url"] != "/" and current_path.startswith(e["url"]))
+    ]
     if matches:
         max(matches, key=lambda e: len(e["url"]))["active"] = True
     return groups

@@ -65,5 +65,6 @@ def validate_credit_code(value: str) -> None:
         return
     if not is_valid_credit_code(value):
         raise ValidationError(
-            _("Enter a valid 18-character unified social credit code."), code="invalid_credit_code",
+            _("Enter a valid 18-character unified social credit code."),
+            code="invalid_credit_code",
         )

@@ -18,8 +18,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception as exc:  # any database failure means "not healthy"
-        return JsonResponse({"status": "error", "database": {"status": "error", "error": exc.__class__.__name__}},
-                            status=503)
+        return JsonResponse(
+            {"status": "error", "database": {"status": "error", "error": exc.__class__.__name__}}, status=503
+        )
     elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
-    return JsonResponse({"status": "ok", "database": {"status": "ok", "vendor": connection.vendor,
-                                                      "latency_ms": elapsed_ms}})
+    return JsonResponse(
+        {"status": "ok", "database": {"status": "ok", "vendor": connection.vendor, "latency_ms": elapsed_ms}}
+    )

@@ -67,26 +67,46 @@ class Access:
         TeamMembership = apps.get_model("org", "TeamMembership")
         grants: list[Grant] = []
         rows = RolePermission.objects.filter(role__user_roles__user_id=user.pk).values(
-            "role_id", "role__name", "module", "scope", "role__user_roles__business_unit_id",
+            "role_id",
+            "role__name",
+            "module",
+            "scope",
+            "role__user_roles__business_unit_id",
             "role__user_roles__business_unit__name",
-            "can_view", "can_create", "can_edit", "can_delete", "can_export", "can_approve", "can_administer",
+            "can_view",
+            "can_create",
+            "can_edit",
+            "can_delete",
+            "can_export",
+            "can_approve",
+            "can_administer",
         )
         for row in rows:
             flags: dict[str, Any] = dict(row)
             actions = frozenset(
-                name for name in ("view", "create", "edit", "delete", "export", "approve", "administer")
+                name
+                for name in ("view", "create", "edit", "delete", "export", "approve", "administer")
                 if flags[f"can_{name}"]
             )
             grants.append(
                 Grant(
-                    role_id=row["role_id"], role_name=row["role__name"], module=row["module"], actions=actions,
-                    scope=row["scope"], business_unit_id=row["role__user_roles__business_unit_id"],
+                    role_id=row["role_id"],
+                    role_name=row["role__name"],
+                    module=row["module"],
+                    actions=actions,
+                    scope=row["scope"],
+                    business_unit_id=row["role__user_roles__business_unit_id"],
                     business_unit_name=row["role__user_roles__business_unit__name"] or "",
                 )
             )
         teams = [
-            TeamLink(team_id=m["team_id"], path=m["team__path"], business_unit_id=m["team__business_unit_id"],
-                     is_manager=m["is_manager"], name=m["team__name"])
+            TeamLink(
+                team_id=m["team_id"],
+                path=m["team__path"],
+                business_unit_id=m["team__business_unit_id"],
+                is_manager=m["is_manager"],
+                name=m["team__name"],
+            )
             for m in TeamMembership.objects.filter(user_id=user.pk, team__is_active=True).values(
                 "team_id", "team__path", "team__business_unit_id", "is_manager", "team__name"
             )
@@ -185,15 +205,18 @@ class Policy:
         # A role limited to one BU sees at most that BU, whatever its nominal scope.
         scope = min(grant.scope, DataScope.BUSINESS_UNIT) if grant.business_unit_id else grant.scope
         return _t("Role “%(role)s”%(where)s grants the scope “%(scope)s”") % {
-            "role": grant.role_name, "where": where, "scope": scope_label(scope),
+            "role": grant.role_name,
+            "where": where,
+            "scope": scope_label(scope),
         }
 
 
 class OwnedRecordPolicy(Policy):
     """The rule for business records: an owner (a user) and a business unit, plus shares."""
 
-    def __init__(self, module: str, *, owner_field: str = "owner", bu_field: str = "business_unit",
-                 shareable: bool = True) -> None:
+    def __init__(
+        self, module: str, *, owner_field: str = "owner", bu_field: str = "business_unit", shareable: bool = True
+    ) -> None:
         super().__init__(module)
         self.owner_field = owner_field
         self.bu_field = bu_field
@@ -232,9 +255,11 @@ class OwnedRecordPolicy(Policy):
 
         RecordShare = apps.get_model("core", "RecordShare")
         assert self.model is not None
-        shares = RecordShare.objects.filter(content_type=ContentType.objects.get_for_model(self.model)).filter(
-            Q(user_id=access.user_id) | Q(team_id__in=access.team_ids)
-        ).filter(Q(until__isnull=True) | Q(until__gte=timezone.localdate()))
+        shares = (
+            RecordShare.objects.filter(content_type=ContentType.objects.get_for_model(self.model))
+            .filter(Q(user_id=access.user_id) | Q(team_id__in=access.team_ids))
+            .filter(Q(until__isnull=True) | Q(until__gte=timezone.localdate()))
+        )
         if action == "edit":
             shares = shares.filter(access="edit")
         return Rule(_t("Shared with you or your team"), Q(pk__in=shares.values("object_id")))
@@ -290,9 +315,10 @@ def explain(user: Any, obj: models.Model, action: str = "view") -> list[str]:
     policy = qs_class.policy(type(obj))  # type: ignore[attr-defined]
     reasons: list[str] = []
     for rule in policy.rules(access, action):
+        if rule.reason in reasons:
+            continue
         if rule.q is None or manager.filter(pk=obj.pk).filter(rule.q).exists():
-            if rule.reason not in reasons:
-                reasons.append(rule.reason)
+            reasons.append(rule.reason)
     return reasons
 
 

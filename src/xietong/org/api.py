@@ -36,6 +36,7 @@ def _require_view(request: HttpRequest, module: str = "org") -> None:
 
 # --- schemas --------------------------------------------------------------------------------
 
+
 class Ref(Schema):
     id: int
     name: str
@@ -121,9 +122,14 @@ class UserOut(Schema):
     @staticmethod
     def resolve_roles(obj: User) -> list[dict[str, Any]]:
         return [
-            {"id": ur.pk, "role": {"id": ur.role_id, "name": ur.role.name},
-             "business_unit": {"id": ur.business_unit_id, "name": ur.business_unit.name} if ur.business_unit else None}
-            for ur in obj.role_badges  # type: ignore[attr-defined]  (prefetched by selectors.user_list)
+            {
+                "id": ur.pk,
+                "role": {"id": ur.role_id, "name": ur.role.name},
+                "business_unit": {"id": ur.business_unit_id, "name": ur.business_unit.name}
+                if ur.business_unit
+                else None,
+            }
+            for ur in obj.role_badges  # type: ignore[attr-defined]  # prefetched by selectors.user_list
         ]
 
 
@@ -263,6 +269,7 @@ def _visible_team(request: HttpRequest, pk: int | None, field: str) -> Team | No
 
 # --- me -------------------------------------------------------------------------------------
 
+
 @router.get("/me", response={200: MeOut, **ERROR_RESPONSES}, tags=["me"])
 def me(request: HttpRequest) -> dict[str, Any]:
     user = _user(request)
@@ -273,14 +280,20 @@ def me(request: HttpRequest) -> dict[str, Any]:
         "teams": [{"id": t.team_id, "name": t.name} for t in access.teams],
         "managed_team_ids": [t.team_id for t in access.teams if t.is_manager],
         "grants": [
-            {"module": g.module, "role": g.role_name, "scope": g.scope, "actions": sorted(g.actions),
-             "business_unit_id": g.business_unit_id}
+            {
+                "module": g.module,
+                "role": g.role_name,
+                "scope": g.scope,
+                "actions": sorted(g.actions),
+                "business_unit_id": g.business_unit_id,
+            }
             for g in access.grants
         ],
     }
 
 
 # --- business units -------------------------------------------------------------------------
+
 
 @router.get("/business-units", response=list[BusinessUnitOut], tags=["organisation"])
 @paginate(Page, ordering=("code",))
@@ -307,6 +320,7 @@ def update_business_unit(request: HttpRequest, bu_id: int, payload: BusinessUnit
 
 # --- teams ----------------------------------------------------------------------------------
 
+
 @router.get("/teams", response=list[TeamOut], tags=["organisation"])
 @paginate(Page, ordering=("path",))
 def list_teams(request: HttpRequest, business_unit_id: int | None = None) -> Any:
@@ -317,9 +331,15 @@ def list_teams(request: HttpRequest, business_unit_id: int | None = None) -> Any
 @router.post("/teams", response={201: TeamOut, **ERROR_RESPONSES}, tags=["organisation"])
 def create_team(request: HttpRequest, payload: TeamIn) -> Any:
     bu = _visible_bu(request, payload.business_unit_id)
+    assert bu is not None  # business_unit_id is required by the schema
     parent = _visible_team(request, payload.parent_id, "parent_id")
-    team = services.team_create(actor=_user(request), business_unit=bu, parent=parent, name=payload.name,  # type: ignore[arg-type]
-                                team_type=payload.team_type)
+    team = services.team_create(
+        actor=_user(request),
+        business_unit=bu,
+        parent=parent,
+        name=payload.name,
+        team_type=payload.team_type,
+    )
     return Status(201, team)
 
 
@@ -342,7 +362,9 @@ def update_team(request: HttpRequest, team_id: int, payload: TeamPatch) -> Any:
         if data.get("move_to_top"):
             team = services.team_move(actor=actor, team=team, parent=None)
         elif data.get("parent_id") is not None:
-            team = services.team_move(actor=actor, team=team, parent=_visible_team(request, data["parent_id"], "parent_id"))
+            team = services.team_move(
+                actor=actor, team=team, parent=_visible_team(request, data["parent_id"], "parent_id")
+            )
         if "manager_ids" in data:
             managers = list(User.objects.visible_to(actor).filter(pk__in=data["manager_ids"] or []))
             if len(managers) != len(set(data["manager_ids"] or [])):
@@ -361,13 +383,26 @@ def why_team(request: HttpRequest, team_id: int) -> Any:
 
 # --- users ----------------------------------------------------------------------------------
 
+
 @router.get("/users", response=list[UserOut], tags=["organisation"])
 @paginate(Page, ordering=("username",))
-def list_users(request: HttpRequest, q: str = "", business_unit_id: int | None = None, team_id: int | None = None,
-               role_id: int | None = None, is_active: bool | None = True) -> Any:
+def list_users(
+    request: HttpRequest,
+    q: str = "",
+    business_unit_id: int | None = None,
+    team_id: int | None = None,
+    role_id: int | None = None,
+    is_active: bool | None = True,
+) -> Any:
     _require_view(request)
-    return selectors.user_list(user=_user(request), q=q, business_unit_id=business_unit_id, team_id=team_id,
-                               role_id=role_id, is_active=is_active)
+    return selectors.user_list(
+        user=_user(request),
+        q=q,
+        business_unit_id=business_unit_id,
+        team_id=team_id,
+        role_id=role_id,
+        is_active=is_active,
+    )
 
 
 def _user_out(actor: User, pk: int) -> User:
@@ -433,8 +468,14 @@ def assign_role(request: HttpRequest, user_id: int, payload: RoleAssignIn) -> An
         raise ValidationError({"role_id": _("Unknown role.")})
     bu = _visible_bu(request, payload.business_unit_id)
     user_role = services.role_assign(actor=actor, user=target, role=role, business_unit=bu)
-    return Status(201, {"id": user_role.pk, "role": {"id": role.pk, "name": role.name},
-                 "business_unit": {"id": bu.pk, "name": bu.name} if bu else None})
+    return Status(
+        201,
+        {
+            "id": user_role.pk,
+            "role": {"id": role.pk, "name": role.name},
+            "business_unit": {"id": bu.pk, "name": bu.name} if bu else None,
+        },
+    )
 
 
 @router.delete("/users/{user_id}/roles/{grant_id}", response={204: None, **ERROR_RESPONSES}, tags=["roles"])
@@ -450,6 +491,7 @@ def revoke_role(request: HttpRequest, user_id: int, grant_id: int) -> Any:
 
 # --- roles ----------------------------------------------------------------------------------
 
+
 @router.get("/roles", response=list[RoleOut], tags=["roles"])
 @paginate(Page, ordering=("code",))
 def list_roles(request: HttpRequest) -> Any:
@@ -459,8 +501,13 @@ def list_roles(request: HttpRequest) -> Any:
 
 @router.post("/roles", response={201: RoleOut, **ERROR_RESPONSES}, tags=["roles"])
 def create_role(request: HttpRequest, payload: RoleIn) -> Any:
-    role = services.role_create(actor=_user(request), code=payload.code, name=payload.name,
-                                description=payload.description, permissions=_perm_spec(payload.permissions))
+    role = services.role_create(
+        actor=_user(request),
+        code=payload.code,
+        name=payload.name,
+        description=payload.description,
+        permissions=_perm_spec(payload.permissions),
+    )
     return Status(201, selectors.role_get(pk=role.pk))
 
 
@@ -476,8 +523,13 @@ def update_role(request: HttpRequest, role_id: int, payload: RolePatch) -> Any:
     role = selectors.role_get(pk=role_id)
     data = payload.dict(exclude_unset=True)
     perms = _perm_spec(payload.permissions) if payload.permissions is not None else None
-    services.role_update(actor=_user(request), role=role, name=data.get("name", services.UNSET),
-                         description=data.get("description", services.UNSET), permissions=perms)
+    services.role_update(
+        actor=_user(request),
+        role=role,
+        name=data.get("name", services.UNSET),
+        description=data.get("description", services.UNSET),
+        permissions=perms,
+    )
     return selectors.role_get(pk=role.pk)
 
 
@@ -489,6 +541,7 @@ def delete_role(request: HttpRequest, role_id: int) -> Any:
 
 
 # --- personal access tokens -----------------------------------------------------------------
+
 
 @router.get("/tokens", response=list[TokenOut], tags=["me"])
 @paginate(Page, ordering=("-id",))

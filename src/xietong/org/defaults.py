@@ -118,15 +118,18 @@ def default_permissions(role_code: str) -> dict[str, ModuleDefault]:
             raise ValueError(f"default permissions of {role_code!r} name the unregistered module {module_code!r}")
         extra = set(actions) - set(module.actions)
         if extra:
-            raise ValueError(f"default permissions of {role_code!r} on {module_code!r}: "
-                             f"unknown actions {sorted(extra)}")
+            raise ValueError(
+                f"default permissions of {role_code!r} on {module_code!r}: unknown actions {sorted(extra)}"
+            )
         wanted[module_code] = (int(scope) if module.scoped else DataScope.GROUP, frozenset(actions))
     return wanted
 
 
 def _describe(rows: dict[str, ModuleDefault]) -> dict[str, list[str | None]]:
-    return {code: [None, f"{DataScope(scope).label}: {', '.join(sorted(actions))}"]
-            for code, (scope, actions) in sorted(rows.items())}
+    return {
+        code: [None, f"{DataScope(scope).label}: {', '.join(sorted(actions))}"]
+        for code, (scope, actions) in sorted(rows.items())
+    }
 
 
 def _unique_name(name: str, taken: set[str]) -> str:
@@ -155,8 +158,9 @@ def ensure_default_roles() -> dict[str, Role]:
         taken = set(Role.objects.values_list("name", flat=True))
         for code in missing_codes:
             spec = BUILTIN_ROLES[code]
-            role = Role.objects.create(code=code, name=_unique_name(spec.name, taken), description=spec.description,
-                                       is_system=True)
+            role = Role.objects.create(
+                code=code, name=_unique_name(spec.name, taken), description=spec.description, is_system=True
+            )
             taken.add(role.name)
             roles[code] = role
             created.append(role)
@@ -164,8 +168,9 @@ def ensure_default_roles() -> dict[str, Role]:
         if not role.is_system:
             role.is_system = True
             role.save(update_fields=["is_system", "updated_at"])
-            audit.record(actor=None, obj=role, kind=AuditEntry.Kind.UPDATE, verb="builtin",
-                         changes={"is_system": [False, True]})
+            audit.record(
+                actor=None, obj=role, kind=AuditEntry.Kind.UPDATE, verb="builtin", changes={"is_system": [False, True]}
+            )
 
     new_rows: list[RolePermission] = []
     added: dict[str, dict[str, ModuleDefault]] = {}
@@ -174,17 +179,30 @@ def ensure_default_roles() -> dict[str, Role]:
         for module_code, (scope, actions) in rows.items():
             if module_code in have.get(role.pk, set()):
                 continue
-            new_rows.append(RolePermission(role=role, module=module_code, scope=scope,
-                                           **{f"can_{a}": a in actions for a in ACTION_FIELDS}))
+            new_rows.append(
+                RolePermission(
+                    role=role, module=module_code, scope=scope, **{f"can_{a}": a in actions for a in ACTION_FIELDS}
+                )
+            )
             added.setdefault(code, {})[module_code] = (scope, actions)
     RolePermission.objects.bulk_create(new_rows)
 
     for role in created:
-        audit.record(actor=None, obj=role, kind=AuditEntry.Kind.CREATE, verb="builtin",
-                     changes={"name": [None, role.name], **_describe(added.get(role.code, {}))})
+        audit.record(
+            actor=None,
+            obj=role,
+            kind=AuditEntry.Kind.CREATE,
+            verb="builtin",
+            changes={"name": [None, role.name], **_describe(added.get(role.code, {}))},
+        )
     created_codes = {role.code for role in created}
     for code, rows in added.items():
         if code not in created_codes:
-            audit.record(actor=None, obj=roles[code], kind=AuditEntry.Kind.UPDATE, verb="default_permissions",
-                         changes=_describe(rows))
+            audit.record(
+                actor=None,
+                obj=roles[code],
+                kind=AuditEntry.Kind.UPDATE,
+                verb="default_permissions",
+                changes=_describe(rows),
+            )
     return roles

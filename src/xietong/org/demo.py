@@ -78,6 +78,7 @@ TeamKey = tuple[str, ...]  # (bu code, top team name, child name, …): the team
 
 # --- the fixed part: business units and their trees -----------------------------------------
 
+
 @dataclass(frozen=True)
 class RegionSpec:
     name: str
@@ -97,22 +98,37 @@ class BusinessUnitSpec:
 
 BUSINESS_UNITS: tuple[BusinessUnitSpec, ...] = (
     BusinessUnitSpec(
-        "ind", "工业设备事业部", "面向制造业客户的数控机床、工业机器人与自动化产线整体解决方案。",
+        "ind",
+        "工业设备事业部",
+        "面向制造业客户的数控机床、工业机器人与自动化产线整体解决方案。",
         ("数控机床", "工业机器人", "自动化产线"),
-        (RegionSpec("华东大区", ("上海组", "杭州组"), True), RegionSpec("华南大区", ("广州组",), True),
-         RegionSpec("华北大区", ("北京组",), False)),
+        (
+            RegionSpec("华东大区", ("上海组", "杭州组"), True),
+            RegionSpec("华南大区", ("广州组",), True),
+            RegionSpec("华北大区", ("北京组",), False),
+        ),
     ),
     BusinessUnitSpec(
-        "med", "医疗器械事业部", "面向医院与第三方检测机构的影像设备、体外诊断与手术耗材。",
+        "med",
+        "医疗器械事业部",
+        "面向医院与第三方检测机构的影像设备、体外诊断与手术耗材。",
         ("影像设备", "体外诊断", "手术耗材"),
-        (RegionSpec("华东大区", ("上海组", "南京组"), True), RegionSpec("华中大区", ("武汉组",), True),
-         RegionSpec("西南大区", ("成都组",), False)),
+        (
+            RegionSpec("华东大区", ("上海组", "南京组"), True),
+            RegionSpec("华中大区", ("武汉组",), True),
+            RegionSpec("西南大区", ("成都组",), False),
+        ),
     ),
     BusinessUnitSpec(
-        "energy", "新能源事业部", "工商业储能、光伏逆变器与充电桩，直销与渠道并行。",
+        "energy",
+        "新能源事业部",
+        "工商业储能、光伏逆变器与充电桩，直销与渠道并行。",
         ("储能系统", "光伏逆变器", "充电桩"),
-        (RegionSpec("华东大区", ("苏州组", "合肥组"), True), RegionSpec("华南大区", ("深圳组",), True),
-         RegionSpec("西北大区", ("西安组",), False)),
+        (
+            RegionSpec("华东大区", ("苏州组", "合肥组"), True),
+            RegionSpec("华南大区", ("深圳组",), True),
+            RegionSpec("西北大区", ("西安组",), False),
+        ),
         has_channel_team=True,
     ),
 )
@@ -133,29 +149,145 @@ CHANNEL_TEAM = "渠道合作部"
 
 # Surnames and given names with the pinyin used for usernames (tones and ü dropped, as in logins).
 SURNAMES: tuple[tuple[str, str], ...] = (
-    ("王", "wang"), ("李", "li"), ("张", "zhang"), ("刘", "liu"), ("陈", "chen"), ("杨", "yang"), ("黄", "huang"),
-    ("赵", "zhao"), ("吴", "wu"), ("周", "zhou"), ("徐", "xu"), ("孙", "sun"), ("马", "ma"), ("朱", "zhu"),
-    ("胡", "hu"), ("郭", "guo"), ("何", "he"), ("高", "gao"), ("林", "lin"), ("罗", "luo"), ("郑", "zheng"),
-    ("梁", "liang"), ("谢", "xie"), ("宋", "song"), ("唐", "tang"), ("许", "xu"), ("韩", "han"), ("冯", "feng"),
-    ("邓", "deng"), ("曹", "cao"), ("彭", "peng"), ("曾", "zeng"), ("肖", "xiao"), ("田", "tian"), ("董", "dong"),
-    ("袁", "yuan"), ("潘", "pan"), ("蒋", "jiang"), ("蔡", "cai"), ("杜", "du"), ("叶", "ye"), ("程", "cheng"),
-    ("苏", "su"), ("魏", "wei"), ("吕", "lv"), ("丁", "ding"), ("任", "ren"), ("沈", "shen"), ("姚", "yao"),
+    ("王", "wang"),
+    ("李", "li"),
+    ("张", "zhang"),
+    ("刘", "liu"),
+    ("陈", "chen"),
+    ("杨", "yang"),
+    ("黄", "huang"),
+    ("赵", "zhao"),
+    ("吴", "wu"),
+    ("周", "zhou"),
+    ("徐", "xu"),
+    ("孙", "sun"),
+    ("马", "ma"),
+    ("朱", "zhu"),
+    ("胡", "hu"),
+    ("郭", "guo"),
+    ("何", "he"),
+    ("高", "gao"),
+    ("林", "lin"),
+    ("罗", "luo"),
+    ("郑", "zheng"),
+    ("梁", "liang"),
+    ("谢", "xie"),
+    ("宋", "song"),
+    ("唐", "tang"),
+    ("许", "xu"),
+    ("韩", "han"),
+    ("冯", "feng"),
+    ("邓", "deng"),
+    ("曹", "cao"),
+    ("彭", "peng"),
+    ("曾", "zeng"),
+    ("肖", "xiao"),
+    ("田", "tian"),
+    ("董", "dong"),
+    ("袁", "yuan"),
+    ("潘", "pan"),
+    ("蒋", "jiang"),
+    ("蔡", "cai"),
+    ("杜", "du"),
+    ("叶", "ye"),
+    ("程", "cheng"),
+    ("苏", "su"),
+    ("魏", "wei"),
+    ("吕", "lv"),
+    ("丁", "ding"),
+    ("任", "ren"),
+    ("沈", "shen"),
+    ("姚", "yao"),
     ("卢", "lu"),
 )
 GIVEN_NAMES: tuple[tuple[str, str], ...] = (
-    ("伟", "wei"), ("芳", "fang"), ("娜", "na"), ("敏", "min"), ("静", "jing"), ("丽", "li"), ("强", "qiang"),
-    ("磊", "lei"), ("军", "jun"), ("洋", "yang"), ("勇", "yong"), ("艳", "yan"), ("杰", "jie"), ("娟", "juan"),
-    ("涛", "tao"), ("明", "ming"), ("超", "chao"), ("秀英", "xiuying"), ("霞", "xia"), ("平", "ping"),
-    ("刚", "gang"), ("建华", "jianhua"), ("志强", "zhiqiang"), ("海燕", "haiyan"), ("晓东", "xiaodong"),
-    ("文博", "wenbo"), ("思远", "siyuan"), ("雨桐", "yutong"), ("子涵", "zihan"), ("浩然", "haoran"),
-    ("欣怡", "xinyi"), ("宇航", "yuhang"), ("佳琪", "jiaqi"), ("俊杰", "junjie"), ("梦瑶", "mengyao"),
-    ("志伟", "zhiwei"), ("丹", "dan"), ("鹏", "peng"), ("辉", "hui"), ("斌", "bin"), ("婷", "ting"),
-    ("倩", "qian"), ("颖", "ying"), ("琳", "lin"), ("博", "bo"), ("凯", "kai"), ("晨", "chen"), ("雪梅", "xuemei"),
-    ("国栋", "guodong"), ("立新", "lixin"),
+    ("伟", "wei"),
+    ("芳", "fang"),
+    ("娜", "na"),
+    ("敏", "min"),
+    ("静", "jing"),
+    ("丽", "li"),
+    ("强", "qiang"),
+    ("磊", "lei"),
+    ("军", "jun"),
+    ("洋", "yang"),
+    ("勇", "yong"),
+    ("艳", "yan"),
+    ("杰", "jie"),
+    ("娟", "juan"),
+    ("涛", "tao"),
+    ("明", "ming"),
+    ("超", "chao"),
+    ("秀英", "xiuying"),
+    ("霞", "xia"),
+    ("平", "ping"),
+    ("刚", "gang"),
+    ("建华", "jianhua"),
+    ("志强", "zhiqiang"),
+    ("海燕", "haiyan"),
+    ("晓东", "xiaodong"),
+    ("文博", "wenbo"),
+    ("思远", "siyuan"),
+    ("雨桐", "yutong"),
+    ("子涵", "zihan"),
+    ("浩然", "haoran"),
+    ("欣怡", "xinyi"),
+    ("宇航", "yuhang"),
+    ("佳琪", "jiaqi"),
+    ("俊杰", "junjie"),
+    ("梦瑶", "mengyao"),
+    ("志伟", "zhiwei"),
+    ("丹", "dan"),
+    ("鹏", "peng"),
+    ("辉", "hui"),
+    ("斌", "bin"),
+    ("婷", "ting"),
+    ("倩", "qian"),
+    ("颖", "ying"),
+    ("琳", "lin"),
+    ("博", "bo"),
+    ("凯", "kai"),
+    ("晨", "chen"),
+    ("雪梅", "xuemei"),
+    ("国栋", "guodong"),
+    ("立新", "lixin"),
 )
-MOBILE_PREFIXES = ("130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "153",
-                   "155", "156", "157", "158", "159", "166", "176", "177", "178", "180", "181", "182", "183",
-                   "185", "186", "187", "188", "189", "191", "198", "199")
+MOBILE_PREFIXES = (
+    "130",
+    "131",
+    "132",
+    "133",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "152",
+    "153",
+    "155",
+    "156",
+    "157",
+    "158",
+    "159",
+    "166",
+    "176",
+    "177",
+    "178",
+    "180",
+    "181",
+    "182",
+    "183",
+    "185",
+    "186",
+    "187",
+    "188",
+    "189",
+    "191",
+    "198",
+    "199",
+)
 
 # --- the scaled part: more city groups, provinces and service stations ------------------------
 
@@ -194,6 +326,7 @@ STATION_SHARE = 0.15
 
 
 # --- the plan -------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class TeamSpec:
@@ -273,12 +406,36 @@ def _demo_plan() -> tuple[list[TeamSpec], list[UserSpec]]:
         while mobile in taken_mobiles:
             mobile = people.mobile()
         taken_mobiles.add(mobile)
-        users.append(UserSpec(username=login, display_name=surname + given, last_name=surname, first_name=given,
-                              mobile=mobile, title=title, team=team, manages=manages, role=role, role_bu=bu))
+        users.append(
+            UserSpec(
+                username=login,
+                display_name=surname + given,
+                last_name=surname,
+                first_name=given,
+                mobile=mobile,
+                title=title,
+                team=team,
+                manages=manages,
+                role=role,
+                role_bu=bu,
+            )
+        )
 
-    users.append(UserSpec(username=ADMIN_USERNAME, display_name="系统管理员", last_name="", first_name="",
-                          mobile="", title="系统管理员", team=None, manages=(), role="admin", role_bu=None,
-                          is_admin=True))
+    users.append(
+        UserSpec(
+            username=ADMIN_USERNAME,
+            display_name="系统管理员",
+            last_name="",
+            first_name="",
+            mobile="",
+            title="系统管理员",
+            team=None,
+            manages=(),
+            role="admin",
+            role_bu=None,
+            is_admin=True,
+        )
+    )
     for bu in BUSINESS_UNITS:
         office, sales = (bu.code, MANAGEMENT_TEAM), (bu.code, SALES_CENTER)
         top: list[TeamKey] = [office, sales]
@@ -344,8 +501,14 @@ def _extra_blocks(count: int) -> Iterator[_Block]:
             city = ALL_CITIES[j % len(ALL_CITIES)]
             k = j // len(ALL_CITIES) + 1
             name = f"{city}服务站" if k == 1 else _numbered(f"{city}第", k, "服务站")
-            block = _Block(TeamSpec((bu, SERVICE_DEPARTMENT, name), TeamType.SERVICE), rng.randint(5, 15),
-                           "service", "服务站站长", "service", "售后服务工程师")
+            block = _Block(
+                TeamSpec((bu, SERVICE_DEPARTMENT, name), TeamType.SERVICE),
+                rng.randint(5, 15),
+                "service",
+                "服务站站长",
+                "service",
+                "售后服务工程师",
+            )
         else:
             j = groups[bu]
             groups[bu] += 1
@@ -361,8 +524,14 @@ def _extra_blocks(count: int) -> Iterator[_Block]:
             region_name = regions[bu][slot]
             cities = REGION_CITIES.get(region_name) or PROVINCE_CITIES.get(region_name[:-2], ALL_CITIES)
             name = _numbered(cities[index % len(cities)], index // len(cities) + 1, "组")
-            block = _Block(TeamSpec((bu, SALES_CENTER, region_name, name), TeamType.SALES), rng.randint(8, 30),
-                           "sales_manager", "销售主管", "sales_rep", "客户经理")
+            block = _Block(
+                TeamSpec((bu, SALES_CENTER, region_name, name), TeamType.SALES),
+                rng.randint(8, 30),
+                "sales_manager",
+                "销售主管",
+                "sales_rep",
+                "客户经理",
+            )
         block = replace(block, size=min(block.size, count - placed))
         yield block
         placed += block.size
@@ -375,10 +544,16 @@ def _extra_users(blocks: Iterable[_Block]) -> Iterator[UserSpec]:
         surname, given, surname_py, given_py = people.person()
         lead = position == 0
         yield UserSpec(
-            username=f"{surname_py}.{given_py}.{number}", display_name=surname + given, last_name=surname,
-            first_name=given, mobile=people.mobile(), title=block.lead_title if lead else block.member_title,
-            team=block.team.key, manages=(block.team.key,) if lead else (),
-            role=block.lead_role if lead else block.member_role, role_bu=block.team.key[0],
+            username=f"{surname_py}.{given_py}.{number}",
+            display_name=surname + given,
+            last_name=surname,
+            first_name=given,
+            mobile=people.mobile(),
+            title=block.lead_title if lead else block.member_title,
+            team=block.team.key,
+            manages=(block.team.key,) if lead else (),
+            role=block.lead_role if lead else block.member_role,
+            role_bu=block.team.key[0],
         )
 
 
@@ -386,11 +561,13 @@ def build_plan(extra_users: int = 0) -> Plan:
     """The whole plan for the demo group plus ``extra_users`` people. Pure: no database access."""
     teams, users = _demo_plan()
     blocks = list(_extra_blocks(extra_users))
-    return Plan(teams=teams + [b.team for b in blocks], users=users,
-                extra_users=_extra_users(blocks), extra_count=extra_users)
+    return Plan(
+        teams=teams + [b.team for b in blocks], users=users, extra_users=_extra_users(blocks), extra_count=extra_users
+    )
 
 
 # --- writing the plan -------------------------------------------------------------------------
+
 
 @dataclass
 class LoadResult:
@@ -431,18 +608,26 @@ def _ensure_group(created: Counter[str]) -> Group:
 
 def _loaded_extra_users(group: Group) -> int | None:
     """How many extra users earlier loads covered (None: the demo was never loaded)."""
-    markers = AuditEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(Group), object_id=str(group.pk), verb=MARKER_VERB,
-    ).order_by().values_list("changes", flat=True)
+    markers = (
+        AuditEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Group),
+            object_id=str(group.pk),
+            verb=MARKER_VERB,
+        )
+        .order_by()
+        .values_list("changes", flat=True)
+    )
     covered = [int(changes.get("extra_users", [None, 0])[1]) for changes in markers]
     return max(covered) if covered else None
 
 
 def _ensure_business_units(created: Counter[str]) -> dict[str, int]:
     existing = dict(BusinessUnit.objects.filter(code__in=[bu.code for bu in BUSINESS_UNITS]).values_list("code", "pk"))
-    new = [BusinessUnit(code=bu.code, name=bu.name, description=bu.description,
-                        product_lines="、".join(bu.product_lines))
-           for bu in BUSINESS_UNITS if bu.code not in existing]
+    new = [
+        BusinessUnit(code=bu.code, name=bu.name, description=bu.description, product_lines="、".join(bu.product_lines))
+        for bu in BUSINESS_UNITS
+        if bu.code not in existing
+    ]
     BusinessUnit.objects.bulk_create(new)
     created["business units"] += len(new)
     return existing | {bu.code: bu.pk for bu in new}
@@ -450,9 +635,12 @@ def _ensure_business_units(created: Counter[str]) -> dict[str, int]:
 
 def _existing_team_keys(bu_ids: dict[str, int]) -> dict[TeamKey, int]:
     code_of = {pk: code for code, pk in bu_ids.items()}
-    rows = {pk: (parent_id, name, bu_id) for pk, parent_id, name, bu_id in
-            Team.objects.filter(business_unit_id__in=list(code_of)).values_list("pk", "parent_id", "name",
-                                                                               "business_unit_id")}
+    rows = {
+        pk: (parent_id, name, bu_id)
+        for pk, parent_id, name, bu_id in Team.objects.filter(business_unit_id__in=list(code_of)).values_list(
+            "pk", "parent_id", "name", "business_unit_id"
+        )
+    }
     keys: dict[int, TeamKey] = {}
 
     def key_of(pk: int) -> TeamKey:
@@ -471,37 +659,61 @@ def _ensure_teams(specs: list[TeamSpec], bu_ids: dict[str, int], created: Counte
         missing = [spec for spec in specs if spec.level == level and spec.key not in ids]
         if not missing:
             continue
-        new = [Team(business_unit_id=bu_ids[spec.key[0]], parent_id=ids[spec.key[:-1]] if level > 1 else None,
-                    name=spec.key[-1], team_type=spec.team_type) for spec in missing]
+        new = [
+            Team(
+                business_unit_id=bu_ids[spec.key[0]],
+                parent_id=ids[spec.key[:-1]] if level > 1 else None,
+                name=spec.key[-1],
+                team_type=spec.team_type,
+            )
+            for spec in missing
+        ]
         Team.objects.bulk_create(new, batch_size=2000)
         ids.update((spec.key, team.pk) for spec, team in zip(missing, new, strict=True))
         as_text = Cast("id", CharField())
         if level == 1:
             path = Concat(Value("/bu"), Cast("business_unit_id", CharField()), Value("/"), as_text, Value("/"))
         else:
-            path = Concat(Subquery(Team.objects.filter(pk=OuterRef("parent_id")).values("path")[:1]), as_text,
-                          Value("/"))
+            path = Concat(
+                Subquery(Team.objects.filter(pk=OuterRef("parent_id")).values("path")[:1]), as_text, Value("/")
+            )
         # The same path and depth as Team.compute_path: a top team (level 1) has depth 0.
         Team.objects.filter(pk__gte=min(team.pk for team in new), path="").update(path=path, depth=level - 1)
         created["teams"] += len(new)
     return ids
 
 
-def _write_users(specs: Iterable[UserSpec], *, total: int, team_ids: dict[TeamKey, int], bu_ids: dict[str, int],
-                 roles: dict[str, Role], hashes: Callable[[str], str], created: Counter[str],
-                 progress: Progress | None) -> None:
+def _write_users(
+    specs: Iterable[UserSpec],
+    *,
+    total: int,
+    team_ids: dict[TeamKey, int],
+    bu_ids: dict[str, int],
+    roles: dict[str, Role],
+    hashes: Callable[[str], str],
+    created: Counter[str],
+    progress: Progress | None,
+) -> None:
     """Create the users that do not exist yet, with their memberships and roles, in batches."""
     done = 0
     for chunk in itertools.batched(specs, USER_BATCH):
         existing = set(User.objects.filter(username__in=[s.username for s in chunk]).values_list("username", flat=True))
         missing = [spec for spec in chunk if spec.username not in existing]
         users = [
-            User(username=spec.username, display_name=spec.display_name, first_name=spec.first_name,
-                 last_name=spec.last_name, email=f"{spec.username}@{EMAIL_DOMAIN}", mobile=spec.mobile,
-                 title=spec.title, primary_team_id=team_ids[spec.team] if spec.team else None,
-                 business_unit_id=bu_ids[spec.team[0]] if spec.team else None,
-                 password=hashes(ADMIN_PASSWORD if spec.is_admin else DEMO_PASSWORD),
-                 is_staff=spec.is_admin, is_superuser=spec.is_admin)
+            User(
+                username=spec.username,
+                display_name=spec.display_name,
+                first_name=spec.first_name,
+                last_name=spec.last_name,
+                email=f"{spec.username}@{EMAIL_DOMAIN}",
+                mobile=spec.mobile,
+                title=spec.title,
+                primary_team_id=team_ids[spec.team] if spec.team else None,
+                business_unit_id=bu_ids[spec.team[0]] if spec.team else None,
+                password=hashes(ADMIN_PASSWORD if spec.is_admin else DEMO_PASSWORD),
+                is_staff=spec.is_admin,
+                is_superuser=spec.is_admin,
+            )
             for spec in missing
         ]
         User.objects.bulk_create(users, batch_size=1000)
@@ -509,10 +721,16 @@ def _write_users(specs: Iterable[UserSpec], *, total: int, team_ids: dict[TeamKe
         grants: list[UserRole] = []
         for spec, user in zip(missing, users, strict=True):
             for key in dict.fromkeys([*([spec.team] if spec.team else []), *spec.manages]):
-                memberships.append(TeamMembership(team_id=team_ids[key], user_id=user.pk,
-                                                  is_manager=key in spec.manages))
-            grants.append(UserRole(user_id=user.pk, role_id=roles[spec.role].pk,
-                                   business_unit_id=bu_ids[spec.role_bu] if spec.role_bu else None))
+                memberships.append(
+                    TeamMembership(team_id=team_ids[key], user_id=user.pk, is_manager=key in spec.manages)
+                )
+            grants.append(
+                UserRole(
+                    user_id=user.pk,
+                    role_id=roles[spec.role].pk,
+                    business_unit_id=bu_ids[spec.role_bu] if spec.role_bu else None,
+                )
+            )
         TeamMembership.objects.bulk_create(memberships, batch_size=5000)
         UserRole.objects.bulk_create(grants, batch_size=5000)
         created["users"] += len(users)
@@ -523,8 +741,9 @@ def _write_users(specs: Iterable[UserSpec], *, total: int, team_ids: dict[TeamKe
             progress("users", done, total)
 
 
-def load_demo_data(*, scale: str = "demo", extra_users: int | None = None, force: bool = False,
-                   progress: Progress | None = None) -> LoadResult:
+def load_demo_data(
+    *, scale: str = "demo", extra_users: int | None = None, force: bool = False, progress: Progress | None = None
+) -> LoadResult:
     """Load the demo group (plus ``extra_users``, by default the scale's number) in one transaction.
 
     Returns what was created; ``skipped`` when an earlier load already covers the request (the
@@ -548,13 +767,29 @@ def load_demo_data(*, scale: str = "demo", extra_users: int | None = None, force
             team_ids = _ensure_teams(plan.teams, bu_ids, created)
             hashes = functools.cache(make_password)  # two Argon2 hashes, and only if someone is created
             for specs, total in ((plan.users, len(plan.users)), (plan.extra_users, plan.extra_count)):
-                _write_users(specs, total=total, team_ids=team_ids, bu_ids=bu_ids, roles=roles, hashes=hashes,
-                             created=created, progress=progress)
+                _write_users(
+                    specs,
+                    total=total,
+                    team_ids=team_ids,
+                    bu_ids=bu_ids,
+                    roles=roles,
+                    hashes=hashes,
+                    created=created,
+                    progress=progress,
+                )
             result.created = created = +created  # drop the zero counts
             if result.created_rows or loaded is None or loaded < wanted:
-                audit.record(actor=None, obj=group, kind=AuditEntry.Kind.ACTION, verb=MARKER_VERB,
-                             changes={"scale": [None, scale], "extra_users": [None, wanted],
-                                      **{name: [None, count] for name, count in sorted(created.items())}})
+                audit.record(
+                    actor=None,
+                    obj=group,
+                    kind=AuditEntry.Kind.ACTION,
+                    verb=MARKER_VERB,
+                    changes={
+                        "scale": [None, scale],
+                        "extra_users": [None, wanted],
+                        **{name: [None, count] for name, count in sorted(created.items())},
+                    },
+                )
     result.seconds = time.perf_counter() - started
     return result
 
@@ -574,8 +809,13 @@ def demo_logins() -> list[DemoLogin]:
     bu_names = {bu.code: bu.name for bu in BUSINESS_UNITS}
     _teams, users = _demo_plan()
     return [
-        DemoLogin(username=spec.username, password=ADMIN_PASSWORD if spec.is_admin else DEMO_PASSWORD,
-                  role=BUILTIN_ROLES[spec.role].name, display_name=spec.display_name,
-                  business_unit=bu_names.get(spec.role_bu or "", "集团"), title=spec.title)
+        DemoLogin(
+            username=spec.username,
+            password=ADMIN_PASSWORD if spec.is_admin else DEMO_PASSWORD,
+            role=BUILTIN_ROLES[spec.role].name,
+            display_name=spec.display_name,
+            business_unit=bu_names.get(spec.role_bu or "", "集团"),
+            title=spec.title,
+        )
         for spec in users
     ]

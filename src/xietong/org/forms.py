@@ -39,6 +39,7 @@ def limit_choices(form: forms.BaseForm, **querysets: QuerySet[Any]) -> None:
 
 # --- pickers ----------------------------------------------------------------------------------
 
+
 class TeamChoiceIterator(forms.models.ModelChoiceIterator):
     """Teams grouped by business unit (``<optgroup>``), indented by depth in tree order."""
 
@@ -79,6 +80,7 @@ class UserChoiceField(forms.ModelMultipleChoiceField):
 
 # --- accounts ---------------------------------------------------------------------------------
 
+
 class LoginForm(XtFormMixin, AuthenticationForm):
     pass
 
@@ -97,9 +99,12 @@ class ProfileForm(XtForm):
 
 class TokenForm(XtForm):
     name = model_field(AccessToken, "name", help_text=_("What the token is for, e.g. “ERP sync”."))
-    expires_at = forms.DateField(label=_("Expires on"), required=False,
-                                 widget=forms.DateInput(attrs={"type": "date"}),
-                                 help_text=_("Leave empty for a token that does not expire."))
+    expires_at = forms.DateField(
+        label=_("Expires on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Leave empty for a token that does not expire."),
+    )
 
     def clean_expires_at(self) -> datetime.datetime | None:
         day = self.cleaned_data.get("expires_at")
@@ -109,6 +114,7 @@ class TokenForm(XtForm):
 
 
 # --- group, business units, teams -------------------------------------------------------------
+
 
 class GroupForm(XtForm):
     name = model_field(Group, "name")
@@ -125,20 +131,30 @@ class BusinessUnitForm(XtForm):
 
 class TeamCreateForm(XtForm):
     business_unit = forms.ModelChoiceField(queryset=BusinessUnit.objects.none(), label=_("Business unit"))
-    parent = TeamChoiceField(queryset=Team.objects.none(), required=False, label=_("Parent team"),
-                             empty_label=_("(top level of the business unit)"))
+    parent = TeamChoiceField(
+        queryset=Team.objects.none(),
+        required=False,
+        label=_("Parent team"),
+        empty_label=_("(top level of the business unit)"),
+    )
     name = model_field(Team, "name")
     team_type = model_field(Team, "team_type")
 
-    def __init__(self, *args: Any, business_units: QuerySet[BusinessUnit], teams: QuerySet[Team],
-                 refresh_url: str, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, business_units: QuerySet[BusinessUnit], teams: QuerySet[Team], refresh_url: str, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         limit_choices(self, business_unit=business_units, parent=teams)
         # Choosing the business unit reloads the form (what was typed included) with its teams as parents.
-        self.fields["business_unit"].widget.attrs.update({
-            "hx-get": refresh_url, "hx-target": "closest form", "hx-swap": "outerHTML",
-            "hx-include": "closest form", "hx-params": "not csrfmiddlewaretoken",
-        })
+        self.fields["business_unit"].widget.attrs.update(
+            {
+                "hx-get": refresh_url,
+                "hx-target": "closest form",
+                "hx-swap": "outerHTML",
+                "hx-include": "closest form",
+                "hx-params": "not csrfmiddlewaretoken",
+            }
+        )
 
 
 class TeamEditForm(XtForm):
@@ -147,8 +163,12 @@ class TeamEditForm(XtForm):
 
 
 class TeamMoveForm(XtForm):
-    parent = TeamChoiceField(queryset=Team.objects.none(), required=False, label=_("New parent team"),
-                             empty_label=_("(top level of the business unit)"))
+    parent = TeamChoiceField(
+        queryset=Team.objects.none(),
+        required=False,
+        label=_("New parent team"),
+        empty_label=_("(top level of the business unit)"),
+    )
 
     def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -156,10 +176,13 @@ class TeamMoveForm(XtForm):
 
 
 class TeamManagersForm(XtForm):
-    managers = UserChoiceField(queryset=User.objects.none(), required=False, label=_("Managers"),
-                               help_text=_("Managers see what their team and its sub-teams own, "
-                                           "as far as their roles allow."),
-                               widget=forms.SelectMultiple(attrs={"size": 10}))
+    managers = UserChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        label=_("Managers"),
+        help_text=_("Managers see what their team and its sub-teams own, as far as their roles allow."),
+        widget=forms.SelectMultiple(attrs={"size": 10}),
+    )
 
     def __init__(self, *args: Any, users: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -168,18 +191,24 @@ class TeamManagersForm(XtForm):
 
 # --- users ------------------------------------------------------------------------------------
 
+
 class UserCreateForm(XtForm):
     username = model_field(User, "username", widget=forms.TextInput(attrs={"autocomplete": "off"}))
     display_name = model_field(User, "display_name")
-    primary_team = TeamChoiceField(queryset=Team.objects.none(), required=False, label=_("Team"),
-                                   empty_label=_("(no team)"))
+    primary_team = TeamChoiceField(
+        queryset=Team.objects.none(), required=False, label=_("Team"), empty_label=_("(no team)")
+    )
     email = model_field(User, "email")
     mobile = model_field(User, "mobile")
     title = model_field(User, "title")
     language = model_field(User, "language")
-    password = forms.CharField(label=_("Initial password"), required=False, strip=False,
-                               widget=forms.PasswordInput(render_value=True, attrs={"autocomplete": "new-password"}),
-                               help_text=_("Leave empty to generate one; it is shown once after saving."))
+    password = forms.CharField(
+        label=_("Initial password"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=True, attrs={"autocomplete": "new-password"}),
+        help_text=_("Leave empty to generate one; it is shown once after saving."),
+    )
 
     def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -204,9 +233,13 @@ class UserMoveForm(XtForm):
 
 
 class UserTeamsForm(XtForm):
-    teams = TeamMultipleChoiceField(queryset=Team.objects.none(), required=False, label=_("Also a member of"),
-                                    help_text=_("The primary team always stays."),
-                                    widget=forms.SelectMultiple(attrs={"size": 12}))
+    teams = TeamMultipleChoiceField(
+        queryset=Team.objects.none(),
+        required=False,
+        label=_("Also a member of"),
+        help_text=_("The primary team always stays."),
+        widget=forms.SelectMultiple(attrs={"size": 12}),
+    )
 
     def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -214,24 +247,33 @@ class UserTeamsForm(XtForm):
 
 
 class PasswordResetForm(XtForm):
-    password = forms.CharField(label=_("New password"), required=False, strip=False,
-                               widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-                               help_text=_("Leave empty to generate one; it is shown once."))
+    password = forms.CharField(
+        label=_("New password"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("Leave empty to generate one; it is shown once."),
+    )
 
 
 class RoleAssignForm(XtForm):
     role = forms.ModelChoiceField(queryset=Role.objects.none(), label=_("Role"))
-    business_unit = forms.ModelChoiceField(queryset=BusinessUnit.objects.none(), required=False,
-                                           label=_("Limited to business unit"),
-                                           empty_label=_("(the whole group)"))
+    business_unit = forms.ModelChoiceField(
+        queryset=BusinessUnit.objects.none(),
+        required=False,
+        label=_("Limited to business unit"),
+        empty_label=_("(the whole group)"),
+    )
 
-    def __init__(self, *args: Any, roles: QuerySet[Role], business_units: QuerySet[BusinessUnit],
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, roles: QuerySet[Role], business_units: QuerySet[BusinessUnit], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         limit_choices(self, role=roles, business_unit=business_units)
 
 
 # --- roles: the permission matrix -------------------------------------------------------------
+
 
 class RoleForm(XtForm):
     """Name and description, plus per module one checkbox per action and a data scope."""
@@ -257,10 +299,13 @@ class RoleForm(XtForm):
                 label = f"{module.label} · {Action(action).label}"
                 checkbox = forms.CheckboxInput(attrs={"class": "form-check-input", "aria-label": label})
                 self.fields[f"perm__{module.code}__{action}"] = forms.BooleanField(
-                    required=False, label=label, widget=checkbox)
+                    required=False, label=label, widget=checkbox
+                )
             if module.scoped:
                 self.fields[f"scope__{module.code}"] = forms.TypedChoiceField(
-                    choices=DataScope.choices, coerce=int, initial=DataScope.SELF,
+                    choices=DataScope.choices,
+                    coerce=int,
+                    initial=DataScope.SELF,
                     label=_("Data scope of %(module)s") % {"module": module.label},
                     widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
                 )
@@ -269,8 +314,10 @@ class RoleForm(XtForm):
         """Rows for the template: the module, its scope field, per action (label, field or None)."""
         rows = []
         for module in self.modules:
-            cells = [(Action(a).label, self[f"perm__{module.code}__{a}"] if a in module.actions else None)
-                     for a in ACTION_FIELDS]
+            cells = [
+                (Action(a).label, self[f"perm__{module.code}__{a}"] if a in module.actions else None)
+                for a in ACTION_FIELDS
+            ]
             scope = self[f"scope__{module.code}"] if module.scoped else None
             rows.append({"module": module, "cells": cells, "scope": scope})
         return rows
@@ -291,28 +338,45 @@ class RoleForm(XtForm):
 
 # --- filters ----------------------------------------------------------------------------------
 
+
 class UserFilterForm(XtForm):
     STATUS_CHOICES = [("active", _("Active")), ("inactive", _("Inactive")), ("all", _("All"))]
 
-    q = forms.CharField(required=False, label=_("Search"),
-                        widget=forms.SearchInput(attrs={"placeholder": _("Name, username, mobile or email")}))
-    business_unit = forms.ModelChoiceField(queryset=BusinessUnit.objects.none(), required=False,
-                                           label=_("Business unit"), empty_label=_("All business units"))
-    team = TeamChoiceField(queryset=Team.objects.none(), required=False, label=_("Team"),
-                           empty_label=_("All teams"))
-    role = forms.ModelChoiceField(queryset=Role.objects.none(), required=False, label=_("Role"),
-                                  empty_label=_("All roles"))
+    q = forms.CharField(
+        required=False,
+        label=_("Search"),
+        widget=forms.SearchInput(attrs={"placeholder": _("Name, username, mobile or email")}),
+    )
+    business_unit = forms.ModelChoiceField(
+        queryset=BusinessUnit.objects.none(),
+        required=False,
+        label=_("Business unit"),
+        empty_label=_("All business units"),
+    )
+    team = TeamChoiceField(queryset=Team.objects.none(), required=False, label=_("Team"), empty_label=_("All teams"))
+    role = forms.ModelChoiceField(
+        queryset=Role.objects.none(), required=False, label=_("Role"), empty_label=_("All roles")
+    )
     status = forms.ChoiceField(choices=STATUS_CHOICES, required=False, label=_("Status"))
 
-    def __init__(self, *args: Any, business_units: QuerySet[BusinessUnit], teams: QuerySet[Team],
-                 roles: QuerySet[Role], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        business_units: QuerySet[BusinessUnit],
+        teams: QuerySet[Team],
+        roles: QuerySet[Role],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         limit_choices(self, business_unit=business_units, team=teams, role=roles)
 
     def is_filtered(self) -> bool:
         """Whether anything narrows the list beyond the default (active users)."""
-        return any(self.data.get(k) for k in ("q", "business_unit", "team", "role")) or \
-            self.data.get("status") not in (None, "", "active")
+        return any(self.data.get(k) for k in ("q", "business_unit", "team", "role")) or self.data.get("status") not in (
+            None,
+            "",
+            "active",
+        )
 
     def filters(self) -> dict[str, Any]:
         """Keyword arguments for ``selectors.user_list`` (invalid values are ignored, not fatal)."""
@@ -328,10 +392,8 @@ class UserFilterForm(XtForm):
 
 
 class AuditFilterForm(XtForm):
-    kind = forms.ChoiceField(choices=[("", _("All kinds")), *AuditEntry.Kind.choices], required=False,
-                             label=_("Kind"))
-    actor = forms.ModelChoiceField(queryset=User.objects.none(), required=False, label=_("By"),
-                                   empty_label=_("Anyone"))
+    kind = forms.ChoiceField(choices=[("", _("All kinds")), *AuditEntry.Kind.choices], required=False, label=_("Kind"))
+    actor = forms.ModelChoiceField(queryset=User.objects.none(), required=False, label=_("By"), empty_label=_("Anyone"))
 
     def __init__(self, *args: Any, actors: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -28,8 +28,9 @@ class Group(models.Model):
 
     name = models.CharField(_("name"), max_length=100)
     short_name = models.CharField(_("short name"), max_length=30, blank=True)
-    credit_code = models.CharField(_("unified social credit code"), max_length=18, blank=True,
-                                   validators=[validate_credit_code])
+    credit_code = models.CharField(
+        _("unified social credit code"), max_length=18, blank=True, validators=[validate_credit_code]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -105,8 +106,11 @@ class Team(models.Model):
         ordering = ["path"]
         constraints = [
             models.UniqueConstraint(fields=["business_unit", "parent", "name"], name="org_team_unique_name_per_parent"),
-            models.UniqueConstraint(fields=["business_unit", "name"], condition=models.Q(parent__isnull=True),
-                                    name="org_team_unique_top_name"),
+            models.UniqueConstraint(
+                fields=["business_unit", "name"],
+                condition=models.Q(parent__isnull=True),
+                name="org_team_unique_top_name",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -145,10 +149,17 @@ class User(AbstractUser):
         Team, verbose_name=_("primary team"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     business_unit = models.ForeignKey(
-        BusinessUnit, verbose_name=_("business unit"), null=True, blank=True, on_delete=models.PROTECT,
-        related_name="users", editable=False,
+        BusinessUnit,
+        verbose_name=_("business unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+        editable=False,
     )
-    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
 
     objects = XietongUserManager()  # type: ignore[misc]
 
@@ -186,6 +197,9 @@ class TeamMembership(models.Model):
         verbose_name_plural = _("team memberships")
         constraints = [models.UniqueConstraint(fields=["team", "user"], name="org_membership_unique")]
         indexes = [models.Index(fields=["user", "is_manager"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.team}"
 
 
 class RoleQuerySet(models.QuerySet["Role"]):
@@ -232,6 +246,9 @@ class RolePermission(models.Model):
         verbose_name_plural = _("role permissions")
         constraints = [models.UniqueConstraint(fields=["role", "module"], name="org_rolepermission_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.role} · {self.module}"
+
     def actions(self) -> set[str]:
         return {name for name in ACTION_FIELDS if getattr(self, f"can_{name}")}
 
@@ -254,14 +271,19 @@ class UserRole(models.Model):
         verbose_name_plural = _("role assignments")
         constraints = [
             models.UniqueConstraint(
-                fields=["user", "role", "business_unit"], name="org_userrole_unique_in_bu",
+                fields=["user", "role", "business_unit"],
+                name="org_userrole_unique_in_bu",
                 condition=models.Q(business_unit__isnull=False),
             ),
             models.UniqueConstraint(
-                fields=["user", "role"], name="org_userrole_unique_groupwide",
+                fields=["user", "role"],
+                name="org_userrole_unique_groupwide",
                 condition=models.Q(business_unit__isnull=True),
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.role}" + (f" · {self.business_unit}" if self.business_unit_id else "")
 
 
 class AccessTokenQuerySet(models.QuerySet["AccessToken"]):

@@ -8,14 +8,41 @@ from xietong.core.navigation import NavItem
 from xietong.core.templatetags.xt import register_change_label
 
 navigation.register(NavItem("workbench", _("Home"), "home", "house", order=10))
-navigation.register(NavItem("settings", _("Organisation"), "org:overview", "diagram-3", order=10,
-                            visible=lambda user: user.access.can("org", "view")))
-navigation.register(NavItem("settings", _("Users"), "org:user_list", "people", order=20,
-                            visible=lambda user: user.access.can("org", "view")))
-navigation.register(NavItem("settings", _("Roles"), "org:role_list", "shield-lock", order=30,
-                            visible=lambda user: user.access.can("roles", "view")))
-navigation.register(NavItem("settings", _("Audit trail"), "org:audit", "journal-text", order=40,
-                            visible=lambda user: user.access.can("audit", "view")))
+navigation.register(
+    NavItem(
+        "settings",
+        _("Organisation"),
+        "org:overview",
+        "diagram-3",
+        order=10,
+        visible=lambda user: user.access.can("org", "view"),
+    )
+)
+navigation.register(
+    NavItem(
+        "settings", _("Users"), "org:user_list", "people", order=20, visible=lambda user: user.access.can("org", "view")
+    )
+)
+navigation.register(
+    NavItem(
+        "settings",
+        _("Roles"),
+        "org:role_list",
+        "shield-lock",
+        order=30,
+        visible=lambda user: user.access.can("roles", "view"),
+    )
+)
+navigation.register(
+    NavItem(
+        "settings",
+        _("Audit trail"),
+        "org:audit",
+        "journal-text",
+        order=40,
+        visible=lambda user: user.access.can("audit", "view"),
+    )
+)
 
 register_record_url("org.businessunit", "org:bu_detail")
 register_record_url("org.team", "org:team_detail")

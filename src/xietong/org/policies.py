@@ -15,9 +15,13 @@ from .models import ACTION_FIELDS, BusinessUnit, Role
 
 def require(actor: Any, module: str, action: str) -> None:
     if not actor.access.can(module, action):
-        raise PermissionDenied(_("Your roles do not allow “%(action)s” in “%(module)s”.") % {
-            "action": action, "module": modules.get(module).label,
-        })
+        raise PermissionDenied(
+            _("Your roles do not allow “%(action)s” in “%(module)s”.")
+            % {
+                "action": action,
+                "module": modules.get(module).label,
+            }
+        )
 
 
 def is_org_admin(actor: Any) -> bool:
@@ -25,8 +29,9 @@ def is_org_admin(actor: Any) -> bool:
     return actor.access.widest_scope("org", "administer") >= DataScope.GROUP
 
 
-def grant_shortfall(actor: Any, permissions: dict[str, tuple[int, set[str]]],
-                    business_unit: BusinessUnit | None) -> list[str]:
+def grant_shortfall(
+    actor: Any, permissions: dict[str, tuple[int, set[str]]], business_unit: BusinessUnit | None
+) -> list[str]:
     """What in ``permissions`` (module → (scope, actions)) is wider than the actor's own rights.
 
     A role limited to a BU is checked against what the actor holds in that BU; an unlimited one
@@ -35,15 +40,24 @@ def grant_shortfall(actor: Any, permissions: dict[str, tuple[int, set[str]]],
     bu_id = business_unit.pk if business_unit else None
     problems: list[str] = []
     for module_code, (scope, actions) in permissions.items():
-        label = modules.get(module_code).label if module_code in {m.code for m in modules.all_modules()} else module_code
+        label = (
+            modules.get(module_code).label if module_code in {m.code for m in modules.all_modules()} else module_code
+        )
         for action in sorted(actions):
             held = actor.access.widest_scope(module_code, action, bu_id)
             if held == 0:
-                problems.append(_("%(module)s: you do not hold “%(action)s” yourself") % {"module": label, "action": action})
+                problems.append(
+                    _("%(module)s: you do not hold “%(action)s” yourself") % {"module": label, "action": action}
+                )
             elif modules.get(module_code).scoped and scope > held:
-                problems.append(_("%(module)s: the scope “%(scope)s” is wider than your own “%(held)s”") % {
-                    "module": label, "scope": DataScope(scope).label, "held": DataScope(held).label,
-                })
+                problems.append(
+                    _("%(module)s: the scope “%(scope)s” is wider than your own “%(held)s”")
+                    % {
+                        "module": label,
+                        "scope": DataScope(scope).label,
+                        "held": DataScope(held).label,
+                    }
+                )
     return list(dict.fromkeys(problems))  # one line per problem, however many actions share it
 
 

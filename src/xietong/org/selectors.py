@@ -12,26 +12,45 @@ from .models import AccessToken, BusinessUnit, Role, Team, TeamMembership, User,
 
 
 def business_unit_list(*, user: User, action: str = "view") -> QuerySet[BusinessUnit]:
-    return BusinessUnit.objects.visible_to(user, action).annotate(
-        team_count=Count("teams", distinct=True),
-        user_count=Count("users", filter=Q(users__is_active=True), distinct=True),
-    ).order_by("code")
+    return (
+        BusinessUnit.objects.visible_to(user, action)
+        .annotate(
+            team_count=Count("teams", distinct=True),
+            user_count=Count("users", filter=Q(users__is_active=True), distinct=True),
+        )
+        .order_by("code")
+    )
 
 
 def business_unit_get(*, user: User, pk: Any, action: str = "view") -> BusinessUnit:
     return BusinessUnit.objects.get_visible(user, pk, action)
 
 
-def team_list(*, user: User, business_unit_id: int | None = None, action: str = "view",
-              include_inactive: bool = False, with_managers: bool = False) -> QuerySet[Team]:
-    qs = Team.objects.visible_to(user, action).select_related("business_unit", "parent").annotate(
-        member_count=Count("memberships", distinct=True),
+def team_list(
+    *,
+    user: User,
+    business_unit_id: int | None = None,
+    action: str = "view",
+    include_inactive: bool = False,
+    with_managers: bool = False,
+) -> QuerySet[Team]:
+    qs = (
+        Team.objects.visible_to(user, action)
+        .select_related("business_unit", "parent")
+        .annotate(
+            member_count=Count("memberships", distinct=True),
+        )
     )
     if with_managers:
-        qs = qs.prefetch_related(Prefetch(
-            "memberships", queryset=TeamMembership.objects.filter(is_manager=True).select_related("user")
-            .order_by("user__username"), to_attr="manager_links",
-        ))
+        qs = qs.prefetch_related(
+            Prefetch(
+                "memberships",
+                queryset=TeamMembership.objects.filter(is_manager=True)
+                .select_related("user")
+                .order_by("user__username"),
+                to_attr="manager_links",
+            )
+        )
     if business_unit_id:
         qs = qs.filter(business_unit_id=business_unit_id)
     if not include_inactive:
@@ -51,18 +70,46 @@ def team_managers(*, team: Team) -> list[User]:
     return [m.user for m in team.memberships.filter(is_manager=True).select_related("user").order_by("user__username")]
 
 
-USER_ROW_FIELDS = ("id", "username", "display_name", "email", "mobile", "title", "is_active", "language",
-                   "last_login", "primary_team", "business_unit")
-USER_ROLE_BADGES = UserRole.objects.select_related("role", "business_unit").only(
-    "id", "user_id", "role_id", "business_unit_id", "role__name", "business_unit__code", "business_unit__name",
-).order_by("id")
+USER_ROW_FIELDS = (
+    "id",
+    "username",
+    "display_name",
+    "email",
+    "mobile",
+    "title",
+    "is_active",
+    "language",
+    "last_login",
+    "primary_team",
+    "business_unit",
+)
+USER_ROLE_BADGES = (
+    UserRole.objects.select_related("role", "business_unit")
+    .only(
+        "id",
+        "user_id",
+        "role_id",
+        "business_unit_id",
+        "role__name",
+        "business_unit__code",
+        "business_unit__name",
+    )
+    .order_by("id")
+)
 
 
 def _user_rows(qs: QuerySet[User]) -> QuerySet[User]:
     """Only the columns a list row shows (pages and the API), with the role badges as ``role_badges``."""
-    return qs.select_related("primary_team", "business_unit").only(
-        *USER_ROW_FIELDS, "primary_team__name", "business_unit__code", "business_unit__name",
-    ).prefetch_related(Prefetch("user_roles", queryset=USER_ROLE_BADGES, to_attr="role_badges"))
+    return (
+        qs.select_related("primary_team", "business_unit")
+        .only(
+            *USER_ROW_FIELDS,
+            "primary_team__name",
+            "business_unit__code",
+            "business_unit__name",
+        )
+        .prefetch_related(Prefetch("user_roles", queryset=USER_ROLE_BADGES, to_attr="role_badges"))
+    )
 
 
 def user_self(*, user: User) -> User:
@@ -70,12 +117,21 @@ def user_self(*, user: User) -> User:
     return _user_rows(User.objects.filter(pk=user.pk)).get()
 
 
-def user_list(*, user: User, q: str = "", business_unit_id: int | None = None, team_id: int | None = None,
-              role_id: int | None = None, is_active: bool | None = True, action: str = "view") -> QuerySet[User]:
+def user_list(
+    *,
+    user: User,
+    q: str = "",
+    business_unit_id: int | None = None,
+    team_id: int | None = None,
+    role_id: int | None = None,
+    is_active: bool | None = True,
+    action: str = "view",
+) -> QuerySet[User]:
     qs = _user_rows(User.objects.visible_to(user, action))
     if q:
-        qs = qs.filter(Q(username__icontains=q) | Q(display_name__icontains=q) | Q(mobile__icontains=q)
-                       | Q(email__icontains=q))
+        qs = qs.filter(
+            Q(username__icontains=q) | Q(display_name__icontains=q) | Q(mobile__icontains=q) | Q(email__icontains=q)
+        )
     if business_unit_id:
         qs = qs.filter(business_unit_id=business_unit_id)
     # Subqueries, not joins: a join on memberships or roles would need DISTINCT, which makes the
@@ -129,14 +185,18 @@ def audit_list(*, kind: str = "", actor_id: int | None = None) -> QuerySet[Audit
 
 # --- reads for the pages (tree, ancestors, the people picker, the audit filters) -------------
 
-def team_tree(*, user: User, business_unit_id: int | None = None, root: Team | None = None,
-              include_inactive: bool = False) -> QuerySet[Team]:
+
+def team_tree(
+    *, user: User, business_unit_id: int | None = None, root: Team | None = None, include_inactive: bool = False
+) -> QuerySet[Team]:
     """Visible teams in tree order (materialised path), with member counts and managers
     (``team.manager_memberships``); below ``root`` only its sub-teams."""
     qs = team_list(user=user, business_unit_id=business_unit_id, include_inactive=include_inactive).prefetch_related(
-        Prefetch("memberships", to_attr="manager_memberships",
-                 queryset=TeamMembership.objects.filter(is_manager=True).select_related("user")
-                 .order_by("user__username"))
+        Prefetch(
+            "memberships",
+            to_attr="manager_memberships",
+            queryset=TeamMembership.objects.filter(is_manager=True).select_related("user").order_by("user__username"),
+        )
     )
     if root is not None:
         qs = qs.filter(path__startswith=root.path).exclude(pk=root.pk)
@@ -182,17 +242,20 @@ def team_move_targets(*, user: User, team: Team) -> QuerySet[Team]:
 def manager_candidates(*, user: User, team: Team) -> QuerySet[User]:
     """Active visible users of the team's BU, plus its current managers wherever they belong."""
     current = team.memberships.filter(is_manager=True).values("user_id")
-    return User.objects.visible_to(user).filter(
-        Q(is_active=True, business_unit_id=team.business_unit_id) | Q(pk__in=current)
-    ).order_by("username")
+    return (
+        User.objects.visible_to(user)
+        .filter(Q(is_active=True, business_unit_id=team.business_unit_id) | Q(pk__in=current))
+        .order_by("username")
+    )
 
 
 def user_role_get(*, target: User, pk: Any) -> UserRole:
     """One role held by ``target`` (``NotFound`` when it is not theirs)."""
     from xietong.core.errors import NotFound
 
-    user_role = target.user_roles.select_related("role", "business_unit").filter(pk=pk).first() \
-        if str(pk).isdigit() else None
+    user_role = (
+        target.user_roles.select_related("role", "business_unit").filter(pk=pk).first() if str(pk).isdigit() else None
+    )
     if user_role is None:
         raise NotFound()
     return user_role

@@ -63,6 +63,7 @@ def _refuse(*, actor: Any, obj: Any, verb: str, message: str) -> None:
 
 # --- Group and business units -------------------------------------------------------------
 
+
 def group_get() -> Group:
     group = Group.objects.order_by("pk").first()
     if group is None:
@@ -86,7 +87,9 @@ def group_update(*, actor: User, name: str = UNSET, short_name: str = UNSET, cre
 
 
 @transaction.atomic
-def business_unit_create(*, actor: User, code: str, name: str, description: str = "", product_lines: str = "") -> BusinessUnit:
+def business_unit_create(
+    *, actor: User, code: str, name: str, description: str = "", product_lines: str = ""
+) -> BusinessUnit:
     if not policies.is_org_admin(actor):
         raise PermissionDenied(_("Only group administrators can create business units."))
     bu = BusinessUnit(code=code.strip(), name=name.strip(), description=description, product_lines=product_lines)
@@ -97,8 +100,16 @@ def business_unit_create(*, actor: User, code: str, name: str, description: str 
 
 
 @transaction.atomic
-def business_unit_update(*, actor: User, business_unit: BusinessUnit, code: str = UNSET, name: str = UNSET,
-                         description: str = UNSET, product_lines: str = UNSET, is_active: bool = UNSET) -> BusinessUnit:
+def business_unit_update(
+    *,
+    actor: User,
+    business_unit: BusinessUnit,
+    code: str = UNSET,
+    name: str = UNSET,
+    description: str = UNSET,
+    product_lines: str = UNSET,
+    is_active: bool = UNSET,
+) -> BusinessUnit:
     bu = BusinessUnit.objects.visible_to(actor, "edit").select_for_update().filter(pk=business_unit.pk).first()
     if bu is None:
         raise NotFound()
@@ -106,8 +117,16 @@ def business_unit_update(*, actor: User, business_unit: BusinessUnit, code: str 
     if actor.access.widest_scope("org", "administer", bu.pk) < DataScope.BUSINESS_UNIT:
         raise PermissionDenied(_("Administering a business unit needs business-unit scope over it."))
     before = audit.snapshot(bu)
-    _apply(bu, {"code": code, "name": name, "description": description, "product_lines": product_lines,
-                "is_active": is_active})
+    _apply(
+        bu,
+        {
+            "code": code,
+            "name": name,
+            "description": description,
+            "product_lines": product_lines,
+            "is_active": is_active,
+        },
+    )
     _clean(bu)
     bu.save()
     audit.record_update(actor=actor, obj=bu, before=before)
@@ -115,6 +134,7 @@ def business_unit_update(*, actor: User, business_unit: BusinessUnit, code: str 
 
 
 # --- Teams ----------------------------------------------------------------------------------
+
 
 def _lock_visible_team(actor: User, team_id: int, action: str = "edit") -> Team:
     team = Team.objects.visible_to(actor, action).select_for_update().filter(pk=team_id).first()
@@ -124,8 +144,9 @@ def _lock_visible_team(actor: User, team_id: int, action: str = "edit") -> Team:
 
 
 @transaction.atomic
-def team_create(*, actor: User, business_unit: BusinessUnit, name: str, team_type: str,
-                parent: Team | None = None) -> Team:
+def team_create(
+    *, actor: User, business_unit: BusinessUnit, name: str, team_type: str, parent: Team | None = None
+) -> Team:
     policies.require(actor, "org", "create")
     if not BusinessUnit.objects.visible_to(actor).filter(pk=business_unit.pk).exists():
         raise NotFound()
@@ -145,8 +166,7 @@ def team_create(*, actor: User, business_unit: BusinessUnit, name: str, team_typ
 
 
 @transaction.atomic
-def team_update(*, actor: User, team: Team, name: str = UNSET, team_type: str = UNSET,
-                is_active: bool = UNSET) -> Team:
+def team_update(*, actor: User, team: Team, name: str = UNSET, team_type: str = UNSET, is_active: bool = UNSET) -> Team:
     policies.require(actor, "org", "edit")
     team = _lock_visible_team(actor, team.pk)
     before = audit.snapshot(team)
@@ -154,10 +174,12 @@ def team_update(*, actor: User, team: Team, name: str = UNSET, team_type: str = 
         Team.objects.filter(parent=team, is_active=True).exists()
         or User.objects.filter(primary_team=team, is_active=True).exists()
     ):
-        raise Conflict(_("Move the active sub-teams and users out of this team before deactivating it."),
-                       field="is_active")
-    _apply(team, {"name": name.strip() if isinstance(name, str) else name, "team_type": team_type,
-                  "is_active": is_active})
+        raise Conflict(
+            _("Move the active sub-teams and users out of this team before deactivating it."), field="is_active"
+        )
+    _apply(
+        team, {"name": name.strip() if isinstance(name, str) else name, "team_type": team_type, "is_active": is_active}
+    )
     _clean(team, exclude=["path"])
     team.save()
     audit.record_update(actor=actor, obj=team, before=before)
@@ -183,7 +205,7 @@ def team_move(*, actor: User, team: Team, parent: Team | None) -> Team:
     team.compute_path()
     team.save(update_fields=["parent", "path", "depth", "updated_at"])
     for sub in Team.objects.filter(path__startswith=old_path).exclude(pk=team.pk).select_for_update().order_by("pk"):
-        sub.path = team.path + sub.path[len(old_path):]
+        sub.path = team.path + sub.path[len(old_path) :]
         sub.depth = Team.depth_of(sub.path)
         sub.save(update_fields=["path", "depth"])
     audit.record_update(actor=actor, obj=team, before=before, verb="move")
@@ -195,7 +217,9 @@ def team_move(*, actor: User, team: Team, parent: Team | None) -> Team:
 def team_set_managers(*, actor: User, team: Team, managers: list[User]) -> Team:
     policies.require(actor, "org", "edit")
     team = _lock_visible_team(actor, team.pk)
-    visible_ids = set(User.objects.visible_to(actor).filter(pk__in=[m.pk for m in managers]).values_list("pk", flat=True))
+    visible_ids = set(
+        User.objects.visible_to(actor).filter(pk__in=[m.pk for m in managers]).values_list("pk", flat=True)
+    )
     missing = [m for m in managers if m.pk not in visible_ids]
     if missing:
         raise ValidationError({"managers": _("Unknown user: %(name)s") % {"name": missing[0]}})
@@ -203,19 +227,26 @@ def team_set_managers(*, actor: User, team: Team, managers: list[User]) -> Team:
     wanted = {m.pk for m in managers}
     team.memberships.exclude(user_id__in=wanted).filter(is_manager=True).update(is_manager=False)
     for user_id in sorted(wanted):
-        membership, created = TeamMembership.objects.get_or_create(team=team, user_id=user_id,
-                                                                   defaults={"is_manager": True})
+        membership, created = TeamMembership.objects.get_or_create(
+            team=team, user_id=user_id, defaults={"is_manager": True}
+        )
         if not created and not membership.is_manager:
             membership.is_manager = True
             membership.save(update_fields=["is_manager"])
     new = sorted(str(m) for m in managers)
     if old != new:
-        audit.record(actor=actor, obj=team, kind=AuditEntry.Kind.UPDATE, verb="managers",
-                     changes={"managers": ["、".join(old), "、".join(new)]})
+        audit.record(
+            actor=actor,
+            obj=team,
+            kind=AuditEntry.Kind.UPDATE,
+            verb="managers",
+            changes={"managers": ["、".join(old), "、".join(new)]},
+        )
     return team
 
 
 # --- Users ----------------------------------------------------------------------------------
+
 
 def _check_team_for_user(actor: User, team: Team | None, action: str) -> Team | None:
     if team is None:
@@ -234,17 +265,33 @@ def _set_primary_membership(user: User, team: Team | None, old_team_id: int | No
 
 
 @transaction.atomic
-def user_create(*, actor: User, username: str, display_name: str, primary_team: Team | None,
-                password: str | None = None, email: str = "", mobile: str = "", title: str = "",
-                language: str = "zh-hans") -> tuple[User, str]:
+def user_create(
+    *,
+    actor: User,
+    username: str,
+    display_name: str,
+    primary_team: Team | None,
+    password: str | None = None,
+    email: str = "",
+    mobile: str = "",
+    title: str = "",
+    language: str = "zh-hans",
+) -> tuple[User, str]:
     """Create a user; returns the user and the initial password (generated when none is given)."""
     policies.require(actor, "org", "create")
     team = _check_team_for_user(actor, primary_team, "create")
     if team is None and actor.access.widest_scope("org", "create") < DataScope.GROUP:
         raise ValidationError({"primary_team": _("Choose the user's team.")})
-    user = User(username=username.strip(), display_name=display_name.strip(), email=email.strip(),
-                mobile=mobile.strip(), title=title.strip(), primary_team=team,
-                business_unit_id=team.business_unit_id if team else None, language=language)
+    user = User(
+        username=username.strip(),
+        display_name=display_name.strip(),
+        email=email.strip(),
+        mobile=mobile.strip(),
+        title=title.strip(),
+        primary_team=team,
+        business_unit_id=team.business_unit_id if team else None,
+        language=language,
+    )
     initial = password or secrets.token_urlsafe(9)
     try:
         validate_password(initial, user)
@@ -267,16 +314,34 @@ def _lock_visible_user(actor: User, user_id: int, action: str = "edit") -> User:
 
 
 @transaction.atomic
-def user_update(*, actor: User, user: User, display_name: str = UNSET, email: str = UNSET, mobile: str = UNSET,
-                title: str = UNSET, language: str = UNSET, username: str = UNSET) -> User:
+def user_update(
+    *,
+    actor: User,
+    user: User,
+    display_name: str = UNSET,
+    email: str = UNSET,
+    mobile: str = UNSET,
+    title: str = UNSET,
+    language: str = UNSET,
+    username: str = UNSET,
+) -> User:
     if actor.pk == user.pk and username is UNSET:
         target = User.objects.select_for_update().get(pk=actor.pk)  # everyone edits their own profile
     else:
         policies.require(actor, "org", "edit")
         target = _lock_visible_user(actor, user.pk)
     before = audit.snapshot(target)
-    _apply(target, {"display_name": display_name, "email": email, "mobile": mobile, "title": title,
-                    "language": language, "username": username})
+    _apply(
+        target,
+        {
+            "display_name": display_name,
+            "email": email,
+            "mobile": mobile,
+            "title": title,
+            "language": language,
+            "username": username,
+        },
+    )
     _clean(target, exclude=["password"])
     target.save()
     audit.record_update(actor=actor, obj=target, before=before)
@@ -315,8 +380,13 @@ def user_set_teams(*, actor: User, user: User, teams: list[Team]) -> User:
         TeamMembership.objects.get_or_create(user=target, team_id=team_id)
     new = sorted(str(m.team) for m in target.memberships.select_related("team"))
     if old != new:
-        audit.record(actor=actor, obj=target, kind=AuditEntry.Kind.UPDATE, verb="teams",
-                     changes={"teams": ["、".join(old), "、".join(new)]})
+        audit.record(
+            actor=actor,
+            obj=target,
+            kind=AuditEntry.Kind.UPDATE,
+            verb="teams",
+            changes={"teams": ["、".join(old), "、".join(new)]},
+        )
     return target
 
 
@@ -384,11 +454,14 @@ def _validate_permissions(permissions: PermissionSpec) -> None:
             errors.setdefault("permissions", []).append(_("Unknown module: %(module)s") % {"module": code})
             continue
         if scope not in DataScope.values:
-            errors.setdefault("permissions", []).append(_("%(module)s: unknown data scope") % {"module": known[code].label})
+            errors.setdefault("permissions", []).append(
+                _("%(module)s: unknown data scope") % {"module": known[code].label}
+            )
         extra = set(actions) - set(known[code].actions)
         if extra:
             errors.setdefault("permissions", []).append(
-                _("%(module)s: actions not available: %(actions)s") % {"module": known[code].label, "actions": ", ".join(sorted(extra))}
+                _("%(module)s: actions not available: %(actions)s")
+                % {"module": known[code].label, "actions": ", ".join(sorted(extra))}
             )
     if errors:
         raise ValidationError(errors)
@@ -404,18 +477,24 @@ def _write_permissions(role: Role, permissions: PermissionSpec) -> None:
 def _describe(permissions: PermissionSpec) -> dict[str, str]:
     """How a role's permissions read in the audit trail (in the installation's language, as snapshots)."""
     with translation.override(settings.LANGUAGE_CODE):
-        return {code: f"{DataScope(scope).label}: {', '.join(sorted(actions))}" for code, (scope, actions) in
-                sorted(permissions.items()) if actions}
+        return {
+            code: f"{DataScope(scope).label}: {', '.join(sorted(actions))}"
+            for code, (scope, actions) in sorted(permissions.items())
+            if actions
+        }
 
 
 def _check_grant(actor: User, permissions: PermissionSpec, business_unit: BusinessUnit | None) -> None:
     problems = policies.grant_shortfall(actor, {k: v for k, v in permissions.items() if v[1]}, business_unit)
     if problems:
-        raise PermissionDenied(_("You cannot grant more than you hold: %(problems)s") % {"problems": "; ".join(problems)})
+        raise PermissionDenied(
+            _("You cannot grant more than you hold: %(problems)s") % {"problems": "; ".join(problems)}
+        )
 
 
 def _audited_refusal(func: Any) -> Any:
     """Services that grant rights log a refused widening in the audit trail after the rollback."""
+
     def wrapper(*, actor: User, **kwargs: Any) -> Any:
         try:
             return func(actor=actor, **kwargs)
@@ -425,6 +504,7 @@ def _audited_refusal(func: Any) -> Any:
                 target = target.user
             _refuse(actor=actor, obj=target, verb=func.__name__, message=str(exc))
             raise
+
     wrapper.__name__ = func.__name__
     wrapper.__doc__ = func.__doc__
     return wrapper
@@ -432,8 +512,7 @@ def _audited_refusal(func: Any) -> Any:
 
 @_audited_refusal
 @transaction.atomic
-def role_create(*, actor: User, code: str, name: str, description: str = "",
-                permissions: PermissionSpec) -> Role:
+def role_create(*, actor: User, code: str, name: str, description: str = "", permissions: PermissionSpec) -> Role:
     policies.require(actor, "roles", "create")
     _validate_permissions(permissions)
     role = Role(code=code.strip(), name=name.strip(), description=description)
@@ -441,15 +520,20 @@ def role_create(*, actor: User, code: str, name: str, description: str = "",
     _check_grant(actor, permissions, None)
     role.save()
     _write_permissions(role, permissions)
-    audit.record(actor=actor, obj=role, kind=AuditEntry.Kind.CREATE,
-                 changes={"name": [None, role.name], **{k: [None, v] for k, v in _describe(permissions).items()}})
+    audit.record(
+        actor=actor,
+        obj=role,
+        kind=AuditEntry.Kind.CREATE,
+        changes={"name": [None, role.name], **{k: [None, v] for k, v in _describe(permissions).items()}},
+    )
     return role
 
 
 @_audited_refusal
 @transaction.atomic
-def role_update(*, actor: User, role: Role, name: str = UNSET, description: str = UNSET,
-                permissions: PermissionSpec | None = None) -> Role:
+def role_update(
+    *, actor: User, role: Role, name: str = UNSET, description: str = UNSET, permissions: PermissionSpec | None = None
+) -> Role:
     policies.require(actor, "roles", "edit")
     locked = Role.objects.select_for_update().filter(pk=role.pk).first()  # roles are visible to role editors
     if locked is None:
@@ -505,8 +589,9 @@ def role_assign(*, actor: User, user: User, role: Role, business_unit: BusinessU
     if not created:
         raise Conflict(_("The user already holds this role."), field="role")
     label = f"{role.name}" + (f" · {business_unit.name}" if business_unit else "")
-    audit.record(actor=actor, obj=target, kind=AuditEntry.Kind.UPDATE, verb="role_assign",
-                 changes={"roles": [None, label]})
+    audit.record(
+        actor=actor, obj=target, kind=AuditEntry.Kind.UPDATE, verb="role_assign", changes={"roles": [None, label]}
+    )
     return user_role
 
 
@@ -523,11 +608,13 @@ def role_revoke(*, actor: User, user_role: UserRole) -> None:
     _check_grant(actor, policies.role_permissions(user_role.role), user_role.business_unit)
     label = user_role.role.name + (f" · {user_role.business_unit.name}" if user_role.business_unit else "")
     user_role.delete()
-    audit.record(actor=actor, obj=target, kind=AuditEntry.Kind.UPDATE, verb="role_revoke",
-                 changes={"roles": [label, None]})
+    audit.record(
+        actor=actor, obj=target, kind=AuditEntry.Kind.UPDATE, verb="role_revoke", changes={"roles": [label, None]}
+    )
 
 
 # --- Personal access tokens -----------------------------------------------------------------
+
 
 def token_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
@@ -539,12 +626,14 @@ def token_create(*, actor: User, name: str, expires_at: datetime | None = None) 
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationError({"expires_at": _("The expiry must be in the future.")})
     raw = "xt_" + secrets.token_urlsafe(32)
-    token = AccessToken(user=actor, name=name.strip(), prefix=raw[:10], token_hash=token_hash(raw),
-                        expires_at=expires_at)
+    token = AccessToken(
+        user=actor, name=name.strip(), prefix=raw[:10], token_hash=token_hash(raw), expires_at=expires_at
+    )
     _clean(token)
     token.save()
-    audit.record(actor=actor, obj=actor, kind=AuditEntry.Kind.ACTION, verb="token_create",
-                 changes={"token": [None, str(token)]})
+    audit.record(
+        actor=actor, obj=actor, kind=AuditEntry.Kind.ACTION, verb="token_create", changes={"token": [None, str(token)]}
+    )
     return token, raw
 
 
@@ -556,8 +645,13 @@ def token_revoke(*, actor: User, token_id: int) -> AccessToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        audit.record(actor=actor, obj=actor, kind=AuditEntry.Kind.ACTION, verb="token_revoke",
-                     changes={"token": [str(token), None]})
+        audit.record(
+            actor=actor,
+            obj=actor,
+            kind=AuditEntry.Kind.ACTION,
+            verb="token_revoke",
+            changes={"token": [str(token), None]},
+        )
     return token
 
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import dj_database_url
 from django.utils.csp import CSP
-from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parents[2]  # src/xietong
 BASE_DIR = Path(os.environ.get("XIETONG_HOME", PACKAGE_DIR.parents[1]))  # the checkout

@@ -34,6 +34,7 @@ EMPTY = "—"
 
 # --- money ------------------------------------------------------------------------------------
 
+
 def _decimal(value: Any) -> Decimal | None:
     if value is None or value == "":
         return None
@@ -63,6 +64,7 @@ def money_cell(value: Any) -> SafeString:
 
 # --- time -------------------------------------------------------------------------------------
 
+
 def relative_text(value: datetime.datetime, now: datetime.datetime | None = None) -> str:
     now = now or timezone.now()
     seconds = int((now - value).total_seconds())
@@ -77,14 +79,23 @@ def relative_text(value: datetime.datetime, now: datetime.datetime | None = None
                 return formats.date_format(timezone.localtime(value), "SHORT_DATE_FORMAT")
             num = seconds // size
             if unit == "day":
-                text = (ngettext("in %(num)d day", "in %(num)d days", num) if future
-                        else ngettext("%(num)d day ago", "%(num)d days ago", num))
+                text = (
+                    ngettext("in %(num)d day", "in %(num)d days", num)
+                    if future
+                    else ngettext("%(num)d day ago", "%(num)d days ago", num)
+                )
             elif unit == "hour":
-                text = (ngettext("in %(num)d hour", "in %(num)d hours", num) if future
-                        else ngettext("%(num)d hour ago", "%(num)d hours ago", num))
+                text = (
+                    ngettext("in %(num)d hour", "in %(num)d hours", num)
+                    if future
+                    else ngettext("%(num)d hour ago", "%(num)d hours ago", num)
+                )
             else:
-                text = (ngettext("in %(num)d minute", "in %(num)d minutes", num) if future
-                        else ngettext("%(num)d minute ago", "%(num)d minutes ago", num))
+                text = (
+                    ngettext("in %(num)d minute", "in %(num)d minutes", num)
+                    if future
+                    else ngettext("%(num)d minute ago", "%(num)d minutes ago", num)
+                )
             return text % {"num": num}
     return _("just now")  # pragma: no cover
 
@@ -98,8 +109,7 @@ def ago(value: Any) -> SafeString | str:
         if timezone.is_naive(value):
             value = timezone.make_aware(value)
         exact = formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
-        return format_html('<time datetime="{}" title="{}">{}</time>', value.isoformat(), exact,
-                           relative_text(value))
+        return format_html('<time datetime="{}" title="{}">{}</time>', value.isoformat(), exact, relative_text(value))
     if isinstance(value, datetime.date):
         return formats.date_format(value, "DATE_FORMAT")
     return str(value)
@@ -114,6 +124,7 @@ def minutes(value: Any) -> int:
 
 
 # --- permissions and labels -------------------------------------------------------------------
+
 
 @register.filter
 def can(user: Any, spec: str) -> bool:
@@ -135,6 +146,7 @@ def scope_label(value: Any) -> str:
 
 # --- lists ------------------------------------------------------------------------------------
 
+
 @register.inclusion_tag("components/sort_th.html", takes_context=True)
 def sort_th(context: dict[str, Any], key: str, label: str, css: str = "") -> dict[str, Any]:
     """A column header that sorts by ``key`` (ascending first, then descending), keeping other filters."""
@@ -144,8 +156,13 @@ def sort_th(context: dict[str, Any], key: str, label: str, css: str = "") -> dic
     params = request.GET.copy()
     params["sort"] = f"-{key}" if direction == "asc" else key
     params.pop("page", None)
-    return {"label": label, "direction": direction, "query": params.urlencode(), "css": css,
-            "target": context.get("results_id", "")}
+    return {
+        "label": label,
+        "direction": direction,
+        "query": params.urlencode(),
+        "css": css,
+        "target": context.get("results_id", ""),
+    }
 
 
 # --- the audit trail --------------------------------------------------------------------------

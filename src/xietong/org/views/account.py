@@ -50,7 +50,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
             services.user_change_own_password(actor=actor(self.request), password=form.cleaned_data["new_password1"])
         if not form.is_valid():
             return self.form_invalid(form)
-        update_session_auth_hash(self.request, self.request.user)
+        update_session_auth_hash(self.request, actor(self.request))
         messages.success(self.request, _("Your password has been changed."))
         return HttpResponseRedirect(self.get_success_url())
 
@@ -65,8 +65,10 @@ def home(request: HttpRequest) -> HttpResponse:
     """The user's own overview: teams, roles, what the roles allow, and their recent changes."""
     user = actor(request)
     known = {m.code: m for m in modules.all_modules()}
-    grants = sorted(user.access.grants,
-                    key=lambda g: (known[g.module].order if g.module in known else 10_000, g.module, g.role_name))
+    grants = sorted(
+        user.access.grants,
+        key=lambda g: (known[g.module].order if g.module in known else 10_000, g.module, g.role_name),
+    )
     rows = [
         {
             "module": known[g.module].label if g.module in known else g.module,
@@ -78,12 +80,16 @@ def home(request: HttpRequest) -> HttpResponse:
         }
         for g in grants
     ]
-    return render_page(request, "org/home.html", {
-        "memberships": selectors.user_memberships(target=user),
-        "user_roles": selectors.user_roles(target=user),
-        "grant_rows": rows,
-        "recent": selectors.audit_list(actor_id=user.pk)[:10],
-    })
+    return render_page(
+        request,
+        "org/home.html",
+        {
+            "memberships": selectors.user_memberships(target=user),
+            "user_roles": selectors.user_roles(target=user),
+            "grant_rows": rows,
+            "recent": selectors.audit_list(actor_id=user.pk)[:10],
+        },
+    )
 
 
 @page_view
@@ -97,8 +103,13 @@ def profile(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             messages.success(request, _("Your profile has been saved."))
             return done(request, reverse("accounts:profile"))
-    return render_form(request, form, title=_("My profile"), cancel_url=reverse("home"),
-                       intro=_("Signed in as %(username)s.") % {"username": user.get_username()})
+    return render_form(
+        request,
+        form,
+        title=_("My profile"),
+        cancel_url=reverse("home"),
+        intro=_("Signed in as %(username)s.") % {"username": user.get_username()},
+    )
 
 
 @page_view
@@ -111,12 +122,17 @@ def tokens(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             show_once(request, "token", raw)
             return done(request, reverse("accounts:tokens"))
-    return render_page(request, "org/tokens.html", {
-        "form": form,
-        "form_id": FORM_ID,
-        "tokens": selectors.token_list(user=actor(request)),
-        "new_token": take_once(request, "token") if request.method == "GET" else None,
-    }, fragments={FORM_ID: "form"})
+    return render_page(
+        request,
+        "org/tokens.html",
+        {
+            "form": form,
+            "form_id": FORM_ID,
+            "tokens": selectors.token_list(user=actor(request)),
+            "new_token": take_once(request, "token") if request.method == "GET" else None,
+        },
+        fragments={FORM_ID: "form"},
+    )
 
 
 @page_view
@@ -134,16 +150,21 @@ def set_language(request: HttpRequest) -> HttpResponse:
     if language not in dict(settings.LANGUAGES):
         return HttpResponseBadRequest(_("Unknown language."))
     next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         next_url = reverse("home")
     if request.user.is_authenticated:
         services.user_set_language(actor=actor(request), language=language)
     response = HttpResponseRedirect(next_url, status=303)
     response.set_cookie(
-        settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,
-        path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN,
-        secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
         samesite=settings.LANGUAGE_COOKIE_SAMESITE,
     )
     return response

@@ -59,25 +59,35 @@ def user_list(request: HttpRequest) -> HttpResponse:
     """Search, filters, sortable columns and pages; htmx refreshes only the results."""
     user = actor(request)
     policies.require(user, "org", "view")
-    form = UserFilterForm(request.GET, business_units=selectors.business_unit_choices(user=user),
-                          teams=selectors.team_choices(user=user),
-                          roles=selectors.role_choices())
+    form = UserFilterForm(
+        request.GET,
+        business_units=selectors.business_unit_choices(user=user),
+        teams=selectors.team_choices(user=user),
+        roles=selectors.role_choices(),
+    )
     users = selectors.user_list(user=user, **form.filters()).order_by(*ordering(request, SORTS, "name"))
-    return render_page(request, "org/user_list.html", {
-        "form": form,
-        "results_id": RESULTS_ID,
-        "filtered": form.is_filtered(),
-        **paginate(request, users),
-    }, fragments={RESULTS_ID: "results"})
+    return render_page(
+        request,
+        "org/user_list.html",
+        {
+            "form": form,
+            "results_id": RESULTS_ID,
+            "filtered": form.is_filtered(),
+            **paginate(request, users),
+        },
+        fragments={RESULTS_ID: "results"},
+    )
 
 
 @page_view
 def user_create(request: HttpRequest) -> HttpResponse:
     user = actor(request)
     policies.require(user, "org", "create")
-    form = UserCreateForm(posted(request), initial={"primary_team": request.GET.get("team"),
-                                                    "language": settings.LANGUAGE_CODE},
-                          teams=selectors.team_choices(user=user, action="create"))
+    form = UserCreateForm(
+        posted(request),
+        initial={"primary_team": request.GET.get("team"), "language": settings.LANGUAGE_CODE},
+        teams=selectors.team_choices(user=user, action="create"),
+    )
     if request.method == "POST" and form.is_valid():
         with service_errors(form, denied=True):
             created, initial_password = services.user_create(actor=user, **form.cleaned_data)
@@ -86,24 +96,34 @@ def user_create(request: HttpRequest) -> HttpResponse:
                 show_once(request, _password_key(created), initial_password)
             messages.success(request, _("User “%(name)s” created.") % {"name": created})
             return done(request, _user_url(created))
-    return render_form(request, form, title=_("New user"), cancel_url=reverse("org:user_list"),
-                       submit_label=_("Create"), context={"breadcrumbs": _crumbs()})
+    return render_form(
+        request,
+        form,
+        title=_("New user"),
+        cancel_url=reverse("org:user_list"),
+        submit_label=_("Create"),
+        context={"breadcrumbs": _crumbs()},
+    )
 
 
 @page_view
 def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = actor(request)
     target = selectors.user_get(user=user, pk=pk)
-    return render_page(request, "org/user_detail.html", {
-        "target": target,
-        "memberships": list(selectors.user_memberships(target=target)),
-        "user_roles": list(selectors.user_roles(target=target)),
-        "new_password": take_once(request, _password_key(target)),
-        "is_self": target.pk == user.pk,
-        "breadcrumbs": _crumbs(),
-        "why_url": reverse("org:user_why", args=[target.pk]),
-        **history_panel(target, url=reverse("org:user_history", args=[target.pk])),
-    })
+    return render_page(
+        request,
+        "org/user_detail.html",
+        {
+            "target": target,
+            "memberships": list(selectors.user_memberships(target=target)),
+            "user_roles": list(selectors.user_roles(target=target)),
+            "new_password": take_once(request, _password_key(target)),
+            "is_self": target.pk == user.pk,
+            "breadcrumbs": _crumbs(),
+            "why_url": reverse("org:user_why", args=[target.pk]),
+            **history_panel(target, url=reverse("org:user_history", args=[target.pk])),
+        },
+    )
 
 
 @page_view
@@ -118,28 +138,41 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             messages.success(request, _("The user has been saved."))
             return done(request, _user_url(target))
-    return render_form(request, form, title=_("Edit %(name)s") % {"name": target},
-                       cancel_url=_user_url(target), context={"breadcrumbs": _crumbs(target)})
+    return render_form(
+        request,
+        form,
+        title=_("Edit %(name)s") % {"name": target},
+        cancel_url=_user_url(target),
+        context={"breadcrumbs": _crumbs(target)},
+    )
 
 
 @page_view
 def user_move(request: HttpRequest, pk: int) -> HttpResponse:
     user = actor(request)
     target = record_for(request, selectors.user_get, pk, "edit")
-    form = UserMoveForm(posted(request), initial={"team": target.primary_team_id},
-                        teams=selectors.team_choices(user=user, action="edit"))
+    form = UserMoveForm(
+        posted(request),
+        initial={"team": target.primary_team_id},
+        teams=selectors.team_choices(user=user, action="edit"),
+    )
     if request.method == "POST" and form.is_valid():
         with service_errors(form, fields={"primary_team": "team"}, denied=True):
             services.user_move(actor=user, user=target, team=form.cleaned_data["team"])
         if form.is_valid():
-            messages.success(request, _("%(name)s has moved to %(team)s.") % {
-                "name": target, "team": form.cleaned_data["team"]})
+            messages.success(
+                request, _("%(name)s has moved to %(team)s.") % {"name": target, "team": form.cleaned_data["team"]}
+            )
             return done(request, _user_url(target))
-    return render_form(request, form, title=_("Move %(name)s to another team") % {"name": target},
-                       cancel_url=_user_url(target), submit_label=_("Move"),
-                       intro=_("What the managers of the old and new team see changes at once; "
-                               "the user keeps owning their records."),
-                       context={"breadcrumbs": _crumbs(target)})
+    return render_form(
+        request,
+        form,
+        title=_("Move %(name)s to another team") % {"name": target},
+        cancel_url=_user_url(target),
+        submit_label=_("Move"),
+        intro=_("What the managers of the old and new team see changes at once; the user keeps owning their records."),
+        context={"breadcrumbs": _crumbs(target)},
+    )
 
 
 @page_view
@@ -157,10 +190,14 @@ def user_teams(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             messages.success(request, _("The team memberships have been saved."))
             return done(request, _user_url(target))
-    return render_form(request, form, title=_("Teams of %(name)s") % {"name": target},
-                       cancel_url=_user_url(target),
-                       intro=_("Primary team: %(team)s") % {"team": target.primary_team or "—"},
-                       context={"breadcrumbs": _crumbs(target)})
+    return render_form(
+        request,
+        form,
+        title=_("Teams of %(name)s") % {"name": target},
+        cancel_url=_user_url(target),
+        intro=_("Primary team: %(team)s") % {"team": target.primary_team or "—"},
+        context={"breadcrumbs": _crumbs(target)},
+    )
 
 
 @page_view
@@ -174,8 +211,11 @@ def user_set_active(request: HttpRequest, pk: int) -> HttpResponse:
     except Conflict as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, (_("%(name)s has been reactivated.") if is_active
-                                   else _("%(name)s has been deactivated.")) % {"name": target})
+        messages.success(
+            request,
+            (_("%(name)s has been reactivated.") if is_active else _("%(name)s has been deactivated."))
+            % {"name": target},
+        )
     return done(request, _user_url(target))
 
 
@@ -186,16 +226,20 @@ def user_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
     form = PasswordResetForm(posted(request))
     if request.method == "POST" and form.is_valid():
         with service_errors(form):
-            new = services.user_reset_password(actor=user, user=target,
-                                               password=form.cleaned_data["password"] or None)
+            new = services.user_reset_password(actor=user, user=target, password=form.cleaned_data["password"] or None)
         if form.is_valid():
             if not form.cleaned_data["password"]:
                 show_once(request, _password_key(target), new)
             messages.success(request, _("The password of %(name)s has been reset.") % {"name": target})
             return done(request, _user_url(target))
-    return render_form(request, form, title=_("Reset the password of %(name)s") % {"name": target},
-                       cancel_url=_user_url(target), submit_label=_("Reset password"),
-                       context={"breadcrumbs": _crumbs(target)})
+    return render_form(
+        request,
+        form,
+        title=_("Reset the password of %(name)s") % {"name": target},
+        cancel_url=_user_url(target),
+        submit_label=_("Reset password"),
+        context={"breadcrumbs": _crumbs(target)},
+    )
 
 
 @page_view
@@ -203,19 +247,27 @@ def user_role_assign(request: HttpRequest, pk: int) -> HttpResponse:
     user = actor(request)
     target = selectors.user_get(user=user, pk=pk)
     policies.require(user, "roles", "administer")
-    form = RoleAssignForm(posted(request), roles=selectors.role_choices(),
-                          business_units=selectors.business_unit_choices(user=user))
+    form = RoleAssignForm(
+        posted(request), roles=selectors.role_choices(), business_units=selectors.business_unit_choices(user=user)
+    )
     if request.method == "POST" and form.is_valid():
         with service_errors(form, denied=True):  # a refused widening is a form error, not a 403
             services.role_assign(actor=user, user=target, **form.cleaned_data)
         if form.is_valid():
-            messages.success(request, _("%(name)s now holds the role “%(role)s”.") % {
-                "name": target, "role": form.cleaned_data["role"]})
+            messages.success(
+                request,
+                _("%(name)s now holds the role “%(role)s”.") % {"name": target, "role": form.cleaned_data["role"]},
+            )
             return done(request, _user_url(target))
-    return render_form(request, form, title=_("Give %(name)s a role") % {"name": target},
-                       cancel_url=_user_url(target), submit_label=_("Assign"),
-                       intro=_("Nobody can grant more than they hold themselves."),
-                       context={"breadcrumbs": _crumbs(target)})
+    return render_form(
+        request,
+        form,
+        title=_("Give %(name)s a role") % {"name": target},
+        cancel_url=_user_url(target),
+        submit_label=_("Assign"),
+        intro=_("Nobody can grant more than they hold themselves."),
+        context={"breadcrumbs": _crumbs(target)},
+    )
 
 
 @page_view

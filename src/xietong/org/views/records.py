@@ -34,8 +34,15 @@ def _record(request: HttpRequest, kind: str, pk: int) -> Any:
     return find(user=actor(request), pk=pk)
 
 
-def record_for(request: HttpRequest, find: Callable[..., Any], pk: int, action: str, *, module: str = "org",
-               within: str | None = None) -> Any:
+def record_for(
+    request: HttpRequest,
+    find: Callable[..., Any],
+    pk: int,
+    action: str,
+    *,
+    module: str = "org",
+    within: str | None = None,
+) -> Any:
     """The record for a change page: outside what the user sees → 404 (like a missing record); seen
     but the roles lack ``action`` → 403; seen but outside the scope of ``within`` (default: the
     action) → 404, as the service would answer."""
@@ -48,8 +55,9 @@ def record_for(request: HttpRequest, find: Callable[..., Any], pk: int, action: 
 def record_history(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     obj = _record(request, kind, pk)
     offset = request.GET.get("offset", "0")
-    context = history_panel(obj, url=reverse(RECORDS[kind][1], args=[pk]),
-                            offset=int(offset) if offset.isdigit() else 0)
+    context = history_panel(
+        obj, url=reverse(RECORDS[kind][1], args=[pk]), offset=int(offset) if offset.isdigit() else 0
+    )
     return render(request, "components/history.html#entries", context)
 
 

@@ -52,25 +52,50 @@ def role_detail(request: HttpRequest, pk: int) -> HttpResponse:
     rows = []
     for module in modules.all_modules():
         perm = held.get(module.code)
-        rows.append({
-            "module": module,
-            "cells": [(Action(a).label, None if a not in module.actions else bool(perm and a in perm.actions()))
-                      for a in ACTION_FIELDS],
-            "scope": perm.scope if perm and module.scoped and perm.actions() else None,
-        })
-    holders = selectors.user_list(user=user, role_id=role.pk, is_active=None)[:HOLDERS_ON_ROLE_PAGE] \
-        if user.access.can("org", "view") else []
-    return render_page(request, "org/role_detail.html", {
-        "role": role, "rows": rows, "columns": _columns(), "holders": holders, "breadcrumbs": _crumbs(),
-    })
+        rows.append(
+            {
+                "module": module,
+                "cells": [
+                    (Action(a).label, None if a not in module.actions else bool(perm and a in perm.actions()))
+                    for a in ACTION_FIELDS
+                ],
+                "scope": perm.scope if perm and module.scoped and perm.actions() else None,
+            }
+        )
+    holders = (
+        selectors.user_list(user=user, role_id=role.pk, is_active=None)[:HOLDERS_ON_ROLE_PAGE]
+        if user.access.can("org", "view")
+        else []
+    )
+    return render_page(
+        request,
+        "org/role_detail.html",
+        {
+            "role": role,
+            "rows": rows,
+            "columns": _columns(),
+            "holders": holders,
+            "breadcrumbs": _crumbs(),
+        },
+    )
 
 
-def _role_form_page(request: HttpRequest, form: RoleForm, *, title: str, cancel_url: str,
-                    role: Role | None = None) -> HttpResponse:
-    return render_page(request, "org/role_form.html", {
-        "form": form, "form_id": FORM_ID, "title": title, "cancel_url": cancel_url, "columns": _columns(),
-        "breadcrumbs": _crumbs(role),
-    }, fragments={FORM_ID: "form"})
+def _role_form_page(
+    request: HttpRequest, form: RoleForm, *, title: str, cancel_url: str, role: Role | None = None
+) -> HttpResponse:
+    return render_page(
+        request,
+        "org/role_form.html",
+        {
+            "form": form,
+            "form_id": FORM_ID,
+            "title": title,
+            "cancel_url": cancel_url,
+            "columns": _columns(),
+            "breadcrumbs": _crumbs(role),
+        },
+        fragments={FORM_ID: "form"},
+    )
 
 
 @page_view
@@ -80,10 +105,13 @@ def role_create(request: HttpRequest) -> HttpResponse:
     form = RoleForm(posted(request))
     if request.method == "POST" and form.is_valid():
         with service_errors(form, denied=True):
-            role = services.role_create(actor=user, code=form.cleaned_data["code"],
-                                        name=form.cleaned_data["name"],
-                                        description=form.cleaned_data["description"],
-                                        permissions=form.permissions())
+            role = services.role_create(
+                actor=user,
+                code=form.cleaned_data["code"],
+                name=form.cleaned_data["name"],
+                description=form.cleaned_data["description"],
+                permissions=form.permissions(),
+            )
         if form.is_valid():
             messages.success(request, _("Role “%(name)s” created.") % {"name": role.name})
             return done(request, reverse("org:role_detail", args=[role.pk]))
@@ -98,13 +126,23 @@ def role_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = RoleForm(posted(request), role=role)
     if request.method == "POST" and form.is_valid():
         with service_errors(form, denied=True):
-            services.role_update(actor=user, role=role, name=form.cleaned_data["name"],
-                                 description=form.cleaned_data["description"], permissions=form.permissions())
+            services.role_update(
+                actor=user,
+                role=role,
+                name=form.cleaned_data["name"],
+                description=form.cleaned_data["description"],
+                permissions=form.permissions(),
+            )
         if form.is_valid():
             messages.success(request, _("The role has been saved."))
             return done(request, reverse("org:role_detail", args=[role.pk]))
-    return _role_form_page(request, form, title=_("Edit %(name)s") % {"name": role.name},
-                           cancel_url=reverse("org:role_detail", args=[role.pk]), role=role)
+    return _role_form_page(
+        request,
+        form,
+        title=_("Edit %(name)s") % {"name": role.name},
+        cancel_url=reverse("org:role_detail", args=[role.pk]),
+        role=role,
+    )
 
 
 @page_view
@@ -124,8 +162,13 @@ def role_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def audit_log(request: HttpRequest) -> HttpResponse:
     policies.require(actor(request), "audit", "view")
     form = AuditFilterForm(request.GET, actors=selectors.audit_actors())
-    return render_page(request, "org/audit_list.html", {
-        "form": form,
-        "results_id": AUDIT_RESULTS_ID,
-        **paginate(request, selectors.audit_list(**form.filters())),
-    }, fragments={AUDIT_RESULTS_ID: "results"})
+    return render_page(
+        request,
+        "org/audit_list.html",
+        {
+            "form": form,
+            "results_id": AUDIT_RESULTS_ID,
+            **paginate(request, selectors.audit_list(**form.filters())),
+        },
+        fragments={AUDIT_RESULTS_ID: "results"},
+    )

@@ -37,13 +37,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--username", required=True)
-        parser.add_argument("--password", help="prefer XIETONG_ADMIN_PASSWORD or the prompt: arguments are visible "
-                                               "to other users of the machine")
+        parser.add_argument(
+            "--password",
+            help="prefer XIETONG_ADMIN_PASSWORD or the prompt: arguments are visible to other users of the machine",
+        )
         parser.add_argument("--display-name", default="系统管理员")
         parser.add_argument("--email", default="")
 
-    def handle(self, *args: Any, username: str, password: str | None, display_name: str, email: str,
-               **options: Any) -> None:
+    def handle(
+        self, *args: Any, username: str, password: str | None, display_name: str, email: str, **options: Any
+    ) -> None:
         username = username.strip()
         if not username:
             raise CommandError("--username must not be blank")
@@ -60,11 +63,20 @@ class Command(BaseCommand):
                     self.stdout.write(f"{username} exists and is already an administrator; nothing changed.")
                     return
                 self._grant(user, role)
-                self.stdout.write(self.style.SUCCESS(f"{username} exists; gave them the administrator role. "
-                                                     "Their password is unchanged."))
+                self.stdout.write(
+                    self.style.SUCCESS(
+                        f"{username} exists; gave them the administrator role. Their password is unchanged."
+                    )
+                )
                 return
-            user = User(username=username, display_name=display_name.strip() or username, email=email.strip(),
-                        title="系统管理员", is_staff=True, is_superuser=True)
+            user = User(
+                username=username,
+                display_name=display_name.strip() or username,
+                email=email.strip(),
+                title="系统管理员",
+                is_staff=True,
+                is_superuser=True,
+            )
             initial, generated = self._password(user, password)
             user.set_password(initial)
             try:
@@ -80,8 +92,9 @@ class Command(BaseCommand):
 
     def _grant(self, user: User, role: Any) -> None:
         UserRole.objects.create(user=user, role=role, business_unit=None)
-        audit.record(actor=None, obj=user, kind=AuditEntry.Kind.UPDATE, verb="role_assign",
-                     changes={"roles": [None, role.name]})
+        audit.record(
+            actor=None, obj=user, kind=AuditEntry.Kind.UPDATE, verb="role_assign", changes={"roles": [None, role.name]}
+        )
 
     def _password(self, user: User, given: str | None) -> tuple[str, bool]:
         """The initial password and whether it was generated; checked against the password validators."""
