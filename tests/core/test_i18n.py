@@ -211,7 +211,7 @@ def test_pages_are_in_chinese_for_a_zh_hans_user_and_in_english_for_an_en_user(c
         assert "退出登录" in html and "个人资料" in html and "访问令牌" in html, url
     assert "管理员，你好" in _page(admin_client, "/")
     users = _page(admin_client, "/org/users/")
-    for header in ("名称", "团队", "事业部", "角色", "职位", "手机号", "最近登录"):
+    for header in ("姓名", "团队", "事业部", "角色", "职位", "手机号", "最近登录"):
         assert f">{header}<" in users, header
 
     admin.language = "en"

@@ -176,7 +176,7 @@ def test_a_user_without_organisation_rights_gets_403(nobody, url):
 def test_the_403_page_names_what_is_missing(nobody):
     response = english(nobody).get("/org/users/")
     assert response.status_code == 403
-    assert "Your roles do not allow “view” in “Organisation and users”." in response.content.decode()
+    assert "Your roles do not allow “View” in “Organisation and users”." in response.content.decode()
 
 
 def test_the_navigation_shows_only_what_the_user_may_use(rep, admin_client):

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import translation
+from django.utils.translation import gettext_lazy
 
 from .context import current_request_id
 from .models import AuditEntry
@@ -91,3 +92,20 @@ def record_update(*, actor: Any, obj: models.Model, before: Snapshot, verb: str 
 
 def history(obj: models.Model) -> models.QuerySet[AuditEntry]:
     return AuditEntry.objects.for_object(obj).select_related("actor")
+
+
+# --- how the trail reads: labels of verbs and of change keys that are not model fields --------
+# Each app registers its own (in its ``audit_labels`` module, imported from ``AppConfig.ready``).
+
+VERB_LABELS: dict[str, Any] = {}
+CHANGE_LABELS: dict[tuple[str, str], Any] = {("", "reason"): gettext_lazy("Reason")}
+
+
+def register_verb(verb: str, label: Any) -> None:
+    """Name an audit verb (``record(verb=...)``) for display."""
+    VERB_LABELS[verb] = label
+
+
+def register_change_label(model_label: str, key: str, label: Any) -> None:
+    """Name a change key that is not a field (``"org.team", "managers"``); model "" for any model."""
+    CHANGE_LABELS[(model_label.lower(), key)] = label

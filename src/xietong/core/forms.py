@@ -21,8 +21,12 @@ from typing import Any
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.http import HttpRequest, QueryDict
+from django.utils.translation import gettext_noop
 
 from .errors import Conflict
+
+# Django 6.1's empty choice of required selects; Django has no zh-Hans text for it yet, ours does.
+gettext_noop("- Select an option -")
 
 
 def posted(request: HttpRequest) -> QueryDict | None:

@@ -20,7 +20,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext as _
 
 from .choices import DataScope
 from .errors import NotFound
@@ -204,7 +204,7 @@ class Policy:
         where = f" · {grant.business_unit_name}" if grant.business_unit_name else ""
         # A role limited to one BU sees at most that BU, whatever its nominal scope.
         scope = min(grant.scope, DataScope.BUSINESS_UNIT) if grant.business_unit_id else grant.scope
-        return _t("Role “%(role)s”%(where)s grants the scope “%(scope)s”") % {
+        return _("Role “%(role)s”%(where)s grants the scope “%(scope)s”") % {
             "role": grant.role_name,
             "where": where,
             "scope": scope_label(scope),
@@ -262,7 +262,7 @@ class OwnedRecordPolicy(Policy):
         )
         if action == "edit":
             shares = shares.filter(access="edit")
-        return Rule(_t("Shared with you or your team"), Q(pk__in=shares.values("object_id")))
+        return Rule(_("Shared with you or your team"), Q(pk__in=shares.values("object_id")))
 
 
 _M = TypeVar("_M", bound=models.Model)
@@ -328,4 +328,4 @@ def ensure_still_visible(obj: models.Model, user: Any, action: str = "view") -> 
     if not manager.visible_to(user, action).filter(pk=obj.pk).exists():  # type: ignore[attr-defined]
         from django.core.exceptions import PermissionDenied
 
-        raise PermissionDenied(_t("The change would put the record outside your data scope."))
+        raise PermissionDenied(_("The change would put the record outside your data scope."))

@@ -8,4 +8,4 @@ class OrgConfig(AppConfig):
     verbose_name = _("Organisation")
 
     def ready(self) -> None:
-        from . import modules, navigation, scheduled  # noqa: F401  (registrations only, no I/O)
+        from . import audit_labels, modules, navigation, scheduled  # noqa: F401  (registrations only, no I/O)

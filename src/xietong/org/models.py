@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from xietong.core.choices import DataScope
 from xietong.core.validators import validate_credit_code
@@ -142,7 +143,7 @@ class XietongUserManager(UserManager.from_queryset(UserQuerySet)):  # type: igno
 class User(AbstractUser):
     """A person who logs in. ``business_unit`` follows the primary team (kept by the services)."""
 
-    display_name = models.CharField(_("name"), max_length=50)
+    display_name = models.CharField(pgettext_lazy("person", "Name"), max_length=50)
     mobile = models.CharField(_("mobile"), max_length=20, blank=True)
     title = models.CharField(_("job title"), max_length=50, blank=True)
     primary_team = models.ForeignKey(

@@ -5,7 +5,6 @@ from django.utils.translation import gettext_lazy as _
 from xietong.core import navigation
 from xietong.core.components import register_record_url
 from xietong.core.navigation import NavItem
-from xietong.core.templatetags.xt import register_change_label
 
 navigation.register(NavItem("workbench", _("Home"), "home", "house", order=10))
 navigation.register(
@@ -48,8 +47,3 @@ register_record_url("org.businessunit", "org:bu_detail")
 register_record_url("org.team", "org:team_detail")
 register_record_url("org.user", "org:user_detail")
 register_record_url("org.role", "org:role_detail")
-
-register_change_label("org.team", "managers", _("Managers"))
-register_change_label("org.user", "teams", _("Teams"))
-register_change_label("org.user", "roles", _("Roles"))
-register_change_label("org.user", "token", _("Access token"))

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
 from xietong.core import modules
-from xietong.core.choices import DataScope
+from xietong.core.choices import Action, DataScope
 
 from .models import ACTION_FIELDS, BusinessUnit, Role
 
@@ -18,7 +18,7 @@ def require(actor: Any, module: str, action: str) -> None:
         raise PermissionDenied(
             _("Your roles do not allow “%(action)s” in “%(module)s”.")
             % {
-                "action": action,
+                "action": Action(action).label,
                 "module": modules.get(module).label,
             }
         )
@@ -47,7 +47,8 @@ def grant_shortfall(
             held = actor.access.widest_scope(module_code, action, bu_id)
             if held == 0:
                 problems.append(
-                    _("%(module)s: you do not hold “%(action)s” yourself") % {"module": label, "action": action}
+                    _("%(module)s: you do not hold “%(action)s” yourself")
+                    % {"module": label, "action": Action(action).label}
                 )
             elif modules.get(module_code).scoped and scope > held:
                 problems.append(

@@ -17,9 +17,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from xietong.core import audit, modules
-from xietong.core.choices import DataScope
+from xietong.core.choices import Action, DataScope
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.models import AuditEntry
 from xietong.core.visibility import ensure_still_visible
@@ -478,7 +479,13 @@ def _describe(permissions: PermissionSpec) -> dict[str, str]:
     """How a role's permissions read in the audit trail (in the installation's language, as snapshots)."""
     with translation.override(settings.LANGUAGE_CODE):
         return {
-            code: f"{DataScope(scope).label}: {', '.join(sorted(actions))}"
+            code: _("%(scope)s: %(actions)s")
+            % {
+                "scope": DataScope(scope).label,
+                "actions": pgettext("list separator", ", ").join(
+                    str(Action(a).label) for a in ACTION_FIELDS if a in actions
+                ),
+            }
             for code, (scope, actions) in sorted(permissions.items())
             if actions
         }

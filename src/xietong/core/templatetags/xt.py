@@ -23,8 +23,9 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 
+from xietong.core import audit
 from xietong.core.choices import DataScope
 
 register = template.Library()
@@ -166,40 +167,13 @@ def sort_th(context: dict[str, Any], key: str, label: str, css: str = "") -> dic
 
 
 # --- the audit trail --------------------------------------------------------------------------
-
-VERB_LABELS: dict[str, Any] = {
-    "move": gettext_lazy("Moved"),
-    "managers": gettext_lazy("Managers changed"),
-    "teams": gettext_lazy("Team memberships changed"),
-    "activate": gettext_lazy("Reactivated"),
-    "deactivate": gettext_lazy("Deactivated"),
-    "reset_password": gettext_lazy("Password reset"),
-    "role_assign": gettext_lazy("Role assigned"),
-    "role_revoke": gettext_lazy("Role revoked"),
-    "role_create": gettext_lazy("Role creation"),
-    "role_update": gettext_lazy("Role change"),
-    "token_create": gettext_lazy("Access token created"),
-    "token_revoke": gettext_lazy("Access token revoked"),
-}
-
-# Labels of change keys that are not model fields: (model label or "", key) → label.
-CHANGE_LABELS: dict[tuple[str, str], Any] = {("", "reason"): gettext_lazy("Reason")}
-
-
-def register_verb(verb: str, label: Any) -> None:
-    """Apps name their own audit verbs (``audit.record(verb=...)``) for display."""
-    VERB_LABELS[verb] = label
-
-
-def register_change_label(model_label: str, key: str, label: Any) -> None:
-    """Apps name change keys that are not fields (``"org.team", "managers"``); "" for any model."""
-    CHANGE_LABELS[(model_label.lower(), key)] = label
+# Labels of verbs and of change keys that are not fields are registered in xietong.core.audit.
 
 
 @register.filter
 def audit_verb(entry: Any) -> str:
     if entry.verb:
-        return str(VERB_LABELS.get(entry.verb, entry.verb.replace("_", " ")))
+        return str(audit.VERB_LABELS.get(entry.verb, entry.verb.replace("_", " ")))
     return str(entry.get_kind_display())
 
 
@@ -211,8 +185,8 @@ def _field_label(model: Any, name: str) -> str:
         except FieldDoesNotExist:
             pass
     for key in ((label, name), ("", name)):
-        if key in CHANGE_LABELS:
-            return str(CHANGE_LABELS[key])
+        if key in audit.CHANGE_LABELS:
+            return str(audit.CHANGE_LABELS[key])
     from xietong.core import modules  # a role's permissions are recorded per module
 
     try:
