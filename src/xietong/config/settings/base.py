@@ -113,6 +113,7 @@ TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database")  # database | rq | i
 if TASKS_BACKEND == "rq":
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
     RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0"}}
+    RQ = {"JOB_CLASS": "django_tasks_rq.Job"}  # `manage.py rqworker default` then runs Django tasks
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
 elif TASKS_BACKEND == "immediate":
     TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
