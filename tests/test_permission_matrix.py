@@ -88,6 +88,7 @@ NOT_SCOPED = {
     "org/roles/*/": "role pages: configuration, like api/v1/roles/* (missing → 404 in test_views)",
     "org/roles/*/edit/": "role pages: configuration, like api/v1/roles/*",
     "org/roles/*/delete/": "role pages: configuration, like api/v1/roles/*",
+    "org/roles/*/history/": "role pages: configuration, like api/v1/roles/*",
 }
 
 

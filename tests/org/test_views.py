@@ -749,3 +749,17 @@ def test_a_wrong_old_password_changes_nothing(org):
     assert "old_password" in response.context["form"].errors
     user.refresh_from_db()
     assert user.check_password(DEFAULT_PASSWORD)
+
+
+def test_the_role_page_shows_its_history(admin_client, admin):
+    from xietong.org import services
+
+    role = services.role_create(
+        actor=admin, code="planner", name="计划员", permissions={"org": (DataScope.TEAM, {"view"})}
+    )
+    page = admin_client.get(f"/org/roles/{role.pk}/")
+    assert page.status_code == 200
+    assert [e.kind for e in page.context["entries"]] == ["create"]
+    more = admin_client.get(f"/org/roles/{role.pk}/history/")
+    assert more.status_code == 200
+    assert admin_client.get("/org/roles/999999/history/").status_code == 404

@@ -55,6 +55,7 @@ org_patterns = [
     path("roles/<int:pk>/", roles.role_detail, name="role_detail"),
     path("roles/<int:pk>/edit/", roles.role_edit, name="role_edit"),
     path("roles/<int:pk>/delete/", roles.role_delete, name="role_delete"),
+    path("roles/<int:pk>/history/", records.record_history, {"kind": "role"}, name="role_history"),
     path("audit/", roles.audit_log, name="audit"),
 ]
 

@@ -21,11 +21,18 @@ def actor(request: HttpRequest) -> User:
     return cast(User, request.user)
 
 
+def _role_get(*, user: User, pk: Any) -> Any:
+    """Roles are configuration: every holder of ``roles.view`` sees every role."""
+    policies.require(user, "roles", "view")
+    return selectors.role_get(pk=pk)
+
+
 # kind in the URL → (the selector that finds the record for this user, the history URL name)
 RECORDS: dict[str, tuple[Callable[..., Any], str]] = {
     "bu": (selectors.business_unit_get, "org:bu_history"),
     "team": (selectors.team_get, "org:team_history"),
     "user": (selectors.user_get, "org:user_history"),
+    "role": (_role_get, "org:role_history"),
 }
 
 

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from xietong.core import modules
 from xietong.core.choices import Action
+from xietong.core.components import history_panel
 from xietong.core.errors import Conflict
 from xietong.core.forms import posted, service_errors
 from xietong.core.htmx import FORM_ID, done, page_view, render_page
@@ -76,6 +77,7 @@ def role_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "columns": _columns(),
             "holders": holders,
             "breadcrumbs": _crumbs(),
+            **history_panel(role, url=reverse("org:role_history", args=[role.pk])),
         },
     )
 
