@@ -304,6 +304,14 @@ class VisibleQuerySet(models.QuerySet[_M, _M]):
         except (ObjectDoesNotExist, ValueError, TypeError):
             raise NotFound() from None
 
+    def lock_visible(self, user: Any, pk: Any, action: str = "edit") -> _M:
+        """For services: the record locked ``FOR UPDATE`` if ``user`` may take ``action`` on it, else
+        ``NotFound`` (the same answer as for a missing record)."""
+        found = self.visible_to(user, action).select_for_update().filter(pk=pk).first()
+        if found is None:
+            raise NotFound()
+        return found
+
 
 def explain(user: Any, obj: models.Model, action: str = "view") -> list[str]:
     """Every reason that grants ``user`` ``action`` on ``obj`` (empty: no access)."""

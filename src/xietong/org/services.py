@@ -111,9 +111,7 @@ def business_unit_update(
     product_lines: str = UNSET,
     is_active: bool = UNSET,
 ) -> BusinessUnit:
-    bu = BusinessUnit.objects.visible_to(actor, "edit").select_for_update().filter(pk=business_unit.pk).first()
-    if bu is None:
-        raise NotFound()
+    bu = BusinessUnit.objects.lock_visible(actor, business_unit.pk)
     policies.require(actor, "org", "administer")
     if actor.access.widest_scope("org", "administer", bu.pk) < DataScope.BUSINESS_UNIT:
         raise PermissionDenied(_("Administering a business unit needs business-unit scope over it."))
@@ -137,13 +135,6 @@ def business_unit_update(
 # --- Teams ----------------------------------------------------------------------------------
 
 
-def _lock_visible_team(actor: User, team_id: int, action: str = "edit") -> Team:
-    team = Team.objects.visible_to(actor, action).select_for_update().filter(pk=team_id).first()
-    if team is None:
-        raise NotFound()
-    return team
-
-
 @transaction.atomic
 def team_create(
     *, actor: User, business_unit: BusinessUnit, name: str, team_type: str, parent: Team | None = None
@@ -152,7 +143,7 @@ def team_create(
     if not BusinessUnit.objects.visible_to(actor).filter(pk=business_unit.pk).exists():
         raise NotFound()
     if parent is not None:
-        parent = _lock_visible_team(actor, parent.pk, "create")
+        parent = Team.objects.lock_visible(actor, parent.pk, "create")
         if parent.business_unit_id != business_unit.pk:
             raise ValidationError({"parent": _("The parent team belongs to another business unit.")})
     elif actor.access.widest_scope("org", "create", business_unit.pk) < DataScope.BUSINESS_UNIT:
@@ -169,7 +160,7 @@ def team_create(
 @transaction.atomic
 def team_update(*, actor: User, team: Team, name: str = UNSET, team_type: str = UNSET, is_active: bool = UNSET) -> Team:
     policies.require(actor, "org", "edit")
-    team = _lock_visible_team(actor, team.pk)
+    team = Team.objects.lock_visible(actor, team.pk)
     before = audit.snapshot(team)
     if is_active is False and (
         Team.objects.filter(parent=team, is_active=True).exists()
@@ -191,10 +182,10 @@ def team_update(*, actor: User, team: Team, name: str = UNSET, team_type: str = 
 def team_move(*, actor: User, team: Team, parent: Team | None) -> Team:
     """Move a team (with its subtree) under another parent in the same BU, or to the top."""
     policies.require(actor, "org", "edit")
-    team = _lock_visible_team(actor, team.pk)
+    team = Team.objects.lock_visible(actor, team.pk)
     before = audit.snapshot(team)
     if parent is not None:
-        parent = _lock_visible_team(actor, parent.pk)
+        parent = Team.objects.lock_visible(actor, parent.pk)
         if parent.business_unit_id != team.business_unit_id:
             raise ValidationError({"parent": _("A team can only move inside its business unit.")})
         if parent.path.startswith(team.path):
@@ -217,7 +208,7 @@ def team_move(*, actor: User, team: Team, parent: Team | None) -> Team:
 @transaction.atomic
 def team_set_managers(*, actor: User, team: Team, managers: list[User]) -> Team:
     policies.require(actor, "org", "edit")
-    team = _lock_visible_team(actor, team.pk)
+    team = Team.objects.lock_visible(actor, team.pk)
     visible_ids = set(
         User.objects.visible_to(actor).filter(pk__in=[m.pk for m in managers]).values_list("pk", flat=True)
     )
@@ -307,13 +298,6 @@ def user_create(
     return user, initial
 
 
-def _lock_visible_user(actor: User, user_id: int, action: str = "edit") -> User:
-    user = User.objects.visible_to(actor, action).select_for_update().filter(pk=user_id).first()
-    if user is None:
-        raise NotFound()
-    return user
-
-
 @transaction.atomic
 def user_update(
     *,
@@ -330,7 +314,7 @@ def user_update(
         target = User.objects.select_for_update().get(pk=actor.pk)  # everyone edits their own profile
     else:
         policies.require(actor, "org", "edit")
-        target = _lock_visible_user(actor, user.pk)
+        target = User.objects.lock_visible(actor, user.pk)
     before = audit.snapshot(target)
     _apply(
         target,
@@ -353,7 +337,7 @@ def user_update(
 def user_move(*, actor: User, user: User, team: Team) -> User:
     """Move a user to another primary team: what their managers see changes at once."""
     policies.require(actor, "org", "edit")
-    target = _lock_visible_user(actor, user.pk)
+    target = User.objects.lock_visible(actor, user.pk)
     new_team = _check_team_for_user(actor, team, "edit")
     assert new_team is not None
     before = audit.snapshot(target)
@@ -370,7 +354,7 @@ def user_move(*, actor: User, user: User, team: Team) -> User:
 def user_set_teams(*, actor: User, user: User, teams: list[Team]) -> User:
     """The teams a user is a member of besides the primary team."""
     policies.require(actor, "org", "edit")
-    target = _lock_visible_user(actor, user.pk)
+    target = User.objects.lock_visible(actor, user.pk)
     wanted = {t.pk for t in teams} | ({target.primary_team_id} if target.primary_team_id else set())
     visible = set(Team.objects.visible_to(actor, "edit").filter(pk__in=wanted).values_list("pk", flat=True))
     if wanted - visible - {target.primary_team_id}:
@@ -395,7 +379,7 @@ def user_set_teams(*, actor: User, user: User, teams: list[Team]) -> User:
 def user_set_active(*, actor: User, user: User, is_active: bool) -> User:
     """Deactivate (or reactivate) a user. Deactivated users keep owning their records."""
     policies.require(actor, "org", "delete" if not is_active else "edit")
-    target = _lock_visible_user(actor, user.pk, "delete" if not is_active else "edit")
+    target = User.objects.lock_visible(actor, user.pk, "delete" if not is_active else "edit")
     if target.pk == actor.pk and not is_active:
         raise Conflict(_("You cannot deactivate yourself."), field="is_active")
     before = audit.snapshot(target)
@@ -409,7 +393,7 @@ def user_set_active(*, actor: User, user: User, is_active: bool) -> User:
 def user_reset_password(*, actor: User, user: User, password: str | None = None) -> str:
     """Set a new password (generated when none is given) and return it to show once."""
     policies.require(actor, "org", "edit")
-    target = _lock_visible_user(actor, user.pk)
+    target = User.objects.lock_visible(actor, user.pk)
     new = password or secrets.token_urlsafe(9)
     try:
         validate_password(new, target)
@@ -584,7 +568,7 @@ def role_delete(*, actor: User, role: Role) -> None:
 def role_assign(*, actor: User, user: User, role: Role, business_unit: BusinessUnit | None = None) -> UserRole:
     """Give ``user`` the role (optionally limited to one BU): never more than the actor holds."""
     policies.require(actor, "roles", "administer")
-    target = _lock_visible_user(actor, user.pk, "view")
+    target = User.objects.lock_visible(actor, user.pk, "view")
     if business_unit is not None and not BusinessUnit.objects.visible_to(actor).filter(pk=business_unit.pk).exists():
         raise ValidationError({"business_unit": _("Unknown business unit.")})
     found = Role.objects.filter(pk=role.pk).first()
@@ -610,7 +594,7 @@ def role_revoke(*, actor: User, user_role: UserRole) -> None:
     if found_grant is None:
         raise NotFound()
     user_role = found_grant
-    target = _lock_visible_user(actor, user_role.user_id, "view")
+    target = User.objects.lock_visible(actor, user_role.user_id, "view")
     # Taking a role away is also limited: you may only revoke what you could have granted.
     _check_grant(actor, policies.role_permissions(user_role.role), user_role.business_unit)
     label = user_role.role.name + (f" · {user_role.business_unit.name}" if user_role.business_unit else "")

@@ -1,8 +1,3 @@
-DATE_FORMAT = "Y-m-d"
-DATETIME_FORMAT = "Y-m-d H:i"
-SHORT_DATE_FORMAT = "Y-m-d"
-SHORT_DATETIME_FORMAT = "Y-m-d H:i"
-TIME_FORMAT = "H:i"
-DECIMAL_SEPARATOR = "."
-THOUSAND_SEPARATOR = ","
-NUMBER_GROUPING = 3
+"""English: ISO dates and the same number formats as Chinese (one house style)."""
+
+from xietong.config.formats.zh_Hans.formats import *  # noqa: F403
