@@ -20,7 +20,7 @@ pids+=($!)
 .venv/bin/python manage.py run_scheduler >"$VAR/scheduler.log" 2>&1 &
 pids+=($!)
 
-printf '\n\033[1;32mXieTong is running at http://%s:%s\033[0m  (worker and scheduler logs in $VAR/)\n\n' "$HOST" "$PORT"
+printf '\n\033[1;32mXieTong is running at http://%s:%s\033[0m  (worker and scheduler logs in %s/)\n\n' "$HOST" "$PORT" "$VAR"
 .venv/bin/gunicorn xietong.config.wsgi --bind "$HOST:$PORT" --workers "${WEB_WORKERS:-2}" --threads 4 \
   --access-logfile - --error-logfile - &
 pids+=($!)

@@ -52,6 +52,9 @@ def test_run_command_sets_up_a_fresh_database_and_serves(tmp_path):
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=5) as response:
             assert response.status == 200
             assert 'lang="zh-hans"' in response.read().decode()
+        # static files (our CSS and the npm packages) are served by the app itself
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/vendor/htmx/htmx.min.js", timeout=5) as response:
+            assert response.status == 200
         # the demo logins are printed, and the SQLite file lives in the chosen var folder
         assert "admin" in output and "admin12345" in output
         assert (tmp_path / "var" / "xietong.sqlite3").exists()
