@@ -312,6 +312,28 @@ class VisibleQuerySet(models.QuerySet[_M, _M]):
             raise NotFound()
         return found
 
+    def pick(self, user: Any, pk: Any, *, field: str, action: str = "view") -> _M | None:
+        """An id given as input (an API body, a form): the record, ``None`` for no id, or a
+        ``ValidationError`` naming ``field`` — an unknown and an invisible id answer alike."""
+        if pk is None:
+            return None
+        found = self.visible_to(user, action).filter(pk=pk).first()
+        if found is None:
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError({field: _("No such %(record)s.") % {"record": self.model._meta.verbose_name}})
+        return found
+
+    def pick_many(self, user: Any, pks: Iterable[Any], *, field: str, action: str = "view") -> list[_M]:
+        """Several ids given as input, all of which must be visible (else a field error)."""
+        wanted = list(dict.fromkeys(pks))
+        found = list(self.visible_to(user, action).filter(pk__in=wanted))
+        if len(found) != len(wanted):
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError({field: _("No such %(record)s.") % {"record": self.model._meta.verbose_name}})
+        return found
+
 
 def explain(user: Any, obj: models.Model, action: str = "view") -> list[str]:
     """Every reason that grants ``user`` ``action`` on ``obj`` (empty: no access)."""

@@ -10,18 +10,16 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from xietong.core.api import ERROR_RESPONSES, Page
 from xietong.core.choices import DataScope
-from xietong.core.errors import NotFound
 from xietong.core.visibility import explain
 
 from . import policies, selectors, services
 from .choices import TeamType
-from .models import BusinessUnit, Role, Team, User, UserRole
+from .models import BusinessUnit, Role, Team, User
 
 router = Router()
 
@@ -245,28 +243,6 @@ def _perm_spec(items: list[PermissionIO]) -> dict[str, tuple[int, set[str]]]:
     return {p.module: (int(p.scope), set(p.actions)) for p in items}
 
 
-def _visible_bu(request: HttpRequest, pk: int | None, field: str = "business_unit_id") -> BusinessUnit | None:
-    if pk is None:
-        return None
-    bu = BusinessUnit.objects.visible_to(_user(request)).filter(pk=pk).first()
-    if bu is None:
-        from django.core.exceptions import ValidationError
-
-        raise ValidationError({field: _("Unknown business unit.")})
-    return bu
-
-
-def _visible_team(request: HttpRequest, pk: int | None, field: str) -> Team | None:
-    if pk is None:
-        return None
-    team = Team.objects.visible_to(_user(request)).filter(pk=pk).first()
-    if team is None:
-        from django.core.exceptions import ValidationError
-
-        raise ValidationError({field: _("Unknown team.")})
-    return team
-
-
 # --- me -------------------------------------------------------------------------------------
 
 
@@ -330,11 +306,12 @@ def list_teams(request: HttpRequest, business_unit_id: int | None = None) -> Any
 
 @router.post("/teams", response={201: TeamOut, **ERROR_RESPONSES}, tags=["organisation"])
 def create_team(request: HttpRequest, payload: TeamIn) -> Any:
-    bu = _visible_bu(request, payload.business_unit_id)
+    actor = _user(request)
+    bu = BusinessUnit.objects.pick(actor, payload.business_unit_id, field="business_unit_id")
     assert bu is not None  # business_unit_id is required by the schema
-    parent = _visible_team(request, payload.parent_id, "parent_id")
+    parent = Team.objects.pick(actor, payload.parent_id, field="parent_id")
     team = services.team_create(
-        actor=_user(request),
+        actor=actor,
         business_unit=bu,
         parent=parent,
         name=payload.name,
@@ -363,14 +340,10 @@ def update_team(request: HttpRequest, team_id: int, payload: TeamPatch) -> Any:
             team = services.team_move(actor=actor, team=team, parent=None)
         elif data.get("parent_id") is not None:
             team = services.team_move(
-                actor=actor, team=team, parent=_visible_team(request, data["parent_id"], "parent_id")
+                actor=actor, team=team, parent=Team.objects.pick(actor, data["parent_id"], field="parent_id")
             )
         if "manager_ids" in data:
-            managers = list(User.objects.visible_to(actor).filter(pk__in=data["manager_ids"] or []))
-            if len(managers) != len(set(data["manager_ids"] or [])):
-                from django.core.exceptions import ValidationError
-
-                raise ValidationError({"manager_ids": _("Unknown user.")})
+            managers = User.objects.pick_many(actor, data["manager_ids"] or [], field="manager_ids")
             team = services.team_set_managers(actor=actor, team=team, managers=managers)
     return selectors.team_get(user=actor, pk=team.pk)
 
@@ -412,7 +385,7 @@ def _user_out(actor: User, pk: int) -> User:
 @router.post("/users", response={201: UserCreated, **ERROR_RESPONSES}, tags=["organisation"])
 def create_user(request: HttpRequest, payload: UserIn) -> Any:
     actor = _user(request)
-    team = _visible_team(request, payload.primary_team_id, "primary_team_id")
+    team = Team.objects.pick(actor, payload.primary_team_id, field="primary_team_id")
     data = payload.dict(exclude={"primary_team_id"})
     user, initial = services.user_create(actor=actor, primary_team=team, **data)
     out = _user_out(actor, user.pk)
@@ -438,8 +411,9 @@ def update_user(request: HttpRequest, user_id: int, payload: UserPatch) -> Any:
         if fields:
             target = services.user_update(actor=actor, user=target, **fields)
         if data.get("primary_team_id") is not None:
-            team = _visible_team(request, data["primary_team_id"], "primary_team_id")
-            target = services.user_move(actor=actor, user=target, team=team)  # type: ignore[arg-type]
+            team = Team.objects.pick(actor, data["primary_team_id"], field="primary_team_id")
+            assert team is not None
+            target = services.user_move(actor=actor, user=target, team=team)
         if data.get("is_active") is not None:
             target = services.user_set_active(actor=actor, user=target, is_active=data["is_active"])
     return _user_out(actor, target.pk)
@@ -461,12 +435,8 @@ def why_user(request: HttpRequest, user_id: int) -> Any:
 def assign_role(request: HttpRequest, user_id: int, payload: RoleAssignIn) -> Any:
     actor = _user(request)
     target = selectors.user_get(user=actor, pk=user_id)
-    role = Role.objects.filter(pk=payload.role_id).first()
-    if role is None:
-        from django.core.exceptions import ValidationError
-
-        raise ValidationError({"role_id": _("Unknown role.")})
-    bu = _visible_bu(request, payload.business_unit_id)
+    role = selectors.role_for_field(pk=payload.role_id, field="role_id")
+    bu = BusinessUnit.objects.pick(actor, payload.business_unit_id, field="business_unit_id")
     user_role = services.role_assign(actor=actor, user=target, role=role, business_unit=bu)
     return Status(
         201,
@@ -482,9 +452,7 @@ def assign_role(request: HttpRequest, user_id: int, payload: RoleAssignIn) -> An
 def revoke_role(request: HttpRequest, user_id: int, grant_id: int) -> Any:
     actor = _user(request)
     target = selectors.user_get(user=actor, pk=user_id)
-    user_role = UserRole.objects.filter(pk=grant_id, user=target).first()
-    if user_role is None:
-        raise NotFound()
+    user_role = selectors.user_role_get(target=target, pk=grant_id)
     services.role_revoke(actor=actor, user_role=user_role)
     return Status(204, None)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from xietong.core.models import AuditEntry
 
@@ -167,6 +168,16 @@ def role_get(*, pk: Any) -> Role:
     role = Role.objects.prefetch_related("permissions").filter(pk=pk).first() if str(pk).isdigit() else None
     if role is None:
         raise NotFound()
+    return role
+
+
+def role_for_field(*, pk: Any, field: str) -> Role:
+    """A role named in input (roles are configuration: no scope), or a field error."""
+    role = Role.objects.filter(pk=pk).first()
+    if role is None:
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError({field: _("No such %(record)s.") % {"record": Role._meta.verbose_name}})
     return role
 
 
