@@ -63,7 +63,7 @@ def ours(ctx: Context) -> list[list[int]]:
     for viewer in ctx.state["viewers"]:
         page = list(selectors.user_list(user=viewer)[:PAGE])
         for user in page:  # what a row shows; select_related and the prefetch make these free
-            _ = (user.primary_team, user.business_unit, [ur.role.name for ur in user.user_roles.all()])
+            _ = (user.primary_team, user.business_unit, [ur.role.name for ur in user.role_badges])
         pages.append([user.pk for user in page])
     return pages
 

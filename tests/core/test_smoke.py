@@ -93,3 +93,38 @@ def test_every_business_model_has_a_visibility_entry_point():
     from django.core import checks
 
     assert [m for m in checks.run_checks() if m.id == "xietong.E001"] == []
+
+
+def test_client_address_behind_trusted_proxies(settings, rf):
+    from xietong.core.middleware import client_ip
+
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7", REMOTE_ADDR="127.0.0.1")
+    settings.TRUSTED_PROXY_COUNT = 0
+    assert client_ip(request) == "127.0.0.1"  # no proxy trusted: the header is the client's word
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert client_ip(request) == "203.0.113.7"  # nginx appended what it saw; the spoofed part is ignored
+    settings.TRUSTED_PROXY_COUNT = 2
+    assert client_ip(request) == "6.6.6.6"
+    settings.TRUSTED_PROXY_COUNT = 3
+    assert client_ip(request) == "127.0.0.1"  # fewer entries than proxies: fall back
+
+
+def test_login_lockout_counts_per_client_behind_a_proxy(settings, client, org):
+    from tests.support.factories import UserFactory
+
+    settings.AXES_ENABLED = True
+    settings.AXES_FAILURE_LIMIT = 2
+    settings.TRUSTED_PROXY_COUNT = 1
+    UserFactory(username="victim", primary_team=org["east"])
+    attacker = {"HTTP_X_FORWARDED_FOR": "203.0.113.7", "REMOTE_ADDR": "127.0.0.1"}
+    for _ in range(2):
+        client.post("/accounts/login/", {"username": "victim", "password": "wrong"}, **attacker)
+    locked = client.post("/accounts/login/", {"username": "victim", "password": "wrong"}, **attacker)
+    assert locked.status_code == 429
+    other = client.post(
+        "/accounts/login/",
+        {"username": "victim", "password": "wrong"},
+        HTTP_X_FORWARDED_FOR="198.51.100.2",
+        REMOTE_ADDR="127.0.0.1",
+    )
+    assert other.status_code == 200  # another client behind the same proxy is not locked out

@@ -93,9 +93,10 @@ def test_pages_follow_the_cursor_and_the_page_size_is_capped(admin_client, org):
     from xietong.core.api import Page
 
     assert Page(ordering=("username",))._get_page_size(5000) == 200
-    broken = admin_client.get("/api/v1/users?cursor=@@@")
-    assert broken.status_code == 422
-    assert [e["field"] for e in broken.json()["errors"]] == ["cursor"]
+    for cursor in ("@@@", "bz1hYmM="):  # not base64; base64 of "o=abc"
+        broken = admin_client.get(f"/api/v1/users?cursor={cursor}")
+        assert broken.status_code == 422
+        assert [e["field"] for e in broken.json()["errors"]] == ["cursor"]
 
 
 def test_invisible_and_missing_users_answer_the_same_404(rep, org):

@@ -322,3 +322,26 @@ def test_team_with_active_members_cannot_be_deactivated(admin, org):
     services.team_update(actor=admin, team=empty, is_active=False)
     empty.refresh_from_db()
     assert empty.is_active is False
+
+
+def test_a_permission_removed_from_a_built_in_role_stays_removed(admin):
+    from xietong.org.defaults import ensure_default_roles
+
+    rep = ensure_default_roles()["sales_rep"]
+    services.role_update(actor=admin, role=rep, permissions={})
+    ensure_default_roles()
+    from xietong.org import policies
+
+    assert policies.role_permissions(rep) == {}
+
+
+def test_sibling_team_names_are_a_field_error(admin, org):
+    with pytest.raises(ValidationError) as exc:
+        services.team_create(actor=admin, business_unit=org["bu1"], name="华东销售部", team_type="sales")
+    assert set(exc.value.message_dict) == {"name"}
+    with pytest.raises(ValidationError) as exc:
+        services.team_create(
+            actor=admin, business_unit=org["bu1"], parent=org["east"], name="上海销售组", team_type="sales"
+        )
+    assert set(exc.value.message_dict) == {"name"}
+    services.team_create(actor=admin, business_unit=org["bu2"], name="华东销售部", team_type="sales")  # other BU

@@ -18,6 +18,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import CursorPagination
 from ninja.security import APIKeyHeader, HttpBearer, django_auth
+from pydantic import ValidationError as PydanticValidationError
 
 from .errors import Conflict, NotFound
 
@@ -124,6 +125,15 @@ class Page(CursorPagination):
 
     PAGE_SIZE = 50
     MAX_PAGE_SIZE = 200
+
+    class Cursor(CursorPagination.Cursor):
+        @classmethod
+        def from_encoded_param(cls, encoded_param: str | None, context: Any = None) -> CursorPagination.Cursor:
+            """A cursor that decodes but holds nonsense is invalid input too (422), not a crash."""
+            try:
+                return super().from_encoded_param(encoded_param, context)
+            except PydanticValidationError:
+                raise NinjaValidationError([{"cursor": _("Invalid cursor.")}]) from None
 
     def __init__(self, *, ordering: tuple[str, ...], **kwargs: Any) -> None:
         super().__init__(ordering=ordering, page_size=self.PAGE_SIZE, max_page_size=self.MAX_PAGE_SIZE, **kwargs)

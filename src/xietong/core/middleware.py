@@ -45,3 +45,17 @@ class UserLanguageMiddleware:
         if language:
             response.headers.setdefault("Content-Language", language)
         return response
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address. Behind ``TRUSTED_PROXY_COUNT`` proxies that each append to
+    ``X-Forwarded-For``, it is the entry that many places from the right (entries further left were
+    sent by the client and cannot be trusted); with no proxy configured, ``REMOTE_ADDR``."""
+    from django.conf import settings
+
+    count = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    if count > 0:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= count:
+            return forwarded[-count]
+    return request.META.get("REMOTE_ADDR")

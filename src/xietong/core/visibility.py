@@ -88,6 +88,8 @@ class Access:
                 for name in ("view", "create", "edit", "delete", "export", "approve", "administer")
                 if flags[f"can_{name}"]
             )
+            if not actions:
+                continue  # a module row with everything off grants nothing
             grants.append(
                 Grant(
                     role_id=row["role_id"],

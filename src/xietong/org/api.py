@@ -185,7 +185,11 @@ class RoleOut(Schema):
 
     @staticmethod
     def resolve_permissions(obj: Role) -> list[dict[str, Any]]:
-        return [{"module": p.module, "scope": p.scope, "actions": sorted(p.actions())} for p in obj.permissions.all()]
+        return [
+            {"module": p.module, "scope": p.scope, "actions": sorted(p.actions())}
+            for p in obj.permissions.all()
+            if p.actions()
+        ]
 
 
 class RoleIn(Schema):

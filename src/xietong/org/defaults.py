@@ -126,9 +126,14 @@ def default_permissions(role_code: str) -> dict[str, ModuleDefault]:
 
 
 def _describe(rows: dict[str, ModuleDefault]) -> dict[str, list[str | None]]:
+    """The audit changes for added rows, worded as every other role change."""
+    from .services import describe_permissions
+
     return {
-        code: [None, f"{DataScope(scope).label}: {', '.join(sorted(actions))}"]
-        for code, (scope, actions) in sorted(rows.items())
+        code: [None, text]
+        for code, text in describe_permissions(
+            {code: (scope, set(actions)) for code, (scope, actions) in rows.items()}
+        ).items()
     }
 
 

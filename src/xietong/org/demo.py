@@ -25,8 +25,7 @@ Three properties matter more than the data itself:
 It writes through plain model code rather than the services because the services need an acting
 user and this is the bootstrap that creates the first one. It keeps the services' invariants by
 hand: ``User.business_unit`` is the primary team's BU, the primary team is a membership, and a
-team's ``path`` is its parent's path plus its id (``/bu{bu_id}/`` at the top), as ``_set_path``
-in ``services.py`` computes it.
+team's ``path`` and ``depth`` are what ``Team.compute_path`` gives (``/bu{bu_id}/{id}/`` at the top).
 """
 
 from __future__ import annotations

@@ -63,7 +63,8 @@ def grant_shortfall(
 
 
 def role_permissions(role: Role) -> dict[str, tuple[int, set[str]]]:
-    return {p.module: (p.scope, p.actions()) for p in role.permissions.all()}
+    """What the role grants: module → (scope, actions), modules with nothing granted left out."""
+    return {p.module: (p.scope, p.actions()) for p in role.permissions.all() if p.actions()}
 
 
 def action_fields() -> tuple[str, ...]:

@@ -149,6 +149,7 @@ def team_create(
     elif actor.access.widest_scope("org", "create", business_unit.pk) < DataScope.BUSINESS_UNIT:
         raise PermissionDenied(_("Creating a top-level team needs business-unit scope."))
     team = Team(business_unit=business_unit, parent=parent, name=name.strip(), team_type=team_type)
+    _check_unique_name(team)
     _clean(team, exclude=["path"])
     team.save()
     team.compute_path()
@@ -172,6 +173,7 @@ def team_update(*, actor: User, team: Team, name: str = UNSET, team_type: str = 
     _apply(
         team, {"name": name.strip() if isinstance(name, str) else name, "team_type": team_type, "is_active": is_active}
     )
+    _check_unique_name(team)
     _clean(team, exclude=["path"])
     team.save()
     audit.record_update(actor=actor, obj=team, before=before)
@@ -194,6 +196,7 @@ def team_move(*, actor: User, team: Team, parent: Team | None) -> Team:
         raise PermissionDenied(_("Moving a team to the top level needs business-unit scope."))
     old_path = team.path
     team.parent = parent
+    _check_unique_name(team)
     team.compute_path()
     team.save(update_fields=["parent", "path", "depth", "updated_at"])
     for sub in Team.objects.filter(path__startswith=old_path).exclude(pk=team.pk).select_for_update().order_by("pk"):
@@ -238,6 +241,13 @@ def team_set_managers(*, actor: User, team: Team, managers: list[User]) -> Team:
 
 
 # --- Users ----------------------------------------------------------------------------------
+
+
+def _check_unique_name(team: Team) -> None:
+    """Sibling teams have different names (top-level teams within their BU): a field error, not a crash."""
+    siblings = Team.objects.filter(business_unit_id=team.business_unit_id, parent_id=team.parent_id, name=team.name)
+    if siblings.exclude(pk=team.pk).exists():
+        raise ValidationError({"name": _("A team with this name already exists at this place in the tree.")})
 
 
 def _check_team_for_user(actor: User, team: Team | None, action: str) -> Team | None:
@@ -453,13 +463,17 @@ def _validate_permissions(permissions: PermissionSpec) -> None:
 
 
 def _write_permissions(role: Role, permissions: PermissionSpec) -> None:
-    role.permissions.exclude(module__in=list(permissions)).delete()
-    for code, (scope, actions) in permissions.items():
+    """Every registered module keeps a row, all actions off where nothing is granted: a permission
+    removed from a built-in role stays removed (``ensure_default_roles`` only fills modules with no row)."""
+    known = [m.code for m in modules.all_modules()]
+    role.permissions.exclude(module__in=known).delete()
+    for code in known:
+        scope, actions = permissions.get(code, (DataScope.SELF, set()))
         values = {f"can_{a}": a in actions for a in ACTION_FIELDS}
         RolePermission.objects.update_or_create(role=role, module=code, defaults={"scope": scope, **values})
 
 
-def _describe(permissions: PermissionSpec) -> dict[str, str]:
+def describe_permissions(permissions: PermissionSpec) -> dict[str, str]:
     """How a role's permissions read in the audit trail (in the installation's language, as snapshots)."""
     with translation.override(settings.LANGUAGE_CODE):
         return {
@@ -515,7 +529,7 @@ def role_create(*, actor: User, code: str, name: str, description: str = "", per
         actor=actor,
         obj=role,
         kind=AuditEntry.Kind.CREATE,
-        changes={"name": [None, role.name], **{k: [None, v] for k, v in _describe(permissions).items()}},
+        changes={"name": [None, role.name], **{k: [None, v] for k, v in describe_permissions(permissions).items()}},
     )
     return role
 
@@ -531,7 +545,7 @@ def role_update(
         raise NotFound()
     role = locked
     before = audit.snapshot(role)
-    before_perms = _describe(policies.role_permissions(role))
+    before_perms = describe_permissions(policies.role_permissions(role))
     _apply(role, {"name": name, "description": description})
     _clean(role)
     if permissions is not None:
@@ -542,7 +556,7 @@ def role_update(
     role.save()
     changes = audit.diff(before, audit.snapshot(role))
     if permissions is not None:
-        changes.update(audit.diff(before_perms, _describe(permissions)))
+        changes.update(audit.diff(before_perms, describe_permissions(permissions)))
     if changes:
         audit.record(actor=actor, obj=role, kind=AuditEntry.Kind.UPDATE, changes=changes)
     return role

@@ -1,3 +1,4 @@
+import logging
 import signal
 import threading
 import time
@@ -8,6 +9,8 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from xietong.core import scheduling
+
+log = logging.getLogger("xietong.scheduler")
 
 
 class Command(BaseCommand):
@@ -35,9 +38,16 @@ class Command(BaseCommand):
                 last_run[job.name] = now
                 # With a shared cache (Redis) a restarted or second scheduler does not enqueue twice per period.
                 key = f"xietong:scheduler:{job.name}"
-                if cache.add(key, timezone.now().isoformat(), timeout=int(job.every.total_seconds())):
+                if not cache.add(key, timezone.now().isoformat(), timeout=int(job.every.total_seconds())):
+                    continue
+                try:
                     result = job.enqueue()
-                    self.stdout.write(f"{timezone.now():%Y-%m-%d %H:%M:%S} enqueued {job.name} ({result.id})")
+                except Exception:  # the queue is down: try again at the next tick, not a period later
+                    cache.delete(key)
+                    del last_run[job.name]
+                    log.exception("could not enqueue %s", job.name)
+                    continue
+                self.stdout.write(f"{timezone.now():%Y-%m-%d %H:%M:%S} enqueued {job.name} ({result.id})")
             if once:
                 break
             stopping.wait(tick)  # wakes at once on SIGTERM / SIGINT
