@@ -305,12 +305,12 @@ def test_editing_a_role_shows_its_current_permissions_and_saves_changes(admin_cl
     )
     response = admin_client.post(
         f"/org/roles/{role.pk}/edit/",
-        {"name": "销售代表", "description": "", "perm__org__view": "on", "scope__org": str(DataScope.TEAM_TREE)},
+        {"name": "外勤销售", "description": "", "perm__org__view": "on", "scope__org": str(DataScope.TEAM_TREE)},
     )
     assert response.status_code == 303
     role.refresh_from_db()
     assert (role.name, [(m, scope) for m, (scope, _a) in policies.role_permissions(role).items()]) == (
-        "销售代表",
+        "外勤销售",
         [("org", DataScope.TEAM_TREE)],
     )
 

@@ -14,9 +14,10 @@ its own ``modules.py``::
 so this app never imports a higher one. The ``admin`` role needs no rows: it holds every action
 of every registered module over the whole group, whatever is installed.
 
-``ensure_default_roles`` writes the table into the database. It is run on every start (through
-``demo_data``) and by ``create_admin``, so it must be cheap when nothing is missing (two
-queries) and must respect what administrators did since:
+``ensure_default_roles`` writes the table into the database. It runs after every ``migrate``
+(``post_migrate``, as Django creates its own permissions), on every start (through ``demo_data``)
+and in ``create_admin``, so it must be cheap when nothing is missing (two queries) and must
+respect what administrators did since:
 
 - a missing built-in role is created with all its default rows;
 - a built-in role that exists gets the rows of modules it has no row for yet (an app installed
