@@ -281,3 +281,15 @@ def test_a_malformed_id_answers_404_like_a_missing_one(admin_client):
     response = admin_client.get("/api/v1/users/abc")
     assert response.status_code == 404
     assert set(response.json()) == {"detail", "errors"}
+
+
+def test_the_committed_openapi_schema_is_up_to_date():
+    """docs/openapi.json is the API's contract; regenerate it with
+    `.venv/bin/python manage.py export_openapi_schema --api xietong.config.api.api --output docs/openapi.json
+    --indent 2 --sorted` when an endpoint changes."""
+    from pathlib import Path
+
+    from xietong.config.api import api
+
+    committed = json.loads((Path(__file__).resolve().parents[2] / "docs" / "openapi.json").read_text())
+    assert committed == json.loads(json.dumps(api.get_openapi_schema(path_prefix="/api/v1/")))
