@@ -6,14 +6,17 @@ Later apps add their routes to ROUTES (and their record kinds to ``foreign_recor
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 
 from tests.conftest import login
 from tests.support.factories import UserFactory, grant, make_role
 from tests.support.matrix import Route, assert_invisible, normalise, uncovered_routes
 from xietong.core.choices import DataScope
+from xietong.core.exports import CONTENT_TYPE
 from xietong.org import services
 from xietong.org.defaults import ensure_default_roles
 
@@ -127,7 +130,7 @@ def test_every_route_with_an_id_is_in_the_matrix():
     assert missing == []
 
 
-LIST_ROUTES = [
+LIST_ROUTES: list[str | tuple[str, dict[str, str]]] = [
     "/org/users/",
     "/org/",
     "/api/v1/users",
@@ -135,17 +138,35 @@ LIST_ROUTES = [
     "/api/v1/business-units",
     "/api/v1/users?q=outsider",
     "/org/users/?q=outsider",
+    "/org/users/export.xlsx",
+    "/org/users/export.xlsx?q=outsider",
+    # the global search, the page and the top-bar dropdown, by name, username, team and BU
+    "/search/?q=外",
+    "/search/?q=outsider",
+    "/search/?q=华北",
+    "/search/?q=医疗",
+    "/search/?q=med",
+    ("/search/?q=外", {"HX-Request": "true", "HX-Target": "search-results"}),
 ]
+
+
+def body_text(response: Any) -> str:
+    """What a response shows: the page or JSON, or for an Excel export every cell's text."""
+    if response.get("Content-Type") != CONTENT_TYPE:
+        return response.content.decode()
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    return "\n".join(str(cell.value) for row in sheet.iter_rows() for cell in row if cell.value is not None)
 
 
 def test_lists_and_searches_never_show_records_outside_the_scope(org, foreign):
     """The same rule on every path: a list, a search or a count never reveals the foreign records."""
     for code, user in role_holders(org):
         client = login(user)
-        for url in LIST_ROUTES:
-            response = client.get(url)
+        for route in LIST_ROUTES:
+            url, headers = route if isinstance(route, tuple) else (route, {})
+            response = client.get(url, headers=headers)
             assert response.status_code in (200, 403), f"{code}: {url} → {response.status_code}"
-            body = response.content.decode()
+            body = body_text(response)
             secrets = (
                 "外人",
                 "华北销售部",

@@ -212,3 +212,10 @@ def test_a_rule_provider_adds_grants_from_another_app(people):
         assert explain(people["sh_rep"], people["north_rep"]) == ["成员"]
     finally:
         policy._providers.remove(provider)
+
+
+def test_an_action_never_reaches_past_what_one_may_view(people):
+    """An export (or edit) scope wider than the view scope is cut down to what the user sees."""
+    grant(people["sh_rep"], role(DataScope.SELF, ("view",)))
+    grant(people["sh_rep"], role(DataScope.GROUP, ("export",)))
+    assert visible_usernames(people["sh_rep"], "export") == ["sh_rep"]

@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from tests.conftest import login
+from tests.core.test_i18n import compiled_catalogue  # noqa: F401 (a fixture the export test uses)
 from tests.support.factories import TeamFactory, UserFactory, grant, make_role, manage
 from tests.support.queries import assert_queries_constant
 from xietong.core.choices import DataScope
@@ -763,3 +765,131 @@ def test_the_role_page_shows_its_history(admin_client, admin):
     more = admin_client.get(f"/org/roles/{role.pk}/history/")
     assert more.status_code == 200
     assert admin_client.get("/org/roles/999999/history/").status_code == 404
+
+
+# --- the Excel export of the user list ---------------------------------------------------------
+
+EXPORT = "/org/users/export.xlsx"
+EXPORT_HEADER = [
+    "Name",
+    "Username",
+    "Team",
+    "Business unit",
+    "Roles",
+    "Job title",
+    "Email",
+    "Mobile",
+    "Active",
+    "Last login",
+    "Joined",
+]
+
+
+def sheet_rows(response: Any) -> list[list[Any]]:
+    """Every row of the exported sheet, the header first, as cell values."""
+    import io
+
+    from openpyxl import load_workbook
+
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    return [[cell.value for cell in row] for row in sheet.iter_rows()]
+
+
+@pytest.fixture
+def exporter(org: dict[str, Any]) -> User:
+    """A member of 华东销售部 who views the users of the team tree but exports only their own team's."""
+    user = UserFactory(username="exporter", display_name="导出员", primary_team=org["east"])
+    grant(user, make_role("tree-viewer", {"org": (DataScope.TEAM_TREE, {"view"})}))
+    grant(user, make_role("team-exporter", {"org": (DataScope.TEAM, {"export"})}))
+    return user
+
+
+def test_the_user_export_holds_exactly_the_filtered_sorted_rows_with_real_values(settings, admin_client, org, rep):
+    import datetime
+
+    settings.TIME_ZONE = "Asia/Shanghai"
+    zed = UserFactory(username="zed", display_name="泽德", primary_team=org["shanghai"], is_active=False)
+    UserFactory(username="amy", display_name="艾米", primary_team=org["north"])
+    joined = datetime.datetime(2026, 3, 1, 2, 0, tzinfo=datetime.UTC)
+    User.objects.filter(pk=rep.pk).update(
+        date_joined=joined, last_login=joined + datetime.timedelta(days=1), mobile="13800000000", title="客户经理"
+    )
+    User.objects.filter(pk=zed.pk).update(date_joined=joined)
+    grant(rep, make_role("region", {"org": (DataScope.SELF, {"view"})}, name="大区经理"), org["bu1"])
+
+    response = admin_client.get(f"{EXPORT}?team={org['shanghai'].pk}&status=all&sort=-username")
+    assert sheet_rows(response) == [
+        EXPORT_HEADER,
+        ["泽德", "zed", "上海销售组", "工业设备事业部", None, None, "zed@example.com", None, "no", None,
+         datetime.datetime(2026, 3, 1, 10, 0)],
+        ["王芳", "rep", "上海销售组", "工业设备事业部", "rep、大区经理 · ind", "客户经理", "rep@example.com",
+         "13800000000", "yes", datetime.datetime(2026, 3, 2, 10, 0), datetime.datetime(2026, 3, 1, 10, 0)],
+    ]  # fmt: skip
+    # The same rows, in the same order, as the list page shows with these filters.
+    page = admin_client.get(f"/org/users/?team={org['shanghai'].pk}&status=all&sort=-username")
+    assert [u.username for u in page.context["page_obj"].object_list] == ["zed", "rep"]
+
+
+@pytest.mark.usefixtures("compiled_catalogue")
+def test_the_user_export_is_an_xlsx_attachment_with_a_chinese_file_name(admin):
+    from urllib.parse import quote
+
+    assert admin.language == "zh-hans"
+    response = login(admin).get(EXPORT)
+    today = timezone.localdate()
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert response["Content-Disposition"] == f"attachment; filename*=utf-8''{quote(f'用户-{today:%Y%m%d}.xlsx')}"
+    assert sheet_rows(response)[0][:2] == ["姓名", "用户名"]
+
+
+def test_a_user_without_the_export_action_gets_403_and_no_button(rep):
+    client = english(rep)
+    assert client.get(EXPORT).status_code == 403
+    assert 'id="user-export"' not in client.get("/org/users/").content.decode()
+
+
+def test_the_export_button_carries_the_current_filters_and_sort(admin_client, org):
+    html = admin_client.get(f"/org/users/?team={org['shanghai'].pk}&sort=-username&page=2").content.decode()
+    assert (
+        f'<a class="btn btn-outline-secondary" id="user-export" '
+        f'href="/org/users/export.xlsx?team={org["shanghai"].pk}&amp;sort=-username" download>'
+    ) in html
+    fragment = admin_client.get("/org/users/?q=rep", headers={**HTMX, "HX-Target": "user-results"})
+    assert 'href="/org/users/export.xlsx?q=rep" download hx-swap-oob="true">' in fragment.content.decode()
+
+
+def test_the_export_scope_not_the_view_scope_decides_the_exported_rows(exporter, org, rep):
+    client = english(exporter)
+    listed = client.get("/org/users/?sort=username").context["page_obj"].object_list
+    assert [u.username for u in listed] == ["exporter", "rep"]  # 华东 and 上海 below it
+    assert [row[1] for row in sheet_rows(client.get(f"{EXPORT}?sort=username"))] == ["Username", "exporter"]
+
+
+def test_a_formula_in_a_name_is_exported_as_text(admin_client, org):
+    UserFactory(username="evil", display_name='=HYPERLINK("http://evil.example","点我")', primary_team=org["east"])
+    rows = sheet_rows(admin_client.get(f"{EXPORT}?q=evil"))
+    assert rows[1][:2] == ['\'=HYPERLINK("http://evil.example","点我")', "evil"]
+
+
+def test_the_export_is_logged_with_the_user_the_rows_and_the_filters(caplog, admin_client, org, rep):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="xietong.exports"):
+        admin_client.get(f"{EXPORT}?team={org['shanghai'].pk}")
+    assert [r.getMessage() for r in caplog.records if r.name == "xietong.exports"] == [
+        f"export Users-{timezone.localdate():%Y%m%d}.xlsx by admin "
+        f"(id {User.objects.get(username='admin').pk}): 1 rows, filters {{'q': '', 'business_unit_id': None, "
+        f"'team_id': {org['shanghai'].pk}, 'role_id': None, 'is_active': True, 'sort': 'display_name'}}"
+    ]
+
+
+def test_user_export_query_count_does_not_grow_with_rows(admin_client, org):
+    role = make_role("extra", {"org": (DataScope.SELF, {"view"})})
+
+    def add_rows() -> None:
+        for i in range(5):
+            user = UserFactory(username=f"more{i}", primary_team=org["pudong"])
+            grant(user, role, org["bu1"])
+
+    assert_queries_constant(lambda: admin_client.get(EXPORT), add_rows, max_queries=10)

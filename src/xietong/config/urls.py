@@ -9,5 +9,6 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),
+    path("", include("xietong.core.urls")),
     path("", include("xietong.org.urls")),
 ]

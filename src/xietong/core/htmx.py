@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django_htmx.http import HttpResponseLocation
@@ -80,7 +80,7 @@ def done(request: HttpRequest, url: str) -> HttpResponse:
     return HttpResponseRedirect(url, status=303)
 
 
-def page_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def page_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Every page: login required. (A ``NotFound`` from a selector or service is an ``Http404``, so a
     record missing or outside the scope answers 404 by itself.)"""
     return login_required(view)

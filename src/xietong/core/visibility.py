@@ -289,15 +289,19 @@ class VisibleQuerySet(models.QuerySet[_M, _M]):
         return policy
 
     def visible_to(self, user: Any | AnonymousUser, action: str = "view") -> Self:
+        """The records ``user`` may take ``action`` on. Any action other than "view" is also limited to
+        what the user may view: an edit, export or approval never reaches a record the lists hide."""
         access: Access = getattr(user, "access", None) or Access(user_id=None)
         if access.user_id is None:
             return self.none()
-        rules = self.policy(self.model).rules(access, action)
-        if not rules:
-            return self.none()
-        if any(rule.q is None for rule in rules):
-            return self.all()
-        return self.filter(reduce(operator.or_, [rule.q for rule in rules if rule.q is not None]))
+        qs = self
+        for act in (action,) if action == "view" else (action, "view"):
+            rules = self.policy(self.model).rules(access, act)
+            if not rules:
+                return self.none()
+            if not any(rule.q is None for rule in rules):
+                qs = qs.filter(reduce(operator.or_, [rule.q for rule in rules if rule.q is not None]))
+        return qs
 
     def get_visible(self, user: Any, pk: Any, action: str = "view") -> _M:
         """The record, or ``NotFound`` whether it is missing or outside the scope (indistinguishable)."""

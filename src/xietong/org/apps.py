@@ -10,7 +10,7 @@ class OrgConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from . import audit_labels, modules, navigation, scheduled  # noqa: F401  (registrations only, no I/O)
+        from . import audit_labels, modules, navigation, scheduled, search  # noqa: F401  (registrations only, no I/O)
 
         # Like Django's own permissions: after every migrate the built-in roles exist and hold the
         # defaults of every installed module (idempotent; what administrators changed stays).

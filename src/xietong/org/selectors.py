@@ -81,6 +81,7 @@ USER_ROW_FIELDS = (
     "is_active",
     "language",
     "last_login",
+    "date_joined",
     "primary_team",
     "business_unit",
 )
@@ -100,7 +101,8 @@ USER_ROLE_BADGES = (
 
 
 def _user_rows(qs: QuerySet[User]) -> QuerySet[User]:
-    """Only the columns a list row shows (pages and the API), with the role badges as ``role_badges``."""
+    """Only the columns a list row shows (pages, the API and the export), with the role badges as
+    ``role_badges``."""
     return (
         qs.select_related("primary_team", "business_unit")
         .only(
@@ -278,3 +280,49 @@ def team_choices(*, user: User, action: str = "view", business_unit_id: int | No
     if business_unit_id:
         qs = qs.filter(business_unit_id=business_unit_id)
     return qs.order_by("business_unit__code", "path")
+
+
+# --- the global search (org/search.py): visible rows only, at most ``limit``, active first ----------
+
+
+def user_search(*, user: User, q: str, limit: int) -> list[User]:
+    """Visible users whose name, username, mobile or email contains ``q``."""
+    return list(
+        User.objects.visible_to(user)
+        .filter(
+            Q(display_name__icontains=q) | Q(username__icontains=q) | Q(mobile__icontains=q) | Q(email__icontains=q)
+        )
+        .select_related("primary_team", "business_unit")
+        .only(
+            "id",
+            "username",
+            "display_name",
+            "is_active",
+            "primary_team",
+            "business_unit",
+            "primary_team__name",
+            "business_unit__name",
+        )
+        .order_by("-is_active", "username")[:limit]
+    )
+
+
+def team_search(*, user: User, q: str, limit: int) -> list[Team]:
+    """Visible teams whose name contains ``q``."""
+    return list(
+        Team.objects.visible_to(user)
+        .filter(name__icontains=q)
+        .select_related("business_unit")
+        .only("id", "name", "is_active", "business_unit", "business_unit__name")
+        .order_by("-is_active", "business_unit__code", "path")[:limit]
+    )
+
+
+def business_unit_search(*, user: User, q: str, limit: int) -> list[BusinessUnit]:
+    """Visible business units whose name or code contains ``q``."""
+    return list(
+        BusinessUnit.objects.visible_to(user)
+        .filter(Q(name__icontains=q) | Q(code__icontains=q))
+        .only("id", "code", "name", "is_active")
+        .order_by("-is_active", "code")[:limit]
+    )

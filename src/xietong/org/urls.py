@@ -40,6 +40,7 @@ org_patterns = [
     path("teams/<int:pk>/active/", structure.team_set_active, name="team_set_active"),
     *_record_panels("teams", "team"),
     path("users/", people.user_list, name="user_list"),
+    path("users/export.xlsx", people.user_export, name="user_export"),
     path("users/new/", people.user_create, name="user_create"),
     path("users/<int:pk>/", people.user_detail, name="user_detail"),
     path("users/<int:pk>/edit/", people.user_edit, name="user_edit"),

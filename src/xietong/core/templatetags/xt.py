@@ -8,6 +8,7 @@
 - ``{% if request.user|can:"org.edit" %}`` asks the user's roles (module.action).
 - ``{% sort_th "username" _("Username") %}`` a sortable column header keeping the other filters.
 - ``{{ entry|audit_changes }}`` the (label, old, new) rows of an audit entry.
+- ``{{ hit.title|highlight:q }}`` the text escaped, the matches of ``q`` in ``<mark>``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from xietong.core import audit
+from xietong.core import audit, search
 from xietong.core.choices import DataScope
 
 register = template.Library()
@@ -114,6 +115,12 @@ def ago(value: Any) -> SafeString | str:
     if isinstance(value, datetime.date):
         return formats.date_format(value, "DATE_FORMAT")
     return str(value)
+
+
+@register.filter
+def highlight(value: Any, query: str) -> SafeString:
+    """``value`` escaped, every occurrence of ``query`` (case-insensitive) wrapped in ``<mark>``."""
+    return search.highlight(value, query or "")
 
 
 @register.filter

@@ -5,18 +5,21 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from xietong.core.components import history_panel
 from xietong.core.errors import Conflict
+from xietong.core.exports import xlsx_response
 from xietong.core.forms import posted, service_errors, show_once, take_once
 from xietong.core.htmx import done, page_view, render_form, render_page
 from xietong.core.pagination import ordering, paginate
 
 from .. import policies, selectors, services
+from ..exports import USER_COLUMNS
 from ..forms import (
     PasswordResetForm,
     RoleAssignForm,
@@ -54,17 +57,22 @@ def _password_key(target: User) -> str:
     return f"password-{target.pk}"
 
 
-@page_view
-def user_list(request: HttpRequest) -> HttpResponse:
-    """Search, filters, sortable columns and pages; htmx refreshes only the results."""
-    user = actor(request)
-    policies.require(user, "org", "view")
-    form = UserFilterForm(
+def _filter_form(request: HttpRequest, user: User) -> UserFilterForm:
+    """The list's filters from the query string (the list page and its export read the same)."""
+    return UserFilterForm(
         request.GET,
         business_units=selectors.business_unit_choices(user=user),
         teams=selectors.team_choices(user=user),
         roles=selectors.role_choices(),
     )
+
+
+@page_view
+def user_list(request: HttpRequest) -> HttpResponse:
+    """Search, filters, sortable columns and pages; htmx refreshes only the results."""
+    user = actor(request)
+    policies.require(user, "org", "view")
+    form = _filter_form(request, user)
     users = selectors.user_list(user=user, **form.filters()).order_by(*ordering(request, SORTS, "name"))
     return render_page(
         request,
@@ -76,6 +84,24 @@ def user_list(request: HttpRequest) -> HttpResponse:
             **paginate(request, users),
         },
         fragments={RESULTS_ID: "results"},
+    )
+
+
+@page_view
+def user_export(request: HttpRequest) -> FileResponse:
+    """The user list as Excel: the list's filters and sort, every row the export scope allows."""
+    user = actor(request)
+    policies.require(user, "org", "export")
+    filters = _filter_form(request, user).filters()
+    sort = ordering(request, SORTS, "name")
+    users = selectors.user_list(user=user, action="export", **filters).order_by(*sort)
+    return xlsx_response(
+        filename=f"{_('Users')}-{timezone.localdate():%Y%m%d}.xlsx",
+        sheet_title=_("Users"),
+        columns=USER_COLUMNS,
+        rows=users,
+        actor=user,
+        filters={**filters, "sort": sort[0]},
     )
 
 

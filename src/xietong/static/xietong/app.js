@@ -49,4 +49,64 @@
       summary.focus({ preventScroll: true });
     }
   });
+  // The global search of the top bar: htmx fills the dropdown (#search-results); it shows while the
+  // box has focus and something to show; Escape closes it; arrow keys walk the results; "/" focuses
+  // the box from anywhere but a field. Enter submits the form to the search page.
+  function searchBox(el) {
+    return el && el.closest ? el.closest("[data-xt-search]") : null;
+  }
+  function searchOpen(box, open) {
+    var input = box.querySelector("input[type=search]");
+    var panel = box.querySelector(".xt-search-panel");
+    var show = Boolean(open && panel.textContent.trim());
+    panel.hidden = !show;
+    input.setAttribute("aria-expanded", show ? "true" : "false");
+  }
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    var box = searchBox(target);
+    if (box && target.classList.contains("xt-search-panel")) searchOpen(box, box.contains(document.activeElement));
+  });
+  document.addEventListener("focusin", function (event) {
+    var box = searchBox(event.target);
+    if (box && event.target.matches("input[type=search]")) searchOpen(box, true);
+  });
+  document.addEventListener("focusout", function (event) {
+    var box = searchBox(event.target);
+    if (box && !(event.relatedTarget && box.contains(event.relatedTarget))) searchOpen(box, false);
+  });
+  // A click on a result keeps the focus in the box (browsers that do not focus links on click
+  // would otherwise close the panel before the click lands).
+  document.addEventListener("mousedown", function (event) {
+    if (event.target.closest && event.target.closest(".xt-search-panel")) event.preventDefault();
+  });
+  document.addEventListener("keydown", function (event) {
+    var box = searchBox(event.target);
+    if (box) {
+      var input = box.querySelector("input[type=search]");
+      var panel = box.querySelector(".xt-search-panel");
+      if (event.key === "Escape" && !panel.hidden) {
+        event.preventDefault();
+        input.focus();
+        searchOpen(box, false);
+      } else if ((event.key === "ArrowDown" || event.key === "ArrowUp") && !panel.hidden) {
+        var links = Array.prototype.slice.call(panel.querySelectorAll("a[href]"));
+        if (!links.length) return;
+        event.preventDefault();
+        var at = links.indexOf(document.activeElement);
+        var next = event.key === "ArrowDown" ? at + 1 : (at === -1 ? links.length - 1 : at - 1);
+        if (next < 0 || next >= links.length) input.focus(); else links[next].focus();
+      }
+      return;
+    }
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.target.closest && event.target.closest("input, textarea, select, [contenteditable]")) return;
+    var form = document.querySelector("[data-xt-search]");
+    var field = form ? form.querySelector("input[type=search]") : null;
+    if (field && field.offsetParent !== null) {
+      event.preventDefault();
+      field.focus();
+      field.select();
+    }
+  });
 })();
