@@ -390,7 +390,7 @@ def test_a_refused_widening_is_a_form_error_and_is_audited(org):
     assert response.status_code == 200
     assert response.context["form"].non_field_errors() == [
         "You cannot grant more than you hold: Organisation and users: the scope “Whole group” is wider "
-        "than your own “Business unit”"
+        "than your own “Team and sub-teams”"
     ]
     assert not Role.objects.filter(code="wide").exists()
     assert AuditEntry.objects.filter(kind="denied", actor=bu_admin, verb="role_create").count() == 1

@@ -47,6 +47,7 @@ class TokenAuth(HttpBearer):
         user = token_authenticate(token)
         if user is not None:
             request.user = user
+            request.authenticated_by_token = True  # type: ignore[attr-defined]
         return user
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
@@ -109,3 +109,39 @@ def register_verb(verb: str, label: Any) -> None:
 def register_change_label(model_label: str, key: str, label: Any) -> None:
     """Name a change key that is not a field (``"org.team", "managers"``); model "" for any model."""
     CHANGE_LABELS[(model_label.lower(), key)] = label
+
+
+# --- who reads which entries -----------------------------------------------------------------
+# An entry is shown to whoever sees its record: records with a ``visible_to`` entry point follow it;
+# other models (configuration such as roles) register who may read their entries.
+
+_ACCESS_CHECKS: dict[str, Callable[[Any], bool]] = {}
+
+
+def register_access(model_label: str, check: Callable[[Any], bool]) -> None:
+    """Who may read the entries of a model without ``visible_to`` (e.g. roles: holders of roles.view)."""
+    _ACCESS_CHECKS[model_label.lower()] = check
+
+
+def visible_entries(user: Any) -> models.QuerySet[AuditEntry]:
+    """The audit entries of records ``user`` sees — the same rule as every other path. One query:
+    a ``visible_to`` subquery per kind of record."""
+    from django.apps import apps
+    from django.db.models import CharField, Q
+    from django.db.models.functions import Cast
+
+    from .visibility import VisibleQuerySet
+
+    condition = Q(pk__in=[])
+    for model in apps.get_models():
+        label = model._meta.label_lower
+        if isinstance(model._default_manager.all(), VisibleQuerySet):
+            ids = (
+                model._default_manager.visible_to(user)  # type: ignore[attr-defined]
+                .annotate(audit_object_id=Cast("pk", CharField()))
+                .values("audit_object_id")
+            )
+            condition |= Q(content_type=ContentType.objects.get_for_model(model), object_id__in=ids)
+        elif label in _ACCESS_CHECKS and _ACCESS_CHECKS[label](user):
+            condition |= Q(content_type=ContentType.objects.get_for_model(model))
+    return AuditEntry.objects.filter(condition)

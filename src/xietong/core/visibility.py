@@ -123,15 +123,27 @@ class Access:
         return bool(self.grants_for(module, action))
 
     def widest_scope(self, module: str, action: str, business_unit_id: int | None = None) -> int:
-        """The widest scope this user holds for the action, counting BU-limited roles only in their BU."""
+        """The widest scope this user holds for the action, across the group (``business_unit_id``
+        None) or inside one BU — for "nobody grants more than they hold".
+
+        A business-unit scope covers one BU: the one a role is limited to, else the user's own. So it
+        counts fully only inside that BU; asked about the group as a whole, or about another BU, it
+        counts as "team and sub-teams". A role limited to a BU counts not at all in other BUs, and its
+        "whole group" is that BU.
+        """
         best = 0
         for g in self.grants_for(module, action):
-            if business_unit_id is not None and g.business_unit_id not in (None, business_unit_id):
-                continue
-            if business_unit_id is None and g.business_unit_id is not None and g.scope >= DataScope.BUSINESS_UNIT:
-                best = max(best, DataScope.TEAM_TREE)  # a BU-limited role is narrower than "whole group"
-                continue
-            best = max(best, g.scope)
+            scope = g.scope
+            if g.business_unit_id is not None:
+                if business_unit_id is not None and g.business_unit_id != business_unit_id:
+                    continue
+                scope = min(scope, DataScope.BUSINESS_UNIT)
+                covered = business_unit_id is not None
+            else:
+                covered = business_unit_id is not None and business_unit_id in self.business_unit_ids
+            if scope == DataScope.BUSINESS_UNIT and not covered:
+                scope = DataScope.TEAM_TREE
+            best = max(best, scope)
         return best
 
     @property

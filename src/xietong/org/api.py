@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -336,6 +338,8 @@ def update_team(request: HttpRequest, team_id: int, payload: TeamPatch) -> Any:
     actor = _user(request)
     team = selectors.team_get(user=actor, pk=team_id)
     data = payload.dict(exclude_unset=True)
+    if "parent_id" in data and data["parent_id"] is None and not data.get("move_to_top"):
+        raise ValidationError({"parent_id": _("To move the team to the top level, send move_to_top: true.")})
     with transaction.atomic():  # several services, one outcome: all or nothing
         fields = {k: data[k] for k in ("name", "team_type", "is_active") if k in data}
         if fields:
@@ -410,6 +414,8 @@ def update_user(request: HttpRequest, user_id: int, payload: UserPatch) -> Any:
     actor = _user(request)
     target = selectors.user_get(user=actor, pk=user_id)
     data = payload.dict(exclude_unset=True)
+    if "primary_team_id" in data and data["primary_team_id"] is None:
+        raise ValidationError({"primary_team_id": _("A user's primary team cannot be removed; move them instead.")})
     with transaction.atomic():
         fields = {k: data[k] for k in ("display_name", "email", "mobile", "title", "language") if k in data}
         if fields:
@@ -523,6 +529,9 @@ def list_tokens(request: HttpRequest) -> Any:
 
 @router.post("/tokens", response={201: TokenCreated, **ERROR_RESPONSES}, tags=["me"])
 def create_token(request: HttpRequest, payload: TokenIn) -> Any:
+    if getattr(request, "authenticated_by_token", False):
+        # A leaked token must not mint itself successors (possibly without expiry).
+        raise PermissionDenied(_("Create access tokens from a signed-in session, not with a token."))
     token, raw = services.token_create(actor=_user(request), name=payload.name, expires_at=payload.expires_at)
     token.token = raw  # type: ignore[attr-defined]
     return Status(201, token)

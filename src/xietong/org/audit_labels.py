@@ -1,8 +1,10 @@
-"""How the organisation's audit entries read: its verbs and change keys that are not fields."""
+"""How the organisation's audit entries read (verbs, change keys that are not fields) and who reads
+the entries of its configuration records."""
 
 from django.utils.translation import gettext_lazy as _
 
-from xietong.core.audit import register_change_label, register_verb
+from xietong.core.audit import register_access, register_change_label, register_verb
+from xietong.core.choices import DataScope
 
 register_verb("move", _("Moved"))
 register_verb("managers", _("Managers changed"))
@@ -34,3 +36,7 @@ register_change_label("org.group", "users", _("Users"))
 register_change_label("org.group", "memberships", _("Team memberships"))
 register_change_label("org.group", "role assignments", _("Role assignments"))
 register_change_label("org.group", "group", _("Group"))
+
+# Roles and the group have no visible_to (configuration): their entries are for those who manage them.
+register_access("org.role", lambda user: user.access.can("roles", "view"))
+register_access("org.group", lambda user: user.access.widest_scope("org", "view") >= DataScope.GROUP)

@@ -72,9 +72,6 @@ class BusinessUnit(models.Model):
 class TeamQuerySet(VisibleQuerySet["Team"]):
     visibility_policy = TeamPolicy()
 
-    def subtree_of(self, team: Team) -> TeamQuerySet:
-        return self.filter(path__startswith=team.path)
-
 
 class Team(models.Model):
     """A node of the team tree inside one BU.
@@ -203,10 +200,6 @@ class TeamMembership(models.Model):
         return f"{self.user} @ {self.team}"
 
 
-class RoleQuerySet(models.QuerySet["Role"]):
-    pass
-
-
 class Role(models.Model):
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=60, unique=True)
@@ -214,8 +207,6 @@ class Role(models.Model):
     is_system = models.BooleanField(_("built-in"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-
-    objects = RoleQuerySet.as_manager()
 
     audit_fields = ("code", "name", "description")
 

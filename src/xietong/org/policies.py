@@ -10,7 +10,12 @@ from django.utils.translation import gettext as _
 from xietong.core import modules
 from xietong.core.choices import Action, DataScope
 
-from .models import ACTION_FIELDS, BusinessUnit, Role
+from .models import BusinessUnit, Role
+
+
+class GrantRefused(PermissionDenied):
+    """Refused because it would give someone — often the actor — more than the actor holds.
+    Services log these in the audit trail (kind "denied") after the rollback."""
 
 
 def require(actor: Any, module: str, action: str) -> None:
@@ -62,10 +67,37 @@ def grant_shortfall(
     return list(dict.fromkeys(problems))  # one line per problem, however many actions share it
 
 
+def check_grant(actor: Any, permissions: dict[str, tuple[int, set[str]]], business_unit: BusinessUnit | None) -> None:
+    problems = grant_shortfall(actor, {k: v for k, v in permissions.items() if v[1]}, business_unit)
+    if problems:
+        raise GrantRefused(_("You cannot grant more than you hold: %(problems)s") % {"problems": "; ".join(problems)})
+
+
+def check_covers(actor: Any, target: Any) -> None:
+    """Acting on someone's account (login name, password, activation, teams) is acting with their
+    rights: only for whoever holds at least every right the target holds."""
+    if target.pk == actor.pk:
+        return
+    problems: list[str] = []
+    for user_role in target.user_roles.select_related("role", "business_unit"):
+        permissions = {k: v for k, v in role_permissions(user_role.role).items() if v[1]}
+        problems += grant_shortfall(actor, permissions, user_role.business_unit)
+    if problems:
+        raise GrantRefused(
+            _("%(name)s holds rights you do not hold: %(problems)s")
+            % {"name": target, "problems": "; ".join(dict.fromkeys(problems))}
+        )
+
+
+def check_not_widening_oneself(actor: Any, *, target: Any = None, managers: list[Any] | None = None) -> None:
+    """Joining a team or becoming its manager widens what one sees: only group administrators may
+    do that to themselves."""
+    if is_org_admin(actor):
+        return
+    if (target is not None and target.pk == actor.pk) or any(m.pk == actor.pk for m in managers or []):
+        raise GrantRefused(_("You cannot change your own teams or make yourself a manager; ask an administrator."))
+
+
 def role_permissions(role: Role) -> dict[str, tuple[int, set[str]]]:
     """What the role grants: module → (scope, actions), modules with nothing granted left out."""
     return {p.module: (p.scope, p.actions()) for p in role.permissions.all() if p.actions()}
-
-
-def action_fields() -> tuple[str, ...]:
-    return ACTION_FIELDS

@@ -7,9 +7,16 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from xietong.core import audit
 from xietong.core.models import AuditEntry
 
 from .models import AccessToken, BusinessUnit, Role, Team, TeamMembership, User, UserRole
+
+
+def _seen_users(user: User) -> QuerySet[User]:
+    """The ids of the users ``user`` sees: counts and member lists show no one else (a list, a count
+    and a search agree)."""
+    return User.objects.visible_to(user).values("id")
 
 
 def business_unit_list(*, user: User, action: str = "view") -> QuerySet[BusinessUnit]:
@@ -17,7 +24,7 @@ def business_unit_list(*, user: User, action: str = "view") -> QuerySet[Business
         BusinessUnit.objects.visible_to(user, action)
         .annotate(
             team_count=Count("teams", distinct=True),
-            user_count=Count("users", filter=Q(users__is_active=True), distinct=True),
+            user_count=Count("users", filter=Q(users__is_active=True, users__in=_seen_users(user)), distinct=True),
         )
         .order_by("code")
     )
@@ -39,19 +46,11 @@ def team_list(
         Team.objects.visible_to(user, action)
         .select_related("business_unit", "parent")
         .annotate(
-            member_count=Count("memberships", distinct=True),
+            member_count=Count("memberships", filter=Q(memberships__user__in=_seen_users(user)), distinct=True),
         )
     )
     if with_managers:
-        qs = qs.prefetch_related(
-            Prefetch(
-                "memberships",
-                queryset=TeamMembership.objects.filter(is_manager=True)
-                .select_related("user")
-                .order_by("user__username"),
-                to_attr="manager_links",
-            )
-        )
+        qs = qs.prefetch_related(_managers_prefetch(user, "manager_links"))
     if business_unit_id:
         qs = qs.filter(business_unit_id=business_unit_id)
     if not include_inactive:
@@ -63,12 +62,31 @@ def team_get(*, user: User, pk: Any, action: str = "view") -> Team:
     return Team.objects.select_related("business_unit", "parent").get_visible(user, pk, action)
 
 
-def team_members(*, team: Team) -> QuerySet[TeamMembership]:
-    return team.memberships.select_related("user").order_by("-is_manager", "user__username")
+def _managers_prefetch(user: User, to_attr: str) -> Prefetch:
+    """The managers of each team, among the users ``user`` sees."""
+    return Prefetch(
+        "memberships",
+        queryset=TeamMembership.objects.filter(is_manager=True, user__in=_seen_users(user))
+        .select_related("user")
+        .order_by("user__username"),
+        to_attr=to_attr,
+    )
 
 
-def team_managers(*, team: Team) -> list[User]:
-    return [m.user for m in team.memberships.filter(is_manager=True).select_related("user").order_by("user__username")]
+def team_members(*, team: Team, user: User) -> QuerySet[TeamMembership]:
+    """The members of ``team`` that ``user`` sees."""
+    return (
+        team.memberships.filter(user__in=_seen_users(user))
+        .select_related("user")
+        .order_by("-is_manager", "user__username")
+    )
+
+
+def team_managers(*, team: Team, user: User, action: str = "view") -> list[User]:
+    """The managers of ``team`` among the users ``user`` may take ``action`` on."""
+    seen = User.objects.visible_to(user, action).values("id")
+    managers = team.memberships.filter(is_manager=True, user__in=seen).select_related("user")
+    return [m.user for m in managers.order_by("user__username")]
 
 
 USER_ROW_FIELDS = (
@@ -187,8 +205,9 @@ def token_list(*, user: User) -> QuerySet[AccessToken]:
     return AccessToken.objects.filter(user=user).order_by("-created_at")
 
 
-def audit_list(*, kind: str = "", actor_id: int | None = None) -> QuerySet[AuditEntry]:
-    qs = AuditEntry.objects.select_related("actor", "content_type")
+def audit_list(*, user: User, kind: str = "", actor_id: int | None = None) -> QuerySet[AuditEntry]:
+    """The audit entries of the records ``user`` sees (``core.audit.visible_entries``)."""
+    qs = audit.visible_entries(user).select_related("actor", "content_type")
     if kind:
         qs = qs.filter(kind=kind)
     if actor_id:
@@ -205,11 +224,7 @@ def team_tree(
     """Visible teams in tree order (materialised path), with member counts and managers
     (``team.manager_memberships``); below ``root`` only its sub-teams."""
     qs = team_list(user=user, business_unit_id=business_unit_id, include_inactive=include_inactive).prefetch_related(
-        Prefetch(
-            "memberships",
-            to_attr="manager_memberships",
-            queryset=TeamMembership.objects.filter(is_manager=True).select_related("user").order_by("user__username"),
-        )
+        _managers_prefetch(user, "manager_memberships")
     )
     if root is not None:
         qs = qs.filter(path__startswith=root.path).exclude(pk=root.pk)
@@ -223,17 +238,9 @@ def team_ancestors(*, user: User, team: Team) -> list[Team]:
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
-def user_choices(*, user: User, business_unit_id: int | None = None, action: str = "view") -> QuerySet[User]:
-    """Active visible users for pickers (no roles prefetched)."""
-    qs = User.objects.visible_to(user, action).filter(is_active=True)
-    if business_unit_id:
-        qs = qs.filter(business_unit_id=business_unit_id)
-    return qs.order_by("username")
-
-
-def audit_actors() -> QuerySet[User]:
-    """The users who appear as actors in the audit trail (for its filter)."""
-    return User.objects.filter(pk__in=AuditEntry.objects.values("actor_id")).order_by("username")
+def audit_actors(*, user: User) -> QuerySet[User]:
+    """The users who appear as actors in the entries ``user`` may read (for the audit filter)."""
+    return User.objects.filter(pk__in=audit.visible_entries(user).values("actor_id")).order_by("username")
 
 
 def business_unit_choices(*, user: User, action: str = "view") -> QuerySet[BusinessUnit]:
@@ -253,10 +260,11 @@ def team_move_targets(*, user: User, team: Team) -> QuerySet[Team]:
 
 
 def manager_candidates(*, user: User, team: Team) -> QuerySet[User]:
-    """Active visible users of the team's BU, plus its current managers wherever they belong."""
+    """Active users of the team's BU that ``user`` may edit, plus those of its current managers
+    (managers ``user`` cannot edit are neither offered nor touched)."""
     current = team.memberships.filter(is_manager=True).values("user_id")
     return (
-        User.objects.visible_to(user)
+        User.objects.visible_to(user, "edit")
         .filter(Q(is_active=True, business_unit_id=team.business_unit_id) | Q(pk__in=current))
         .order_by("username")
     )

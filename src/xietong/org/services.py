@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -60,6 +60,25 @@ def _refuse(*, actor: Any, obj: Any, verb: str, message: str) -> None:
     log.warning("refused %s by %s on %s: %s", verb, getattr(actor, "username", "?"), obj, message)
     with transaction.atomic():
         audit.record(actor=actor, obj=obj, kind=AuditEntry.Kind.DENIED, verb=verb, changes={"reason": [None, message]})
+
+
+def _audited_refusal(func: Any) -> Any:
+    """Services that could widen someone's rights log a refusal (``GrantRefused``) in the audit trail
+    after the rollback."""
+
+    def wrapper(*, actor: User, **kwargs: Any) -> Any:
+        try:
+            return func(actor=actor, **kwargs)
+        except policies.GrantRefused as exc:
+            target = kwargs.get("user") or kwargs.get("user_role") or kwargs.get("role") or kwargs.get("team") or actor
+            if isinstance(target, UserRole):
+                target = target.user
+            _refuse(actor=actor, obj=target, verb=func.__name__, message=str(exc))
+            raise
+
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    return wrapper
 
 
 # --- Group and business units -------------------------------------------------------------
@@ -155,6 +174,7 @@ def team_create(
     team.compute_path()
     team.save(update_fields=["path", "depth"])
     audit.record_create(actor=actor, obj=team)
+    ensure_still_visible(team, actor, "view")
     return team
 
 
@@ -184,10 +204,13 @@ def team_update(*, actor: User, team: Team, name: str = UNSET, team_type: str = 
 def team_move(*, actor: User, team: Team, parent: Team | None) -> Team:
     """Move a team (with its subtree) under another parent in the same BU, or to the top."""
     policies.require(actor, "org", "edit")
+    if parent is not None and parent.pk < team.pk:  # row locks in pk order: opposite moves cannot deadlock
+        parent = Team.objects.lock_visible(actor, parent.pk)
     team = Team.objects.lock_visible(actor, team.pk)
     before = audit.snapshot(team)
     if parent is not None:
-        parent = Team.objects.lock_visible(actor, parent.pk)
+        if parent.pk > team.pk:
+            parent = Team.objects.lock_visible(actor, parent.pk)
         if parent.business_unit_id != team.business_unit_id:
             raise ValidationError({"parent": _("A team can only move inside its business unit.")})
         if parent.path.startswith(team.path):
@@ -195,11 +218,14 @@ def team_move(*, actor: User, team: Team, parent: Team | None) -> Team:
     elif actor.access.widest_scope("org", "edit", team.business_unit_id) < DataScope.BUSINESS_UNIT:
         raise PermissionDenied(_("Moving a team to the top level needs business-unit scope."))
     old_path = team.path
+    subtree = list(
+        Team.objects.filter(path__startswith=old_path).exclude(pk=team.pk).select_for_update().order_by("pk")
+    )
     team.parent = parent
     _check_unique_name(team)
     team.compute_path()
     team.save(update_fields=["parent", "path", "depth", "updated_at"])
-    for sub in Team.objects.filter(path__startswith=old_path).exclude(pk=team.pk).select_for_update().order_by("pk"):
+    for sub in subtree:
         sub.path = team.path + sub.path[len(old_path) :]
         sub.depth = Team.depth_of(sub.path)
         sub.save(update_fields=["path", "depth"])
@@ -208,19 +234,25 @@ def team_move(*, actor: User, team: Team, parent: Team | None) -> Team:
     return team
 
 
+@_audited_refusal
 @transaction.atomic
 def team_set_managers(*, actor: User, team: Team, managers: list[User]) -> Team:
+    """Set the managers among the users the actor may edit; managers the actor cannot see stay."""
     policies.require(actor, "org", "edit")
     team = Team.objects.lock_visible(actor, team.pk)
-    visible_ids = set(
-        User.objects.visible_to(actor).filter(pk__in=[m.pk for m in managers]).values_list("pk", flat=True)
-    )
-    missing = [m for m in managers if m.pk not in visible_ids]
+    editable = User.objects.visible_to(actor, "edit")
+    editable_ids = set(editable.filter(pk__in=[m.pk for m in managers]).values_list("pk", flat=True))
+    missing = [m for m in managers if m.pk not in editable_ids]
     if missing:
         raise ValidationError({"managers": _("Unknown user: %(name)s") % {"name": missing[0]}})
+    current = set(team.memberships.filter(is_manager=True).values_list("user_id", flat=True))
+    policies.check_not_widening_oneself(actor, managers=[m for m in managers if m.pk not in current])
+    for manager in managers:
+        if manager.pk not in current:
+            policies.check_covers(actor, manager)
     old = sorted(str(m.user) for m in team.memberships.filter(is_manager=True).select_related("user"))
     wanted = {m.pk for m in managers}
-    team.memberships.exclude(user_id__in=wanted).filter(is_manager=True).update(is_manager=False)
+    team.memberships.exclude(user_id__in=wanted).filter(is_manager=True, user__in=editable).update(is_manager=False)
     for user_id in sorted(wanted):
         membership, created = TeamMembership.objects.get_or_create(
             team=team, user_id=user_id, defaults={"is_manager": True}
@@ -228,7 +260,7 @@ def team_set_managers(*, actor: User, team: Team, managers: list[User]) -> Team:
         if not created and not membership.is_manager:
             membership.is_manager = True
             membership.save(update_fields=["is_manager"])
-    new = sorted(str(m) for m in managers)
+    new = sorted(str(m.user) for m in team.memberships.filter(is_manager=True).select_related("user"))
     if old != new:
         audit.record(
             actor=actor,
@@ -308,6 +340,7 @@ def user_create(
     return user, initial
 
 
+@_audited_refusal
 @transaction.atomic
 def user_update(
     *,
@@ -325,6 +358,7 @@ def user_update(
     else:
         policies.require(actor, "org", "edit")
         target = User.objects.lock_visible(actor, user.pk)
+        policies.check_covers(actor, target)  # a new login name or email is a way into the account
     before = audit.snapshot(target)
     _apply(
         target,
@@ -343,11 +377,14 @@ def user_update(
     return target
 
 
+@_audited_refusal
 @transaction.atomic
 def user_move(*, actor: User, user: User, team: Team) -> User:
     """Move a user to another primary team: what their managers see changes at once."""
     policies.require(actor, "org", "edit")
     target = User.objects.lock_visible(actor, user.pk)
+    policies.check_not_widening_oneself(actor, target=target)
+    policies.check_covers(actor, target)
     new_team = _check_team_for_user(actor, team, "edit")
     assert new_team is not None
     before = audit.snapshot(target)
@@ -357,20 +394,26 @@ def user_move(*, actor: User, user: User, team: Team) -> User:
     target.save(update_fields=["primary_team", "business_unit"])
     _set_primary_membership(target, new_team, old_team_id)
     audit.record_update(actor=actor, obj=target, before=before, verb="move")
+    ensure_still_visible(target, actor, "view")
     return target
 
 
+@_audited_refusal
 @transaction.atomic
 def user_set_teams(*, actor: User, user: User, teams: list[Team]) -> User:
-    """The teams a user is a member of besides the primary team."""
+    """The teams a user is a member of besides the primary team, among the teams the actor may edit
+    (memberships in teams the actor cannot see stay as they are)."""
     policies.require(actor, "org", "edit")
     target = User.objects.lock_visible(actor, user.pk)
+    policies.check_not_widening_oneself(actor, target=target)
+    policies.check_covers(actor, target)
     wanted = {t.pk for t in teams} | ({target.primary_team_id} if target.primary_team_id else set())
     visible = set(Team.objects.visible_to(actor, "edit").filter(pk__in=wanted).values_list("pk", flat=True))
     if wanted - visible - {target.primary_team_id}:
         raise ValidationError({"teams": _("Unknown team.")})
     old = sorted(str(m.team) for m in target.memberships.select_related("team"))
-    target.memberships.exclude(team_id__in=wanted).filter(is_manager=False).delete()
+    editable_teams = Team.objects.visible_to(actor, "edit")
+    target.memberships.exclude(team_id__in=wanted).filter(is_manager=False, team__in=editable_teams).delete()
     for team_id in sorted(wanted):
         TeamMembership.objects.get_or_create(user=target, team_id=team_id)
     new = sorted(str(m.team) for m in target.memberships.select_related("team"))
@@ -385,6 +428,7 @@ def user_set_teams(*, actor: User, user: User, teams: list[Team]) -> User:
     return target
 
 
+@_audited_refusal
 @transaction.atomic
 def user_set_active(*, actor: User, user: User, is_active: bool) -> User:
     """Deactivate (or reactivate) a user. Deactivated users keep owning their records."""
@@ -392,6 +436,7 @@ def user_set_active(*, actor: User, user: User, is_active: bool) -> User:
     target = User.objects.lock_visible(actor, user.pk, "delete" if not is_active else "edit")
     if target.pk == actor.pk and not is_active:
         raise Conflict(_("You cannot deactivate yourself."), field="is_active")
+    policies.check_covers(actor, target)
     before = audit.snapshot(target)
     target.is_active = is_active
     target.save(update_fields=["is_active"])
@@ -399,11 +444,14 @@ def user_set_active(*, actor: User, user: User, is_active: bool) -> User:
     return target
 
 
+@_audited_refusal
 @transaction.atomic
 def user_reset_password(*, actor: User, user: User, password: str | None = None) -> str:
-    """Set a new password (generated when none is given) and return it to show once."""
+    """Set a new password (generated when none is given) and return it to show once. The user's
+    access tokens are revoked: whoever lost the password may have lost them too."""
     policies.require(actor, "org", "edit")
     target = User.objects.lock_visible(actor, user.pk)
+    policies.check_covers(actor, target)
     new = password or secrets.token_urlsafe(9)
     try:
         validate_password(new, target)
@@ -411,6 +459,8 @@ def user_reset_password(*, actor: User, user: User, password: str | None = None)
         raise ValidationError({"password": exc.messages}) from None
     target.set_password(new)
     target.save(update_fields=["password"])
+    if target.pk != actor.pk:
+        AccessToken.objects.filter(user=target, revoked_at__isnull=True).update(revoked_at=timezone.now())
     audit.record(actor=actor, obj=target, kind=AuditEntry.Kind.ACTION, verb="reset_password")
     return new
 
@@ -489,32 +539,6 @@ def describe_permissions(permissions: PermissionSpec) -> dict[str, str]:
         }
 
 
-def _check_grant(actor: User, permissions: PermissionSpec, business_unit: BusinessUnit | None) -> None:
-    problems = policies.grant_shortfall(actor, {k: v for k, v in permissions.items() if v[1]}, business_unit)
-    if problems:
-        raise PermissionDenied(
-            _("You cannot grant more than you hold: %(problems)s") % {"problems": "; ".join(problems)}
-        )
-
-
-def _audited_refusal(func: Any) -> Any:
-    """Services that grant rights log a refused widening in the audit trail after the rollback."""
-
-    def wrapper(*, actor: User, **kwargs: Any) -> Any:
-        try:
-            return func(actor=actor, **kwargs)
-        except PermissionDenied as exc:
-            target = kwargs.get("user") or kwargs.get("user_role") or kwargs.get("role") or actor
-            if isinstance(target, UserRole):
-                target = target.user
-            _refuse(actor=actor, obj=target, verb=func.__name__, message=str(exc))
-            raise
-
-    wrapper.__name__ = func.__name__
-    wrapper.__doc__ = func.__doc__
-    return wrapper
-
-
 @_audited_refusal
 @transaction.atomic
 def role_create(*, actor: User, code: str, name: str, description: str = "", permissions: PermissionSpec) -> Role:
@@ -522,7 +546,7 @@ def role_create(*, actor: User, code: str, name: str, description: str = "", per
     _validate_permissions(permissions)
     role = Role(code=code.strip(), name=name.strip(), description=description)
     _clean(role)
-    _check_grant(actor, permissions, None)
+    policies.check_grant(actor, permissions, None)
     role.save()
     _write_permissions(role, permissions)
     audit.record(
@@ -551,7 +575,7 @@ def role_update(
     if permissions is not None:
         _validate_permissions(permissions)
         # Editing a role changes what everyone holding it may do: the editor must hold all of it.
-        _check_grant(actor, permissions, None)
+        policies.check_grant(actor, permissions, None)
         _write_permissions(role, permissions)
     role.save()
     changes = audit.diff(before, audit.snapshot(role))
@@ -589,8 +613,12 @@ def role_assign(*, actor: User, user: User, role: Role, business_unit: BusinessU
     if found is None:
         raise ValidationError({"role": _("Unknown role.")})
     role = found
-    _check_grant(actor, policies.role_permissions(role), business_unit)
-    user_role, created = UserRole.objects.get_or_create(user=target, role=role, business_unit=business_unit)
+    policies.check_grant(actor, policies.role_permissions(role), business_unit)
+    try:
+        with transaction.atomic():  # a concurrent identical assignment loses on the unique constraint
+            user_role, created = UserRole.objects.get_or_create(user=target, role=role, business_unit=business_unit)
+    except IntegrityError:
+        created = False
     if not created:
         raise Conflict(_("The user already holds this role."), field="role")
     label = f"{role.name}" + (f" · {business_unit.name}" if business_unit else "")
@@ -610,7 +638,7 @@ def role_revoke(*, actor: User, user_role: UserRole) -> None:
     user_role = found_grant
     target = User.objects.lock_visible(actor, user_role.user_id, "view")
     # Taking a role away is also limited: you may only revoke what you could have granted.
-    _check_grant(actor, policies.role_permissions(user_role.role), user_role.business_unit)
+    policies.check_grant(actor, policies.role_permissions(user_role.role), user_role.business_unit)
     label = user_role.role.name + (f" · {user_role.business_unit.name}" if user_role.business_unit else "")
     user_role.delete()
     audit.record(

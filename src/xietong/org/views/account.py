@@ -87,7 +87,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "memberships": selectors.user_memberships(target=user),
             "user_roles": selectors.user_roles(target=user),
             "grant_rows": rows,
-            "recent": selectors.audit_list(actor_id=user.pk)[:10],
+            "recent": selectors.audit_list(user=user, actor_id=user.pk)[:10],
         },
     )
 

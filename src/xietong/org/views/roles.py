@@ -163,14 +163,14 @@ def role_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @page_view
 def audit_log(request: HttpRequest) -> HttpResponse:
     policies.require(actor(request), "audit", "view")
-    form = AuditFilterForm(request.GET, actors=selectors.audit_actors())
+    form = AuditFilterForm(request.GET, actors=selectors.audit_actors(user=actor(request)))
     return render_page(
         request,
         "org/audit_list.html",
         {
             "form": form,
             "results_id": AUDIT_RESULTS_ID,
-            **paginate(request, selectors.audit_list(**form.filters())),
+            **paginate(request, selectors.audit_list(user=actor(request), **form.filters())),
         },
         fragments={AUDIT_RESULTS_ID: "results"},
     )

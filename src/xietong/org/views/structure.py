@@ -219,7 +219,7 @@ def team_create(request: HttpRequest) -> HttpResponse:
 def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = actor(request)
     team = selectors.team_get(user=user, pk=pk)
-    members = list(selectors.team_members(team=team))
+    members = list(selectors.team_members(team=team, user=user))
     return render_page(
         request,
         "org/team_detail.html",
@@ -286,7 +286,7 @@ def team_managers(request: HttpRequest, pk: int) -> HttpResponse:
     team = record_for(request, selectors.team_get, pk, "edit")
     form = TeamManagersForm(
         posted(request),
-        initial={"managers": selectors.team_managers(team=team)},
+        initial={"managers": selectors.team_managers(team=team, user=user, action="edit")},
         users=selectors.manager_candidates(user=user, team=team),
     )
     if request.method == "POST" and form.is_valid():
