@@ -19,6 +19,7 @@ from xietong.core.choices import DataScope
 from xietong.core.exports import CONTENT_TYPE
 from xietong.org import services
 from xietong.org.defaults import ensure_default_roles
+from xietong.org.models import TeamMembership
 
 pytestmark = pytest.mark.django_db
 
@@ -101,6 +102,9 @@ def foreign(org) -> dict[str, Any]:
     outsider = UserFactory(username="outsider", display_name="外人", primary_team=org["north"])
     grant(outsider, make_role("foreign-viewer", {"org": (DataScope.SELF, {"view"})}))
     token, _raw = services.token_create(actor=outsider, name="外部")
+    # also a member of a BU1 team: that team's page and counts must still not show them
+    TeamMembership.objects.create(user=outsider, team=org["supply"])
+    services.user_update(actor=outsider, user=outsider, title="外部职位")  # an audit entry on the record
     return {"business_unit": org["bu2"], "team": org["north"], "user": outsider, "token": token}
 
 
@@ -160,15 +164,17 @@ def body_text(response: Any) -> str:
 
 def test_lists_and_searches_never_show_records_outside_the_scope(org, foreign):
     """The same rule on every path: a list, a search or a count never reveals the foreign records."""
+    pages_with_people = [f"/org/teams/{org['supply'].pk}/", f"/org/business-units/{org['bu1'].pk}/", "/org/audit/", "/"]
     for code, user in role_holders(org):
         client = login(user)
-        for route in LIST_ROUTES:
+        for route in [*LIST_ROUTES, *pages_with_people]:
             url, headers = route if isinstance(route, tuple) else (route, {})
             response = client.get(url, headers=headers)
-            assert response.status_code in (200, 403), f"{code}: {url} → {response.status_code}"
+            assert response.status_code in (200, 403, 404), f"{code}: {url} → {response.status_code}"
             body = body_text(response)
             secrets = (
                 "外人",
+                "外部职位",
                 "华北销售部",
                 "医疗器械事业部",
                 f"/org/users/{foreign['user'].pk}/",
@@ -177,3 +183,30 @@ def test_lists_and_searches_never_show_records_outside_the_scope(org, foreign):
             )
             for secret in secrets:
                 assert secret not in body, f"{code}: {url} shows {secret}"
+
+
+def test_records_of_the_same_business_unit_outside_a_narrow_scope_are_404_too(org):
+    """Not only other BUs: a team-scoped role does not reach a colleague in another team of its BU."""
+    colleague = UserFactory(username="colleague", display_name="隔壁同事", primary_team=org["supply"])
+    grant(colleague, make_role("colleague-viewer", {"org": (DataScope.SELF, {"view"})}))
+    token, _raw = services.token_create(actor=colleague, name="同事令牌")
+    same_bu = {"business_unit": org["bu1"], "team": org["supply"], "user": colleague, "token": token}
+    org_scope = {
+        code: {p.module: p.scope for p in role.permissions.all() if p.actions()}.get("org", 0)
+        for code, role in ensure_default_roles().items()
+    }
+    narrow = [(code, user) for code, user in role_holders(org) if org_scope.get(code, 0) < DataScope.BUSINESS_UNIT]
+    assert [code for code, _user in narrow] == [
+        "finance",
+        "operations",
+        "presales",
+        "production_planner",
+        "sales_manager",
+        "sales_rep",
+        "service",
+        "supply_planner",
+        "no-role",
+    ]
+    routes = [r for r in ROUTES if r.record in ("user", "team", "token")]
+    for code, user in narrow:
+        assert_invisible(login(user), routes, same_bu, who=code)
