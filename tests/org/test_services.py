@@ -345,3 +345,22 @@ def test_sibling_team_names_are_a_field_error(admin, org):
         )
     assert set(exc.value.message_dict) == {"name"}
     services.team_create(actor=admin, business_unit=org["bu2"], name="华东销售部", team_type="sales")  # other BU
+
+
+def test_a_lost_race_for_a_username_is_a_field_error_not_a_crash(admin, org, monkeypatch):
+    """The loser of two simultaneous creations passes validation before the winner commits."""
+    from xietong.org.models import User as UserModel
+
+    real_clean = services._clean
+    calls = {"n": 0}
+
+    def clean_then_someone_wins(obj, *, exclude=None):
+        real_clean(obj, exclude=exclude)
+        if isinstance(obj, UserModel) and calls["n"] == 0:
+            calls["n"] += 1
+            UserModel.objects.create(username=obj.username, display_name="抢先者")
+
+    monkeypatch.setattr(services, "_clean", clean_then_someone_wins)
+    with pytest.raises(ValidationError) as exc:
+        services.user_create(actor=admin, username="race", display_name="慢一步", primary_team=org["east"])
+    assert set(exc.value.message_dict) == {"username"}  # (the stand-in winner shared our transaction)

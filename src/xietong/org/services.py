@@ -49,6 +49,17 @@ def _clean(obj: Any, *, exclude: list[str] | None = None) -> None:
     obj.full_clean(exclude=exclude)
 
 
+def _save_new(obj: Any, *, exclude: list[str] | None = None) -> None:
+    """Insert a validated row. Two requests racing for the same unique value: the loser gets the
+    field error (validation now sees the winner's row), not a server error."""
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError:
+        _clean(obj, exclude=exclude)
+        raise
+
+
 def _apply(obj: Any, changes: dict[str, Any]) -> None:
     for name, value in changes.items():
         if value is not UNSET:
@@ -114,7 +125,7 @@ def business_unit_create(
         raise PermissionDenied(_("Only group administrators can create business units."))
     bu = BusinessUnit(code=code.strip(), name=name.strip(), description=description, product_lines=product_lines)
     _clean(bu)
-    bu.save()
+    _save_new(bu)
     audit.record_create(actor=actor, obj=bu)
     return bu
 
@@ -333,7 +344,7 @@ def user_create(
         raise ValidationError({"password": exc.messages}) from None
     user.set_password(initial)
     _clean(user, exclude=["password"])
-    user.save()
+    _save_new(user, exclude=["password"])
     _set_primary_membership(user, team, None)
     audit.record_create(actor=actor, obj=user)
     ensure_still_visible(user, actor, "view")
