@@ -15,6 +15,8 @@ from openpyxl import load_workbook
 from tests.conftest import login
 from tests.support.factories import UserFactory, grant, make_role
 from tests.support.matrix import Route, assert_invisible, normalise, uncovered_routes
+from xietong.collaboration import services as collab
+from xietong.collaboration.models import Notification
 from xietong.core.choices import DataScope
 from xietong.core.exports import CONTENT_TYPE
 from xietong.org import services
@@ -42,6 +44,8 @@ API_ROUTES = [
         extra={"grant_id": lambda rec: rec.user_roles.first().pk},
     ),
     Route("DELETE", "/api/v1/tokens/{pk}", "token", api=True),
+    Route("GET", "/api/v1/notifications/{pk}", "notification", api=True),
+    Route("POST", "/api/v1/notifications/{pk}/read", "notification", api=True),
 ]
 
 PAGE_ROUTES: list[Route] = [
@@ -82,6 +86,7 @@ PAGE_ROUTES: list[Route] = [
     Route("GET", "/org/users/{pk}/history/", "user"),
     Route("GET", "/org/users/{pk}/why/", "user"),
     Route("POST", "/accounts/tokens/{pk}/revoke/", "token", {}),
+    Route("GET", "/notifications/{pk}/open/", "notification"),
 ]
 
 ROUTES = API_ROUTES + PAGE_ROUTES
@@ -105,7 +110,21 @@ def foreign(org) -> dict[str, Any]:
     # also a member of a BU1 team: that team's page and counts must still not show them
     TeamMembership.objects.create(user=outsider, team=org["supply"])
     services.user_update(actor=outsider, user=outsider, title="外部职位")  # an audit entry on the record
-    return {"business_unit": org["bu2"], "team": org["north"], "user": outsider, "token": token}
+    collab.notifications_deliver(
+        event_key="audit:matrix",
+        kind="user_moved",
+        recipient_ids=[outsider.pk],
+        record=("org.user", outsider.pk),
+        params={"actor": "系统", "team": "华北销售部"},
+    )
+    notification = Notification.objects.get(recipient=outsider)
+    return {
+        "business_unit": org["bu2"],
+        "team": org["north"],
+        "user": outsider,
+        "token": token,
+        "notification": notification,
+    }
 
 
 def role_holders(org) -> list[tuple[str, Any]]:
@@ -151,6 +170,8 @@ LIST_ROUTES: list[str | tuple[str, dict[str, str]]] = [
     "/search/?q=医疗",
     "/search/?q=med",
     ("/search/?q=外", {"HX-Request": "true", "HX-Target": "search-results"}),
+    "/notifications/",
+    "/api/v1/notifications",
 ]
 
 

@@ -91,6 +91,12 @@ def test_admin_builds_the_org_and_the_new_user_sees_only_their_scope(live_server
     context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
     rep = context.new_page()
     log_in(rep, base, "chen.jie", NEW_PASSWORD)
+    # the role assignment reached them as a notification: the bell counts it without a reload
+    rep.locator("#xt-bell .xt-bell-count").wait_for()
+    assert rep.locator("#xt-bell .xt-bell-count").inner_text().strip() == "1"
+    rep.goto(f"{base}/notifications/")
+    assert "系统管理员为你分配了角色“销售代表 · 零售事业部”。" in rep.locator("main").inner_text()
+    shot(rep, "08a-notifications")
     rep.goto(f"{base}/org/users/")
     rows = rep.locator("#user-results tbody tr")
     assert rows.count() == 1

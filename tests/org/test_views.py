@@ -183,9 +183,9 @@ def test_the_403_page_names_what_is_missing(nobody):
 
 def test_the_navigation_shows_only_what_the_user_may_use(rep, admin_client):
     rep_labels = [i["label"] for g in english(rep).get("/").context["nav_menu"] for i in g["items"]]
-    assert [str(label) for label in rep_labels] == ["Home", "Organisation", "Users"]
+    assert [str(label) for label in rep_labels] == ["Home", "Notifications", "Organisation", "Users"]
     admin_labels = [str(i["label"]) for g in admin_client.get("/org/users/").context["nav_menu"] for i in g["items"]]
-    assert admin_labels == ["Home", "Organisation", "Users", "Roles", "Audit trail"]
+    assert admin_labels == ["Home", "Notifications", "Organisation", "Users", "Roles", "Audit trail"]
     active = [
         str(i["label"]) for g in admin_client.get("/org/users/").context["nav_menu"] for i in g["items"] if i["active"]
     ]

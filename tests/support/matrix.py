@@ -99,7 +99,7 @@ def routes_with_ids() -> list[str]:
     for pattern, _p in _walk(get_resolver().url_patterns):
         if pattern.startswith(("django-admin/", "static/", "media/")):
             continue
-        if "<int:" in pattern or ("{" in pattern and "_id}" in pattern) or "<pk>" in pattern:
+        if "<" in pattern or "{" in pattern:  # any path parameter: Django's <int:pk>, ninja's <user_id>
             found.append(pattern)
     return sorted(set(found))
 

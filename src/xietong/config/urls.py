@@ -11,4 +11,5 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("", include("xietong.core.urls")),
     path("", include("xietong.org.urls")),
+    path("", include("xietong.collaboration.urls")),
 ]

@@ -8,6 +8,7 @@ caller's roles lack on a record they can see, 401 not authenticated.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -136,8 +137,23 @@ class Page(CursorPagination):
             except PydanticValidationError:
                 raise NinjaValidationError([{"cursor": _("Invalid cursor.")}]) from None
 
-    def __init__(self, *, ordering: tuple[str, ...], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        ordering: tuple[str, ...],
+        after: Callable[[list[Any], HttpRequest], list[Any]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """``after`` receives the page's rows (already fetched) to add what needs one query per page
+        rather than one per row, e.g. links to records the caller may still see."""
         super().__init__(ordering=ordering, page_size=self.PAGE_SIZE, max_page_size=self.MAX_PAGE_SIZE, **kwargs)
+        self.after = after
+
+    def paginate_queryset(self, queryset: Any, pagination: Any, request: HttpRequest, **params: Any) -> Any:
+        result = super().paginate_queryset(queryset, pagination, request, **params)
+        if self.after is not None:
+            result[self.items_attribute] = self.after(list(result[self.items_attribute]), request)
+        return result
 
 
 __all__ = ["ERROR_RESPONSES", "APIKeyHeader", "ErrorOut", "Page", "TokenAuth", "django_auth", "install_error_handlers"]

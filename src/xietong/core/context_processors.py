@@ -12,5 +12,6 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         return {"LANGUAGES": settings.LANGUAGES}
     return {
         "nav_menu": navigation.menu_for(user, request.path),
+        "topbar_items": navigation.topbar_items(),
         "LANGUAGES": settings.LANGUAGES,
     }

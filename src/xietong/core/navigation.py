@@ -66,3 +66,16 @@ def menu_for(user: Any, current_path: str) -> list[dict[str, Any]]:
     if matches:
         max(matches, key=lambda e: len(e["url"]))["active"] = True
     return groups
+
+
+# Templates apps add to the top bar (left of the language menu), e.g. the notification bell.
+_topbar: list[str] = []
+
+
+def register_topbar(template_name: str) -> None:
+    if template_name not in _topbar:
+        _topbar.append(template_name)
+
+
+def topbar_items() -> list[str]:
+    return list(_topbar)

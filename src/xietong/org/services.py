@@ -19,7 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from xietong.core import audit, modules
+from xietong.core import audit, events, modules
 from xietong.core.choices import Action, DataScope
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.models import AuditEntry
@@ -58,6 +58,18 @@ def _save_new(obj: Any, *, exclude: list[str] | None = None) -> None:
     except IntegrityError:
         _clean(obj, exclude=exclude)
         raise
+
+
+def _tell(name: str, entry: AuditEntry, *, user: User, actor: User, suffix: str = "", **params: Any) -> None:
+    """Publish an org event about ``user`` (after commit). The audit entry of the change names the
+    occurrence, so whoever reacts (notifications) can do so exactly once."""
+    events.publish(
+        name,
+        key=f"audit:{entry.pk}{suffix}",
+        user_id=user.pk,
+        actor_id=actor.pk,
+        params={"actor": str(actor), **params},
+    )
 
 
 def _apply(obj: Any, changes: dict[str, Any]) -> None:
@@ -273,13 +285,16 @@ def team_set_managers(*, actor: User, team: Team, managers: list[User]) -> Team:
             membership.save(update_fields=["is_manager"])
     new = sorted(str(m.user) for m in team.memberships.filter(is_manager=True).select_related("user"))
     if old != new:
-        audit.record(
+        entry = audit.record(
             actor=actor,
             obj=team,
             kind=AuditEntry.Kind.UPDATE,
             verb="managers",
             changes={"managers": ["、".join(old), "、".join(new)]},
         )
+        for manager in managers:
+            if manager.pk not in current:
+                _tell("org.made_manager", entry, user=manager, actor=actor, team=team.name, suffix=f":{manager.pk}")
     return team
 
 
@@ -404,7 +419,9 @@ def user_move(*, actor: User, user: User, team: Team) -> User:
     target.business_unit_id = new_team.business_unit_id
     target.save(update_fields=["primary_team", "business_unit"])
     _set_primary_membership(target, new_team, old_team_id)
-    audit.record_update(actor=actor, obj=target, before=before, verb="move")
+    entry = audit.record_update(actor=actor, obj=target, before=before, verb="move")
+    if entry is not None:
+        _tell("org.user_moved", entry, user=target, actor=actor, team=new_team.name)
     ensure_still_visible(target, actor, "view")
     return target
 
@@ -472,7 +489,9 @@ def user_reset_password(*, actor: User, user: User, password: str | None = None)
     target.save(update_fields=["password"])
     if target.pk != actor.pk:
         AccessToken.objects.filter(user=target, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    audit.record(actor=actor, obj=target, kind=AuditEntry.Kind.ACTION, verb="reset_password")
+    entry = audit.record(actor=actor, obj=target, kind=AuditEntry.Kind.ACTION, verb="reset_password")
+    if target.pk != actor.pk:
+        _tell("org.password_reset", entry, user=target, actor=actor)
     return new
 
 
@@ -633,8 +652,16 @@ def role_assign(*, actor: User, user: User, role: Role, business_unit: BusinessU
     if not created:
         raise Conflict(_("The user already holds this role."), field="role")
     label = f"{role.name}" + (f" · {business_unit.name}" if business_unit else "")
-    audit.record(
+    entry = audit.record(
         actor=actor, obj=target, kind=AuditEntry.Kind.UPDATE, verb="role_assign", changes={"roles": [None, label]}
+    )
+    _tell(
+        "org.role_assigned",
+        entry,
+        user=target,
+        actor=actor,
+        role=role.name,
+        business_unit=business_unit.name if business_unit else "",
     )
     return user_role
 
@@ -651,10 +678,12 @@ def role_revoke(*, actor: User, user_role: UserRole) -> None:
     # Taking a role away is also limited: you may only revoke what you could have granted.
     policies.check_grant(actor, policies.role_permissions(user_role.role), user_role.business_unit)
     label = user_role.role.name + (f" · {user_role.business_unit.name}" if user_role.business_unit else "")
+    role_name, bu_name = user_role.role.name, user_role.business_unit.name if user_role.business_unit else ""
     user_role.delete()
-    audit.record(
+    entry = audit.record(
         actor=actor, obj=target, kind=AuditEntry.Kind.UPDATE, verb="role_revoke", changes={"roles": [label, None]}
     )
+    _tell("org.role_revoked", entry, user=target, actor=actor, role=role_name, business_unit=bu_name)
 
 
 # --- Personal access tokens -----------------------------------------------------------------

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "xietong.core",
     "xietong.org",
+    "xietong.collaboration",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,93 @@
+"""Kinds of notification: how each reads, written in the reader's language when shown.
+
+Apps register their kinds here (later: mentions, tasks, follow-ups, approvals …)::
+
+    register(Kind("task_assigned", _("Tasks"), lambda n: _("%(actor)s assigned you “%(title)s”") % ...))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+
+@dataclass(frozen=True)
+class Kind:
+    code: str
+    label: str | Promise  # what it is about, for filters and e-mail preferences
+    text: Callable[[dict[str, Any]], str]  # params (plus "actor") → the sentence
+
+
+_kinds: dict[str, Kind] = {}
+
+
+def register(kind: Kind) -> None:
+    _kinds[kind.code] = kind
+
+
+def get(code: str) -> Kind | None:
+    return _kinds.get(code)
+
+
+def text_of(code: str, params: dict[str, Any]) -> str:
+    kind = _kinds.get(code)
+    if kind is None:
+        return code
+    try:
+        return kind.text(params)
+    except (KeyError, TypeError, ValueError):  # params from an older release: say what we can
+        return str(kind.label)
+
+
+# --- the organisation's kinds: changes to your own rights and place in the tree ----------------
+
+ACCOUNT = gettext_lazy("Your account")
+
+
+def _role(params: dict[str, Any]) -> str:
+    return f"{params['role']} · {params['business_unit']}" if params.get("business_unit") else params["role"]
+
+
+register(
+    Kind(
+        "role_assigned",
+        ACCOUNT,
+        lambda p: _("%(actor)s gave you the role “%(role)s”.") % {"actor": p["actor"], "role": _role(p)},
+    )
+)
+register(
+    Kind(
+        "role_revoked",
+        ACCOUNT,
+        lambda p: _("%(actor)s took the role “%(role)s” from you.") % {"actor": p["actor"], "role": _role(p)},
+    )
+)
+register(
+    Kind(
+        "user_moved",
+        ACCOUNT,
+        lambda p: _("%(actor)s moved you to the team “%(team)s”.") % {"actor": p["actor"], "team": p["team"]},
+    )
+)
+register(
+    Kind(
+        "made_manager",
+        ACCOUNT,
+        lambda p: _("%(actor)s made you a manager of “%(team)s”.") % {"actor": p["actor"], "team": p["team"]},
+    )
+)
+register(
+    Kind(
+        "password_reset",
+        ACCOUNT,
+        lambda p: (
+            _("%(actor)s reset your password. If you did not ask for it, tell your administrator.")
+            % {"actor": p["actor"]}
+        ),
+    )
+)
