@@ -8,4 +8,9 @@ class CollaborationConfig(AppConfig):
     verbose_name = _("Collaboration")
 
     def ready(self) -> None:
-        from . import kinds, navigation, subscriptions  # noqa: F401  (registrations only, no I/O)
+        from xietong.org.models import Team
+
+        from . import kinds, navigation, registry, subscriptions  # noqa: F401  (registrations only, no I/O)
+
+        # Teams are where people of several departments coordinate: the first records with the surface.
+        registry.register(Team)

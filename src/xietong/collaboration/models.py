@@ -67,3 +67,108 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.recipient_id}"
+
+
+class _Viewer:
+    """Stands for the user whose ``Access`` a policy receives (``visible_to`` reads ``.access``)."""
+
+    def __init__(self, access: Access) -> None:
+        self.access = access
+
+
+class AttachedPolicy(Policy):
+    """Comments, follows and the like: seen by whoever sees the record they are attached to."""
+
+    def __init__(self) -> None:
+        super().__init__("collaboration")
+
+    def scope_rule(self, access: Access, grant: Grant) -> Rule:
+        return Rule("", Q(pk__in=[]))
+
+    def rules(self, access: Access, action: str) -> list[Rule]:
+        from .registry import visible_records_q
+
+        return [Rule(_t("You can see the record it belongs to"), visible_records_q(_Viewer(access)))]
+
+
+class AttachedQuerySet(VisibleQuerySet[models.Model]):
+    visibility_policy = AttachedPolicy()
+
+    def on(self, obj: models.Model) -> AttachedQuerySet:
+        return self.filter(content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk))
+
+
+class Follow(models.Model):
+    """Someone follows a record: they hear of the changes that matter."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows")
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    object_id = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AttachedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("follow")
+        verbose_name_plural = _("follows")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "content_type", "object_id"], name="collaboration_follow_once")
+        ]
+        indexes = [models.Index(fields=["content_type", "object_id"], name="collab_follow_record")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} follows {self.content_type_id}:{self.object_id}"
+
+
+class Comment(models.Model):
+    """A comment on a record (markdown subset, stored as source and as sanitised HTML), with one
+    level of replies. Deleting keeps a trace: the text goes, the row stays."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    object_id = models.CharField(max_length=64)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comments", verbose_name=_("author")
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies", verbose_name=_("reply to")
+    )
+    body = models.TextField(_("comment"), max_length=10_000)
+    body_html = models.TextField(editable=False, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AttachedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["content_type", "object_id", "-id"], name="collab_comment_record")]
+
+    def __str__(self) -> str:
+        return f"{self.author_id} on {self.content_type_id}:{self.object_id}"
+
+
+class CommentMention(models.Model):
+    """Who a comment mentions: a person or a team (then every active member is told)."""
+
+    not_business_data = True  # read through its comment, which carries the visibility
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="mentions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    team = models.ForeignKey("org.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("mention")
+        verbose_name_plural = _("mentions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False, team__isnull=True) | Q(user__isnull=True, team__isnull=False),
+                name="collaboration_mention_user_xor_team",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"@{self.user_id or self.team_id}"

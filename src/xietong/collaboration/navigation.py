@@ -1,7 +1,9 @@
 from django.utils.translation import gettext_lazy as _
 
 from xietong.core import navigation
+from xietong.core.components import register_record_panel
 from xietong.core.navigation import NavItem
 
 navigation.register(NavItem("workbench", _("Notifications"), "collaboration:notifications", "bell", order=20))
 navigation.register_topbar("collaboration/partials/topbar_bell.html")
+register_record_panel("collaboration/follows/panel.html", order=10)

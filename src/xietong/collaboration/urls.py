@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import follows_views, views
 
 app_name = "collaboration"
 
@@ -9,4 +9,5 @@ urlpatterns = [
     path("notifications/bell/", views.bell, name="bell"),
     path("notifications/read-all/", views.notification_read_all, name="read_all"),
     path("notifications/<int:pk>/open/", views.notification_open, name="open"),
+    path("collaboration/follow/", follows_views.toggle, name="follow"),
 ]

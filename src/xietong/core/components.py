@@ -55,3 +55,20 @@ def record_url(content_type_id: int, object_id: str) -> str:
         return reverse(url_name, args=[object_id])
     except NoReverseMatch:
         return ""
+
+
+# --- panels that higher apps add to record pages (NetBox's template extensions) ---------------
+
+_record_panels: list[tuple[int, str]] = []
+
+
+def register_record_panel(template_name: str, *, order: int = 100) -> None:
+    """A template rendered on every record page below its body, with ``record`` in its context.
+    The template decides whether it applies (e.g. only to records with the collaboration surface)."""
+    if template_name not in [name for _order, name in _record_panels]:
+        _record_panels.append((order, template_name))
+        _record_panels.sort()
+
+
+def record_panels() -> list[str]:
+    return [name for _order, name in _record_panels]

@@ -230,3 +230,16 @@ def audit_record_url(entry: Any) -> str:
     from xietong.core.components import record_url
 
     return record_url(entry.content_type_id, entry.object_id)
+
+
+@register.simple_tag(takes_context=True)
+def record_panels(context: Any, record: Any) -> SafeString:
+    """Render the panels higher apps registered for record pages (``components.register_record_panel``)."""
+    from django.template.loader import render_to_string
+    from django.utils.safestring import SafeString
+
+    from xietong.core.components import record_panels as panels
+
+    request = context.get("request")
+    # each part is a template rendered (and so escaped) by the template engine
+    return SafeString("".join(render_to_string(name, {"record": record}, request=request) for name in panels()))

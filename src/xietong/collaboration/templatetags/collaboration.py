@@ -1,0 +1,25 @@
+from typing import Any
+
+from django import template
+
+from .. import follows, registry
+
+register = template.Library()
+
+
+@register.filter
+def has_surface(record: Any) -> bool:
+    """Whether the record has the collaboration surface (comments, followers …)."""
+    return record is not None and record._meta.label_lower in {s.label for s in registry.surfaces()}
+
+
+@register.filter
+def record_key(record: Any) -> str:
+    return registry.record_key(record)
+
+
+@register.simple_tag(takes_context=True)
+def follow_state(context: Any, record: Any) -> dict[str, Any]:
+    user = context["request"].user
+    people = list(follows.followers(user=user, record=record)[:20])
+    return {"following": follows.is_following(user=user, record=record), "people": people}
