@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from tests.conftest import login
 from tests.support.factories import UserFactory, grant, make_role
 from tests.support.matrix import Route, assert_invisible, normalise, uncovered_routes
+from xietong.collaboration import comments
 from xietong.collaboration import services as collab
 from xietong.collaboration.models import Notification
 from xietong.core.choices import DataScope
@@ -46,6 +47,9 @@ API_ROUTES = [
     Route("DELETE", "/api/v1/tokens/{pk}", "token", api=True),
     Route("GET", "/api/v1/notifications/{pk}", "notification", api=True),
     Route("POST", "/api/v1/notifications/{pk}/read", "notification", api=True),
+    Route("GET", "/api/v1/comments/{pk}", "comment", api=True),
+    Route("PATCH", "/api/v1/comments/{pk}", "comment", {"body": "改"}, api=True),
+    Route("DELETE", "/api/v1/comments/{pk}", "comment", api=True),
 ]
 
 PAGE_ROUTES: list[Route] = [
@@ -87,6 +91,9 @@ PAGE_ROUTES: list[Route] = [
     Route("GET", "/org/users/{pk}/why/", "user"),
     Route("POST", "/accounts/tokens/{pk}/revoke/", "token", {}),
     Route("GET", "/notifications/{pk}/open/", "notification"),
+    Route("GET", "/collaboration/comments/{pk}/edit/", "comment"),
+    Route("POST", "/collaboration/comments/{pk}/edit/", "comment", {"body": "改"}),
+    Route("POST", "/collaboration/comments/{pk}/delete/", "comment", {}),
 ]
 
 ROUTES = API_ROUTES + PAGE_ROUTES
@@ -118,12 +125,14 @@ def foreign(org) -> dict[str, Any]:
         params={"actor": "系统", "team": "华北销售部"},
     )
     notification = Notification.objects.get(recipient=outsider)
+    comment = comments.comment_create(actor=outsider, record=org["north"], body="外部讨论")
     return {
         "business_unit": org["bu2"],
         "team": org["north"],
         "user": outsider,
         "token": token,
         "notification": notification,
+        "comment": comment,
     }
 
 

@@ -14,3 +14,4 @@ class CollaborationConfig(AppConfig):
 
         # Teams are where people of several departments coordinate: the first records with the surface.
         registry.register(Team)
+        from . import comments  # noqa: F401  (comments: mention kinds' subscriber, the record panel)

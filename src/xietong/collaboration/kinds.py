@@ -91,3 +91,41 @@ register(
         ),
     )
 )
+
+
+# --- comments: @mentions (collaboration/comments.py) -------------------------------------------
+
+MENTIONS = gettext_lazy("Mentions")
+
+register(
+    Kind(
+        "mentioned",
+        MENTIONS,
+        lambda p: (
+            _("%(actor)s mentioned you on “%(record)s”: %(excerpt)s")
+            % {"actor": p["actor"], "record": p["record"], "excerpt": p["excerpt"]}
+        ),
+    )
+)
+# the recipient cannot see the record: neither its name nor the comment is told
+register(
+    Kind(
+        "mentioned_hidden",
+        MENTIONS,
+        lambda p: (
+            _("%(actor)s mentioned you on a record you cannot see; ask them to share it.") % {"actor": p["actor"]}
+        ),
+    )
+)
+# members of a mentioned team: whether each can see the record is not checked one by one (a team
+# may have hundreds of members), so the text names only the team; the link appears only for those
+# who can see the record (selectors.decorate)
+register(
+    Kind(
+        "team_mentioned",
+        MENTIONS,
+        lambda p: (
+            _("%(actor)s mentioned your team “%(team)s” in a comment.") % {"actor": p["actor"], "team": p["team"]}
+        ),
+    )
+)

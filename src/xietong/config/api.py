@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 from ninja.security import django_auth
 
 from xietong.collaboration.api import router as collaboration_router
+from xietong.collaboration.comments_api import router as comments_router
 from xietong.collaboration.follows_api import router as follows_router
 from xietong.core.api import TokenAuth, install_error_handlers
 from xietong.org.api import router as org_router
@@ -20,3 +21,4 @@ install_error_handlers(api)
 api.add_router("", org_router)
 api.add_router("", collaboration_router)
 api.add_router("", follows_router)
+api.add_router("", comments_router)
