@@ -1,0 +1,52 @@
+"""Two people in different departments coordinate on a team record: a mention arrives in the
+other's bell without a reload, they open it, reply, and follow the record."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.management import call_command
+
+from tests.e2e.conftest import shot
+from tests.e2e.test_admin_journey import log_in
+from xietong.collaboration.models import Comment, Follow, Notification
+from xietong.org.models import Team, User
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_mention_reaches_the_other_department_and_they_answer(live_server, browser, page):
+    call_command("demo_data", "--no-logins", verbosity=0)
+    base = live_server.url
+    # 丁宇航 (sales director, 工业设备事业部) and 许刚 (supply planner of the same BU)
+    sales = User.objects.get(username="ding.yuhang")
+    planner = User.objects.get(username="xu.gang")
+    team = Team.objects.get(pk=planner.primary_team_id)  # the supply planning team
+
+    log_in(page, base, "dong.jie", "demo12345")  # the BU head sees every team of the BU
+    page.goto(f"{base}/org/teams/{team.pk}/")
+    page.fill("textarea[name=body]", f"@{planner.username} 下月数控机床的需求会增加 **30%**，请评估产能。")
+    page.locator("form:has(textarea[name=body]) button[type=submit]").first.click()
+    page.locator(".xt-comment-body").first.wait_for()
+    assert "下月数控机床的需求会增加" in page.locator(".xt-comment-body").first.inner_text()
+    shot(page, "11-team-comment")
+
+    other = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN").new_page()
+    log_in(other, base, planner.username, "demo12345")
+    other.locator("#xt-bell .xt-bell-count").wait_for()
+    assert other.locator("#xt-bell .xt-bell-count").inner_text().strip() == "1"
+    note = Notification.objects.get(recipient=planner)
+    assert note.kind == "mentioned"
+    other.goto(f"{base}/notifications/{note.pk}/open/")
+    other.wait_for_url(re.compile(rf"/org/teams/{team.pk}/$"))
+    other.locator("details.xt-comment-reply summary").first.click()
+    other.locator("details.xt-comment-reply textarea").first.fill("收到，周五前给出产能评估。")
+    other.locator("details.xt-comment-reply button[type=submit]").first.click()
+    other.get_by_text("收到，周五前给出产能评估。").wait_for()
+    other.locator("#xt-follow-panel button[type=submit]").click()
+    other.locator("#xt-follow-panel").get_by_text("许刚").wait_for()
+    shot(other, "12-team-reply-and-follow")
+    assert Comment.objects.filter(parent__isnull=False, author=planner).count() == 1
+    assert Follow.objects.filter(user=planner).count() == 1
+    assert sales.pk  # the director is part of the demo group (used by later journeys)
