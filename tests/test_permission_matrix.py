@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from tests.conftest import login
 from tests.support.factories import UserFactory, grant, make_role
 from tests.support.matrix import Route, assert_invisible, normalise, uncovered_routes
-from xietong.collaboration import comments
+from xietong.collaboration import comments, tasks_services
 from xietong.collaboration import services as collab
 from xietong.collaboration.models import Notification
 from xietong.core.choices import DataScope
@@ -50,6 +50,9 @@ API_ROUTES = [
     Route("GET", "/api/v1/comments/{pk}", "comment", api=True),
     Route("PATCH", "/api/v1/comments/{pk}", "comment", {"body": "改"}, api=True),
     Route("DELETE", "/api/v1/comments/{pk}", "comment", api=True),
+    Route("GET", "/api/v1/tasks/{pk}", "task", api=True),
+    Route("PATCH", "/api/v1/tasks/{pk}", "task", {"title": "改"}, api=True),
+    Route("POST", "/api/v1/tasks/{pk}/status", "task", {"status": "done"}, api=True),
 ]
 
 PAGE_ROUTES: list[Route] = [
@@ -94,6 +97,12 @@ PAGE_ROUTES: list[Route] = [
     Route("GET", "/collaboration/comments/{pk}/edit/", "comment"),
     Route("POST", "/collaboration/comments/{pk}/edit/", "comment", {"body": "改"}),
     Route("POST", "/collaboration/comments/{pk}/delete/", "comment", {}),
+    Route("GET", "/tasks/{pk}/", "task"),
+    Route("GET", "/tasks/{pk}/edit/", "task"),
+    Route("POST", "/tasks/{pk}/edit/", "task", {"title": "改", "priority": "normal"}),
+    Route("POST", "/tasks/{pk}/status/", "task", {"status": "done"}),
+    Route("GET", "/tasks/{pk}/history/", "task"),
+    Route("GET", "/tasks/{pk}/why/", "task"),
 ]
 
 ROUTES = API_ROUTES + PAGE_ROUTES
@@ -126,6 +135,7 @@ def foreign(org) -> dict[str, Any]:
     )
     notification = Notification.objects.get(recipient=outsider)
     comment = comments.comment_create(actor=outsider, record=org["north"], body="外部讨论")
+    task = tasks_services.task_create(actor=outsider, title="外部任务")  # created by and assigned to the outsider
     return {
         "business_unit": org["bu2"],
         "team": org["north"],
@@ -133,6 +143,7 @@ def foreign(org) -> dict[str, Any]:
         "token": token,
         "notification": notification,
         "comment": comment,
+        "task": task,
     }
 
 
@@ -181,6 +192,9 @@ LIST_ROUTES: list[str | tuple[str, dict[str, str]]] = [
     ("/search/?q=外", {"HX-Request": "true", "HX-Target": "search-results"}),
     "/notifications/",
     "/api/v1/notifications",
+    "/tasks/?view=team",
+    "/tasks/?view=overdue",
+    "/api/v1/tasks",
 ]
 
 
@@ -205,6 +219,7 @@ def test_lists_and_searches_never_show_records_outside_the_scope(org, foreign):
             secrets = (
                 "外人",
                 "外部职位",
+                "外部任务",
                 "华北销售部",
                 "医疗器械事业部",
                 f"/org/users/{foreign['user'].pk}/",

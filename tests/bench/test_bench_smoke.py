@@ -47,7 +47,7 @@ def test_the_runner_prints_one_row_per_workload_at_smoke_scale(tmp_path: Path) -
     header = next(line for line in lines if line.startswith("workload"))
     assert header.split() == ["workload", *HEADER[1:]]
     names = [w.name for w in discover()]
-    assert names == ["api_users_page", "org_user_list_visible", "org_visibility_count"]
+    assert names == ["api_users_page", "org_user_list_visible", "org_visibility_count", "record_timeline"]
     rows = {line.split()[0]: line for line in lines if line.split() and line.split()[0] in names}
     assert sorted(rows) == names
     assert "Environment: " in completed.stdout and "Django " in completed.stdout

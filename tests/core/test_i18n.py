@@ -206,8 +206,8 @@ def test_pages_are_in_chinese_for_a_zh_hans_user_and_in_english_for_an_en_user(c
         assert '<html lang="zh-hans">' in html, url
         assert _title(html) == zh_title, url
         assert zh_text in html, url
-        assert _nav_headings(html) == ["工作台", "设置"], url
-        assert _nav_labels(html) == ["首页", "通知", "组织架构", "用户", "角色", "审计日志"], url
+        assert _nav_headings(html) == ["工作台", "协作", "设置"], url
+        assert _nav_labels(html) == ["首页", "通知", "任务", "组织架构", "用户", "角色", "审计日志"], url
         assert "退出登录" in html and "个人资料" in html and "访问令牌" in html, url
     assert "管理员，你好" in _page(admin_client, "/")
     users = _page(admin_client, "/org/users/")
@@ -221,7 +221,15 @@ def test_pages_are_in_chinese_for_a_zh_hans_user_and_in_english_for_an_en_user(c
         assert '<html lang="en">' in html, url
         assert _title(html) == en_title, url
         assert en_text in html, url
-        assert _nav_headings(html) == ["Workbench", "Settings"], url
-        assert _nav_labels(html) == ["Home", "Notifications", "Organisation", "Users", "Roles", "Audit trail"], url
+        assert _nav_headings(html) == ["Workbench", "Collaboration", "Settings"], url
+        assert _nav_labels(html) == [
+            "Home",
+            "Notifications",
+            "Tasks",
+            "Organisation",
+            "Users",
+            "Roles",
+            "Audit trail",
+        ], url
         assert "Log out" in html and "设置" not in html, url
     assert "Hello, 管理员" in _page(admin_client, "/")

@@ -388,7 +388,13 @@ def test_built_in_roles_are_created_with_their_defaults() -> None:
     assert perms[("sales_manager", "org")] == (DataScope.TEAM_TREE, {"view"})
     for code in ("sales_rep", "presales", "supply_planner", "production_planner", "operations", "finance", "service"):
         assert perms[(code, "org")] == (DataScope.TEAM, {"view"})
-    assert len(perms) == 3 + 3 + 8
+    # tasks (collaboration/modules.py): managers over their tree or BU, everyone else their own
+    assert perms[("admin", "tasks")] == (DataScope.GROUP, {"view", "create", "edit", "delete", "export"})
+    assert perms[("bu_head", "tasks")] == (DataScope.BUSINESS_UNIT, {"view", "create", "edit"})
+    assert perms[("sales_manager", "tasks")] == (DataScope.TEAM_TREE, {"view", "create", "edit"})
+    for code in ("sales_rep", "presales", "supply_planner", "production_planner", "operations", "finance", "service"):
+        assert perms[(code, "tasks")] == (DataScope.SELF, {"view", "create", "edit"})
+    assert len(perms) == 3 + 3 + 8 + 10
     assert AuditEntry.objects.filter(verb="builtin", kind="create").count() == 10
 
 

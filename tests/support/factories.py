@@ -104,6 +104,7 @@ def admin_role() -> Role:
             "org": (DataScope.GROUP, {"view", "create", "edit", "delete", "export", "administer"}),
             "roles": (DataScope.GROUP, {"view", "create", "edit", "delete", "administer"}),
             "audit": (DataScope.GROUP, {"view", "export"}),
+            "tasks": (DataScope.GROUP, {"view", "create", "edit", "delete", "export"}),
         },
         name="测试管理员",
     )

@@ -10,8 +10,12 @@ class CollaborationConfig(AppConfig):
     def ready(self) -> None:
         from xietong.org.models import Team
 
-        from . import kinds, navigation, registry, subscriptions  # noqa: F401  (registrations only, no I/O)
+        from . import kinds, modules, navigation, registry, subscriptions  # noqa: F401  (registrations only, no I/O)
 
         # Teams are where people of several departments coordinate: the first records with the surface.
         registry.register(Team)
-        from . import comments  # noqa: F401  (comments: mention kinds' subscriber, the record panel)
+        from . import (
+            comments,  # noqa: F401  (comments: mention kinds' subscriber, the record panel)
+            tasks_services,  # noqa: F401  (tasks: notification subscribers, the record panel)
+            timeline,  # noqa: F401  (the record timeline: built-in sources, the record panel)
+        )

@@ -322,18 +322,16 @@ def _mentions_prefetch() -> Prefetch:
     return Prefetch("mentions", queryset=CommentMention.objects.select_related("user", "team").order_by("pk"))
 
 
-def comment_thread(*, user: Any, record: models.Model) -> AttachedQuerySet:
+def comment_thread(*, user: Any, record: models.Model, mentions: bool = True) -> AttachedQuerySet:
     """The record's top-level comments, newest first, each with its replies (oldest first), authors
-    and mentions: a fixed number of queries, however many comments."""
-    replies = Comment.objects.select_related("author").prefetch_related(_mentions_prefetch()).order_by("id")
-    return (
-        Comment.objects.visible_to(user)
-        .on(record)
-        .filter(parent__isnull=True)
-        .select_related("author")
-        .prefetch_related(Prefetch("replies", queryset=replies), _mentions_prefetch())
-        .order_by("-id")
-    )
+    and (unless ``mentions=False``, e.g. for the read-only timeline) mentions: a fixed number of
+    queries, however many comments."""
+    replies = Comment.objects.select_related("author").order_by("id")
+    thread = Comment.objects.visible_to(user).on(record).filter(parent__isnull=True).select_related("author")
+    if mentions:
+        replies = replies.prefetch_related(_mentions_prefetch())
+        thread = thread.prefetch_related(_mentions_prefetch())
+    return thread.prefetch_related(Prefetch("replies", queryset=replies)).order_by("-id")
 
 
 def comment_list(*, user: Any, record: models.Model) -> AttachedQuerySet:

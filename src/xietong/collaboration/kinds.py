@@ -129,3 +129,23 @@ register(
         ),
     )
 )
+
+
+# --- tasks (collaboration/tasks_services.py) ----------------------------------------------------
+
+TASKS = gettext_lazy("Tasks")
+
+register(
+    Kind(
+        "task_assigned",
+        TASKS,
+        lambda p: _("%(actor)s assigned you “%(title)s”") % {"actor": p["actor"], "title": p["title"]},
+    )
+)
+register(
+    Kind(
+        "task_done",
+        TASKS,
+        lambda p: _("%(actor)s completed “%(title)s”") % {"actor": p["actor"], "title": p["title"]},
+    )
+)

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from xietong.core.visibility import Access, Grant, Policy, Rule, VisibleQuerySet
@@ -22,7 +22,7 @@ class RecipientPolicy(Policy):
         return Rule("", Q(pk__in=[]))
 
     def rules(self, access: Access, action: str) -> list[Rule]:
-        return [Rule(_t("It was sent to you"), Q(recipient_id=access.user_id))]
+        return [Rule(gettext("It was sent to you"), Q(recipient_id=access.user_id))]
 
 
 class NotificationQuerySet(VisibleQuerySet["Notification"]):
@@ -88,7 +88,7 @@ class AttachedPolicy(Policy):
     def rules(self, access: Access, action: str) -> list[Rule]:
         from .registry import visible_records_q
 
-        return [Rule(_t("You can see the record it belongs to"), visible_records_q(_Viewer(access)))]
+        return [Rule(gettext("You can see the record it belongs to"), visible_records_q(_Viewer(access)))]
 
 
 class AttachedQuerySet(VisibleQuerySet[models.Model]):
@@ -172,3 +172,141 @@ class CommentMention(models.Model):
 
     def __str__(self) -> str:
         return f"@{self.user_id or self.team_id}"
+
+
+# --- tasks (collaboration/tasks_services.py, docs/subsystems/tasks-collab.md) ---------------------
+
+
+def _collaborator_task_ids(user_id: int) -> models.QuerySet[models.Model]:
+    return Task.collaborators.through.objects.filter(user_id=user_id).values("task_id")  # type: ignore[return-value]
+
+
+class TaskPolicy(Policy):
+    """Who sees a task: the people on it (assignee, creator, collaborators); whoever sees the record it
+    is linked to; and, through roles on the module "tasks", the tasks *assigned* to people inside the
+    role's scope (the assignee plays the owner; a business-unit scope covers assignees of that BU)."""
+
+    def __init__(self) -> None:
+        super().__init__("tasks")
+
+    def scope_rule(self, access: Access, grant: Grant) -> Rule:
+        from xietong.core.choices import DataScope
+        from xietong.core.visibility import members_of
+
+        reason = self.grant_reason(grant)
+        scope = grant.scope
+        if scope == DataScope.GROUP and grant.business_unit_id is None:
+            return Rule(reason, None)
+        if scope >= DataScope.BUSINESS_UNIT:
+            return Rule(reason, Q(assignee__business_unit_id__in=access.scope_business_units(grant)))
+        own = Q(assignee_id=access.user_id)
+        if scope == DataScope.SELF:
+            q = own
+        elif scope == DataScope.SUBORDINATES:
+            q = own | Q(assignee_id__in=members_of(paths=access.managed_paths))
+        elif scope == DataScope.TEAM:
+            q = own | Q(assignee_id__in=members_of(team_ids=access.team_ids))
+        else:  # TEAM_TREE
+            q = own | Q(assignee_id__in=members_of(paths=[t.path for t in access.teams]))
+        if grant.business_unit_id is not None:
+            q &= Q(assignee__business_unit_id=grant.business_unit_id)
+        return Rule(reason, q)
+
+    def rules(self, access: Access, action: str) -> list[Rule]:
+        from .registry import visible_records_q
+
+        rules = super().rules(access, action)
+        if access.user_id is None:
+            return rules
+        uid = access.user_id
+        if action == "view":
+            rules.append(
+                Rule(
+                    gettext("You are on the task (assignee, creator or collaborator)"),
+                    Q(assignee_id=uid) | Q(creator_id=uid) | Q(pk__in=_collaborator_task_ids(uid)),
+                )
+            )
+            rules.append(
+                Rule(
+                    gettext("You can see the record it belongs to"),
+                    Q(content_type__isnull=False) & visible_records_q(_Viewer(access)),
+                )
+            )
+        elif action == "edit":
+            mine = Q(assignee_id=uid) | Q(creator_id=uid)
+            rules.append(Rule(gettext("You created the task or it is assigned to you"), mine))
+        return rules
+
+
+class TaskQuerySet(VisibleQuerySet["Task"]):
+    visibility_policy = TaskPolicy()
+
+    def on(self, obj: models.Model) -> TaskQuerySet:
+        return self.filter(content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk))
+
+    def active(self) -> TaskQuerySet:
+        return self.filter(status__in=Task.ACTIVE)
+
+
+class Task(models.Model):
+    """Something someone (anyone, across departments) is to do, by a time, alone or on a record.
+
+    ``remind_at`` is stored for the reminder job of the scheduler, which is not built yet: nothing
+    sends reminders today."""
+
+    class Priority(models.TextChoices):
+        LOW = "low", _("Low")
+        NORMAL = "normal", _("Normal")
+        HIGH = "high", _("High")
+        URGENT = "urgent", _("Urgent")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        IN_PROGRESS = "in_progress", _("In progress")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    ACTIVE = ("open", "in_progress")
+
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True, max_length=10_000)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tasks_assigned", verbose_name=_("assignee")
+    )
+    creator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tasks_created", verbose_name=_("creator")
+    )
+    collaborators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="tasks_shared", verbose_name=_("collaborators")
+    )
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.OPEN)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    content_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    object_id = models.CharField(max_length=64, blank=True)
+    remind_at = models.DateTimeField(_("remind at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TaskQuerySet.as_manager()
+
+    audit_fields = ("title", "assignee", "due_at", "priority", "status", "remind_at")
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["assignee", "status", "due_at"], name="collab_task_assignee"),
+            models.Index(fields=["content_type", "object_id", "status"], name="collab_task_record"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_overdue(self) -> bool:
+        from django.utils import timezone
+
+        return self.due_at is not None and self.status in self.ACTIVE and self.due_at < timezone.now()

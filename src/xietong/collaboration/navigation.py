@@ -5,5 +5,6 @@ from xietong.core.components import register_record_panel
 from xietong.core.navigation import NavItem
 
 navigation.register(NavItem("workbench", _("Notifications"), "collaboration:notifications", "bell", order=20))
+navigation.register(NavItem("collaboration", _("Tasks"), "collaboration:tasks", "check2-square", order=10))
 navigation.register_topbar("collaboration/partials/topbar_bell.html")
 register_record_panel("collaboration/follows/panel.html", order=10)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import comments_views, follows_views, views
+from . import comments_views, follows_views, tasks_views, timeline_views, views
 
 app_name = "collaboration"
 
@@ -10,8 +10,17 @@ urlpatterns = [
     path("notifications/read-all/", views.notification_read_all, name="read_all"),
     path("notifications/<int:pk>/open/", views.notification_open, name="open"),
     path("collaboration/follow/", follows_views.toggle, name="follow"),
+    path("collaboration/timeline/", timeline_views.timeline_view, name="timeline"),
     path("collaboration/comments/new/", comments_views.comment_create, name="comment_create"),
     path("collaboration/comments/panel/", comments_views.comment_panel, name="comment_panel"),
     path("collaboration/comments/<int:pk>/edit/", comments_views.comment_edit, name="comment_edit"),
     path("collaboration/comments/<int:pk>/delete/", comments_views.comment_delete, name="comment_delete"),
+    path("tasks/", tasks_views.task_list, name="tasks"),
+    path("tasks/new/", tasks_views.task_create, name="task_create"),
+    path("tasks/bulk/", tasks_views.task_bulk, name="task_bulk"),
+    path("tasks/<int:pk>/", tasks_views.task_detail, name="task_detail"),
+    path("tasks/<int:pk>/edit/", tasks_views.task_edit, name="task_edit"),
+    path("tasks/<int:pk>/status/", tasks_views.task_status, name="task_status"),
+    path("tasks/<int:pk>/history/", tasks_views.task_history, name="task_history"),
+    path("tasks/<int:pk>/why/", tasks_views.task_why, name="task_why"),
 ]

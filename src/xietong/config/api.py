@@ -6,6 +6,8 @@ from ninja.security import django_auth
 from xietong.collaboration.api import router as collaboration_router
 from xietong.collaboration.comments_api import router as comments_router
 from xietong.collaboration.follows_api import router as follows_router
+from xietong.collaboration.tasks_api import router as tasks_router
+from xietong.collaboration.timeline_api import router as timeline_router
 from xietong.core.api import TokenAuth, install_error_handlers
 from xietong.org.api import router as org_router
 
@@ -22,3 +24,5 @@ api.add_router("", org_router)
 api.add_router("", collaboration_router)
 api.add_router("", follows_router)
 api.add_router("", comments_router)
+api.add_router("", timeline_router)
+api.add_router("", tasks_router)

@@ -306,6 +306,7 @@ class RoleForm(XtForm):
                     choices=DataScope.choices,
                     coerce=int,
                     initial=DataScope.SELF,
+                    required=False,  # a module with no action checked needs no scope (permissions())
                     label=_("Data scope of %(module)s") % {"module": module.label},
                     widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
                 )

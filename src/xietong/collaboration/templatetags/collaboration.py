@@ -23,3 +23,12 @@ def follow_state(context: Any, record: Any) -> dict[str, Any]:
     user = context["request"].user
     people = list(follows.followers(user=user, record=record)[:20])
     return {"following": follows.is_following(user=user, record=record), "people": people}
+
+
+@register.simple_tag(takes_context=True)
+def record_tasks(context: Any, record: Any) -> list[Any]:
+    """The record's open and in-progress tasks the viewer sees, for the record page's panel."""
+    from .. import tasks_services
+
+    user = context["request"].user
+    return list(tasks_services.task_list(user=user, record=record).active()[:20])
