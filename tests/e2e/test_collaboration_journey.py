@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from tests.e2e.conftest import shot
 from tests.e2e.test_admin_journey import log_in
-from xietong.collaboration.models import Comment, Follow, Notification
+from xietong.collaboration.models import Comment, Follow, Notification, Task
 from xietong.org.models import Team, User
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -49,4 +49,23 @@ def test_a_mention_reaches_the_other_department_and_they_answer(live_server, bro
     shot(other, "12-team-reply-and-follow")
     assert Comment.objects.filter(parent__isnull=False, author=planner).count() == 1
     assert Follow.objects.filter(user=planner).count() == 1
-    assert sales.pk  # the director is part of the demo group (used by later journeys)
+
+    # the planner turns it into a task for the sales director, linked to the team record
+    other.goto(f"{base}/tasks/new/?record=org.team:{team.pk}")
+    other.fill("input[name=title]", "确认下月数控机床需求数量")
+    other.select_option("select[name=assignee]", str(sales.pk))
+    other.locator("main form button[type=submit]").last.click()
+    other.wait_for_url(re.compile(r"/tasks/\d+/$"))
+    task = Task.objects.get(title="确认下月数控机床需求数量")
+    assert (task.assignee, task.creator, task.object_id) == (sales, planner, str(team.pk))
+
+    director = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN").new_page()
+    log_in(director, base, sales.username, "demo12345")
+    director.goto(f"{base}/tasks/")
+    assert "确认下月数控机床需求数量" in director.locator("main").inner_text()
+    director.goto(f"{base}/tasks/{task.pk}/")
+    director.locator("button[name=status][value=done]").click()
+    director.locator("#task-status").get_by_text("已完成").wait_for()
+    shot(director, "13-task-done")
+    task.refresh_from_db()
+    assert task.status == "done" and task.completed_at is not None

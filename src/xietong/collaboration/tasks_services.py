@@ -45,11 +45,15 @@ def _people(actor: Any) -> models.QuerySet[Any]:
 
 
 def assignable_users(*, actor: Any) -> models.QuerySet[Any]:
-    """Who ``actor`` may assign a task to or add as collaborator: everyone they see, and themselves."""
+    """Who ``actor`` may assign a task to or add as collaborator: everyone they see, everyone in their
+    own business units (work crosses departments: sales asks supply, supply asks production), and
+    themselves. Only the name and team show in the picker; the person's record keeps its own scope."""
+    own_units = actor.access.business_unit_ids
     return (
         get_user_model()
         ._default_manager.filter(  # type: ignore[no-any-return]
-            Q(pk__in=_people(actor).values("pk")) | Q(pk=actor.pk), is_active=True
+            Q(pk__in=_people(actor).values("pk")) | Q(business_unit_id__in=own_units) | Q(pk=actor.pk),
+            is_active=True,
         )
         .order_by("display_name", "username")
     )
@@ -59,7 +63,7 @@ def _check_people(actor: Any, assignee: Any, collaborators: Iterable[Any]) -> No
     wanted = {u.pk for u in [assignee, *collaborators] if u is not None} - {actor.pk}
     if not wanted:
         return
-    seen = set(_people(actor).filter(pk__in=wanted).values_list("pk", flat=True))
+    seen = set(assignable_users(actor=actor).filter(pk__in=wanted).values_list("pk", flat=True))
     if assignee is not None and assignee.pk != actor.pk and assignee.pk not in seen:
         raise ValidationError({"assignee": _("Choose someone you can see.")})
     if wanted - seen - ({assignee.pk} if assignee is not None else set()):
