@@ -356,3 +356,22 @@ def test_the_panel_renders_only_for_people_who_see_the_record(people):
         html = render_to_string("collaboration/comments/panel.html", {"record": people["record"]}, request=request)
         assert ("内部讨论" in html) is shown, who
         assert (html.strip() == "") is not shown, who
+
+
+def test_a_mention_reads_hidden_once_the_reader_lost_sight_of_the_record(org):
+    """Found in review: the record name and the excerpt must not outlive the reader's access."""
+    from xietong.collaboration import selectors as csel
+    from xietong.collaboration import services as collab
+    from xietong.collaboration.models import Notification
+
+    reader = UserFactory(username="reader_x", primary_team=org["north"])  # cannot see BU1's teams
+    collab.notifications_deliver(
+        event_key="comment:1:v1",
+        kind="mentioned",
+        recipient_ids=[reader.pk],
+        record=("org.team", org["east"].pk),
+        params={"actor": "某人", "record": "华东销售部", "excerpt": "机密报价"},
+    )
+    (note,) = csel.decorate(Notification.objects.filter(recipient=reader), user=reader)
+    assert "华东销售部" not in note.text and "机密报价" not in note.text
+    assert note.url == ""

@@ -242,3 +242,34 @@ def test_pages_create_and_change_a_task_from_a_record(people, org):
         "/tasks/new/", {"title": "x", "assignee": people["outsider"].pk, "priority": "normal", "record": key}
     )
     assert bad.status_code == 404
+
+
+def test_nobody_pushes_a_task_out_of_their_own_sight(org):
+    """Found in review: an assignee reassigning a task away would lose it, and the write must be refused."""
+    from django.core.exceptions import PermissionDenied as Denied
+
+    from xietong.collaboration import tasks_services as tsvc
+    from xietong.collaboration.models import Task
+
+    creator = UserFactory(username="creator_x", primary_team=org["east"])
+    worker = UserFactory(username="worker_x", primary_team=org["east"])
+    other = UserFactory(username="other_x", primary_team=org["east"])
+    task = tsvc.task_create(actor=creator, title="盘点库存", assignee=worker)
+    with pytest.raises(Denied):
+        tsvc.task_update(actor=worker, task=task, assignee=other)
+    assert Task.objects.get(pk=task.pk).assignee == worker
+    with pytest.raises(Denied):
+        tsvc.task_bulk_update(actor=worker, task_ids=[task.pk], assignee=other)
+    assert Task.objects.get(pk=task.pk).assignee == worker
+    tsvc.task_update(actor=creator, task=task, assignee=other)  # the creator keeps sight: allowed
+
+
+def test_the_api_names_a_linked_record_only_to_those_who_see_it(org, admin):
+    from xietong.collaboration import tasks_services as tsvc
+
+    outsider = UserFactory(username="outsider_x", primary_team=org["north"])
+    task = tsvc.task_create(actor=admin, title="华东任务", assignee=outsider, record_key=f"org.team:{org['east'].pk}")
+    assert login(outsider).get(f"/api/v1/tasks/{task.pk}").json()["record"] is None
+    assert login(admin).get(f"/api/v1/tasks/{task.pk}").json()["record"] == f"org.team:{org['east'].pk}"
+    listed = login(outsider).get("/api/v1/tasks").json()["results"]
+    assert [(t["id"], t["record"]) for t in listed] == [(task.pk, None)]

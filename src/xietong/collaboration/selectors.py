@@ -47,7 +47,10 @@ def decorate(notifications: Iterable[Notification], *, user: Any) -> list[Notifi
         for pk in manager.visible_to(user).filter(pk__in=numeric).values_list("pk", flat=True):
             visible.add((ct_id, str(pk)))
     for n in items:
-        n.text = kinds.text_of(n.kind, n.params)  # type: ignore[attr-defined]
         seen = n.content_type_id is not None and (n.content_type_id, n.object_id) in visible
+        # a mention quotes the record and the comment: once the reader lost sight of the record, it
+        # reads like a mention on a record they cannot see
+        kind = "mentioned_hidden" if n.kind == "mentioned" and not seen else n.kind
+        n.text = kinds.text_of(kind, n.params)  # type: ignore[attr-defined]
         n.url = record_url(n.content_type_id, n.object_id) if seen else ""  # type: ignore[attr-defined,arg-type]
     return items

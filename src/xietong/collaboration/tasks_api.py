@@ -48,10 +48,8 @@ class TaskOut(Schema):
 
     @staticmethod
     def resolve_record(obj: Task) -> str | None:
-        if not obj.content_type_id:
-            return None
-        ct = ContentType.objects.get_for_id(obj.content_type_id)
-        return f"{ct.app_label}.{ct.model}:{obj.object_id}"
+        """The linked record's key, only while the caller sees the record (set by ``_with_records``)."""
+        return getattr(obj, "visible_record", None)
 
 
 class TaskIn(Schema):
@@ -106,8 +104,18 @@ def _people(request: HttpRequest, pks: list[int], field: str) -> list[Any]:
     return found
 
 
+def _with_records(tasks: list[Task], request: HttpRequest) -> list[Task]:
+    """Name each task's linked record only if the caller sees it (one query per kind of record)."""
+    links = svc.record_links(tasks, user=request.user)
+    for task in tasks:
+        if task.pk in links and task.content_type_id:
+            ct = ContentType.objects.get_for_id(task.content_type_id)
+            task.visible_record = f"{ct.app_label}.{ct.model}:{task.object_id}"  # type: ignore[attr-defined]
+    return tasks
+
+
 @router.get("/tasks", response={200: list[TaskOut], **ERROR_RESPONSES})
-@paginate(Page, ordering=("-id",))
+@paginate(Page, ordering=("-id",), after=_with_records)
 def list_tasks(request: HttpRequest, view: str = "all", status: str = "", record: str = "") -> Any:
     """``view``: assigned, created, team, overdue or all; ``record``: only the tasks of that record."""
     target = registry.resolve(request.user, record) if record else None
@@ -129,7 +137,7 @@ def create_task(request: HttpRequest, payload: TaskIn) -> Any:
         remind_at=payload.remind_at,
         record_key=payload.record,
     )
-    return Status(201, svc.task_get(user=request.user, pk=task.pk))
+    return Status(201, _with_records([svc.task_get(user=request.user, pk=task.pk)], request)[0])
 
 
 @router.post("/tasks/bulk", response={200: list[TaskOut], **ERROR_RESPONSES})
@@ -142,12 +150,12 @@ def bulk_update_tasks(request: HttpRequest, payload: BulkIn) -> Any:
         assignee=_person(request, payload.assignee_id, "assignee_id"),
         due_at=payload.due_at,
     )
-    return list(svc.task_list(user=request.user).filter(pk__in=[t.pk for t in tasks]))
+    return _with_records(list(svc.task_list(user=request.user).filter(pk__in=[t.pk for t in tasks])), request)
 
 
 @router.get("/tasks/{task_id}", response={200: TaskOut, **ERROR_RESPONSES})
 def get_task(request: HttpRequest, task_id: int) -> Any:
-    return svc.task_get(user=request.user, pk=task_id)
+    return _with_records([svc.task_get(user=request.user, pk=task_id)], request)[0]
 
 
 @router.patch("/tasks/{task_id}", response={200: TaskOut, **ERROR_RESPONSES})
@@ -160,11 +168,11 @@ def update_task(request: HttpRequest, task_id: int, payload: TaskPatch) -> Any:
     if given.get("collaborator_ids") is not None:
         changes["collaborators"] = _people(request, given["collaborator_ids"], "collaborator_ids")
     svc.task_update(actor=request.user, task=task, **changes)
-    return svc.task_get(user=request.user, pk=task_id)
+    return _with_records([svc.task_get(user=request.user, pk=task_id)], request)[0]
 
 
 @router.post("/tasks/{task_id}/status", response={200: TaskOut, **ERROR_RESPONSES})
 def set_task_status(request: HttpRequest, task_id: int, payload: StatusIn) -> Any:
     task = svc.task_get(user=request.user, pk=task_id)
     svc.task_set_status(actor=request.user, task=task, status=payload.status)
-    return svc.task_get(user=request.user, pk=task_id)
+    return _with_records([svc.task_get(user=request.user, pk=task_id)], request)[0]

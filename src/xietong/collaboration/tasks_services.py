@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from xietong.core import audit, events
 from xietong.core.components import register_record_panel, register_record_url
 from xietong.core.errors import NotFound, PermissionDenied, ValidationError
-from xietong.core.visibility import members_of
+from xietong.core.visibility import ensure_still_visible, members_of
 
 from . import registry
 from .models import Task, TaskQuerySet
@@ -188,6 +188,7 @@ def task_update(*, actor: Any, task: Task, **changes: Any) -> Task:
     if "collaborators" in changes:
         task.collaborators.set(new_collaborators)
     audit.record_update(actor=actor, obj=task, before=before)
+    ensure_still_visible(task, actor)  # nobody pushes a task out of their own sight
     if task.assignee_id != old_assignee:
         _announce_assigned(task, actor)
     return task
@@ -270,6 +271,7 @@ def task_bulk_update(
             task.due_at = due_at
         task.save()
         audit.record_update(actor=actor, obj=task, before=before, verb="bulk")
+        ensure_still_visible(task, actor)
         if task.assignee_id != old_assignee:
             _announce_assigned(task, actor)
         if status == Task.Status.DONE and old_status != Task.Status.DONE:
