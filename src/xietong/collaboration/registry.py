@@ -11,16 +11,17 @@ and its record pages include the collaboration panels. Records are addressed as 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import CharField, Q
-from django.db.models.functions import Cast
+from django.db.models import Q
 
 from xietong.core.errors import NotFound
+from xietong.core.visibility import attached_to_visible
 
 
 @dataclass(frozen=True)
@@ -61,18 +62,29 @@ def resolve(user: Any, key: str, action: str = "view") -> models.Model:
 
 
 def visible_records_q(user: Any, *, ct_field: str = "content_type", id_field: str = "object_id") -> Q:
-    """A predicate on rows attached to records (``content_type`` + text ``object_id``): the rows whose
-    record ``user`` sees. One ``visible_to`` subquery per kind of record."""
-    condition = Q(pk__in=[])
-    for surface in _surfaces.values():
-        ids = (
-            surface.model._default_manager.visible_to(user)  # type: ignore[attr-defined]
-            .annotate(collab_object_id=Cast("pk", CharField()))
-            .values("collab_object_id")
-        )
-        condition |= Q(**{ct_field: ContentType.objects.get_for_model(surface.model), f"{id_field}__in": ids})
-    return condition
+    """A predicate on rows attached to records with the surface: the rows whose record ``user`` sees."""
+    return attached_to_visible(user, [s.model for s in _surfaces.values()], ct_field=ct_field, id_field=id_field)
 
 
 def model_for(label: str) -> type[models.Model]:
     return apps.get_model(label)
+
+
+RecordRef = tuple[int, str]  # (content type id, object id) as collaboration rows store them
+
+
+def visible_records(user: Any, refs: Iterable[RecordRef]) -> dict[RecordRef, models.Model]:
+    """The records among ``refs`` that ``user`` sees, by reference: one ``visible_to`` query per kind
+    of record, whatever the number of refs (for links from notifications, tasks, the timeline)."""
+    wanted: dict[int, set[str]] = {}
+    for ct_id, object_id in refs:
+        wanted.setdefault(ct_id, set()).add(object_id)
+    found: dict[RecordRef, models.Model] = {}
+    for ct_id, ids in wanted.items():
+        model = ContentType.objects.get_for_id(ct_id).model_class()
+        manager = getattr(model, "_default_manager", None)
+        if manager is None or not hasattr(manager, "visible_to"):
+            continue
+        for obj in manager.visible_to(user).filter(pk__in=[i for i in ids if i.isdigit()]):
+            found[(ct_id, str(obj.pk))] = obj
+    return found

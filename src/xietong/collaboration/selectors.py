@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 
 from xietong.core.components import record_url
-from xietong.core.visibility import VisibleQuerySet
 
-from . import kinds
+from . import kinds, registry
 from .models import Notification
 
 
@@ -33,19 +30,9 @@ def decorate(notifications: Iterable[Notification], *, user: Any) -> list[Notifi
     """Give each notification its ``text`` (in the reader's language) and ``url`` — the record's page
     only while the reader may still see the record (one query per kind of record, not per row)."""
     items = list(notifications)
-    wanted: dict[int, set[str]] = defaultdict(set)
-    for n in items:
-        if n.content_type_id:
-            wanted[n.content_type_id].add(n.object_id)
-    visible: set[tuple[int, str]] = set()
-    for ct_id, ids in wanted.items():
-        model = ContentType.objects.get_for_id(ct_id).model_class()
-        manager = getattr(model, "_default_manager", None)
-        if manager is None or not isinstance(manager.all(), VisibleQuerySet):
-            continue
-        numeric = [i for i in ids if i.isdigit()]
-        for pk in manager.visible_to(user).filter(pk__in=numeric).values_list("pk", flat=True):
-            visible.add((ct_id, str(pk)))
+    visible = registry.visible_records(
+        user, [(n.content_type_id, n.object_id) for n in items if n.content_type_id is not None]
+    )
     for n in items:
         seen = n.content_type_id is not None and (n.content_type_id, n.object_id) in visible
         # a mention quotes the record and the comment: once the reader lost sight of the record, it

@@ -340,35 +340,19 @@ def visible_task_record(*, user: Any, task: Task) -> models.Model | None:
     """The linked record if ``user`` sees it (else None: the task page shows no link)."""
     if not task.content_type_id:
         return None
-    model = ContentType.objects.get_for_id(task.content_type_id).model_class()
-    manager = getattr(model, "_default_manager", None)
-    if manager is None or not hasattr(manager, "visible_to"):
-        return None
-    return cast("models.Model | None", manager.visible_to(user).filter(pk=task.object_id).first())
+    ref = (task.content_type_id, task.object_id)
+    return registry.visible_records(user, [ref]).get(ref)
 
 
 def record_links(tasks: Iterable[Task], *, user: Any) -> dict[int, tuple[str, str]]:
     """task pk → (record name, record page) for the linked records ``user`` sees: one query per kind."""
     from xietong.core.components import record_url
 
-    items = list(tasks)
-    wanted: dict[int, set[str]] = {}
-    for t in items:
-        if t.content_type_id:
-            wanted.setdefault(t.content_type_id, set()).add(t.object_id)
-    seen: dict[tuple[int, str], str] = {}
-    for ct_id, ids in wanted.items():
-        model = ContentType.objects.get_for_id(ct_id).model_class()
-        manager = getattr(model, "_default_manager", None)
-        if manager is None or not hasattr(manager, "visible_to"):
-            continue
-        for obj in manager.visible_to(user).filter(pk__in=[i for i in ids if i.isdigit()]):
-            seen[(ct_id, str(obj.pk))] = str(obj)
-    links = {}
-    for t in items:
-        if t.content_type_id and (t.content_type_id, t.object_id) in seen:
-            links[t.pk] = (seen[(t.content_type_id, t.object_id)], record_url(t.content_type_id, t.object_id))
-    return links
+    items = [t for t in tasks if t.content_type_id is not None]
+    seen = registry.visible_records(user, [(t.content_type_id, t.object_id) for t in items])  # type: ignore[misc]
+    return {
+        t.pk: (str(seen[ref]), record_url(*ref)) for t in items if (ref := (t.content_type_id, t.object_id)) in seen
+    }
 
 
 register_record_url("collaboration.task", "collaboration:task_detail")

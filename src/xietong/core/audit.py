@@ -127,21 +127,16 @@ def visible_entries(user: Any) -> models.QuerySet[AuditEntry]:
     """The audit entries of records ``user`` sees — the same rule as every other path. One query:
     a ``visible_to`` subquery per kind of record."""
     from django.apps import apps
-    from django.db.models import CharField, Q
-    from django.db.models.functions import Cast
+    from django.db.models import Q
 
-    from .visibility import VisibleQuerySet
+    from .visibility import VisibleQuerySet, attached_to_visible
 
-    condition = Q(pk__in=[])
-    for model in apps.get_models():
-        label = model._meta.label_lower
-        if isinstance(model._default_manager.all(), VisibleQuerySet):
-            ids = (
-                model._default_manager.visible_to(user)  # type: ignore[attr-defined]
-                .annotate(audit_object_id=Cast("pk", CharField()))
-                .values("audit_object_id")
-            )
-            condition |= Q(content_type=ContentType.objects.get_for_model(model), object_id__in=ids)
-        elif label in _ACCESS_CHECKS and _ACCESS_CHECKS[label](user):
+    all_models = apps.get_models()
+    condition = attached_to_visible(
+        user, [m for m in all_models if isinstance(m._default_manager.all(), VisibleQuerySet)]
+    )
+    for model in all_models:
+        check = _ACCESS_CHECKS.get(model._meta.label_lower)
+        if check is not None and check(user):
             condition |= Q(content_type=ContentType.objects.get_for_model(model))
     return AuditEntry.objects.filter(condition)

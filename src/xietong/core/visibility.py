@@ -353,6 +353,26 @@ class VisibleQuerySet(models.QuerySet[_M, _M]):
         return found
 
 
+def attached_to_visible(
+    user: Any, models_: Iterable[type[models.Model]], *, ct_field: str = "content_type", id_field: str = "object_id"
+) -> Q:
+    """A predicate on rows that point at records by content type and text id (audit entries,
+    comments, follows …): the rows whose record ``user`` sees. One ``visible_to`` subquery per model."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import CharField
+    from django.db.models.functions import Cast
+
+    condition = Q(pk__in=[])
+    for model in models_:
+        ids = (
+            model._default_manager.visible_to(user)  # type: ignore[attr-defined]
+            .annotate(attached_object_id=Cast("pk", CharField()))
+            .values("attached_object_id")
+        )
+        condition |= Q(**{ct_field: ContentType.objects.get_for_model(model), f"{id_field}__in": ids})
+    return condition
+
+
 def explain(user: Any, obj: models.Model, action: str = "view") -> list[str]:
     """Every reason that grants ``user`` ``action`` on ``obj`` (empty: no access)."""
     access: Access = getattr(user, "access", None) or Access(user_id=None)
