@@ -52,6 +52,8 @@ class Notification(models.Model):
     event_key = models.CharField(max_length=120)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # when it went out by e-mail (alone or in a digest): an e-mail task that runs twice sends once
+    emailed_at = models.DateTimeField(null=True, blank=True)
 
     objects = NotificationQuerySet.as_manager()
 
@@ -286,6 +288,7 @@ class Task(models.Model):
     content_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     object_id = models.CharField(max_length=64, blank=True)
     remind_at = models.DateTimeField(_("remind at"), null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True, editable=False)  # the reminder went out
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

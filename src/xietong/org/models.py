@@ -137,6 +137,14 @@ class XietongUserManager(UserManager.from_queryset(UserQuerySet)):  # type: igno
     pass
 
 
+class EmailNotifications(models.TextChoices):
+    """How a person wants their notifications by e-mail (collaboration/emails.py)."""
+
+    IMMEDIATE = "immediate", _("Immediately")
+    DAILY = "daily", _("Daily digest")
+    OFF = "off", _("Never")
+
+
 class User(AbstractUser):
     """A person who logs in. ``business_unit`` follows the primary team (kept by the services)."""
 
@@ -157,6 +165,12 @@ class User(AbstractUser):
     )
     language = models.CharField(
         _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    email_notifications = models.CharField(
+        _("notifications by e-mail"),
+        max_length=10,
+        choices=EmailNotifications.choices,
+        default=EmailNotifications.IMMEDIATE,
     )
 
     objects = XietongUserManager()  # type: ignore[misc]
