@@ -64,3 +64,18 @@ def login(user: Any) -> Client:
 @pytest.fixture
 def password() -> str:
     return DEFAULT_PASSWORD
+
+
+@pytest.fixture
+def attachment_storage(settings: Any, tmp_path: Any) -> Any:
+    """Attachments stored in a temporary directory (the same backend as by default, another place)."""
+    from xietong.collaboration.models import attachment_storage as storage
+
+    location = tmp_path / "attachments"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": location}},
+    }
+    storage.reset()
+    yield location
+    storage.reset()

@@ -10,16 +10,20 @@ import io
 from typing import Any
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from tests.conftest import login
-from tests.support.factories import UserFactory, grant, make_role
+from tests.sampleapp.services import deal_create
+from tests.support.factories import UserFactory, grant, make_role, png_bytes, upload
 from tests.support.matrix import Route, assert_invisible, normalise, uncovered_routes
-from xietong.collaboration import comments, tasks_services
+from xietong.collaboration import attachments, comments, tasks_services
 from xietong.collaboration import services as collab
 from xietong.collaboration.models import Notification
 from xietong.core.choices import DataScope
 from xietong.core.exports import CONTENT_TYPE
+from xietong.core.models import RecordShare
 from xietong.org import services
 from xietong.org.defaults import ensure_default_roles
 from xietong.org.models import TeamMembership
@@ -50,9 +54,13 @@ API_ROUTES = [
     Route("GET", "/api/v1/comments/{pk}", "comment", api=True),
     Route("PATCH", "/api/v1/comments/{pk}", "comment", {"body": "改"}, api=True),
     Route("DELETE", "/api/v1/comments/{pk}", "comment", api=True),
+    Route("GET", "/api/v1/attachments/{pk}", "attachment", api=True),
+    Route("GET", "/api/v1/attachments/{pk}/download", "attachment", api=True),
+    Route("DELETE", "/api/v1/attachments/{pk}", "attachment", api=True),
     Route("GET", "/api/v1/tasks/{pk}", "task", api=True),
     Route("PATCH", "/api/v1/tasks/{pk}", "task", {"title": "改"}, api=True),
     Route("POST", "/api/v1/tasks/{pk}/status", "task", {"status": "done"}, api=True),
+    Route("DELETE", "/api/v1/shares/{pk}", "share", api=True),
 ]
 
 PAGE_ROUTES: list[Route] = [
@@ -97,12 +105,17 @@ PAGE_ROUTES: list[Route] = [
     Route("GET", "/collaboration/comments/{pk}/edit/", "comment"),
     Route("POST", "/collaboration/comments/{pk}/edit/", "comment", {"body": "改"}),
     Route("POST", "/collaboration/comments/{pk}/delete/", "comment", {}),
+    Route("GET", "/collaboration/attachments/{pk}/download/", "attachment"),
+    Route("GET", "/collaboration/attachments/{pk}/preview/", "attachment"),
+    Route("GET", "/collaboration/attachments/{pk}/thumbnail/", "attachment"),
+    Route("POST", "/collaboration/attachments/{pk}/delete/", "attachment", {}),
     Route("GET", "/tasks/{pk}/", "task"),
     Route("GET", "/tasks/{pk}/edit/", "task"),
     Route("POST", "/tasks/{pk}/edit/", "task", {"title": "改", "priority": "normal"}),
     Route("POST", "/tasks/{pk}/status/", "task", {"status": "done"}),
     Route("GET", "/tasks/{pk}/history/", "task"),
     Route("GET", "/tasks/{pk}/why/", "task"),
+    Route("GET", "/sample/deals/{pk}/", "deal"),  # the test-only model with the collaboration surface
 ]
 
 ROUTES = API_ROUTES + PAGE_ROUTES
@@ -118,7 +131,7 @@ NOT_SCOPED = {
 
 
 @pytest.fixture
-def foreign(org) -> dict[str, Any]:
+def foreign(org, attachment_storage) -> dict[str, Any]:
     """Records in BU2 (outside every non-group scope of a user in BU1), including a token of a BU2 user."""
     outsider = UserFactory(username="outsider", display_name="外人", primary_team=org["north"])
     grant(outsider, make_role("foreign-viewer", {"org": (DataScope.SELF, {"view"})}))
@@ -135,7 +148,16 @@ def foreign(org) -> dict[str, Any]:
     )
     notification = Notification.objects.get(recipient=outsider)
     comment = comments.comment_create(actor=outsider, record=org["north"], body="外部讨论")
-    task = tasks_services.task_create(actor=outsider, title="外部任务")  # created by and assigned to the outsider
+    (attachment,) = attachments.attachments_add(
+        actor=outsider, record=org["north"], files=[upload("外部图纸.png", png_bytes())]
+    )  # an image: download, preview and thumbnail all have something to serve
+    # created by and assigned to the outsider, due now: it would be on this month's and week's calendar
+    task = tasks_services.task_create(actor=outsider, title="外部任务", due_at=timezone.now())
+    deal = deal_create(actor=outsider, name="外部商机", owner=outsider, business_unit=org["bu2"])
+    partner = UserFactory(username="partner", display_name="外部伙伴", primary_team=org["north"])
+    share = RecordShare.objects.create(
+        content_type=ContentType.objects.get_for_model(deal), object_id=deal.pk, user=partner, granted_by=outsider
+    )
     return {
         "business_unit": org["bu2"],
         "team": org["north"],
@@ -143,7 +165,10 @@ def foreign(org) -> dict[str, Any]:
         "token": token,
         "notification": notification,
         "comment": comment,
+        "attachment": attachment,
         "task": task,
+        "deal": deal,
+        "share": share,
     }
 
 
@@ -195,6 +220,10 @@ LIST_ROUTES: list[str | tuple[str, dict[str, str]]] = [
     "/tasks/?view=team",
     "/tasks/?view=overdue",
     "/api/v1/tasks",
+    "/tasks/calendar/?scope=all",
+    "/tasks/calendar/?scope=team&view=week",
+    "/tasks/calendar.ics?scope=all",
+    "/api/v1/calendar.ics?scope=all",
 ]
 
 
@@ -220,6 +249,7 @@ def test_lists_and_searches_never_show_records_outside_the_scope(org, foreign):
                 "外人",
                 "外部职位",
                 "外部任务",
+                "外部图纸",
                 "华北销售部",
                 "医疗器械事业部",
                 f"/org/users/{foreign['user'].pk}/",

@@ -9,15 +9,21 @@ from unittest import mock
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.template import Context, Template
+from django.test import RequestFactory
+from django.utils import translation
 
 from tests.conftest import login
 from tests.support.factories import UserFactory, grant, make_role
-from tests.support.queries import assert_queries_constant
+from tests.support.queries import assert_queries_constant, count_queries
 from xietong.collaboration import comments, timeline
 from xietong.collaboration.models import Comment
 from xietong.collaboration.registry import record_key
 from xietong.core.choices import DataScope
+from xietong.core.errors import NotFound
 from xietong.core.models import AuditEntry
+from xietong.core.templatetags.xt import audit_changes, audit_verb
+from xietong.org.models import UserRole
 
 pytestmark = pytest.mark.django_db
 
@@ -84,7 +90,7 @@ def test_changes_and_comments_merge_newest_first(people):
     page = timeline.timeline_page(user=user, record=record)
     assert seq(page.entries) == [("comment", k4.pk), ("change", c3.pk), ("comment", k2.pk), ("change", c1.pk)]
     assert page.next is None
-    assert [e.actor for e in page.entries] == [user] * 4
+    assert [(e.actor.pk, str(e.actor)) for e in page.entries] == [(user.pk, "王芳")] * 4
     assert page.entries[1].text == "修改: 名称: 旧3 → 新3"
     assert page.entries[0].text == "评论 4"
 
@@ -198,13 +204,128 @@ def test_the_number_of_queries_does_not_depend_on_the_number_of_entries(people):
     url = f"/collaboration/timeline/?record={record_key(record)}"
 
     def more_rows():
-        add_changes(record, user, range(10, 55))
-        add_comments(record, user, range(55, 100))
-        add_comments(record, user, [101, 102], parent=threads[0])
+        add_changes(record, user, range(10, 1010))
+        newer = add_comments(record, user, range(1010, 2010))
+        for thread in (threads[0], newer[-1], newer[-2]):  # replies on old threads and on the page shown
+            add_comments(record, user, [2100, 2101, 2102], parent=thread)
 
-    assert assert_queries_constant(lambda: client.get(url, headers=HTMX), more_rows, max_queries=12) <= 12
+    # the request (session, user, access: 4), the record (1), then one query per source and one for
+    # the replies of the threads shown
+    expected = 5 + len(timeline.sources()) + 1
+    assert assert_queries_constant(lambda: client.get(url, headers=HTMX), more_rows) == expected
     api = f"/api/v1/timeline?record={record_key(record)}"
-    assert_queries_constant(lambda: client.get(api), lambda: add_comments(record, user, range(200, 210)))
+    # the API shows each entry's text, not the replies: it never reads them
+    assert assert_queries_constant(lambda: client.get(api), lambda: add_comments(record, user, range(3000, 3050))) == (
+        expected - 1
+    )
+
+
+def test_a_page_reads_one_query_per_source_and_one_for_the_replies_shown(people):
+    user, record = people["author"], people["record"]
+    record = timeline.resolve_record(user, record_key(record))
+    add_changes(record, user, range(3))
+    threads = add_comments(record, user, range(3, 6))
+
+    def page():
+        found = timeline.timeline_page(user=user, record=record, kinds={"change", "comment"})
+        texts = [(str(e.actor), e.text) for e in found.entries]  # what the API shows
+        count, replies, _sql = count_queries(
+            lambda: [(str(r.author), r.body_html) for e in found.entries if e.kind == "comment" for r in e.obj.replies]
+        )
+        return texts, count, replies
+
+    queries, (texts, reply_queries, replies) = count_queries(page)[:2]
+    assert (queries, reply_queries, len(texts), replies) == (3, 1, 6, [])
+    add_changes(record, user, range(10, 2010))
+    add_comments(record, user, range(2010, 3010))
+    add_comments(record, user, [3011, 3012], body="回复 {m}", parent=threads[0])
+    newest = add_comments(record, user, [3020])[0]
+    add_comments(record, user, [3021, 3022], body="回复 {m}", parent=newest)
+    queries, (texts, reply_queries, replies) = count_queries(page)[:2]
+    assert (queries, reply_queries, len(texts)) == (3, 1, 20)
+    assert replies == [("王芳", "<p>回复 3021</p>\n"), ("王芳", "<p>回复 3022</p>\n")]
+
+
+def test_an_invisible_records_comments_never_show_whatever_the_caller_passes(people):
+    """The sources read a vouched-for record's rows without a visibility predicate of their own: a
+    record nobody vouched for the reader, or vouched for someone else, is checked again."""
+    author, outsider, record = people["author"], people["outsider"], people["record"]
+    add_comments(record, author, [1], body="内部价格")
+    add_changes(record, author, [2])
+    with pytest.raises(NotFound):
+        timeline.timeline_page(user=outsider, record=record)
+    seen = timeline.resolve_record(author, record_key(record))  # vouched for the author only
+    assert seq(timeline.timeline_page(user=author, record=seen).entries) != []
+    with pytest.raises(NotFound):
+        timeline.timeline_page(user=outsider, record=seen)
+    assert timeline.fetch_comments(user=outsider, record=seen, cursor=None, limit=20) == []
+    with pytest.raises(NotFound):
+        timeline.resolve_record(outsider, record_key(record))
+    panel = Template("{% load timeline_tags %}{% timeline_panel record as panel %}{{ panel|default:'none' }}")
+    assert panel.render(Context({"request": RequestFactory().get("/"), "record": seen})) == "none"  # no user
+    request = RequestFactory().get("/")
+    request.user = outsider
+    assert panel.render(Context({"request": request, "record": seen})) == "none"
+
+
+def test_a_vouch_lasts_only_as_long_as_the_readers_access(people, org):
+    """Vouching is tied to the reader's access of this request: when their roles change, the record
+    is checked again, so a revoked reader stops seeing its comments at once."""
+    author, record = people["author"], people["record"]
+    add_comments(record, author, [1], body="内部价格")
+    seen = timeline.resolve_record(author, record_key(record))
+    assert count_queries(lambda: timeline.sees_record(author, seen))[0] == 0
+    UserRole.objects.filter(user=author).delete()
+    author.__dict__.pop("access", None)  # the next request computes the access anew
+    assert timeline.sees_record(author, seen) is False
+    with pytest.raises(NotFound):
+        timeline.timeline_page(user=author, record=seen)
+    fresh = type(author).objects.get(pk=author.pk)
+    assert timeline.fetch_comments(user=fresh, record=seen, cursor=None, limit=20) == []
+
+
+def test_comments_of_other_records_never_show(people, org):
+    user, record = people["author"], people["record"]
+    add_comments(org["north"], user, [1], body="别的记录")
+    mine = add_comments(record, user, [2])
+    entries = timeline.timeline_page(user=user, record=record).entries
+    assert seq(entries) == [("comment", mine[0].pk)]
+
+
+def test_entry_texts_read_as_the_markup_in_the_readers_language(people):
+    user, record = people["author"], people["record"]
+    ct = ContentType.objects.get_for_model(record)
+    with mock.patch("django.utils.timezone.now", return_value=T0):
+        entry = AuditEntry.objects.create(
+            actor=None,
+            kind=AuditEntry.Kind.UPDATE,
+            content_type=ct,
+            object_id=str(record.pk),
+            object_repr=str(record),
+            changes={"name": ["旧", "新"], "is_active": [True, False], "parent": [None, "华东销售部"]},
+        )
+    entry = AuditEntry.objects.get(pk=entry.pk)  # as stored (PostgreSQL's jsonb orders the keys its own way)
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            page = timeline.timeline_page(user=user, record=record)
+            verb = audit_verb(entry)
+            rows = "; ".join(f"{label}: {old} → {new}" for label, old, new in audit_changes(entry))
+            assert [e.text for e in page.entries] == [f"{verb}: {rows}"]
+            assert page.entries[0].actor is None  # the system
+    with translation.override("en"):
+        assert page.entries[0].text.startswith("Changed: ")
+
+
+def test_the_panel_shows_each_threads_replies_under_it_oldest_first(people):
+    user, record = people["author"], people["record"]
+    other = UserFactory(username="li", display_name="李雷", primary_team=record)
+    first, second = add_comments(record, user, [1, 2], body="主题 {m}")
+    add_comments(record, other, [3, 4], body="回复 {m}", parent=first)
+    html = login(user).get(f"/collaboration/timeline/?record={record_key(record)}", headers=HTMX).content.decode()
+    assert html.count('class="list-unstyled ms-4 xt-comment-replies"') == 1
+    thread = html[html.index(f'id="comment-{first.pk}"') :]
+    assert thread.index("回复 3") < thread.index("回复 4") and "<strong>李雷</strong>" in thread
+    assert html.index(f'id="comment-{second.pk}"') < html.index(f'id="comment-{first.pk}"')
 
 
 def test_comment_bodies_are_shown_sanitised_and_read_only(people):

@@ -191,7 +191,8 @@ def _title(html: str) -> str:
 
 PAGES = {
     # url: (zh-hans title, en title, zh text on the page, en text on the page)
-    "/": ("首页 · 协同", "Home · XieTong", "我的权限", "What my roles allow"),
+    "/": ("今日工作台 · 协同", "My day · XieTong", "今日到期和逾期的任务", "Tasks due today and overdue"),
+    "/accounts/access/": ("我的权限 · 协同", "My access · XieTong", "我的权限", "What my roles allow"),
     "/org/": ("组织架构 · 协同", "Organisation · XieTong", "新建事业部", "New business unit"),
     "/org/users/": ("用户 · 协同", "Users · XieTong", "新建用户", "New user"),
     "/org/roles/": ("角色 · 协同", "Roles · XieTong", "新建角色", "New role"),
@@ -207,7 +208,17 @@ def test_pages_are_in_chinese_for_a_zh_hans_user_and_in_english_for_an_en_user(c
         assert _title(html) == zh_title, url
         assert zh_text in html, url
         assert _nav_headings(html) == ["工作台", "协作", "设置"], url
-        assert _nav_labels(html) == ["首页", "通知", "任务", "组织架构", "用户", "角色", "审计日志"], url
+        assert _nav_labels(html) == [
+            "今日工作台",
+            "动态",
+            "通知",
+            "任务",
+            "日历",
+            "组织架构",
+            "用户",
+            "角色",
+            "审计日志",
+        ], url
         assert "退出登录" in html and "个人资料" in html and "访问令牌" in html, url
     assert "管理员，你好" in _page(admin_client, "/")
     users = _page(admin_client, "/org/users/")
@@ -223,9 +234,11 @@ def test_pages_are_in_chinese_for_a_zh_hans_user_and_in_english_for_an_en_user(c
         assert en_text in html, url
         assert _nav_headings(html) == ["Workbench", "Collaboration", "Settings"], url
         assert _nav_labels(html) == [
-            "Home",
+            "My day",
+            "Feed",
             "Notifications",
             "Tasks",
+            "Calendar",
             "Organisation",
             "Users",
             "Roles",

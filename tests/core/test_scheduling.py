@@ -25,7 +25,12 @@ def _clear_cache():
 
 
 def test_the_registered_jobs():
-    assert [job.name for job in scheduling.jobs()] == ["purge-dead-tokens", "purge-expired-sessions"]
+    assert [(job.name, job.every) for job in scheduling.jobs()] == [
+        ("purge-dead-tokens", datetime.timedelta(days=1)),
+        ("purge-expired-sessions", datetime.timedelta(days=1)),
+        ("send-email-digests", datetime.timedelta(hours=1)),
+        ("send-task-reminders", datetime.timedelta(minutes=1)),
+    ]
 
 
 def test_scheduler_once_enqueues_every_due_job_and_they_run():
@@ -36,7 +41,7 @@ def test_scheduler_once_enqueues_every_due_job_and_they_run():
     fresh.save()
     out = StringIO()
     call_command("run_scheduler", "--once", stdout=out)
-    assert out.getvalue().count("enqueued") == 2
+    assert out.getvalue().count("enqueued") == 4
     assert list(Session.objects.values_list("session_key", flat=True)) == [fresh.session_key]
 
 
@@ -56,6 +61,8 @@ def test_run_job_enqueues_one_job_and_lists_them():
     assert [line.split("\t")[0] for line in listing.getvalue().splitlines()] == [
         "purge-dead-tokens",
         "purge-expired-sessions",
+        "send-email-digests",
+        "send-task-reminders",
     ]
     with pytest.raises(CommandError, match="no periodic job named 'nope'"):
         call_command("run_job", "nope")

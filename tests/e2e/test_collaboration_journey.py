@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from tests.e2e.conftest import shot
 from tests.e2e.test_admin_journey import log_in
@@ -23,6 +24,8 @@ def test_a_mention_reaches_the_other_department_and_they_answer(live_server, bro
     sales = User.objects.get(username="ding.yuhang")
     planner = User.objects.get(username="xu.gang")
     team = Team.objects.get(pk=planner.primary_team_id)  # the supply planning team
+    # the demo's own collaboration already told the planner things: start from a read inbox
+    Notification.objects.filter(recipient=planner).update(read_at=timezone.now())
 
     log_in(page, base, "dong.jie", "demo12345")  # the BU head sees every team of the BU
     page.goto(f"{base}/org/teams/{team.pk}/")
@@ -36,7 +39,7 @@ def test_a_mention_reaches_the_other_department_and_they_answer(live_server, bro
     log_in(other, base, planner.username, "demo12345")
     other.locator("#xt-bell .xt-bell-count").wait_for()
     assert other.locator("#xt-bell .xt-bell-count").inner_text().strip() == "1"
-    note = Notification.objects.get(recipient=planner)
+    note = Notification.objects.get(recipient=planner, read_at__isnull=True)
     assert note.kind == "mentioned"
     other.goto(f"{base}/notifications/{note.pk}/open/")
     other.wait_for_url(re.compile(rf"/org/teams/{team.pk}/$"))
@@ -47,8 +50,8 @@ def test_a_mention_reaches_the_other_department_and_they_answer(live_server, bro
     other.locator("#xt-follow-panel button[type=submit]").click()
     other.locator("#xt-follow-panel").get_by_text("许刚").wait_for()
     shot(other, "12-team-reply-and-follow")
-    assert Comment.objects.filter(parent__isnull=False, author=planner).count() == 1
-    assert Follow.objects.filter(user=planner).count() == 1
+    assert Comment.objects.filter(parent__isnull=False, author=planner, object_id=str(team.pk)).count() == 1
+    assert Follow.objects.filter(user=planner, object_id=str(team.pk)).count() == 1
 
     # the planner turns it into a task for the sales director, linked to the team record
     other.goto(f"{base}/tasks/new/?record=org.team:{team.pk}")
@@ -61,6 +64,13 @@ def test_a_mention_reaches_the_other_department_and_they_answer(live_server, bro
 
     director = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN").new_page()
     log_in(director, base, sales.username, "demo12345")
+    # My day: the new task is there, next to the demo's overdue one and the project group's activity
+    director.goto(f"{base}/")
+    tasks_card = director.locator("#myday-tasks")
+    tasks_card.get_by_text("确认 VMC-850 型号清单").wait_for()
+    assert "确认下月数控机床需求数量" not in tasks_card.inner_text()  # no due date: not today's work
+    director.locator("#myday-following").get_by_text("华东数控机床项目组").first.wait_for()
+    shot(director, "13a-my-day")
     director.goto(f"{base}/tasks/")
     assert "确认下月数控机床需求数量" in director.locator("main").inner_text()
     director.goto(f"{base}/tasks/{task.pk}/")

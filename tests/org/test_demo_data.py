@@ -75,10 +75,13 @@ def test_demo_group_has_three_business_units_46_teams_and_46_people() -> None:
     assert dict(result.created) == {
         "group": 1,
         "business units": 3,
-        "teams": 46,
+        "teams": 46 + 1,  # + the project group of the demo collaboration (collaboration/demo.py)
         "users": 46,
-        "memberships": 67,
+        "memberships": 67 + 4,  # + its four members from sales, supply and production
         "role assignments": 46,
+        "comments": 3,
+        "follows": 4,
+        "tasks": 5,
     }
     assert list(BusinessUnit.objects.order_by("code").values_list("code", "name", "product_lines")) == [
         ("energy", "新能源事业部", "储能系统、光伏逆变器、充电桩"),
@@ -86,11 +89,11 @@ def test_demo_group_has_three_business_units_46_teams_and_46_people() -> None:
         ("med", "医疗器械事业部", "影像设备、体外诊断、手术耗材"),
     ]
     assert dict(Counter(Team.objects.values_list("business_unit__code", flat=True))) == {
-        "ind": 15,
+        "ind": 16,
         "med": 15,
         "energy": 16,
     }
-    assert dict(Counter(Team.objects.values_list("depth", flat=True))) == {0: 25, 1: 9, 2: 12}
+    assert dict(Counter(Team.objects.values_list("depth", flat=True))) == {0: 26, 1: 9, 2: 12}
     holders = Counter(UserRole.objects.values_list("role__code", flat=True))
     assert dict(holders) == {
         "admin": 1,
@@ -143,7 +146,7 @@ def test_every_team_path_is_its_parents_path_plus_its_id() -> None:
     demo.load_demo_data(scale="smoke")
 
     teams = {t.pk: t for t in Team.objects.all()}
-    assert len(teams) == 77
+    assert len(teams) == 78
     for team in teams.values():
         prefix = teams[team.parent_id].path if team.parent_id else f"/bu{team.business_unit_id}/"
         assert team.path == f"{prefix}{team.pk}/"
@@ -241,7 +244,7 @@ def test_the_same_plan_gives_the_same_data_on_a_fresh_database() -> None:
 
     assert runs[0] == runs[1]
     users, teams = runs[0]
-    assert len(users) == 546 and len(teams) == 77
+    assert len(users) == 546 and len(teams) == 78
     assert [u[0] for u in users[-3:]] == ["zhu.bo.498", "ding.yang.499", "feng.zhiwei.500"]
 
 
@@ -394,6 +397,8 @@ def test_built_in_roles_are_created_with_their_defaults() -> None:
     assert perms[("sales_manager", "tasks")] == (DataScope.TEAM_TREE, {"view", "create", "edit"})
     for code in ("sales_rep", "presales", "supply_planner", "production_planner", "operations", "finance", "service"):
         assert perms[(code, "tasks")] == (DataScope.SELF, {"view", "create", "edit"})
+    # (the test-only module "sample" of tests/sampleapp: the administrator holds every module)
+    assert perms.pop(("admin", "sample")) == (DataScope.GROUP, {"view", "create", "edit", "delete"})
     assert len(perms) == 3 + 3 + 8 + 10
     assert AuditEntry.objects.filter(verb="builtin", kind="create").count() == 10
 

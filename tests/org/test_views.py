@@ -142,10 +142,10 @@ def test_too_many_failed_logins_show_the_lockout_page(settings, admin):
     assert "registration/locked_out.html" in [t.name for t in response.templates]
 
 
-def test_home_shows_my_teams_roles_rights_and_recent_changes(org, rep):
+def test_my_access_shows_my_teams_roles_rights_and_recent_changes(org, rep):
     manage(rep, org["shanghai"])
     services.user_update(actor=rep, user=rep, title="客户经理")
-    response = english(rep).get("/")
+    response = english(rep).get("/accounts/access/")
     assert response.status_code == 200
     assert [m.team.name for m in response.context["memberships"]] == ["上海销售组"]
     assert [ur.role.code for ur in response.context["user_roles"]] == ["rep"]
@@ -183,9 +183,27 @@ def test_the_403_page_names_what_is_missing(nobody):
 
 def test_the_navigation_shows_only_what_the_user_may_use(rep, admin_client):
     rep_labels = [i["label"] for g in english(rep).get("/").context["nav_menu"] for i in g["items"]]
-    assert [str(label) for label in rep_labels] == ["Home", "Notifications", "Tasks", "Organisation", "Users"]
+    assert [str(label) for label in rep_labels] == [
+        "My day",
+        "Feed",
+        "Notifications",
+        "Tasks",
+        "Calendar",
+        "Organisation",
+        "Users",
+    ]
     admin_labels = [str(i["label"]) for g in admin_client.get("/org/users/").context["nav_menu"] for i in g["items"]]
-    assert admin_labels == ["Home", "Notifications", "Tasks", "Organisation", "Users", "Roles", "Audit trail"]
+    assert admin_labels == [
+        "My day",
+        "Feed",
+        "Notifications",
+        "Tasks",
+        "Calendar",
+        "Organisation",
+        "Users",
+        "Roles",
+        "Audit trail",
+    ]
     active = [
         str(i["label"]) for g in admin_client.get("/org/users/").context["nav_menu"] for i in g["items"] if i["active"]
     ]
@@ -656,7 +674,8 @@ def test_record_pages_query_counts_do_not_grow_with_members(admin_client, admin,
     # 10 for the page itself, plus the collaboration panels: comments (visibility check, threads)
     # and followers (2)
     # 14 + the timeline panel (record check, audit page, comment threads, their replies)
-    assert_queries_constant(lambda: admin_client.get(f"/org/teams/{team.pk}/"), add_team_rows, max_queries=18)
+    # 18 + the files panel (record check, files) and the timeline's files
+    assert_queries_constant(lambda: admin_client.get(f"/org/teams/{team.pk}/"), add_team_rows, max_queries=21)
     assert_queries_constant(lambda: admin_client.get(f"/org/users/{rep.pk}/"), add_user_rows, max_queries=8)
 
 

@@ -112,3 +112,46 @@ def admin_role() -> Role:
 
 def slug(text: str) -> str:
     return slugify(text) or "x"
+
+
+# --- files for attachments (collaboration/attachments.py) ------------------------------------
+
+
+def png_bytes(size: tuple[int, int] = (64, 48), color: str = "#1677ff", **save: Any) -> bytes:
+    """A real PNG (or another format with ``format=``), made with Pillow."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, save.pop("format", "PNG"), **save)
+    return out.getvalue()
+
+
+def pdf_bytes(text: str = "XieTong") -> bytes:
+    """A small but valid one-page PDF."""
+    stream = f"BT /F1 24 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def upload(name: str, content: bytes, content_type: str = "application/octet-stream") -> Any:
+    """An uploaded file as a form or the API receives it (the content type is the client's claim)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content, content_type=content_type)

@@ -15,7 +15,6 @@ from typing import Any, cast
 
 import nh3
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models import Prefetch
@@ -27,6 +26,7 @@ from markdown_it import MarkdownIt
 from xietong.core import events
 from xietong.core.components import register_record_panel
 from xietong.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from xietong.core.visibility import addressable_people, addressable_teams
 
 from . import registry
 from .models import AttachedQuerySet, Comment, CommentMention
@@ -114,19 +114,15 @@ def excerpt(body_html: str, size: int = EXCERPT_CHARS) -> str:
 
 
 def _resolve_mentions(actor: Any, names: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Names → users (by user name first) and teams (by exact name) that ``actor`` can see."""
+    """Names → people and teams ``actor`` may address (core.visibility): by user name first, then by
+    a team's exact name."""
     if not names:
         return {}, {}
-    from xietong.org.models import Team
-
-    users = {
-        u.username: u
-        for u in get_user_model()._default_manager.visible_to(actor).filter(username__in=names, is_active=True)  # type: ignore[attr-defined]
-    }
+    users = {u.username: u for u in addressable_people(actor).filter(username__in=names)}
     rest = [n for n in names if n not in users]
     teams: dict[str, Any] = {}
     if rest:
-        for team in Team.objects.visible_to(actor).filter(name__in=rest, is_active=True).order_by("pk"):
+        for team in addressable_teams(actor).filter(name__in=rest).order_by("pk"):
             teams.setdefault(team.name, team)
     return users, teams
 
@@ -178,6 +174,17 @@ def _announce(
         if members:
             params = {"actor": str(actor), "team": team.name}
             groups.append({"kind": "team_mentioned", "recipient_ids": members, "params": params})
+    if version == "v1":  # a new comment: followers hear of it (not those the mentions told)
+        events.publish(
+            "collaboration.commented",
+            key=f"comment:{comment.pk}:followers",
+            actor_id=actor.pk,
+            actor=str(actor),
+            record=[record._meta.label_lower, record.pk],
+            comment_id=comment.pk,
+            excerpt=excerpt(comment.body_html),
+            exclude=sorted(told),
+        )
     if groups:
         events.publish(
             "collaboration.mentioned",
@@ -304,7 +311,7 @@ def comment_edit(*, actor: Any, comment: Comment, body: str) -> Comment:
 
 @transaction.atomic
 def comment_delete(*, actor: Any, comment: Comment) -> Comment:
-    """Only its author deletes a comment: the text and mentions go, a trace stays (and its replies)."""
+    """Only its author deletes a comment: the text, mentions and files go, a trace stays (and its replies)."""
     comment = cast(Comment, Comment.objects.select_for_update().get(pk=comment.pk))
     if comment.author_id != actor.pk:
         raise PermissionDenied(_("Only its author can delete a comment."))
@@ -312,7 +319,39 @@ def comment_delete(*, actor: Any, comment: Comment) -> Comment:
         comment.body, comment.body_html, comment.deleted_at = "", "", timezone.now()
         comment.save(update_fields=["body", "body_html", "deleted_at"])
         CommentMention.objects.filter(comment=comment).delete()
+        from .attachments import attachments_delete_of_comment
+
+        attachments_delete_of_comment(actor=actor, comment=comment)  # its files go with its text
     return comment
+
+
+def unseen_mentions(*, comment: Comment, record: models.Model) -> list[Any]:
+    """The people the comment mentions by name who cannot see its record (told only that there is
+    something to share)."""
+    people = [m.user for m in comment.mentions.select_related("user").order_by("pk") if m.user is not None]
+    return [u for u in people if u.pk != comment.author_id and not _sees(u, record)]
+
+
+def share_offer(*, actor: Any, comment: Comment) -> dict[str, Any] | None:
+    """After posting: who was mentioned but cannot see the record, and whether the author may share
+    it with them (core/shares.py) — or None when everyone mentioned sees it."""
+    from xietong.core import shares
+
+    record = comment_record(comment)
+    people = unseen_mentions(comment=comment, record=record)
+    if not people:
+        return None
+    names = _("、").join(str(u) for u in people)
+    allowed = shares.can_share(actor, record)
+    message = (
+        _("%(names)s cannot see this record; they were told only that you mentioned them. Share it with them?")
+        if allowed
+        else _(
+            "%(names)s cannot see this record; they were told only that you mentioned them. "
+            "Ask someone who may edit it to share it."
+        )
+    ) % {"names": names}
+    return {"people": people, "can_share": allowed, "key": registry.record_key(record), "message": message}
 
 
 # --- selectors ------------------------------------------------------------------------------------
@@ -324,8 +363,8 @@ def _mentions_prefetch() -> Prefetch:
 
 def comment_thread(*, user: Any, record: models.Model, mentions: bool = True) -> AttachedQuerySet:
     """The record's top-level comments, newest first, each with its replies (oldest first), authors
-    and (unless ``mentions=False``, e.g. for the read-only timeline) mentions: a fixed number of
-    queries, however many comments."""
+    and (unless ``mentions=False``) mentions: a fixed number of queries, however many comments.
+    (The read-only timeline reads its own lighter rows, by time: ``timeline.fetch_comments``.)"""
     replies = Comment.objects.select_related("author").order_by("id")
     thread = Comment.objects.visible_to(user).on(record).filter(parent__isnull=True).select_related("author")
     if mentions:

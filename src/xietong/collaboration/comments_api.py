@@ -55,6 +55,13 @@ class CommentOut(Schema):
         return list(obj.mentions.all())
 
 
+class CommentCreatedOut(CommentOut):
+    unseen_mentions: list[int] = Field(
+        description="People mentioned who cannot see the record: they were told only that they were mentioned."
+    )
+    can_share: bool = Field(description="Whether you may share the record with them (POST /api/v1/shares).")
+
+
 class CommentIn(Schema):
     record: str = Field(description='"app_label.model:pk", e.g. "org.team:12".')
     body: str
@@ -73,7 +80,7 @@ def list_comments(request: HttpRequest, record: str) -> Any:
     return comments.comment_list(user=request.user, record=registry.resolve(request.user, record))
 
 
-@router.post("/comments", response={201: CommentOut, **ERROR_RESPONSES})
+@router.post("/comments", response={201: CommentCreatedOut, **ERROR_RESPONSES})
 def create_comment(request: HttpRequest, payload: CommentIn) -> Any:
     target = registry.resolve(request.user, payload.record)
     parent = cast(
@@ -81,7 +88,11 @@ def create_comment(request: HttpRequest, payload: CommentIn) -> Any:
         Comment.objects.visible_to(request.user).on(target).pick(request.user, payload.parent_id, field="parent"),
     )
     comment = comments.comment_create(actor=request.user, record=target, body=payload.body, parent=parent)
-    return Status(201, comments.comment_get(user=request.user, pk=comment.pk))
+    offer = comments.share_offer(actor=request.user, comment=comment)
+    created = comments.comment_get(user=request.user, pk=comment.pk)
+    created.unseen_mentions = [u.pk for u in offer["people"]] if offer else []  # type: ignore[attr-defined]
+    created.can_share = bool(offer and offer["can_share"])  # type: ignore[attr-defined]
+    return Status(201, created)
 
 
 @router.get("/comments/{comment_id}", response={200: CommentOut, **ERROR_RESPONSES})

@@ -21,7 +21,8 @@ from xietong.core.errors import Conflict
 from xietong.core.forms import XtForm, service_errors
 from xietong.core.htmx import page_view, render_form
 
-from . import comments, registry
+from . import attachments, comments, registry
+from .attachments_views import MultipleFileField
 from .models import Comment
 
 PANEL = "collaboration/comments/panel.html"
@@ -36,19 +37,31 @@ class CommentForm(XtForm):
     )
 
 
+class NewCommentForm(CommentForm):
+    """A new comment may carry files (collaboration/attachments.py); an edit changes only the text."""
+
+    attachments = MultipleFileField(label=_("Attach files"), required=False)
+
+
 def _record_page(record: models.Model) -> str:
     return record_url(ContentType.objects.get_for_model(record).pk, str(record.pk)) or "/"
 
 
-def _panel(request: HttpRequest, record: models.Model, form: CommentForm | None = None) -> HttpResponse:
-    response = render(request, PANEL, {"record": record, "comment_form": form})
+def _panel(
+    request: HttpRequest, record: models.Model, form: CommentForm | None = None, share_offer: Any = None
+) -> HttpResponse:
+    response = render(request, PANEL, {"record": record, "comment_form": form, "share_offer": share_offer})
     response["Vary"] = "HX-Request"
     return response
 
 
-def _answer(request: HttpRequest, record: models.Model, form: CommentForm | None = None) -> HttpResponse:
+def _answer(
+    request: HttpRequest, record: models.Model, form: CommentForm | None = None, share_offer: Any = None
+) -> HttpResponse:
     if getattr(request, "htmx", False):
-        return _panel(request, record, form)
+        return _panel(request, record, form, share_offer)
+    if share_offer:
+        messages.info(request, share_offer["message"])
     if form is not None and form.errors:
         for errors in form.errors.values():
             for error in errors:
@@ -68,7 +81,7 @@ def comment_panel(request: HttpRequest) -> HttpResponse:
 @require_POST
 def comment_create(request: HttpRequest) -> HttpResponse:
     record = registry.resolve(request.user, request.POST.get("record", ""))
-    form = CommentForm(request.POST)
+    form = NewCommentForm(request.POST, request.FILES)
     parent: Comment | None = None
     if request.POST.get("parent"):
         parent = cast(
@@ -78,10 +91,16 @@ def comment_create(request: HttpRequest) -> HttpResponse:
         if parent is None:
             form.add_error(None, _("The comment you reply to is gone."))
     if form.is_valid():
-        with service_errors(form, fields={"parent": "body"}):
-            comments.comment_create(actor=request.user, record=record, body=form.cleaned_data["body"], parent=parent)
+        with service_errors(form, fields={"parent": "body", "file": "attachments"}):
+            comment = attachments.comment_create_with_files(
+                actor=request.user,
+                record=record,
+                body=form.cleaned_data["body"],
+                parent=parent,
+                files=form.cleaned_data["attachments"],
+            )
         if form.is_valid():
-            return _answer(request, record)
+            return _answer(request, record, share_offer=comments.share_offer(actor=request.user, comment=comment))
     return _answer(request, record, form)
 
 

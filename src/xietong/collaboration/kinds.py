@@ -149,3 +149,93 @@ register(
         lambda p: _("%(actor)s completed “%(title)s”") % {"actor": p["actor"], "title": p["title"]},
     )
 )
+
+
+# --- records people own and follow (collaboration/follows.py) -------------------------------------
+
+FOLLOWING = gettext_lazy("Records I follow")
+
+
+def _field_labels(params: dict[str, Any]) -> str:
+    """The changed fields' names in the reader's language."""
+    from django.apps import apps
+
+    from xietong.core.templatetags.xt import _field_label
+
+    try:
+        model = apps.get_model(params["model"])
+    except (LookupError, ValueError):
+        model = None
+    return _("、").join(_field_label(model, name) for name in params["fields"])
+
+
+register(
+    Kind(
+        "record_owner",
+        FOLLOWING,
+        lambda p: _("%(actor)s made you the owner of “%(record)s”.") % {"actor": p["actor"], "record": p["record"]},
+    )
+)
+register(
+    Kind(
+        "record_changed",
+        FOLLOWING,
+        lambda p: (
+            _("%(actor)s changed %(fields)s of “%(record)s”.")
+            % {"actor": p["actor"], "fields": _field_labels(p), "record": p["record"]}
+        ),
+    )
+)
+register(
+    Kind(
+        "followed_comment",
+        FOLLOWING,
+        lambda p: (
+            _("%(actor)s commented on “%(record)s”: %(excerpt)s")
+            % {"actor": p["actor"], "record": p["record"], "excerpt": p["excerpt"]}
+        ),
+    )
+)
+register(
+    Kind(
+        "followed_file",
+        FOLLOWING,
+        lambda p: (
+            _("%(actor)s added the file “%(name)s” to “%(record)s”.")
+            % {"actor": p["actor"], "name": p["name"], "record": p["record"]}
+        ),
+    )
+)
+
+
+def _when(value: Any) -> str:
+    """A stored ISO time, written in the reader's time zone and format (it is read, not stored, so
+    every reader gets their own)."""
+    from django.utils import formats, timezone
+    from django.utils.dateparse import parse_datetime
+
+    moment = parse_datetime(value) if isinstance(value, str) else None
+    if moment is None:
+        return str(value or "")
+    return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+
+
+# the reminder job (collaboration/reminders.py): to the assignee and the collaborators
+register(
+    Kind(
+        "task_reminder",
+        TASKS,
+        lambda p: (
+            _("Reminder: “%(title)s” is due %(due)s") % {"title": p["title"], "due": _when(p["due"])}
+            if p.get("due")
+            else _("Reminder: “%(title)s”") % {"title": p["title"]}
+        ),
+    )
+)
+register(
+    Kind(
+        "record_shared",
+        FOLLOWING,
+        lambda p: _("%(actor)s shared “%(record)s” with you.") % {"actor": p["actor"], "record": p["record"]},
+    )
+)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+from typing import cast
+
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.storage import Storage, storages
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -146,7 +151,15 @@ class Comment(models.Model):
         verbose_name = _("comment")
         verbose_name_plural = _("comments")
         ordering = ["-id"]
-        indexes = [models.Index(fields=["content_type", "object_id", "-id"], name="collab_comment_record")]
+        indexes = [
+            models.Index(fields=["content_type", "object_id", "-id"], name="collab_comment_record"),
+            # the timeline's page of threads, newest first (PostgreSQL reads it instead of sorting)
+            models.Index(
+                fields=["content_type", "object_id", "-created_at", "-id"],
+                condition=Q(parent__isnull=True),
+                name="collab_comment_threads",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.author_id} on {self.content_type_id}:{self.object_id}"
@@ -253,8 +266,8 @@ class TaskQuerySet(VisibleQuerySet["Task"]):
 class Task(models.Model):
     """Something someone (anyone, across departments) is to do, by a time, alone or on a record.
 
-    ``remind_at`` is stored for the reminder job of the scheduler, which is not built yet: nothing
-    sends reminders today."""
+    At ``remind_at`` the reminder job (collaboration/reminders.py) notifies the assignee and the
+    collaborators and sets ``reminded_at``."""
 
     class Priority(models.TextChoices):
         LOW = "low", _("Low")
@@ -313,3 +326,106 @@ class Task(models.Model):
         from django.utils import timezone
 
         return self.due_at is not None and self.status in self.ACTIVE and self.due_at < timezone.now()
+
+
+# --- attachments (collaboration/attachments.py, docs/subsystems/attachments.md) -------------------
+
+
+class _AttachmentStorage(LazyObject):
+    """``storages["attachments"]`` (local directory or S3), looked up when first used, so the settings
+    (and tests, which point it at a temporary directory) decide; reset it with ``reset()``."""
+
+    def _setup(self) -> None:
+        self._wrapped = storages["attachments"]
+
+    def reset(self) -> None:
+        self._wrapped = empty  # type: ignore[assignment]
+
+
+attachment_storage = _AttachmentStorage()
+
+
+def attachments_storage() -> Storage:
+    """The storage of ``Attachment.file`` and ``.thumbnail`` (a callable: migrations do not name a backend)."""
+    return cast(Storage, attachment_storage)
+
+
+def _attachment_path(instance: Attachment, filename: str) -> str:
+    """A random key under the month of the upload: the user's file name never reaches the storage."""
+    from django.utils import timezone
+
+    suffix = f".{instance.extension}" if instance.extension else ""
+    return f"files/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
+def _thumbnail_path(instance: Attachment, filename: str) -> str:
+    from django.utils import timezone
+
+    return f"thumbnails/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.webp"
+
+
+class Attachment(models.Model):
+    """A file on a record, or on a comment of the record (``comment`` set). Seen by whoever sees the
+    record (``AttachedQuerySet``). The stored key is random; ``name`` is the sanitised original name,
+    ``mime_type`` what the content was found to be (never what the client claimed).
+
+    Deleting keeps a trace like comments do: the bytes and the thumbnail go, the row (name, size,
+    uploader, ``deleted_at``, ``deleted_by``) stays. A file of a deleted comment counts as deleted."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    object_id = models.CharField(max_length=64)
+    # comments are only ever soft-deleted; if a comment row is removed (by an administrator), its files go too
+    comment = models.ForeignKey(
+        Comment,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="attachments",
+        verbose_name=_("comment"),
+    )
+    uploader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="attachments", verbose_name=_("uploaded by")
+    )
+    file = models.FileField(_("file"), storage=attachments_storage, upload_to=_attachment_path, max_length=255)
+    name = models.CharField(_("file name"), max_length=255)
+    extension = models.CharField(max_length=10, blank=True)
+    mime_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    thumbnail = models.FileField(
+        storage=attachments_storage, upload_to=_thumbnail_path, max_length=255, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = AttachedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["content_type", "object_id", "-id"], name="collab_attachment_record")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_deleted(self) -> bool:
+        """Deleted itself, or through its comment (read with ``select_related("comment")``)."""
+        return self.deleted_at is not None or (self.comment is not None and self.comment.deleted_at is not None)
+
+    @property
+    def is_image(self) -> bool:
+        return self.mime_type in INLINE_IMAGE_TYPES
+
+    @property
+    def previewable(self) -> bool:
+        """Shown in the browser (images, PDF) rather than only downloaded."""
+        return self.mime_type in INLINE_IMAGE_TYPES or self.mime_type == "application/pdf"
+
+
+# raster images that browsers show and that are never active content (no SVG: it is a document with scripts)
+INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})

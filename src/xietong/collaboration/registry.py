@@ -3,7 +3,7 @@
 A domain app declares it once for its model, from its ``AppConfig.ready``::
 
     from xietong.collaboration import registry
-    registry.register(Customer, owner_field="owner")
+    registry.register(Customer, owner_field="owner", notify_fields=("owner", "status", "level"))
 
 and its record pages include the collaboration panels. Records are addressed as ``"app_label.model:pk"``
 (``"org.team:12"``) in the API (``/api/v1/comments?record=org.team:12``) and in URLs.
@@ -28,6 +28,8 @@ from xietong.core.visibility import attached_to_visible
 class Surface:
     model: type[models.Model]
     owner_field: str | None = None  # owners follow their records automatically
+    # the changes followers are told of (audited field names); None: every audited change
+    notify_fields: tuple[str, ...] | None = None
 
     @property
     def label(self) -> str:
@@ -37,14 +39,21 @@ class Surface:
 _surfaces: dict[str, Surface] = {}
 
 
-def register(model: type[models.Model], *, owner_field: str | None = None) -> Surface:
-    surface = Surface(model=model, owner_field=owner_field)
+def register(
+    model: type[models.Model], *, owner_field: str | None = None, notify_fields: tuple[str, ...] | None = None
+) -> Surface:
+    surface = Surface(model=model, owner_field=owner_field, notify_fields=notify_fields)
     _surfaces[surface.label] = surface
     return surface
 
 
 def surfaces() -> list[Surface]:
     return list(_surfaces.values())
+
+
+def surface_of(label: str) -> Surface | None:
+    """The surface of the model ``"app_label.model"``, or None when it has none."""
+    return _surfaces.get(label.lower())
 
 
 def record_key(obj: models.Model) -> str:

@@ -26,6 +26,10 @@ def notification_get(*, user: Any, pk: Any) -> Notification:
     return Notification.objects.get_visible(user, pk)
 
 
+# kinds whose text quotes the record: once the reader cannot see it, they read as the other kind
+HIDDEN_WHEN_UNSEEN = {"mentioned": "mentioned_hidden"}
+
+
 def decorate(notifications: Iterable[Notification], *, user: Any) -> list[Notification]:
     """Give each notification its ``text`` (in the reader's language) and ``url`` — the record's page
     only while the reader may still see the record (one query per kind of record, not per row)."""
@@ -37,7 +41,7 @@ def decorate(notifications: Iterable[Notification], *, user: Any) -> list[Notifi
         seen = n.content_type_id is not None and (n.content_type_id, n.object_id) in visible
         # a mention quotes the record and the comment: once the reader lost sight of the record, it
         # reads like a mention on a record they cannot see
-        kind = "mentioned_hidden" if n.kind == "mentioned" and not seen else n.kind
+        kind = HIDDEN_WHEN_UNSEEN.get(n.kind, n.kind) if not seen else n.kind
         n.text = kinds.text_of(kind, n.params)  # type: ignore[attr-defined]
         n.url = record_url(n.content_type_id, n.object_id) if seen else ""  # type: ignore[attr-defined,arg-type]
     return items

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -46,7 +47,15 @@ def notifications_deliver(
     ]
     before = Notification.objects.filter(event_key=event_key).count()
     Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    if rows:  # e-mail who wants it at once (collaboration/emails.py); also on a re-run: it sends only what is left
+        transaction.on_commit(functools.partial(_email_later, event_key), robust=True)
     return Notification.objects.filter(event_key=event_key).count() - before
+
+
+def _email_later(event_key: str) -> None:
+    from .tasks import email_notifications
+
+    email_notifications.enqueue(event_key=event_key)
 
 
 @transaction.atomic

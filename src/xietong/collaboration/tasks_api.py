@@ -33,7 +33,9 @@ class TaskOut(Schema):
     priority: str
     status: str
     completed_at: datetime | None
-    remind_at: datetime | None = Field(description="Stored; the reminder job is not built yet.")
+    remind_at: datetime | None = Field(
+        description="When the assignee and collaborators get a reminder (a notification)."
+    )
     record: str | None = Field(description='The linked record, e.g. "org.team:12", or null.')
     created_at: datetime
     updated_at: datetime

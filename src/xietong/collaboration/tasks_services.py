@@ -6,7 +6,8 @@ sees its record, and through roles on the module "tasks" (models.TaskPolicy). As
 completions notify through ``core.events`` after the commit; status changes and reassignments are
 recorded in the task's audit trail.
 
-``remind_at`` is stored only: the scheduler job that delivers reminders is not built yet.
+``remind_at``: the periodic job of collaboration/reminders.py notifies the assignee and collaborators
+then; changing ``remind_at`` re-arms the reminder (``reminded_at`` is cleared).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
-from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models import Q
@@ -25,13 +25,15 @@ from django.utils.translation import gettext as _
 from xietong.core import audit, events
 from xietong.core.components import register_record_panel, register_record_url
 from xietong.core.errors import NotFound, PermissionDenied, ValidationError
-from xietong.core.visibility import ensure_still_visible, members_of
+from xietong.core.visibility import addressable_people, ensure_still_visible, members_of
 
 from . import registry
-from .models import Task, TaskQuerySet
+from .models import Task, TaskQuerySet, _collaborator_task_ids
 from .tasks import deliver_notifications
 
 VIEWS = ("assigned", "created", "team", "overdue", "all")
+# the calendar's scopes (calendar.py): "mine" is assigned to me or I collaborate
+CALENDAR_VIEWS = ("mine", "created", "team", "all")
 UPDATABLE = ("title", "description", "assignee", "collaborators", "due_at", "priority", "remind_at")
 
 _unset: Any = object()
@@ -40,23 +42,10 @@ _unset: Any = object()
 # --- rules ----------------------------------------------------------------------------------------
 
 
-def _people(actor: Any) -> models.QuerySet[Any]:
-    return get_user_model()._default_manager.visible_to(actor).filter(is_active=True)  # type: ignore[attr-defined]
-
-
 def assignable_users(*, actor: Any) -> models.QuerySet[Any]:
-    """Who ``actor`` may assign a task to or add as collaborator: everyone they see, everyone in their
-    own business units (work crosses departments: sales asks supply, supply asks production), and
-    themselves. Only the name and team show in the picker; the person's record keeps its own scope."""
-    own_units = actor.access.business_unit_ids
-    return (
-        get_user_model()
-        ._default_manager.filter(  # type: ignore[no-any-return]
-            Q(pk__in=_people(actor).values("pk")) | Q(business_unit_id__in=own_units) | Q(pk=actor.pk),
-            is_active=True,
-        )
-        .order_by("display_name", "username")
-    )
+    """Who ``actor`` may assign a task to or add as collaborator: the people they may address
+    (core.visibility.addressable_people)."""
+    return addressable_people(actor).order_by("display_name", "username")  # type: ignore[no-any-return]
 
 
 def _check_people(actor: Any, assignee: Any, collaborators: Iterable[Any]) -> None:
@@ -180,6 +169,8 @@ def task_update(*, actor: Any, task: Task, **changes: Any) -> Task:
         [u for u in new_collaborators if u.pk not in old_collaborators],
     )
     before = audit.snapshot(task)
+    if "remind_at" in changes and changes["remind_at"] != task.remind_at:
+        task.reminded_at = None  # a moved reminder goes out again (collaboration/reminders.py)
     for name in ("title", "description", "due_at", "priority", "remind_at"):
         if name in changes:
             setattr(task, name, changes[name].strip() if name == "title" else changes[name])
@@ -302,27 +293,44 @@ def _listed(qs: TaskQuerySet) -> TaskQuerySet:
     return qs.select_related("assignee", "creator", "content_type").prefetch_related("collaborators")
 
 
+def in_view(qs: TaskQuerySet, *, user: Any, view: str) -> TaskQuerySet:
+    """Narrow ``qs`` (visibility already applied) to one view of the task list or the calendar:
+    ``assigned`` (to me), ``mine`` (assigned to me or I collaborate), ``created`` (by me), ``team``
+    (assigned to members of the teams I belong to or manage, and their sub-teams where I manage),
+    ``overdue`` (due before now, still open or in progress); anything else: all of ``qs``."""
+    access = user.access
+    if view == "assigned":
+        return qs.filter(assignee_id=user.pk)
+    if view == "mine":
+        return qs.filter(Q(assignee_id=user.pk) | Q(pk__in=_collaborator_task_ids(user.pk)))
+    if view == "created":
+        return qs.filter(creator_id=user.pk)
+    if view == "team":
+        return qs.filter(assignee_id__in=members_of(team_ids=access.team_ids, paths=access.managed_paths))
+    if view == "overdue":
+        return qs.filter(due_at__lt=timezone.now(), status__in=Task.ACTIVE)
+    return qs
+
+
 def task_list(
     *, user: Any, view: str = "all", status: str | None = None, record: models.Model | None = None
 ) -> TaskQuerySet:
     """The tasks ``user`` sees, narrowed to a view: ``assigned`` (to me), ``created`` (by me), ``team``
     (assigned to members of the teams I belong to or manage, and their sub-teams where I manage),
     ``overdue`` (due before now, still open or in progress), ``all``."""
-    qs = Task.objects.visible_to(user)
-    access = user.access
-    if view == "assigned":
-        qs = qs.filter(assignee_id=user.pk)
-    elif view == "created":
-        qs = qs.filter(creator_id=user.pk)
-    elif view == "team":
-        qs = qs.filter(assignee_id__in=members_of(team_ids=access.team_ids, paths=access.managed_paths))
-    elif view == "overdue":
-        qs = qs.filter(due_at__lt=timezone.now(), status__in=Task.ACTIVE)
+    qs = in_view(Task.objects.visible_to(user), user=user, view=view)
     if status:
         qs = qs.filter(status=status)
     if record is not None:
         qs = qs.on(record)
     return _listed(qs).order_by("-id")
+
+
+def task_calendar(*, user: Any, start: datetime, end: datetime, view: str = "mine") -> TaskQuerySet:
+    """The tasks ``user`` sees in a calendar view (``CALENDAR_VIEWS``) due in ``[start, end)``, by due time;
+    done and cancelled ones too (the calendar strikes them through)."""
+    qs = in_view(Task.objects.visible_to(user), user=user, view=view if view in CALENDAR_VIEWS else "mine")
+    return qs.filter(due_at__gte=start, due_at__lt=end).select_related("assignee").order_by("due_at", "pk")
 
 
 def task_get(*, user: Any, pk: Any) -> Task:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django import forms
@@ -9,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -28,6 +30,27 @@ TABS = [
     ("overdue", _("Overdue")),
 ]
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+# quick reminder choices, in minutes before the due time ("" = the exact time of "Remind at", or none)
+REMIND_CHOICES = [
+    ("", _("At the exact time below, or never")),
+    (0, _("At the due time")),
+    (15, _("15 minutes before")),
+    (60, _("1 hour before")),
+    (1440, _("1 day before")),
+]
+DEFAULT_DUE_TIME = time(18, 0)  # a day picked in the calendar: due at the end of the working day
+
+
+def _due_from_query(value: str) -> datetime | None:
+    """``?due=2026-11-28`` (at ``DEFAULT_DUE_TIME``) or ``?due=2026-11-28T14:30``, in the local time zone."""
+    try:
+        if "T" in value:
+            parsed = datetime.fromisoformat(value)
+        else:
+            parsed = datetime.combine(date.fromisoformat(value), DEFAULT_DUE_TIME)
+    except ValueError:
+        return None
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
 
 
 class TaskForm(XtForm):
@@ -41,11 +64,19 @@ class TaskForm(XtForm):
     )
     due_at = forms.DateTimeField(label=_("Due"), required=False, widget=DATETIME)
     priority = forms.ChoiceField(label=_("Priority"), choices=Task.Priority.choices, initial=Task.Priority.NORMAL)
+    remind_before = forms.TypedChoiceField(
+        label=_("Remind"),
+        choices=REMIND_CHOICES,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text=_("Relative to the due time; or leave it and choose an exact time below."),
+    )
     remind_at = forms.DateTimeField(
         label=_("Remind at"),
         required=False,
         widget=DATETIME,
-        help_text=_("Stored for the reminder job, which is not running yet."),
+        help_text=_("The assignee and the collaborators get a notification then (and an e-mail if they want one)."),
     )
     record = forms.CharField(required=False, widget=forms.HiddenInput)
 
@@ -54,6 +85,17 @@ class TaskForm(XtForm):
         people = svc.assignable_users(actor=actor)
         self.fields["assignee"].queryset = people  # type: ignore[attr-defined]
         self.fields["collaborators"].queryset = people  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        """A quick choice ("1 hour before") sets ``remind_at`` from the due time."""
+        data = super().clean() or {}
+        before = data.get("remind_before")
+        if before is not None:
+            if data.get("due_at") is None:
+                self.add_error("remind_before", _("Set a due time to be reminded before it."))
+            else:
+                data["remind_at"] = data["due_at"] - timedelta(minutes=before)
+        return data
 
 
 class BulkForm(XtForm):
@@ -101,7 +143,11 @@ def task_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def task_create(request: HttpRequest) -> HttpResponse:
     record_key = request.GET.get("record", "") or request.POST.get("record", "")
-    form = TaskForm(posted(request), actor=request.user, initial={"assignee": request.user.pk, "record": record_key})
+    initial: dict[str, Any] = {"assignee": request.user.pk, "record": record_key}
+    due = _due_from_query(request.GET.get("due", ""))
+    if due is not None:  # started from a day of the calendar
+        initial["due_at"] = timezone.localtime(due)
+    form = TaskForm(posted(request), actor=request.user, initial=initial)
     if form.is_valid():
         data = form.cleaned_data
         with service_errors(form):
@@ -143,6 +189,10 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
     del form.fields["record"]
     if form.is_valid():
         data = form.cleaned_data
+        for name in ("due_at", "remind_at"):  # the form shows minutes: an unchanged time keeps its seconds
+            old = getattr(task, name)
+            if old is not None and data[name] == old.replace(second=0, microsecond=0):
+                data[name] = old
         with service_errors(form):
             svc.task_update(actor=request.user, task=task, **{k: data[k] for k in svc.UPDATABLE})
         if form.is_valid():

@@ -11,7 +11,7 @@ from ninja import Field, Router, Schema
 
 from xietong.core.api import ERROR_RESPONSES
 
-from . import registry, timeline
+from . import timeline
 
 router = Router(tags=["timeline"])
 
@@ -51,7 +51,7 @@ def get_timeline(
     what later apps add. ``kinds=change,comment`` filters; ``before`` (an entry's ``cursor``, or
     follow ``next``) continues. 404 when the record is missing, outside your scope or of a kind
     without the collaboration surface; 422 for an unknown kind or an invalid cursor."""
-    target = registry.resolve(request.user, record)
+    target = timeline.resolve_record(request.user, record)
     wanted = timeline.parse_kinds(kinds)
     cursor = timeline.Cursor.decode(before) if before else None
     page = timeline.timeline_page(user=request.user, record=target, kinds=wanted, before=cursor, size=page_size)

@@ -58,7 +58,7 @@ def timeline_view(request: HttpRequest) -> HttpResponse:
     """``?record=org.team:12[&kinds=change,comment][&before=<cursor>]``: the panel, or with ``before``
     the next entries and their "load more" button (htmx swaps them in place of the old button).
     404 for a record the viewer cannot see."""
-    record = registry.resolve(request.user, request.GET.get("record", ""))
+    record = timeline.resolve_record(request.user, request.GET.get("record", ""))
     try:
         kinds = timeline.parse_kinds(request.GET.get("kinds"))
         before = timeline.Cursor.decode(request.GET["before"]) if request.GET.get("before") else None

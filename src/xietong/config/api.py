@@ -4,8 +4,12 @@ from ninja import NinjaAPI
 from ninja.security import django_auth
 
 from xietong.collaboration.api import router as collaboration_router
+from xietong.collaboration.attachments_api import router as attachments_router
+from xietong.collaboration.calendar_api import router as calendar_router
 from xietong.collaboration.comments_api import router as comments_router
+from xietong.collaboration.feeds_api import router as feeds_router
 from xietong.collaboration.follows_api import router as follows_router
+from xietong.collaboration.shares_api import router as shares_router
 from xietong.collaboration.tasks_api import router as tasks_router
 from xietong.collaboration.timeline_api import router as timeline_router
 from xietong.core.api import TokenAuth, install_error_handlers
@@ -26,3 +30,7 @@ api.add_router("", follows_router)
 api.add_router("", comments_router)
 api.add_router("", timeline_router)
 api.add_router("", tasks_router)
+api.add_router("", attachments_router)
+api.add_router("", calendar_router)
+api.add_router("", feeds_router)
+api.add_router("", shares_router)

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from xietong.collaboration import myday_views
 from xietong.core import views as core_views
 
 from .api import api
@@ -9,6 +10,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),
+    path("", myday_views.my_day, name="home"),
     path("", include("xietong.core.urls")),
     path("", include("xietong.org.urls")),
     path("", include("xietong.collaboration.urls")),

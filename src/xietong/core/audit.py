@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy
 
+from . import events
 from .context import current_request_id
 from .models import AuditEntry
 
@@ -61,7 +62,7 @@ def record(
     verb: str = "",
     changes: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    return AuditEntry.objects.create(
+    entry = AuditEntry.objects.create(
         actor=actor if getattr(actor, "pk", None) else None,
         request_id=current_request_id(),
         kind=kind,
@@ -71,6 +72,18 @@ def record(
         object_repr=str(obj)[:200],
         changes=changes or {},
     )
+    # after the commit, apps above react (collaboration: owners follow, followers hear of changes)
+    events.publish(
+        "audit.recorded",
+        key=f"audit:{entry.pk}",
+        entry_id=entry.pk,
+        model=obj._meta.label_lower,
+        object_id=entry.object_id,
+        actor_id=entry.actor_id,
+        kind=kind,
+        fields=sorted(entry.changes),
+    )
+    return entry
 
 
 def record_create(*, actor: Any, obj: models.Model, verb: str = "") -> AuditEntry:

@@ -53,7 +53,7 @@ def subscriber(name: str) -> Callable[[Subscriber], Subscriber]:
     return register
 
 
-def publish(name: str, *, key: str, **data: Any) -> None:
+def publish(name: str, /, *, key: str, **data: Any) -> None:  # data may hold a "name" too
     """Announce ``name`` once the current transaction commits (at once outside a transaction).
 
     ``key`` identifies this occurrence (e.g. ``f"role_assigned:{user_role.pk}"``) so that a

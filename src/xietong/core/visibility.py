@@ -188,6 +188,31 @@ def members_of(*, team_ids: Iterable[int] = (), paths: Iterable[str] = ()) -> An
     return TeamMembership.objects.filter(cond).values("user_id")
 
 
+def addressable_people(actor: Any) -> Any:
+    """The active people ``actor`` may address — mention, assign a task to, share a record with:
+    everyone they see, everyone in their own business units (work crosses departments: sales asks
+    supply, supply asks production), and themselves. Addressing shows a person's name and team
+    only; their user record keeps its own scope."""
+    from django.contrib.auth import get_user_model
+
+    people: Any = get_user_model()._default_manager
+    visible = people.visible_to(actor).filter(is_active=True).values("pk")
+    return people.filter(
+        Q(pk__in=visible) | Q(business_unit_id__in=actor.access.business_unit_ids) | Q(pk=actor.pk),
+        is_active=True,
+    )
+
+
+def addressable_teams(actor: Any) -> Any:
+    """The active teams ``actor`` may address (mention): the teams they see and every team of their
+    own business units (sales mention @供应计划部)."""
+    Team = apps.get_model("org", "Team")
+    visible = Team.objects.visible_to(actor).values("pk")
+    return Team.objects.filter(
+        Q(pk__in=visible) | Q(business_unit_id__in=actor.access.business_unit_ids), is_active=True
+    )
+
+
 def scope_label(scope: int) -> str:
     return str(DataScope(scope).label)
 

@@ -239,6 +239,9 @@ class MeOut(Schema):
     teams: list[Ref]
     managed_team_ids: list[int]
     grants: list[GrantOut]
+    email_notifications: str = Field(
+        ..., description="immediate, daily (one digest a day) or off: how you get notifications by e-mail"
+    )
 
 
 class WhyOut(Schema):
@@ -261,6 +264,7 @@ def me(request: HttpRequest) -> dict[str, Any]:
         "user": target,
         "teams": [{"id": t.team_id, "name": t.name} for t in access.teams],
         "managed_team_ids": [t.team_id for t in access.teams if t.is_manager],
+        "email_notifications": target.email_notifications,
         "grants": [
             {
                 "module": g.module,

@@ -740,6 +740,17 @@ def _write_users(
             progress("users", done, total)
 
 
+# Later apps add their demo records (tasks, comments, customers …) after the people exist: a step is
+# ``step(created: Counter[str]) -> None``, runs in the load's transaction, must be idempotent and
+# counts what it creates into ``created``. Registered from the app's ``AppConfig.ready``.
+_extra_steps: list[Callable[[Counter[str]], None]] = []
+
+
+def register_demo_step(step: Callable[[Counter[str]], None]) -> None:
+    if step not in _extra_steps:
+        _extra_steps.append(step)
+
+
 def load_demo_data(
     *, scale: str = "demo", extra_users: int | None = None, force: bool = False, progress: Progress | None = None
 ) -> LoadResult:
@@ -776,6 +787,8 @@ def load_demo_data(
                     created=created,
                     progress=progress,
                 )
+            for step in _extra_steps:
+                step(created)
             result.created = created = +created  # drop the zero counts
             if result.created_rows or loaded is None or loaded < wanted:
                 audit.record(

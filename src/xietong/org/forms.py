@@ -95,6 +95,17 @@ class ProfileForm(XtForm):
     mobile = model_field(User, "mobile")
     title = model_field(User, "title")
     language = model_field(User, "language")
+    email_notifications = model_field(
+        User,
+        "email_notifications",
+        required=False,  # left out of a post: unchanged
+        help_text=_(
+            "Immediately: one e-mail per notification. Daily digest: one e-mail a day with what you have not read."
+        ),
+    )
+
+    def clean_email_notifications(self) -> str:
+        return self.cleaned_data.get("email_notifications") or self.initial.get("email_notifications", "")
 
 
 class TokenForm(XtForm):

@@ -175,7 +175,17 @@ class User(AbstractUser):
 
     objects = XietongUserManager()  # type: ignore[misc]
 
-    audit_fields = ("username", "display_name", "email", "mobile", "title", "primary_team", "is_active", "language")
+    audit_fields = (
+        "username",
+        "display_name",
+        "email",
+        "mobile",
+        "title",
+        "primary_team",
+        "is_active",
+        "language",
+        "email_notifications",
+    )
 
     class Meta:
         verbose_name = _("user")

@@ -6,7 +6,6 @@ from xietong.core import navigation
 from xietong.core.components import register_record_url
 from xietong.core.navigation import NavItem
 
-navigation.register(NavItem("workbench", _("Home"), "home", "house", order=10))
 navigation.register(
     NavItem(
         "settings",

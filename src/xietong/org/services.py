@@ -378,7 +378,10 @@ def user_update(
     title: str = UNSET,
     language: str = UNSET,
     username: str = UNSET,
+    email_notifications: str = UNSET,
 ) -> User:
+    if email_notifications is not UNSET and actor.pk != user.pk:
+        raise PermissionDenied(_("Only the user chooses which e-mails they get."))
     if actor.pk == user.pk and username is UNSET:
         target = User.objects.select_for_update().get(pk=actor.pk)  # everyone edits their own profile
     else:
@@ -395,6 +398,7 @@ def user_update(
             "title": title,
             "language": language,
             "username": username,
+            "email_notifications": email_notifications,
         },
     )
     _clean(target, exclude=["password"])

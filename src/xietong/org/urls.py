@@ -1,6 +1,7 @@
 """Pages of the organisation and of the signed-in user.
 
-``home``, ``login`` and ``logout`` stay un-namespaced (``LOGIN_URL``, ``LOGIN_REDIRECT_URL``);
+``login`` and ``logout`` stay un-namespaced (``LOGIN_URL``); the home page ``home`` (My day) is
+the collaboration app's, routed in config/urls.py;
 the user's own pages live under ``accounts:``, the administration under ``org:``.
 """
 
@@ -10,6 +11,7 @@ from .views import account, people, records, roles, structure
 
 account_patterns = [
     path("profile/", account.profile, name="profile"),
+    path("access/", account.my_access, name="access"),
     path("password/", account.password_change, name="password_change"),
     path("tokens/", account.tokens, name="tokens"),
     path("tokens/<int:pk>/revoke/", account.token_revoke, name="token_revoke"),
@@ -61,7 +63,6 @@ org_patterns = [
 ]
 
 urlpatterns = [
-    path("", account.home, name="home"),
     path("accounts/login/", account.login, name="login"),
     path("accounts/logout/", account.logout, name="logout"),
     path("accounts/", include((account_patterns, "accounts"))),

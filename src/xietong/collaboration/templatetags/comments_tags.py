@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from .. import comments, registry
+from .. import attachments, comments, registry
 
 register = template.Library()
 
@@ -26,11 +26,13 @@ def comment_panel(context: Any, record: Any) -> dict[str, Any] | None:
         for c in [thread, *thread.replies.all()]:  # type: ignore[attr-defined]
             c.can_edit = comments.can_edit(user, c)  # type: ignore[attr-defined]
             c.can_delete = c.author_id == user.pk and c.deleted_at is None  # type: ignore[attr-defined]
-    from ..comments_views import CommentForm, panel_dom_id
+    attachments.with_comment_files(user=user, comment_list=[c for t in threads for c in [t, *t.replies.all()]])  # type: ignore[attr-defined]
+    from ..comments_views import NewCommentForm, panel_dom_id
 
     return {
         "key": registry.record_key(record),
         "threads": threads,
-        "form": context.get("comment_form") or CommentForm(),
+        "form": context.get("comment_form") or NewCommentForm(),
         "dom_id": panel_dom_id(record),
+        "share_offer": context.get("share_offer"),
     }

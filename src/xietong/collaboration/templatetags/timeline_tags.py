@@ -19,8 +19,10 @@ def timeline_panel(context: Any, record: Any) -> dict[str, Any] | None:
     user = getattr(request, "user", None)
     if user is None or record is None or not comments.has_surface(record):
         return None
-    if not type(record)._default_manager.visible_to(user).filter(pk=record.pk).exists():
-        return None
+    from .. import timeline
     from ..timeline_views import panel_context
+
+    if not timeline.sees_record(user, record):
+        return None
 
     return panel_context(user=user, record=record, kinds=None, before=None)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.csp import CSP
@@ -123,6 +124,43 @@ else:
 
 # --- Collaboration --------------------------------------------------------------------------
 COMMENT_EDIT_MINUTES = int(os.environ.get("COMMENT_EDIT_MINUTES", "15"))  # authors may edit a comment this long
+# where people reach the site: absolute links in e-mails and calendar files, and the calendar's UID host
+XIETONG_BASE_URL = os.environ.get("XIETONG_BASE_URL", "http://localhost:8000").rstrip("/")
+XIETONG_DIGEST_HOUR = int(os.environ.get("XIETONG_DIGEST_HOUR", "8"))  # local hour of the daily e-mail digest
+
+# --- E-mail (notifications: collaboration/emails.py), as Django 6.1's MAILERS ----------------
+# XIETONG_EMAIL_BACKEND: smtp, console (prints mails to the log), locmem, dummy (drops them) or a dotted
+# path; default: smtp when XIETONG_EMAIL_HOST is set, else console here (production: a local MTA).
+_EMAIL_BACKENDS = {
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "locmem": "django.core.mail.backends.locmem.EmailBackend",
+    "dummy": "django.core.mail.backends.dummy.EmailBackend",
+}
+
+
+def mailers_from_env(default_backend: str) -> dict[str, dict[str, object]]:
+    host = os.environ.get("XIETONG_EMAIL_HOST", "")
+    backend = os.environ.get("XIETONG_EMAIL_BACKEND", "smtp" if host else default_backend)
+    mailer: dict[str, object] = {"BACKEND": _EMAIL_BACKENDS.get(backend, backend)}
+    if backend == "smtp":
+        use_ssl = env_bool("XIETONG_EMAIL_USE_SSL", False)  # implicit TLS (port 465)
+        local = not host  # no host: the machine's own mail server (postfix, exim) on port 25
+        mailer["OPTIONS"] = {
+            "host": host or "localhost",
+            "port": int(os.environ.get("XIETONG_EMAIL_PORT", "465" if use_ssl else "25" if local else "587")),
+            "username": os.environ.get("XIETONG_EMAIL_USER", ""),
+            "password": os.environ.get("XIETONG_EMAIL_PASSWORD", ""),
+            "use_ssl": use_ssl,
+            "use_tls": env_bool("XIETONG_EMAIL_USE_TLS", not use_ssl and not local),  # STARTTLS (port 587)
+            "timeout": int(os.environ.get("XIETONG_EMAIL_TIMEOUT", "20")),  # a silent server does not hold a worker
+        }
+    return {"default": mailer}
+
+
+MAILERS = mailers_from_env("console")
+DEFAULT_FROM_EMAIL = os.environ.get("XIETONG_DEFAULT_FROM_EMAIL", "XieTong <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Accounts and security ------------------------------------------------------------------
 AUTH_USER_MODEL = "org.User"
@@ -192,12 +230,49 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
     ("vendor/bootstrap-icons", NODE_MODULES / "bootstrap-icons" / "font"),
 ]
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
+
+# --- Attachments (docs/subsystems/attachments.md) --------------------------------------------
+# Files on records and comments: never under MEDIA_URL; they are served only by views that check
+# the record's visibility. The local directory by default, any S3-compatible store when a bucket is set.
+ATTACHMENT_MAX_BYTES = int(float(os.environ.get("XIETONG_ATTACHMENT_MAX_MB", "50")) * 1024 * 1024)
+# file name extensions accepted; each one's content is checked (collaboration/attachments.py: KNOWN_TYPES)
+ATTACHMENT_ALLOWED_TYPES = env_list(
+    "XIETONG_ATTACHMENT_TYPES",
+    "pdf,doc,docx,xls,xlsx,ppt,pptx,wps,et,dps,odt,ods,odp,txt,csv,md,png,jpg,jpeg,gif,webp,zip,7z,rar,dwg",
+)
+ATTACHMENTS_S3_BUCKET = os.environ.get("XIETONG_ATTACHMENTS_S3_BUCKET", "")
+if ATTACHMENTS_S3_BUCKET:
+    STORAGES["attachments"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": ATTACHMENTS_S3_BUCKET,
+            "endpoint_url": os.environ.get("XIETONG_ATTACHMENTS_S3_ENDPOINT_URL") or None,
+            "access_key": os.environ.get("XIETONG_ATTACHMENTS_S3_ACCESS_KEY") or None,
+            "secret_key": os.environ.get("XIETONG_ATTACHMENTS_S3_SECRET_KEY") or None,
+            "region_name": os.environ.get("XIETONG_ATTACHMENTS_S3_REGION") or None,
+            "addressing_style": os.environ.get("XIETONG_ATTACHMENTS_S3_ADDRESSING_STYLE") or None,
+            "location": os.environ.get("XIETONG_ATTACHMENTS_S3_PREFIX", "attachments"),
+            "signature_version": "s3v4",
+            "default_acl": None,  # the bucket's own (private) policy; objects are never public
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+else:
+    STORAGES["attachments"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": VAR_DIR / "attachments",
+            "file_permissions_mode": 0o640,
+            "directory_permissions_mode": 0o750,
+        },
+    }
 
 # --- Logging: one line per event, request id included -------------------------------------
 LOGGING = {

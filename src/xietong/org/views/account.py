@@ -61,8 +61,8 @@ password_change = PasswordChangeView.as_view()
 
 
 @page_view
-def home(request: HttpRequest) -> HttpResponse:
-    """The user's own overview: teams, roles, what the roles allow, and their recent changes."""
+def my_access(request: HttpRequest) -> HttpResponse:
+    """The user's own access: teams, roles, what the roles allow, and their recent changes."""
     user = actor(request)
     known = {m.code: m for m in modules.all_modules()}
     grants = sorted(
@@ -82,7 +82,7 @@ def home(request: HttpRequest) -> HttpResponse:
     ]
     return render_page(
         request,
-        "org/home.html",
+        "org/my_access.html",
         {
             "memberships": selectors.user_memberships(target=user),
             "user_roles": selectors.user_roles(target=user),
@@ -95,7 +95,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @page_view
 def profile(request: HttpRequest) -> HttpResponse:
     user = actor(request)
-    initial = {name: getattr(user, name) for name in ("display_name", "email", "mobile", "title", "language")}
+    fields = ("display_name", "email", "mobile", "title", "language", "email_notifications")
+    initial = {name: getattr(user, name) for name in fields}
     form = ProfileForm(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         with service_errors(form):

@@ -110,3 +110,51 @@
     }
   });
 })();
+
+/* --- attachments: the files panel's drop zone (collaboration/attachments/panel.html) ------------ */
+/* The form works without this (a multiple file input and an "Upload" button). With it, files dropped
+   on the zone, or chosen in the input, are sent at once through htmx, and the upload's progress shows. */
+(function () {
+  "use strict";
+
+  function zoneOf(el) {
+    return el && el.closest ? el.closest("form[data-xt-dropzone]") : null;
+  }
+  function carriesFiles(event) {
+    return Boolean(event.dataTransfer) && Array.prototype.indexOf.call(event.dataTransfer.types || [], "Files") !== -1;
+  }
+  ["dragenter", "dragover"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      var zone = zoneOf(event.target);
+      if (!zone || !carriesFiles(event)) return;
+      event.preventDefault(); // allows the drop
+      event.dataTransfer.dropEffect = "copy";
+      zone.classList.add("xt-dropzone-over");
+    });
+  });
+  document.addEventListener("dragleave", function (event) {
+    var zone = zoneOf(event.target);
+    if (zone && !zone.contains(event.relatedTarget)) zone.classList.remove("xt-dropzone-over");
+  });
+  document.addEventListener("drop", function (event) {
+    var zone = zoneOf(event.target);
+    if (!zone || !carriesFiles(event)) return;
+    event.preventDefault(); // the browser would open the file instead
+    zone.classList.remove("xt-dropzone-over");
+    var input = zone.querySelector("input[type=file]");
+    if (!input || !event.dataTransfer.files.length) return;
+    input.files = event.dataTransfer.files;
+    zone.requestSubmit();
+  });
+  document.addEventListener("change", function (event) {
+    var zone = zoneOf(event.target);
+    if (zone && event.target.matches("input[type=file]") && event.target.files.length) zone.requestSubmit();
+  });
+  document.addEventListener("htmx:xhr:progress", function (event) {
+    var zone = zoneOf(event.target);
+    var bar = zone ? zone.querySelector(".xt-dropzone-progress") : null;
+    if (!bar || !event.detail.lengthComputable || !event.detail.total) return;
+    bar.hidden = false;
+    bar.value = Math.round((event.detail.loaded / event.detail.total) * 100);
+  });
+})();
