@@ -52,6 +52,12 @@ SOURCES_SQL = {
         "LEFT JOIN org_user d ON d.id = f.deleted_by_id WHERE f.content_type_id = %s AND f.object_id = %s "
         f"ORDER BY f.created_at DESC, f.id DESC LIMIT {PAGE + 1}"
     ),
+    "task": (
+        "SELECT t.id, t.created_at, t.title, t.status, t.priority, t.due_at, u.display_name, u.username "
+        "FROM collaboration_task t JOIN org_user u ON u.id = t.assignee_id "
+        "WHERE t.content_type_id = %s AND t.object_id = %s "
+        f"ORDER BY t.created_at DESC, t.id DESC LIMIT {PAGE + 1}"
+    ),
 }
 REPLIES_SQL = (
     "SELECT r.id, r.parent_id, r.created_at, r.body_html, r.edited_at, r.deleted_at, u.display_name, u.username "

@@ -212,3 +212,22 @@ def test_share_rules(cast):
 def test_teams_cannot_be_shared(cast, org):
     assert shares.shareable(type(org["supply"])) is False
     assert shares.shareable(Deal) is True
+
+
+def test_the_timeline_shows_the_records_tasks_changes_and_comments(cast):
+    from xietong.collaboration import timeline
+
+    deal, rep, lead = cast["deal"], cast["rep"], cast["lead"]
+    task = tasks_services.task_create(actor=rep, title="寄送样机", assignee=lead, record_key=registry.record_key(deal))
+    comments.comment_create(actor=lead, record=deal, body="样机已寄出")
+    page = timeline.timeline_page(user=rep, record=deal)
+    assert [(e.kind, e.text) for e in page.entries] == [
+        ("comment", "样机已寄出"),
+        ("task", "任务“寄送样机”，负责人：李雷 · 待处理"),
+        ("change", page.entries[2].text),
+    ]
+    assert page.entries[1].id == task.pk
+    only_tasks = timeline.timeline_page(user=rep, record=deal, kinds={"task"})
+    assert [e.id for e in only_tasks.entries] == [task.pk]
+    html = login(rep).get(f"/collaboration/timeline/?record={registry.record_key(deal)}&kinds=task").content.decode()
+    assert f'href="/tasks/{task.pk}/"' in html and "寄送样机" in html

@@ -21,6 +21,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from xietong.core import audit, events
 from xietong.core.components import register_record_panel, register_record_url
@@ -366,3 +367,53 @@ def record_links(tasks: Iterable[Task], *, user: Any) -> dict[int, tuple[str, st
 register_record_url("collaboration.task", "collaboration:task_detail")
 # the panel of a record's open tasks on every record page with the collaboration surface
 register_record_panel("collaboration/tasks/panel.html", order=30)
+
+
+# --- the record timeline's "task" entries ----------------------------------------------------------
+
+
+def _task_text(task: Task) -> str:
+    return _("Task “%(title)s” for %(assignee)s · %(status)s") % {
+        "title": task.title,
+        "assignee": task.assignee,
+        "status": task.get_status_display(),
+    }
+
+
+def fetch_tasks(*, user: Any, record: models.Model, cursor: Any, limit: int) -> list[Any]:
+    """The tasks linked to the record, by creation, newest first (one query, assignee joined).
+    Whoever sees the record sees its tasks (``TaskPolicy``), which the timeline has checked."""
+    from . import timeline
+
+    qs = timeline.attached_rows(
+        Task.objects.select_related("assignee").only(
+            "id",
+            "title",
+            "status",
+            "priority",
+            "due_at",
+            "created_at",
+            "creator_id",
+            "assignee__display_name",
+            "assignee__username",
+            "content_type_id",
+            "object_id",
+        ),
+        user=user,
+        record=record,
+    )
+    if cursor is not None:
+        qs = qs.filter(cursor.q("task"))
+    return [
+        timeline.TimelineEntry("task", t.pk, t.created_at, None, "collaboration/timeline/task.html", t, _task_text)
+        for t in qs.order_by("-created_at", "-id")[:limit]
+    ]
+
+
+def _register_timeline_source() -> None:
+    from . import timeline
+
+    timeline.register_source(timeline.TimelineSource("task", gettext_lazy("Tasks"), fetch_tasks))
+
+
+_register_timeline_source()
