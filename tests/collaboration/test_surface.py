@@ -231,3 +231,15 @@ def test_the_timeline_shows_the_records_tasks_changes_and_comments(cast):
     assert [e.id for e in only_tasks.entries] == [task.pk]
     html = login(rep).get(f"/collaboration/timeline/?record={registry.record_key(deal)}&kinds=task").content.decode()
     assert f'href="/tasks/{task.pk}/"' in html and "寄送样机" in html
+
+
+def test_a_comment_posted_with_htmx_tells_the_timeline_to_reload(cast):
+    deal = cast["deal"]
+    client = login(cast["rep"])
+    key = registry.record_key(deal)
+    ok = client.post("/collaboration/comments/new/", {"record": key, "body": "新进展"}, headers=HTMX)
+    assert ok["HX-Trigger"] == '{"xt-record-changed": {}}'
+    refused = client.post("/collaboration/comments/new/", {"record": key, "body": "  "}, headers=HTMX)
+    assert "HX-Trigger" not in refused
+    page = client.get(f"/sample/deals/{deal.pk}/").content.decode()
+    assert 'hx-trigger="xt-record-changed from:body"' in page

@@ -52,6 +52,8 @@ def test_a_file_is_attached_listed_with_its_thumbnail_and_downloaded_across_depa
     thumb = page.locator("section.xt-files .xt-file-thumb")
     assert thumb.evaluate("img => img.complete && img.naturalWidth") == 320  # the WebP thumbnail loaded
     assert page.locator("section.xt-files .bi-file-earmark-pdf").count() == 1
+    # the timeline on the same page reloaded by itself (htmx event "xt-record-changed")
+    page.locator(".xt-timeline .xt-kind-file", has_text="第一季度报价单.pdf").wait_for()
     shot(page, "14-team-files")
 
     with page.expect_download() as info:

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from xietong.core.components import record_url
 from xietong.core.errors import NotFound
 from xietong.core.forms import XtForm, service_errors
-from xietong.core.htmx import page_view
+from xietong.core.htmx import announce_record_changed, page_view
 
 from . import attachments, registry
 from .models import Attachment, attachment_storage
@@ -65,7 +65,7 @@ def _answer(request: HttpRequest, record: models.Model, form: AttachmentForm | N
     if getattr(request, "htmx", False):
         response = render(request, PANEL, {"record": record, "attachment_form": form})
         response["Vary"] = "HX-Request"
-        return response
+        return response if form is not None and form.errors else announce_record_changed(request, response)
     if form is not None and form.errors:
         for errors in form.errors.values():
             for error in errors:

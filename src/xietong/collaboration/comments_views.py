@@ -19,7 +19,7 @@ from django_htmx.http import reswap, retarget
 from xietong.core.components import record_url
 from xietong.core.errors import Conflict
 from xietong.core.forms import XtForm, service_errors
-from xietong.core.htmx import page_view, render_form
+from xietong.core.htmx import announce_record_changed, page_view, render_form
 
 from . import attachments, comments, registry
 from .attachments_views import MultipleFileField
@@ -52,7 +52,7 @@ def _panel(
 ) -> HttpResponse:
     response = render(request, PANEL, {"record": record, "comment_form": form, "share_offer": share_offer})
     response["Vary"] = "HX-Request"
-    return response
+    return response if form is not None and form.errors else announce_record_changed(request, response)
 
 
 def _answer(

@@ -49,6 +49,7 @@ def panel_context(
         "chips": chips,
         "before": before,
         "more_url": timeline_url(key, kinds, page.next) if page.next else "",
+        "reload_url": timeline_url(key, kinds),
     }
 
 

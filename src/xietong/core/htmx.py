@@ -84,3 +84,16 @@ def page_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRespon
     """Every page: login required. (A ``NotFound`` from a selector or service is an ``Http404``, so a
     record missing or outside the scope answers 404 by itself.)"""
     return login_required(view)
+
+
+RECORD_CHANGED = "xt-record-changed"
+
+
+def announce_record_changed(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """After a successful htmx write on a record page (a comment, a file, a task), tell the page's
+    other panels (the timeline listens: ``hx-trigger="xt-record-changed from:body"``) to reload."""
+    if request.method == "POST" and getattr(request, "htmx", False) and response.status_code < 400:
+        from django_htmx.http import trigger_client_event
+
+        trigger_client_event(response, RECORD_CHANGED)
+    return response
