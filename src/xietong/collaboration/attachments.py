@@ -21,6 +21,8 @@ import warnings
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
 from django.conf import settings
@@ -481,47 +483,72 @@ def panel_dom_id(record: Any) -> str:
 # --- the record timeline: a source "file" ---------------------------------------------------------
 
 
-def _file_text(attachment: Attachment) -> str:
+def _file_text(attachment: Any) -> str:
     if attachment.is_deleted:
         return _("Deleted the file “%(name)s”") % {"name": attachment.name}
     return _("Uploaded “%(name)s” (%(size)s)") % {"name": attachment.name, "size": filesizeformat(attachment.size)}
 
 
-# what the timeline entry and its text read (templates/collaboration/timeline/file.html)
-_FILE_COLUMNS = (
-    "id",
-    "created_at",
-    "content_type_id",
-    "object_id",
-    "name",
-    "size",
-    "deleted_at",
-    "comment__id",
-    "comment__deleted_at",
-    "uploader__display_name",
-    "uploader__username",
-    "deleted_by__display_name",
-    "deleted_by__username",
-)
+@dataclass(slots=True, eq=False)
+class FileRow:
+    """An upload as ``collaboration/timeline/file.html`` and ``_file_text`` read it, read-only."""
+
+    id: int
+    created_at: datetime
+    name: str
+    size: int
+    deleted_at: datetime | None
+    comment_deleted_at: datetime | None
+    uploader: Any  # timeline.Person
+    deleted_by: Any  # timeline.Person or None
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    @property
+    def is_deleted(self) -> bool:
+        """Deleted itself, or through its comment (as ``Attachment.is_deleted``)."""
+        return self.deleted_at is not None or self.comment_deleted_at is not None
+
+
+@cache
+def _file_rows() -> Any:
+    return Attachment.objects.order_by("-created_at", "-id").values_list(
+        "id",
+        "created_at",
+        "name",
+        "size",
+        "deleted_at",
+        "comment__deleted_at",
+        "uploader_id",
+        "uploader__username",
+        "uploader__display_name",
+        "deleted_by_id",
+        "deleted_by__username",
+        "deleted_by__display_name",
+    )
 
 
 def fetch_files(
     *, user: Any, record: models.Model, cursor: timeline.Cursor | None, limit: int
 ) -> list[timeline.TimelineEntry]:
-    """The record's uploads the viewer sees, deleted ones as a trace (one query)."""
-    qs = timeline.attached_rows(
-        Attachment.objects.select_related("uploader", "comment", "deleted_by").only(*_FILE_COLUMNS),
-        user=user,
-        record=record,
-    )
+    """The record's uploads, deleted ones as a trace (one query, names joined). Files are seen by
+    exactly who sees their record, which the timeline has checked (``attached_rows``)."""
+    qs = timeline.attached_rows(_file_rows(), user=user, record=record)
     if cursor is not None:
         qs = qs.filter(cursor.q("file"))
-    return [
-        timeline.TimelineEntry(
-            "file", a.pk, a.created_at, a.uploader, "collaboration/timeline/file.html", a, _file_text
-        )
-        for a in cast("list[Attachment]", list(qs.order_by("-created_at", "-id")[:limit]))
-    ]
+    person = timeline.people()
+    entries = []
+    for pk, created_at, name, size, deleted_at, comment_deleted_at, *who in qs[:limit]:
+        uploader = person(*who[:3])
+        deleted_by = person(*who[3:]) if who[3] is not None else None
+        row = FileRow(pk, created_at, name, size, deleted_at, comment_deleted_at, uploader, deleted_by)
+        entries.append(timeline.TimelineEntry("file", pk, created_at, uploader, _FILE_TEMPLATE, row, _file_text))
+    return entries
+
+
+_FILE_TEMPLATE = "collaboration/timeline/file.html"
 
 
 timeline.register_source(timeline.TimelineSource("file", gettext_lazy("Files"), fetch_files))

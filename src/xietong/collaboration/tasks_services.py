@@ -13,7 +13,9 @@ then; changing ``remind_at`` re-arms the reminder (``reminded_at`` is cleared).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
 from django.contrib.contenttypes.models import ContentType
@@ -372,7 +374,26 @@ register_record_panel("collaboration/tasks/panel.html", order=30)
 # --- the record timeline's "task" entries ----------------------------------------------------------
 
 
-def _task_text(task: Task) -> str:
+@dataclass(slots=True, eq=False)
+class TaskRow:
+    """A task as ``collaboration/timeline/task.html`` and ``_task_text`` read it, read-only."""
+
+    id: int
+    created_at: datetime
+    title: str
+    status: str
+    due_at: datetime | None
+    assignee: Any  # timeline.Person
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    def get_status_display(self) -> str:
+        return str(Task.Status(self.status).label)
+
+
+def _task_text(task: TaskRow) -> str:
     return _("Task “%(title)s” for %(assignee)s · %(status)s") % {
         "title": task.title,
         "assignee": task.assignee,
@@ -380,34 +401,30 @@ def _task_text(task: Task) -> str:
     }
 
 
+@cache
+def _task_rows() -> Any:
+    return Task.objects.order_by("-created_at", "-id").values_list(
+        "id", "created_at", "title", "status", "due_at", "assignee_id", "assignee__username", "assignee__display_name"
+    )
+
+
 def fetch_tasks(*, user: Any, record: models.Model, cursor: Any, limit: int) -> list[Any]:
-    """The tasks linked to the record, by creation, newest first (one query, assignee joined).
-    Whoever sees the record sees its tasks (``TaskPolicy``), which the timeline has checked."""
+    """The tasks linked to the record, by creation, newest first (one query, the assignee's name
+    joined). Whoever sees the record sees its tasks (``TaskPolicy``), which the timeline has checked."""
     from . import timeline
 
-    qs = timeline.attached_rows(
-        Task.objects.select_related("assignee").only(
-            "id",
-            "title",
-            "status",
-            "priority",
-            "due_at",
-            "created_at",
-            "creator_id",
-            "assignee__display_name",
-            "assignee__username",
-            "content_type_id",
-            "object_id",
-        ),
-        user=user,
-        record=record,
-    )
+    qs = timeline.attached_rows(_task_rows(), user=user, record=record)
     if cursor is not None:
         qs = qs.filter(cursor.q("task"))
-    return [
-        timeline.TimelineEntry("task", t.pk, t.created_at, None, "collaboration/timeline/task.html", t, _task_text)
-        for t in qs.order_by("-created_at", "-id")[:limit]
-    ]
+    person = timeline.people()
+    entries = []
+    for pk, created_at, title, status, due_at, *assignee in qs[:limit]:
+        row = TaskRow(pk, created_at, title, status, due_at, person(*assignee))
+        entries.append(timeline.TimelineEntry("task", pk, created_at, None, _TASK_TEMPLATE, row, _task_text))
+    return entries
+
+
+_TASK_TEMPLATE = "collaboration/timeline/task.html"
 
 
 def _register_timeline_source() -> None:

@@ -239,7 +239,7 @@ class Person:
         return self.display_name or self.username
 
 
-def _people() -> Callable[[int, str, str], Person]:
+def people() -> Callable[[int, str, str], Person]:
     """One ``Person`` per user within one query's rows."""
     seen: dict[int, Person] = {}
 
@@ -354,7 +354,7 @@ def fetch_changes(*, user: Any, record: models.Model, cursor: Cursor | None, lim
     qs = _change_rows().filter(content_type_id=ct_id, object_id=object_id)
     if cursor is not None:
         qs = qs.filter(cursor.q("change"))
-    person = _people()
+    person = people()
     entries = []
     for pk, created_at, kind, verb, changes, request_id, actor_id, username, display_name in qs[:limit]:
         actor = person(actor_id, username, display_name) if actor_id is not None else None  # None: the system
@@ -419,7 +419,7 @@ class _Threads:
     def replies_of(self, thread_id: int) -> list[CommentRow]:
         if self._replies is None:
             self._replies = {}
-            person = _people()
+            person = people()
             # the record's own replies only (a reply is always on its thread's record; said again here)
             qs = _reply_rows().filter(content_type_id=self.ct_id, object_id=self.object_id, parent_id__in=self.ids)
             for parent_id, pk, created_at, edited_at, deleted_at, body_html, *author in qs:
@@ -447,7 +447,7 @@ def fetch_comments(*, user: Any, record: models.Model, cursor: Cursor | None, li
         qs = qs.filter(cursor.q("comment"))
     rows = list(qs[:limit])
     threads = _Threads(ContentType.objects.get_for_model(record).pk, str(record.pk), [row[0] for row in rows])
-    person = _people()
+    person = people()
     entries = []
     for pk, created_at, edited_at, deleted_at, body_html, *author in rows:
         thread = CommentRow(pk, created_at, edited_at, deleted_at, body_html, person(*author), threads)
