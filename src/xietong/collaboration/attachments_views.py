@@ -8,10 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext_lazy as _
@@ -20,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from xietong.core.components import record_url
 from xietong.core.errors import NotFound
 from xietong.core.forms import XtForm, service_errors
-from xietong.core.htmx import announce_record_changed, page_view
+from xietong.core.htmx import announce_record_changed, back_to_page, page_view
 
 from . import attachments, registry
 from .models import Attachment, attachment_storage
@@ -66,11 +65,7 @@ def _answer(request: HttpRequest, record: models.Model, form: AttachmentForm | N
         response = render(request, PANEL, {"record": record, "attachment_form": form})
         response["Vary"] = "HX-Request"
         return response if form is not None and form.errors else announce_record_changed(request, response)
-    if form is not None and form.errors:
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, str(error))
-    return HttpResponseRedirect(_record_page(record), status=303)
+    return back_to_page(request, _record_page(record), form=form)
 
 
 @page_view

@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
-from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -19,7 +18,7 @@ from django_htmx.http import reswap, retarget
 from xietong.core.components import record_url
 from xietong.core.errors import Conflict
 from xietong.core.forms import XtForm, service_errors
-from xietong.core.htmx import announce_record_changed, page_view, render_form
+from xietong.core.htmx import announce_record_changed, back_to_page, page_view, render_form
 
 from . import attachments, comments, registry
 from .attachments_views import MultipleFileField
@@ -60,13 +59,7 @@ def _answer(
 ) -> HttpResponse:
     if getattr(request, "htmx", False):
         return _panel(request, record, form, share_offer)
-    if share_offer:
-        messages.info(request, share_offer["message"])
-    if form is not None and form.errors:
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, str(error))
-    return HttpResponseRedirect(_record_page(record), status=303)
+    return back_to_page(request, _record_page(record), form=form, info=share_offer["message"] if share_offer else "")
 
 
 @page_view

@@ -97,3 +97,16 @@ def visible_records(user: Any, refs: Iterable[RecordRef]) -> dict[RecordRef, mod
         for obj in manager.visible_to(user).filter(pk__in=[i for i in ids if i.isdigit()]):
             found[(ct_id, str(obj.pk))] = obj
     return found
+
+
+def panel_viewer(context: Any, record: Any) -> Any:
+    """For the record panels' template tags: the request's user when ``record`` has the surface and
+    they see it (checked once per record and request: ``timeline.sees_record`` remembers), else None
+    — the panel then renders nothing."""
+    from .timeline import sees_record
+
+    user = getattr(context.get("request"), "user", None)
+    label = getattr(getattr(record, "_meta", None), "label_lower", None)
+    if user is None or label not in _surfaces or not sees_record(user, record):
+        return None
+    return user

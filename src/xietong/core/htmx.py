@@ -97,3 +97,18 @@ def announce_record_changed(request: HttpRequest, response: HttpResponse) -> Htt
 
         trigger_client_event(response, RECORD_CHANGED)
     return response
+
+
+def back_to_page(request: HttpRequest, url: str, *, form: Any = None, info: str = "") -> HttpResponse:
+    """Without htmx, a panel's form posts answer by going back to the record's page (303), with the
+    form's errors (and an ``info`` line) as messages — nothing the user typed is silently lost."""
+    from django.contrib import messages
+    from django.http import HttpResponseRedirect
+
+    if info:
+        messages.info(request, info)
+    if form is not None and form.errors:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+    return HttpResponseRedirect(url, status=303)

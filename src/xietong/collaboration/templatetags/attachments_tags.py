@@ -7,7 +7,7 @@ from typing import Any, cast
 from django import template
 from django.conf import settings
 
-from .. import attachments, comments, registry
+from .. import attachments, registry
 from ..models import Attachment
 
 register = template.Library()
@@ -44,11 +44,8 @@ def file_icon(attachment: Any) -> str:
 def attachment_panel(context: Any, record: Any) -> dict[str, Any] | None:
     """What the panel shows, or None (nothing rendered) when ``record`` has no collaboration surface
     or the viewer cannot see it. A fixed number of queries, however many files."""
-    request = context.get("request")
-    user = getattr(request, "user", None)
-    if user is None or record is None or not comments.has_surface(record):
-        return None
-    if not type(record)._default_manager.visible_to(user).filter(pk=record.pk).exists():
+    user = registry.panel_viewer(context, record)
+    if user is None:
         return None
     files = cast("list[Attachment]", list(attachments.attachment_list(user=user, record=record)))
     editor = any(f.uploader_id != user.pk for f in files) and attachments.record_editable(user=user, record=record)

@@ -15,11 +15,8 @@ register = template.Library()
 def comment_panel(context: Any, record: Any) -> dict[str, Any] | None:
     """What the panel shows, or None (nothing rendered) when ``record`` has no collaboration surface
     or the viewer cannot see it. Threads come with a fixed number of queries."""
-    request = context.get("request")
-    user = getattr(request, "user", None)
-    if user is None or record is None or not comments.has_surface(record):
-        return None
-    if not type(record)._default_manager.visible_to(user).filter(pk=record.pk).exists():
+    user = registry.panel_viewer(context, record)
+    if user is None:
         return None
     threads = list(comments.comment_thread(user=user, record=record))
     for thread in threads:
