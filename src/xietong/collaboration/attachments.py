@@ -345,7 +345,7 @@ def attachments_add(
     """Attach ``files`` to ``record`` (from ``registry.resolve(actor, key)``: whoever sees a record may
     attach files), or to ``comment`` on it (the actor's own). All or nothing: one refused file refuses
     the upload, naming every problem. Publishes ``collaboration.file_added`` per file after the commit."""
-    if not comments.has_surface(record):
+    if not registry.has_surface(record):
         raise NotFound()
     if comment is not None:
         _check_comment(actor=actor, record=record, comment=comment)

@@ -232,11 +232,6 @@ def _render_with_mentions(actor: Any, body: str) -> tuple[str, list[Any], list[A
     return render(body, set(users) | set(teams)), list(users.values()), list(teams.values())
 
 
-def has_surface(record: Any) -> bool:
-    label = getattr(getattr(record, "_meta", None), "label_lower", None)
-    return any(s.label == label for s in registry.surfaces())
-
-
 def comment_record(comment: Comment) -> models.Model:
     model = ContentType.objects.get_for_id(comment.content_type_id).model_class()
     assert model is not None
@@ -247,7 +242,7 @@ def comment_record(comment: Comment) -> models.Model:
 def comment_create(*, actor: Any, record: models.Model, body: str, parent: Comment | None = None) -> Comment:
     """``record`` comes from ``registry.resolve(actor, key)``: whoever sees a record may comment on it.
     A reply to a reply joins its thread (one level of replies)."""
-    if not has_surface(record):
+    if not registry.has_surface(record):
         raise NotFound()
     body = _clean_body(body)
     content_type = ContentType.objects.get_for_model(record)

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
 from xietong.core.api import ERROR_RESPONSES
@@ -76,7 +77,7 @@ def get_feed(request: HttpRequest, scope: str = "mine", before: str = "") -> Any
     """``mine``: activity on the records you follow and your own; ``team``: what the people of your
     teams did. Only records you see. 422 for an unknown scope or an invalid cursor."""
     if scope not in feeds.SCOPES:
-        raise ValidationError({"scope": f"Choose one of: {', '.join(feeds.SCOPES)}."})
+        raise ValidationError({"scope": _("Choose one of: %(choices)s.") % {"choices": ", ".join(feeds.SCOPES)}})
     cursor = timeline.Cursor.decode(before) if before else None
     page = feeds.feed_page(user=request.user, scope=scope, before=cursor)
     next_url = None

@@ -51,6 +51,12 @@ def surfaces() -> list[Surface]:
     return list(_surfaces.values())
 
 
+def has_surface(record: Any) -> bool:
+    """Whether ``record`` is of a model with the collaboration surface."""
+    label = getattr(getattr(record, "_meta", None), "label_lower", None)
+    return label is not None and label in _surfaces
+
+
 def surface_of(label: str) -> Surface | None:
     """The surface of the model ``"app_label.model"``, or None when it has none."""
     return _surfaces.get(label.lower())
@@ -106,7 +112,6 @@ def panel_viewer(context: Any, record: Any) -> Any:
     from .timeline import sees_record
 
     user = getattr(context.get("request"), "user", None)
-    label = getattr(getattr(record, "_meta", None), "label_lower", None)
-    if user is None or label not in _surfaces or not sees_record(user, record):
+    if user is None or not has_surface(record) or not sees_record(user, record):
         return None
     return user

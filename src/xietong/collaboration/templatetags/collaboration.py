@@ -10,7 +10,7 @@ register = template.Library()
 @register.filter
 def has_surface(record: Any) -> bool:
     """Whether the record has the collaboration surface (comments, followers …)."""
-    return record is not None and record._meta.label_lower in {s.label for s in registry.surfaces()}
+    return registry.has_surface(record)
 
 
 @register.filter

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from .. import comments
+from .. import registry
 
 register = template.Library()
 
@@ -15,14 +15,9 @@ register = template.Library()
 def timeline_panel(context: Any, record: Any) -> dict[str, Any] | None:
     """The first page of the record's timeline, or None (nothing rendered) when ``record`` has no
     collaboration surface or the viewer cannot see it."""
-    request = context.get("request")
-    user = getattr(request, "user", None)
-    if user is None or record is None or not comments.has_surface(record):
+    user = registry.panel_viewer(context, record)
+    if user is None:
         return None
-    from .. import timeline
     from ..timeline_views import panel_context
-
-    if not timeline.sees_record(user, record):
-        return None
 
     return panel_context(user=user, record=record, kinds=None, before=None)
