@@ -338,3 +338,16 @@ def test_comment_bodies_are_shown_sanitised_and_read_only(people):
     assert "<script>alert" not in html and 'href="javascript' not in html
     assert '<div class="xt-comment-body" hx-disable>' in html
     assert "comment_delete" not in html and "/delete/" not in html and "/edit/" not in html
+
+
+def test_the_panel_reloads_only_its_inside_so_its_listener_stays_in_the_page(people):
+    user, record = people["author"], people["record"]
+    add_comments(record, user, [1], body="刚发的评论")
+    client = login(user)
+    page = client.get(f"/org/teams/{record.pk}/").content.decode()
+    reload_url = f"/collaboration/timeline/?record={record_key(record).replace(':', '%3A')}&amp;part=inner"
+    assert f'hx-get="{reload_url}" hx-trigger="xt-record-changed from:body"' in page
+    assert 'hx-swap="innerHTML"' in page
+    inner = client.get(reload_url.replace("&amp;", "&"), headers=HTMX).content.decode()
+    assert "<section" not in inner and "刚发的评论" in inner and "xt-timeline-filters" in inner
+    assert inner.count('class="xt-timeline-entries') == 0 and inner.count("xt-timeline-entries") == 1

@@ -24,12 +24,16 @@ def panel_dom_id(record: Any) -> str:
     return f"xt-timeline-{record._meta.label_lower.replace('.', '-')}-{record.pk}"
 
 
-def timeline_url(key: str, kinds: set[str] | None, before: timeline.Cursor | None = None) -> str:
+def timeline_url(
+    key: str, kinds: set[str] | None, before: timeline.Cursor | None = None, *, inner: bool = False
+) -> str:
     params = {"record": key}
     if kinds:
         params["kinds"] = ",".join(sorted(kinds))
     if before is not None:
         params["before"] = before.encode()
+    if inner:
+        params["part"] = "inner"
     return f"{reverse('collaboration:timeline')}?{urlencode(params)}"
 
 
@@ -49,15 +53,18 @@ def panel_context(
         "chips": chips,
         "before": before,
         "more_url": timeline_url(key, kinds, page.next) if page.next else "",
-        "reload_url": timeline_url(key, kinds),
+        # the panel reloads only its inside, so the element listening for "xt-record-changed" stays
+        # in the page: a swapped-in panel would miss an event sent before htmx had processed it
+        "reload_url": timeline_url(key, kinds, inner=True),
     }
 
 
 @page_view
 @require_GET
 def timeline_view(request: HttpRequest) -> HttpResponse:
-    """``?record=org.team:12[&kinds=change,comment][&before=<cursor>]``: the panel, or with ``before``
-    the next entries and their "load more" button (htmx swaps them in place of the old button).
+    """``?record=org.team:12[&kinds=change,comment][&before=<cursor>][&part=inner]``: the panel; with
+    ``part=inner`` only its inside (the panel's own reload); with ``before`` the next entries and their
+    "load more" button (htmx swaps them in place of the old button).
     404 for a record the viewer cannot see."""
     record = timeline.resolve_record(request.user, request.GET.get("record", ""))
     try:
@@ -66,7 +73,12 @@ def timeline_view(request: HttpRequest) -> HttpResponse:
     except ValidationError:
         raise NotFound() from None
     panel = panel_context(user=request.user, record=record, kinds=kinds, before=before)
-    name = f"{PANEL}#entries" if before is not None else PANEL
+    if before is not None:
+        name = f"{PANEL}#entries"
+    elif request.GET.get("part") == "inner":
+        name = f"{PANEL}#body"
+    else:
+        name = PANEL
     response = render(request, name, {"record": record, "panel": panel})
     response["Vary"] = "HX-Request"
     return response
