@@ -15,6 +15,9 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from tests.conftest import login
+from tests.customers import matrix_customers, matrix_duplicates, matrix_pools
+from tests.imports import matrix as matrix_imports
+from tests.leads import matrix as matrix_leads
 from tests.sampleapp.services import deal_create
 from tests.support.factories import UserFactory, grant, make_role, png_bytes, upload
 from tests.support.matrix import Route, assert_invisible, normalise, uncovered_routes
@@ -118,7 +121,10 @@ PAGE_ROUTES: list[Route] = [
     Route("GET", "/sample/deals/{pk}/", "deal"),  # the test-only model with the collaboration surface
 ]
 
-ROUTES = API_ROUTES + PAGE_ROUTES
+# each area of the CRM keeps its part of the matrix beside its tests
+AREAS = [matrix_customers, matrix_pools, matrix_duplicates, matrix_leads, matrix_imports]
+
+ROUTES = API_ROUTES + PAGE_ROUTES + [route for area in AREAS for route in area.ROUTES]
 
 # Routes with an id that address no scoped record, and why.
 NOT_SCOPED = {
@@ -128,6 +134,8 @@ NOT_SCOPED = {
     "org/roles/*/delete/": "role pages: configuration, like api/v1/roles/*",
     "org/roles/*/history/": "role pages: configuration, like api/v1/roles/*",
 }
+for _area in AREAS:
+    NOT_SCOPED.update(_area.NOT_SCOPED)
 
 
 @pytest.fixture
@@ -158,7 +166,7 @@ def foreign(org, attachment_storage) -> dict[str, Any]:
     share = RecordShare.objects.create(
         content_type=ContentType.objects.get_for_model(deal), object_id=deal.pk, user=partner, granted_by=outsider
     )
-    return {
+    found = {
         "business_unit": org["bu2"],
         "team": org["north"],
         "user": outsider,
@@ -170,6 +178,9 @@ def foreign(org, attachment_storage) -> dict[str, Any]:
         "deal": deal,
         "share": share,
     }
+    for area in AREAS:
+        found.update(area.foreign(org, outsider))
+    return found
 
 
 def role_holders(org) -> list[tuple[str, Any]]:

@@ -399,7 +399,21 @@ def test_built_in_roles_are_created_with_their_defaults() -> None:
         assert perms[(code, "tasks")] == (DataScope.SELF, {"view", "create", "edit"})
     # (the test-only module "sample" of tests/sampleapp: the administrator holds every module)
     assert perms.pop(("admin", "sample")) == (DataScope.GROUP, {"view", "create", "edit", "delete"})
-    assert len(perms) == 3 + 3 + 8 + 10
+    # customers and leads (customers/modules.py, leads/modules.py)
+    everything = {"view", "create", "edit", "delete", "export", "approve", "administer"}
+    assert perms[("admin", "customers")] == (DataScope.GROUP, everything)
+    assert perms[("bu_head", "customers")] == (DataScope.BUSINESS_UNIT, everything)
+    assert perms[("sales_manager", "customers")] == (DataScope.TEAM_TREE, {"view", "create", "edit", "export"})
+    assert perms[("sales_rep", "customers")] == (DataScope.SELF, {"view", "create", "edit"})
+    assert perms[("presales", "customers")] == (DataScope.TEAM, {"view"})
+    for code in ("operations", "finance"):
+        assert perms[(code, "customers")] == (DataScope.BUSINESS_UNIT, {"view"})
+    assert perms[("service", "customers")] == (DataScope.BUSINESS_UNIT, {"view", "create"})
+    assert perms[("admin", "leads")] == (DataScope.GROUP, everything - {"approve"})
+    assert perms[("bu_head", "leads")] == (DataScope.BUSINESS_UNIT, everything - {"approve"})
+    assert perms[("sales_manager", "leads")] == (DataScope.TEAM_TREE, {"view", "create", "edit", "export"})
+    assert perms[("sales_rep", "leads")] == (DataScope.SELF, {"view", "create", "edit"})
+    assert len(perms) == 3 + 3 + 8 + 10 + (7 + 1) + 4
     assert AuditEntry.objects.filter(verb="builtin", kind="create").count() == 10
 
 

@@ -13,6 +13,11 @@ from xietong.collaboration.shares_api import router as shares_router
 from xietong.collaboration.tasks_api import router as tasks_router
 from xietong.collaboration.timeline_api import router as timeline_router
 from xietong.core.api import TokenAuth, install_error_handlers
+from xietong.customers.api import router as customers_router
+from xietong.customers.duplicates_api import router as duplicates_router
+from xietong.customers.pools_api import router as customer_pools_router
+from xietong.imports.api import router as imports_router
+from xietong.leads.api import router as leads_router
 from xietong.org.api import router as org_router
 
 api = NinjaAPI(
@@ -34,3 +39,8 @@ api.add_router("", attachments_router)
 api.add_router("", calendar_router)
 api.add_router("", feeds_router)
 api.add_router("", shares_router)
+api.add_router("", duplicates_router)  # /customers/duplicates and /customers/merge before /customers/{id}
+api.add_router("", customer_pools_router)
+api.add_router("", customers_router)
+api.add_router("", leads_router)
+api.add_router("", imports_router)

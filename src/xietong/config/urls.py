@@ -14,4 +14,7 @@ urlpatterns = [
     path("", include("xietong.core.urls")),
     path("", include("xietong.org.urls")),
     path("", include("xietong.collaboration.urls")),
+    path("", include("xietong.customers.urls")),
+    path("", include("xietong.leads.urls")),
+    path("", include("xietong.imports.urls")),
 ]

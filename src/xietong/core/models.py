@@ -102,3 +102,24 @@ class RecordShare(models.Model):
 
     def __str__(self) -> str:
         return f"{self.content_type_id}:{self.object_id} → {self.user_id or self.team_id} ({self.access})"
+
+
+class IdempotencyKey(models.Model):
+    """The answer to a create that an integration may retry (``Idempotency-Key`` header): the same key
+    from the same caller gets the same answer and creates nothing the second time."""
+
+    not_business_data = True
+
+    key = models.CharField(max_length=100)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=60)  # the endpoint, e.g. "leads.create"
+    request_hash = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField(default=0)  # 0 while the first request is running
+    body = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["actor", "scope", "key"], name="core_idempotency_once")]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key}"

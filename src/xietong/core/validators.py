@@ -68,3 +68,43 @@ def validate_credit_code(value: str) -> None:
             _("Enter a valid 18-character unified social credit code."),
             code="invalid_credit_code",
         )
+
+
+# -- phone numbers ------------------------------------------------------------------------------
+# A mainland mobile number is 11 digits starting with 1 and a network digit 3–9. People type it with
+# spaces, dashes, full-width digits or a +86 / 0086 prefix; the normalised form is the 11 digits.
+_MOBILE_DIGITS = 11
+
+
+def normalize_mobile(value: str) -> str:
+    """What people type to the bare 11 digits of a mainland mobile (other input: its digits only)."""
+    halfwidth = "".join(chr(ord(ch) - 0xFEE0) if "０" <= ch <= "９" else ch for ch in value or "")
+    digits = "".join(ch for ch in halfwidth if ch.isdigit())
+    for prefix in ("0086", "86"):
+        if digits.startswith(prefix) and len(digits) == len(prefix) + _MOBILE_DIGITS:
+            digits = digits[len(prefix) :]
+    return digits
+
+
+def is_valid_mobile(value: str) -> bool:
+    digits = normalize_mobile(value)
+    return len(digits) == _MOBILE_DIGITS and digits[0] == "1" and digits[1] in "3456789"
+
+
+def validate_mobile(value: str) -> None:
+    """Model and form validator for a mainland mobile number (blank passes)."""
+    if value and not is_valid_mobile(value):
+        raise ValidationError(_("Enter an 11-digit mobile number, e.g. 138 0013 8000."), code="invalid_mobile")
+
+
+def normalize_phone(value: str) -> str:
+    """A landline or any phone: digits, with ``-`` between area code and number kept if typed."""
+    halfwidth = "".join(chr(ord(ch) - 0xFEE0) if "！" <= ch <= "～" else ch for ch in value or "")
+    return "".join(ch for ch in halfwidth if ch.isdigit() or ch in "-+").strip("-")
+
+
+def validate_phone(value: str) -> None:
+    """Landlines and extensions: 7–20 digits (blank passes)."""
+    digits = [ch for ch in normalize_phone(value) if ch.isdigit()]
+    if value and not 7 <= len(digits) <= 20:
+        raise ValidationError(_("Enter a phone number of 7 to 20 digits."), code="invalid_phone")

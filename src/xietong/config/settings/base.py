@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "xietong.core",
     "xietong.org",
     "xietong.collaboration",
+    "xietong.customers",
+    "xietong.leads",
+    "xietong.imports",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""The customers app's pages, one module per area (each exports ``urlpatterns``)."""

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ImportsConfig(AppConfig):
+    """Imports and exports use the permissions of the module they read or write (leads, customers)."""
+
+    name = "xietong.imports"
+    label = "imports"
+    verbose_name = _("Imports and exports")
