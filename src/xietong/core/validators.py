@@ -25,6 +25,7 @@ CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_CODE_LENGTH = 18
 # Weight of position i is 3**i mod 31 (GB 32100-2015, 5.1).
 CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_CREDIT_CODE_VALUE = {ch: i for i, ch in enumerate(CREDIT_CODE_ALPHABET)}
 
 
 def credit_code_check_char(first17: str) -> str:
@@ -35,7 +36,7 @@ def credit_code_check_char(first17: str) -> str:
     body = first17.upper()
     if len(body) != CREDIT_CODE_LENGTH - 1 or any(ch not in CREDIT_CODE_ALPHABET for ch in body):
         raise ValueError(f"not the first 17 characters of a credit code: {first17!r}")
-    total = sum(CREDIT_CODE_ALPHABET.index(ch) * weight for ch, weight in zip(body, CREDIT_CODE_WEIGHTS, strict=True))
+    total = sum(_CREDIT_CODE_VALUE[ch] * weight for ch, weight in zip(body, CREDIT_CODE_WEIGHTS, strict=True))
     return CREDIT_CODE_ALPHABET[(31 - total % 31) % 31]
 
 

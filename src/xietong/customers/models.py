@@ -554,6 +554,26 @@ class DuplicateCluster(models.Model):
         return f"cluster {self.pk} ({self.target})"
 
 
+class NameToken(models.Model):
+    """The fuzzy-name blocking index of the duplicate check (docs/subsystems/duplicates.md): the
+    bigrams and skip-bigrams of each customer's or lead's name key (``matching.index_names``)."""
+
+    not_business_data = True  # an index of names, read only by the matching code
+
+    target = models.CharField(max_length=10, choices=DuplicateRule.Target.choices)
+    token = models.CharField(max_length=12)
+    object_id = models.PositiveBigIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["target", "token", "object_id"], name="customers_nametoken_idx"),
+            models.Index(fields=["target", "object_id"], name="customers_nametoken_obj_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target}:{self.token}:{self.object_id}"
+
+
 class OwnershipConflictQuerySet(VisibleQuerySet["OwnershipConflict"]):
     visibility_policy = visibility.CONFLICTS
 

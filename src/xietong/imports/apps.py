@@ -8,3 +8,6 @@ class ImportsConfig(AppConfig):
     name = "xietong.imports"
     label = "imports"
     verbose_name = _("Imports and exports")
+
+    def ready(self) -> None:
+        from . import audit_labels, navigation  # noqa: F401

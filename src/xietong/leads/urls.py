@@ -1,5 +1,5 @@
-from django.urls import URLPattern
+from .views import config, leads, public
 
 app_name = "leads"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [*config.urlpatterns, *leads.urlpatterns, *public.urlpatterns]

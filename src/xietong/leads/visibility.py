@@ -2,6 +2,7 @@
 
 A lead is an owned record of the ``leads`` module (owner and business-unit scopes, shares); an
 unassigned lead in a pool is also seen by the pool's members and administrators, who may claim it.
+A pool's administrators (with leads "edit") may also change — assign — the leads waiting in it.
 A pool is seen by its members and administrators and by anyone whose leads scope covers its BU.
 """
 
@@ -31,6 +32,10 @@ class LeadPolicy(OwnedRecordPolicy):
         if action == "view" and access.user_id:
             pools = LeadPool.objects.filter(my_pools(access), is_active=True).values("pk")
             rules.append(Rule(_("Member of the lead pool"), Q(owner__isnull=True, pool_id__in=pools)))
+        if action in ("view", "edit") and access.user_id and access.can(MODULE, "edit"):
+            # a pool's administrators hand out (assign) the leads waiting in it
+            administered = LeadPool.objects.filter(admins=access.user_id, is_active=True).values("pk")
+            rules.append(Rule(_("Administrator of the lead pool"), Q(owner__isnull=True, pool_id__in=administered)))
         return rules
 
 

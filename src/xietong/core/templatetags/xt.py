@@ -163,7 +163,8 @@ def sort_th(context: dict[str, Any], key: str, label: str, css: str = "") -> dic
     direction = "asc" if current == key else "desc" if current == f"-{key}" else ""
     params = request.GET.copy()
     params["sort"] = f"-{key}" if direction == "asc" else key
-    params.pop("page", None)
+    for name in ("page", "after", "before"):  # a new order starts at its first page
+        params.pop(name, None)
     return {
         "label": label,
         "direction": direction,

@@ -1,0 +1,744 @@
+"""The import pipeline: rows in, records out, in chunks, never one record at a time.
+
+For each chunk of ``CHUNK_SIZE`` rows, in one transaction:
+
+1. **clean** every mapped cell (``fields.py``); a row with any bad cell is reported, once per bad
+   cell, as (line, column, reason) and goes no further — the other rows go on;
+2. **key** each good row (customers: the credit code, else the normalised name; leads: the mobile,
+   else the e-mail, else company + contact name, within the business unit; contacts: the same,
+   within their customer) and find the existing records of all the chunk's keys in **one query**,
+   plus one query for which of them the importer may edit;
+3. **decide** per row with the duplicate mode: create; skip; update the match (blank cells never
+   erase a value); a match the importer may not edit is an error that says only that the record
+   exists and is held by another owner. A key seen earlier in the file is a duplicate too;
+4. **write** the chunk: new rows with PostgreSQL's ``COPY`` (ids taken from the sequence first, so
+   relationships can point at new customers) or ``bulk_create`` elsewhere, updates with
+   ``bulk_update`` of the rows locked ``FOR UPDATE``.
+
+A dry run does 1–3 and writes nothing. The counts and the errors are exact: every non-blank row
+is counted once as created, updated, skipped or in error. One audit entry sums the import up.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection, models, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from xietong.core import audit
+from xietong.core.choices import DataScope
+from xietong.core.models import AuditEntry
+from xietong.core.validators import normalize_mobile
+from xietong.core.visibility import addressable_people
+from xietong.customers.choices import Source
+from xietong.customers.matching import normalise_name
+from xietong.customers.models import Contact, Customer, Relationship
+from xietong.leads.models import Lead
+
+from . import fields as F
+from .models import DuplicateMode, ImportTarget
+from .readers import Row
+
+CHUNK_SIZE = 20_000
+MAX_ERRORS = 100_000  # kept per import; rows in error are counted beyond it
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    column: str
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "column": self.column, "reason": self.reason}
+
+
+@dataclass
+class ImportResult:
+    processed: int = 0  # non-blank rows read
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    error_rows: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    def error(self, line: int, column: str, reason: str) -> None:
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append(RowError(line, column, reason))
+
+
+# --- what a row becomes --------------------------------------------------------------------------
+
+CREATE, LINK, UPDATE, SKIP = "create", "link", "update", "skip"
+
+
+@dataclass
+class Planned:
+    """One record the chunk will write: a new one (``create``), this BU's relationship with an
+    existing customer (``link``), or changes to an existing one (``update``)."""
+
+    action: str
+    line: int
+    values: dict[str, Any]
+    pk: int | None = None  # the record's id, once known (existing or written)
+    written: bool = False
+
+    def merge(self, values: dict[str, Any]) -> None:
+        """A later row of the file with the same key: its non-blank cells win."""
+        self.values.update(values)
+
+
+@dataclass(frozen=True)
+class Match:
+    pk: int
+    editable: bool  # the importer may edit it (else: held by another owner)
+    here: bool = True  # customers: this BU has a relationship with it (else: link one)
+
+
+@dataclass
+class Cleaned:
+    line: int
+    values: dict[str, Any]
+    key: tuple[Any, ...] = ()
+
+
+# --- the owner column ------------------------------------------------------------------------------
+
+
+class Owners:
+    """Owner cells → people the importer may address in the import's business unit (login name
+    first, then the display name when it names one person)."""
+
+    def __init__(self, actor: Any, business_unit: Any, module: str) -> None:
+        self.actor = actor
+        self.business_unit = business_unit
+        self.module = module
+        self._by_name: dict[str, int | None] | None = None
+
+    def _load(self) -> dict[str, int | None]:
+        by_name: dict[str, int | None] = {}
+        by_display: dict[str, int | None] = {}
+        people = addressable_people(self.actor).filter(business_unit=self.business_unit)
+        for pk, username, display_name in people.values_list("pk", "username", "display_name"):
+            by_name[username.lower()] = pk
+            by_display[display_name] = None if display_name in by_display else pk
+        for name, pk in by_display.items():
+            by_name.setdefault(name, pk)
+            by_name.setdefault(name.lower(), pk)
+        return by_name
+
+    def resolve(self, value: str) -> int:
+        if self._by_name is None:
+            self._by_name = self._load()
+        key = value.strip()
+        pk = self._by_name.get(key.lower(), self._by_name.get(key, 0))
+        if pk is None:
+            raise ValidationError(_("Several people are called “%(name)s”: use the login name.") % {"name": key})
+        if not pk:
+            raise ValidationError(_("No such person in this business unit: “%(name)s”.") % {"name": key})
+        if pk != self.actor.pk and self.actor.access.widest_scope(self.module, "create", self.business_unit.pk) <= (
+            DataScope.SELF
+        ):
+            raise ValidationError(_("Your data scope covers only your own records: leave the owner empty."))
+        return pk
+
+
+# --- writing rows in bulk ----------------------------------------------------------------------------
+
+
+def _columns(model: type[models.Model]) -> list[models.Field[Any, Any]]:
+    return [f for f in model._meta.concrete_fields if not f.primary_key]
+
+
+class _RowShape:
+    """A model's insert columns in order, with each one's default (``auto_now`` fields: ``now``),
+    so that a row is a copy of the defaults with the given values put in place."""
+
+    def __init__(self, model: type[models.Model], now: datetime.datetime) -> None:
+        self.fields = _columns(model)
+        self.index = {f.attname: i for i, f in enumerate(self.fields)}
+        self.defaults = [
+            now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) else f.get_default()
+            for f in self.fields
+        ]
+
+    def row(self, values: dict[str, Any]) -> list[Any]:
+        row = self.defaults.copy()
+        index = self.index
+        for name, value in values.items():
+            row[index[name]] = value
+        return row
+
+
+def insert_rows(model: type[models.Model], rows: list[dict[str, Any]], now: datetime.datetime) -> list[int]:
+    """Insert ``rows`` (attname → value; the rest gets the field's default) and return their ids in
+    order. PostgreSQL: ids from the table's sequence, then one ``COPY``; elsewhere ``bulk_create``."""
+    if not rows:
+        return []
+    shape = _RowShape(model, now)
+    table = model._meta.db_table
+    if connection.vendor == "postgresql":
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(rows)]
+            )
+            ids = [r[0] for r in cursor.fetchall()]
+            columns = ", ".join(quote(c) for c in ["id", *(str(f.column) for f in shape.fields)])
+            with cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+                for pk, values in zip(ids, rows, strict=True):
+                    copy.write_row([pk, *shape.row(values)])
+        return ids
+    names = [f.attname for f in shape.fields]
+    objs = [model(**dict(zip(names, shape.row(r), strict=True))) for r in rows]
+    model._default_manager.bulk_create(objs, batch_size=2000)
+    return [obj.pk for obj in objs]
+
+
+def update_rows(model: type[models.Model], changes: dict[int, dict[str, Any]], now: datetime.datetime) -> None:
+    """Apply ``changes`` (pk → attname → value) to the rows, locked ``FOR UPDATE`` in pk order."""
+    if not changes:
+        return
+    objs = list(model._default_manager.select_for_update().filter(pk__in=list(changes)).order_by("pk"))
+    names: set[str] = set()
+    for obj in objs:
+        for name, value in changes[obj.pk].items():
+            setattr(obj, name, value)
+            names.add(name)
+    if any(f.name == "updated_at" for f in model._meta.concrete_fields):
+        for obj in objs:
+            obj.updated_at = now  # type: ignore[attr-defined]
+        names.add("updated_at")
+    if names:
+        model._default_manager.bulk_update(objs, sorted(names), batch_size=1000)
+
+
+# --- the targets ---------------------------------------------------------------------------------------
+
+
+class Importer:
+    """The shared steps; a subclass per target keys rows, finds matches and writes."""
+
+    unique_key_kinds: frozenset[str] = frozenset()  # keys a second record may never share ("create anyway" refused)
+
+    def __init__(
+        self,
+        *,
+        actor: Any,
+        spec: F.TargetSpec,
+        business_unit: Any,
+        mapping: dict[str, str],
+        duplicate_mode: str,
+        dry_run: bool,
+        result: ImportResult,
+    ) -> None:
+        self.actor = actor
+        self.spec = spec
+        self.business_unit = business_unit
+        self.mapping = mapping
+        self.header_of = {name: header for header, name in mapping.items()}
+        self.mode = duplicate_mode
+        self.dry_run = dry_run
+        self.result = result
+        self.owners = Owners(actor, business_unit, spec.module)
+        self.seen: dict[tuple[Any, ...], Planned] = {}
+        self.now = timezone.now()
+        self._cleaners = [(header, name, spec.get(name)) for header, name in mapping.items()]
+
+    # -- 1. clean ---------------------------------------------------------------------------------
+    def column(self, name: str) -> str:
+        return self.header_of.get(name) or str(self.spec.get(name).label)  # type: ignore[union-attr]
+
+    def clean(self, row: Row) -> Cleaned | None:
+        values: dict[str, Any] = {}
+        errors: list[tuple[str, str]] = []
+        for header, name, spec in self._cleaners:
+            raw = row.values.get(header, "")
+            if not raw:
+                continue
+            try:
+                values[name] = spec.clean(raw)  # type: ignore[union-attr]
+                if name == F.OWNER:
+                    values[name] = self.owners.resolve(values[name])
+            except ValidationError as exc:
+                errors.append((header, " ".join(exc.messages)))
+        for spec in self.spec.fields:
+            if (
+                spec.required
+                and spec.name not in values
+                and not any(h == self.header_of.get(spec.name) for h, _m in errors)
+            ):
+                errors.append((self.column(spec.name), _("This field is required.")))
+        any_headers = [self.header_of.get(n) for n in self.spec.required_any]
+        if (
+            self.spec.required_any
+            and not any(n in values for n in self.spec.required_any)
+            and not any(h in any_headers for h, _m in errors)
+        ):
+            first = next((n for n in self.spec.required_any if n in self.header_of), self.spec.required_any[0])
+            errors.append((self.column(first), _("This field is required.")))
+        if errors:
+            self.fail(row.line, errors)
+            return None
+        return Cleaned(row.line, values)
+
+    def fail(self, line: int, errors: list[tuple[str, str]]) -> None:
+        self.result.error_rows += 1
+        for column, reason in errors:
+            self.result.error(line, column, reason)
+
+    # -- 2.–4. per chunk --------------------------------------------------------------------------------
+    def run_chunk(self, rows: list[Row]) -> None:
+        self.result.processed += len(rows)
+        first_error = len(self.result.errors)
+        cleaned = [c for c in (self.clean(r) for r in rows) if c is not None]
+        cleaned = self.prepare(cleaned)
+        for c in cleaned:
+            c.key = self.key(c)
+        wanted = {c.key for c in cleaned if c.key not in self.seen}
+        matches = self.find(wanted) if wanted else {}
+        plan: list[Planned] = []
+        for c in cleaned:
+            self.decide(c, matches.get(c.key), plan)
+        if not self.dry_run:
+            self.write(plan)
+        for planned in plan:
+            planned.written = True
+        self.result.errors[first_error:] = sorted(self.result.errors[first_error:], key=lambda e: e.line)
+
+    def prepare(self, rows: list[Cleaned]) -> list[Cleaned]:
+        """Resolve what needs the whole chunk (contacts: their customers); rows in error drop out."""
+        return rows
+
+    def key(self, row: Cleaned) -> tuple[Any, ...]:
+        raise NotImplementedError
+
+    def find(self, keys: set[tuple[Any, ...]]) -> dict[tuple[Any, ...], Match]:
+        raise NotImplementedError
+
+    def write(self, plan: list[Planned]) -> None:
+        raise NotImplementedError
+
+    def held(self, row: Cleaned) -> None:
+        self.fail(
+            row.line,
+            [(self.column(self.key_field(row)), _("Already exists and is held by another owner."))],
+        )
+
+    def key_field(self, row: Cleaned) -> str:
+        raise NotImplementedError
+
+    def decide(self, row: Cleaned, match: Match | None, plan: list[Planned]) -> None:
+        result = self.result
+        prior = self.seen.get(row.key)
+        if prior is not None:  # the same key earlier in the file
+            if self.mode == DuplicateMode.SKIP:
+                result.skipped += 1
+            elif self.mode == DuplicateMode.UPDATE:
+                if prior.written:  # in an earlier chunk: update the record it became
+                    prior = Planned(UPDATE, row.line, {}, pk=prior.pk)
+                    self.seen[row.key] = prior
+                    plan.append(prior)
+                prior.merge(row.values)
+                result.updated += 1
+            elif row.key[0] in self.unique_key_kinds:
+                self.fail(
+                    row.line,
+                    [
+                        (
+                            self.column(self.key_field(row)),
+                            _("Same as line %(line)d of this file.") % {"line": prior.line},
+                        )
+                    ],
+                )
+            else:
+                self._create(row, plan)
+            return
+        if match is None:
+            self._create(row, plan)
+        elif not match.editable:
+            self.held(row)
+        elif not match.here:  # customers: a customer of other BUs only → this BU's relationship
+            if self.mode == DuplicateMode.CREATE and row.key[0] not in self.unique_key_kinds:
+                self._create(row, plan)
+            else:
+                planned = Planned(LINK, row.line, dict(row.values), pk=match.pk)
+                self.seen[row.key] = planned
+                plan.append(planned)
+                result.created += 1
+        elif self.mode == DuplicateMode.SKIP:
+            self.seen[row.key] = Planned(SKIP, row.line, {}, pk=match.pk, written=True)
+            result.skipped += 1
+        elif self.mode == DuplicateMode.UPDATE:
+            planned = Planned(UPDATE, row.line, dict(row.values), pk=match.pk)
+            self.seen[row.key] = planned
+            plan.append(planned)
+            result.updated += 1
+        elif row.key[0] in self.unique_key_kinds:
+            self.fail(row.line, [(self.column(self.key_field(row)), self.unique_message())])
+        else:
+            self._create(row, plan)
+
+    def unique_message(self) -> str:
+        return _("Already exists.")
+
+    def _create(self, row: Cleaned, plan: list[Planned]) -> None:
+        planned = Planned(CREATE, row.line, dict(row.values))
+        self.seen[row.key] = planned
+        plan.append(planned)
+        self.result.created += 1
+
+    def record_values(self, values: dict[str, Any], *, exclude: Iterable[str] = ()) -> dict[str, Any]:
+        """The cleaned values that are columns of the record (attnames)."""
+        skip = {F.OWNER, F.CUSTOMER, F.CUSTOMER_CREDIT_CODE, *exclude}
+        return {k: v for k, v in values.items() if k not in skip}
+
+
+class CustomerImporter(Importer):
+    unique_key_kinds = frozenset({"credit_code"})
+
+    relationship_fields = frozenset(f.name for f in F.CUSTOMERS.fields if f.on_relationship)
+
+    def key(self, row: Cleaned) -> tuple[Any, ...]:
+        code = row.values.get("credit_code")
+        if code:
+            return ("credit_code", code)
+        return ("name", normalise_name(row.values["name"]) or row.values["name"])
+
+    def key_field(self, row: Cleaned) -> str:
+        return row.key[0]
+
+    def unique_message(self) -> str:
+        return _("A customer with this credit code already exists.")
+
+    def find(self, keys: set[tuple[Any, ...]]) -> dict[tuple[Any, ...], Match]:
+        codes = {k[1] for k in keys if k[0] == "credit_code"}
+        names = {k[1] for k in keys if k[0] == "name"}
+        found: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+        by_code = Q(credit_code__in=codes) & ~Q(credit_code="")  # the unique index's condition
+        rows = (
+            Customer.objects.alive()
+            .filter(by_code | Q(name_key__in=names))
+            .order_by("pk")
+            .values_list("pk", "credit_code", "name_key")
+        )
+        for pk, code, name_key in rows:
+            if code in codes:
+                found[("credit_code", code)].append(pk)
+            if name_key in names:
+                found[("name", name_key)].append(pk)
+        if not found:
+            return {}
+        ids = {pk for pks in found.values() for pk in pks}
+        here = set(
+            Relationship.objects.filter(business_unit=self.business_unit, customer_id__in=ids).values_list(
+                "customer_id", flat=True
+            )
+        )
+        editable = set(
+            Relationship.objects.visible_to(self.actor, "edit")
+            .filter(business_unit=self.business_unit, customer_id__in=here)
+            .values_list("customer_id", flat=True)
+        )
+        matches = {}
+        for key, pks in found.items():
+            # the importer's own first, then one this BU holds, then one of other BUs only
+            best = next((p for p in pks if p in editable), None) or next((p for p in pks if p in here), pks[0])
+            matches[key] = Match(best, editable=best in editable or best not in here, here=best in here)
+        return matches
+
+    def _customer_values(self, values: dict[str, Any]) -> dict[str, Any]:
+        out = self.record_values(values, exclude=self.relationship_fields)
+        if "name" in out:
+            out["name_key"] = normalise_name(out["name"])
+        return out
+
+    def _relationship_values(self, values: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in values.items() if k in self.relationship_fields}
+
+    def write(self, plan: list[Planned]) -> None:
+        creates = [p for p in plan if p.action == CREATE]
+        customer_rows = []
+        for p in creates:
+            values = {"source": Source.IMPORT, **self._customer_values(p.values), "created_by_id": self.actor.pk}
+            customer_rows.append(values)
+        for p, pk in zip(creates, insert_rows(Customer, customer_rows, self.now), strict=True):
+            p.pk = pk
+        links = [p for p in plan if p.action in (CREATE, LINK)]
+        insert_rows(
+            Relationship,
+            [
+                {
+                    **self._relationship_values(p.values),
+                    "customer_id": p.pk,
+                    "business_unit_id": self.business_unit.pk,
+                    "owner_id": p.values.get(F.OWNER) or self.actor.pk,
+                }
+                for p in links
+            ],
+            self.now,
+        )
+        card = [p for p in plan if p.action == UPDATE or (p.action == LINK and self.mode == DuplicateMode.UPDATE)]
+        update_rows(Customer, {p.pk: self._customer_values(p.values) for p in card if p.pk}, self.now)
+        rel_changes = {p.pk: self._relationship_values(p.values) for p in plan if p.action == UPDATE and p.pk}
+        rel_changes = {pk: v for pk, v in rel_changes.items() if v}
+        if rel_changes:
+            rels = dict(
+                Relationship.objects.filter(business_unit=self.business_unit, customer_id__in=rel_changes).values_list(
+                    "customer_id", "pk"
+                )
+            )
+            update_rows(Relationship, {rels[c]: v for c, v in rel_changes.items() if c in rels}, self.now)
+
+
+class LeadImporter(Importer):
+    def key(self, row: Cleaned) -> tuple[Any, ...]:
+        values = row.values
+        if values.get("mobile"):
+            return ("mobile", values["mobile"])
+        if values.get("email"):
+            return ("email", values["email"])
+        return ("name", normalise_name(values.get("company", "")), values["contact_name"])
+
+    def key_field(self, row: Cleaned) -> str:
+        return {"mobile": "mobile", "email": "email"}.get(row.key[0], "contact_name")
+
+    def find(self, keys: set[tuple[Any, ...]]) -> dict[tuple[Any, ...], Match]:
+        mobiles = {k[1] for k in keys if k[0] == "mobile"}
+        emails = {k[1] for k in keys if k[0] == "email"}
+        pairs = {(k[1], k[2]) for k in keys if k[0] == "name"}
+        condition = Q(mobile_key__in=mobiles) | Q(email__in=emails)
+        if pairs:
+            condition |= Q(company_key__in={p[0] for p in pairs}, contact_name__in={p[1] for p in pairs})
+        found: dict[tuple[Any, ...], int] = {}
+        rows = (
+            Lead.objects.alive()
+            .filter(condition, business_unit=self.business_unit)
+            .order_by("pk")
+            .values_list("pk", "mobile_key", "email", "company_key", "contact_name")
+        )
+        for pk, mobile_key, email, company_key, contact_name in rows:
+            for key in (("mobile", mobile_key), ("email", F.email_key(email)), ("name", company_key, contact_name)):
+                if key in keys:
+                    found.setdefault(key, pk)
+        if not found:
+            return {}
+        editable = set(
+            Lead.objects.visible_to(self.actor, "edit").filter(pk__in=set(found.values())).values_list("pk", flat=True)
+        )
+        return {key: Match(pk, editable=pk in editable) for key, pk in found.items()}
+
+    def _values(self, values: dict[str, Any]) -> dict[str, Any]:
+        out = self.record_values(values)
+        if "company" in out:
+            out["company_key"] = normalise_name(out["company"])
+        if "mobile" in out:
+            out["mobile_key"] = normalize_mobile(out["mobile"])
+        return out
+
+    def write(self, plan: list[Planned]) -> None:
+        rows = [
+            {
+                "source": Source.IMPORT,
+                **self._values(p.values),
+                "business_unit_id": self.business_unit.pk,
+                "owner_id": p.values.get(F.OWNER) or self.actor.pk,
+                "assigned_at": self.now,
+                "created_by_id": self.actor.pk,
+            }
+            for p in plan
+            if p.action == CREATE
+        ]
+        insert_rows(Lead, rows, self.now)
+        update_rows(Lead, {p.pk: self._values(p.values) for p in plan if p.action == UPDATE and p.pk}, self.now)
+
+
+class ContactImporter(Importer):
+    def prepare(self, rows: list[Cleaned]) -> list[Cleaned]:
+        """Each row's customer: by credit code when given, else by name; only customers the importer
+        may edit (one query for the chunk). Missing or outside the scope: "No such customer."."""
+        codes = {r.values[F.CUSTOMER_CREDIT_CODE] for r in rows if r.values.get(F.CUSTOMER_CREDIT_CODE)}
+        names = {normalise_name(r.values[F.CUSTOMER]) for r in rows if r.values.get(F.CUSTOMER)}
+        by_code: dict[str, int] = {}
+        by_name: dict[str, list[int]] = defaultdict(list)
+        if codes or names:
+            found = (
+                Customer.objects.visible_to(self.actor, "edit")
+                .alive()
+                .filter(Q(credit_code__in=codes) | Q(name_key__in=names))
+                .order_by("pk")
+                .values_list("pk", "credit_code", "name_key")
+            )
+            for pk, code, name_key in found:
+                if code:
+                    by_code[code] = pk
+                by_name[name_key].append(pk)
+        kept = []
+        for row in rows:
+            given = row.values.get(F.CUSTOMER_CREDIT_CODE)
+            if given:
+                column = self.column(F.CUSTOMER_CREDIT_CODE)
+                candidates = [by_code[given]] if given in by_code else []
+            else:
+                candidates = by_name.get(normalise_name(row.values[F.CUSTOMER]), [])
+                column = self.column(F.CUSTOMER)
+            if not candidates:
+                self.fail(row.line, [(column, _("No such customer."))])
+            elif len(candidates) > 1:
+                self.fail(row.line, [(column, _("Several customers have this name: give the credit code."))])
+            else:
+                row.values["customer_id"] = candidates[0]
+                kept.append(row)
+        return kept
+
+    def key(self, row: Cleaned) -> tuple[Any, ...]:
+        values = row.values
+        if values.get("mobile"):
+            return ("mobile", values["customer_id"], values["mobile"])
+        if values.get("email"):
+            return ("email", values["customer_id"], values["email"])
+        return ("name", values["customer_id"], values["name"])
+
+    def key_field(self, row: Cleaned) -> str:
+        return row.key[0]
+
+    def find(self, keys: set[tuple[Any, ...]]) -> dict[tuple[Any, ...], Match]:
+        customers = {k[1] for k in keys}
+        values = {k[2] for k in keys}
+        rows = (
+            Contact.objects.filter(merged_into__isnull=True, customer_id__in=customers)
+            .filter(Q(mobile_key__in=values) | Q(email__in=values) | Q(name__in=values))
+            .order_by("pk")
+            .values_list("pk", "customer_id", "mobile_key", "email", "name")
+        )
+        found: dict[tuple[Any, ...], int] = {}
+        for pk, customer_id, mobile_key, email, name in rows:
+            for key in (
+                ("mobile", customer_id, mobile_key),
+                ("email", customer_id, F.email_key(email)),
+                ("name", customer_id, name),
+            ):
+                if key in keys:
+                    found.setdefault(key, pk)
+        if not found:
+            return {}
+        editable = set(
+            Contact.objects.visible_to(self.actor, "edit")
+            .filter(pk__in=set(found.values()))
+            .values_list("pk", flat=True)
+        )
+        return {key: Match(pk, editable=pk in editable) for key, pk in found.items()}
+
+    def _values(self, values: dict[str, Any]) -> dict[str, Any]:
+        out = self.record_values(values)
+        if "mobile" in out:
+            out["mobile_key"] = normalize_mobile(out["mobile"])
+        return out
+
+    def write(self, plan: list[Planned]) -> None:
+        rows = [{**self._values(p.values), "created_by_id": self.actor.pk} for p in plan if p.action == CREATE]
+        insert_rows(Contact, rows, self.now)
+        update_rows(
+            Contact,
+            {
+                p.pk: {k: v for k, v in self._values(p.values).items() if k != "customer_id"}
+                for p in plan
+                if p.action == UPDATE and p.pk
+            },
+            self.now,
+        )
+
+
+IMPORTERS: dict[str, type[Importer]] = {
+    ImportTarget.CUSTOMERS: CustomerImporter,
+    ImportTarget.LEADS: LeadImporter,
+    ImportTarget.CONTACTS: ContactImporter,
+}
+
+
+def _numbered(rows: Iterable[Row | Mapping[str, Any]]) -> Iterator[Row]:
+    for index, row in enumerate(rows, start=2):
+        if isinstance(row, Row):
+            yield row
+        else:
+            values = {str(k): F.cell_text(v) for k, v in row.items()}
+            if any(values.values()):
+                yield Row(index, values)
+
+
+def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
+    chunk: list[Row] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def import_rows(
+    *,
+    actor: Any,
+    target: str,
+    business_unit: Any,
+    rows: Iterable[Row | Mapping[str, Any]],
+    mapping: dict[str, str],
+    duplicate_mode: str = DuplicateMode.SKIP,
+    dry_run: bool = False,
+    chunk_size: int = CHUNK_SIZE,
+    result: ImportResult | None = None,
+    on_chunk: Callable[[ImportResult], None] | None = None,
+    audit_on: models.Model | None = None,
+) -> ImportResult:
+    """Import ``rows`` into ``target`` of ``business_unit`` as ``actor``.
+
+    ``rows``: ``readers.Row`` objects (line and header → text), or plain mappings (header → value;
+    line numbers count from 2, as under a header line). ``mapping``: header → field name
+    (``fields.py``); call ``policies.check_import`` and ``fields.check_mapping`` first. Each chunk
+    is one transaction; ``on_chunk(result)`` runs inside it after the chunk's writes (the job saves
+    its progress there, so the progress and the rows commit together). Unless ``dry_run``, one
+    audit entry on ``audit_on`` (the job; default: the business unit) sums the import up.
+    """
+    if duplicate_mode not in DuplicateMode.values:
+        raise ValidationError({"duplicate_mode": _("Choose skip, update or create.")})
+    spec = F.target_spec(target)
+    result = result if result is not None else ImportResult()
+    importer = IMPORTERS[spec.code](
+        actor=actor,
+        spec=spec,
+        business_unit=business_unit,
+        mapping=mapping,
+        duplicate_mode=duplicate_mode,
+        dry_run=dry_run,
+        result=result,
+    )
+    for chunk in _chunks(_numbered(rows), chunk_size):
+        with transaction.atomic():
+            importer.run_chunk(chunk)
+            if on_chunk is not None:
+                on_chunk(result)
+    if not dry_run:
+        with transaction.atomic():
+            audit.record(
+                actor=actor,
+                obj=audit_on if audit_on is not None else business_unit,
+                kind=AuditEntry.Kind.ACTION,
+                verb="import",
+                changes={
+                    "target": [None, spec.code],
+                    "created": [None, result.created],
+                    "updated": [None, result.updated],
+                    "skipped": [None, result.skipped],
+                    "error_rows": [None, result.error_rows],
+                },
+            )
+    return result
