@@ -161,7 +161,7 @@ def test_demo_plant_plants_findable_duplicates_once(org, django_capture_on_commi
     created: Counter[str] = Counter()
     duplicates.demo_plant(created)
     duplicates.demo_plant(created)
-    assert created == Counter({"customers.duplicate": 2, "leads.duplicate": 1})
+    assert created == Counter({"customers": 2, "relationships": 2, "leads": 1})
     _scan(bu_head(org, "head"), "customer", django_capture_on_commit_callbacks)
     (cluster,) = DuplicateCluster.objects.filter(target="customer")
     assert base.pk in cluster.member_ids and len(cluster.member_ids) == 3

@@ -82,6 +82,21 @@ def test_demo_group_has_three_business_units_46_teams_and_46_people() -> None:
         "comments": 3,
         "follows": 4,
         "tasks": 5,
+        # the CRM (customers/demo.py, customers/pools.py demo_pools, customers/duplicates.py
+        # demo_plant, leads/demo.py): 13 customers waiting in pools, 13 owned with a contact each,
+        # 6 planted near-duplicates; one customer worked by two BUs
+        "customer pools": 6,
+        "recycle rules": 12,
+        "pool members": 12,
+        "ownership limits": 3,
+        "customers": 13 + 13 + 6,
+        "relationships": 13 + 13 + 1 + 6,
+        "contacts": 13,
+        "follow-ups": 18,
+        "lead pools": 3,
+        "assignment rules": 6,
+        "web forms": 3,
+        "leads": 12 + 1,  # + a planted duplicate of a customer
     }
     assert list(BusinessUnit.objects.order_by("code").values_list("code", "name", "product_lines")) == [
         ("energy", "新能源事业部", "储能系统、光伏逆变器、充电桩"),

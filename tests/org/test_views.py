@@ -197,12 +197,23 @@ def test_the_navigation_shows_only_what_the_user_may_use(rep, admin_client):
         "My day",
         "Feed",
         "Notifications",
+        "Customers",
+        "Contacts",
+        "Leads",
+        "Lead pools",
+        "Public pools",
+        "Forgotten customers",
+        "Duplicate check",
+        "Duplicate review",
+        "Ownership conflicts",
+        "Imports",
         "Tasks",
         "Calendar",
         "Organisation",
         "Users",
         "Roles",
         "Audit trail",
+        "Lead assignment",
     ]
     active = [
         str(i["label"]) for g in admin_client.get("/org/users/").context["nav_menu"] for i in g["items"] if i["active"]

@@ -8,4 +8,4 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        from . import checks, modules, shares  # noqa: F401  (system checks, core modules, share audit labels)
+        from . import checks, modules, scheduled, shares  # noqa: F401  (checks, modules, periodic jobs, share labels)

@@ -293,7 +293,9 @@ def _with_relationships(user: Any, qs: Any) -> Any:
 
 
 def _customer_out(user: Any, pk: int) -> Customer:
-    return _with_relationships(user, Customer.objects.filter(pk=pk)).get_visible(user, pk)  # type: ignore[no-any-return]
+    """The customer as ``user`` may see it: the record, or a pool member's limited card."""
+    customer = selectors.customer_get(user=user, pk=pk, card=True)
+    return _with_relationships(user, Customer.objects.filter(pk=customer.pk)).get()  # type: ignore[no-any-return]
 
 
 # --- customers ---------------------------------------------------------------------------------------

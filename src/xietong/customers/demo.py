@@ -153,6 +153,7 @@ def _create(rep: User, bu: BusinessUnit, spec: tuple[str, ...], serial: int, cre
     )
     services.relationship_update(actor=rep, relationship=rel, level=level)
     created["customers"] += 1
+    created["relationships"] += 1
     created["contacts"] += 1
     return rel
 
@@ -210,7 +211,7 @@ def _link(rep: User, bu: BusinessUnit, customer: Customer, created: Counter[str]
     from . import services
 
     rel = services.customer_create(actor=rep, business_unit=bu, fields={"name": customer.name}, link_to=customer)
-    created["customer relationships"] += 1
+    created["relationships"] += 1
     return rel
 
 

@@ -68,12 +68,12 @@ def can_review(user: Any) -> bool:
 
 navigation.register(
     navigation.NavItem(
-        "customers", gettext_lazy("Duplicate check"), "customers:duplicate_check", "bi-search", 60, _can_use_customers
+        "customers", gettext_lazy("Duplicate check"), "customers:duplicate_check", "search", 70, _can_use_customers
     )
 )
 navigation.register(
     navigation.NavItem(
-        "customers", gettext_lazy("Duplicate review"), "customers:duplicate_queue", "bi-intersect", 62, can_review
+        "customers", gettext_lazy("Duplicate review"), "customers:duplicate_queue", "intersect", 80, can_review
     )
 )
 navigation.register(
@@ -81,8 +81,8 @@ navigation.register(
         "customers",
         gettext_lazy("Ownership conflicts"),
         "customers:conflict_list",
-        "bi-sign-intersection",
-        64,
+        "sign-intersection",
+        85,
         _can_use_customers,
     )
 )
@@ -730,7 +730,8 @@ def demo_plant(counter: Counter[str]) -> None:
             )
             matching.index_names(target="customer", names=[(twin.pk, twin.name_key)])
             Relationship.objects.create(customer=twin, business_unit_id=rel.business_unit_id, owner_id=rel.owner_id)
-            counter["customers.duplicate"] += 1
+            counter["customers"] += 1
+            counter["relationships"] += 1
     lead_rel = rels[0] if rels else None
     if lead_rel is not None and not Lead.objects.filter(company=lead_rel.customer.name).exists():
         owner = lead_rel.owner
@@ -742,7 +743,7 @@ def demo_plant(counter: Counter[str]) -> None:
             owner=owner,
         )
         matching.index_names(target="lead", names=[(lead.pk, lead.company_key)])
-        counter["leads.duplicate"] += 1
+        counter["leads"] += 1
 
 
 def _to_traditional(text: str) -> str:

@@ -1069,7 +1069,7 @@ def _register() -> None:
             gettext_lazy("Public pools"),
             "customers:pool_list",
             "water",
-            order=40,
+            order=50,
             visible=lambda user: user.access.can(MODULE, "view"),
         )
     )

@@ -63,13 +63,13 @@ def _may_view(user: Any) -> bool:
 
 
 navigation.register(
-    NavItem("customers", gettext_lazy("Customers"), "customers:customer_list", "buildings", 20, _may_view)
+    NavItem("customers", gettext_lazy("Customers"), "customers:customer_list", "buildings", 10, _may_view)
 )
 navigation.register(
-    NavItem("customers", gettext_lazy("Contacts"), "customers:contact_list", "person-lines-fill", 30, _may_view)
+    NavItem("customers", gettext_lazy("Contacts"), "customers:contact_list", "person-lines-fill", 20, _may_view)
 )
 navigation.register(
-    NavItem("customers", gettext_lazy("Forgotten customers"), "customers:forgotten", "hourglass-split", 40, _may_view)
+    NavItem("customers", gettext_lazy("Forgotten customers"), "customers:forgotten", "hourglass-split", 60, _may_view)
 )
 
 register_record_url("customers.customer", "customers:customer_detail")

@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from xietong.core.errors import NotFound
 from xietong.core.validators import normalize_mobile
 from xietong.core.visibility import Access, members_of
 
@@ -166,9 +167,20 @@ def relationships_pick(*, user: Any, ids: list[int], action: str = "edit", field
 # --- one customer -------------------------------------------------------------------------------------
 
 
-def customer_get(*, user: Any, pk: Any, action: str = "view") -> Customer:
-    """A customer ``user`` sees (merged ones too: their page points at the survivor)."""
-    return Customer.objects.get_visible(user, pk, action)
+def customer_get(*, user: Any, pk: Any, action: str = "view", card: bool = False) -> Customer:
+    """A customer ``user`` sees (merged ones too: their page points at the survivor). With ``card``,
+    also one waiting in a public pool ``user`` is a member of — for its limited card only; every
+    other path (comments, files, history, "why") uses the record's own visibility."""
+    try:
+        return Customer.objects.get_visible(user, pk, action)
+    except NotFound:
+        if not card or action != "view":
+            raise
+    pooled = Relationship.objects.visible_to(user).filter(customer_id=pk).values("customer_id")
+    found = Customer.objects.filter(pk__in=pooled).first()
+    if found is None:
+        raise NotFound()
+    return found
 
 
 @dataclass

@@ -4,8 +4,10 @@ Everything derives from the business units' relationships with a customer:
 
 - a **relationship** is seen by the owner/BU scopes of the ``customers`` module (like every owned
   record), and — while it sits in a public pool — by that pool's members;
-- a **customer** (the common card) is seen by whoever sees any of its relationships, and by the
-  people it is shared with;
+- a **customer** (the record, with its collaboration surface) is seen by whoever sees any of its
+  relationships through their scopes, and by the people it is shared with; a pool member sees
+  only the limited card of a customer waiting in their pool (``selectors.customer_get`` reaches it
+  through the relationship), never its comments, files or tasks;
 - a **contact** is seen by whoever sees a relationship of its customer *other than* through pool
   membership (pool members see a limited card, not phone numbers, until they claim), and by the
   people the customer is shared with;
@@ -76,7 +78,9 @@ class CustomerPolicy(OwnedRecordPolicy):
         super().__init__(MODULE, shareable=True)
 
     def rules(self, access: Access, action: str) -> list[Rule]:
-        rules = _through_relationships(RELATIONSHIPS.rules(access, action), "pk")
+        # Pool membership is left out: it shows the limited card (selectors.customer_get reaches
+        # it through the relationship), not the record with its comments, files and tasks.
+        rules = _through_relationships(RELATIONSHIPS.scope_rules(access, action), "pk")
         for provider in self._providers:
             rules.extend(provider(access, action))
         if action in ("view", "edit") and access.user_id:

@@ -230,9 +230,10 @@ def list_leads(
     tag: str = "",
     created_from: date | None = None,
     created_to: date | None = None,
-    follow_up: str = Field("", description='"none": never followed up; "7d", "30d", "90d": not in that many days'),
+    follow_up: str = "",
 ) -> Any:
-    """``view``: all, mine, team (owned in my teams and below) or pool (waiting in pools I see)."""
+    """``view``: all, mine, team (owned in my teams and below) or pool (waiting in pools I see).
+    ``follow_up``: "none" (never followed up), or "7d", "30d", "90d" (not in that many days)."""
     policies.require(request.user, "leads", "view")
     return selectors.lead_list(
         user=request.user,

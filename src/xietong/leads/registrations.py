@@ -32,9 +32,9 @@ def _may_view(user: Any) -> bool:
     return bool(user.access.can("leads", "view"))
 
 
-navigation.register(NavItem("customers", gettext_lazy("Leads"), "leads:list", "funnel", order=5, visible=_may_view))
+navigation.register(NavItem("customers", gettext_lazy("Leads"), "leads:list", "funnel", order=30, visible=_may_view))
 navigation.register(
-    NavItem("customers", gettext_lazy("Lead pools"), "leads:pool_leads", "inboxes", order=6, visible=_may_view)
+    NavItem("customers", gettext_lazy("Lead pools"), "leads:pool_leads", "inboxes", order=40, visible=_may_view)
 )
 navigation.register(
     NavItem(

@@ -378,7 +378,7 @@ def relationship_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @page_view
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = actor(request)
-    customer = selectors.customer_get(user=user, pk=pk)
+    customer = selectors.customer_get(user=user, pk=pk, card=True)
     if customer.merged_into_id is not None:
         survivor = Customer.objects.visible_to(user).filter(pk=customer.merged_into_id).first()
         if survivor is not None:
