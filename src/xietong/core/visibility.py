@@ -250,6 +250,37 @@ class Policy:
         }
 
 
+class BusinessUnitWidePolicy(Policy):
+    """Records that belong to a business unit as a whole, not to an owner (public pools, lead pools):
+    seen by the module's business-unit and group scopes, and by their members (``members``)."""
+
+    member_reason: str = ""
+
+    def scope_rule(self, access: Access, grant: Grant) -> Rule:
+        reason = self.grant_reason(grant)
+        if grant.scope == DataScope.GROUP and grant.business_unit_id is None:
+            return Rule(reason, None)
+        return Rule(reason, Q(business_unit_id__in=access.scope_business_units(grant)))
+
+    def members(self, access: Access) -> Q | None:
+        """A predicate on the records ``access``'s user is a member of (view only); None: no members."""
+        return None
+
+    def rules(self, access: Access, action: str) -> list[Rule]:
+        rules = [
+            self.scope_rule(access, g)
+            for g in access.grants_for(self.module, action)
+            if g.scope >= DataScope.BUSINESS_UNIT
+        ]
+        if action == "view" and access.user_id:
+            mine = self.members(access)
+            if mine is not None:
+                rules.append(Rule(self.member_reason, mine))
+        for provider in self._providers:
+            rules.extend(provider(access, action))
+        return rules
+
+
 class OwnedRecordPolicy(Policy):
     """The rule for business records: an owner (a user) and a business unit, plus shares."""
 

@@ -22,8 +22,7 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
-from xietong.core.choices import DataScope
-from xietong.core.visibility import Access, Grant, OwnedRecordPolicy, Policy, Rule
+from xietong.core.visibility import Access, BusinessUnitWidePolicy, OwnedRecordPolicy, Policy, Rule
 
 MODULE = "customers"
 
@@ -128,28 +127,15 @@ class FollowUpPolicy(Policy):
         return rules
 
 
-class PoolPolicy(Policy):
+class PoolPolicy(BusinessUnitWidePolicy):
     def __init__(self) -> None:
         super().__init__(MODULE)
+        self.member_reason = _("Member of the public pool")
 
-    def scope_rule(self, access: Access, grant: Grant) -> Rule:
-        reason = self.grant_reason(grant)
-        if grant.scope == DataScope.GROUP and grant.business_unit_id is None:
-            return Rule(reason, None)
-        return Rule(reason, Q(business_unit_id__in=access.scope_business_units(grant)))
+    def members(self, access: Access) -> Q:
+        from .models import CustomerPool
 
-    def rules(self, access: Access, action: str) -> list[Rule]:
-        rules = [
-            self.scope_rule(access, g)
-            for g in access.grants_for(self.module, action)
-            if g.scope >= DataScope.BUSINESS_UNIT
-        ]
-        if action == "view" and access.user_id:
-            from .models import CustomerPool
-
-            mine = CustomerPool.objects.filter(pool_ids_of(access)).values("pk")
-            rules.append(Rule(_("Member of the public pool"), Q(pk__in=mine)))
-        return rules
+        return Q(pk__in=CustomerPool.objects.filter(pool_ids_of(access)).values("pk"))
 
 
 CUSTOMERS = CustomerPolicy()

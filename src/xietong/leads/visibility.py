@@ -11,8 +11,7 @@ from __future__ import annotations
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from xietong.core.choices import DataScope
-from xietong.core.visibility import Access, Grant, OwnedRecordPolicy, Policy, Rule
+from xietong.core.visibility import Access, BusinessUnitWidePolicy, OwnedRecordPolicy, Rule
 
 MODULE = "leads"
 
@@ -39,29 +38,15 @@ class LeadPolicy(OwnedRecordPolicy):
         return rules
 
 
-class LeadPoolPolicy(Policy):
+class LeadPoolPolicy(BusinessUnitWidePolicy):
     def __init__(self) -> None:
         super().__init__(MODULE)
+        self.member_reason = _("Member of the lead pool")
 
-    def scope_rule(self, access: Access, grant: Grant) -> Rule:
-        reason = self.grant_reason(grant)
-        if grant.scope == DataScope.GROUP and grant.business_unit_id is None:
-            return Rule(reason, None)
-        return Rule(reason, Q(business_unit_id__in=access.scope_business_units(grant)))
-
-    def rules(self, access: Access, action: str) -> list[Rule]:
+    def members(self, access: Access) -> Q:
         from .models import LeadPool
 
-        rules = [
-            self.scope_rule(access, g)
-            for g in access.grants_for(self.module, action)
-            if g.scope >= DataScope.BUSINESS_UNIT
-        ]
-        if action == "view" and access.user_id:
-            rules.append(
-                Rule(_("Member of the lead pool"), Q(pk__in=LeadPool.objects.filter(my_pools(access)).values("pk")))
-            )
-        return rules
+        return Q(pk__in=LeadPool.objects.filter(my_pools(access)).values("pk"))
 
 
 LEADS = LeadPolicy()

@@ -26,7 +26,15 @@ from xietong.org.policies import require
 
 from .. import matching, selectors, services
 from ..exports import CUSTOMER_COLUMNS
-from ..forms import CONTACT_ERRORS, BulkForm, CustomerFilterForm, CustomerForm, ForgottenForm, RelationshipForm
+from ..forms import (
+    CARD_FIELDS,
+    CONTACT_ERRORS,
+    BulkForm,
+    CustomerFilterForm,
+    CustomerForm,
+    ForgottenForm,
+    RelationshipForm,
+)
 from ..models import Customer, Relationship
 from ..registrations import customer_tabs
 
@@ -282,27 +290,10 @@ def _shown(candidates: list[matching.Candidate]) -> list[dict[str, Any]]:
 @page_view
 def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = actor(request)
-    customer = selectors.customer_get(user=user, pk=pk)
+    selectors.customer_get(user=user, pk=pk)  # 404 before 403: an invisible customer is a missing one
     require(user, "customers", "edit")
     customer = selectors.customer_get(user=user, pk=pk, action="edit")
-    initial = {
-        name: getattr(customer, name)
-        for name in (
-            "name",
-            "short_name",
-            "kind",
-            "credit_code",
-            "industry",
-            "size",
-            "source",
-            "province",
-            "city",
-            "district",
-            "address",
-            "website",
-            "notes",
-        )
-    }
+    initial = {name: getattr(customer, name) for name in (*CARD_FIELDS, "notes")}
     initial["tags"] = ", ".join(customer.tag_list)
     with_reason = bool(request.POST.get("duplicate_reason")) or request.POST.get("warned") == "1"
     form = CustomerForm(posted(request), initial=initial, with_reason=with_reason)
