@@ -207,17 +207,28 @@ def test_pages_are_in_chinese_for_a_zh_hans_user_and_in_english_for_an_en_user(c
         assert '<html lang="zh-hans">' in html, url
         assert _title(html) == zh_title, url
         assert zh_text in html, url
-        assert _nav_headings(html) == ["工作台", "协作", "设置"], url
+        assert _nav_headings(html) == ["工作台", "客户", "协作", "设置"], url
         assert _nav_labels(html) == [
             "今日工作台",
             "动态",
             "通知",
+            "客户",
+            "联系人",
+            "线索",
+            "线索池",
+            "公海",
+            "久未跟进的客户",
+            "查重",
+            "查重复核",
+            "撞单",
+            "导入",
             "任务",
             "日历",
             "组织架构",
             "用户",
             "角色",
             "审计日志",
+            "线索分配",
         ], url
         assert "退出登录" in html and "个人资料" in html and "访问令牌" in html, url
     assert "管理员，你好" in _page(admin_client, "/")
@@ -232,17 +243,28 @@ def test_pages_are_in_chinese_for_a_zh_hans_user_and_in_english_for_an_en_user(c
         assert '<html lang="en">' in html, url
         assert _title(html) == en_title, url
         assert en_text in html, url
-        assert _nav_headings(html) == ["Workbench", "Collaboration", "Settings"], url
+        assert _nav_headings(html) == ["Workbench", "Customers", "Collaboration", "Settings"], url
         assert _nav_labels(html) == [
             "My day",
             "Feed",
             "Notifications",
+            "Customers",
+            "Contacts",
+            "Leads",
+            "Lead pools",
+            "Public pools",
+            "Forgotten customers",
+            "Duplicate check",
+            "Duplicate review",
+            "Ownership conflicts",
+            "Imports",
             "Tasks",
             "Calendar",
             "Organisation",
             "Users",
             "Roles",
             "Audit trail",
+            "Lead assignment",
         ], url
         assert "Log out" in html and "设置" not in html, url
     assert "Hello, 管理员" in _page(admin_client, "/")

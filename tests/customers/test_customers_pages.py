@@ -159,7 +159,7 @@ def test_create_page_creates_and_shows_duplicate_warnings(people, org):
     )
     assert warned.status_code == 200
     assert "duplicate-candidates" in warned.content.decode()
-    assert "张三 (工业设备事业部)" in warned.content.decode()
+    assert "张三（工业设备事业部）" in warned.content.decode()
     went = client.post(
         "/customers/new/",
         {

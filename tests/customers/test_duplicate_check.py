@@ -104,8 +104,8 @@ def test_contact_candidates_name_only_at_the_same_customer(org):
 
 def test_enforce_blocks_the_same_credit_code_naming_the_field(org):
     customer("华为技术有限公司", credit_code=CODE)
-    cands = matching.customer_candidates(credit_code=CODE)
     with translation.override("en"), pytest.raises(matching.DuplicateFound) as caught:
+        cands = matching.customer_candidates(credit_code=CODE)  # reasons read in the active language
         matching.enforce(target="customer", candidates=cands, reason="a reason does not help")
     assert caught.value.blocked is True
     assert caught.value.message_dict == {"credit_code": ["Same credit code as the existing “华为技术有限公司”."]}
@@ -114,8 +114,8 @@ def test_enforce_blocks_the_same_credit_code_naming_the_field(org):
 
 def test_enforce_warns_on_a_similar_name_until_a_reason_is_given(org):
     customer("华为技术有限公司")
-    cands = matching.customer_candidates(name="华伟技术")
     with translation.override("en"), pytest.raises(matching.DuplicateFound) as caught:
+        cands = matching.customer_candidates(name="华伟技术")
         matching.enforce(target="customer", candidates=cands)
     assert caught.value.blocked is False
     assert caught.value.message_dict == {

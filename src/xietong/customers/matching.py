@@ -257,9 +257,19 @@ def _is_distinctive(rest: str) -> bool:
     return not (len(rest) % 2 == 0 and all(p in GENERIC_WORDS for p in pairs))
 
 
+@cache
+def _places_by_opening() -> dict[str, tuple[str, ...]]:
+    """Provinces and cities by their first two characters (every place has at least two), in the
+    order they are tried: a name is checked against a handful of places, not all of them."""
+    found: dict[str, list[str]] = {}
+    for place in (*PROVINCES, *CITIES):
+        found.setdefault(place[:2], []).append(place)
+    return {opening: tuple(places) for opening, places in found.items()}
+
+
 def _region_at_start(text: str) -> str:
     """The region (province or city, with 省/市/自治区 …) ``text`` opens with, or ''."""
-    for place in (*PROVINCES, *CITIES):
+    for place in _places_by_opening().get(text[:2], ()):
         if text.startswith(place):
             rest = text[len(place) :]
             for suffix in _REGION_SUFFIXES:
