@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from xietong.core.components import history_panel
 from xietong.core.forms import XtForm, posted, service_errors
-from xietong.core.htmx import done, page_view, render_form, render_page
+from xietong.core.htmx import done, next_url, page_view, render_form, render_page
 from xietong.core.pagination import paginate
 
 from . import tasks_services as svc
@@ -244,9 +244,7 @@ def task_status(request: HttpRequest, pk: int) -> HttpResponse:
 def task_bulk(request: HttpRequest) -> HttpResponse:
     """The list's bulk bar: all the chosen tasks change, or none (404 / 403 as the service says)."""
     form = BulkForm(request.POST, actor=request.user)
-    back = request.POST.get("next") or reverse("collaboration:tasks")
-    if not back.startswith("/") or back.startswith("//"):
-        back = reverse("collaboration:tasks")
+    back = next_url(request, reverse("collaboration:tasks"))
     if not form.is_valid():
         from django.contrib import messages
 

@@ -112,3 +112,16 @@ def back_to_page(request: HttpRequest, url: str, *, form: Any = None, info: str 
             for error in errors:
                 messages.error(request, str(error))
     return HttpResponseRedirect(url, status=303)
+
+
+def next_url(request: HttpRequest, default: str) -> str:
+    """The page to go back to after a post: the form's ``next`` when it is a path on this site, else
+    ``default`` (never another host: ``//evil.example`` and ``https://…`` elsewhere fall back)."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    if wanted and url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return wanted
+    return default

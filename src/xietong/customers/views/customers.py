@@ -18,7 +18,7 @@ from xietong.core.components import history_panel, why_panel
 from xietong.core.errors import Conflict
 from xietong.core.exports import csv_response, xlsx_response
 from xietong.core.forms import add_service_error, posted, service_errors
-from xietong.core.htmx import done, page_view, render_form, render_page
+from xietong.core.htmx import done, next_url, page_view, render_form, render_page
 from xietong.core.pagination import keyset_paginate
 from xietong.core.visibility import addressable_people
 from xietong.org import selectors as org_selectors
@@ -164,9 +164,7 @@ def customer_bulk(request: HttpRequest) -> HttpResponse:
     user = actor(request)
     require(user, "customers", "edit")
     form = BulkForm(request.POST, owners=addressable_people(user))
-    back = request.POST.get("next") or reverse("customers:customer_list")
-    if not back.startswith("/"):
-        back = reverse("customers:customer_list")
+    back = next_url(request, reverse("customers:customer_list"))
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from xietong.collaboration import registry
 from xietong.core.components import record_url
 from xietong.core.forms import posted, service_errors
-from xietong.core.htmx import announce_record_changed, back_to_page, done, page_view, render_page
+from xietong.core.htmx import announce_record_changed, back_to_page, done, next_url, page_view, render_page
 
 from .. import followups, selectors
 from ..forms import FollowUpForm
@@ -96,8 +96,7 @@ def followup_done(request: HttpRequest, pk: int) -> HttpResponse:
     if getattr(request, "htmx", False):
         return HttpResponse("")
     messages.success(request, _("Marked as done."))
-    back = request.POST.get("next") or ""
-    return done(request, back if back.startswith("/") else reverse("home"))
+    return done(request, next_url(request, reverse("home")))
 
 
 urlpatterns = [

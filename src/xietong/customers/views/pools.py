@@ -13,14 +13,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.cache import patch_vary_headers
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from xietong.core.errors import Conflict, PermissionDenied
 from xietong.core.forms import XtForm, posted, service_errors
-from xietong.core.htmx import done, fragment_requested, page_view, render_form, render_page
+from xietong.core.htmx import done, fragment_requested, next_url, page_view, render_form, render_page
 from xietong.core.pagination import paginate
 from xietong.org.models import BusinessUnit, Role, Team
 
@@ -468,9 +467,7 @@ def pool_preview(request: HttpRequest, pk: int) -> HttpResponse:
 def relationship_claim(request: HttpRequest, pk: int) -> HttpResponse:
     user = _actor(request)
     rel = pools.claimable_relationship(user, pk=pk)
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-        back = _pool_url(rel.pool) if rel.pool_id and rel.pool else reverse("customers:pool_list")
+    back = next_url(request, _pool_url(rel.pool) if rel.pool_id and rel.pool else reverse("customers:pool_list"))
     try:
         claimed = pools.customer_claim(relationship_id=rel.pk, actor=user)
     except Conflict as exc:

@@ -19,7 +19,7 @@ from xietong.core.components import history_panel, why_panel
 from xietong.core.errors import Conflict
 from xietong.core.exports import xlsx_response
 from xietong.core.forms import add_service_error, posted, service_errors
-from xietong.core.htmx import done, page_view, render_form, render_page
+from xietong.core.htmx import done, next_url, page_view, render_form, render_page
 from xietong.core.pagination import ordering, paginate
 from xietong.customers.matching import DuplicateFound
 from xietong.org.models import Team
@@ -148,9 +148,7 @@ def lead_export(request: HttpRequest) -> FileResponse:
 def lead_bulk(request: HttpRequest) -> HttpResponse:
     """The list's bulk bar: every chosen lead changes, or none (404 if one is out of reach)."""
     form = BulkForm(request.POST, owners=selectors.assignable_owners(user=request.user))
-    back = request.POST.get("next") or reverse("leads:list")
-    if not back.startswith("/") or back.startswith("//"):
-        back = reverse("leads:list")
+    back = next_url(request, reverse("leads:list"))
     if form.is_valid():
         data = form.cleaned_data
         try:

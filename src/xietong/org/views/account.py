@@ -10,7 +10,6 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.urls import reverse, reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -18,7 +17,7 @@ from django.views.decorators.http import require_POST
 from xietong.core import modules
 from xietong.core.choices import Action
 from xietong.core.forms import posted, service_errors, show_once, take_once
-from xietong.core.htmx import FORM_ID, done, page_view, render_form, render_page
+from xietong.core.htmx import FORM_ID, done, next_url, page_view, render_form, render_page
 
 from .. import selectors, services
 from ..forms import LoginForm, PasswordForm, ProfileForm, TokenForm
@@ -150,14 +149,10 @@ def set_language(request: HttpRequest) -> HttpResponse:
     language = request.POST.get("language", "")
     if language not in dict(settings.LANGUAGES):
         return HttpResponseBadRequest(_("Unknown language."))
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = reverse("home")
+    back = next_url(request, reverse("home"))
     if request.user.is_authenticated:
         services.user_set_language(actor=actor(request), language=language)
-    response = HttpResponseRedirect(next_url, status=303)
+    response = HttpResponseRedirect(back, status=303)
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
         language,
