@@ -128,7 +128,12 @@ def test_contacts_crud_and_pool_members_see_none(people, org):
     pooled = RelationshipFactory(pool=pool)
     ContactFactory(customer=pooled.customer, name="公海联系人")
     other = login(people.rep2)
-    assert other.get(f"/api/v1/customers/{pooled.customer_id}").status_code == 200
+    Customer.objects.filter(pk=pooled.customer_id).update(
+        notes="底价 80 万", credit_code="91310000MA1FL8TQ3X", address="浦东新区张江路 1 号", website="https://a.cn"
+    )
+    card = other.get(f"/api/v1/customers/{pooled.customer_id}").json()  # the limited card
+    assert [card[name] for name in ("notes", "credit_code", "address", "website", "tags")] == ["", "", "", "", []]
+    assert card["name"] == pooled.customer.name and card["province"] == pooled.customer.province
     # the limited card only: its contacts (and comments, files) answer as for a customer one cannot see
     assert other.get(f"/api/v1/contacts?customer_id={pooled.customer_id}").status_code == 404
     assert other.get(f"/api/v1/comments?record=customers.customer:{pooled.customer_id}").status_code == 404

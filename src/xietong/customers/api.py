@@ -292,10 +292,19 @@ def _with_relationships(user: Any, qs: Any) -> Any:
     return qs.prefetch_related(Prefetch("relationships", queryset=seen, to_attr="seen_relationships"))
 
 
+# what a pool member's limited card leaves out (design/data-visibility.md: name, region, industry,
+# level, last activity — nothing that identifies or reaches the company before a claim)
+LIMITED_CARD_BLANKS = ("short_name", "credit_code", "address", "website", "notes", "tags", "source")
+
+
 def _customer_out(user: Any, pk: int) -> Customer:
     """The customer as ``user`` may see it: the record, or a pool member's limited card."""
     customer = selectors.customer_get(user=user, pk=pk, card=True)
-    return _with_relationships(user, Customer.objects.filter(pk=customer.pk)).get()  # type: ignore[no-any-return]
+    found: Customer = _with_relationships(user, Customer.objects.filter(pk=customer.pk)).get()
+    if not Customer.objects.visible_to(user).filter(pk=found.pk).exists():
+        for name in LIMITED_CARD_BLANKS:
+            setattr(found, name, "")
+    return found
 
 
 # --- customers ---------------------------------------------------------------------------------------
