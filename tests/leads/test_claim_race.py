@@ -37,7 +37,7 @@ def test_fifty_claims_one_after_another_exactly_one_succeeds(org, roles, pool):
         except (Conflict, NotFound) as exc:
             outcomes.append(exc)
     assert len([o for o in outcomes if isinstance(o, Lead)]) == 1
-    assert AuditEntry.objects.filter(object_id=str(lead.pk), verb="claim").count() == 1
+    assert AuditEntry.objects.filter(object_id=str(lead.pk), verb="lead_claim").count() == 1
 
 
 def run_together(calls: list[Callable[[], Any]]) -> list[Any]:
@@ -79,4 +79,4 @@ def test_fifty_concurrent_claims_of_one_lead_exactly_one_succeeds(org, roles, po
     assert (len(won), len(lost)) == (1, 49), results
     holder = Lead.objects.get(pk=lead.pk).owner_id
     assert holder == won[0].owner_id
-    assert AuditEntry.objects.filter(object_id=str(lead.pk), verb="claim").count() == 1
+    assert AuditEntry.objects.filter(object_id=str(lead.pk), verb="lead_claim").count() == 1

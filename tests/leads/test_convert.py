@@ -48,7 +48,7 @@ def test_converting_creates_the_customer_and_its_contact_and_links_the_lead(org,
     lead.refresh_from_db()
     assert (lead.status, lead.converted_customer, lead.converted_contact) == (LeadStatus.CONVERTED, customer, contact)
     assert lead.converted_at is not None
-    entry = AuditEntry.objects.get(object_id=str(lead.pk), verb="convert")
+    entry = AuditEntry.objects.get(object_id=str(lead.pk), verb="lead_convert")
     assert entry.changes["converted_customer"] == [None, "苏州新材料科技有限公司"]
 
 

@@ -171,7 +171,7 @@ def test_a_manager_assigns_a_pool_lead_and_the_new_owner_is_told(
         services.lead_assign(actor=manager, lead=lead, owner=rep)
     lead.refresh_from_db()
     assert (lead.owner, lead.pool) == (rep, pool)
-    assert AuditEntry.objects.filter(object_id=str(lead.pk), verb="assign").count() == 1
+    assert AuditEntry.objects.filter(object_id=str(lead.pk), verb="lead_assign").count() == 1
     notification = Notification.objects.get(recipient=rep, kind="lead_assigned")
     assert (notification.object_id, notification.params["actor"]) == (str(lead.pk), str(manager))
 
@@ -181,7 +181,7 @@ def test_a_manager_transfers_a_lead_between_reps_of_the_team(manager, rep, rep2)
     services.lead_assign(actor=manager, lead=lead, owner=rep2)
     lead.refresh_from_db()
     assert lead.owner == rep2
-    assert AuditEntry.objects.filter(object_id=str(lead.pk), verb="transfer").count() == 1
+    assert AuditEntry.objects.filter(object_id=str(lead.pk), verb="lead_transfer").count() == 1
 
 
 def test_a_rep_cannot_transfer_a_lead_out_of_their_own_scope(rep, rep2):
@@ -203,7 +203,7 @@ def test_a_pool_member_claims_a_lead(rep, pool):
     lead = LeadFactory(pool=pool)
     claimed = services.lead_claim(actor=rep, lead_id=lead.pk)
     assert (claimed.owner, claimed.pool) == (rep, pool)
-    assert AuditEntry.objects.get(object_id=str(lead.pk), verb="claim").changes == {"owner": [None, str(rep)]}
+    assert AuditEntry.objects.get(object_id=str(lead.pk), verb="lead_claim").changes == {"owner": [None, str(rep)]}
 
 
 def test_a_claimed_lead_cannot_be_claimed_again_and_the_answer_names_the_holder(rep, rep2, pool):

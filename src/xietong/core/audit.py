@@ -115,7 +115,11 @@ CHANGE_LABELS: dict[tuple[str, str], Any] = {("", "reason"): gettext_lazy("Reaso
 
 
 def register_verb(verb: str, label: Any) -> None:
-    """Name an audit verb (``record(verb=...)``) for display."""
+    """Name an audit verb (``record(verb=...)``) for display. Verbs are global: two apps giving one
+    verb different labels is a mistake (one would relabel the other's history), so it is refused."""
+    known = VERB_LABELS.get(verb)
+    if known is not None and known is not label and str(known) != str(label):
+        raise ValueError(f"audit verb {verb!r} is already labelled {str(known)!r}; choose another verb")
     VERB_LABELS[verb] = label
 
 

@@ -75,7 +75,7 @@ register_kind(
 )
 audit.register_verb("conflict_open", gettext_lazy("Ownership conflict opened"))
 audit.register_verb("conflict_decide", gettext_lazy("Ownership conflict decided"))
-audit.register_verb("transfer", gettext_lazy("Transferred"))
+audit.register_verb("transferred", gettext_lazy("Transferred"))
 audit.register_change_label("customers.customer", "conflict", gettext_lazy("Ownership conflict"))
 
 STATEMENT_MAX = 2000
@@ -231,7 +231,7 @@ def _transfer(*, actor: Any, conflict: OwnershipConflict, note: str) -> None:
         actor=actor,
         reason=(note or _("Ownership conflict decided"))[:200],
     )
-    audit.record_update(actor=actor, obj=relationship, before=before, verb="transfer")
+    audit.record_update(actor=actor, obj=relationship, before=before, verb="transferred")
 
 
 def _share(*, actor: Any, conflict: OwnershipConflict) -> None:

@@ -164,13 +164,13 @@ def _tell_new_owner(event: events.Event) -> None:
 # --- how the audit trail reads ----------------------------------------------------------------
 
 for _verb, _label in (
-    ("assign", gettext_lazy("assigned the lead")),
-    ("transfer", gettext_lazy("transferred the lead")),
+    ("lead_assign", gettext_lazy("assigned the lead")),
+    ("lead_transfer", gettext_lazy("transferred the lead")),
     ("assigned_by_rule", gettext_lazy("assigned by rule")),
-    ("claim", gettext_lazy("claimed the lead")),
+    ("lead_claim", gettext_lazy("claimed the lead")),
     ("return_to_pool", gettext_lazy("returned the lead to the pool")),
     ("mark_invalid", gettext_lazy("marked the lead invalid")),
-    ("convert", gettext_lazy("converted the lead")),
+    ("lead_convert", gettext_lazy("converted the lead")),
     ("web_form", gettext_lazy("captured by a web form")),
     ("timeout_reassign", gettext_lazy("reassigned: not contacted in time")),
     ("timeout_return", gettext_lazy("returned to the pool: not contacted in time")),

@@ -236,7 +236,7 @@ def lead_assign(*, actor: Any, lead: Lead, owner: Any) -> Lead:
     _check_owner(owner, locked.business_unit_id)
     if locked.owner_id == owner.pk:
         raise ValidationError({"owner": _("%(name)s already owns this lead.") % {"name": owner}})
-    _hand_over(actor=actor, lead=locked, owner=owner, verb="transfer" if locked.owner_id else "assign")
+    _hand_over(actor=actor, lead=locked, owner=owner, verb="lead_transfer" if locked.owner_id else "lead_assign")
     ensure_still_visible(locked, actor)
     return locked
 
@@ -278,7 +278,7 @@ def lead_claim(*, actor: Any, lead_id: Any) -> Lead:
             actor=actor,
             obj=lead,
             kind=AuditEntry.Kind.UPDATE,
-            verb="claim",
+            verb="lead_claim",
             changes={"owner": [None, str(actor)]},
         )
     lead.refresh_from_db()
@@ -498,7 +498,7 @@ def lead_convert(
     changes["converted_customer"] = [None, str(customer)]
     if contact is not None:
         changes["converted_contact"] = [None, str(contact)]
-    audit.record(actor=actor, obj=locked, kind=AuditEntry.Kind.UPDATE, verb="convert", changes=changes)
+    audit.record(actor=actor, obj=locked, kind=AuditEntry.Kind.UPDATE, verb="lead_convert", changes=changes)
     for step in _conversion_steps:
         step(lead=locked, actor=actor, customer=customer, contact=contact, options=options or {})
     return customer, contact
