@@ -517,3 +517,15 @@ def test_demo_pools_creates_pools_rules_members_and_waiting_customers_once(db):
     again: Counter[str] = Counter()
     pools.demo_pools(again)
     assert +again == Counter()
+
+
+def test_claiming_a_customer_another_bu_owns_tells_both_owners_after_commit(world, org, monkeypatch):
+    from django.db import transaction
+
+    monkeypatch.setattr(transaction, "on_commit", lambda func, *a, **k: func())
+    rel = world.waiting()
+    other_owner = UserFactory(username="med_rep", display_name="医疗销售", primary_team=org["north"])
+    RelationshipFactory(customer=rel.customer, owner=other_owner)
+    pools.customer_claim(relationship_id=rel.pk, actor=world.rep)
+    told = set(Notification.objects.filter(kind="customer_cross_bu").values_list("recipient__username", flat=True))
+    assert told == {"med_rep"}  # the other BU's owner (the claimer is not told of their own claim)

@@ -167,7 +167,8 @@ def test_assign_claim_return_and_invalid(manager, rep, rep2, pool):
     claimed = post(login(rep), f"/api/v1/leads/{waiting.pk}/claim", {})
     assert (claimed.status_code, claimed.json()["owner"]["id"]) == (200, rep.pk)
     again = post(login(rep2), f"/api/v1/leads/{waiting.pk}/claim", {})
-    assert again.status_code == 404  # no longer waiting in a pool rep2 sees
+    assert again.status_code == 409  # a member of its pool learns who holds it, and nothing more
+    assert again.json() == {"detail": f"{rep}刚刚领取了这条线索。", "errors": []}
     moved = post(client, f"/api/v1/leads/{waiting.pk}/assign", {"owner_id": rep2.pk})
     assert (moved.status_code, moved.json()["owner"]["id"]) == (200, rep2.pk)
     back = post(client, f"/api/v1/leads/{waiting.pk}/return", {"reason": "换人跟进"})

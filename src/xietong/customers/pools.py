@@ -42,6 +42,7 @@ from xietong.core.models import AuditEntry
 from xietong.core.visibility import ensure_still_visible
 from xietong.org.models import BusinessUnit, Role, Team, TeamMembership, UserRole
 
+from . import conflicts
 from .choices import Level, RecycleKind, RelationshipStatus
 from .models import ClaimLog, CustomerPool, OwnershipLimit, PoolMember, RecycleRule, Relationship
 from .visibility import pool_ids_of
@@ -418,6 +419,8 @@ def customer_claim(*, relationship_id: int, actor: Any) -> Relationship:
     rel.refresh_from_db()
     ClaimLog.objects.create(relationship=rel, pool=pool, action=ClaimLog.Action.CLAIM, user=actor, actor=actor)
     audit.record_update(actor=actor, obj=rel, before=before, verb="claim")
+    # owned in another BU too: both owners and their managers hear of it (after the commit)
+    conflicts.notify_cross_bu(customer=rel.customer, new_relationship=rel, actor=actor)
     return rel
 
 

@@ -246,7 +246,9 @@ class ConvertForm(XtForm):
     def __init__(self, *args: Any, matches: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = [(str(c.pk), f"{c.name} · {'; '.join(str(r) for r in c.reasons)}") for c in matches]
-        choices.append((NEW_CUSTOMER, str(_("Create a new customer"))))
+        if not matches:
+            # an exact match (same credit code or name) is never created twice: the lead links to it
+            choices.append((NEW_CUSTOMER, str(_("Create a new customer"))))
         field = self.fields["customer"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = choices

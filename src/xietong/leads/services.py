@@ -26,6 +26,7 @@ from xietong.customers import matching
 from . import assignment, policies, selectors
 from .choices import OPEN_STATUSES, LeadStatus
 from .models import Lead, LeadPool, WebForm
+from .visibility import my_pools
 
 MODULE = "leads"
 
@@ -258,7 +259,20 @@ def lead_assign_by_rules(*, actor: Any, lead: Lead) -> Lead:
 def lead_claim(*, actor: Any, lead_id: Any) -> Lead:
     """Take a lead waiting in a pool one is a member of. Race-safe: one conditional UPDATE, so of many
     concurrent claims exactly one wins; the others get 409 naming who holds it."""
-    lead = Lead.objects.select_related("pool", "owner").alive().get_visible(actor, lead_id)
+    try:
+        lead = Lead.objects.select_related("pool", "owner").alive().get_visible(actor, lead_id)
+    except NotFound:
+        # claimed a moment ago, it left the pool member's sight: they still learn who holds it
+        taken = (
+            Lead.objects.select_related("owner")
+            .alive()
+            .filter(pk=lead_id if str(lead_id).isdigit() else None, owner__isnull=False)
+            .filter(pool__in=LeadPool.objects.filter(my_pools(actor.access)))
+            .first()
+        )
+        if taken is None:
+            raise
+        raise Conflict(_("%(owner)s has just claimed this lead.") % {"owner": taken.owner}) from None
     policies.require(actor, MODULE, "edit")
     if lead.owner_id is not None:
         raise Conflict(_("%(owner)s already holds this lead.") % {"owner": lead.owner})
