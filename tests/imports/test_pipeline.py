@@ -349,3 +349,43 @@ def test_contacts_update_by_mobile_within_their_customer(org, rep):
     contact.refresh_from_db()
     assert (contact.name, contact.title) == ("张三丰", "")
     assert Contact.objects.count() == 1
+
+
+def test_imported_leads_are_placed_by_the_assignment_rules_and_found_by_the_similar_name_check(org, rep, colleague):
+    from tests.support.crm import LeadPoolFactory
+    from xietong.customers import matching
+    from xietong.leads.models import AssignmentRule
+
+    pool = LeadPoolFactory(business_unit=org["bu1"], is_default=True)
+    rule = AssignmentRule.objects.create(
+        business_unit=org["bu1"], name="浙江", priority=1, method="region", values=["浙江"]
+    )
+    rule.assignees.set([colleague])
+    result = import_rows(
+        actor=rep,
+        target="leads",
+        business_unit=org["bu1"],
+        rows=[
+            {"公司": "杭州娃哈哈饮料有限公司", "联系人": "张三", "手机": "13800138001", "省份": "浙江省"},
+            {"公司": "上海华东精工有限公司", "联系人": "李四", "手机": "13800138002", "省份": "上海市"},
+        ],
+        mapping={**LEAD_MAPPING, "省份": "province"},
+        duplicate_mode="skip",
+        dry_run=False,
+    )
+    assert result.created == 2
+    placed = dict(Lead.objects.values_list("contact_name", "owner__username"))
+    assert placed == {"张三": colleague.username, "李四": rep.username}  # no rule matched: the importer
+    assert Lead.objects.get(contact_name="张三").assigned_by_rule == rule
+    assert pool.leads.count() == 0
+    found = [c.name for c in matching.lead_candidates(company="杭州娃哈哈饮科有限公司")]
+    assert found == ["杭州娃哈哈饮料有限公司"]
+
+
+def test_imported_customers_are_found_by_the_similar_name_check(org, rep):
+    from xietong.customers import matching
+
+    customers(rep, org["bu1"], [{"公司名称": "苏州华东精密机械制造有限公司", "省份": "江苏"}])
+    assert [c.name for c in matching.customer_candidates(name="苏州华东精密机棫制造有限公司")] == [
+        "苏州华东精密机械制造有限公司"
+    ]

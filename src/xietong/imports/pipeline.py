@@ -39,8 +39,9 @@ from xietong.core.models import AuditEntry
 from xietong.core.validators import normalize_mobile
 from xietong.core.visibility import addressable_people
 from xietong.customers.choices import Source
-from xietong.customers.matching import normalise_name
+from xietong.customers.matching import index_names, normalise_name
 from xietong.customers.models import Contact, Customer, Relationship
+from xietong.leads import assignment
 from xietong.leads.models import Lead
 
 from . import fields as F
@@ -472,6 +473,9 @@ class CustomerImporter(Importer):
             customer_rows.append(values)
         for p, pk in zip(creates, insert_rows(Customer, customer_rows, self.now), strict=True):
             p.pk = pk
+        # the similar-name check finds imported customers at once (one bulk insert of tokens a chunk)
+        keys = [(p.pk, row.get("name_key", "")) for p, row in zip(creates, customer_rows, strict=True) if p.pk]
+        index_names(target="customer", names=keys)
         links = [p for p in plan if p.action in (CREATE, LINK)]
         insert_rows(
             Relationship,
@@ -487,7 +491,9 @@ class CustomerImporter(Importer):
             self.now,
         )
         card = [p for p in plan if p.action == UPDATE or (p.action == LINK and self.mode == DuplicateMode.UPDATE)]
-        update_rows(Customer, {p.pk: self._customer_values(p.values) for p in card if p.pk}, self.now)
+        card_changes = {p.pk: self._customer_values(p.values) for p in card if p.pk}
+        update_rows(Customer, card_changes, self.now)
+        index_names(target="customer", names=[(pk, v["name_key"]) for pk, v in card_changes.items() if "name_key" in v])
         rel_changes = {p.pk: self._relationship_values(p.values) for p in plan if p.action == UPDATE and p.pk}
         rel_changes = {pk: v for pk, v in rel_changes.items() if v}
         if rel_changes:
@@ -544,21 +550,40 @@ class LeadImporter(Importer):
             out["mobile_key"] = normalize_mobile(out["mobile"])
         return out
 
+    def _placed(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Who gets a new lead: the owner column, else the BU's assignment rules (as for every captured
+        lead), else the importer."""
+        if values.get(F.OWNER):
+            return {"owner_id": values[F.OWNER], "assigned_at": self.now}
+        lead = Lead(business_unit=self.business_unit, **self._values(values))
+        decision = assignment.decide(lead)
+        if decision is None:
+            return {"owner_id": self.actor.pk, "assigned_at": self.now}
+        assignment.apply(lead, decision)
+        return {
+            "owner_id": lead.owner_id,
+            "pool_id": lead.pool_id,
+            "assigned_at": lead.assigned_at,
+            "assigned_by_rule_id": lead.assigned_by_rule_id,
+        }
+
     def write(self, plan: list[Planned]) -> None:
+        creates = [p for p in plan if p.action == CREATE]
         rows = [
             {
                 "source": Source.IMPORT,
                 **self._values(p.values),
                 "business_unit_id": self.business_unit.pk,
-                "owner_id": p.values.get(F.OWNER) or self.actor.pk,
-                "assigned_at": self.now,
+                **self._placed(p.values),
                 "created_by_id": self.actor.pk,
             }
-            for p in plan
-            if p.action == CREATE
+            for p in creates
         ]
-        insert_rows(Lead, rows, self.now)
-        update_rows(Lead, {p.pk: self._values(p.values) for p in plan if p.action == UPDATE and p.pk}, self.now)
+        ids = insert_rows(Lead, rows, self.now)
+        index_names(target="lead", names=[(pk, row.get("company_key", "")) for pk, row in zip(ids, rows, strict=True)])
+        changes = {p.pk: self._values(p.values) for p in plan if p.action == UPDATE and p.pk}
+        update_rows(Lead, changes, self.now)
+        index_names(target="lead", names=[(pk, v["company_key"]) for pk, v in changes.items() if "company_key" in v])
 
 
 class ContactImporter(Importer):

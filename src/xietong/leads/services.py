@@ -266,7 +266,7 @@ def lead_claim(*, actor: Any, lead_id: Any) -> Lead:
         taken = (
             Lead.objects.select_related("owner")
             .alive()
-            .filter(pk=lead_id if str(lead_id).isdigit() else None, owner__isnull=False)
+            .filter(pk=int(lead_id) if str(lead_id).isdigit() else 0, owner__isnull=False)
             .filter(pool__in=LeadPool.objects.filter(my_pools(actor.access)))
             .first()
         )
