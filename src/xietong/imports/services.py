@@ -36,11 +36,8 @@ from .readers import Table
 log = logging.getLogger("xietong.imports")
 
 ALLOWED_EXTENSIONS = ("csv", "txt", "tsv", "xlsx", "xlsm", "xls", "ods")
-MAX_BYTES = 500 * 1024 * 1024
-
-
 def max_bytes() -> int:
-    return int(getattr(settings, "IMPORT_MAX_BYTES", MAX_BYTES))
+    return int(settings.IMPORT_MAX_BYTES)
 
 
 # --- imports -----------------------------------------------------------------------------------------

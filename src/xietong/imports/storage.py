@@ -14,7 +14,7 @@ from django.utils import timezone
 
 
 def root() -> Path:
-    return Path(getattr(settings, "IMPORTS_ROOT", None) or Path(settings.MEDIA_ROOT) / "imports")
+    return Path(settings.IMPORTS_ROOT)
 
 
 def new_path(folder: str, extension: str) -> str:

@@ -240,6 +240,12 @@ STORAGES: dict[str, dict[str, Any]] = {
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
 
+# --- Imports (docs/deployment.md "Imports, exports and web forms") ----------------------------
+# Uploaded import files, error reports and export files: private, served only to their owner by
+# views. With several app servers this must be a shared volume.
+IMPORTS_ROOT = Path(os.environ.get("XIETONG_IMPORTS_ROOT") or MEDIA_ROOT / "imports")
+IMPORT_MAX_BYTES = int(float(os.environ.get("XIETONG_IMPORT_MAX_MB", "500")) * 1024 * 1024)
+
 # --- Attachments (docs/subsystems/attachments.md) --------------------------------------------
 # Files on records and comments: never under MEDIA_URL; they are served only by views that check
 # the record's visibility. The local directory by default, any S3-compatible store when a bucket is set.
