@@ -3,8 +3,8 @@
 Prepares its own database (by default ``var/bench-<scale>.sqlite3``, never the app's), migrates
 it, loads the demo group at the scale (kept between runs: the load is idempotent), runs every
 workload under ``bench/workloads/`` and prints one table of medians and ratios, then the
-environment. Exits 1 when a goal does not hold (``--no-fail``: report only) and 2 when the
-contestants disagree about an answer.
+environment. Exits 1 when a goal does not hold (``--no-fail``: report only), 2 when the
+contestants disagree about an answer and 3 when a workload crashed (the others still report).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,23 +71,42 @@ def main(argv: list[str]) -> int:
     core.err(
         "  already loaded" if loaded.skipped else f"  created {loaded.created_rows:,} rows in {loaded.seconds:.1f} s"
     )
+    from bench import crm_data
+
+    core.err(f"Loading the CRM data at scale {args.scale} …")
+    dataset = crm_data.load(args.scale, progress=lambda message: core.err(f"  {message}"))
+    core.err(
+        "  already loaded"
+        if dataset.skipped
+        else f"  created {sum(dataset.created.values()):,} rows in {dataset.seconds:.1f} s: "
+        + ", ".join(f"{count:,} {name}" for name, count in dataset.created.items())
+    )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")  # planner statistics after a bulk load, for every contestant alike
 
     ctx = core.Context(scale=args.scale, rounds=args.rounds, min_time=args.min_time)
     results = []
+    crashed: list[str] = []
     for workload in core.discover(args.only):
         core.err(f"Running {workload.name} …")
         try:
-            results.append(core.run_workload(workload, ctx))
+            results.append(result := core.run_workload(workload, ctx))
+            if result.skipped:
+                core.err(f"  skipped: {result.skipped}")
         except core.VerificationError as exc:
             core.err(f"FAILED verification: {exc}")
             return 2
+        except Exception as exc:  # a crash fails this workload (exit 1), not the run: the others still report
+            core.err(traceback.format_exc())
+            results.append(core.skipped_result(workload, f"ERROR {type(exc).__name__}: {exc}", ok=False))
+            crashed.append(workload.name)
     env = core.environment(ctx, label)
     ctx.close()
     print()
     print(core.table(results))
     print()
+    for line in core.details(results):
+        print(line)
     for line in core.describe_environment(env):
         print(line)
     path = core.write_results(args.results_dir, env, results)
@@ -94,6 +114,9 @@ def main(argv: list[str]) -> int:
     failed = [r.name for r in results if not r.ok]
     if failed:
         print(f"Goal not met: {', '.join(failed)}")
+    if crashed:
+        print(f"Crashed: {', '.join(crashed)}")
+        return 3  # a crash is a bug, never noise: even with --no-fail
     return 1 if failed and not args.no_fail else 0
 
 

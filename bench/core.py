@@ -47,15 +47,48 @@ class VerificationError(AssertionError):
     """The contestants disagree about the answer: a bug, never noise."""
 
 
+class Skip(Exception):
+    """Raised by a workload's setup (the whole workload) or by a contestant on its first call (that
+    contestant only; ours or the goal's reference: the whole workload) when it cannot run here: no
+    PostgreSQL, the peer not installable, an app function not there yet. The reason is printed."""
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What a contestant returns when it times itself (a load test's percentile, seconds per row of
+    an import that runs in a subprocess): ``seconds`` replaces the wall time of the call, ``info``
+    (request counts, errors, peak memory …) is kept per sample for the workload's ``checks``."""
+
+    answer: Any
+    seconds: float
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Check:
+    """An absolute goal beside the ratio (p99 ≤ 25 ms, recall ≥ 0.95, 0 double claims …)."""
+
+    label: str
+    value: str
+    goal: str
+    ok: bool
+
+
 @dataclass(frozen=True)
 class Workload:
     name: str
     description: str
-    goal_ratio: float  # ours / reference (or ``goal_against``) must be at most this
+    goal_ratio: float | None  # ours / reference (or ``goal_against``) must be at most this; None: checks only
     setup: Callable[[Context], Any]
     contestants: dict[str, Contestant]
     verify: Callable[[dict[str, Any]], None] | None = None
     goal_against: str = "reference"
+    # more ratio goals, e.g. {"peer": 0.01} (≥ 100× the peer), judged when that contestant ran
+    extra_goals: dict[str, float] = field(default_factory=dict)
+    # untimed, before every call of a contestant (undo the previous import …); each sample is one call
+    prepare: Callable[[Context, str], None] | None = None
+    # absolute goals, from the state and the ``Measured.info`` of every sample of every contestant
+    checks: Callable[[Context, dict[str, list[dict[str, Any]]]], list[Check]] | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.contestants) - set(CONTESTANTS)
@@ -66,7 +99,10 @@ class Workload:
 
     @property
     def goal(self) -> str:
-        return f"≤ {self.goal_ratio:.1f}× {self.goal_against}"
+        goal = "checks" if self.goal_ratio is None else f"≤ {self.goal_ratio:.1f}× {self.goal_against}"
+        for name, ratio in self.extra_goals.items():
+            goal += f", ≤ {ratio:g}× {name}"
+        return goal
 
 
 @dataclass
@@ -146,6 +182,7 @@ def discover(only: Sequence[str] = ()) -> list[Workload]:
         workload = getattr(module, "WORKLOAD", None)
         if isinstance(workload, Workload):
             found.append(workload)
+        found += [w for w in getattr(module, "WORKLOADS", ()) if isinstance(w, Workload)]  # a family of them
     found.sort(key=lambda w: w.name)
     if only:
         missing = set(only) - {w.name for w in found}
@@ -165,35 +202,80 @@ class Result:
     name: str
     description: str
     goal: str
-    goal_ratio: float
+    goal_ratio: float | None
     goal_against: str
     medians: dict[str, float]  # seconds per call
     samples: dict[str, list[float]]
     loops: dict[str, int]  # calls per sample
     ratios: dict[str, float]  # ours / other
     ok: bool
+    skipped: str = ""  # why the workload did not run (not a failure)
+    notes: list[str] = field(default_factory=list)  # contestants that could not run, and why
+    checks: list[Check] = field(default_factory=list)
 
 
-def _sample(fn: Contestant, ctx: Context, loops: int) -> float:
-    """Seconds per call over ``loops`` calls, with the garbage collector paused as timeit does."""
+def _sample(fn: Contestant, ctx: Context, loops: int, infos: list[dict[str, Any]] | None = None) -> float:
+    """Seconds per call over ``loops`` calls, with the garbage collector paused as timeit does (or
+    the contestant's own figure when it returns ``Measured``)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
+        measured = 0.0
         started = time.perf_counter()
         for _ in range(loops):
-            fn(ctx)
-        return (time.perf_counter() - started) / loops
+            answer = fn(ctx)
+            if isinstance(answer, Measured):
+                measured += answer.seconds
+                if infos is not None:
+                    infos.append(answer.info)
+        wall = time.perf_counter() - started
+        return (measured if measured else wall) / loops
     finally:
         if enabled:
             gc.enable()
 
 
+def _answer(value: Any) -> Any:
+    return value.answer if isinstance(value, Measured) else value
+
+
+def skipped_result(workload: Workload, reason: str, *, ok: bool = True) -> Result:
+    return Result(
+        name=workload.name,
+        description=workload.description,
+        goal=workload.goal,
+        goal_ratio=workload.goal_ratio,
+        goal_against=workload.goal_against,
+        medians={},
+        samples={},
+        loops={},
+        ratios={},
+        ok=ok,
+        skipped=reason,
+    )
+
+
 def run_workload(workload: Workload, ctx: Context) -> Result:
     ctx.exit_stack = ExitStack()
+    notes: list[str] = []
+    infos: dict[str, list[dict[str, Any]]] = {}
     try:
-        ctx.state = workload.setup(ctx)
+        try:
+            ctx.state = workload.setup(ctx)
+        except Skip as exc:
+            return skipped_result(workload, str(exc))
         order = [name for name in CONTESTANTS if name in workload.contestants]
-        answers = {name: workload.contestants[name](ctx) for name in order}  # warm-up and the answer
+        answers = {}
+        for name in list(order):  # warm-up and the answer
+            if workload.prepare is not None:
+                workload.prepare(ctx, name)
+            try:
+                answers[name] = _answer(workload.contestants[name](ctx))
+            except Skip as exc:
+                if name in ("ours", workload.goal_against):
+                    return skipped_result(workload, f"{name}: {exc}")
+                order.remove(name)
+                notes.append(f"{name} did not run: {exc}")
         if workload.verify is not None:
             workload.verify(answers)
         else:
@@ -203,16 +285,25 @@ def run_workload(workload: Workload, ctx: Context) -> Result:
                     raise VerificationError(f"{workload.name}: {name} answered {answer!r}, ours {expected!r}")
         loops = {}
         for name in order:  # calibrate: enough calls per sample to last ``min_time``
+            if workload.prepare is not None:
+                loops[name] = 1  # every call needs its preparation
+                continue
             once = _sample(workload.contestants[name], ctx, 1)
             loops[name] = max(1, min(100_000, math.ceil(ctx.min_time / max(once, 1e-7))))
         samples: dict[str, list[float]] = {name: [] for name in order}
+        infos = {name: [] for name in order}
         for _round in range(ctx.rounds):  # interleaved: ours, reference, peer, ours, …
             for name in order:
-                samples[name].append(_sample(workload.contestants[name], ctx, loops[name]))
+                if workload.prepare is not None:
+                    workload.prepare(ctx, name)
+                samples[name].append(_sample(workload.contestants[name], ctx, loops[name], infos[name]))
+        checks = workload.checks(ctx, infos) if workload.checks is not None else []
     finally:
         ctx.close()
     medians = {name: statistics.median(values) for name, values in samples.items()}
     ratios = {name: medians["ours"] / medians[name] for name in order if name != "ours"}
+    ok = workload.goal_ratio is None or ratios[workload.goal_against] <= workload.goal_ratio
+    ok = ok and all(ratios[name] <= limit for name, limit in workload.extra_goals.items() if name in ratios)
     return Result(
         name=workload.name,
         description=workload.description,
@@ -223,7 +314,9 @@ def run_workload(workload: Workload, ctx: Context) -> Result:
         samples=samples,
         loops=loops,
         ratios=ratios,
-        ok=ratios[workload.goal_against] <= workload.goal_ratio,
+        ok=ok and all(check.ok for check in checks),
+        notes=notes,
+        checks=checks,
     )
 
 
@@ -233,7 +326,11 @@ HEADER = ("workload", "ours", "reference", "peer", "ours/ref", "ours/peer", "goa
 
 
 def _ms(seconds: float | None) -> str:
-    return "—" if seconds is None else f"{seconds * 1000:.3f} ms"
+    if seconds is None:
+        return "—"
+    if seconds < 1e-4:
+        return f"{seconds * 1e6:.2f} µs"
+    return f"{seconds * 1000:.3f} ms"
 
 
 def _ratio(value: float | None) -> str:
@@ -242,7 +339,9 @@ def _ratio(value: float | None) -> str:
 
 def table(results: Sequence[Result]) -> str:
     rows = [HEADER] + [
-        (
+        (r.name, "skipped" if r.ok else "ERROR", "—", "—", "—", "—", r.goal, "—" if r.ok else "NO")
+        if r.skipped
+        else (
             r.name,
             _ms(r.medians.get("ours")),
             _ms(r.medians.get("reference")),
@@ -262,6 +361,17 @@ def table(results: Sequence[Result]) -> str:
 
     rule = "  ".join("-" * width for width in widths)
     return "\n".join([line(rows[0]), rule, *(line(row) for row in rows[1:])])
+
+
+def details(results: Sequence[Result]) -> Iterator[str]:
+    """Below the table: why a workload was skipped, which contestant could not run, and the absolute goals."""
+    for r in results:
+        if r.skipped:
+            yield f"{r.name}: {'skipped: ' if r.ok else ''}{r.skipped}"
+        for note in r.notes:
+            yield f"{r.name}: {note}"
+        for check in r.checks:
+            yield f"{r.name}: {check.label} = {check.value} (goal {check.goal}) {'yes' if check.ok else 'NO'}"
 
 
 def environment(ctx: Context, database_label: str) -> dict[str, Any]:
