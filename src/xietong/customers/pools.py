@@ -814,16 +814,17 @@ def pool_recycle(*, now: datetime | None = None) -> int:
     total = 0
     log_table = ClaimLog._meta.db_table
     rel_table = Relationship._meta.db_table
-    stamp = connection.ops.adapt_datetimefield_value(now)
+    # each rule stamps what it recycles with its own microsecond after ``now``, so the claim log takes
+    # exactly that rule's rows with one INSERT … SELECT (no anti-join against the growing log)
     insert_log = (
         f"INSERT INTO {log_table} (relationship_id, pool_id, action, user_id, actor_id, reason, created_at) "  # noqa: S608
         f"SELECT r.id, r.pool_id, %s, r.previous_owner_id, NULL, r.release_reason, %s FROM {rel_table} r "
-        f"WHERE r.pool_id = %s AND r.owner_id IS NULL AND r.released_at = %s AND NOT EXISTS "
-        f"(SELECT 1 FROM {log_table} l WHERE l.relationship_id = r.id AND l.action = %s AND l.created_at = %s)"
+        f"WHERE r.pool_id = %s AND r.owner_id IS NULL AND r.released_at = %s"
     )
+    rules = _active_rules()
     with transaction.atomic():
         defaults = _default_pool_ids()
-        for rule in _active_rules():
+        for index, rule in enumerate(rules):
             pool = rule.pool
             with translation.override(settings.LANGUAGE_CODE):
                 reason = (_("Recycled: %(rule)s") % {"rule": rule_text(rule)})[:200]
@@ -832,24 +833,29 @@ def pool_recycle(*, now: datetime | None = None) -> int:
                 _idle_before(RULE_FIELDS[rule.kind], cutoff), _not_protected(today)
             )
             blocked_until = now + timedelta(days=pool.reclaim_block_days) if pool.reclaim_block_days else None
+            released_at = now + timedelta(microseconds=index)
             count = due.update(
                 owner=None,
                 pool=pool,
                 previous_owner=F("owner"),
                 previous_owner_blocked_until=blocked_until,
-                released_at=now,
+                released_at=released_at,
                 release_reason=reason,
                 protected_until=None,
                 recycle_reminded_at=None,
                 updated_at=now,
             )
             if count:
+                stamp = connection.ops.adapt_datetimefield_value(released_at)
                 with connection.cursor() as cursor:
-                    action = ClaimLog.Action.RECYCLE.value
-                    cursor.execute(insert_log, [action, stamp, pool.pk, stamp, action, stamp])
+                    cursor.execute(insert_log, [ClaimLog.Action.RECYCLE.value, stamp, pool.pk, stamp])
             total += count
         owners = list(
-            Relationship.objects.filter(released_at=now, owner__isnull=True, previous_owner__isnull=False)
+            Relationship.objects.filter(
+                released_at__range=(now, now + timedelta(microseconds=len(rules))),
+                owner__isnull=True,
+                previous_owner__isnull=False,
+            )
             .values("previous_owner_id")
             .annotate(n=Count("pk"))
             .order_by("previous_owner_id")
