@@ -250,7 +250,7 @@ def test_registered_tabs_show_on_the_360_page(people):
     from xietong.customers import registrations
 
     registrations.register_customer_tab(
-        registrations.CustomerTab("test-tab", "测试标签页", "customers/partials/count.html", order=1)
+        registrations.CustomerTab("test-tab", "测试标签页", "components/keyset_count.html", order=1)
     )
     try:
         rel = owned(owner=people.rep)

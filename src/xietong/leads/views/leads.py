@@ -20,7 +20,7 @@ from xietong.core.errors import Conflict
 from xietong.core.exports import xlsx_response
 from xietong.core.forms import add_service_error, posted, service_errors
 from xietong.core.htmx import done, next_url, page_view, render_form, render_page
-from xietong.core.pagination import ordering, paginate
+from xietong.core.pagination import keyset_paginate, ordering
 from xietong.customers.matching import DuplicateFound
 from xietong.org.models import Team
 
@@ -90,7 +90,7 @@ def _list_page(request: HttpRequest, *, view: str, template_tab: str) -> HttpRes
     user = request.user
     policies.require(user, "leads", "view")
     form = _filter_form(request)
-    leads = selectors.lead_list(user=user, view=view, **form.filters()).order_by(*ordering(request, SORTS, "-created"))
+    leads = selectors.lead_list(user=user, view=view, **form.filters())
     return render_page(
         request,
         "leads/lead_list.html",
@@ -103,7 +103,7 @@ def _list_page(request: HttpRequest, *, view: str, template_tab: str) -> HttpRes
             "tabs": TABS,
             "bulk_owners": selectors.assignable_owners(user=user),
             "bulk_actions": BulkForm.ACTIONS,
-            **paginate(request, leads),
+            "page": keyset_paginate(request, leads, columns=SORTS, default="-created"),
         },
         fragments={RESULTS_ID: "results"},
     )
