@@ -529,3 +529,12 @@ def test_claiming_a_customer_another_bu_owns_tells_both_owners_after_commit(worl
     pools.customer_claim(relationship_id=rel.pk, actor=world.rep)
     told = set(Notification.objects.filter(kind="customer_cross_bu").values_list("recipient__username", flat=True))
     assert told == {"med_rep"}  # the other BU's owner (the claimer is not told of their own claim)
+
+
+def test_a_member_team_includes_the_people_of_its_sub_teams(org):
+    pool = CustomerPoolFactory(business_unit=org["bu1"])
+    pool.member_teams.set([org["east"]])  # 华东销售部 → 上海销售组 → 浦东小组
+    deep = UserFactory(username="pudong_rep", primary_team=org["pudong"])
+    elsewhere = UserFactory(username="supply_person", primary_team=org["supply"])
+    assert pools.is_member(deep, pool) is True
+    assert pools.is_member(elsewhere, pool) is False

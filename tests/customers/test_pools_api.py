@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.utils import translation
 
 from tests.conftest import login
 from tests.customers.pools_support import make_world
@@ -40,7 +39,7 @@ def test_members_list_the_pools_they_see_with_their_customer_counts(world):
 
 def test_get_a_pool_and_its_members(world):
     PoolMember.objects.filter(user=world.rep2).update(is_admin=True)
-    world.pool.member_teams.add(world.org["east"])
+    world.pool.member_teams.add(world.org["supply"])  # a member team; 赵六 of 浦东 is in none
     client = login(world.rep)
     assert client.get(f"/api/v1/customer-pools/{world.pool.pk}").json()["is_default"] is True
     members = client.get(f"/api/v1/customer-pools/{world.pool.pk}/members").json()
@@ -49,7 +48,7 @@ def test_get_a_pool_and_its_members(world):
             {"user_id": world.rep2.pk, "name": "李四", "is_admin": True},
             {"user_id": world.rep.pk, "name": "王五", "is_admin": False},
         ],
-        "teams": [{"id": world.org["east"].pk, "name": "华东销售部"}],
+        "teams": [{"id": world.org["supply"].pk, "name": "供应计划组"}],
     }
     assert login(world.outsider_rep).get(f"/api/v1/customer-pools/{world.pool.pk}").status_code == 404
 

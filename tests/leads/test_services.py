@@ -232,10 +232,19 @@ def test_the_claim_is_a_conditional_update_so_a_lost_race_is_a_conflict_naming_t
     assert lead.owner == rep
 
 
-def test_someone_outside_the_pool_cannot_claim(rep3, pool):
+def test_someone_outside_the_pool_cannot_claim(org, roles, pool):
+    from tests.support.factories import UserFactory, grant
+
+    supply = UserFactory(username="supply_rep", primary_team=org["supply"])  # not under 上海销售组
+    grant(supply, roles["sales_rep"])
     lead = LeadFactory(pool=pool)
     with pytest.raises(NotFound):
-        services.lead_claim(actor=rep3, lead_id=lead.pk)
+        services.lead_claim(actor=supply, lead_id=lead.pk)
+
+
+def test_the_people_of_a_member_teams_sub_teams_are_members_too(rep3, pool):
+    lead = LeadFactory(pool=pool)  # the pool's member team is 上海销售组; rep3 is in 浦东小组 below it
+    assert services.lead_claim(actor=rep3, lead_id=lead.pk).owner == rep3
 
 
 def test_returning_a_lead_puts_it_back_into_its_pool_with_the_reason(rep, pool):

@@ -151,6 +151,15 @@ class Access:
         return [t.team_id for t in self.teams]
 
     @property
+    def team_and_ancestor_ids(self) -> list[int]:
+        """The user's teams and every team above them: a group given to a team (a pool's member
+        teams) includes the people of its sub-teams."""
+        ids = {t.team_id for t in self.teams}
+        for link in self.teams:
+            ids.update(int(part) for part in link.path.strip("/").split("/")[1:] if part.isdigit())
+        return sorted(ids)
+
+    @property
     def business_unit_ids(self) -> list[int]:
         return sorted({t.business_unit_id for t in self.teams})
 

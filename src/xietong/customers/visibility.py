@@ -28,8 +28,9 @@ MODULE = "customers"
 
 
 def pool_ids_of(access: Access) -> Q:
-    """The pools ``access``'s user is a member of, directly or through a member team (a Q on pools)."""
-    return Q(members__user_id=access.user_id) | Q(member_teams__in=access.team_ids)
+    """The pools ``access``'s user is a member of, directly or through a member team or a team above
+    theirs (a Q on pools)."""
+    return Q(members__user_id=access.user_id) | Q(member_teams__in=access.team_and_ancestor_ids)
 
 
 class RelationshipPolicy(OwnedRecordPolicy):

@@ -36,6 +36,8 @@ from .readers import Table
 log = logging.getLogger("xietong.imports")
 
 ALLOWED_EXTENSIONS = ("csv", "txt", "tsv", "xlsx", "xlsm", "xls", "ods")
+
+
 def max_bytes() -> int:
     return int(settings.IMPORT_MAX_BYTES)
 

@@ -15,6 +15,7 @@ from xietong.customers.models import tag_filter
 from . import policies
 from .choices import OPEN_STATUSES
 from .models import AssignmentRule, Lead, LeadPool, WebForm
+from .visibility import my_pools
 
 VIEWS = ("all", "mine", "team", "pool")
 FOLLOW_UP_FILTERS = {"none": None, "7d": 7, "30d": 30, "90d": 90}  # "" any; "none": never; "Nd": none in N days
@@ -171,11 +172,7 @@ def pool_members(pool: LeadPool) -> QuerySet[Any]:
 
 
 def is_pool_member(user: Any, pool: LeadPool) -> bool:
-    return (
-        LeadPool.objects.filter(pk=pool.pk)
-        .filter(Q(members=user.pk) | Q(admins=user.pk) | Q(member_teams__in=user.access.team_ids))
-        .exists()
-    )
+    return LeadPool.objects.filter(my_pools(user.access), pk=pool.pk).exists()
 
 
 # --- people a lead can go to ------------------------------------------------------------------

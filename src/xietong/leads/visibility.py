@@ -17,7 +17,9 @@ MODULE = "leads"
 
 
 def my_pools(access: Access) -> Q:
-    return Q(members=access.user_id) | Q(admins=access.user_id) | Q(member_teams__in=access.team_ids)
+    """The lead pools of ``access``'s user: as a member, an administrator, or through a member team
+    (theirs or a team above it)."""
+    return Q(members=access.user_id) | Q(admins=access.user_id) | Q(member_teams__in=access.team_and_ancestor_ids)
 
 
 class LeadPolicy(OwnedRecordPolicy):

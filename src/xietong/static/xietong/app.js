@@ -40,6 +40,39 @@
     }
   }, true);
 
+  // A link to something inside a tab that is not shown (a record's "Log follow-up" → the follow-ups
+  // panel in its tab) shows that tab first, then scrolls to it; the same for the address's #… on load.
+  function revealInTab(id) {
+    var target = id ? document.getElementById(id) : null;
+    var pane = target && target.closest ? target.closest(".tab-pane") : null;
+    if (!pane || !pane.id || !window.bootstrap) return false;
+    var trigger = document.querySelector('[data-bs-toggle="tab"][data-bs-target="#' + pane.id + '"]');
+    if (!trigger) return false;
+    if (!pane.classList.contains("active")) window.bootstrap.Tab.getOrCreateInstance(trigger).show();
+    target.scrollIntoView({ block: "start" });
+    return true;
+  }
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest('a[href^="#"]') : null;
+    if (!link || link.hasAttribute("data-bs-toggle")) return;
+    if (revealInTab(decodeURIComponent(link.getAttribute("href").slice(1)))) event.preventDefault();
+  });
+  if (window.location.hash.length > 1) revealInTab(decodeURIComponent(window.location.hash.slice(1)));
+
+  // Progress bars take their width from data-xt-progress (0–100): the CSP blocks style attributes,
+  // so the width is set here, on the page and on every piece htmx loads (polled progress fragments).
+  function showProgress(root) {
+    if (!root || !root.querySelectorAll) return;
+    var bars = Array.prototype.slice.call(root.querySelectorAll("[data-xt-progress]"));
+    if (root.hasAttribute && root.hasAttribute("data-xt-progress")) bars.push(root);
+    bars.forEach(function (bar) {
+      var percent = parseFloat(bar.getAttribute("data-xt-progress")) || 0;
+      bar.style.width = Math.max(0, Math.min(100, percent)) + "%";
+    });
+  }
+  showProgress(document);
+  document.addEventListener("htmx:load", function (event) { showProgress(event.target); });
+
   // After htmx swaps a form that has errors, bring the error summary into view.
   document.addEventListener("htmx:afterSwap", function (event) {
     var summary = event.detail.target && event.detail.target.querySelector
