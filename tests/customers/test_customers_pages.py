@@ -266,7 +266,9 @@ def test_forgotten_customers_lists_those_without_a_recent_follow_up(people):
     Relationship.objects.filter(pk=recent.pk).update(last_follow_up_at=timezone.now() - timedelta(days=2))
     Relationship.objects.filter(pk=old.pk).update(last_follow_up_at=timezone.now() - timedelta(days=45))
     client = login(people.rep)
-    assert names(client.get("/customers/forgotten/")) == ["久未跟进"]
+    first = client.get("/customers/forgotten/")
+    assert names(first) == ["久未跟进"]
+    assert first.context["form"]["days"].value() == "30"  # the filter shows the days it applies
     assert names(client.get("/customers/forgotten/?days=1")) == ["久未跟进", "最近跟进"]
 
 

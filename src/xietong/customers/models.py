@@ -435,6 +435,20 @@ class RecycleRule(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.days})"
 
+    def summary(self) -> str:
+        """The rule in words: "30 天未跟进 · A 级"."""
+        from django.utils.translation import gettext
+
+        texts = {
+            RecycleKind.NO_FOLLOW_UP: gettext("No follow-up for %(days)s days"),
+            RecycleKind.NO_OPPORTUNITY: gettext("No opportunity for %(days)s days"),
+            RecycleKind.NO_WON_DEAL: gettext("No won deal for %(days)s days"),
+        }
+        text = texts[RecycleKind(self.kind)] % {"days": self.days}
+        if self.level:
+            text += " · " + gettext("level %(level)s") % {"level": self.level}
+        return text
+
 
 class ClaimLog(models.Model):
     """Every claim, release, assignment and recycle of a relationship: the daily claim limit counts

@@ -78,15 +78,7 @@ def start_of(day: date) -> datetime:
 
 
 def rule_text(rule: RecycleRule) -> str:
-    texts = {
-        RecycleKind.NO_FOLLOW_UP: _("No follow-up for %(days)s days"),
-        RecycleKind.NO_OPPORTUNITY: _("No opportunity for %(days)s days"),
-        RecycleKind.NO_WON_DEAL: _("No won deal for %(days)s days"),
-    }
-    text = texts[RecycleKind(rule.kind)] % {"days": rule.days}
-    if rule.level:
-        text += " · " + _("level %(level)s") % {"level": rule.level}
-    return text
+    return rule.summary()
 
 
 def held_message(owner: Any) -> str:

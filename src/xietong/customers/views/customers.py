@@ -118,7 +118,10 @@ def forgotten(request: HttpRequest) -> HttpResponse:
     """Owned customers without a follow-up for N days (chosen on the page, default 30)."""
     user = actor(request)
     require(user, "customers", "view")
-    form = ForgottenForm(request.GET)
+    data = request.GET.copy()
+    data.setdefault("days", "30")  # the filter shows the days it applies, also on the first visit
+    data.setdefault("scope", "mine")
+    form = ForgottenForm(data)
     days, scope = 30, "mine"
     if form.is_valid():
         days = form.cleaned_data.get("days") or 30
