@@ -229,6 +229,7 @@ def test_pages_are_in_chinese_for_a_zh_hans_user_and_in_english_for_an_en_user(c
             "角色",
             "审计日志",
             "线索分配",
+            "查重规则",
         ], url
         assert "退出登录" in html and "个人资料" in html and "访问令牌" in html, url
     assert "管理员，你好" in _page(admin_client, "/")
@@ -265,6 +266,7 @@ def test_pages_are_in_chinese_for_a_zh_hans_user_and_in_english_for_an_en_user(c
             "Roles",
             "Audit trail",
             "Lead assignment",
+            "Duplicate rules",
         ], url
         assert "Log out" in html and "设置" not in html, url
     assert "Hello, 管理员" in _page(admin_client, "/")

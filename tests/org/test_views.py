@@ -214,6 +214,7 @@ def test_the_navigation_shows_only_what_the_user_may_use(rep, admin_client):
         "Roles",
         "Audit trail",
         "Lead assignment",
+        "Duplicate rules",
     ]
     active = [
         str(i["label"]) for g in admin_client.get("/org/users/").context["nav_menu"] for i in g["items"] if i["active"]

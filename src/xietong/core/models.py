@@ -123,3 +123,21 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.key}"
+
+
+class SavedView(models.Model):
+    """A person's named filters and sort on a list page (``?<query>``), shown as tabs above the list."""
+
+    not_business_data = True
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
+    list_name = models.CharField(max_length=40)  # which list, e.g. "customers", "leads"
+    name = models.CharField(max_length=60)
+    query = models.TextField(blank=True)  # the querystring without the cursor and page parameters
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "list_name", "name"], name="core_saved_view_name_once")]
+
+    def __str__(self) -> str:
+        return f"{self.list_name}: {self.name}"

@@ -17,6 +17,7 @@ from xietong.core.api import ERROR_RESPONSES, Page
 from xietong.core.errors import ValidationError
 
 from . import conflicts as conflict_svc
+from . import duplicate_rules as rules_svc
 from . import duplicates as svc
 from .models import DuplicateCluster, DuplicateScan, OwnershipConflict
 
@@ -213,6 +214,38 @@ def list_clusters(request: HttpRequest, target: str = "customer", status: str = 
 def dismiss_cluster(request: HttpRequest, cluster_id: int) -> Any:
     cluster = svc.cluster_dismiss(actor=request.user, cluster=svc.cluster_get(user=request.user, pk=cluster_id))
     return _with_members([cluster], request)[0]
+
+
+# --- duplicate rules -----------------------------------------------------------------------------
+
+
+class RuleOut(Schema):
+    target: str = Field(description="customer, lead or contact")
+    key: str = Field(description="credit_code, name, mobile, email or fuzzy_name")
+    action: str = Field(description="block, warn (a reason lets it through) or allow")
+    is_default: bool = Field(description="No rule is stored: the built-in default applies.")
+
+
+class RuleIn(Schema):
+    target: str = Field(description="customer, lead or contact")
+    key: str = Field(description="credit_code, name, mobile, email or fuzzy_name")
+    action: str = Field(description="block, warn or allow")
+
+
+@router.get("/duplicate-rules", response={200: list[RuleOut], **ERROR_RESPONSES})
+def list_duplicate_rules(request: HttpRequest) -> Any:
+    """Every kind of record × key with the action in force (customers "administer")."""
+    _require_review(request)
+    return [vars(row) for row in rules_svc.duplicate_rules_table()]
+
+
+@router.put("/duplicate-rules", response={200: RuleOut, **ERROR_RESPONSES})
+def set_duplicate_rule(request: HttpRequest, payload: RuleIn) -> Any:
+    """Set what happens when a record matches on a key (customers "administer"; audited)."""
+    rule = rules_svc.duplicate_rule_set(
+        actor=request.user, target=payload.target, key=payload.key, action=payload.action
+    )
+    return {"target": rule.target, "key": rule.key, "action": rule.action, "is_default": False}
 
 
 # --- ownership conflicts -------------------------------------------------------------------------

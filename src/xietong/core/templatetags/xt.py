@@ -7,6 +7,7 @@
 - ``{{ when|ago }}`` → ``<time title="2026-11-28 14:03">3 days ago</time>`` (the exact time on hover).
 - ``{% if request.user|can:"org.edit" %}`` asks the user's roles (module.action).
 - ``{% sort_th "username" _("Username") %}`` a sortable column header keeping the other filters.
+- ``{% saved_views "customers" %}`` the user's saved views of a list (``xietong.core.saved_views``).
 - ``{{ entry|audit_changes }}`` the (label, old, new) rows of an audit entry.
 - ``{{ hit.title|highlight:q }}`` the text escaped, the matches of ``q`` in ``<mark>``.
 """
@@ -171,6 +172,27 @@ def sort_th(context: dict[str, Any], key: str, label: str, css: str = "") -> dic
         "query": params.urlencode(),
         "css": css,
         "target": context.get("results_id", ""),
+    }
+
+
+@register.inclusion_tag("components/saved_views.html", takes_context=True)
+def saved_views(context: dict[str, Any], list_name: str) -> dict[str, Any]:
+    """The user's saved views of a list as tabs (the one matching the current filters active), a "Save
+    view" form for the current filters, and a delete button per view (one query). Inside an htmx
+    fragment it swaps itself out of band, so it follows the filters the user just changed."""
+    from xietong.core import saved_views as saved
+
+    request = context["request"]
+    current = saved.clean_query(request.GET.urlencode())
+    views = list(saved.saved_views(user=request.user, list_name=list_name))
+    return {
+        "list_name": list_name,
+        "views": views,
+        "current_query": current,
+        "active": next((v.pk for v in views if v.query == current), None),
+        "next": request.get_full_path(),
+        "oob": bool(context.get("fragment")),
+        "csrf_token": context.get("csrf_token"),
     }
 
 

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from xietong.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from xietong.core.forms import XtForm, posted, service_errors
@@ -19,8 +19,9 @@ from xietong.core.pagination import paginate
 from xietong.org.policies import require
 
 from .. import conflicts as conflict_svc
+from .. import duplicate_rules as rules_svc
 from .. import duplicates as svc
-from ..choices import ConflictDecision, ConflictStatus
+from ..choices import ConflictDecision, ConflictStatus, DuplicateAction
 from ..models import Customer, DuplicateRule, DuplicateScan, OwnershipConflict
 
 TARGET_LABELS = dict(DuplicateRule.Target.choices)
@@ -234,6 +235,49 @@ def duplicate_merge(request: HttpRequest) -> HttpResponse:
     )
 
 
+# --- duplicate rules -----------------------------------------------------------------------------
+
+
+@page_view
+@require_http_methods(["GET", "POST"])
+def duplicate_rules(request: HttpRequest) -> HttpResponse:
+    """Per kind of record and key: block, warn and ask for a reason, or allow (a save button per row).
+    The rules hold for the whole group: group administrators of customers only."""
+    require(request.user, "customers", "administer")
+    if not rules_svc.can_administer(request.user):
+        raise PermissionDenied(
+            _("The duplicate rules hold for the whole group: only group administrators change them.")
+        )
+    if request.method == "POST":
+        try:
+            rules_svc.duplicate_rule_set(
+                actor=request.user,
+                target=request.POST.get("target", ""),
+                key=request.POST.get("key", ""),
+                action=request.POST.get("action", ""),
+            )
+            messages.success(request, _("The duplicate rule is saved."))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        return done(request, reverse("customers:duplicate_rules"))
+    rows = [
+        {
+            "target": row.target,
+            "key": row.key,
+            "action": row.action,
+            "is_default": row.is_default,
+            "target_label": TARGET_LABELS[row.target],
+            "key_label": KEY_LABELS[row.key],
+        }
+        for row in rules_svc.duplicate_rules_table()
+    ]
+    return render_page(
+        request,
+        "customers/duplicates/rules.html",
+        {"rows": rows, "actions": DuplicateAction.choices},
+    )
+
+
 # --- ownership conflicts -------------------------------------------------------------------------
 
 
@@ -325,6 +369,7 @@ urlpatterns: list[URLPattern] = [
     path("customers/duplicates/scans/<int:pk>/", duplicate_scan_status, name="duplicate_scan_status"),
     path("customers/duplicates/clusters/<int:pk>/dismiss/", duplicate_dismiss, name="duplicate_dismiss"),
     path("customers/duplicates/merge/", duplicate_merge, name="duplicate_merge"),
+    path("customers/duplicates/rules/", duplicate_rules, name="duplicate_rules"),
     path("customers/conflicts/", conflict_list, name="conflict_list"),
     path("customers/conflicts/new/", conflict_new, name="conflict_new"),
     path("customers/conflicts/<int:pk>/", conflict_detail, name="conflict_detail"),

@@ -101,6 +101,7 @@ def _list_page(request: HttpRequest, *, view: str, template_tab: str) -> HttpRes
             "view": view,
             "tab": template_tab,
             "tabs": TABS,
+            "saved_list": "lead_pool" if view == "pool" else "leads",
             "bulk_owners": selectors.assignable_owners(user=user),
             "bulk_actions": BulkForm.ACTIONS,
             "page": keyset_paginate(request, leads, columns=SORTS, default="-created"),
