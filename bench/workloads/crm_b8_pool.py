@@ -318,14 +318,20 @@ def _recycle_setup(ctx: Context) -> dict[str, Any]:
 
 def _restore(ctx: Context) -> None:
     """The owned relationships as they were: one UPDATE from the backup of the rows that moved."""
-    stamp = connection.ops.adapt_datetimefield_value(crm_data.REFERENCE_NOW)
+    # ours stamps each rule's rows with its own microsecond after REFERENCE_NOW: restore the second
+    start = connection.ops.adapt_datetimefield_value(crm_data.REFERENCE_NOW)
+    end = connection.ops.adapt_datetimefield_value(crm_data.REFERENCE_NOW + timedelta(seconds=1))
     sets = ", ".join(f"{c} = (SELECT b.{c} FROM {BACKUP} b WHERE b.id = customers_relationship.id)" for c in RESTORED)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE customers_relationship SET {sets} WHERE released_at = %s AND id IN (SELECT id FROM {BACKUP})",
-            [stamp],
+            f"UPDATE customers_relationship SET {sets} "
+            f"WHERE released_at >= %s AND released_at < %s AND id IN (SELECT id FROM {BACKUP})",
+            [start, end],
         )
-        cursor.execute("DELETE FROM customers_claimlog WHERE action = 'recycle' AND created_at = %s", [stamp])
+        cursor.execute(
+            "DELETE FROM customers_claimlog WHERE action = 'recycle' AND created_at >= %s AND created_at < %s",
+            [start, end],
+        )
 
 
 def _recycle_prepare(ctx: Context, name: str) -> None:
