@@ -14,13 +14,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from xietong.collaboration import registry
 from xietong.core.api import ERROR_RESPONSES, Page
+from xietong.core.errors import NotFound
 from xietong.core.idempotency import idempotent
 from xietong.core.visibility import addressable_people
 from xietong.org.models import BusinessUnit, Team
@@ -269,9 +272,7 @@ def _pick_bu(request: HttpRequest, pk: int | None, field: str = "business_unit_i
         return None
     found = BusinessUnit.objects.filter(pk=pk, is_active=True).first()
     if found is None:
-        from django.core.exceptions import ValidationError
-
-        raise ValidationError({field: str(BusinessUnit._meta.verbose_name)})
+        raise ValidationError({field: _("No such business unit.")})
     return found
 
 
@@ -280,9 +281,6 @@ def _pick_person(request: HttpRequest, pk: int | None, field: str) -> Any:
         return None
     found = addressable_people(request.user).filter(pk=pk).first()
     if found is None:
-        from django.core.exceptions import ValidationError
-        from django.utils.translation import gettext as _
-
         raise ValidationError({field: _("No such person.")})
     return found
 
@@ -393,16 +391,11 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> Any:
         if payload.pool_id is not None:
             pool = CustomerPool.objects.visible_to(user).filter(pk=payload.pool_id).first()
             if pool is None:
-                from django.core.exceptions import ValidationError
-
-                raise ValidationError({"pool_id": str(CustomerPool._meta.verbose_name)})
+                raise ValidationError({"pool_id": _("No such public pool.")})
         link_to = None
         if payload.link_to_id is not None:
             link_to = Customer.objects.alive().filter(pk=payload.link_to_id).first()
             if link_to is None:
-                from django.core.exceptions import ValidationError
-                from django.utils.translation import gettext as _
-
                 raise ValidationError({"link_to_id": _("No such customer.")})
         rel = services.customer_create(
             actor=user,
@@ -439,7 +432,7 @@ def update_customer(request: HttpRequest, customer_id: int, payload: CustomerPat
 def list_relationships(request: HttpRequest, customer_id: int) -> Any:
     """Each business unit's relationship with the customer: who holds it, for everyone who sees the
     customer; the details only where the caller's scope (or pool membership) reaches."""
-    customer = selectors.customer_get(user=request.user, pk=customer_id)
+    customer = selectors.customer_get(user=request.user, pk=customer_id, card=True)  # as GET /customers/{id}
     card = selectors.customer_card(user=request.user, customer=customer)
     return [
         {
@@ -462,8 +455,6 @@ def update_relationship(
 ) -> Any:
     rel = selectors.relationship_get(user=request.user, pk=relationship_id)
     if rel.customer_id != customer_id:
-        from xietong.core.errors import NotFound
-
         raise NotFound()
     given = payload.dict(exclude_unset=True)
     changes: dict[str, Any] = {k: v for k, v in given.items() if k in ("level", "status", "protected_until", "reason")}
@@ -536,7 +527,7 @@ def list_follow_ups(request: HttpRequest, record: str = "", customer_id: int | N
 @router.post("/follow-ups", response={201: FollowUpOut, **ERROR_RESPONSES})
 def create_follow_up(request: HttpRequest, payload: FollowUpIn) -> Any:
     user = request.user
-    target = registry.resolve(user, payload.record)
+    target = registry.resolve(user, payload.record)  # 404 like comments and tasks on a record
     fu = followups.followup_create(
         actor=user,
         record=target,
