@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -93,7 +93,7 @@ def _person(request: HttpRequest, pk: int | None, field: str) -> Any:
     if people is None:
         from django.core.exceptions import ValidationError
 
-        raise ValidationError({field: str(get_user_model()._meta.verbose_name)})
+        raise ValidationError({field: _("No such person.")})
     return people
 
 
@@ -102,7 +102,7 @@ def _people(request: HttpRequest, pks: list[int], field: str) -> list[Any]:
     if len(found) != len(set(pks)):
         from django.core.exceptions import ValidationError
 
-        raise ValidationError({field: str(get_user_model()._meta.verbose_name)})
+        raise ValidationError({field: _("No such person.")})
     return found
 
 

@@ -297,9 +297,9 @@ LIMITED_CARD_BLANKS = ("short_name", "credit_code", "address", "website", "notes
 
 def _customer_out(user: Any, pk: int) -> Customer:
     """The customer as ``user`` may see it: the record, or a pool member's limited card."""
-    customer = selectors.customer_get(user=user, pk=pk, card=True)
+    customer, full = selectors.customer_or_card(user=user, pk=pk)
     found: Customer = _with_relationships(user, Customer.objects.filter(pk=customer.pk)).get()
-    if not Customer.objects.visible_to(user).filter(pk=found.pk).exists():
+    if not full:
         for name in LIMITED_CARD_BLANKS:
             setattr(found, name, "")
     return found

@@ -124,6 +124,21 @@ class CheckHit:
     holders: list[HolderLine] = field(default_factory=list)
 
 
+def holders_of(customer_ids: Iterable[int]) -> dict[int, list[Relationship]]:
+    """Each customer's BU relationships with their BU, owner and pool, in one query, by BU name.
+
+    The one read of relationships outside the viewer's scope: what the duplicate and conflict
+    checks may tell anyone — which BU and owner hold a company — and callers show nothing else."""
+    found: dict[int, list[Relationship]] = defaultdict(list)
+    for rel in (
+        Relationship.objects.filter(customer_id__in=list(customer_ids))
+        .select_related("business_unit", "owner", "pool")
+        .order_by("business_unit__name", "pk")
+    ):
+        found[rel.customer_id].append(rel)
+    return found
+
+
 def duplicate_check(
     *, user: Any, name: str = "", credit_code: str = "", mobile: str = "", email: str = ""
 ) -> list[CheckHit]:
@@ -135,13 +150,9 @@ def duplicate_check(
     candidates = matching.customer_candidates(name=name, credit_code=credit_code, mobile=mobile, email=email, limit=10)
     ids = [c.pk for c in candidates]
     visible = set(Customer.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
-    lines: dict[int, list[HolderLine]] = defaultdict(list)
-    for rel in (
-        Relationship.objects.filter(customer_id__in=ids)
-        .select_related("business_unit", "owner")
-        .order_by("business_unit__name", "pk")
-    ):
-        lines[rel.customer_id].append(
+    holders = holders_of(ids)
+    lines = {
+        pk: [
             HolderLine(
                 business_unit_id=rel.business_unit_id,
                 business_unit=rel.business_unit.name,
@@ -149,8 +160,11 @@ def duplicate_check(
                 in_pool=rel.owner_id is None,
                 ref=make_ref(rel.customer_id, rel.business_unit_id),
             )
-        )
-    return [CheckHit(c.pk, c.name, c.score, c.reasons, c.pk in visible, lines[c.pk]) for c in candidates]
+            for rel in rels
+        ]
+        for pk, rels in holders.items()
+    }
+    return [CheckHit(c.pk, c.name, c.score, c.reasons, c.pk in visible, lines.get(c.pk, [])) for c in candidates]
 
 
 def addressable_customer(

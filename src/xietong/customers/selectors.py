@@ -171,16 +171,23 @@ def customer_get(*, user: Any, pk: Any, action: str = "view", card: bool = False
     """A customer ``user`` sees (merged ones too: their page points at the survivor). With ``card``,
     also one waiting in a public pool ``user`` is a member of — for its limited card only; every
     other path (comments, files, history, "why") uses the record's own visibility."""
-    try:
+    if not card or action != "view":
         return Customer.objects.get_visible(user, pk, action)
+    return customer_or_card(user=user, pk=pk)[0]
+
+
+def customer_or_card(*, user: Any, pk: Any) -> tuple[Customer, bool]:
+    """``(customer, full)``: a customer ``user`` sees (``full``), else one waiting in a public pool they
+    are a member of (its limited card); ``NotFound`` otherwise."""
+    try:
+        return Customer.objects.get_visible(user, pk), True
     except NotFound:
-        if not card or action != "view":
-            raise
+        pass
     pooled = Relationship.objects.visible_to(user).filter(customer_id=pk).values("customer_id")
     found = Customer.objects.filter(pk__in=pooled).first()
     if found is None:
         raise NotFound()
-    return found
+    return found, False
 
 
 @dataclass

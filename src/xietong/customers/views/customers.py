@@ -24,7 +24,7 @@ from xietong.core.visibility import addressable_people
 from xietong.org import selectors as org_selectors
 from xietong.org.policies import require
 
-from .. import matching, selectors, services
+from .. import duplicates, matching, selectors, services
 from ..exports import CUSTOMER_COLUMNS
 from ..forms import (
     CARD_FIELDS,
@@ -277,14 +277,15 @@ def _may_continue(exc: matching.DuplicateFound) -> bool:
 def _shown(candidates: list[matching.Candidate]) -> list[dict[str, Any]]:
     """The candidates with who holds them in which BU — what the duplicate check may tell anyone
     (design/data-visibility.md), and nothing else."""
-    holders: dict[int, list[str]] = {}
-    rels = Relationship.objects.filter(customer_id__in=[c.pk for c in candidates]).select_related(
-        "owner", "business_unit", "pool"
-    )
-    for rel in rels.order_by("business_unit__code"):
-        holders.setdefault(rel.customer_id, []).append(services.owner_description(rel))
+    holders = duplicates.holders_of(c.pk for c in candidates)
     return [
-        {"name": c.name, "score": c.score, "reasons": c.reasons, "holders": holders.get(c.pk, [])} for c in candidates
+        {
+            "name": c.name,
+            "score": c.score,
+            "reasons": c.reasons,
+            "holders": [services.owner_description(rel) for rel in holders.get(c.pk, [])],
+        }
+        for c in candidates
     ]
 
 
