@@ -34,22 +34,37 @@ def posted(request: HttpRequest) -> QueryDict | None:
     return request.POST if request.method == "POST" else None
 
 
+def style_widget(widget: forms.Widget) -> None:
+    """Give a widget its Bootstrap class (once: calling it again changes nothing)."""
+    if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple | forms.RadioSelect):
+        css = "form-check-input"
+    elif isinstance(widget, forms.Select | forms.SelectMultiple):
+        css = "form-select"
+    else:
+        css = "form-control"
+    classes = widget.attrs.get("class", "").split()
+    if css not in classes:
+        widget.attrs["class"] = " ".join([css, *classes])
+
+
 class XtFormMixin:
-    """Bootstrap classes on every widget; ``{{ form }}`` renders our field markup."""
+    """Bootstrap classes on every widget; ``{{ form }}`` renders our field markup.
+
+    Fields are styled when the form is built and again when a field is reached for rendering, so a
+    form that adds fields in its own ``__init__`` (after this one ran) is styled the same."""
 
     template_name = "components/form_fields.html"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():  # type: ignore[attr-defined]
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple | forms.RadioSelect):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select | forms.SelectMultiple):
-                css = "form-select"
-            else:
-                css = "form-control"
-            widget.attrs["class"] = f"{css} {widget.attrs.get('class', '')}".strip()
+            style_widget(field.widget)
+
+    def __getitem__(self, name: str) -> Any:
+        field = self.fields.get(name)  # type: ignore[attr-defined]
+        if field is not None:
+            style_widget(field.widget)
+        return super().__getitem__(name)  # type: ignore[misc]
 
 
 class XtForm(XtFormMixin, forms.Form):
