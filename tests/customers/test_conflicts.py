@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.conftest import login
 from tests.customers.dup_support import bu_head, customer, manager_of, rep
@@ -169,6 +172,37 @@ def test_an_unknown_decision_names_the_field(org, people):
         f"/api/v1/ownership-conflicts/{conflict_id}/decide", {"decision": "split"}, content_type="application/json"
     )
     assert (response.status_code, [e["field"] for e in response.json()["errors"]]) == (422, ["decision"])
+
+
+def test_a_transfer_keeps_the_claimants_ownership_limit_and_protects_the_customer(org, people):
+    pool = CustomerPoolFactory(business_unit=org["bu1"], max_owned=1, protection_days=10)
+    found = customer("华为技术有限公司", people["holder"])
+    customer("小米科技有限责任公司", people["claimant"])  # the claimant already owns one: the limit
+    conflict_id = _open(people["claimant"], found, org["bu1"]).json()["id"]
+
+    def decide():
+        return login(people["head"]).post(
+            f"/api/v1/ownership-conflicts/{conflict_id}/decide",
+            {"decision": "transfer"},
+            content_type="application/json",
+        )
+
+    response = decide()
+    assert response.status_code == 409
+    assert response.json()["detail"] == (
+        f"claimant在工业设备事业部已拥有 1 个客户，“每位销售可拥有的客户数”上限为 1（公海“{pool.name}”的上限）。"
+    )
+    assert Relationship.objects.get(customer=found).owner_id == people["holder"].pk
+    assert OwnershipConflict.objects.get(pk=conflict_id).status == "open"
+
+    pool.max_owned = 2
+    pool.save()
+    assert decide().status_code == 200
+    rel = Relationship.objects.get(customer=found)
+    assert (rel.owner_id, rel.protected_until) == (
+        people["claimant"].pk,
+        timezone.localdate() + datetime.timedelta(days=10),
+    )
 
 
 def test_notify_cross_bu_tells_the_other_owners_the_new_owner_and_their_managers(

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from django.utils.translation import gettext
 
-from tests.support.crm import ContactFactory, CustomerFactory, LeadFactory, owned
+from tests.support.crm import ContactFactory, CustomerFactory, CustomerPoolFactory, LeadFactory, owned
 from tests.support.matrix import database_fingerprint
+from xietong.collaboration.models import Notification
 from xietong.core.models import AuditEntry
 from xietong.customers.models import Contact, Customer, Relationship
 from xietong.imports.pipeline import import_rows
@@ -191,6 +192,46 @@ def test_a_customer_of_another_bu_gets_a_relationship_with_the_import_bu(org, re
     )
     customer.refresh_from_db()
     assert customer.industry == "通信"  # skip mode: the common card is left alone
+
+
+def test_linking_a_customer_of_another_bu_tells_both_owners(
+    org, head, rep, outsider, django_capture_on_commit_callbacks
+):
+    owned(CustomerFactory(name="华为技术有限公司", credit_code=CC1), owner=outsider)
+    rows = [{"公司名称": "华为", "统一社会信用代码": CC1, "负责人": "rep"}, {"公司名称": "新公司", "负责人": "rep"}]
+    with django_capture_on_commit_callbacks(execute=True):
+        result = customers(head, org["bu1"], rows)
+    assert result.created == 2
+    told = Notification.objects.filter(kind="customer_cross_bu").values_list("recipient__username", flat=True)
+    assert sorted(told) == ["bu2rep", "rep"]  # one notice each, about the one customer both BUs work
+
+
+def test_an_owner_past_their_ownership_limit_gets_no_more_rows(org, rep, head):
+    pool = CustomerPoolFactory(business_unit=org["bu1"], max_owned=3)
+    owned(CustomerFactory(name="已有公司"), owner=rep)
+    rows = [{"公司名称": f"公司{n}", "负责人": "rep"} for n in range(4)] + [{"公司名称": "赵总的公司"}]
+    result = customers(head, org["bu1"], rows, chunk_size=2)  # the limit holds across chunks
+    refusal = gettext(
+        "%(name)s already owns %(count)s customers in %(bu)s; the limit “customers a rep may own” is %(limit)s "
+        "(%(source)s)."
+    ) % {
+        "name": rep,
+        "count": 3,
+        "bu": org["bu1"],
+        "limit": 3,
+        "source": gettext("the limit of the pool “%(pool)s”") % {"pool": pool.name},
+    }
+    assert (result.created, result.error_rows) == (3, 2)
+    assert pairs(result) == [(4, "负责人", refusal), (5, "负责人", refusal)]
+    assert Relationship.objects.filter(owner=rep).count() == 3
+    assert Relationship.objects.filter(owner=head).count() == 1
+
+
+def test_a_dry_run_counts_the_ownership_limit_across_chunks(org, rep):
+    CustomerPoolFactory(business_unit=org["bu1"], max_owned=2)
+    rows = [{"公司名称": f"公司{n}"} for n in range(3)]
+    result = customers(rep, org["bu1"], rows, chunk_size=1, dry_run=True)
+    assert (result.created, result.error_rows, [line for line, _c, _r in pairs(result)]) == (2, 1, [4])
 
 
 def test_owner_column_resolves_people_of_the_bu(org, head, rep, outsider):

@@ -216,6 +216,10 @@ def _transfer(*, actor: Any, conflict: OwnershipConflict, note: str) -> None:
     )
     if relationship is None:
         raise Conflict(_("The business unit no longer has a relationship with this customer."))
+    from . import pools  # pools imports this module
+
+    # the claimant takes the customer on as from an assignment: within their limit, protected anew
+    pools.check_can_own(user=conflict.claimant, business_unit=conflict.business_unit_id)
     before = audit.snapshot(relationship)
     now = timezone.now()
     if relationship.owner_id is not None and relationship.owner_id != conflict.claimant_id:
@@ -223,6 +227,9 @@ def _transfer(*, actor: Any, conflict: OwnershipConflict, note: str) -> None:
     relationship.owner = conflict.claimant
     relationship.pool = None
     relationship.claimed_at = now
+    home = pools.default_pool(conflict.business_unit_id)
+    relationship.protected_until = pools.protection_until(home, now) if home is not None else None
+    relationship.recycle_reminded_at = None
     relationship.save()
     ClaimLog.objects.create(
         relationship=relationship,
@@ -322,28 +329,48 @@ def notify_cross_bu(*, customer: Customer, new_relationship: Relationship, actor
     """Tell the owners of the customer's other BUs' relationships, the new owner and all their
     managers that another BU now works the customer. Call it inside the create or claim transaction
     (the delivery waits for the commit). Nothing happens when no other BU owns the customer."""
-    others = list(
-        Relationship.objects.filter(customer=customer, owner__isnull=False)
-        .exclude(pk=new_relationship.pk)
-        .exclude(business_unit_id=new_relationship.business_unit_id)
-        .select_related("owner", "business_unit")
+    notify_cross_bu_many(
+        business_unit=new_relationship.business_unit,
+        owners={customer.pk: new_relationship.owner_id},
+        actor=actor,
     )
+
+
+def notify_cross_bu_many(*, business_unit: Any, owners: dict[int, int | None], actor: Any) -> None:
+    """``notify_cross_bu`` for many new relationships of one BU at once (an import that links
+    existing customers): ``owners`` maps customer id → the new owner's id (None: into a pool). One
+    query finds the other BUs' owners; each customer owned elsewhere gets its notice after the commit."""
+    if not owners:
+        return
+    bu_id = getattr(business_unit, "pk", business_unit)
+    others: dict[int, list[Relationship]] = {}
+    rows = (
+        Relationship.objects.filter(customer_id__in=owners, owner__isnull=False)
+        .exclude(business_unit_id=bu_id)
+        .select_related("owner", "business_unit", "customer")
+        .order_by("customer_id", "pk")
+    )
+    for rel in rows:
+        others.setdefault(rel.customer_id, []).append(rel)
     if not others:
         return
-    owner = new_relationship.owner
-    _deliver_later(
-        event_key=f"cross_bu:{new_relationship.pk}:{owner.pk if owner else 0}",
-        kind="customer_cross_bu",
-        recipients=_people(owner, *[r.owner for r in others]),
-        actor=actor,
-        record=customer,
-        params={
-            "owner": str(owner or actor),
-            "business_unit": str(new_relationship.business_unit),
-            "customer": customer.name,
-            "others": "、".join(f"{r.owner} ({r.business_unit})" for r in others),
-        },
-    )
+    wanted = {owners[c] for c in others} - {None}
+    new_owners = {u.pk: u for u in get_user_model().objects.filter(pk__in=wanted)} if wanted else {}
+    for customer_id, rels in others.items():
+        owner = new_owners.get(owners[customer_id])
+        _deliver_later(
+            event_key=f"cross_bu:{customer_id}:{bu_id}:{owner.pk if owner else 0}",
+            kind="customer_cross_bu",
+            recipients=_people(owner, *[r.owner for r in rels]),
+            actor=actor,
+            record=rels[0].customer,
+            params={
+                "owner": str(owner or actor),
+                "business_unit": str(business_unit),
+                "customer": rels[0].customer.name,
+                "others": "、".join(f"{r.owner} ({r.business_unit})" for r in rels),
+            },
+        )
 
 
 def collaboration_ask(*, actor: Any, customer: Customer, business_unit: Any, message: str) -> int:

@@ -300,19 +300,54 @@ def owned_count(*, user: Any, pool: CustomerPool) -> int:
     return qs.count()
 
 
+class OwnBudget:
+    """How many more customers one person may take on in a BU: counts what they own once, then
+    ``take()`` one at a time (an import's rows). ``None`` limit: no limit."""
+
+    def __init__(self, *, user: Any, pool: CustomerPool) -> None:
+        self.user = user
+        self.pool = pool
+        self.limit, self.source = ownership_limit(user=user, pool=pool)
+        self.owned = owned_count(user=user, pool=pool) if self.limit is not None else 0
+
+    def refusal(self) -> str:
+        return _(
+            "%(name)s already owns %(count)s customers in %(bu)s; the limit “customers a rep may own” "
+            "is %(limit)s (%(source)s)."
+        ) % {
+            "name": self.user,
+            "count": self.owned,
+            "bu": self.pool.business_unit,
+            "limit": self.limit,
+            "source": self.source,
+        }
+
+    def fits(self, extra: int = 1) -> bool:
+        return self.limit is None or self.owned + extra <= self.limit
+
+    def take(self) -> str | None:
+        """Count one more customer; the refusal naming the limit when it would break it."""
+        if not self.fits():
+            return self.refusal()
+        self.owned += 1
+        return None
+
+
 def _check_owned(user: Any, pool: CustomerPool, extra: int) -> None:
-    limit, source = ownership_limit(user=user, pool=pool)
-    if limit is None:
-        return
-    count = owned_count(user=user, pool=pool)
-    if count + extra > limit:
-        raise Conflict(
-            _(
-                "%(name)s already owns %(count)s customers in %(bu)s; the limit “customers a rep may own” "
-                "is %(limit)s (%(source)s)."
-            )
-            % {"name": user, "count": count, "bu": pool.business_unit, "limit": limit, "source": source}
-        )
+    budget = OwnBudget(user=user, pool=pool)
+    if not budget.fits(extra):
+        raise Conflict(budget.refusal())
+
+
+def own_budget(*, user: Any, business_unit: Any) -> OwnBudget | None:
+    """``user``'s budget of new customers in the BU under its default pool's limits (None: no pool,
+    no limits). Call it inside the transaction that adds them: it locks the user's row as
+    ``check_can_own`` does."""
+    pool = default_pool(business_unit)
+    if pool is None:
+        return None
+    _lock_person(user)
+    return OwnBudget(user=user, pool=pool)
 
 
 def check_can_own(*, user: Any, business_unit: Any, extra: int = 1) -> None:
@@ -320,11 +355,9 @@ def check_can_own(*, user: Any, business_unit: Any, extra: int = 1) -> None:
 
     The limits of the BU's default pool apply (none without a pool). Call it inside the transaction
     that makes ``user`` an owner: it locks the user's row so concurrent requests count one by one."""
-    pool = default_pool(business_unit)
-    if pool is None:
-        return
-    _lock_person(user)
-    _check_owned(user, pool, extra)
+    budget = own_budget(user=user, business_unit=business_unit)
+    if budget is not None and not budget.fits(extra):
+        raise Conflict(budget.refusal())
 
 
 def claims_today(*, user: Any, pool: CustomerPool, now: datetime | None = None) -> int:
@@ -361,7 +394,7 @@ def _check_claim_limits(actor: Any, rel: Relationship, pool: CustomerPool, now: 
     _check_owned(actor, pool, 1)
 
 
-def _protected_until(pool: CustomerPool, now: datetime) -> date | None:
+def protection_until(pool: CustomerPool, now: datetime) -> date | None:
     return timezone.localdate(now) + timedelta(days=pool.protection_days) if pool.protection_days else None
 
 
@@ -401,7 +434,7 @@ def customer_claim(*, relationship_id: int, actor: Any) -> Relationship:
     updated = Relationship.objects.filter(pk=rel.pk, owner__isnull=True).update(
         owner=actor,
         claimed_at=now,
-        protected_until=_protected_until(pool, now),
+        protected_until=protection_until(pool, now),
         recycle_reminded_at=None,
         updated_at=now,
     )
@@ -497,7 +530,7 @@ def customer_assign(*, relationship: Relationship, actor: Any, owner: Any) -> Re
     previous_id = rel.owner_id
     rel.owner = owner
     rel.claimed_at = now
-    rel.protected_until = _protected_until(pool, now) if pool is not None else None
+    rel.protected_until = protection_until(pool, now) if pool is not None else None
     rel.recycle_reminded_at = None
     rel.save()
     ClaimLog.objects.create(

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.db.models import Q
@@ -38,6 +39,7 @@ from xietong.core.choices import DataScope
 from xietong.core.models import AuditEntry
 from xietong.core.validators import normalize_mobile
 from xietong.core.visibility import addressable_people
+from xietong.customers import conflicts, pools
 from xietong.customers.choices import Source
 from xietong.customers.matching import index_names, normalise_name
 from xietong.customers.models import Contact, Customer, Relationship
@@ -298,6 +300,7 @@ class Importer:
 
     # -- 2.–4. per chunk --------------------------------------------------------------------------------
     def run_chunk(self, rows: list[Row]) -> None:
+        self.begin_chunk()
         self.result.processed += len(rows)
         first_error = len(self.result.errors)
         cleaned = [c for c in (self.clean(r) for r in rows) if c is not None]
@@ -314,6 +317,9 @@ class Importer:
         for planned in plan:
             planned.written = True
         self.result.errors[first_error:] = sorted(self.result.errors[first_error:], key=lambda e: e.line)
+
+    def begin_chunk(self) -> None:
+        """Called in each chunk's transaction before its rows."""
 
     def prepare(self, rows: list[Cleaned]) -> list[Cleaned]:
         """Resolve what needs the whole chunk (contacts: their customers); rows in error drop out."""
@@ -370,7 +376,7 @@ class Importer:
         elif not match.here:  # customers: a customer of other BUs only → this BU's relationship
             if self.mode == DuplicateMode.CREATE and row.key[0] not in self.unique_key_kinds:
                 self._create(row, plan)
-            else:
+            elif self.admit(row):
                 planned = Planned(LINK, row.line, dict(row.values), pk=match.pk)
                 self.seen[row.key] = planned
                 plan.append(planned)
@@ -391,7 +397,14 @@ class Importer:
     def unique_message(self) -> str:
         return _("Already exists.")
 
+    def admit(self, row: Cleaned) -> bool:
+        """Whether a row that makes a new record may (customers: its owner's limit); a refused row is
+        reported here."""
+        return True
+
     def _create(self, row: Cleaned, plan: list[Planned]) -> None:
+        if not self.admit(row):
+            return
         planned = Planned(CREATE, row.line, dict(row.values))
         self.seen[row.key] = planned
         plan.append(planned)
@@ -407,6 +420,28 @@ class CustomerImporter(Importer):
     unique_key_kinds = frozenset({"credit_code"})
 
     relationship_fields = frozenset(f.name for f in F.CUSTOMERS.fields if f.on_relationship)
+
+    budgets: dict[int, pools.OwnBudget | None]
+
+    def begin_chunk(self) -> None:
+        # each chunk locks its owners' rows and counts what they own afresh; a dry run writes
+        # nothing, so it keeps counting across chunks instead
+        if not self.dry_run or not hasattr(self, "budgets"):
+            self.budgets = {}
+
+    def admit(self, row: Cleaned) -> bool:
+        """A new relationship makes its owner (the owner column, else the importer) own one more
+        customer in the BU: within their limit, as when they create or claim one."""
+        owner_id = row.values.get(F.OWNER) or self.actor.pk
+        if owner_id not in self.budgets:
+            owner = self.actor if owner_id == self.actor.pk else get_user_model().objects.get(pk=owner_id)
+            self.budgets[owner_id] = pools.own_budget(user=owner, business_unit=self.business_unit)
+        budget = self.budgets[owner_id]
+        refusal = budget.take() if budget is not None else None
+        if refusal is None:
+            return True
+        self.fail(row.line, [(self.column(F.OWNER), refusal)])
+        return False
 
     def key(self, row: Cleaned) -> tuple[Any, ...]:
         code = row.values.get("credit_code")
@@ -489,6 +524,12 @@ class CustomerImporter(Importer):
                 for p in links
             ],
             self.now,
+        )
+        # an existing customer of other BUs now worked here too: their owners and managers hear of it
+        conflicts.notify_cross_bu_many(
+            business_unit=self.business_unit,
+            owners={p.pk: p.values.get(F.OWNER) or self.actor.pk for p in plan if p.action == LINK and p.pk},
+            actor=self.actor,
         )
         card = [p for p in plan if p.action == UPDATE or (p.action == LINK and self.mode == DuplicateMode.UPDATE)]
         card_changes = {p.pk: self._customer_values(p.values) for p in card if p.pk}
