@@ -11,6 +11,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import shot as full_shot
 from tests.e2e.test_admin_journey import log_in
@@ -98,6 +99,11 @@ def test_a_web_lead_is_assigned_by_rule_followed_up_on_a_phone_and_converted(liv
     entry = phone.locator("#xt-followups-panel .xt-followup", has_text="五轴加工中心")
     entry.wait_for()
     assert next_at.strftime("%Y-%m-%d") in entry.inner_text()
+    # the header's facts reload by themselves: first contact and the next follow-up are filled in
+    facts = phone.locator("#xt-record-facts")
+    expect(facts).to_contain_text(next_at.strftime("%Y-%m-%d"))
+    expect(facts.locator(".text-danger")).to_have_count(0)  # "not yet" contacted is gone
+    expect(phone.locator("#xt-record-heading")).to_contain_text(str(LeadStatus.CONTACTING.label))  # was "new"
     shot(phone, "24-phone-lead-follow-up")
 
     follow_up = FollowUp.objects.get(content_type=ContentType.objects.get_for_model(Lead), object_id=lead.pk)

@@ -110,6 +110,20 @@ def test_a_follow_up_through_the_customers_service_marks_the_first_contact(rep, 
     assert timeouts.process(now=NOW) == 0
 
 
+def test_the_first_follow_up_moves_a_new_lead_to_contacting_and_only_a_new_one(rep, timed_pool):
+    from xietong.core.models import AuditEntry
+    from xietong.customers.followups import followup_create
+
+    lead = LeadFactory(owner=rep)
+    qualified = LeadFactory(owner=rep, status="qualified")
+    for record in (lead, qualified):
+        followup_create(actor=rep, record=record, kind="call", content="电话沟通需求")
+        record.refresh_from_db()
+    assert (lead.status, qualified.status) == ("contacting", "qualified")
+    entry = AuditEntry.objects.for_object(lead).get()
+    assert entry.changes["status"] == ["新", "跟进中"]  # audit entries keep the labels of their time
+
+
 def test_the_job_is_registered_every_15_minutes():
     job = scheduling.get("lead-timeouts")
     assert job.every == timedelta(minutes=15)

@@ -199,21 +199,14 @@ def followup_create(
             changed = ["next_follow_up_at"]
         if changed:
             relationship.save(update_fields=[*changed, "updated_at"])
-    elif lead_like is not None:
-        changed = []
-        if hasattr(lead_like, "first_contacted_at") and lead_like.first_contacted_at is None:
-            lead_like.first_contacted_at = occurred_at
-            changed.append("first_contacted_at")
-        if hasattr(lead_like, "last_follow_up_at") and (
-            lead_like.last_follow_up_at is None or occurred_at >= lead_like.last_follow_up_at
-        ):
-            lead_like.last_follow_up_at = occurred_at
-            changed.append("last_follow_up_at")
-        if hasattr(lead_like, "next_follow_up_at"):
-            lead_like.next_follow_up_at = next_at
-            changed.append("next_follow_up_at")
+    elif lead_like is not None and hasattr(lead_like, "followed_up"):
+        # the record moves itself (a lead: first contact, last and next follow-up, new → contacting)
+        before = audit.snapshot(lead_like)
+        changed = lead_like.followed_up(occurred_at=occurred_at, next_at=next_at)
         if changed:
             lead_like.save(update_fields=changed)
+            if "status" in changed:
+                audit.record_update(actor=actor, obj=lead_like, before=before)
     events.publish(
         "customers.followup_created",
         key=f"followup:{follow_up.pk}:created",

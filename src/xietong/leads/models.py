@@ -4,6 +4,7 @@ followed up, and converted into a customer and a contact (or marked invalid with
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
@@ -166,6 +167,24 @@ class Lead(TaggedMixin, RegionMixin):
             models.Index(fields=["pool", "-id"], name="leads_pool_idx"),
             models.Index(fields=["-created_at", "-id"], name="leads_created_idx"),
         ]
+
+    def followed_up(self, *, occurred_at: datetime, next_at: datetime | None) -> list[str]:
+        """A follow-up was logged on the lead (``customers.followups`` calls this in its transaction):
+        the first contact, the last and next follow-up move, and a new lead is now being contacted.
+        Returns the fields changed."""
+        changed = []
+        if self.first_contacted_at is None:
+            self.first_contacted_at = occurred_at
+            changed.append("first_contacted_at")
+        if self.last_follow_up_at is None or occurred_at >= self.last_follow_up_at:
+            self.last_follow_up_at = occurred_at
+            changed.append("last_follow_up_at")
+        self.next_follow_up_at = next_at
+        changed.append("next_follow_up_at")
+        if self.status == LeadStatus.NEW:
+            self.status = LeadStatus.CONTACTING
+            changed += ["status", "updated_at"]
+        return changed
 
     def __str__(self) -> str:
         return self.company or self.contact_name
