@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -57,6 +58,21 @@ def test_the_pool_page_filters_by_name_and_answers_htmx_with_the_results(world):
     assert "<html" not in body
     assert wanted.customer.name in body
     assert other.customer.name not in body
+
+
+def test_the_pool_page_shows_newest_arrivals_first_in_keyset_pages(world):
+    now = timezone.now()
+    old = [world.waiting(released_at=now - timedelta(days=n + 1)) for n in range(50)]
+    never = world.waiting(released_at=None)  # came in on creation: after every release
+    newest = world.waiting(released_at=now)
+    client = login(world.rep)
+    first = client.get(f"/customers/pools/{world.pool.pk}/").content.decode()
+    ids = [int(i) for i in re.findall(r'id="pool-rel-(\d+)"', first)]
+    assert ids == [newest.pk] + [r.pk for r in old[:49]]
+    after = re.search(r'href="\?after=([^"]+)"', first)
+    assert after is not None
+    second = client.get(f"/customers/pools/{world.pool.pk}/?after={after.group(1)}").content.decode()
+    assert [int(i) for i in re.findall(r'id="pool-rel-(\d+)"', second)] == [old[49].pk, never.pk]
 
 
 def test_list_pages_keep_a_constant_number_of_queries(world):

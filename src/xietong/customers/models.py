@@ -212,6 +212,8 @@ class Relationship(models.Model):
             models.Index(fields=["business_unit", "-id"], name="customers_rel_bu_idx"),
             models.Index(fields=["pool", "-id"], name="customers_rel_pool_idx"),
             models.Index(fields=["owner", "last_follow_up_at"], name="customers_rel_followup_idx"),
+            # a pool's page (newest arrivals first, released_at DESC NULLS LAST): migration 0003 makes
+            # the index per database, as SQLite cannot say NULLS LAST in an index
         ]
 
     def __str__(self) -> str:

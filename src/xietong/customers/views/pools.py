@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from xietong.core.errors import Conflict, PermissionDenied
 from xietong.core.forms import XtForm, posted, service_errors
 from xietong.core.htmx import done, fragment_requested, next_url, page_view, render_form, render_page
-from xietong.core.pagination import paginate
+from xietong.core.pagination import keyset_paginate
 from xietong.org.models import BusinessUnit, Role, Team
 
 from .. import pools
@@ -260,6 +260,9 @@ def pool_create(request: HttpRequest) -> HttpResponse:
     )
 
 
+POOL_SORTS = {"released": "released_at"}  # newest arrivals first; keyset pages stay fast in big pools
+
+
 @page_view
 def pool_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _actor(request)
@@ -283,7 +286,7 @@ def pool_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "rules": pools.pool_rules(pool=pool),
             "own_limit": pools.ownership_limit(user=user, pool=pool),
             "breadcrumbs": _crumbs(),
-            **paginate(request, customers),
+            "page": keyset_paginate(request, customers, columns=POOL_SORTS, default="-released"),
         },
         fragments={RESULTS_ID: "results"},
     )
