@@ -207,6 +207,9 @@ def test_the_check_in_page_records_a_visit(people):
     assert response["Location"] == f"/customers/{rel.customer_id}/"
     fu = FollowUp.objects.get()
     assert (fu.kind, fu.check_in.accuracy_m) == ("visit", 8)
+    page = client.get(f"/customers/{rel.customer_id}/").content.decode()
+    # the browser's WGS-84 position, which AMap converts to its own datum when told
+    assert 'href="https://uri.amap.com/marker?position=121.473700,31.230400&amp;coordinate=wgs84"' in page
 
 
 def test_follow_ups_on_a_customer_of_another_bu_answer_404(people):

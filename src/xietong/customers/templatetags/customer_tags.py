@@ -48,5 +48,6 @@ def followup_panel(context: Any, record: Any) -> dict[str, Any]:
 
 @register.filter
 def map_url(check_in: Any) -> str:
-    """A map page of the check-in's location (AMap: GCJ-02 is close enough at street level)."""
-    return f"https://uri.amap.com/marker?position={check_in.longitude},{check_in.latitude}"
+    """A map page of the check-in's location. Browsers report WGS-84; AMap draws GCJ-02 (China's
+    shifted datum, some hundred metres apart), so the link says ``coordinate=wgs84`` and AMap converts."""
+    return f"https://uri.amap.com/marker?position={check_in.longitude},{check_in.latitude}&coordinate=wgs84"
