@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "xietong.collaboration",
     "xietong.customers",
     "xietong.leads",
+    "xietong.catalog",
+    "xietong.pipeline",
     "xietong.imports",
 ]
 

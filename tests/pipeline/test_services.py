@@ -1,0 +1,216 @@
+"""Opportunity services: create, gates on every move, win / lose / reopen, lines, contacts, team."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext
+
+from tests.support.crm import ContactFactory
+from tests.support.pipeline import ProductFactory, opportunity, stage
+from xietong.core.errors import Conflict, NotFound
+from xietong.core.models import AuditEntry
+from xietong.pipeline import services
+from xietong.pipeline.models import ChecklistItem, DealTeamMember, Opportunity, StageMove
+
+pytestmark = pytest.mark.django_db
+
+
+def messages(exc: ValidationError) -> dict[str, list[str]]:
+    return exc.message_dict
+
+
+def test_create_starts_at_the_first_stage_with_the_owner_on_the_team(people, process, customer_of):
+    customer = customer_of(people.rep)
+    opp = services.opportunity_create(actor=people.rep, customer=customer, name="华东厂房改造", amount="250000")
+    assert (opp.stage.name, opp.probability, opp.forecast_category, opp.amount) == (
+        "初步接洽",
+        10,
+        "pipeline",
+        Decimal("250000.00"),
+    )
+    assert list(DealTeamMember.objects.filter(opportunity=opp).values_list("user__username", "split", "access")) == [
+        ("rep", Decimal("100.00"), "edit")
+    ]
+    assert list(StageMove.objects.filter(opportunity=opp).values_list("from_stage", "to_stage__name")) == [
+        (None, "初步接洽")
+    ]
+    assert AuditEntry.objects.for_object(opp).get().kind == "create"
+
+
+def test_create_refuses_a_customer_the_actor_cannot_see(people, process, customer_of):
+    foreign = customer_of(people.outsider)
+    with pytest.raises(ValidationError) as exc:
+        services.opportunity_create(actor=people.rep, customer=foreign, name="x")
+    assert messages(exc.value) == {"customer": [gettext("No such customer.")]}
+    assert Opportunity.objects.count() == 0
+
+
+def test_a_gate_names_what_is_missing_and_moves_nothing(people, process, customer_of):
+    opp = services.opportunity_create(actor=people.rep, customer=customer_of(people.rep), name="x")
+    target = stage(process, "方案报价")  # skips 需求确认 (needs a contact); needs lines and a close date
+    with pytest.raises(Conflict) as exc:
+        services.opportunity_move(actor=people.rep, opportunity=opp, stage=target)
+    assert str(exc.value.detail if hasattr(exc.value, "detail") else exc.value) == gettext(
+        "To move to “%(stage)s” the opportunity needs: %(missing)s."
+    ) % {
+        "stage": "方案报价",
+        "missing": gettext("; ").join(
+            [
+                gettext("a contact of the customer"),
+                gettext("at least one product line"),
+                gettext("an expected close date"),
+            ]
+        ),
+    }
+    opp.refresh_from_db()
+    assert opp.stage.name == "初步接洽"
+    assert StageMove.objects.filter(opportunity=opp).count() == 1
+
+
+def test_meeting_the_gate_moves_and_records_the_time_in_stage(people, process, customer_of):
+    customer = customer_of(people.rep)
+    contact = ContactFactory(customer=customer)
+    product = ProductFactory(list_price=Decimal("1200.50"))
+    opp = services.opportunity_create(actor=people.rep, customer=customer, name="x")
+    services.contacts_set(actor=people.rep, opportunity=opp, contacts=[{"contact": contact, "role": "influencer"}])
+    services.lines_set(
+        actor=people.rep,
+        opportunity=opp,
+        lines=[
+            {"product": product, "quantity": "3", "discount": "10"},
+            {"product": product, "quantity": "0.5", "unit_price": "99.99"},
+        ],
+    )
+    services.opportunity_update(actor=people.rep, opportunity=opp, expected_close="2027-03-31")
+    moved = services.opportunity_move(actor=people.rep, opportunity=opp, stage=stage(process, "方案报价"))
+    # 3 × 1200.50 × 0.9 = 3241.35; 0.5 × 99.99 = 49.995 → 50.00 (half up)
+    assert (moved.stage.name, moved.amount, moved.probability, moved.forecast_category) == (
+        "方案报价",
+        Decimal("3291.35"),
+        50,
+        "best_case",
+    )
+    last = StageMove.objects.filter(opportunity=opp).order_by("-pk").first()
+    assert (last.from_stage.name, last.to_stage.name, last.seconds_in_from is not None) == (
+        "初步接洽",
+        "方案报价",
+        True,
+    )
+
+
+def test_moving_back_needs_no_gate_and_a_required_checklist_item_holds_the_way_forward(people, process):
+    opp = opportunity(people.rep, process=process, stage_name="需求确认")
+    opp.contact_roles.create(contact=ContactFactory(customer=opp.customer), role="user")
+    item = ChecklistItem.objects.create(stage=stage(process, "需求确认"), text="确认预算", required=True)
+    services.opportunity_move(actor=people.rep, opportunity=opp, stage=stage(process, "初步接洽"))
+    services.opportunity_move(actor=people.rep, opportunity=opp, stage=stage(process, "需求确认"))
+    with pytest.raises(Conflict) as exc:
+        services.opportunity_move(actor=people.rep, opportunity=opp, stage=stage(process, "方案报价"))
+    assert "“确认预算”" in str(exc.value)
+    services.checklist_tick(actor=people.rep, opportunity=opp, item=item, done=True)
+    opp.lines.create(product=ProductFactory(), quantity=1, unit_price=Decimal("10"))
+    services.opportunity_update(actor=people.rep, opportunity=opp, expected_close="2027-01-31")
+    assert (
+        services.opportunity_move(actor=people.rep, opportunity=opp, stage=stage(process, "方案报价")).stage.name
+        == "方案报价"
+    )
+
+
+def test_win_applies_every_gate_before_it_then_lose_and_reopen(people, process, customer_of):
+    opp = opportunity(people.rep, process=process, stage_name="合同签订", next_step="签约", next_step_date="2027-01-10")
+    won = services.opportunity_win(actor=people.rep, opportunity=opp, note="客户签字")
+    assert (won.status, won.stage.name, won.probability, won.forecast_category, won.closed_at is not None) == (
+        "won",
+        "赢单",
+        100,
+        "closed",
+        True,
+    )
+    with pytest.raises(Conflict):
+        services.opportunity_win(actor=people.rep, opportunity=opp)
+    reopened = services.opportunity_reopen(actor=people.rep, opportunity=opp)
+    assert (reopened.status, reopened.stage.name, reopened.closed_at) == ("open", "合同签订", None)
+    with pytest.raises(ValidationError) as exc:
+        services.opportunity_lose(actor=people.rep, opportunity=opp, reason="competitor")
+    assert list(messages(exc.value)) == ["lost_to"]
+    lost = services.opportunity_lose(actor=people.rep, opportunity=opp, reason="competitor", lost_to="某机床厂")
+    assert (lost.status, lost.stage.name, lost.probability, lost.forecast_category, lost.lost_to) == (
+        "lost",
+        "输单",
+        0,
+        "omitted",
+        "某机床厂",
+    )
+
+
+def test_bad_lines_are_refused_with_the_line_named_and_nothing_changes(people, process):
+    opp = opportunity(people.rep, process=process)
+    product = ProductFactory()
+    cases = [
+        ({"product": product, "quantity": "-1"}, "lines[1].quantity"),
+        ({"product": product, "quantity": "1", "discount": "120"}, "lines[1].discount"),
+        ({"product": product, "quantity": "1", "unit_price": "-5"}, "lines[1].unit_price"),
+        ({"product": 999999, "quantity": "1"}, "lines[1].product"),
+    ]
+    for line, field in cases:
+        with pytest.raises(ValidationError) as exc:
+            services.lines_set(actor=people.rep, opportunity=opp, lines=[line])
+        assert list(messages(exc.value)) == [field]
+    opp.refresh_from_db()
+    assert (opp.lines.count(), opp.amount) == (0, Decimal("100000.00"))
+
+
+def test_the_amount_of_an_opportunity_with_lines_is_their_sum(people, process):
+    opp = opportunity(people.rep, process=process)
+    services.lines_set(actor=people.rep, opportunity=opp, lines=[{"product": ProductFactory(), "quantity": "2"}])
+    with pytest.raises(ValidationError) as exc:
+        services.opportunity_update(actor=people.rep, opportunity=opp, amount="1")
+    assert list(messages(exc.value)) == ["amount"]
+
+
+def test_team_splits_must_sum_to_100_and_members_from_other_departments_see_the_deal(people, process):
+    opp = opportunity(people.rep, process=process)
+    assert not Opportunity.objects.visible_to(people.supply).filter(pk=opp.pk).exists()
+    with pytest.raises(ValidationError) as exc:
+        services.team_set(
+            actor=people.rep,
+            opportunity=opp,
+            members=[
+                {"user": people.rep, "role": "sales", "split": "70"},
+                {"user": people.supply, "role": "supply", "split": "20.5"},
+            ],
+        )
+    assert messages(exc.value) == {
+        "members": [
+            gettext("The revenue credit splits sum to %(total)s%%; they must sum to 100%%.") % {"total": "90.5"}
+        ]
+    }
+    services.team_set(
+        actor=people.rep,
+        opportunity=opp,
+        members=[
+            {"user": people.rep, "role": "sales", "split": "70"},
+            {"user": people.supply, "role": "supply", "access": "read", "split": "30"},
+        ],
+    )
+    assert Opportunity.objects.visible_to(people.supply).filter(pk=opp.pk).exists()
+    assert not Opportunity.objects.visible_to(people.supply, "edit").filter(pk=opp.pk).exists()
+    with pytest.raises(PermissionDenied):
+        services.opportunity_update(actor=people.supply, opportunity=opp, next_step="备货")
+
+
+def test_the_owner_stays_on_the_team(people, process):
+    opp = opportunity(people.rep, process=process)
+    with pytest.raises(ValidationError) as exc:
+        services.team_set(actor=people.rep, opportunity=opp, members=[{"user": people.rep2, "split": "100"}])
+    assert list(messages(exc.value)) == ["members"]
+
+
+def test_an_opportunity_outside_the_scope_is_not_found(people, process):
+    opp = opportunity(people.rep2, process=process)
+    with pytest.raises(NotFound):
+        services.opportunity_move(actor=people.rep, opportunity=opp, stage=stage(process, "需求确认"))
+    assert services.opportunity_update(actor=people.manager, opportunity=opp, next_step="拜访").next_step == "拜访"
