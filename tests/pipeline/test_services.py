@@ -214,3 +214,23 @@ def test_an_opportunity_outside_the_scope_is_not_found(people, process):
     with pytest.raises(NotFound):
         services.opportunity_move(actor=people.rep, opportunity=opp, stage=stage(process, "需求确认"))
     assert services.opportunity_update(actor=people.manager, opportunity=opp, next_step="拜访").next_step == "拜访"
+
+
+def test_the_board_sums_each_stage_and_keeps_the_top_cards(people, process):
+    from xietong.pipeline import selectors
+
+    for amount in ("10", "30", "20"):
+        opportunity(people.rep, process=process, amount=Decimal(amount))
+    opportunity(people.rep, process=process, stage_name="需求确认", amount=Decimal("5"), probability=40)
+    opportunity(people.outsider, business_unit=people.org["bu1"], process=process, amount=Decimal("999"))
+    columns = selectors.board(user=people.rep, process=process, per_column=2)
+    first, second = columns[0], columns[1]
+    assert (first.count, first.amount, [c.amount for c in first.cards], first.more) == (
+        3,
+        Decimal("60.00"),
+        [Decimal("30.00"), Decimal("20.00")],
+        1,
+    )
+    assert (second.count, second.amount, second.weighted) == (1, Decimal("5.00"), Decimal("2.00"))
+    manager_view = selectors.board(user=people.manager, process=process)
+    assert manager_view[0].count == 3  # the outsider's card is outside the sales tree

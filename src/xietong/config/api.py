@@ -16,9 +16,12 @@ from xietong.core.api import TokenAuth, install_error_handlers
 from xietong.customers.api import router as customers_router
 from xietong.customers.duplicates_api import router as duplicates_router
 from xietong.customers.pools_api import router as customer_pools_router
+from xietong.catalog.api import router as catalog_router
 from xietong.imports.api import router as imports_router
 from xietong.leads.api import router as leads_router
 from xietong.org.api import router as org_router
+from xietong.pipeline.api import router as pipeline_router
+from xietong.pipeline.forecast_api import router as forecast_router
 
 api = NinjaAPI(
     title="XieTong API",
@@ -44,3 +47,6 @@ api.add_router("", customer_pools_router)
 api.add_router("", customers_router)
 api.add_router("", leads_router)
 api.add_router("", imports_router)
+api.add_router("", catalog_router)
+api.add_router("", pipeline_router)
+api.add_router("", forecast_router)

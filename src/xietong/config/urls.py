@@ -17,4 +17,6 @@ urlpatterns = [
     path("", include("xietong.customers.urls")),
     path("", include("xietong.leads.urls")),
     path("", include("xietong.imports.urls")),
+    path("", include("xietong.catalog.urls")),
+    path("", include("xietong.pipeline.urls")),
 ]

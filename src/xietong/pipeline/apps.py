@@ -8,4 +8,5 @@ class PipelineConfig(AppConfig):
     verbose_name = _("Pipeline")
 
     def ready(self) -> None:
-        from . import gates, modules  # noqa: F401  (registrations only, no I/O)
+        # registrations only, no I/O
+        from . import forecast_registrations, gates, modules, process_registrations, registrations  # noqa: F401

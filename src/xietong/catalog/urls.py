@@ -1,0 +1,5 @@
+from .views import products
+
+app_name = "catalog"
+
+urlpatterns = [*products.urlpatterns]

@@ -1,0 +1,270 @@
+"""Reads of the pipeline, visibility applied: the opportunity list with its filters, the board (a
+column per stage with count, amounts and the top cards), an opportunity with what its page shows,
+and pipeline health (stale, overdue, too long in a stage).
+
+Every read starts from ``Opportunity.objects.visible_to(user)``: the board, the list, the exports,
+the API and the forecast agree about which opportunities a user sees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, Value, Window
+from django.db.models.functions import Coalesce, RowNumber
+from django.utils import timezone
+
+from xietong.core.errors import NotFound
+from xietong.core.visibility import members_of
+
+from .choices import OpportunityStatus, StageKind
+from .models import Opportunity, OpportunityLine, SalesProcess, Stage
+
+SCOPES = ("all", "mine", "team")
+STATUSES = ("open", "won", "lost", "closed", "all")
+BOARD_CARDS = 20  # cards per column on the first board page
+CLOSED_DAYS = 30  # won and lost columns show what closed in the last 30 days (unless a close month is chosen)
+STALE_DAYS = 14  # no activity for this long: stale
+
+
+def visible_processes(user: Any) -> QuerySet[SalesProcess]:
+    return (
+        SalesProcess.objects.visible_to(user)
+        .filter(is_active=True)
+        .select_related("business_unit")
+        .order_by("business_unit__name", "-is_default", "name")
+    )
+
+
+def process_get(*, user: Any, pk: int) -> SalesProcess:
+    process = visible_processes(user).filter(pk=pk).first()
+    if process is None:
+        raise NotFound()
+    return process
+
+
+def default_process_for(user: Any) -> SalesProcess | None:
+    """The process a user's board opens with: their BU's default, else the first they see."""
+    processes = list(visible_processes(user))
+    mine = [p for p in processes if p.business_unit_id == user.business_unit_id]
+    pick = next((p for p in mine if p.is_default), None) or next(iter(mine or processes), None)
+    return pick
+
+
+def month_range(month: date) -> tuple[date, date]:
+    first = month.replace(day=1)
+    nxt = (first + timedelta(days=32)).replace(day=1)
+    return first, nxt - timedelta(days=1)
+
+
+def opportunity_list(
+    *,
+    user: Any,
+    action: str = "view",
+    q: str = "",
+    scope: str = "all",
+    owner: Any = None,
+    team: Any = None,
+    business_unit: Any = None,
+    process: Any = None,
+    stage: Any = None,
+    status: str = "open",
+    close_month: date | None = None,
+    close_from: date | None = None,
+    close_to: date | None = None,
+    amount_min: Decimal | None = None,
+    amount_max: Decimal | None = None,
+    product_line: str = "",
+    customer: Any = None,
+) -> QuerySet[Opportunity]:
+    """The opportunities ``user`` sees, filtered. ``scope``: all, mine (owned or on the deal team)
+    or team (owned by people in the teams the user manages, or else their own teams, sub-teams
+    included). ``status``: open (default), won, lost, closed or all."""
+    qs = Opportunity.objects.visible_to(user, action)
+    if scope == "mine":
+        qs = qs.filter(Q(owner_id=user.pk) | Q(team__user_id=user.pk)).distinct()
+    elif scope == "team":
+        access = user.access
+        paths = access.managed_paths or [t.path for t in access.teams]
+        qs = qs.filter(Q(owner_id=user.pk) | Q(owner_id__in=members_of(paths=paths)))
+    if status == "closed":
+        qs = qs.exclude(status=OpportunityStatus.OPEN)
+    elif status in OpportunityStatus.values:
+        qs = qs.filter(status=status)
+    if owner is not None:
+        qs = qs.filter(owner_id=getattr(owner, "pk", owner))
+    if team is not None:
+        qs = qs.filter(owner_id__in=members_of(paths=[team.path]))
+    if business_unit is not None:
+        qs = qs.filter(business_unit_id=getattr(business_unit, "pk", business_unit))
+    if process is not None:
+        qs = qs.filter(process_id=getattr(process, "pk", process))
+    if stage is not None:
+        qs = qs.filter(stage_id=getattr(stage, "pk", stage))
+    if customer is not None:
+        qs = qs.filter(customer_id=getattr(customer, "pk", customer))
+    if close_month is not None:
+        close_from, close_to = month_range(close_month)
+    if close_from is not None:
+        qs = qs.filter(expected_close__gte=close_from)
+    if close_to is not None:
+        qs = qs.filter(expected_close__lte=close_to)
+    if amount_min is not None:
+        qs = qs.filter(amount__gte=amount_min)
+    if amount_max is not None:
+        qs = qs.filter(amount__lte=amount_max)
+    if product_line:
+        qs = qs.filter(
+            pk__in=OpportunityLine.objects.filter(product__product_line=product_line).values("opportunity_id")
+        )
+    term = q.strip()
+    if term:
+        qs = qs.filter(
+            Q(name__icontains=term) | Q(customer__name__icontains=term) | Q(customer__short_name__icontains=term)
+        )
+    return qs.select_related("customer", "owner", "stage", "business_unit")
+
+
+# --- the board ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Column:
+    stage: Stage
+    count: int = 0
+    amount: Decimal = Decimal("0.00")
+    weighted: Decimal = Decimal("0.00")
+    cards: list[Opportunity] = field(default_factory=list)
+
+    @property
+    def more(self) -> int:
+        return max(self.count - len(self.cards), 0)
+
+
+WEIGHTED = ExpressionWrapper(
+    F("amount") * F("probability") / Value(100), output_field=DecimalField(max_digits=20, decimal_places=4)
+)
+
+
+def board(*, user: Any, process: SalesProcess, per_column: int = BOARD_CARDS, **filters: Any) -> list[Column]:
+    """A column per stage of ``process``: how many opportunities, their amount and weighted amount, and
+    the top ``per_column`` cards by amount. Two queries whatever the size: the sums per stage, and the
+    cards (a window function numbers them per stage). Won and lost columns hold what closed in the
+    last ``CLOSED_DAYS`` days unless a close month or dates are chosen."""
+    filters = {k: v for k, v in filters.items() if k != "status"}
+    stages = list(process.stages.order_by("position"))
+    rows = opportunity_list(user=user, process=process, status="all", **filters)
+    if not any(filters.get(k) for k in ("close_month", "close_from", "close_to")):
+        since = timezone.now() - timedelta(days=CLOSED_DAYS)
+        rows = rows.filter(Q(status=OpportunityStatus.OPEN) | Q(closed_at__gte=since))
+    columns = {s.pk: Column(stage=s) for s in stages}
+    sums = (
+        rows.order_by()
+        .values("stage_id")
+        .annotate(n=Count("pk"), total=Coalesce(Sum("amount"), Value(Decimal("0"))), weighted=Sum(WEIGHTED))
+    )
+    for row in sums:
+        column = columns.get(row["stage_id"])
+        if column is not None:
+            column.count = row["n"]
+            column.amount = Decimal(row["total"]).quantize(Decimal("0.01"))
+            column.weighted = Decimal(row["weighted"] or 0).quantize(Decimal("0.01"))
+    ranked = rows.annotate(
+        rank=Window(RowNumber(), partition_by=[F("stage_id")], order_by=[F("amount").desc(), F("pk").desc()])
+    ).filter(rank__lte=per_column)
+    for card in ranked.order_by("stage_id", "rank"):
+        column = columns.get(card.stage_id)
+        if column is not None:
+            column.cards.append(card)
+    return [columns[s.pk] for s in stages]
+
+
+def column_cards(
+    *,
+    user: Any,
+    process: SalesProcess,
+    stage: Stage,
+    after: tuple[Decimal, int] | None,
+    limit: int = BOARD_CARDS,
+    **filters: Any,
+) -> list[Opportunity]:
+    """More cards of one column, after the (amount, id) of the last card shown."""
+    filters = {k: v for k, v in filters.items() if k != "status"}
+    rows = opportunity_list(user=user, process=process, status="all", stage=stage, **filters)
+    if not any(filters.get(k) for k in ("close_month", "close_from", "close_to")) and stage.kind != StageKind.OPEN:
+        rows = rows.filter(closed_at__gte=timezone.now() - timedelta(days=CLOSED_DAYS))
+    if after is not None:
+        amount, pk = after
+        rows = rows.filter(Q(amount__lt=amount) | Q(amount=amount, pk__lt=pk))
+    return list(rows.order_by("-amount", "-pk")[:limit])
+
+
+# --- one opportunity -------------------------------------------------------------------------------------
+
+
+def opportunity_get(*, user: Any, pk: int, action: str = "view") -> Opportunity:
+    found = (
+        Opportunity.objects.visible_to(user, action)
+        .select_related("customer", "owner", "stage", "process", "business_unit", "lead")
+        .filter(pk=pk)
+        .first()
+    )
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def can_edit(user: Any, opportunity: Opportunity) -> bool:
+    return Opportunity.objects.visible_to(user, "edit").filter(pk=opportunity.pk).exists()
+
+
+# --- pipeline health ----------------------------------------------------------------------------------------
+
+
+def health_q(now: Any = None, stale_days: int = STALE_DAYS) -> dict[str, Q]:
+    """The conditions of an unhealthy open opportunity, by name: stale (no activity for
+    ``stale_days``), overdue (the expected close date passed), slow (longer in its stage than the
+    stage expects)."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    # per stage (a process has a handful): portable, and each arm uses the board index's stage column
+    slow = Q(pk__in=[])
+    for stage_id, days in Stage.objects.filter(kind=StageKind.OPEN, expected_days__isnull=False).values_list(
+        "pk", "expected_days"
+    ):
+        slow |= Q(stage_id=stage_id, stage_entered_at__lt=now - timedelta(days=days or 0))
+    return {
+        "stale": Q(last_activity_at__lt=now - timedelta(days=stale_days)) | Q(last_activity_at__isnull=True),
+        "overdue": Q(expected_close__lt=today),
+        "slow": slow,
+    }
+
+
+def unhealthy(*, user: Any, scope: str = "mine", now: Any = None) -> QuerySet[Opportunity]:
+    """Open opportunities of ``user`` (``scope`` mine) or of their team (``team``) that are stale,
+    overdue or too long in their stage, oldest activity first."""
+    conditions = health_q(now)
+    qs = opportunity_list(user=user, scope=scope, status="open")
+    return qs.filter(conditions["stale"] | conditions["overdue"] | conditions["slow"]).order_by(
+        F("last_activity_at").asc(nulls_first=True), "pk"
+    )
+
+
+def health_of(opportunity: Opportunity, now: Any = None) -> list[str]:
+    """Which health conditions one open opportunity meets (codes: stale, overdue, slow)."""
+    if opportunity.status != OpportunityStatus.OPEN:
+        return []
+    now = now or timezone.now()
+    out = []
+    last = opportunity.last_activity_at
+    if last is None or last < now - timedelta(days=STALE_DAYS):
+        out.append("stale")
+    if opportunity.expected_close is not None and opportunity.expected_close < timezone.localdate(now):
+        out.append("overdue")
+    days = opportunity.stage.expected_days
+    if days is not None and opportunity.stage_entered_at < now - timedelta(days=days):
+        out.append("slow")
+    return out

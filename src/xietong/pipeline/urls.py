@@ -1,0 +1,11 @@
+from .views import board, forecast, lists, opportunities, processes
+
+app_name = "pipeline"
+
+urlpatterns = [
+    *board.urlpatterns,
+    *lists.urlpatterns,
+    *opportunities.urlpatterns,
+    *processes.urlpatterns,
+    *forecast.urlpatterns,
+]

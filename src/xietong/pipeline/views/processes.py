@@ -1,0 +1,7 @@
+"""Pages: processes (see pipeline/urls.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+urlpatterns: list[Any] = []
