@@ -8,4 +8,4 @@ class CatalogConfig(AppConfig):
     verbose_name = _("Product catalogue")
 
     def ready(self) -> None:
-        from . import modules, registrations  # noqa: F401  (registrations only, no I/O)
+        from . import demo, modules, registrations  # noqa: F401  (registrations only, no I/O)

@@ -9,4 +9,4 @@ class PipelineConfig(AppConfig):
 
     def ready(self) -> None:
         # registrations only, no I/O
-        from . import forecast_registrations, gates, modules, process_registrations, registrations  # noqa: F401
+        from . import demo, forecast_registrations, gates, modules, process_registrations, registrations  # noqa: F401

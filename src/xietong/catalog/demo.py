@@ -1,0 +1,1 @@
+"""The demo products and categories (org/demo.py runs the step)."""

@@ -1,0 +1,1 @@
+"""The demo pipeline: processes per BU and a realistic set of opportunities (org/demo.py runs the step)."""
