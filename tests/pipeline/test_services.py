@@ -234,3 +234,23 @@ def test_the_board_sums_each_stage_and_keeps_the_top_cards(people, process):
     assert (second.count, second.amount, second.weighted) == (1, Decimal("5.00"), Decimal("2.00"))
     manager_view = selectors.board(user=people.manager, process=process)
     assert manager_view[0].count == 3  # the outsider's card is outside the sales tree
+
+
+def test_the_relationship_keeps_the_pipeline_facts_the_recycle_rules_read(people, process, customer_of):
+    from xietong.customers.models import Relationship
+
+    customer = customer_of(people.rep)
+    opp = services.opportunity_create(
+        actor=people.rep, customer=customer, name="x", next_step="签约", next_step_date="2027-01-01"
+    )
+    rel = Relationship.objects.get(customer=customer)
+    assert (rel.has_open_business, rel.last_opportunity_at is not None, rel.last_won_at) == (True, True, None)
+    opp.contact_roles.create(contact=ContactFactory(customer=customer), role="decision_maker")
+    services.lines_set(actor=people.rep, opportunity=opp, lines=[{"product": ProductFactory(), "quantity": "1"}])
+    services.opportunity_update(actor=people.rep, opportunity=opp, expected_close="2027-01-31")
+    won = services.opportunity_win(actor=people.rep, opportunity=opp)
+    rel.refresh_from_db()
+    assert (rel.has_open_business, rel.last_won_at) == (False, won.closed_at)
+    services.opportunity_reopen(actor=people.rep, opportunity=opp)
+    rel.refresh_from_db()
+    assert rel.has_open_business is True

@@ -36,8 +36,13 @@ class ProductFactory(factory.django.DjangoModelFactory):
 
 
 def standard_process(business_unit: Any, name: str = "标准销售流程") -> SalesProcess:
-    """The seed's process (``configuration.STANDARD_STAGES``), made without an actor."""
-    process = SalesProcess.objects.create(business_unit=business_unit, name=name, is_default=True)
+    """The seed's process (``configuration.STANDARD_STAGES``), made without an actor; the BU's
+    process of that name when it has one already (several tests' foreign records share BU2's)."""
+    found = SalesProcess.objects.filter(business_unit=business_unit, name=name).first()
+    if found is not None:
+        return found
+    default = not SalesProcess.objects.filter(business_unit=business_unit, is_default=True).exists()
+    process = SalesProcess.objects.create(business_unit=business_unit, name=name, is_default=default)
     for position, (stage_name, kind, probability, category, days, requirements) in enumerate(STANDARD_STAGES, 1):
         Stage.objects.create(
             process=process,

@@ -2,7 +2,7 @@
 
 Products belong to one business unit or to the whole group (no BU). Anyone whose catalogue scope
 covers a product's BU sees it; products of the whole group are seen by everyone who may read the
-catalogue at all. Categories are a shared tree: everyone with catalogue "view" sees them.
+catalogue at all (and exported by whoever may export). Categories are a shared tree: everyone with catalogue "view" sees them.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ class ProductPolicy(BusinessUnitWidePolicy):
 
     def rules(self, access: Access, action: str) -> list[Rule]:
         rules = super().rules(access, action)
-        if action == "view" and access.can(MODULE, "view"):
+        if action in ("view", "export") and access.can(MODULE, action):
+            # read and exported like the list shows them; changing one takes the group scope
             rules.append(Rule(_("A product of the whole group"), Q(business_unit__isnull=True)))
-        return rules  # changing a product of the whole group takes the group scope
+        return rules
 
 
 PRODUCTS = ProductPolicy()

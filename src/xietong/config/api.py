@@ -3,6 +3,7 @@
 from ninja import NinjaAPI
 from ninja.security import django_auth
 
+from xietong.catalog.api import router as catalog_router
 from xietong.collaboration.api import router as collaboration_router
 from xietong.collaboration.attachments_api import router as attachments_router
 from xietong.collaboration.calendar_api import router as calendar_router
@@ -16,7 +17,6 @@ from xietong.core.api import TokenAuth, install_error_handlers
 from xietong.customers.api import router as customers_router
 from xietong.customers.duplicates_api import router as duplicates_router
 from xietong.customers.pools_api import router as customer_pools_router
-from xietong.catalog.api import router as catalog_router
 from xietong.imports.api import router as imports_router
 from xietong.leads.api import router as leads_router
 from xietong.org.api import router as org_router

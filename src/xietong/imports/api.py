@@ -34,7 +34,7 @@ class RowErrorOut(Schema):
 
 class ImportOut(Schema):
     id: int
-    target: str = Field(description="leads, customers or contacts.")
+    target: str = Field(description="leads, customers, contacts, products or opportunities.")
     business_unit_id: int
     file_name: str
     encoding: str = Field(description='The text encoding found ("utf-8-sig", "gb18030" …); empty for spreadsheets.')
@@ -114,7 +114,7 @@ def list_imports(request: HttpRequest) -> Any:
 def create_import(
     request: HttpRequest,
     file: FileEx[UploadedFile, P(description="CSV (UTF-8, UTF-8 with BOM, GBK/GB18030), XLSX or XLS.")],
-    target: FormEx[str, P(description="leads, customers or contacts.")],
+    target: FormEx[str, P(description="leads, customers, contacts, products or opportunities.")],
     business_unit_id: FormEx[int | None, P(description="Default: your business unit.")] = None,
     duplicate_mode: FormEx[str, P(description="skip, update or create.")] = DuplicateMode.SKIP,
     dry_run: FormEx[bool, P(description="Check every row, write nothing.")] = False,

@@ -29,6 +29,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from xietong.catalog.choices import ProductStatus
 from xietong.core.validators import (
     is_valid_credit_code,
     is_valid_mobile,
@@ -45,6 +46,11 @@ from .models import ImportTarget
 OWNER = "owner"  # resolved among the people the importer may address, in the import's BU
 CUSTOMER = "customer"  # contacts: the customer, by name or credit code
 CUSTOMER_CREDIT_CODE = "customer_credit_code"
+CATEGORY = "category"  # products: the category, by name
+STAGE = "stage"  # opportunities: the stage, by name, in the business unit's default process
+
+PRODUCTS = ImportTarget.PRODUCTS
+OPPORTUNITIES = ImportTarget.OPPORTUNITIES
 
 
 @dataclass(frozen=True)
@@ -241,6 +247,31 @@ def keep(value: str) -> str:
     return value
 
 
+_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T].*)?$")
+
+
+def clean_date(value: str) -> datetime.date:
+    """``2027-03-31``, ``2027/3/31``, ``2027.3.31``, ``2027年3月31日`` (a time after it is ignored)."""
+    found = _DATE.match(unicodedata.normalize("NFKC", value).strip())
+    try:
+        if found is None:
+            raise ValueError(value)
+        return datetime.date(int(found.group(1)), int(found.group(2)), int(found.group(3)))
+    except ValueError:
+        raise ValidationError(_("Enter a date, e.g. 2027-03-31.")) from None
+
+
+def clean_percent(value: str) -> Decimal:
+    raw = unicodedata.normalize("NFKC", value).replace("%", "").strip()
+    try:
+        number = Decimal(raw)
+    except (InvalidOperation, ValueError):
+        number = Decimal(-1)
+    if not number.is_finite() or not 0 <= number <= 100 or number != number.quantize(Decimal("0.01")):
+        raise ValidationError(_("Enter a percentage between 0 and 100 (at most two decimal places)."))
+    return number
+
+
 # --- the targets -----------------------------------------------------------------------------------
 
 _REGION = (
@@ -410,7 +441,97 @@ CONTACTS = TargetSpec(
     required_any=(CUSTOMER, CUSTOMER_CREDIT_CODE),
 )
 
-TARGETS: dict[str, TargetSpec] = {t.code: t for t in (CUSTOMERS, LEADS, CONTACTS)}
+PRODUCT_FIELDS = TargetSpec(
+    code=PRODUCTS,
+    module="catalog",
+    fields=(
+        FieldSpec(
+            "code",
+            gettext_lazy("product code"),
+            text(40),
+            ("产品编码", "产品代码", "编码", "物料编码", "料号", "货号", "code", "product code", "sku"),
+            required=True,
+        ),
+        FieldSpec(
+            "name",
+            pgettext_lazy("product", "Name"),
+            text(120),
+            ("产品名称", "名称", "品名", "产品", "name", "product", "product name"),
+        ),
+        FieldSpec(
+            "specification",
+            gettext_lazy("specification"),
+            text(200),
+            ("规格", "规格型号", "型号", "specification", "spec", "model"),
+        ),
+        FieldSpec("unit", gettext_lazy("unit"), text(10), ("单位", "计量单位", "unit", "uom")),
+        FieldSpec(
+            "list_price",
+            gettext_lazy("list price"),
+            clean_money,
+            ("标准价", "目录价", "价格", "单价", "售价", "list price", "price"),
+        ),
+        FieldSpec("cost", gettext_lazy("cost"), clean_money, ("成本", "成本价", "cost")),
+        FieldSpec("tax_rate", gettext_lazy("tax rate (%)"), clean_percent, ("税率", "tax rate", "tax")),
+        FieldSpec("product_line", gettext_lazy("product line"), text(60), ("产品线", "product line")),
+        FieldSpec(CATEGORY, gettext_lazy("category"), text(60), ("类别", "产品类别", "分类", "产品分类", "category")),
+        FieldSpec("status", gettext_lazy("status"), choice(ProductStatus), ("状态", "产品状态", "status")),
+        FieldSpec("description", gettext_lazy("description"), keep, ("描述", "产品描述", "说明", "description")),
+    ),
+)
+
+OPPORTUNITY_FIELDS = TargetSpec(
+    code=OPPORTUNITIES,
+    module="opportunities",
+    fields=(
+        FieldSpec(
+            CUSTOMER,
+            gettext_lazy("customer"),
+            text(200),
+            ("客户", "客户名称", "公司名称", "公司", "所属客户", "customer", "company", "account"),
+        ),
+        FieldSpec(
+            CUSTOMER_CREDIT_CODE,
+            gettext_lazy("customer's credit code"),
+            clean_credit_code,
+            ("统一社会信用代码", "社会信用代码", "信用代码", "credit code", "uscc"),
+        ),
+        FieldSpec(
+            "name",
+            pgettext_lazy("opportunity", "Name"),
+            text(200),
+            ("商机名称", "商机", "机会名称", "项目名称", "名称", "name", "opportunity", "opportunity name", "deal"),
+            required=True,
+        ),
+        FieldSpec(STAGE, gettext_lazy("stage"), text(40), ("阶段", "销售阶段", "商机阶段", "stage")),
+        FieldSpec(
+            "amount",
+            gettext_lazy("amount"),
+            clean_money,
+            ("金额", "商机金额", "预计金额", "预计成交金额", "amount", "value", "deal amount"),
+        ),
+        FieldSpec(
+            "expected_close",
+            gettext_lazy("expected close date"),
+            clean_date,
+            ("预计成交日期", "预计成交时间", "预计签约日期", "成交日期", "expected close", "close date"),
+        ),
+        _OWNER,
+        FieldSpec("source", gettext_lazy("source"), choice(Source), ("来源", "商机来源", "source")),
+        FieldSpec("campaign", gettext_lazy("campaign"), text(100), ("市场活动", "活动", "campaign")),
+        FieldSpec("competitors", gettext_lazy("competitors"), text(200), ("竞争对手", "竞品", "competitors")),
+        FieldSpec("next_step", gettext_lazy("next step"), text(200), ("下一步", "下一步计划", "next step")),
+        FieldSpec(
+            "next_step_date",
+            gettext_lazy("next step date"),
+            clean_date,
+            ("下一步日期", "下一步时间", "next step date"),
+        ),
+    ),
+    required_any=(CUSTOMER, CUSTOMER_CREDIT_CODE),
+)
+
+TARGETS: dict[str, TargetSpec] = {t.code: t for t in (CUSTOMERS, LEADS, CONTACTS, PRODUCT_FIELDS, OPPORTUNITY_FIELDS)}
 
 
 def target_spec(code: str) -> TargetSpec:

@@ -15,6 +15,8 @@ class ImportTarget(models.TextChoices):
     LEADS = "leads", _("Leads")
     CUSTOMERS = "customers", _("Customers")
     CONTACTS = "contacts", _("Contacts")
+    PRODUCTS = "products", _("Products")
+    OPPORTUNITIES = "opportunities", _("Opportunities")
 
 
 class DuplicateMode(models.TextChoices):
@@ -31,7 +33,7 @@ class ImportJobQuerySet(models.QuerySet["ImportJob"]):
 
 class ImportJob(models.Model):
     not_business_data = True  # a job of one person, seen only by them (``of(user)``)
-    target = models.CharField(_("import into"), max_length=10, choices=ImportTarget.choices)
+    target = models.CharField(_("import into"), max_length=20, choices=ImportTarget.choices)
     business_unit = models.ForeignKey(
         "org.BusinessUnit", verbose_name=_("business unit"), on_delete=models.PROTECT, related_name="+"
     )
@@ -80,7 +82,7 @@ class SavedMapping(models.Model):
 
     not_business_data = True  # a job of one person, seen only by them (``of(user)``)
 
-    target = models.CharField(max_length=10, choices=ImportTarget.choices)
+    target = models.CharField(max_length=20, choices=ImportTarget.choices)
     name = models.CharField(_("name"), max_length=60)
     mapping = models.JSONField(default=dict)
     owner = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+")

@@ -1,4 +1,6 @@
-"""The import pipeline: rows in, records out, in chunks, never one record at a time.
+"""The import pipeline: rows in, records out, in chunks, never one record at a time (except
+opportunities: few, and each goes through the opportunity service for its stage gates, in a
+savepoint of its own — see ``OpportunityImporter``).
 
 For each chunk of ``CHUNK_SIZE`` rows, in one transaction:
 
@@ -28,14 +30,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from xietong.catalog.models import Product, ProductCategory
 from xietong.core import audit
 from xietong.core.choices import DataScope
+from xietong.core.errors import Conflict
 from xietong.core.models import AuditEntry
 from xietong.core.validators import normalize_mobile
 from xietong.core.visibility import addressable_people
@@ -45,6 +49,7 @@ from xietong.customers.matching import index_names, normalise_name
 from xietong.customers.models import Contact, Customer, Relationship
 from xietong.leads import assignment
 from xietong.leads.models import Lead
+from xietong.pipeline import services as pipeline_services
 
 from . import fields as F
 from .models import DuplicateMode, ImportTarget
@@ -723,10 +728,230 @@ class ContactImporter(Importer):
         )
 
 
+class ProductImporter(Importer):
+    """Products of the import's business unit, keyed by their code (unique in the whole group): a
+    code of a product the importer may not edit (another BU's, the whole group's, or outside their
+    catalogue scope) is an error; "create anyway" is refused for an existing code."""
+
+    unique_key_kinds = frozenset({"code"})
+
+    def prepare(self, rows: list[Cleaned]) -> list[Cleaned]:
+        """Each row's category by name among the active categories (one query for the chunk)."""
+        names = {r.values[F.CATEGORY] for r in rows if r.values.get(F.CATEGORY)}
+        by_name: dict[str, list[int]] = defaultdict(list)
+        if names:
+            found = ProductCategory.objects.filter(name__in=names, is_active=True).order_by("pk")
+            for pk, name in found.values_list("pk", "name"):
+                by_name[name].append(pk)
+        kept = []
+        for row in rows:
+            name = row.values.pop(F.CATEGORY, None)
+            if name:
+                candidates = by_name.get(name, [])
+                if len(candidates) != 1:
+                    reason = (
+                        _("No such product category.") if not candidates else _("Several categories have this name.")
+                    )
+                    self.fail(row.line, [(self.column(F.CATEGORY), reason)])
+                    continue
+                row.values["category_id"] = candidates[0]
+            kept.append(row)
+        return kept
+
+    def key(self, row: Cleaned) -> tuple[Any, ...]:
+        return ("code", row.values["code"])
+
+    def key_field(self, row: Cleaned) -> str:
+        return "code"
+
+    def unique_message(self) -> str:
+        return _("A product with this code already exists.")
+
+    def held(self, row: Cleaned) -> None:
+        self.fail(row.line, [(self.column("code"), _("A product with this code exists and you may not change it."))])
+
+    def find(self, keys: set[tuple[Any, ...]]) -> dict[tuple[Any, ...], Match]:
+        codes = {k[1] for k in keys}
+        found = dict(Product.objects.filter(code__in=codes).values_list("code", "pk"))
+        if not found:
+            return {}
+        editable = set(
+            Product.objects.visible_to(self.actor, "edit")
+            .filter(pk__in=found.values(), business_unit=self.business_unit)
+            .values_list("pk", flat=True)
+        )
+        return {("code", code): Match(pk, editable=pk in editable) for code, pk in found.items()}
+
+    def admit(self, row: Cleaned) -> bool:
+        """A new product needs its name and list price."""
+        missing = [name for name in ("name", "list_price") if name not in row.values]
+        if missing:
+            self.fail(row.line, [(self.column(name), _("This field is required.")) for name in missing])
+            return False
+        return True
+
+    def write(self, plan: list[Planned]) -> None:
+        rows = [
+            {**self.record_values(p.values), "business_unit_id": self.business_unit.pk, "created_by_id": self.actor.pk}
+            for p in plan
+            if p.action == CREATE
+        ]
+        insert_rows(Product, rows, self.now)
+        changes = {p.pk: self.record_values(p.values) for p in plan if p.action == UPDATE and p.pk}
+        update_rows(Product, changes, self.now)
+
+
+class _DryRun(Exception):
+    """Rolls a dry run's row back (its savepoint) once the services have checked it."""
+
+
+class OpportunityImporter(Importer):
+    """Opportunities, one row each, created by ``pipeline.services.opportunity_create`` — the same
+    rules as in the pages and the API: the customer among those the importer sees, the stage's gate
+    and the gates of the stages before it (reported on the stage column, in the gate's words). Each
+    row has its own savepoint, so a refused row never takes the good ones with it; a dry run rolls
+    every row back after the checks. Rows are never matched with existing opportunities."""
+
+    FIELDS = ("amount", "expected_close", "source", "campaign", "competitors", "next_step", "next_step_date")
+
+    process: Any
+    stages: dict[str, Any]
+
+    def begin_chunk(self) -> None:
+        if not hasattr(self, "process"):
+            self.process = pipeline_services.default_process(self.business_unit)
+            self.stages = {s.name: s for s in pipeline_services.stages_of(self.process)} if self.process else {}
+
+    def prepare(self, rows: list[Cleaned]) -> list[Cleaned]:
+        """Each row's customer (by credit code when given, else by exact name, else by the same
+        company-name key), stage and owner, in one query each for the chunk."""
+        if self.process is None:
+            reason = _("%(bu)s has no sales process yet: ask its administrator.") % {"bu": self.business_unit}
+            for row in rows:
+                self.fail(row.line, [(self.column(F.STAGE), reason)])
+            return []
+        codes = {r.values[F.CUSTOMER_CREDIT_CODE] for r in rows if r.values.get(F.CUSTOMER_CREDIT_CODE)}
+        names = {r.values[F.CUSTOMER] for r in rows if r.values.get(F.CUSTOMER)}
+        keys = {normalise_name(n) for n in names} - {""}
+        by_code: dict[str, int] = {}
+        by_name: dict[str, list[int]] = defaultdict(list)
+        by_key: dict[str, list[int]] = defaultdict(list)
+        customers: dict[int, Customer] = {}
+        if codes or names:
+            found = (
+                Customer.objects.visible_to(self.actor)
+                .alive()
+                .filter(Q(credit_code__in=codes) | Q(name__in=names) | Q(name_key__in=keys))
+                .order_by("pk")
+            )
+            for customer in found:
+                customers[customer.pk] = customer
+                if customer.credit_code:
+                    by_code[customer.credit_code] = customer.pk
+                by_name[customer.name].append(customer.pk)
+                by_key[customer.name_key].append(customer.pk)
+        owner_ids = {r.values[F.OWNER] for r in rows if r.values.get(F.OWNER)}
+        owners = get_user_model()._default_manager.in_bulk(owner_ids) if owner_ids else {}
+        kept = []
+        for row in rows:
+            values = row.values
+            errors: list[tuple[str, str]] = []
+            given = values.get(F.CUSTOMER_CREDIT_CODE)
+            if given:
+                column = self.column(F.CUSTOMER_CREDIT_CODE)
+                candidates = [by_code[given]] if given in by_code else []
+            else:
+                column = self.column(F.CUSTOMER)
+                name = values[F.CUSTOMER]
+                candidates = by_name.get(name) or by_key.get(normalise_name(name), [])
+            if not candidates:
+                errors.append((column, _("No such customer.")))
+            elif len(candidates) > 1:
+                errors.append((column, _("Several customers have this name: give the credit code.")))
+            else:
+                values["customer"] = customers[candidates[0]]
+            stage_name = values.pop(F.STAGE, "")
+            if stage_name:
+                stage = self.stages.get(stage_name)
+                if stage is None:
+                    errors.append(
+                        (
+                            self.column(F.STAGE),
+                            _("No such stage in the sales process “%(process)s”.") % {"process": self.process},
+                        )
+                    )
+                values["stage_obj"] = stage
+            if values.get(F.OWNER):
+                values["owner_obj"] = owners[values[F.OWNER]]
+            if errors:
+                self.fail(row.line, errors)
+            else:
+                kept.append(row)
+        return kept
+
+    def key(self, row: Cleaned) -> tuple[Any, ...]:
+        return ("line", row.line)  # every row is a new opportunity
+
+    def key_field(self, row: Cleaned) -> str:
+        return "name"
+
+    def find(self, keys: set[tuple[Any, ...]]) -> dict[tuple[Any, ...], Match]:
+        return {}
+
+    def _column_of(self, key: str, row: Cleaned) -> str:
+        if key == "customer":
+            return self.column(F.CUSTOMER_CREDIT_CODE if row.values.get(F.CUSTOMER_CREDIT_CODE) else F.CUSTOMER)
+        if key in ("stage", "process", "business_unit"):
+            return self.column(F.STAGE)
+        if key == "owner":
+            return self.column(F.OWNER)
+        return self.column(key if self.spec.get(key) is not None else "name")
+
+    def decide(self, row: Cleaned, match: Match | None, plan: list[Planned]) -> None:
+        values = row.values
+        fields = {name: values[name] for name in self.FIELDS if name in values}
+        fields.setdefault("source", Source.IMPORT)
+        try:
+            with transaction.atomic():
+                pipeline_services.opportunity_create(
+                    actor=self.actor,
+                    customer=values["customer"],
+                    name=values["name"],
+                    business_unit=self.business_unit,
+                    process=self.process,
+                    stage=values.get("stage_obj"),
+                    owner=values.get("owner_obj"),
+                    **fields,
+                )
+                if self.dry_run:
+                    raise _DryRun
+        except _DryRun:
+            pass
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                errors = [(self._column_of(k, row), " ".join(v)) for k, v in exc.message_dict.items()]
+            else:
+                errors = [(self.column("name"), " ".join(exc.messages))]
+            self.fail(row.line, errors)
+            return
+        except Conflict as exc:  # a stage gate
+            self.fail(row.line, [(self.column(F.STAGE), str(exc))])
+            return
+        except PermissionDenied as exc:
+            self.fail(row.line, [(self.column(F.OWNER), str(exc))])
+            return
+        self.result.created += 1
+
+    def write(self, plan: list[Planned]) -> None:
+        """Each row was written by ``decide`` (in its savepoint)."""
+
+
 IMPORTERS: dict[str, type[Importer]] = {
     ImportTarget.CUSTOMERS: CustomerImporter,
     ImportTarget.LEADS: LeadImporter,
     ImportTarget.CONTACTS: ContactImporter,
+    F.PRODUCTS: ProductImporter,
+    F.OPPORTUNITIES: OpportunityImporter,
 }
 
 

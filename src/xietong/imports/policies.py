@@ -28,7 +28,7 @@ def can_import(user: Any, target: str) -> bool:
 
 
 def can_import_any(user: Any) -> bool:
-    return any(user.access.can(module, "create") for module in ("customers", "leads"))
+    return any(user.access.can(module, "create") for module in ("customers", "leads", "catalog", "opportunities"))
 
 
 def may_create_in(user: Any, module: str, business_unit_id: int) -> bool:

@@ -268,3 +268,18 @@ def health_of(opportunity: Opportunity, now: Any = None) -> list[str]:
     if days is not None and opportunity.stage_entered_at < now - timedelta(days=days):
         out.append("slow")
     return out
+
+
+# --- filter choices -------------------------------------------------------------------------------------
+
+
+def product_line_choices() -> list[str]:
+    """The product lines of the catalogue, for the board's and the list's filter (names only, one query)."""
+    from xietong.catalog.models import Product
+
+    return list(
+        Product.objects.exclude(product_line="")
+        .order_by("product_line")
+        .values_list("product_line", flat=True)
+        .distinct()
+    )

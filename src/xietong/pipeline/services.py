@@ -201,6 +201,7 @@ def opportunity_create(
     process: SalesProcess | None = None,
     stage: Stage | None = None,
     owner: Any = None,
+    lead: Any = None,
     lines: Sequence[Mapping[str, Any]] = (),
     contacts: Sequence[Mapping[str, Any]] = (),
     **fields: Any,
@@ -208,9 +209,11 @@ def opportunity_create(
     """A new opportunity of ``customer`` in ``business_unit`` (default: the actor's), at the first
     open stage of the BU's default process unless ``stage`` says otherwise (its gate applies, and the
     gates of the stages before it). ``lines``: dicts with product, quantity, unit_price, discount,
-    delivery_month; ``contacts``: dicts with contact and role. The owner (default: the actor) is the
-    first member of the deal team, with the whole revenue credit."""
+    delivery_month; ``contacts``: dicts with contact and role; ``lead``: the lead it came from (one
+    the actor sees). The forecast category is the stage's unless given. The owner (default: the
+    actor) is the first member of the deal team, with the whole revenue credit."""
     from xietong.customers.models import Customer
+    from xietong.leads.models import Lead
 
     require(actor, MODULE, "create")
     if customer is None or not Customer.objects.visible_to(actor).filter(pk=customer.pk).exists():
@@ -233,8 +236,11 @@ def opportunity_create(
         raise ValidationError({"stage": _("A new opportunity starts at an open stage.")})
     owner = owner or actor
     _check_owner(actor, owner, business_unit)
+    if lead is not None and not Lead.objects.visible_to(actor).filter(pk=_pk(lead)).exists():
+        raise ValidationError({"lead": _("No such lead.")})
     values = _clean_fields({"name": name, **fields})
     probability = values.pop("probability", None)
+    category = values.pop("forecast_category", stage.forecast_category)
     now = timezone.now()
     opportunity = Opportunity(
         customer=customer,
@@ -244,7 +250,8 @@ def opportunity_create(
         owner=owner,
         probability=stage.probability if probability is None else probability,
         probability_overridden=probability is not None,
-        forecast_category=stage.forecast_category,
+        forecast_category=category,
+        lead_id=_pk(lead),
         stage_entered_at=now,
         last_activity_at=now,
         created_by=actor,
@@ -268,6 +275,7 @@ def opportunity_create(
         opportunity=opportunity, from_stage=None, to_stage=stage, moved_at=now, amount=opportunity.amount, actor=actor
     )
     audit.record_create(actor=actor, obj=opportunity)
+    _sync_relationship(opportunity, opened=now)
     _follow(owner, opportunity)
     ensure_still_visible(opportunity, actor)
     events.publish(
@@ -293,6 +301,23 @@ def _follow(user: Any, opportunity: Opportunity) -> None:
     from xietong.collaboration import follows
 
     follows.follow(actor=user, record=opportunity)
+
+
+def _sync_relationship(opp: Opportunity, *, opened: datetime | None = None, won: datetime | None = None) -> None:
+    """Keep the BU relationship's pipeline facts that the public pool's recycle rules read
+    (docs/adr/0010): when it last had a new opportunity, when it last won one, and whether it has
+    open business now (recycling skips those)."""
+    from xietong.customers.models import Relationship
+
+    open_now = Opportunity.objects.filter(
+        customer_id=opp.customer_id, business_unit_id=opp.business_unit_id, status=OpportunityStatus.OPEN
+    ).exists()
+    values: dict[str, Any] = {"has_open_business": open_now}
+    if opened is not None:
+        values["last_opportunity_at"] = opened
+    if won is not None:
+        values["last_won_at"] = won
+    Relationship.objects.filter(customer_id=opp.customer_id, business_unit_id=opp.business_unit_id).update(**values)
 
 
 def _lock(actor: Any, opportunity: Opportunity | int, action: str = "edit") -> Opportunity:
@@ -408,6 +433,7 @@ def _win(actor: Any, opp: Opportunity, *, note: str) -> Opportunity:
     opp.close_note = (note or "").strip()[:500]
     opp.lost_reason, opp.lost_to = "", ""
     opp.save()
+    _sync_relationship(opp, won=now)
     audit.record_update(actor=actor, obj=opp, before=before, verb="won")
     ensure_still_visible(opp, actor)
     events.publish(
@@ -455,6 +481,7 @@ def opportunity_lose(
     opp.lost_to = lost_to[:100]
     opp.close_note = (note or "").strip()[:500]
     opp.save()
+    _sync_relationship(opp)
     audit.record_update(actor=actor, obj=opp, before=before, verb="lost")
     ensure_still_visible(opp, actor)
     return opp
@@ -485,6 +512,7 @@ def opportunity_reopen(*, actor: Any, opportunity: Opportunity | int, stage: Sta
     opp.closed_at = None
     opp.lost_reason, opp.lost_to, opp.close_note = "", "", ""
     opp.save()
+    _sync_relationship(opp)
     audit.record_update(actor=actor, obj=opp, before=before, verb="reopened")
     ensure_still_visible(opp, actor)
     return opp

@@ -211,9 +211,11 @@ def _field_label(model: Any, name: str) -> str:
     label = model._meta.label_lower if model is not None else ""
     if model is not None:
         try:
-            return str(model._meta.get_field(name).verbose_name)
+            verbose = getattr(model._meta.get_field(name), "verbose_name", None)  # a reverse relation has none
         except FieldDoesNotExist:
-            pass
+            verbose = None
+        if verbose is not None:
+            return str(verbose)
     for key in ((label, name), ("", name)):
         if key in audit.CHANGE_LABELS:
             return str(audit.CHANGE_LABELS[key])

@@ -1,0 +1,328 @@
+"""Forms of the opportunity and process pages. They parse and show; the services decide (``service_errors``
+puts their refusals next to the fields, and ``spread_errors`` onto the rows of a formset)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from xietong.catalog.models import Product
+from xietong.core.forms import XtForm, XtFormMixin
+from xietong.customers.choices import DecisionRole, Source
+from xietong.customers.models import Customer
+from xietong.org.models import BusinessUnit
+
+from . import gates
+from .choices import ForecastCategory, LostReason, MemberAccess, TeamRole
+from .models import Stage
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class StageChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.process.name} · {obj.name}"
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj)
+
+
+class OpportunityForm(XtForm):
+    """The opportunity's own fields; on create also the customer and the starting stage, on edit the
+    owner and the forecast category."""
+
+    customer = forms.ModelChoiceField(label=_("Customer"), queryset=Customer.objects.none())
+    name = forms.CharField(label=_("Name"), max_length=200)
+    stage = StageChoiceField(
+        label=_("Sales process and stage"),
+        queryset=Stage.objects.none(),
+        help_text=_("Where the deal starts: the first stage unless it is further along already."),
+    )
+    owner = PersonChoiceField(label=_("Owner"), queryset=None)  # type: ignore[arg-type]
+    amount = forms.DecimalField(
+        label=_("Amount (¥)"),
+        required=False,
+        min_value=Decimal("0"),
+        decimal_places=2,
+        max_digits=16,
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+        help_text=_("With product lines the amount is their sum."),
+    )
+    expected_close = forms.DateField(label=_("Expected close date"), required=False, widget=DATE)
+    probability = forms.IntegerField(
+        label=_("Probability (%)"),
+        required=False,
+        min_value=0,
+        max_value=100,
+        help_text=_("Leave empty for the stage's default."),
+    )
+    forecast_category = forms.ChoiceField(label=_("Forecast category"), choices=ForecastCategory.choices)
+    source = forms.ChoiceField(label=_("Source"), choices=[("", "—"), *Source.choices], required=False)
+    campaign = forms.CharField(label=_("Campaign"), max_length=100, required=False)
+    competitors = forms.CharField(label=_("Competitors"), max_length=200, required=False)
+    next_step = forms.CharField(label=_("Next step"), max_length=200, required=False)
+    next_step_date = forms.DateField(label=_("Next step date"), required=False, widget=DATE)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(
+        self,
+        *args: Any,
+        customers: QuerySet[Any] | None = None,
+        stages: QuerySet[Stage] | None = None,
+        owners: QuerySet[Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if customers is None:
+            del self.fields["customer"]
+        else:
+            self.fields["customer"].queryset = customers  # type: ignore[attr-defined]
+        if stages is None:
+            del self.fields["stage"]
+        else:
+            self.fields["stage"].queryset = stages  # type: ignore[attr-defined]
+        if owners is None:
+            del self.fields["owner"]
+            del self.fields["forecast_category"]
+        else:
+            self.fields["owner"].queryset = owners  # type: ignore[attr-defined]
+
+    def service_fields(self) -> dict[str, Any]:
+        """The values for ``opportunity_create`` / ``opportunity_update`` (EDITABLE_FIELDS)."""
+        data = self.cleaned_data
+        names = (
+            "name",
+            "amount",
+            "expected_close",
+            "probability",
+            "forecast_category",
+            "source",
+            "campaign",
+            "competitors",
+            "next_step",
+            "next_step_date",
+            "description",
+        )
+        out = {n: data[n] for n in names if n in data}
+        if out.get("amount") is None:
+            out.pop("amount", None)
+        return out
+
+
+class CloseNoteForm(XtForm):
+    note = forms.CharField(label=_("Note"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class LoseForm(XtForm):
+    reason = forms.ChoiceField(label=_("Reason lost"), choices=[("", "—"), *LostReason.choices])
+    lost_to = forms.CharField(
+        label=_("Competitor who won"),
+        max_length=100,
+        required=False,
+        help_text=_("Required when the customer chose a competitor."),
+    )
+    note = forms.CharField(label=_("Note"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReopenForm(XtForm):
+    stage = forms.ModelChoiceField(
+        label=_("Reopen at"),
+        queryset=Stage.objects.none(),
+        required=False,
+        empty_label=_("The last open stage it was in"),
+    )
+
+    def __init__(self, *args: Any, stages: QuerySet[Stage], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["stage"].queryset = stages  # type: ignore[attr-defined]
+
+
+# --- rows: product lines, contacts, the deal team -------------------------------------------------------
+
+
+class RowForm(XtFormMixin, forms.Form):
+    """A row of a formset: an extra row left empty is skipped (``kept_rows``)."""
+
+
+class LineForm(RowForm):
+    product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none())
+    quantity = forms.DecimalField(
+        label=_("Quantity"),
+        min_value=Decimal("0.001"),
+        decimal_places=3,
+        max_digits=14,
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+    )
+    unit_price = forms.DecimalField(
+        label=_("Unit price (¥)"),
+        required=False,
+        min_value=Decimal("0"),
+        decimal_places=2,
+        max_digits=16,
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal", "placeholder": _("list price")}),
+    )
+    discount = forms.DecimalField(
+        label=_("Discount (%)"),
+        required=False,
+        min_value=Decimal("0"),
+        max_value=Decimal("100"),
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal", "placeholder": "0"}),
+    )
+    delivery_month = forms.CharField(
+        label=_("Delivery month"),
+        required=False,
+        widget=forms.TextInput(attrs={"type": "month", "placeholder": "2027-03"}),
+    )
+
+    def __init__(self, *args: Any, products: QuerySet[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = products  # type: ignore[attr-defined]
+
+    def service_row(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "product": data["product"],
+            "quantity": data["quantity"],
+            "unit_price": data.get("unit_price"),
+            "discount": data.get("discount"),
+            "delivery_month": data.get("delivery_month") or None,
+        }
+
+
+class ContactRowForm(RowForm):
+    contact = forms.IntegerField(widget=forms.HiddenInput)
+    included = forms.BooleanField(label=_("On the deal"), required=False)
+    role = forms.ChoiceField(
+        label=_("Role in the decision"), choices=[("", "—"), *DecisionRole.choices], required=False
+    )
+
+
+class MemberForm(RowForm):
+    user = PersonChoiceField(label=_("Member"), queryset=None)  # type: ignore[arg-type]
+    role = forms.ChoiceField(label=_("Role"), choices=TeamRole.choices, initial=TeamRole.SALES)
+    access = forms.ChoiceField(label=_("Access"), choices=MemberAccess.choices, initial=MemberAccess.READ)
+    split = forms.DecimalField(
+        label=_("Revenue credit (%)"),
+        required=False,
+        min_value=Decimal("0"),
+        max_value=Decimal("100"),
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal", "data-xt-split": "1"}),
+    )
+
+    def __init__(self, *args: Any, people: QuerySet[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = people  # type: ignore[attr-defined]
+
+    def has_changed(self) -> bool:
+        # an extra row counts only when a member is chosen (role and access have initial values)
+        return bool(self.data.get(self.add_prefix("user"))) if self.is_bound else super().has_changed()
+
+
+LineFormSet = forms.formset_factory(LineForm, extra=0, can_delete=True)
+ContactFormSet = forms.formset_factory(ContactRowForm, extra=0)
+MemberFormSet = forms.formset_factory(MemberForm, extra=0, can_delete=True)
+
+
+def kept_rows(formset: Any) -> list[Any]:
+    """The rows to send to the service: filled in and not marked for deletion, in order."""
+    return [f for f in formset.forms if f.has_changed() and not f.cleaned_data.get("DELETE", False)]
+
+
+def spread_errors(formset: Any, rows: list[Any], exc: Exception, *, key: str) -> None:
+    """Put a service's refusal of ``key[n].field`` on the n-th row sent, the rest on the formset."""
+    messages: Mapping[str, list[str]] = (
+        exc.message_dict if isinstance(exc, ValidationError) and hasattr(exc, "error_dict") else {}
+    )
+    if not messages:
+        formset._non_form_errors = formset.error_class([*formset.non_form_errors(), *_messages_of(exc)])
+        return
+    for name, texts in messages.items():
+        prefix = f"{key}["
+        if name.startswith(prefix) and "]." in name:
+            number, _sep, field = name[len(prefix) :].partition("].")
+            index = int(number) - 1 if number.isdigit() else -1
+            if 0 <= index < len(rows) and field in rows[index].fields:
+                hidden = rows[index].fields[field].widget.is_hidden
+                for text in texts:
+                    rows[index].add_error(None if hidden else field, text)
+                continue
+        formset._non_form_errors = formset.error_class([*formset.non_form_errors(), *texts])
+
+
+def _messages_of(exc: Exception) -> list[str]:
+    if isinstance(exc, ValidationError):
+        return list(exc.messages)
+    return [str(exc)]
+
+
+# --- process administration -------------------------------------------------------------------------------
+
+
+class ProcessForm(XtForm):
+    name = forms.CharField(label=_("Name"), max_length=60)
+    business_unit = forms.ModelChoiceField(label=_("Business unit"), queryset=BusinessUnit.objects.none())
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    is_default = forms.BooleanField(label=_("Default process of the business unit"), required=False)
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    def __init__(self, *args: Any, business_units: QuerySet[Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if business_units is None:
+            del self.fields["business_unit"]
+        else:
+            self.fields["business_unit"].queryset = business_units  # type: ignore[attr-defined]
+            del self.fields["is_active"]
+            self.fields["name"].help_text = _("It starts with the standard stages; change them on its page.")
+
+
+class StageForm(XtForm):
+    name = forms.CharField(label=_("Name"), max_length=40)
+    probability = forms.IntegerField(label=_("Win probability (%)"), min_value=0, max_value=100)
+    forecast_category = forms.ChoiceField(label=_("Forecast category"), choices=ForecastCategory.choices)
+    expected_days = forms.IntegerField(label=_("Expected days in stage"), required=False, min_value=0, max_value=3650)
+    requirements = forms.MultipleChoiceField(
+        label=_("Required before entering"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The deal cannot enter the stage without them."),
+    )
+    playbook = forms.CharField(
+        label=_("Playbook"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("What a good rep does in this stage."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["requirements"].choices = gates.choices()  # type: ignore[attr-defined]
+
+
+class ChecklistItemForm(XtForm):
+    text = forms.CharField(label=_("Item"), max_length=200)
+    required = forms.BooleanField(label=_("Required to move on"), required=False)
+
+
+__all__ = [
+    "CloseNoteForm",
+    "ContactFormSet",
+    "LineFormSet",
+    "LoseForm",
+    "MemberFormSet",
+    "OpportunityForm",
+    "ProcessForm",
+    "ReopenForm",
+    "StageForm",
+    "kept_rows",
+    "spread_errors",
+]
