@@ -143,17 +143,6 @@ AREAS = [
 ROUTES = API_ROUTES + PAGE_ROUTES + [route for area in AREAS for route in area.ROUTES]
 
 
-def routes_for(role: str) -> list[Route]:
-    """The routes whose foreign record is outside ``role``'s scope: an area may say that only some
-    roles lack its records (``OUT_OF_SCOPE_ROLES``: the catalogue is read group-wide by most roles)."""
-    routes = API_ROUTES + PAGE_ROUTES
-    for area in AREAS:
-        only = getattr(area, "OUT_OF_SCOPE_ROLES", None)
-        if only is None or role in only or role == "no-role":
-            routes = routes + area.ROUTES
-    return routes
-
-
 # Routes with an id that address no scoped record, and why.
 NOT_SCOPED = {
     "api/v1/roles/*": "roles are configuration, the same for every holder of roles.view (missing → 404 in test_api)",
@@ -230,7 +219,7 @@ def test_every_role_gets_404_on_records_outside_its_scope(org, foreign):
     holders = role_holders(org)
     assert len(holders) >= 9  # every built-in role but the administrator, plus a user with no role
     for code, user in holders:
-        assert_invisible(login(user), routes_for(code), foreign, who=code)
+        assert_invisible(login(user), ROUTES, foreign, who=code)
 
 
 def test_every_route_with_an_id_is_in_the_matrix():

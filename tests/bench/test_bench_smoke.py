@@ -65,6 +65,7 @@ def test_the_runner_prints_one_row_per_workload_at_smoke_scale(tmp_path: Path) -
         "crm_b8_recycle",
         "org_user_list_visible",
         "org_visibility_count",
+        "pipeline_b4_board",
         "record_timeline",
     ]
     rows = {line.split()[0]: line for line in lines if line.split() and line.split()[0] in names}

@@ -44,14 +44,21 @@ def head(org: dict[str, Any], roles: dict[str, Any]) -> Any:
 
 @pytest.fixture
 def manager(org: dict[str, Any], roles: dict[str, Any]) -> Any:
-    """Reads and exports the whole group's catalogue."""
+    """Reads and exports BU1's catalogue and the whole group's products."""
     return _person("manager", "周经理", org["shanghai"], roles["sales_manager"])
 
 
 @pytest.fixture
 def rep(org: dict[str, Any], roles: dict[str, Any]) -> Any:
-    """Reads the whole group's catalogue."""
+    """Reads BU1's catalogue and the whole group's products."""
     return _person("rep", "王销售", org["shanghai"], roles["sales_rep"])
+
+
+@pytest.fixture
+def reader(org: dict[str, Any]) -> Any:
+    """Reads and exports every BU's products (a custom role with the group scope, no changes)."""
+    role = make_role("catalog-reader", {"catalog": (DataScope.GROUP, {"view", "export"})}, name="产品目录查看")
+    return _person("reader", "吴查看", org["shanghai"], role)
 
 
 @pytest.fixture

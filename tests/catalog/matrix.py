@@ -1,11 +1,8 @@
 """This area's part of the permission matrix (tests/test_permission_matrix.py): its routes with an
 id, the routes with an id that address no scoped record (and why), and its foreign records.
 
-The foreign record is a product of BU2. Note the catalogue's defaults (catalog/modules.py): most
-built-in roles read the whole group's catalogue (scope "group"), so for them a BU2 product is *inside*
-the scope by design; only the roles with a narrower catalogue scope (the BU head) and users without
-the catalogue get 404. ``OUT_OF_SCOPE_ROLES`` says which; tests/catalog/test_matrix.py runs the routes
-for exactly those and proves the others see the product but cannot change it."""
+The foreign record is a product of BU2: every built-in role reads the catalogue of its own BU (and the
+whole group's products, tests/catalog/test_matrix.py), so a BU2 product answers 404 to all of them."""
 
 from __future__ import annotations
 
@@ -46,21 +43,16 @@ NOT_SCOPED: dict[str, str] = {
     "(tests/catalog/test_api.py)",
 }
 
-# built-in roles (org/defaults.py codes) for which a product of BU2 is outside the catalogue scope
-OUT_OF_SCOPE_ROLES = ("bu_head",)
-
 
 def foreign(org: dict[str, Any], outsider: Any) -> dict[str, Any]:
-    """A product of BU2 (with a cost, and a history entry-free row made directly). Its words match none
-    of the matrix's list searches ("外", "华北", "医疗", "med" …): most roles read the whole group's
-    catalogue, where the product and its BU's name rightly show; tests/catalog covers the others."""
+    """A product of BU2 (with a cost, and a history entry-free row made directly)."""
     product = ProductFactory(
-        code="BU2-X-1",
-        name="监护仪X",
-        specification="规格X",
+        code="MED-X-1",
+        name="外部监护仪",
+        specification="外部规格",
         list_price=Decimal("36000.00"),
         cost=Decimal("21000.00"),
-        product_line="监护产品线",
+        product_line="外部产品线",
         business_unit=org["bu2"],
     )
     return {"product": product}

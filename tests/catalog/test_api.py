@@ -144,12 +144,12 @@ def test_readers_get_403_on_patch_of_a_product_they_see(rep, products):
     assert response.status_code == 403
 
 
-def test_the_list_filters_pages_and_applies_visibility(head, rep, org, products, tree):
+def test_the_list_filters_pages_and_applies_visibility(head, reader, org, products, tree):
     def codes(client: Any, **params: Any) -> list[str]:
         return [p["code"] for p in client.get("/api/v1/products", params).json()["results"]]
 
     assert codes(login(head)) == ["IND-001", "GRP-001"]
-    reader = login(rep)
+    reader = login(reader)
     assert codes(reader) == ["IND-001", "MED-001", "GRP-001"]
     assert codes(reader, category_id=tree["machines"].pk) == ["IND-001"]
     assert codes(reader, business_unit_id=org["bu2"].pk) == ["MED-001"]

@@ -35,13 +35,14 @@ def names(response: Any) -> list[str]:
 # --- the list ---------------------------------------------------------------------------------------
 
 
-def test_the_list_shows_what_the_scope_allows(head, rep, products):
-    assert names(login(rep).get(LIST)) == ["五轴加工中心", "切削液", "监护仪"]
+def test_the_list_shows_what_the_scope_allows(head, rep, reader, products):
+    assert names(login(reader).get(LIST)) == ["五轴加工中心", "切削液", "监护仪"]
     assert names(login(head).get(LIST)) == ["五轴加工中心", "切削液"]  # BU1's and the whole group's
+    assert names(login(rep).get(LIST)) == ["五轴加工中心", "切削液"]
 
 
-def test_the_list_filters_by_search_category_subtree_bu_line_and_status(rep, org, products, tree):
-    client = login(rep)
+def test_the_list_filters_by_search_category_subtree_bu_line_and_status(reader, org, products, tree):
+    client = login(reader)
     assert names(client.get(LIST, {"q": "vmc"})) == ["五轴加工中心"]
     assert names(client.get(LIST, {"q": "20L"})) == ["切削液"]
     assert names(client.get(LIST, {"q": "med-0"})) == ["监护仪"]
@@ -56,16 +57,16 @@ def test_the_list_filters_by_search_category_subtree_bu_line_and_status(rep, org
     assert "No products match these filters." in empty
 
 
-def test_the_list_sorts_by_name_code_and_list_price(rep, products):
-    client = login(rep)
+def test_the_list_sorts_by_name_code_and_list_price(reader, products):
+    client = login(reader)
     assert names(client.get(LIST, {"sort": "code"})) == ["切削液", "五轴加工中心", "监护仪"]
     assert names(client.get(LIST, {"sort": "-list_price"})) == ["五轴加工中心", "监护仪", "切削液"]
     assert names(client.get(LIST, {"sort": "list_price"})) == ["切削液", "监护仪", "五轴加工中心"]
 
 
-def test_keyset_pages_and_the_count(rep, products, monkeypatch):
+def test_keyset_pages_and_the_count(reader, products, monkeypatch):
     monkeypatch.setattr("xietong.core.pagination.PER_PAGE", 2)
-    client = login(rep)
+    client = login(reader)
     first = client.get(LIST, {"sort": "code"})
     assert names(first) == ["切削液", "五轴加工中心"] and first.context["page"]["count"] == 3
     second = client.get(LIST, {"sort": "code", "after": first.context["page"]["next_cursor"]})
@@ -239,9 +240,9 @@ def _headers(with_cost: bool) -> list[str]:
         return [str(c.header) for c in product_columns(with_cost=with_cost)]
 
 
-def test_the_csv_export_is_exact_applies_visibility_and_hides_costs_from_readers(manager, products):
+def test_the_csv_export_is_exact_applies_visibility_and_hides_costs_from_readers(reader, products):
     ProductFactory(code="=CMD", name="+SUM(A1)", specification="@x", list_price=Decimal("1.00"), product_line="")
-    response = login(manager).get("/catalog/products/export/", {"format": "csv", "sort": "code"})
+    response = login(reader).get("/catalog/products/export/", {"format": "csv", "sort": "code"})
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
@@ -320,8 +321,8 @@ def test_adding_and_moving_categories_from_the_pages(curator, tree):
     assert response.status_code == 200 and list(response.context["form"].errors) == ["parent"]
 
 
-def test_navigation_and_search(rep, products):
-    client = login(rep)
+def test_navigation_and_search(reader, products):
+    client = login(reader)
     page = client.get(LIST).content.decode()
     assert 'href="/catalog/products/"' in page
     assert 'href="/catalog/categories/"' in page  # the page's own link; the settings entry needs "administer"

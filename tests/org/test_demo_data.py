@@ -91,12 +91,22 @@ def test_demo_group_has_three_business_units_46_teams_and_46_people() -> None:
         "ownership limits": 3,
         "customers": 13 + 13 + 6,
         "relationships": 13 + 13 + 1 + 6,
-        "contacts": 13,
+        "contacts": 13 + 28,  # + a technical lead and a finance head on each customer with deals
         "follow-ups": 18,
         "lead pools": 3,
         "assignment rules": 6,
         "web forms": 3,
         "leads": 12 + 1,  # + a planted duplicate of a customer
+        # the catalogue and the pipeline (catalog/demo.py, pipeline/demo.py)
+        "product categories": 40,
+        "products": 37,
+        "sales processes": 3,
+        "opportunities": 69,
+        "won": 9,
+        "lost": 14,
+        "opportunity lines": 86,
+        "opportunity contacts": 152,
+        "deal teams": 17,
     }
     assert list(BusinessUnit.objects.order_by("code").values_list("code", "name", "product_lines")) == [
         ("energy", "新能源事业部", "储能系统、光伏逆变器、充电桩"),
@@ -428,7 +438,19 @@ def test_built_in_roles_are_created_with_their_defaults() -> None:
     assert perms[("bu_head", "leads")] == (DataScope.BUSINESS_UNIT, everything - {"approve"})
     assert perms[("sales_manager", "leads")] == (DataScope.TEAM_TREE, {"view", "create", "edit", "export"})
     assert perms[("sales_rep", "leads")] == (DataScope.SELF, {"view", "create", "edit"})
-    assert len(perms) == 3 + 3 + 8 + 10 + (7 + 1) + 4
+    # the catalogue (catalog/modules.py): every built-in role reads its BU's products; the BU head keeps them
+    assert perms[("bu_head", "catalog")] == (DataScope.BUSINESS_UNIT, {"view", "create", "edit", "delete", "export"})
+    assert perms[("sales_rep", "catalog")] == (DataScope.BUSINESS_UNIT, {"view"})
+    # opportunities (pipeline/modules.py)
+    assert perms[("admin", "opportunities")] == (DataScope.GROUP, everything)
+    assert perms[("bu_head", "opportunities")] == (DataScope.BUSINESS_UNIT, everything)
+    assert perms[("sales_manager", "opportunities")] == (
+        DataScope.TEAM_TREE,
+        {"view", "create", "edit", "export", "approve"},
+    )
+    assert perms[("sales_rep", "opportunities")] == (DataScope.SELF, {"view", "create", "edit"})
+    assert perms[("presales", "opportunities")] == (DataScope.SELF, {"view", "edit"})
+    assert len(perms) == 3 + 3 + 8 + 10 + (7 + 1) + 4 + 10 + 5
     assert AuditEntry.objects.filter(verb="builtin", kind="create").count() == 10
 
 

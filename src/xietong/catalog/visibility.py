@@ -2,7 +2,8 @@
 
 Products belong to one business unit or to the whole group (no BU). Anyone whose catalogue scope
 covers a product's BU sees it; products of the whole group are seen by everyone who may read the
-catalogue at all (and exported by whoever may export). Categories are a shared tree: everyone with catalogue "view" sees them.
+catalogue at all (and exported by whoever may export). Categories are a shared tree: everyone with
+catalogue "view" sees them.
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ from django.utils.translation import pgettext_lazy
 
 
 class StageKind(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("stage kind", "Open")
     WON = "won", _("Won")
-    LOST = "lost", _("Lost")
+    LOST = "lost", pgettext_lazy("opportunity", "Lost")
 
 
 class ForecastCategory(models.TextChoices):
@@ -15,14 +15,14 @@ class ForecastCategory(models.TextChoices):
     PIPELINE = "pipeline", _("Pipeline")
     BEST_CASE = "best_case", _("Best case")
     COMMIT = "commit", _("Commit")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("forecast category", "Closed")
     OMITTED = "omitted", _("Omitted")
 
 
 class OpportunityStatus(models.TextChoices):
     OPEN = "open", pgettext_lazy("opportunity", "Open")
     WON = "won", _("Won")
-    LOST = "lost", _("Lost")
+    LOST = "lost", pgettext_lazy("opportunity", "Lost")
 
 
 class LostReason(models.TextChoices):

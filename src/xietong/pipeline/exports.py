@@ -24,7 +24,7 @@ OPPORTUNITY_COLUMNS = [
     Column(_("Last activity"), lambda o: o.last_activity_at, width=18),
     Column(_("Next step"), lambda o: o.next_step, width=24),
     Column(_("Competitors"), lambda o: o.competitors, width=16),
-    Column(_("Closed"), lambda o: o.closed_at, width=18),
+    Column(pgettext_lazy("opportunity", "Closed on"), lambda o: o.closed_at, width=18),
     Column(_("Reason lost"), lambda o: o.get_lost_reason_display(), width=14),
     Column(_("Created"), lambda o: o.created_at, width=18),
 ]

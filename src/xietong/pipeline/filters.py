@@ -24,7 +24,7 @@ SCOPE_CHOICES = [("all", _("All")), ("mine", _("My pipeline")), ("team", _("My t
 STATUS_CHOICES = [
     ("open", pgettext_lazy("opportunities", "Open")),
     ("won", _("Won")),
-    ("lost", _("Lost")),
+    ("lost", pgettext_lazy("opportunity", "Lost")),
     ("closed", _("Won or lost")),
     ("all", _("All statuses")),
 ]

@@ -343,14 +343,14 @@ class ForecastAdjustment(models.Model):
 
     not_business_data = True  # read through forecast.py, which keeps to the viewer's teams
 
-    team = models.ForeignKey("org.Team", on_delete=models.CASCADE, related_name="+")
-    month = models.DateField()  # the 1st of the month
-    category = models.CharField(max_length=10, choices=ForecastCategory.choices)
+    team = models.ForeignKey("org.Team", verbose_name=_("team"), on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(_("month"))  # the 1st of the month
+    category = models.CharField(_("forecast category"), max_length=10, choices=ForecastCategory.choices)
     amount = models.DecimalField(
         _("adjusted amount"), max_digits=16, decimal_places=2, validators=[MinValueValidator(0)]
     )
     comment = models.CharField(_("comment"), max_length=500)
-    adjusted_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    adjusted_by = models.ForeignKey(USER, verbose_name=_("adjusted by"), on_delete=models.PROTECT, related_name="+")
     adjusted_at = models.DateTimeField(auto_now=True)
 
     class Meta:
