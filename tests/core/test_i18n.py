@@ -207,7 +207,7 @@ def test_pages_are_in_chinese_for_a_zh_hans_user_and_in_english_for_an_en_user(c
         assert '<html lang="zh-hans">' in html, url
         assert _title(html) == zh_title, url
         assert zh_text in html, url
-        assert _nav_headings(html) == ["工作台", "客户", "协作", "设置"], url
+        assert _nav_headings(html) == ["工作台", "客户", "商机", "协作", "设置"], url
         assert _nav_labels(html) == [
             "今日工作台",
             "动态",
@@ -222,6 +222,10 @@ def test_pages_are_in_chinese_for_a_zh_hans_user_and_in_english_for_an_en_user(c
             "查重复核",
             "撞单",
             "导入",
+            "商机看板",
+            "商机",
+            "销售预测",
+            "产品",
             "任务",
             "日历",
             "组织架构",
@@ -229,7 +233,9 @@ def test_pages_are_in_chinese_for_a_zh_hans_user_and_in_english_for_an_en_user(c
             "角色",
             "审计日志",
             "线索分配",
+            "销售流程",
             "查重规则",
+            "产品分类",
         ], url
         assert "退出登录" in html and "个人资料" in html and "访问令牌" in html, url
     assert "管理员，你好" in _page(admin_client, "/")
@@ -244,7 +250,7 @@ def test_pages_are_in_chinese_for_a_zh_hans_user_and_in_english_for_an_en_user(c
         assert '<html lang="en">' in html, url
         assert _title(html) == en_title, url
         assert en_text in html, url
-        assert _nav_headings(html) == ["Workbench", "Customers", "Collaboration", "Settings"], url
+        assert _nav_headings(html) == ["Workbench", "Customers", "Opportunities", "Collaboration", "Settings"], url
         assert _nav_labels(html) == [
             "My day",
             "Feed",
@@ -259,6 +265,10 @@ def test_pages_are_in_chinese_for_a_zh_hans_user_and_in_english_for_an_en_user(c
             "Duplicate review",
             "Ownership conflicts",
             "Imports",
+            "Board",
+            "Opportunities",
+            "Forecast",
+            "Products",
             "Tasks",
             "Calendar",
             "Organisation",
@@ -266,7 +276,9 @@ def test_pages_are_in_chinese_for_a_zh_hans_user_and_in_english_for_an_en_user(c
             "Roles",
             "Audit trail",
             "Lead assignment",
+            "Sales processes",
             "Duplicate rules",
+            "Product categories",
         ], url
         assert "Log out" in html and "设置" not in html, url
     assert "Hello, 管理员" in _page(admin_client, "/")
