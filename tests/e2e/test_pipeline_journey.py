@@ -28,9 +28,7 @@ def shot(pg, name: str) -> None:
     full_shot(pg, name)
 
 
-def test_a_card_meets_a_gate_is_moved_and_won_with_a_cross_department_team(  # noqa: F811
-    live_server, page, people, process, password
-):
+def test_a_gated_card_is_moved_then_won_with_a_cross_department_team(live_server, page, people, process, password):  # noqa: F811
     deal = opportunity(people.rep, process=process, name="华东智能工厂二期", amount=Decimal("0.00"))
     ContactFactory(customer=deal.customer, name="陈总工", title="设备部部长")
     ProductFactory(name="五轴加工中心", code="VMC-5X", list_price=Decimal("380000.00"), business_unit=people.org["bu1"])
