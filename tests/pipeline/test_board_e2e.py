@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from django.utils.translation import gettext, override
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import browser, page, phone  # noqa: F401  (the fixtures)
@@ -71,7 +72,9 @@ def test_a_rep_drags_cards_edits_in_place_and_reads_the_list(live_server, page, 
     shot(page, "pipeline-board-refused")
 
     # quick edit in place
-    page.locator(f"#opp-{gated.pk}").get_by_role("link", name="Amount and date").click()
+    with override("zh-hans"):
+        quick = gettext("Amount and date")
+    page.locator(f"#opp-{gated.pk}").get_by_role("link", name=quick).click()
     page.fill(f"#opp-{gated.pk} input[name=amount]", "500000")
     page.locator(f"#opp-{gated.pk}").get_by_role("button", name="保存").click()
     expect(page.locator(f"#opp-{gated.pk}")).to_contain_text("¥500,000.00")

@@ -100,23 +100,30 @@ def closing_stage(process: SalesProcess, kind: str) -> Stage:
 
 def _between(process_stages: list[Stage], current: Stage | None, target: Stage) -> tuple[list[Stage], list[Stage]]:
     """Moving forward from ``current`` to ``target``: the stages entered (skipped ones and the target)
-    and the stages left (the current one and the skipped ones). Backward or sideways: only the target
-    is entered, nothing is left in a way that needs its checklist."""
+    and the stages left (the current one and the skipped ones). Backward: no gate at all (the deal
+    went through those stages already)."""
     if current is None:
         entered = [s for s in process_stages if s.kind == StageKind.OPEN and s.position <= target.position]
         if target.kind != StageKind.OPEN:
             entered.append(target)
         return entered, []
     if target.position <= current.position:
-        return [target], []
+        return [], []
     skipped = [
         s for s in process_stages if current.position < s.position < target.position and s.kind == StageKind.OPEN
     ]
     return [*skipped, target], [current, *skipped]
 
 
-def _check_gate(opportunity: Opportunity, current: Stage | None, target: Stage) -> None:
-    entering, leaving = _between(stages_of(target.process), current, target)
+def _check_gate(
+    opportunity: Opportunity, current: Stage | None, target: Stage, stages: list[Stage] | None = None
+) -> None:
+    """``Conflict`` naming what is missing when the move from ``current`` to ``target`` breaks a gate
+    (``stages``: the process's stages in order, when the caller has them)."""
+    if stages is None:
+        process = opportunity.process if opportunity.process_id == target.process_id else target.process
+        stages = stages_of(process)
+    entering, leaving = _between(stages, current, target)
     lacking = gates.missing(opportunity, entering=entering, leaving=leaving)
     if lacking:
         raise Conflict(gates.message(lacking, target))
@@ -321,13 +328,21 @@ def _sync_relationship(opp: Opportunity, *, opened: datetime | None = None, won:
 
 
 def _lock(actor: Any, opportunity: Opportunity | int, action: str = "edit") -> Opportunity:
+    """The opportunity locked for ``action`` (its stage, process and owner read along, not locked); one the
+    actor sees but may not change: ``PermissionDenied``; one they do not see: ``NotFound``."""
     pk = _pk(opportunity)
+    found = (
+        Opportunity.objects.visible_to(actor, action)
+        .select_related("stage", "process", "owner")
+        .select_for_update(of=("self",))
+        .filter(pk=pk)
+        .first()
+    )
+    if found is not None:
+        return found
     if not Opportunity.objects.visible_to(actor).filter(pk=pk).exists():
         raise NotFound()
-    found = Opportunity.objects.visible_to(actor, action).select_for_update().filter(pk=pk).first()
-    if found is None:
-        raise PermissionDenied(_("You may not change this opportunity."))
-    return found
+    raise PermissionDenied(_("You may not change this opportunity."))
 
 
 @transaction.atomic
@@ -367,6 +382,18 @@ def opportunity_update(*, actor: Any, opportunity: Opportunity | int, owner: Any
 # --- moving through the stages --------------------------------------------------------------------------
 
 
+# what ``_record_move`` changes on the opportunity
+MOVE_FIELDS = (
+    "stage",
+    "stage_entered_at",
+    "last_activity_at",
+    "probability",
+    "probability_overridden",
+    "forecast_category",
+    "updated_at",
+)
+
+
 def _record_move(opp: Opportunity, target: Stage, actor: Any, now: datetime) -> None:
     seconds = max(int((now - opp.stage_entered_at).total_seconds()), 0) if opp.stage_entered_at else None
     StageMove.objects.create(
@@ -394,7 +421,10 @@ def opportunity_move(*, actor: Any, opportunity: Opportunity | int, stage: Stage
     what is missing; backward is always allowed. Winning and losing have their own services."""
     require(actor, MODULE, "edit")
     opp = _lock(actor, opportunity)
-    target = _stage_of(opp, stage)
+    stages = stages_of(opp.process)
+    target = next((s for s in stages if s.pk == _pk(stage)), None)
+    if target is None:
+        raise ValidationError({"stage": _("Choose a stage of the opportunity's sales process.")})
     if opp.status != OpportunityStatus.OPEN:
         raise Conflict(_("The opportunity is closed: reopen it first."))
     if target.kind == StageKind.WON:
@@ -403,12 +433,12 @@ def opportunity_move(*, actor: Any, opportunity: Opportunity | int, stage: Stage
         raise ValidationError({"lost_reason": _("Say why the opportunity was lost.")})
     if target.pk == opp.stage_id:
         return opp
-    _check_gate(opp, opp.stage, target)
+    _check_gate(opp, opp.stage, target, stages)
     before = audit.snapshot(opp)
     _record_move(opp, target, actor, timezone.now())
-    opp.save()
+    opp.save(update_fields=MOVE_FIELDS)
     audit.record_update(actor=actor, obj=opp, before=before, verb="stage_move")
-    ensure_still_visible(opp, actor)
+    # (no visibility re-check: who sees a deal does not depend on its stage)
     return opp
 
 
