@@ -26,6 +26,7 @@ def _clear_cache():
 
 def test_the_registered_jobs():
     assert [(job.name, job.every) for job in scheduling.jobs()] == [
+        ("forecast-snapshots", datetime.timedelta(days=1)),
         ("lead-timeouts", datetime.timedelta(minutes=15)),
         ("pool-recycle", datetime.timedelta(hours=1)),
         ("pool-recycle-reminders", datetime.timedelta(hours=1)),
@@ -45,7 +46,7 @@ def test_scheduler_once_enqueues_every_due_job_and_they_run():
     fresh.save()
     out = StringIO()
     call_command("run_scheduler", "--once", stdout=out)
-    assert out.getvalue().count("enqueued") == 8
+    assert out.getvalue().count("enqueued") == 9
     assert list(Session.objects.values_list("session_key", flat=True)) == [fresh.session_key]
 
 
@@ -63,6 +64,7 @@ def test_run_job_enqueues_one_job_and_lists_them():
     listing = StringIO()
     call_command("run_job", "--list", stdout=listing)
     assert [line.split("\t")[0] for line in listing.getvalue().splitlines()] == [
+        "forecast-snapshots",
         "lead-timeouts",
         "pool-recycle",
         "pool-recycle-reminders",

@@ -116,10 +116,10 @@ def test_later_apps_add_to_the_conversion_through_the_extension_point(rep):
     services.register_conversion_step(step)
     try:
         lead = lead_of(rep)
-        services.lead_convert(lead=lead, actor=rep, options={"opportunity": {"amount": 1}})
+        services.lead_convert(lead=lead, actor=rep, options={"sample": 1})
     finally:
         services._conversion_steps.remove(step)
-    assert seen == [(lead.pk, "苏州新材料科技有限公司", {"opportunity": {"amount": 1}})]
+    assert seen == [(lead.pk, "苏州新材料科技有限公司", {"sample": 1})]
 
 
 def test_the_api_converts_and_answers_the_links(rep):

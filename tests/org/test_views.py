@@ -207,6 +207,10 @@ def test_the_navigation_shows_only_what_the_user_may_use(rep, admin_client):
         "Duplicate review",
         "Ownership conflicts",
         "Imports",
+        "Board",
+        "Opportunities",
+        "Forecast",
+        "Products",
         "Tasks",
         "Calendar",
         "Organisation",
@@ -214,7 +218,9 @@ def test_the_navigation_shows_only_what_the_user_may_use(rep, admin_client):
         "Roles",
         "Audit trail",
         "Lead assignment",
+        "Sales processes",
         "Duplicate rules",
+        "Product categories",
     ]
     active = [
         str(i["label"]) for g in admin_client.get("/org/users/").context["nav_menu"] for i in g["items"] if i["active"]

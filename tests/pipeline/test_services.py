@@ -254,3 +254,32 @@ def test_the_relationship_keeps_the_pipeline_facts_the_recycle_rules_read(people
     services.opportunity_reopen(actor=people.rep, opportunity=opp)
     rel.refresh_from_db()
     assert rel.has_open_business is True
+
+
+def test_a_follow_up_on_a_deal_is_activity_and_a_follow_up_of_the_customer(people, process):
+    from tests.support.crm import owned
+    from xietong.customers.followups import followup_create
+    from xietong.customers.models import Relationship
+
+    rel = owned(owner=people.rep)
+    opp = opportunity(people.rep, process=process, customer=rel.customer, last_activity_at=None)
+    fu = followup_create(actor=people.rep, record=opp, kind="visit", content="现场演示")
+    opp.refresh_from_db()
+    rel = Relationship.objects.get(pk=rel.pk)
+    assert (opp.last_activity_at, rel.last_follow_up_at) == (fu.occurred_at, fu.occurred_at)
+
+
+def test_creating_at_a_later_stage_needs_what_the_earlier_stages_need(people, process, customer_of):
+    customer = customer_of(people.rep)
+    ChecklistItem.objects.create(stage=stage(process, "初步接洽"), text="确认预算", required=True)
+    contact = ContactFactory(customer=customer)
+    with pytest.raises(Conflict) as exc:
+        services.opportunity_create(
+            actor=people.rep,
+            customer=customer,
+            name="x",
+            stage=stage(process, "需求确认"),
+            contacts=[{"contact": contact, "role": "user"}],
+        )
+    assert "“确认预算”" in str(exc.value)
+    assert Opportunity.objects.count() == 0

@@ -3,10 +3,9 @@ per product line of the three demo business units (two or three levels: 数控�
 医疗器械 → 影像设备 → CT …), a dozen products per BU with codes, specifications, units, list prices,
 costs, tax rates and product lines, and a few services the whole group sells.
 
-The catalogue has no write services yet (it is configuration a BU head keeps), so the rows are
-written with plain model code, keeping the model's invariant by hand: a category's ``path`` is the
-ids from the root, ``/1/5/``. Idempotent: nothing is done once the first demo category exists, or
-when the demo business units are not there.
+The rows are written with plain model code (no actor is needed for demo configuration), keeping the
+model's invariant by hand: a category's ``path`` is the ids from the root, ``/1/5/``. Idempotent:
+nothing is done once the first demo category exists, or when the demo business units are not there.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy
 
 from xietong.core import audit, components, navigation, search
+from xietong.core.choices import DataScope
 from xietong.core.navigation import NavItem
 from xietong.core.search import SearchHit, SearchProvider
 
@@ -34,7 +35,7 @@ navigation.register(
         "catalog:category_list",
         "diagram-3",
         order=70,
-        visible=lambda user: bool(user.access.can(MODULE, "administer")),
+        visible=lambda user: user.access.widest_scope(MODULE, "administer") >= DataScope.GROUP,
     )
 )
 

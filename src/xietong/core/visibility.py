@@ -53,7 +53,7 @@ class TeamLink:
 
 @dataclass
 class Access:
-    """What a user's roles and memberships grant. Built with two queries, once per request."""
+    """What a user's roles and memberships grant. Built with one query, once per request."""
 
     user_id: int | None
     grants: list[Grant] = field(default_factory=list)
@@ -61,58 +61,68 @@ class Access:
 
     @classmethod
     def for_user(cls, user: Any) -> Access:
+        """One query: the role rows of the user's grants and their active team memberships, as one
+        ``UNION ALL`` (the memberships padded to the grants' columns and told apart by ``kind``)."""
         if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
             return cls(user_id=None)
+        from django.db.models import BooleanField, CharField, IntegerField, Value
+
         RolePermission = apps.get_model("org", "RolePermission")
         TeamMembership = apps.get_model("org", "TeamMembership")
-        grants: list[Grant] = []
-        rows = RolePermission.objects.filter(role__user_roles__user_id=user.pk).values(
+        flags = ("view", "create", "edit", "delete", "export", "approve", "administer")
+        roles = RolePermission.objects.filter(role__user_roles__user_id=user.pk).annotate(
+            kind=Value(1, output_field=IntegerField())
+        )
+        role_rows = roles.values_list(
+            "kind",
             "role_id",
             "role__name",
             "module",
             "scope",
             "role__user_roles__business_unit_id",
             "role__user_roles__business_unit__name",
-            "can_view",
-            "can_create",
-            "can_edit",
-            "can_delete",
-            "can_export",
-            "can_approve",
-            "can_administer",
+            *(f"can_{name}" for name in flags),
         )
-        for row in rows:
-            flags: dict[str, Any] = dict(row)
-            actions = frozenset(
-                name
-                for name in ("view", "create", "edit", "delete", "export", "approve", "administer")
-                if flags[f"can_{name}"]
-            )
+        off = {f"off_{name}": Value(False, output_field=BooleanField()) for name in flags[1:]}
+        memberships = TeamMembership.objects.filter(user_id=user.pk, team__is_active=True).annotate(
+            kind=Value(2, output_field=IntegerField()),
+            no_scope=Value(0, output_field=IntegerField()),
+            no_name=Value("", output_field=CharField()),
+            **off,
+        )
+        team_rows = memberships.values_list(
+            "kind",
+            "team_id",
+            "team__name",
+            "team__path",
+            "no_scope",
+            "team__business_unit_id",
+            "no_name",
+            "is_manager",
+            *off,
+        )
+        grants: list[Grant] = []
+        teams: list[TeamLink] = []
+        for kind, key, name, text, scope, bu_id, bu_name, *bits in role_rows.union(team_rows, all=True):
+            if kind == 2:
+                teams.append(
+                    TeamLink(team_id=key, path=text, business_unit_id=bu_id, is_manager=bool(bits[0]), name=name)
+                )
+                continue
+            actions = frozenset(action for action, on in zip(flags, bits, strict=True) if on)
             if not actions:
                 continue  # a module row with everything off grants nothing
             grants.append(
                 Grant(
-                    role_id=row["role_id"],
-                    role_name=row["role__name"],
-                    module=row["module"],
+                    role_id=key,
+                    role_name=name,
+                    module=text,
                     actions=actions,
-                    scope=row["scope"],
-                    business_unit_id=row["role__user_roles__business_unit_id"],
-                    business_unit_name=row["role__user_roles__business_unit__name"] or "",
+                    scope=scope,
+                    business_unit_id=bu_id,
+                    business_unit_name=bu_name or "",
                 )
             )
-        teams = [
-            TeamLink(
-                team_id=m["team_id"],
-                path=m["team__path"],
-                business_unit_id=m["team__business_unit_id"],
-                is_manager=m["is_manager"],
-                name=m["team__name"],
-            )
-            for m in TeamMembership.objects.filter(user_id=user.pk, team__is_active=True).values(
-                "team_id", "team__path", "team__business_unit_id", "is_manager", "team__name"
-            )
-        ]
         return cls(user_id=user.pk, grants=grants, teams=teams)
 
     # -- questions ---------------------------------------------------------------------------

@@ -136,16 +136,26 @@ class ReturnIn(Schema):
     pool_id: int | None = Field(None, description="Default: the pool it came from, else the BU's default pool.")
 
 
+class OpportunityOnConvert(Schema):
+    name: str = Field("", description="Default: the company (and the product interest).")
+    amount: Decimal | None = Field(None, description="Default: the lead's estimated budget.")
+    expected_close: date | None = None
+
+
 class ConvertIn(Schema):
     customer_id: int | None = Field(None, description="Link to this existing customer (default: an exact match).")
     create_contact: bool = True
     duplicate_reason: str = ""
+    opportunity: OpportunityOnConvert | None = Field(
+        None, description="Also create an opportunity of the customer (at the first stage of the BU's process)."
+    )
 
 
 class ConvertOut(Schema):
     lead: LeadOut
     customer_id: int
     contact_id: int | None
+    opportunity_id: int | None = None
 
 
 class BulkIn(Schema):
@@ -353,14 +363,23 @@ def invalidate_lead(request: HttpRequest, lead_id: int, payload: ReasonIn) -> An
 def convert_lead(request: HttpRequest, lead_id: int, payload: ConvertIn) -> Any:
     """Into a customer and a contact; links to an existing customer that is the same company."""
     lead = selectors.lead_get(user=request.user, pk=lead_id)
+    options: dict[str, Any] = {}
+    if payload.opportunity is not None:
+        options["opportunity"] = payload.opportunity.dict()
     customer, contact = services.lead_convert(
         lead=lead,
         actor=request.user,
         customer_id=payload.customer_id,
         create_contact=payload.create_contact,
         duplicate_reason=payload.duplicate_reason,
+        options=options,
     )
-    return {"lead": _out(request, lead.pk), "customer_id": customer.pk, "contact_id": contact.pk if contact else None}
+    return {
+        "lead": _out(request, lead.pk),
+        "customer_id": customer.pk,
+        "contact_id": contact.pk if contact else None,
+        "opportunity_id": options.get("opportunity_id"),
+    }
 
 
 @router.get("/lead-pools", response={200: list[PoolOut], **ERROR_RESPONSES})

@@ -243,8 +243,17 @@ class ConvertForm(XtForm):
         help_text=_("Needed when the duplicate check warns about similar customers."),
     )
 
-    def __init__(self, *args: Any, matches: list[Any], **kwargs: Any) -> None:
+    create_opportunity = forms.BooleanField(label=_("Also create an opportunity"), required=False, initial=True)
+    opportunity_name = forms.CharField(label=_("Opportunity name"), required=False, max_length=200)
+    opportunity_amount = forms.DecimalField(
+        label=_("Opportunity amount"), required=False, min_value=0, max_digits=16, decimal_places=2
+    )
+
+    def __init__(self, *args: Any, matches: list[Any], offer_opportunity: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if not offer_opportunity:
+            for name in ("create_opportunity", "opportunity_name", "opportunity_amount"):
+                del self.fields[name]
         choices = [(str(c.pk), f"{c.name} · {'; '.join(str(r) for r in c.reasons)}") for c in matches]
         if not matches:
             # an exact match (same credit code or name) is never created twice: the lead links to it
@@ -257,6 +266,13 @@ class ConvertForm(XtForm):
     def customer_id(self) -> int | None:
         value = self.cleaned_data.get("customer")
         return None if value in (None, "", NEW_CUSTOMER) else int(value)
+
+    def options(self) -> dict[str, Any]:
+        """What later apps' conversion steps read: the opportunity to create, when asked for."""
+        if not self.cleaned_data.get("create_opportunity"):
+            return {}
+        amount = self.cleaned_data.get("opportunity_amount")
+        return {"opportunity": {"name": self.cleaned_data.get("opportunity_name") or "", "amount": amount}}
 
 
 class BulkForm(XtForm):

@@ -395,6 +395,11 @@ def register_conversion_step(step: ConversionStep) -> None:
         _conversion_steps.append(step)
 
 
+def conversion_offers_opportunity() -> bool:
+    """Whether a later app (the pipeline) creates an opportunity on conversion when asked."""
+    return bool(_conversion_steps)
+
+
 EXACT_KEYS = {"credit_code", "name", "mobile"}
 
 

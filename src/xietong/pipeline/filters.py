@@ -102,7 +102,7 @@ class OpportunityFilterForm(XtForm):
         self.fields["business_unit"].queryset = org_selectors.business_unit_choices(user=user)  # type: ignore[attr-defined]
         self.fields["team"].queryset = org_selectors.team_choices(user=user)  # type: ignore[attr-defined]
         self.fields["owner"].queryset = _owners(user)  # type: ignore[attr-defined]
-        lines = [(line, line) for line in selectors.product_line_choices()]
+        lines = [(line, line) for line in selectors.product_line_choices(user)]
         self.fields["product_line"].choices = [("", _("All product lines")), *lines]  # type: ignore[attr-defined]
         if not with_status:
             del self.fields["status"]

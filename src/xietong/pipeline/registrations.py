@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q
+from django.db.models import Case, IntegerField, Q, Value, When
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,6 +23,7 @@ from xietong.core.search import SearchHit, SearchProvider
 from xietong.core.visibility import Access, Rule
 from xietong.customers.registrations import CustomerTab, register_customer_tab
 from xietong.customers.visibility import FOLLOW_UPS
+from xietong.leads import services as leads_services
 
 from . import selectors
 from .models import Opportunity
@@ -56,7 +57,8 @@ def search_opportunities(user: Any, q: str, limit: int) -> list[SearchHit]:
     """Visible opportunities whose name or customer contains ``q``, open ones first, then the newest."""
     if not _may_view(user):
         return []
-    rows = selectors.opportunity_list(user=user, q=q, status="all").order_by("status", "-pk")[:limit]
+    open_first = Case(When(status="open", then=Value(0)), default=Value(1), output_field=IntegerField())
+    rows = selectors.opportunity_list(user=user, q=q, status="all").order_by(open_first, "-pk")[:limit]
     return [
         SearchHit(
             title=o.name,
@@ -200,3 +202,42 @@ for _key, _label in (
     ("team", gettext_lazy("deal team")),
 ):
     audit.register_change_label("pipeline.opportunity", _key, _label)
+
+
+# --- converting a lead can open an opportunity ------------------------------------------------------
+
+
+def opportunity_from_lead(*, lead: Any, actor: Any, customer: Any, contact: Any, options: dict[str, Any]) -> None:
+    """``leads.services.lead_convert`` step: with ``options["opportunity"]`` (name, amount, expected
+    close), the converted customer gets an opportunity at the first stage of the lead's BU's process,
+    linked to the lead, its source and campaign, the new contact as the decision maker. Its id goes
+    back in ``options["opportunity_id"]``. Inside the conversion's transaction: a refusal undoes all."""
+    from django.core.exceptions import ValidationError
+
+    from . import services
+
+    wanted = options.get("opportunity")
+    if wanted is None:
+        return
+    if not actor.access.can("opportunities", "create"):
+        raise ValidationError({"opportunity": _("Your roles do not allow you to create opportunities.")})
+    amount = wanted.get("amount")
+    if amount in (None, ""):
+        amount = lead.budget if lead.budget is not None else "0"
+    name = (wanted.get("name") or "").strip() or " · ".join(p for p in (customer.name, lead.product_interest) if p)
+    opportunity = services.opportunity_create(
+        actor=actor,
+        customer=customer,
+        name=name,
+        business_unit=lead.business_unit,
+        lead=lead,
+        amount=amount,
+        expected_close=wanted.get("expected_close"),
+        source=lead.source,
+        campaign=lead.campaign,
+        contacts=[{"contact": contact, "role": "decision_maker"}] if contact is not None else [],
+    )
+    options["opportunity_id"] = opportunity.pk
+
+
+leads_services.register_conversion_step(opportunity_from_lead)

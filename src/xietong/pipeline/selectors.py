@@ -199,9 +199,7 @@ def board(*, user: Any, process: SalesProcess, per_column: int = BOARD_CARDS, **
     # few fetched with what a card shows
     ranked = (
         rows.order_by()
-        .annotate(
-            rank=Window(RowNumber(), partition_by=[F("stage_id")], order_by=[F("amount").desc(), F("pk").desc()])
-        )
+        .annotate(rank=Window(RowNumber(), partition_by=[F("stage_id")], order_by=[F("amount").desc(), F("pk").desc()]))
         .filter(rank__lte=per_column)
         .values("pk")
     )
@@ -309,12 +307,13 @@ def health_of(opportunity: Opportunity, now: Any = None) -> list[str]:
 # --- filter choices -------------------------------------------------------------------------------------
 
 
-def product_line_choices() -> list[str]:
-    """The product lines of the catalogue, for the board's and the list's filter (names only, one query)."""
+def product_line_choices(user: Any) -> list[str]:
+    """The product lines of the products ``user`` sees, for the board's and the list's filter (one query)."""
     from xietong.catalog.models import Product
 
     return list(
-        Product.objects.exclude(product_line="")
+        Product.objects.visible_to(user)
+        .exclude(product_line="")
         .order_by("product_line")
         .values_list("product_line", flat=True)
         .distinct()

@@ -102,11 +102,12 @@ def _between(process_stages: list[Stage], current: Stage | None, target: Stage) 
     """Moving forward from ``current`` to ``target``: the stages entered (skipped ones and the target)
     and the stages left (the current one and the skipped ones). Backward: no gate at all (the deal
     went through those stages already)."""
-    if current is None:
+    if current is None:  # created at ``target``: as if moved there from the start
         entered = [s for s in process_stages if s.kind == StageKind.OPEN and s.position <= target.position]
+        left = [s for s in entered if s.position < target.position]
         if target.kind != StageKind.OPEN:
             entered.append(target)
-        return entered, []
+        return entered, left
     if target.position <= current.position:
         return [], []
     skipped = [

@@ -398,7 +398,13 @@ def lead_convert(request: HttpRequest, pk: int) -> HttpResponse:
     lead = _for_action(request, pk)
     policies.require(request.user, "customers", "create")
     matches = services.conversion_matches(lead)
-    form = ConvertForm(posted(request), matches=matches)
+    user: Any = request.user
+    offer = services.conversion_offers_opportunity() and user.access.can("opportunities", "create")
+    named = " · ".join(p for p in (lead.company or lead.contact_name, lead.product_interest) if p)
+    initial: dict[str, Any] = {"opportunity_name": named}
+    if lead.budget is not None:
+        initial["opportunity_amount"] = lead.budget
+    form = ConvertForm(posted(request), matches=matches, offer_opportunity=offer, initial=initial)
     if request.method == "POST" and form.is_valid():
         result = None
         with service_errors(form, fields={"customer_id": "customer"}):
@@ -408,6 +414,7 @@ def lead_convert(request: HttpRequest, pk: int) -> HttpResponse:
                 customer_id=form.customer_id(),
                 create_contact=form.cleaned_data["create_contact"],
                 duplicate_reason=form.cleaned_data["duplicate_reason"],
+                options=form.options(),
             )
         if result is not None and form.is_valid():
             customer, _contact = result
