@@ -217,7 +217,7 @@ def test_the_status_changes_and_is_audited(head, products):
     services.product_set_status(actor=head, product=products["bu1"], status="discontinued")
     assert Product.objects.get(pk=products["bu1"].pk).status == "discontinued"
     entry = history(products["bu1"]).get(verb="product_status")
-    assert entry.changes == {"status": ["On sale", "Discontinued"]}
+    assert entry.changes == {"status": ["在售", "已停产"]}  # the labels of the time, in the default language
     with pytest.raises(ValidationError) as exc:
         services.product_set_status(actor=head, product=products["bu1"], status="gone")
     assert list(field_errors(exc)) == ["status"]

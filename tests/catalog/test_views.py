@@ -54,7 +54,7 @@ def test_the_list_filters_by_search_category_subtree_bu_line_and_status(reader, 
     Product.objects.filter(pk=products["bu2"].pk).update(status="discontinued")
     assert names(client.get(LIST, {"status": "discontinued"})) == ["监护仪"]
     empty = client.get(LIST, {"q": "没有这个"}).content.decode()
-    assert "No products match these filters." in empty
+    assert translation.gettext("No products match these filters.") in empty
 
 
 def test_the_list_sorts_by_name_code_and_list_price(reader, products):

@@ -209,9 +209,9 @@ def test_the_number_of_queries_does_not_depend_on_the_number_of_entries(people):
         for thread in (threads[0], newer[-1], newer[-2]):  # replies on old threads and on the page shown
             add_comments(record, user, [2100, 2101, 2102], parent=thread)
 
-    # the request (session, user, access: 4), the record (1), then one query per source and one for
+    # the request (session, user, access: 3), the record (1), then one query per source and one for
     # the replies of the threads shown (follow-ups are read only on records that can have them)
-    expected = 5 + len([s for s in timeline.sources() if s.kind != "follow_up"]) + 1
+    expected = 4 + len([s for s in timeline.sources() if s.kind != "follow_up"]) + 1
     assert assert_queries_constant(lambda: client.get(url, headers=HTMX), more_rows) == expected
     api = f"/api/v1/timeline?record={record_key(record)}"
     # the API shows each entry's text, not the replies: it never reads them

@@ -15,6 +15,8 @@ from tests.e2e.test_lead_journey import shot
 from xietong.customers import pools
 from xietong.customers.models import ClaimLog, CustomerPool, Relationship
 from xietong.org.models import User
+from xietong.pipeline.models import Opportunity
+from xietong.pipeline.services import opportunity_lose
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -30,6 +32,10 @@ def test_release_recycle_and_claim_from_the_pool_page(live_server, browser, page
     pool = CustomerPool.objects.get(business_unit__code="ind", is_default=True)  # 工业设备公海
     released = Relationship.objects.select_related("customer").get(customer__name=RELEASED, owner=luo)
     recycled = Relationship.objects.select_related("customer").get(customer__name=RECYCLED, owner=liang)
+    # the demo pipeline has deals on both; a customer with open deals never goes back to the pool, so
+    # in this story they were lost first
+    for deal in Opportunity.objects.filter(customer__name__in=(RELEASED, RECYCLED), status="open"):
+        opportunity_lose(actor=deal.owner, opportunity=deal, reason="budget")
 
     # 1. 罗明 returns one of his customers to the pool from its page, with a reason.
     log_in(page, base, luo.username, "demo12345")
