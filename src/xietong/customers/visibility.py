@@ -59,13 +59,28 @@ class RelationshipPolicy(OwnedRecordPolicy):
 RELATIONSHIPS = RelationshipPolicy()
 
 
+def _bu_wide(q: Q) -> bool:
+    """Whether a relationship rule selects by business unit alone (a BU-wide scope): it matches a large
+    share of all relationships."""
+    leaves = [c for c in q.children if not isinstance(c, Q)]
+    nested = [c for c in q.children if isinstance(c, Q)]
+    return all(name.startswith("business_unit_id") for name, _value in leaves) and all(_bu_wide(c) for c in nested)
+
+
 def _through_relationships(rules: list[Rule], field: str = "customer_id") -> list[Rule]:
+    """Rules on relationships → rules on what hangs from their customers (``field``: the customer's id).
+    A BU-wide rule becomes a correlated ``EXISTS`` (an index probe per row: a page of a list stops
+    after its rows, where an ``IN`` would first read every relationship of the BU — hundreds of
+    thousands at scale, more than fits in memory); a rule on owners, a small set, stays an ``IN``."""
     from .models import Relationship
 
     out = []
     for rule in rules:
         if rule.q is None:
             out.append(rule)
+        elif _bu_wide(rule.q):
+            related = Relationship.objects.filter(rule.q, customer_id=OuterRef(field))
+            out.append(Rule(rule.reason, Q(Exists(related))))
         else:
             out.append(
                 Rule(rule.reason, Q(**{f"{field}__in": Relationship.objects.filter(rule.q).values("customer_id")}))
