@@ -68,3 +68,23 @@ def test_lists_exports_searches_and_calendars_never_show_them(org, foreign):
             )
             for secret in SECRETS:
                 assert secret not in body, f"{code}: {url} shows {secret}"
+
+
+def test_a_bu_wide_scope_reaches_customers_by_an_exists_probe_and_an_owner_scope_by_a_small_in(org):
+    """The plan the lists depend on at scale: a BU head's customers through a correlated EXISTS (no
+    reading of every relationship of the BU first), a rep's through an IN over their relationships."""
+    from tests.support.crm import owned
+    from xietong.customers.models import Customer
+    from xietong.org.defaults import ensure_default_roles
+
+    roles = ensure_default_roles()
+    head = UserFactory(username="vis_head", primary_team=org["east"])
+    grant(head, roles["bu_head"], org["bu1"])
+    rep = UserFactory(username="vis_rep", primary_team=org["pudong"])
+    grant(rep, roles["sales_rep"])
+    mine = owned(owner=rep).customer
+    head_sql = str(Customer.objects.visible_to(head).query).upper().replace(" ", "")
+    rep_sql = str(Customer.objects.visible_to(rep).query).upper().replace(" ", "")
+    assert "EXISTS(SELECT" in head_sql and "EXISTS(SELECT" not in rep_sql
+    assert '"CUSTOMERS_CUSTOMER"."ID"IN(SELECTU0."CUSTOMER_ID"' in rep_sql.replace('"U0"', "U0")
+    assert list(Customer.objects.visible_to(head)) == [mine] == list(Customer.objects.visible_to(rep))

@@ -19,6 +19,8 @@ Everything derives from the business units' relationships with a customer:
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
@@ -62,9 +64,12 @@ RELATIONSHIPS = RelationshipPolicy()
 def _bu_wide(q: Q) -> bool:
     """Whether a relationship rule selects by business unit alone (a BU-wide scope): it matches a large
     share of all relationships."""
-    leaves = [c for c in q.children if not isinstance(c, Q)]
-    nested = [c for c in q.children if isinstance(c, Q)]
-    return all(name.startswith("business_unit_id") for name, _value in leaves) and all(_bu_wide(c) for c in nested)
+    children: list[Any] = list(q.children)
+    leaves = [c for c in children if isinstance(c, tuple)]
+    nested = [c for c in children if isinstance(c, Q)]
+    if len(leaves) + len(nested) != len(children):
+        return False  # an expression: not a plain BU filter
+    return all(str(name).startswith("business_unit_id") for name, _value in leaves) and all(_bu_wide(c) for c in nested)
 
 
 def _through_relationships(rules: list[Rule], field: str = "customer_id") -> list[Rule]:
