@@ -5,6 +5,7 @@ Screenshots in test-artifacts/screenshots/3x-*.png."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -34,6 +35,7 @@ def test_a_gated_card_is_moved_then_won_with_a_cross_department_team(live_server
     ProductFactory(name="五轴加工中心", code="VMC-5X", list_price=Decimal("380000.00"), business_unit=people.org["bu1"])
     first, second = stage(process, "初步接洽"), stage(process, "需求确认")
     base = live_server.url
+    deal_page = re.compile(rf"/pipeline/opportunities/{deal.pk}/([?#].*)?$")  # back on the deal room
     page.goto(f"{base}/accounts/login/")
     page.fill("input[name=username]", "rep")
     page.fill("input[name=password]", password)
@@ -56,7 +58,7 @@ def test_a_gated_card_is_moved_then_won_with_a_cross_department_team(live_server
     page.check("input[name=contacts-0-included]")
     page.select_option("select[name=contacts-0-role]", "decision_maker")
     page.locator("form button[type=submit]").last.click()
-    page.wait_for_url(f"{base}/pipeline/opportunities/{deal.pk}/**")
+    page.wait_for_url(deal_page)
 
     # 3. drag again: it moves, and the column counts follow
     page.goto(f"{base}/pipeline/")
@@ -71,14 +73,14 @@ def test_a_gated_card_is_moved_then_won_with_a_cross_department_team(live_server
     page.fill("input[name=lines-0-quantity]", "2")
     page.fill("input[name=lines-0-discount]", "5")
     page.locator("form button[type=submit]").last.click()
-    page.wait_for_url(f"{base}/pipeline/opportunities/{deal.pk}/**")
+    page.wait_for_url(deal_page)
     close = timezone.localdate() + timedelta(days=45)
     page.goto(f"{base}/pipeline/opportunities/{deal.pk}/edit/")
     page.fill("input[name=expected_close]", close.isoformat())
     page.fill("input[name=next_step]", "双方法务审合同")
     page.fill("input[name=next_step_date]", (close - timedelta(days=10)).isoformat())
     page.locator("form button[type=submit]").last.click()
-    page.wait_for_url(f"{base}/pipeline/opportunities/{deal.pk}/**")
+    page.wait_for_url(deal_page)
 
     # 5. the deal team across departments: the supply planner takes 30 % of the credit
     page.goto(f"{base}/pipeline/opportunities/{deal.pk}/team/")
@@ -89,13 +91,16 @@ def test_a_gated_card_is_moved_then_won_with_a_cross_department_team(live_server
     expect(page.locator("#opp-team-sum")).to_contain_text("100")
     shot(page, "32-deal-team")
     page.locator("form button[type=submit]").last.click()
-    page.wait_for_url(f"{base}/pipeline/opportunities/{deal.pk}/**")
+    page.wait_for_url(deal_page)
 
     # 6. win
     page.goto(f"{base}/pipeline/opportunities/{deal.pk}/win/")
     page.fill("textarea[name=note]", "客户已盖章")
     page.locator("form button[type=submit]").last.click()
-    page.wait_for_url(f"{base}/pipeline/opportunities/{deal.pk}/**")
+    page.wait_for_url(deal_page)
+    with override("zh-hans"):
+        won = gettext("Won")
+    expect(page.locator("#xt-record-heading")).to_contain_text(won)
     shot(page, "33-won")
 
     deal.refresh_from_db()

@@ -103,7 +103,8 @@ class Access:
         )
         grants: list[Grant] = []
         teams: list[TeamLink] = []
-        for kind, key, name, text, scope, bu_id, bu_name, *bits in role_rows.union(team_rows, all=True):
+        rows = role_rows.union(team_rows, all=True).order_by("kind", "role_id", "module")  # grants in role order
+        for kind, key, name, text, scope, bu_id, bu_name, *bits in rows:
             if kind == 2:
                 teams.append(
                     TeamLink(team_id=key, path=text, business_unit_id=bu_id, is_manager=bool(bits[0]), name=name)
