@@ -88,9 +88,11 @@ def test_a_gated_card_is_moved_then_won_with_a_cross_department_team(live_server
     page.select_option("select[name=members-1-role]", "supply")
     page.fill("input[name=members-1-split]", "30")
     page.fill("input[name=members-0-split]", "70")
+    page.locator("#opp-team-sum").click()  # leave the field: its change refreshes the live sum once more
     expect(page.locator("#opp-team-sum")).to_contain_text("100")
+    page.wait_for_load_state("networkidle")
     shot(page, "32-deal-team")
-    page.locator("form button[type=submit]").last.click()
+    page.locator("#opp-editor button[type=submit]").last.click()
     page.wait_for_url(deal_page)
 
     # 6. win
