@@ -207,6 +207,10 @@ def followup_create(
             lead_like.save(update_fields=changed)
             if "status" in changed:
                 audit.record_update(actor=actor, obj=lead_like, before=before)
+        if getattr(lead_like, "follow_ups_count_for_customer", False):
+            Relationship.objects.filter(customer_id=lead_like.customer_id, business_unit_id=bu_id).filter(  # type: ignore[attr-defined]
+                Q(last_follow_up_at__isnull=True) | Q(last_follow_up_at__lt=occurred_at)
+            ).update(last_follow_up_at=occurred_at)
     events.publish(
         "customers.followup_created",
         key=f"followup:{follow_up.pk}:created",

@@ -149,10 +149,25 @@ class ReopenForm(XtForm):
 
 
 class RowForm(XtFormMixin, forms.Form):
-    """A row of a formset: an extra row left empty is skipped (``kept_rows``)."""
+    """A row of a formset: an extra row left empty is skipped (``kept_rows``). ``layout``: the row's
+    fields in order with their grid columns (``pipeline/opportunity_rows.html`` lays header and rows out
+    with it; ``DELETE`` is the formset's remove box)."""
+
+    layout: tuple[tuple[str, str], ...] = ()
+
+    def laid_out(self) -> list[tuple[Any, str]]:
+        return [(self[name], css) for name, css in self.layout]
 
 
 class LineForm(RowForm):
+    layout = (
+        ("product", "col-12 col-md-4"),
+        ("quantity", "col-6 col-md-2"),
+        ("unit_price", "col-6 col-md-2"),
+        ("discount", "col-6 col-md-1"),
+        ("delivery_month", "col-6 col-md-2"),
+        ("DELETE", "col-12 col-md-1"),
+    )
     product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none())
     quantity = forms.DecimalField(
         label=_("Quantity"),
@@ -207,6 +222,13 @@ class ContactRowForm(RowForm):
 
 
 class MemberForm(RowForm):
+    layout = (
+        ("user", "col-12 col-md-4"),
+        ("role", "col-6 col-md-2"),
+        ("access", "col-6 col-md-2"),
+        ("split", "col-6 col-md-2"),
+        ("DELETE", "col-6 col-md-2"),
+    )
     user = PersonChoiceField(label=_("Member"), queryset=None)  # type: ignore[arg-type]
     role = forms.ChoiceField(label=_("Role"), choices=TeamRole.choices, initial=TeamRole.SALES)
     access = forms.ChoiceField(label=_("Access"), choices=MemberAccess.choices, initial=MemberAccess.READ)

@@ -204,16 +204,13 @@ class Opportunity(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    # a follow-up on the deal is a follow-up of its customer for the BU's relationship (which the
+    # public pool's "no follow-up" recycle rule reads): ``customers.followups`` moves that date
+    follow_ups_count_for_customer = True
+
     def followed_up(self, *, occurred_at: datetime, next_at: datetime | None) -> list[str]:
         """A follow-up was logged on the opportunity (``customers.followups`` calls this in its
-        transaction): it counts as activity on the deal, and as a follow-up of the customer for its
-        BU's relationship (which the public pool's "no follow-up" recycle rule reads). Returns the
-        fields of the opportunity changed."""
-        from xietong.customers.models import Relationship
-
-        Relationship.objects.filter(customer_id=self.customer_id, business_unit_id=self.business_unit_id).filter(
-            Q(last_follow_up_at__isnull=True) | Q(last_follow_up_at__lt=occurred_at)
-        ).update(last_follow_up_at=occurred_at)
+        transaction): it counts as activity on the deal. Returns the fields changed."""
         if self.last_activity_at is None or occurred_at > self.last_activity_at:
             self.last_activity_at = occurred_at
             return ["last_activity_at"]

@@ -243,7 +243,7 @@ def opportunity_create(
     if stage.kind != StageKind.OPEN:
         raise ValidationError({"stage": _("A new opportunity starts at an open stage.")})
     owner = owner or actor
-    _check_owner(actor, owner, business_unit)
+    _check_owner(actor, owner)
     if lead is not None and not Lead.objects.visible_to(actor).filter(pk=_pk(lead)).exists():
         raise ValidationError({"lead": _("No such lead.")})
     values = _clean_fields({"name": name, **fields})
@@ -296,7 +296,7 @@ def opportunity_create(
     return opportunity
 
 
-def _check_owner(actor: Any, owner: Any, business_unit: Any) -> None:
+def _check_owner(actor: Any, owner: Any) -> None:
     if owner.pk == actor.pk:
         return
     if not owner.is_active or not addressable_people(actor).filter(pk=owner.pk).exists():
@@ -364,14 +364,14 @@ def opportunity_update(*, actor: Any, opportunity: Opportunity | int, owner: Any
     for name, value in values.items():
         setattr(opp, name, value)
     if owner is not UNSET and owner is not None and owner.pk != opp.owner_id:
-        _check_owner(actor, owner, opp.business_unit)
+        _check_owner(actor, owner)
         opp.owner = owner
-        DealTeamMember.objects.get_or_create(
+        DealTeamMember.objects.update_or_create(
             opportunity=opp,
             user=owner,
-            defaults={"role": TeamRole.SALES, "access": MemberAccess.EDIT, "added_by": actor},
+            defaults={"access": MemberAccess.EDIT},
+            create_defaults={"role": TeamRole.SALES, "access": MemberAccess.EDIT, "added_by": actor},
         )
-        DealTeamMember.objects.filter(opportunity=opp, user=owner).update(access=MemberAccess.EDIT)
         _follow(owner, opp)
     opp.last_activity_at = timezone.now()
     opp.save()
@@ -650,15 +650,11 @@ def lines_set(*, actor: Any, opportunity: Opportunity | int, lines: Sequence[Map
     after_lines = [
         (line.product_id, str(line.quantity), str(line.unit_price), str(line.discount)) for line in opp.lines.all()
     ]
-    entry = audit.record_update(actor=actor, obj=opp, before=before, verb="lines")
-    if entry is None and before_lines != after_lines:
-        audit.record(
-            actor=actor,
-            obj=opp,
-            kind=AuditEntry.Kind.UPDATE,
-            verb="lines",
-            changes={"lines": [len(before_lines), len(after_lines)]},
-        )
+    changes = audit.diff(before, audit.snapshot(opp, before.keys()))
+    if before_lines != after_lines:
+        changes["lines"] = [len(before_lines), len(after_lines)]
+    if changes:  # one entry: the lines and the amount they make
+        audit.record(actor=actor, obj=opp, kind=AuditEntry.Kind.UPDATE, verb="lines", changes=changes)
     return opp
 
 

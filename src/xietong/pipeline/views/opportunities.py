@@ -477,7 +477,13 @@ def opportunity_lines(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("The product lines have been saved."))
             return done(request, _url(opp) + "#pane-products")
     return _editor(
-        request, opp, "pipeline/opportunity_lines.html", formset, title=_("Product lines of %(name)s") % {"name": opp}
+        request,
+        opp,
+        "pipeline/opportunity_rows.html",
+        formset,
+        title=_("Product lines of %(name)s") % {"name": opp},
+        intro=_("Leave the unit price empty for the list price. With lines, the opportunity's amount is their sum."),
+        editor_id="opp-lines-editor",
     )
 
 
@@ -592,12 +598,17 @@ def opportunity_team(request: HttpRequest, pk: int) -> HttpResponse:
     return _editor(
         request,
         opp,
-        "pipeline/opportunity_team.html",
+        "pipeline/opportunity_rows.html",
         formset,
         title=_("Deal team of %(name)s") % {"name": opp},
+        intro=_(
+            "People from every department the deal needs. The owner %(owner)s stays on the team with edit"
+            " access; the revenue credit splits sum to 100%%."
+        )
+        % {"owner": opp.owner},
+        editor_id="opp-team-editor",
         split_total=total,
         split_ok=ok,
-        owner=opp.owner,
     )
 
 
