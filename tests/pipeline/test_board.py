@@ -203,6 +203,28 @@ def test_someone_who_only_sees_the_deal_cannot_move_it(people, deals):
     assert response.status_code == 404  # the supply planner does not see the rep's deal
 
 
+def test_a_read_only_member_sees_the_card_but_cannot_drag_or_move_it(people, deals):
+    from xietong.pipeline.choices import MemberAccess, TeamRole
+    from xietong.pipeline.models import DealTeamMember
+
+    opp = deals["a"]
+    DealTeamMember.objects.create(
+        opportunity=opp, user=people.rep2, role=TeamRole.PRESALES, access=MemberAccess.READ, split=Decimal("0")
+    )
+    client = login(people.rep2)
+    html = client.get("/pipeline/").content.decode()
+    read_only = re.search(rf'<article[^>]*id="opp-{opp.pk}"[^>]*>', html).group(0)
+    own = re.search(rf'<article[^>]*id="opp-{deals["c"].pk}"[^>]*>', html).group(0)
+    assert "data-xt-editable" not in read_only
+    assert "data-xt-editable" in own
+    assert f"/pipeline/board/{opp.pk}/move/" in read_only  # the card is there, without its controls:
+    assert f'id="move-{opp.pk}"' not in html
+    assert f'id="move-{deals["c"].pk}"' in html
+    response = client.post(f"/pipeline/board/{opp.pk}/move/", {"stage": stage(opp.process, "需求确认").pk}, **HTMX)
+    assert response.status_code == 403
+    assert Opportunity.objects.get(pk=opp.pk).stage.name == "初步接洽"
+
+
 # --- quick edit ---------------------------------------------------------------------------------------
 
 

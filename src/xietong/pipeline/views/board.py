@@ -91,6 +91,21 @@ def decorate(cards: list[Opportunity], now: Any = None) -> list[Opportunity]:
     return cards
 
 
+def mark_editable(user: Any, cards: list[Opportunity]) -> list[Opportunity]:
+    """Which cards ``user`` may change, in one query: the others get no quick edit, no "move to…" and
+    cannot be dragged (a deal-team member with read access sees the deal but may not move it)."""
+    editable: set[int] = set()
+    if cards and user.access.can(MODULE, "edit"):
+        editable = set(
+            Opportunity.objects.visible_to(user, "edit")
+            .filter(pk__in=[c.pk for c in cards])
+            .values_list("pk", flat=True)
+        )
+    for card in cards:
+        card.editable = card.pk in editable  # type: ignore[attr-defined]
+    return cards
+
+
 def lose_url(opportunity: Opportunity) -> str:
     """The lose dialog (the opportunity pages), or "" while it does not exist."""
     try:
@@ -108,6 +123,7 @@ def _columns(request: HttpRequest, process: SalesProcess, stage_ids: list[int]) 
     picked = [c for c in columns if c.stage.pk in stage_ids]
     for column in picked:
         decorate(column.cards, now)
+    mark_editable(request.user, [card for column in picked for card in column.cards])
     return picked
 
 
@@ -137,6 +153,7 @@ def board(request: HttpRequest) -> HttpResponse:
         now = timezone.now()
         for column in columns:
             decorate(column.cards, now)
+        mark_editable(user, [card for column in columns for card in column.cards])
     open_columns = [c for c in columns if c.stage.kind == StageKind.OPEN]
     return render_page(
         request,
@@ -188,7 +205,7 @@ def board_column(request: HttpRequest) -> HttpResponse:
         **filters,
     )
     more = len(cards) > selectors.BOARD_CARDS
-    cards = decorate(cards[: selectors.BOARD_CARDS])
+    cards = mark_editable(request.user, decorate(cards[: selectors.BOARD_CARDS]))
     return render(
         request,
         "pipeline/partials/board_more.html",
@@ -251,7 +268,7 @@ def board_move(request: HttpRequest, pk: int) -> HttpResponse:
     home = shown.stage_id
     for column in columns:  # the card shows in its column even when it was loaded with "more"
         if column.stage.pk == home and all(c.pk != shown.pk for c in column.cards):
-            column.cards.append(decorate([selectors.opportunity_get(user=user, pk=shown.pk)])[0])
+            column.cards.append(mark_editable(user, decorate([selectors.opportunity_get(user=user, pk=shown.pk)]))[0])
     return render(
         request,
         "pipeline/partials/board_columns.html",
@@ -301,7 +318,9 @@ def opportunity_quick(request: HttpRequest, pk: int) -> HttpResponse:
     context = _card_context(request, process)
     htmx = bool(getattr(request, "htmx", False))
     if request.method == "GET" and request.GET.get("card"):  # "cancel": the card as it is
-        return render(request, "pipeline/partials/card.html", {"o": decorate([opportunity])[0], **context})
+        return render(
+            request, "pipeline/partials/card.html", {"o": mark_editable(user, decorate([opportunity]))[0], **context}
+        )
     require(user, MODULE, "edit")
     if not selectors.can_edit(user, opportunity):
         raise PermissionDenied(_("You may not change this opportunity."))
@@ -320,7 +339,7 @@ def opportunity_quick(request: HttpRequest, pk: int) -> HttpResponse:
             if not htmx:
                 messages.success(request, _("“%(name)s” saved.") % {"name": opportunity.name})
                 return done(request, next_url(request, board_url(request, process)))
-            card = decorate([selectors.opportunity_get(user=user, pk=pk)])[0]
+            card = mark_editable(user, decorate([selectors.opportunity_get(user=user, pk=pk)]))[0]
             return render(
                 request,
                 "pipeline/partials/card_saved.html",

@@ -65,7 +65,7 @@
       list.xtSortable = window.Sortable.create(list, {
         group: "xt-board",
         sort: false,  // a column is ordered by amount: only moves between columns mean something
-        draggable: "[data-xt-card]",
+        draggable: "[data-xt-card][data-xt-editable]",  // read-only cards stay put
         filter: "a, button, select, input, textarea, summary, label, .alert",
         preventOnFilter: false,
         animation: 150,
