@@ -48,6 +48,13 @@ CUSTOMER = "customer"  # contacts: the customer, by name or credit code
 CUSTOMER_CREDIT_CODE = "customer_credit_code"
 CATEGORY = "category"  # products: the category, by name
 STAGE = "stage"  # opportunities: the stage, by name, in the business unit's default process
+PRODUCT = "product"  # opportunities: a product line's product, by code, else exact name
+CONTACT = "contact"  # opportunities: a contact of the customer, by name or mobile
+CONTACT_ROLE = "contact_role"  # opportunities: that contact's role in the decision
+
+# opportunities: the cells of one product line, and of one contact with its role (a row has at most one of each)
+LINE_FIELDS = (PRODUCT, "quantity", "unit_price", "discount", "delivery_month")
+CONTACT_FIELDS = (CONTACT, CONTACT_ROLE)
 
 PRODUCTS = ImportTarget.PRODUCTS
 OPPORTUNITIES = ImportTarget.OPPORTUNITIES
@@ -259,6 +266,38 @@ def clean_date(value: str) -> datetime.date:
         return datetime.date(int(found.group(1)), int(found.group(2)), int(found.group(3)))
     except ValueError:
         raise ValidationError(_("Enter a date, e.g. 2027-03-31.")) from None
+
+
+_MONTH = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")
+
+
+def clean_month(value: str) -> datetime.date:
+    """The 1st of the month: ``2027-03``, ``2027/3``, ``2027.3``, ``2027年3月``, or any date in it
+    (spreadsheets give a month cell as its first day, ``2027-03-01 00:00:00``)."""
+    raw = unicodedata.normalize("NFKC", value).strip()
+    found = _MONTH.match(raw)
+    try:
+        if found is not None:
+            return datetime.date(int(found.group(1)), int(found.group(2)), 1)
+        return clean_date(raw).replace(day=1)
+    except (ValueError, ValidationError):
+        raise ValidationError(_("Enter a month, e.g. 2026-11.")) from None
+
+
+_QUANTITY_LIMIT = Decimal(10) ** 11  # OpportunityLine.quantity: 14 digits, 3 of them decimals
+
+
+def clean_quantity(value: str) -> Decimal:
+    """``12``, ``1,000``, ``2.5``: more than 0, at most three decimal places (as a product line
+    stores it, so nothing is rounded away)."""
+    raw = unicodedata.normalize("NFKC", value).replace(",", "").strip()
+    try:
+        number = Decimal(raw)
+    except (InvalidOperation, ValueError):
+        number = Decimal(-1)
+    if not number.is_finite() or not 0 < number < _QUANTITY_LIMIT or number != number.quantize(Decimal("0.001")):
+        raise ValidationError(_("Enter a quantity greater than 0, with at most three decimal places."))
+    return number
 
 
 def clean_percent(value: str) -> Decimal:
@@ -526,6 +565,30 @@ OPPORTUNITY_FIELDS = TargetSpec(
             gettext_lazy("next step date"),
             clean_date,
             ("下一步日期", "下一步时间", "next step date"),
+        ),
+        # one product line per row; consecutive rows of the same customer and name add theirs
+        FieldSpec(
+            PRODUCT,
+            gettext_lazy("product"),
+            text(120),
+            ("产品编码", "产品", "产品代码", "产品名称", "物料编码", "product", "product code", "sku"),
+        ),
+        FieldSpec("quantity", gettext_lazy("quantity"), clean_quantity, ("数量", "qty", "quantity")),
+        FieldSpec("unit_price", gettext_lazy("unit price"), clean_money, ("单价", "成交单价", "unit price", "price")),
+        FieldSpec("discount", gettext_lazy("discount (%)"), clean_percent, ("折扣", "折扣率", "discount")),
+        FieldSpec(
+            "delivery_month",
+            gettext_lazy("expected delivery month"),
+            clean_month,
+            ("交付月份", "预计交付月份", "交货月份", "delivery month", "expected delivery month"),
+        ),
+        # one contact of the customer per row, with its role on the opportunity
+        FieldSpec(CONTACT, gettext_lazy("contact"), text(50), ("联系人", "联系人姓名", "contact", "contact name")),
+        FieldSpec(
+            CONTACT_ROLE,
+            gettext_lazy("role in the decision"),
+            choice(DecisionRole),
+            ("联系人角色", "角色", "决策角色", "contact role", "role"),
         ),
     ),
     required_any=(CUSTOMER, CUSTOMER_CREDIT_CODE),

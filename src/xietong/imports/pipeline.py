@@ -1,6 +1,7 @@
 """The import pipeline: rows in, records out, in chunks, never one record at a time (except
-opportunities: few, and each goes through the opportunity service for its stage gates, in a
-savepoint of its own — see ``OpportunityImporter``).
+opportunities: few, and each — the rows that give it and its product lines and contacts — goes
+through the opportunity service for its stage gates, in a savepoint of its own; the chunks never
+split an opportunity's rows — see ``OpportunityImporter``).
 
 For each chunk of ``CHUNK_SIZE`` rows, in one transaction:
 
@@ -18,15 +19,18 @@ For each chunk of ``CHUNK_SIZE`` rows, in one transaction:
    ``bulk_update`` of the rows locked ``FOR UPDATE``.
 
 A dry run does 1–3 and writes nothing. The counts and the errors are exact: every non-blank row
-is counted once as created, updated, skipped or in error. One audit entry sums the import up.
+is counted once as created, updated, skipped or in error (opportunities: ``created`` counts
+opportunities, each made of one or more rows). One audit entry sums the import up.
 """
 
 from __future__ import annotations
 
 import datetime
+import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -36,12 +40,13 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from xietong.catalog.choices import ProductStatus
 from xietong.catalog.models import Product, ProductCategory
 from xietong.core import audit
 from xietong.core.choices import DataScope
 from xietong.core.errors import Conflict
 from xietong.core.models import AuditEntry
-from xietong.core.validators import normalize_mobile
+from xietong.core.validators import is_valid_mobile, normalize_mobile
 from xietong.core.visibility import addressable_people
 from xietong.customers import conflicts, pools
 from xietong.customers.choices import Source
@@ -50,6 +55,7 @@ from xietong.customers.models import Contact, Customer, Relationship
 from xietong.leads import assignment
 from xietong.leads.models import Lead
 from xietong.pipeline import services as pipeline_services
+from xietong.pipeline.models import Stage, line_amount
 
 from . import fields as F
 from .models import DuplicateMode, ImportTarget
@@ -233,7 +239,8 @@ def update_rows(model: type[models.Model], changes: dict[int, dict[str, Any]], n
 
 
 class Importer:
-    """The shared steps; a subclass per target keys rows, finds matches and writes."""
+    """The shared steps; a subclass per target keys rows, finds matches and writes (opportunities
+    run their own chunk: ``OpportunityImporter.run_chunk``)."""
 
     unique_key_kinds: frozenset[str] = frozenset()  # keys a second record may never share ("create anyway" refused)
 
@@ -266,6 +273,15 @@ class Importer:
         return self.header_of.get(name) or str(self.spec.get(name).label)  # type: ignore[union-attr]
 
     def clean(self, row: Row) -> Cleaned | None:
+        """The row's values, or None when a cell is refused (the row is reported in error)."""
+        values, errors = self.read(row)
+        if errors:
+            self.fail(row.line, errors)
+            return None
+        return Cleaned(row.line, values)
+
+    def read(self, row: Row) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        """The row's good cells as field → value, and a (column, reason) for each refused or missing one."""
         values: dict[str, Any] = {}
         errors: list[tuple[str, str]] = []
         for header, name, spec in self._cleaners:
@@ -273,9 +289,8 @@ class Importer:
             if not raw:
                 continue
             try:
-                values[name] = spec.clean(raw)  # type: ignore[union-attr]
-                if name == F.OWNER:
-                    values[name] = self.owners.resolve(values[name])
+                value = spec.clean(raw)  # type: ignore[union-attr]
+                values[name] = self.owners.resolve(value) if name == F.OWNER else value
             except ValidationError as exc:
                 errors.append((header, " ".join(exc.messages)))
         for spec in self.spec.fields:
@@ -293,10 +308,7 @@ class Importer:
         ):
             first = next((n for n in self.spec.required_any if n in self.header_of), self.spec.required_any[0])
             errors.append((self.column(first), _("This field is required.")))
-        if errors:
-            self.fail(row.line, errors)
-            return None
-        return Cleaned(row.line, values)
+        return values, errors
 
     def fail(self, line: int, errors: list[tuple[str, str]]) -> None:
         self.result.error_rows += 1
@@ -325,6 +337,11 @@ class Importer:
 
     def begin_chunk(self) -> None:
         """Called in each chunk's transaction before its rows."""
+
+    def group_key(self, row: Row) -> Hashable | None:
+        """Consecutive rows with the same key belong together and are never split across chunks
+        (opportunities: the rows of one opportunity); None: the row stands alone."""
+        return None
 
     def prepare(self, rows: list[Cleaned]) -> list[Cleaned]:
         """Resolve what needs the whole chunk (contacts: their customers); rows in error drop out."""
@@ -802,36 +819,143 @@ class ProductImporter(Importer):
 
 
 class _DryRun(Exception):
-    """Rolls a dry run's row back (its savepoint) once the services have checked it."""
+    """Rolls a dry run's opportunity back (its savepoint) once the services have checked it."""
+
+
+@dataclass
+class _Group:
+    """Consecutive rows of the file with the same customer and opportunity name: one opportunity.
+    Its fields come from the first row that gives each; each row may add a product line and a
+    contact. An error anywhere refuses the whole group, so an opportunity is never imported without
+    one of the lines or contacts its rows asked for."""
+
+    lines: list[int] = field(default_factory=list)  # the file lines of its rows
+    values: dict[str, Any] = field(default_factory=dict)  # the opportunity's own fields
+    given_on: dict[str, int] = field(default_factory=dict)  # field → the line that gave it
+    product_lines: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # (line, its line cells)
+    contact_cells: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # (line, contact and role)
+    contacts: list[tuple[int, Contact, str]] = field(default_factory=list)  # resolved, once each: (line, it, role)
+    customer: Customer | None = None
+    stage: Stage | None = None
+    owner: Any = None
+    errors: dict[int, list[tuple[str, str]]] = field(default_factory=dict)  # line → (column, reason)
+
+    @property
+    def first(self) -> int:
+        return self.lines[0]
+
+    def line_of(self, name: str) -> int:
+        """The line that gave the opportunity's field ``name`` (else the first)."""
+        return self.given_on.get(name, self.first)
+
+    def refuse(self, line: int, column: str, reason: str) -> None:
+        self.errors.setdefault(line, []).append((column, reason))
+
+
+_NESTED = re.compile(r"^(lines|contacts)\[(\d+)\]\.(\w+)$")  # how the service names a line's or contact's field
+_NESTED_FIELD = {"contact": F.CONTACT, "role": F.CONTACT_ROLE}
 
 
 class OpportunityImporter(Importer):
-    """Opportunities, one row each, created by ``pipeline.services.opportunity_create`` — the same
-    rules as in the pages and the API: the customer among those the importer sees, the stage's gate
-    and the gates of the stages before it (reported on the stage column, in the gate's words). Each
-    row has its own savepoint, so a refused row never takes the good ones with it; a dry run rolls
-    every row back after the checks. Rows are never matched with existing opportunities."""
+    """Opportunities, created by ``pipeline.services.opportunity_create`` — the same rules as in the
+    pages and the API: the customer among those the importer sees, the product lines and contacts
+    written first, then the stage's gate and the gates of the stages before it (reported on the stage
+    column, in the gate's words).
+
+    Consecutive rows with the same customer cells and opportunity name (the same text) are one
+    opportunity (``_Group``); the chunks never split them (``group_key``). Each opportunity has its
+    own savepoint, so a refused one never takes the good ones with it; a dry run rolls every one back
+    after the checks. All rows of a refused opportunity are reported: the row at fault with its
+    column and reason, the others as part of it — so the error report lists every row not imported.
+    ``created`` counts opportunities. Rows are never matched with existing opportunities."""
 
     FIELDS = ("amount", "expected_close", "source", "campaign", "competitors", "next_step", "next_step_date")
+    ROW_FIELDS = frozenset((*F.LINE_FIELDS, *F.CONTACT_FIELDS))  # the rest belong to the opportunity
 
     process: Any
-    stages: dict[str, Any]
+    stages: dict[str, Stage]
 
     def begin_chunk(self) -> None:
         if not hasattr(self, "process"):
             self.process = pipeline_services.default_process(self.business_unit)
             self.stages = {s.name: s for s in pipeline_services.stages_of(self.process)} if self.process else {}
 
-    def prepare(self, rows: list[Cleaned]) -> list[Cleaned]:
-        """Each row's customer (by credit code when given, else by exact name, else by the same
-        company-name key), stage and owner, in one query each for the chunk."""
+    def group_key(self, row: Row) -> tuple[str, ...]:
+        return tuple(
+            row.values.get(self.header_of.get(name, ""), "").strip()
+            for name in (F.CUSTOMER_CREDIT_CODE, F.CUSTOMER, "name")
+        )
+
+    def run_chunk(self, rows: list[Row]) -> None:
+        self.begin_chunk()
+        self.result.processed += len(rows)
+        first_error = len(self.result.errors)
+        groups: list[_Group] = []
+        last_key: tuple[str, ...] | None = None
+        for row in rows:
+            key = self.group_key(row)
+            if key != last_key:
+                groups.append(_Group())
+                last_key = key
+            values, errors = self.read(row)
+            self._add(groups[-1], row.line, values, errors)
+        self._resolve(groups)
+        for group in groups:
+            if not group.errors:
+                self._save(group)
+            if group.errors:
+                self._report(group)
+            else:
+                self.result.created += 1
+        self.result.errors[first_error:] = sorted(self.result.errors[first_error:], key=lambda e: e.line)
+
+    # -- a row into its group ---------------------------------------------------------------------------
+    def _add(self, group: _Group, line: int, values: dict[str, Any], errors: list[tuple[str, str]]) -> None:
+        """The row's cells: the opportunity's fields (a value differing from an earlier row's is an
+        error), its product line (product and quantity required) and its contact."""
+        group.lines.append(line)
+        for column, reason in errors:
+            group.refuse(line, column, reason)
+        for name, value in values.items():
+            if name in self.ROW_FIELDS:
+                continue
+            if name not in group.values:
+                group.values[name] = value
+                group.given_on[name] = line
+            elif group.values[name] != value:
+                reason = _("Differs from line %(line)d of the same opportunity.") % {"line": group.given_on[name]}
+                group.refuse(line, self.column(name), reason)
+        refused = {column for column, _reason in errors}
+        cells = {name: values[name] for name in F.LINE_FIELDS if name in values}
+        if cells:
+            for name in (F.PRODUCT, "quantity"):
+                if name not in cells and self.column(name) not in refused:
+                    group.refuse(line, self.column(name), _("This field is required."))
+            group.product_lines.append((line, cells))
+        cells = {name: values[name] for name in F.CONTACT_FIELDS if name in values}
+        if cells:
+            if F.CONTACT not in cells and self.column(F.CONTACT) not in refused:
+                group.refuse(line, self.column(F.CONTACT), _("This field is required."))
+            group.contact_cells.append((line, cells))
+
+    # -- what needs the database: one query each for the chunk ----------------------------------------------
+    def _resolve(self, groups: list[_Group]) -> None:
         if self.process is None:
             reason = _("%(bu)s has no sales process yet: ask its administrator.") % {"bu": self.business_unit}
-            for row in rows:
-                self.fail(row.line, [(self.column(F.STAGE), reason)])
-            return []
-        codes = {r.values[F.CUSTOMER_CREDIT_CODE] for r in rows if r.values.get(F.CUSTOMER_CREDIT_CODE)}
-        names = {r.values[F.CUSTOMER] for r in rows if r.values.get(F.CUSTOMER)}
+            for group in groups:
+                group.refuse(group.first, self.column(F.STAGE), reason)
+            return
+        self._customers(groups)
+        self._stages_and_owners(groups)
+        self._products(groups)
+        self._contacts(groups)
+        self._amounts(groups)
+
+    def _customers(self, groups: list[_Group]) -> None:
+        """Each opportunity's customer: by credit code when given, else by exact name, else by the
+        same company-name key."""
+        codes = {g.values[F.CUSTOMER_CREDIT_CODE] for g in groups if g.values.get(F.CUSTOMER_CREDIT_CODE)}
+        names = {g.values[F.CUSTOMER] for g in groups if g.values.get(F.CUSTOMER)}
         keys = {normalise_name(n) for n in names} - {""}
         by_code: dict[str, int] = {}
         by_name: dict[str, list[int]] = defaultdict(list)
@@ -850,77 +974,169 @@ class OpportunityImporter(Importer):
                     by_code[customer.credit_code] = customer.pk
                 by_name[customer.name].append(customer.pk)
                 by_key[customer.name_key].append(customer.pk)
-        owner_ids = {r.values[F.OWNER] for r in rows if r.values.get(F.OWNER)}
-        owners = get_user_model()._default_manager.in_bulk(owner_ids) if owner_ids else {}
-        kept = []
-        for row in rows:
-            values = row.values
-            errors: list[tuple[str, str]] = []
-            given = values.get(F.CUSTOMER_CREDIT_CODE)
+        for group in groups:
+            given = group.values.get(F.CUSTOMER_CREDIT_CODE)
             if given:
                 column = self.column(F.CUSTOMER_CREDIT_CODE)
                 candidates = [by_code[given]] if given in by_code else []
-            else:
+            elif group.values.get(F.CUSTOMER):
                 column = self.column(F.CUSTOMER)
-                name = values[F.CUSTOMER]
+                name = group.values[F.CUSTOMER]
                 candidates = by_name.get(name) or by_key.get(normalise_name(name), [])
+            else:
+                continue  # its cell is in error already
             if not candidates:
-                errors.append((column, _("No such customer.")))
+                group.refuse(group.first, column, _("No such customer."))
             elif len(candidates) > 1:
-                errors.append((column, _("Several customers have this name: give the credit code.")))
+                group.refuse(group.first, column, _("Several customers have this name: give the credit code."))
             else:
-                values["customer"] = customers[candidates[0]]
-            stage_name = values.pop(F.STAGE, "")
+                group.customer = customers[candidates[0]]
+
+    def _stages_and_owners(self, groups: list[_Group]) -> None:
+        owner_ids = {g.values[F.OWNER] for g in groups if g.values.get(F.OWNER)}
+        owners = get_user_model()._default_manager.in_bulk(owner_ids) if owner_ids else {}
+        for group in groups:
+            stage_name = group.values.get(F.STAGE)
             if stage_name:
-                stage = self.stages.get(stage_name)
-                if stage is None:
-                    errors.append(
-                        (
-                            self.column(F.STAGE),
-                            _("No such stage in the sales process “%(process)s”.") % {"process": self.process},
-                        )
+                group.stage = self.stages.get(stage_name)
+                if group.stage is None:
+                    reason = _("No such stage in the sales process “%(process)s”.") % {"process": self.process}
+                    group.refuse(group.line_of(F.STAGE), self.column(F.STAGE), reason)
+            if group.values.get(F.OWNER):
+                group.owner = owners[group.values[F.OWNER]]
+
+    def _products(self, groups: list[_Group]) -> None:
+        """Each line's product among those the importer sees: by code, else by exact name; it must
+        be on sale (as in the page's list of products)."""
+        wanted = {cells[F.PRODUCT] for g in groups for _line, cells in g.product_lines if F.PRODUCT in cells}
+        by_code: dict[str, Product] = {}
+        by_name: dict[str, list[Product]] = defaultdict(list)
+        if wanted:
+            found = (
+                Product.objects.visible_to(self.actor).filter(Q(code__in=wanted) | Q(name__in=wanted)).order_by("pk")
+            )
+            for product in found:
+                by_code[product.code] = product
+                by_name[product.name].append(product)
+        column = self.column(F.PRODUCT)
+        for group in groups:
+            for line, cells in group.product_lines:
+                given = cells.get(F.PRODUCT)
+                if given is None:
+                    continue
+                candidates = [by_code[given]] if given in by_code else by_name.get(given, [])
+                if not candidates:
+                    group.refuse(line, column, _("No such product."))
+                elif len(candidates) > 1:
+                    group.refuse(line, column, _("Several products have this name: give the product code."))
+                elif candidates[0].status != ProductStatus.ACTIVE:
+                    group.refuse(line, column, _("“%(product)s” is not on sale.") % {"product": candidates[0]})
+                else:
+                    cells[F.PRODUCT] = candidates[0]
+
+    def _contacts(self, groups: list[_Group]) -> None:
+        """Each contact among the opportunity's customer's: by mobile when the cell is one, else by
+        exact name. A contact named on several rows is one contact of the opportunity (their roles
+        may not differ); no role: the contact's role in the decision on the customer's card, as the
+        page proposes."""
+        wanted = [(g, g.customer) for g in groups if g.customer is not None and g.contact_cells]
+        texts = {cells[F.CONTACT] for g, _c in wanted for _line, cells in g.contact_cells if F.CONTACT in cells}
+        if not texts:
+            return
+        mobiles = {normalize_mobile(t) for t in texts if is_valid_mobile(t)}
+        by_mobile: dict[tuple[int, str], Contact] = {}
+        by_name: dict[tuple[int, str], list[Contact]] = defaultdict(list)
+        found = (
+            Contact.objects.filter(merged_into__isnull=True, customer_id__in={c.pk for _g, c in wanted})
+            .filter(Q(name__in=texts) | Q(mobile_key__in=mobiles))
+            .order_by("pk")
+        )
+        for contact in found:
+            by_mobile.setdefault((contact.customer_id, contact.mobile_key), contact)
+            by_name[(contact.customer_id, contact.name)].append(contact)
+        column = self.column(F.CONTACT)
+        for group, customer in wanted:
+            customer_id = customer.pk
+            chosen: dict[int, tuple[int, Contact, str]] = {}  # contact → (line, it, the role given)
+            for line, cells in group.contact_cells:
+                given = cells.get(F.CONTACT)
+                if given is None:
+                    continue
+                if is_valid_mobile(given):
+                    match = by_mobile.get((customer_id, normalize_mobile(given)))
+                    candidates = [match] if match is not None else []
+                else:
+                    candidates = by_name.get((customer_id, given), [])
+                if not candidates:
+                    group.refuse(line, column, _("No such contact of the customer."))
+                    continue
+                if len(candidates) > 1:
+                    group.refuse(line, column, _("Several contacts of the customer have this name: give the mobile."))
+                    continue
+                contact, role = candidates[0], cells.get(F.CONTACT_ROLE, "")
+                earlier = chosen.get(contact.pk)
+                if earlier is None:
+                    chosen[contact.pk] = (line, contact, role)
+                elif role and earlier[2] and role != earlier[2]:
+                    reason = _("Differs from line %(line)d of the same opportunity.") % {"line": earlier[0]}
+                    group.refuse(line, self.column(F.CONTACT_ROLE), reason)
+                elif role:
+                    chosen[contact.pk] = (earlier[0], contact, role)
+            group.contacts = [(line, c, role or c.decision_role) for line, c, role in chosen.values()]
+
+    def _amounts(self, groups: list[_Group]) -> None:
+        """With product lines the amount is their sum (as on the page): an amount given that differs
+        is an error rather than silently replaced (checked once the lines are good)."""
+        for group in groups:
+            if group.errors or not group.product_lines or "amount" not in group.values:
+                continue
+            total = sum(
+                (
+                    line_amount(
+                        cells["quantity"],
+                        cells["unit_price"] if "unit_price" in cells else cells[F.PRODUCT].list_price,
+                        cells.get("discount", Decimal("0")),
                     )
-                values["stage_obj"] = stage
-            if values.get(F.OWNER):
-                values["owner_obj"] = owners[values[F.OWNER]]
-            if errors:
-                self.fail(row.line, errors)
-            else:
-                kept.append(row)
-        return kept
+                    for _line, cells in group.product_lines
+                ),
+                Decimal("0.00"),
+            )
+            if group.values["amount"] != total:
+                reason = _("With product lines the amount is their sum, %(total)s: leave it empty.") % {
+                    "total": f"¥{total:,}"
+                }
+                group.refuse(group.line_of("amount"), self.column("amount"), reason)
 
-    def key(self, row: Cleaned) -> tuple[Any, ...]:
-        return ("line", row.line)  # every row is a new opportunity
-
-    def key_field(self, row: Cleaned) -> str:
-        return "name"
-
-    def find(self, keys: set[tuple[Any, ...]]) -> dict[tuple[Any, ...], Match]:
-        return {}
-
-    def _column_of(self, key: str, row: Cleaned) -> str:
-        if key == "customer":
-            return self.column(F.CUSTOMER_CREDIT_CODE if row.values.get(F.CUSTOMER_CREDIT_CODE) else F.CUSTOMER)
-        if key in ("stage", "process", "business_unit"):
-            return self.column(F.STAGE)
-        if key == "owner":
-            return self.column(F.OWNER)
-        return self.column(key if self.spec.get(key) is not None else "name")
-
-    def decide(self, row: Cleaned, match: Match | None, plan: list[Planned]) -> None:
-        values = row.values
+    # -- the opportunity ------------------------------------------------------------------------------------
+    def _save(self, group: _Group) -> None:
+        """The opportunity with its lines and contacts through the service, in a savepoint; what the
+        service refuses goes on the row and column it concerns."""
+        values = group.values
         fields = {name: values[name] for name in self.FIELDS if name in values}
         fields.setdefault("source", Source.IMPORT)
+        lines = [
+            {
+                "product": cells[F.PRODUCT],
+                "quantity": cells["quantity"],
+                "unit_price": cells.get("unit_price"),
+                "discount": cells.get("discount"),
+                "delivery_month": cells.get("delivery_month"),
+            }
+            for _line, cells in group.product_lines
+        ]
+        contacts = [{"contact": contact, "role": role} for _line, contact, role in group.contacts]
         try:
             with transaction.atomic():
                 pipeline_services.opportunity_create(
                     actor=self.actor,
-                    customer=values["customer"],
+                    customer=group.customer,
                     name=values["name"],
                     business_unit=self.business_unit,
                     process=self.process,
-                    stage=values.get("stage_obj"),
-                    owner=values.get("owner_obj"),
+                    stage=group.stage,
+                    owner=group.owner,
+                    lines=lines,
+                    contacts=contacts,
                     **fields,
                 )
                 if self.dry_run:
@@ -929,21 +1145,44 @@ class OpportunityImporter(Importer):
             pass
         except ValidationError as exc:
             if hasattr(exc, "error_dict"):
-                errors = [(self._column_of(k, row), " ".join(v)) for k, v in exc.message_dict.items()]
+                for key, messages in exc.message_dict.items():
+                    group.refuse(*self._place(group, key), " ".join(messages))
             else:
-                errors = [(self.column("name"), " ".join(exc.messages))]
-            self.fail(row.line, errors)
-            return
+                group.refuse(group.first, self.column("name"), " ".join(exc.messages))
         except Conflict as exc:  # a stage gate
-            self.fail(row.line, [(self.column(F.STAGE), str(exc))])
-            return
+            group.refuse(group.line_of(F.STAGE), self.column(F.STAGE), str(exc))
         except PermissionDenied as exc:
-            self.fail(row.line, [(self.column(F.OWNER), str(exc))])
-            return
-        self.result.created += 1
+            group.refuse(group.line_of(F.OWNER), self.column(F.OWNER), str(exc))
 
-    def write(self, plan: list[Planned]) -> None:
-        """Each row was written by ``decide`` (in its savepoint)."""
+    def _place(self, group: _Group, key: str) -> tuple[int, str]:
+        """The line and column of a field the service names (``lines[2].quantity``: the second product
+        line's row)."""
+        nested = _NESTED.match(key)
+        if nested is not None:
+            kind, number, name = nested.groups()
+            rows = [line for line, _cells in group.product_lines] if kind == "lines" else [c[0] for c in group.contacts]
+            name = _NESTED_FIELD.get(name, name)
+            return rows[int(number) - 1], self.column(name if self.spec.get(name) is not None else "name")
+        if key == "customer":
+            customer = F.CUSTOMER_CREDIT_CODE if group.values.get(F.CUSTOMER_CREDIT_CODE) else F.CUSTOMER
+            return group.first, self.column(customer)
+        if key in ("stage", "process", "business_unit"):
+            return group.line_of(F.STAGE), self.column(F.STAGE)
+        if key == "owner":
+            return group.line_of(F.OWNER), self.column(F.OWNER)
+        if self.spec.get(key) is not None:
+            return group.line_of(key), self.column(key)
+        return group.first, self.column("name")
+
+    def _report(self, group: _Group) -> None:
+        """Every row of a refused opportunity is a row in error: its own reasons, else that it was
+        part of the opportunity."""
+        part_of = _("Not imported: its opportunity (lines %(first)d–%(last)d) has errors.") % {
+            "first": group.first,
+            "last": group.lines[-1],
+        }
+        for line in group.lines:
+            self.fail(line, group.errors.get(line) or [(self.column("name"), part_of)])
 
 
 IMPORTERS: dict[str, type[Importer]] = {
@@ -965,13 +1204,19 @@ def _numbered(rows: Iterable[Row | Mapping[str, Any]]) -> Iterator[Row]:
                 yield Row(index, values)
 
 
-def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
+def _chunks(rows: Iterator[Row], size: int, group_key: Callable[[Row], Hashable | None]) -> Iterator[list[Row]]:
+    """``size`` rows a chunk, or more to finish a group of rows that belong together: the job commits
+    its progress after each chunk and resumes after it, so a group split in two would become two
+    records."""
     chunk: list[Row] = []
+    last: Hashable | None = None
     for row in rows:
-        chunk.append(row)
-        if len(chunk) >= size:
+        key = group_key(row)
+        if len(chunk) >= size and (key is None or key != last):
             yield chunk
             chunk = []
+        chunk.append(row)
+        last = key
     if chunk:
         yield chunk
 
@@ -1012,7 +1257,7 @@ def import_rows(
         dry_run=dry_run,
         result=result,
     )
-    for chunk in _chunks(_numbered(rows), chunk_size):
+    for chunk in _chunks(_numbered(rows), chunk_size, importer.group_key):
         with transaction.atomic():
             importer.run_chunk(chunk)
             if on_chunk is not None:
