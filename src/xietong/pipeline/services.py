@@ -663,7 +663,11 @@ def _write_contacts(opportunity: Opportunity, contacts: Sequence[Mapping[str, An
     from xietong.customers.models import Contact
 
     wanted: list[Any] = [_pk(c.get("contact")) for c in contacts]
-    found = set(Contact.objects.filter(customer_id=opportunity.customer_id, pk__in=wanted).values_list("pk", flat=True))
+    found = set(
+        Contact.objects.filter(
+            customer_id=opportunity.customer_id, merged_into__isnull=True, pk__in=wanted
+        ).values_list("pk", flat=True)
+    )
     rows = []
     for n, (item, pk) in enumerate(zip(contacts, wanted, strict=True), start=1):
         if pk not in found:
