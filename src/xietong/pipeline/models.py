@@ -197,6 +197,14 @@ class Opportunity(models.Model):
             models.Index(fields=["owner", "status", "-id"], name="pipeline_opp_owner_idx"),
             models.Index(fields=["business_unit", "-id"], name="pipeline_opp_bu_idx"),
             models.Index(fields=["stage", "-amount", "-id"], name="pipeline_opp_board_idx"),
+            # a team's board in one index-only pass (PostgreSQL; SQLite keeps the key columns): the
+            # owners of the team, the process, and what the visibility rules, the board filter and the
+            # sums read (docs/subsystems/pipeline.md)
+            models.Index(
+                fields=["owner", "process", "stage"],
+                include=["amount", "probability", "status", "closed_at", "business_unit", "id"],
+                name="pipeline_opp_team_board_idx",
+            ),
             models.Index(fields=["customer", "-id"], name="pipeline_opp_customer_idx"),
             models.Index(fields=["status", "expected_close"], name="pipeline_opp_close_idx"),
         ]

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, Value, Window
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from xietong.core.errors import NotFound
@@ -26,6 +26,7 @@ from .models import Opportunity, OpportunityLine, SalesProcess, Stage
 SCOPES = ("all", "mine", "team")
 STATUSES = ("open", "won", "lost", "closed", "all")
 BOARD_CARDS = 20  # cards per column on the first board page
+CENT = Decimal("0.01")
 CLOSED_DAYS = 30  # won and lost columns show what closed in the last 30 days (unless a close month is chosen)
 STALE_DAYS = 14  # no activity for this long: stale
 
@@ -174,9 +175,13 @@ CARD_FIELDS = (
 
 def board(*, user: Any, process: SalesProcess, per_column: int = BOARD_CARDS, **filters: Any) -> list[Column]:
     """A column per stage of ``process``: how many opportunities, their amount and weighted amount, and
-    the top ``per_column`` cards by amount. Three queries whatever the size: the stages, the sums per
-    stage, and the cards (a window function numbers them per stage). Won and lost columns hold what closed in the
-    last ``CLOSED_DAYS`` days unless a close month or dates are chosen."""
+    the top ``per_column`` cards by amount. Three queries whatever the size: the stages; one pass over
+    the visible opportunities of the process that numbers them per stage by amount and sums each
+    stage with window functions, keeping the top of each stage (every non-empty stage has a top card,
+    so its sums come along); and the cards' columns for those few. The pass reads narrow rows: on
+    PostgreSQL the covering board index answers it without the table (docs/subsystems/pipeline.md).
+    Won and lost columns hold what closed in the last ``CLOSED_DAYS`` days unless a close month or
+    dates are chosen."""
     filters = {k: v for k, v in filters.items() if k != "status"}
     stages = list(process.stages.order_by("position"))
     rows = opportunity_list(user=user, process=process, status="all", **filters)
@@ -184,32 +189,33 @@ def board(*, user: Any, process: SalesProcess, per_column: int = BOARD_CARDS, **
         since = timezone.now() - timedelta(days=CLOSED_DAYS)
         rows = rows.filter(Q(status=OpportunityStatus.OPEN) | Q(closed_at__gte=since))
     columns = {s.pk: Column(stage=s) for s in stages}
-    sums = (
-        rows.order_by()
-        .values("stage_id")
-        .annotate(n=Count("pk"), total=Coalesce(Sum("amount"), Value(Decimal("0"))), weighted=Sum(WEIGHTED))
-    )
-    for row in sums:
-        column = columns.get(row["stage_id"])
-        if column is not None:
-            column.count = row["n"]
-            column.amount = Decimal(row["total"]).quantize(Decimal("0.01"))
-            column.weighted = Decimal(row["weighted"] or 0).quantize(Decimal("0.01"))
-    # the top cards: numbered per stage on the opportunity table alone (narrow rows), then only those
-    # few fetched with what a card shows
+    per_stage = [F("stage_id")]
     ranked = (
         rows.order_by()
-        .annotate(rank=Window(RowNumber(), partition_by=[F("stage_id")], order_by=[F("amount").desc(), F("pk").desc()]))
+        .annotate(
+            rank=Window(RowNumber(), partition_by=per_stage, order_by=[F("amount").desc(), F("pk").desc()]),
+            n=Window(Count("pk"), partition_by=per_stage),
+            total=Window(Sum("amount"), partition_by=per_stage),
+            weighted=Window(Sum(WEIGHTED), partition_by=per_stage),
+        )
         .filter(rank__lte=per_column)
-        .values("pk")
+        .values_list("pk", "stage_id", "rank", "n", "total", "weighted")
     )
+    top: list[int] = []
+    for pk, stage_id, rank, n, total, weighted in ranked:
+        top.append(pk)
+        column = columns.get(stage_id)
+        if column is not None and rank == 1:
+            column.count = n
+            column.amount = Decimal(total or 0).quantize(CENT)
+            column.weighted = Decimal(weighted or 0).quantize(CENT)
     cards = (
-        Opportunity.objects.filter(pk__in=ranked)
+        Opportunity.objects.filter(pk__in=top)
         .select_related("customer", "owner", "stage")
         .only(*CARD_FIELDS)
         .order_by("stage_id", "-amount", "-pk")
     )
-    for card in cards:
+    for card in cards if top else ():
         column = columns.get(card.stage_id)
         if column is not None:
             column.cards.append(card)
