@@ -281,6 +281,18 @@ def test_list_pages_with_a_cursor(people, process):
     assert [r["id"] for r in first["results"] + second["results"]] == [o.pk for o in reversed(made)]
 
 
+def test_a_list_row_says_exactly_what_the_detail_says(people, process):
+    """The list reads plain rows and the detail a model: both answer the same fields and values."""
+    people.rep.display_name = ""
+    people.rep.save()  # a person without a display name is named by their username in both
+    opp = opportunity(people.rep, process=process, amount=Decimal("12345.67"), probability=33, next_step="报价")
+    client = login(people.rep)
+    row = client.get("/api/v1/opportunities").json()["results"][0]
+    assert row == client.get(f"/api/v1/opportunities/{opp.pk}").json()
+    assert row["weighted_amount"] == "4074.07"  # 12,345.67 × 33 % = 4,074.0711, to the cent
+    assert row["owner"] == {"id": people.rep.pk, "name": "rep"}
+
+
 def test_the_list_costs_the_same_queries_whatever_the_rows(people, process):
     opportunity(people.rep, process=process)
     client = login(people.manager)

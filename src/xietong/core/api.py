@@ -149,6 +149,13 @@ class Page(CursorPagination):
         super().__init__(ordering=ordering, page_size=self.PAGE_SIZE, max_page_size=self.MAX_PAGE_SIZE, **kwargs)
         self.after = after
 
+    def _get_position(self, item: Any) -> str:
+        """Rows may be dicts (a list read with ``values()``, which spares a model per row) as well as
+        models."""
+        if isinstance(item, dict):
+            return str(item[self._order_attribute])
+        return super()._get_position(item)
+
     def paginate_queryset(self, queryset: Any, pagination: Any, request: HttpRequest, **params: Any) -> Any:
         result = super().paginate_queryset(queryset, pagination, request, **params)
         if self.after is not None:

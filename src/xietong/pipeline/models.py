@@ -226,7 +226,7 @@ class Opportunity(models.Model):
 
     @property
     def weighted_amount(self) -> Decimal:
-        return (self.amount * self.probability / HUNDRED).quantize(CENT, ROUND_HALF_UP)
+        return weighted_amount(self.amount, self.probability)
 
 
 class OpportunityContact(models.Model):
@@ -276,6 +276,11 @@ class OpportunityLine(models.Model):
     @property
     def amount(self) -> Decimal:
         return line_amount(self.quantity, self.unit_price, self.discount)
+
+
+def weighted_amount(amount: Decimal, probability: int) -> Decimal:
+    """amount × probability %, to the cent (half up)."""
+    return (amount * probability / HUNDRED).quantize(CENT, ROUND_HALF_UP)
 
 
 def line_amount(quantity: Decimal, unit_price: Decimal, discount: Decimal) -> Decimal:
