@@ -33,6 +33,8 @@ ROUTES: list[Route] = [
     # the API
     Route("GET", "/api/v1/products/{pk}", "product", api=True),
     Route("PATCH", "/api/v1/products/{pk}", "product", {"name": "改名"}, api=True),
+    Route("POST", "/api/v1/products/{pk}/image", "product", api=True),  # no file: the product is looked up first
+    Route("DELETE", "/api/v1/products/{pk}/image", "product", api=True),
 ]
 
 NOT_SCOPED: dict[str, str] = {

@@ -1,6 +1,6 @@
 """/api/v1/products and /api/v1/product-categories: list with filters and cursor pages, create with an
-Idempotency-Key, get, patch; money as decimal strings; costs only for editors; 404 outside the
-scope, 422 naming the field."""
+Idempotency-Key, get, patch, the product's image uploaded and removed; money as decimal strings;
+costs only for editors; 404 outside the scope, 422 naming the field."""
 
 from __future__ import annotations
 
@@ -8,10 +8,14 @@ import json
 from typing import Any
 
 import pytest
+from django import forms
+from django.utils.translation import gettext
 
 from tests.conftest import login
+from tests.support.factories import png_bytes, upload
 from tests.support.pipeline import ProductFactory
 from tests.support.queries import assert_queries_constant
+from xietong.catalog import services
 from xietong.catalog.models import Product, ProductCategory
 from xietong.core.models import IdempotencyKey
 
@@ -169,6 +173,79 @@ def test_the_list_costs_the_same_number_of_queries_for_more_rows(head, org, tree
         lambda: [ProductFactory(business_unit=org["bu1"], category=tree["five"]) for _ in range(4)],
         max_queries=12,
     )
+
+
+# --- the product's image ------------------------------------------------------------------------------
+
+
+def image_url(product: Product) -> str:
+    return f"/api/v1/products/{product.pk}/image"
+
+
+def test_an_image_is_uploaded_replaced_and_removed(head, products, media, django_capture_on_commit_callbacks):
+    product = products["bu1"]
+    client = login(head)
+    response = client.post(image_url(product), {"image": upload("机床.png", png_bytes(), "image/png")})
+    assert response.status_code == 200, response.content
+    assert response.json() == client.get(f"/api/v1/products/{product.pk}").json()
+    assert response.json()["image_url"] == f"/catalog/products/{product.pk}/image/"
+    first = Product.objects.get(pk=product.pk).image.name
+    assert first.startswith("products/") and (media / first).read_bytes() == png_bytes()
+    with django_capture_on_commit_callbacks(execute=True):
+        replaced = client.post(
+            image_url(product), {"image": upload("新图.png", png_bytes(color="#ff0000"), "image/png")}
+        )
+    second = Product.objects.get(pk=product.pk).image.name
+    assert (replaced.status_code, second != first, (media / first).exists(), (media / second).exists()) == (
+        200,
+        True,
+        False,
+        True,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        removed = client.delete(image_url(product))
+    assert (removed.status_code, removed.content) == (204, b"")
+    assert (Product.objects.get(pk=product.pk).image.name, (media / second).exists()) == ("", False)
+    assert client.get(f"/api/v1/products/{product.pk}").json()["image_url"] is None
+    assert client.delete(image_url(product)).status_code == 204  # none to remove: still none
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("fake.png", b"not a picture", str(forms.ImageField.default_error_messages["invalid_image"])),
+        ("图.svg", b"<svg/>", "Upload a picture (%(types)s)."),
+        ("大.png", b"0" * (services.IMAGE_MAX_BYTES + 1), "A picture has at most %(max)d MB."),
+        (None, b"", "Upload a picture."),
+    ],
+)
+def test_a_file_that_is_no_picture_or_too_large_is_a_422_on_image(head, products, name, content, message):
+    product = products["bu1"]
+    sent = {"image": upload(name, content, "image/png")} if name is not None else {}
+    response = login(head).post(image_url(product), sent)
+    expected = gettext(message) % {"types": ", ".join(services.IMAGE_EXTENSIONS), "max": 5}
+    assert (response.status_code, response.json()["errors"]) == (422, [{"field": "image", "message": expected}])
+    assert Product.objects.get(pk=product.pk).image.name == ""
+
+
+def test_a_reader_gets_403_and_a_product_outside_the_scope_404_on_the_image(head, rep, products):
+    readable = products["group"]
+    refused = gettext("Your roles do not allow “%(action)s” in “%(module)s”.") % {
+        "action": gettext("Edit"),
+        "module": gettext("Product catalogue"),
+    }
+    for response in (
+        login(rep).post(image_url(readable), {"image": upload("p.png", png_bytes(), "image/png")}),
+        login(rep).delete(image_url(readable)),
+    ):
+        assert (response.status_code, response.json()) == (403, {"detail": refused, "errors": []})
+    foreign = products["bu2"]
+    for response in (
+        login(head).post(image_url(foreign), {"image": upload("p.png", png_bytes(), "image/png")}),
+        login(head).delete(image_url(foreign)),
+    ):
+        assert (response.status_code, response.json()) == (404, {"detail": gettext("Not found."), "errors": []})
+    assert list(Product.objects.order_by("pk").values_list("image", flat=True)) == ["", "", ""]
 
 
 # --- categories -------------------------------------------------------------------------------------

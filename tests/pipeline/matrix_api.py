@@ -1,6 +1,7 @@
 """This area's part of the permission matrix (tests/test_permission_matrix.py): the pipeline API's
 routes with an id, the routes with an id that address no scoped record (and why), and its foreign
-records — an opportunity owned in BU2 by ``outsider``, on BU2's process, and that process."""
+records — an opportunity owned in BU2 by ``outsider``, on BU2's process, and that process (its
+changes are addressed through its first stage and that stage's checklist item)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,53 @@ def _item_of(opp: Any) -> int:
     return ChecklistItem.objects.filter(stage__process_id=opp.process_id).order_by("pk").first().pk  # type: ignore[union-attr]
 
 
+def _first_stage(process: SalesProcess) -> int:
+    return stage(process, "初步接洽").pk
+
+
+def _first_item(process: SalesProcess) -> int:
+    """The item ``foreign`` puts on the first stage (so the path addresses an item of that stage)."""
+    return ChecklistItem.objects.filter(stage_id=_first_stage(process)).order_by("pk").first().pk  # type: ignore[union-attr]
+
+
+_STAGE = {"stage_id": _first_stage}
+
 ROUTES: list[Route] = [
     Route("GET", "/api/v1/sales-processes/{pk}", "sales_process", api=True),
+    Route("PATCH", "/api/v1/sales-processes/{pk}", "sales_process", {"name": "改"}, api=True),
+    Route("POST", "/api/v1/sales-processes/{pk}/stages", "sales_process", {"name": "新阶段"}, api=True),
+    Route(
+        "PATCH",
+        "/api/v1/sales-processes/{pk}/stages/{stage_id}",
+        "sales_process",
+        {"name": "改"},
+        api=True,
+        extra=_STAGE,
+    ),
+    Route("DELETE", "/api/v1/sales-processes/{pk}/stages/{stage_id}", "sales_process", api=True, extra=_STAGE),
+    Route(
+        "POST",
+        "/api/v1/sales-processes/{pk}/stages/{stage_id}/move",
+        "sales_process",
+        {"direction": "down"},
+        api=True,
+        extra=_STAGE,
+    ),
+    Route(
+        "POST",
+        "/api/v1/sales-processes/{pk}/stages/{stage_id}/checklist",
+        "sales_process",
+        {"text": "新项"},
+        api=True,
+        extra=_STAGE,
+    ),
+    Route(
+        "DELETE",
+        "/api/v1/sales-processes/{pk}/stages/{stage_id}/checklist/{item_id}",
+        "sales_process",
+        api=True,
+        extra={**_STAGE, "item_id": _first_item},
+    ),
     Route("GET", "/api/v1/opportunities/{pk}", "opportunity", api=True),
     Route("PATCH", "/api/v1/opportunities/{pk}", "opportunity", {"name": "改", "amount": "1"}, api=True),
     Route("POST", "/api/v1/opportunities/{pk}/move", "opportunity", {"stage_id": 0}, api=True),

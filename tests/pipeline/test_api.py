@@ -1,6 +1,7 @@
 """/api/v1/opportunities and /api/v1/sales-processes: list with filters and cursor pages (no N+1),
 create with an Idempotency-Key, get, patch, move (gates → 409), win, lose, reopen, team, lines,
-contacts, checklist, history; errors in the one shape, invisible ids answered as missing."""
+contacts, checklist, history; a process's changes (its stages, their order and checklists) for its
+administrators only; errors in the one shape, invisible ids answered as missing."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from tests.support.crm import ContactFactory, LeadFactory
 from tests.support.pipeline import ProductFactory, opportunity, stage, standard_process
 from tests.support.queries import assert_queries_constant
 from xietong.core.models import IdempotencyKey
-from xietong.pipeline.models import ChecklistItem, DealTeamMember, Opportunity, SalesProcess, StageMove
+from xietong.pipeline.models import ChecklistItem, DealTeamMember, Opportunity, SalesProcess, Stage, StageMove
 
 pytestmark = pytest.mark.django_db
 
@@ -111,6 +112,224 @@ def test_only_administrators_create_processes_and_the_service_checks_the_stages(
         ("失败", "lost", []),
     ]
     assert SalesProcess.objects.filter(business_unit=people.org["bu1"]).count() == 2
+
+
+def stage_names(process: SalesProcess) -> list[str]:
+    return list(process.stages.order_by("position").values_list("name", flat=True))
+
+
+STANDARD = ["初步接洽", "需求确认", "方案报价", "商务谈判", "合同签订", "赢单", "输单"]
+
+
+def test_patch_changes_the_given_fields_of_a_process_and_answers_it(people, process):
+    client = login(people.head)
+    url = f"/api/v1/sales-processes/{process.pk}"
+    response = send(client, "patch", url, {"name": "项目型销售", "description": "大型设备"})
+    assert response.status_code == 200, response.content
+    assert response.json() == client.get(url).json()
+    assert (response.json()["name"], response.json()["description"], len(response.json()["stages"])) == (
+        "项目型销售",
+        "大型设备",
+        7,
+    )
+    stored = SalesProcess.objects.get(pk=process.pk)
+    assert (stored.name, stored.description, stored.is_default) == ("项目型销售", "大型设备", True)
+    refused = send(client, "patch", url, {"is_active": False})
+    assert (refused.status_code, errors(refused)) == (
+        422,
+        [("is_active", gettext("The default process stays active: make another one the default first."))],
+    )
+    blank = send(client, "patch", url, {"name": " "})
+    assert (blank.status_code, errors(blank)) == (422, [("name", gettext("Give the process a name."))])
+
+
+def test_a_new_default_unmarks_the_other_and_an_inactive_process_can_be_reactivated(people, process):
+    second = standard_process(people.org["bu1"], name="快速流程")
+    client = login(people.head)
+    made_default = send(client, "patch", f"/api/v1/sales-processes/{second.pk}", {"is_default": True}).json()
+    assert made_default["is_default"] is True
+    assert list(SalesProcess.objects.order_by("pk").values_list("name", "is_default")) == [
+        ("标准销售流程", False),
+        ("快速流程", True),
+    ]
+    off = send(client, "patch", f"/api/v1/sales-processes/{process.pk}", {"is_active": False})
+    assert (off.status_code, off.json()["is_active"]) == (200, False)
+    on = send(client, "patch", f"/api/v1/sales-processes/{process.pk}", {"is_active": True})
+    assert (on.status_code, on.json()["is_active"]) == (200, True)
+    assert SalesProcess.objects.get(pk=process.pk).is_active is True
+
+
+def test_a_stage_is_added_after_the_open_stages_and_answered(people, process):
+    response = post(
+        login(people.head),
+        f"/api/v1/sales-processes/{process.pk}/stages",
+        {
+            "name": "技术评审",
+            "probability": 60,
+            "forecast_category": "best_case",
+            "expected_days": 10,
+            "requirements": ["amount"],
+            "playbook": "邀请技术负责人",
+        },
+    )
+    assert response.status_code == 201, response.content
+    added = Stage.objects.get(process=process, name="技术评审")
+    assert response.json() == {
+        "id": added.pk,
+        "name": "技术评审",
+        "position": 6,
+        "kind": "open",
+        "probability": 60,
+        "forecast_category": "best_case",
+        "expected_days": 10,
+        "requirements": [{"code": "amount", "label": gettext("an amount")}],
+        "checklist": [],
+        "playbook": "邀请技术负责人",
+    }
+    assert stage_names(process) == [*STANDARD[:5], "技术评审", "赢单", "输单"]
+
+
+def test_invalid_stages_are_422_naming_the_field_and_change_nothing(people, process):
+    client = login(people.head)
+    url = f"/api/v1/sales-processes/{process.pk}/stages"
+    first = stage(process, "初步接洽")
+    percent = "Enter a whole percentage between 0 and 100."
+    cases = [
+        ("post", url, {"name": "评审", "requirements": ["budget"]}, "requirements", "Unknown requirement: %(code)s."),
+        ("post", url, {"name": "  "}, "name", "Give the stage a name."),
+        ("post", url, {"name": "需求确认"}, "name", "The process has a stage of this name already."),
+        ("post", url, {"name": "评审", "probability": 101}, "probability", percent),
+        ("patch", f"{url}/{first.pk}", {"requirements": ["budget"]}, "requirements", "Unknown requirement: %(code)s."),
+        ("patch", f"{url}/{first.pk}", {"name": ""}, "name", "Give the stage a name."),
+    ]
+    for method, target, body, field, message in cases:
+        response = send(client, method, target, body)
+        expected = gettext(message) % {"code": "budget"} if "%(code)s" in message else gettext(message)
+        assert (response.status_code, errors(response)) == (422, [(field, expected)]), body
+    assert stage_names(process) == STANDARD
+    assert Stage.objects.get(pk=first.pk).requirements == []
+
+
+def test_patching_a_stage_changes_only_the_given_fields_and_answers_the_process(people, process):
+    target = stage(process, "需求确认")
+    response = send(
+        login(people.head),
+        "patch",
+        f"/api/v1/sales-processes/{process.pk}/stages/{target.pk}",
+        {"name": "需求调研", "requirements": ["contact", "competitors"], "expected_days": None},
+    )
+    assert response.status_code == 200, response.content
+    answered = response.json()["stages"][1]
+    assert (answered["id"], answered["name"], answered["probability"], answered["expected_days"]) == (
+        target.pk,
+        "需求调研",
+        25,
+        None,
+    )
+    assert [r["code"] for r in answered["requirements"]] == ["contact", "competitors"]
+    stored = Stage.objects.get(pk=target.pk)
+    assert (stored.name, stored.requirements, stored.probability, stored.kind, stored.position) == (
+        "需求调研",
+        ["contact", "competitors"],
+        25,
+        "open",
+        2,
+    )
+
+
+def test_a_stage_moves_up_or_down_among_the_open_stages(people, process):
+    client = login(people.head)
+    url = f"/api/v1/sales-processes/{process.pk}/stages"
+    moved = post(client, f"{url}/{stage(process, '合同签订').pk}/move", {"direction": "up"})
+    assert moved.status_code == 200, moved.content
+    expected = ["初步接洽", "需求确认", "方案报价", "合同签订", "商务谈判", "赢单", "输单"]
+    assert [s["name"] for s in moved.json()["stages"]] == expected
+    assert stage_names(process) == expected
+    sideways = post(client, f"{url}/{stage(process, '需求确认').pk}/move", {"direction": "left"})
+    assert (sideways.status_code, errors(sideways)) == (422, [("direction", gettext("Move up or down."))])
+    won = post(client, f"{url}/{stage(process, '赢单').pk}/move", {"direction": "up"})
+    assert (won.status_code, errors(won)) == (422, [("stage_id", gettext("The won and lost stages stay last."))])
+    assert stage_names(process) == expected
+
+
+def test_a_stage_in_use_cannot_be_deleted_an_unused_one_can(people, process):
+    opportunity(people.rep, process=process, stage_name="需求确认")
+    client = login(people.head)
+    used = stage(process, "需求确认")
+    refused = send(client, "delete", f"/api/v1/sales-processes/{process.pk}/stages/{used.pk}")
+    message = gettext("Opportunities are in “%(stage)s”: move them to another stage first.") % {"stage": "需求确认"}
+    assert (refused.status_code, refused.json()) == (
+        422,
+        {"detail": gettext("The input is invalid."), "errors": [{"field": "stage_id", "message": message}]},
+    )
+    lost = send(client, "delete", f"/api/v1/sales-processes/{process.pk}/stages/{stage(process, '输单').pk}")
+    assert errors(lost) == [("stage_id", gettext("The won and lost stages cannot be deleted."))]
+    assert stage_names(process) == STANDARD
+    unused = stage(process, "商务谈判")
+    deleted = send(client, "delete", f"/api/v1/sales-processes/{process.pk}/stages/{unused.pk}")
+    assert (deleted.status_code, deleted.content) == (204, b"")
+    assert stage_names(process) == ["初步接洽", "需求确认", "方案报价", "合同签订", "赢单", "输单"]
+
+
+def test_checklist_items_are_added_at_the_end_and_deleted(people, process):
+    client = login(people.head)
+    target = stage(process, "方案报价")
+    url = f"/api/v1/sales-processes/{process.pk}/stages/{target.pk}/checklist"
+    first = post(client, url, {"text": " 提交技术方案 ", "required": True})
+    second = post(client, url, {"text": "报价审批"})
+    assert (first.status_code, second.status_code) == (201, 201)
+    items = list(ChecklistItem.objects.filter(stage=target).order_by("position"))
+    assert [first.json(), second.json()] == [
+        {"id": items[0].pk, "text": "提交技术方案", "required": True, "position": 0},
+        {"id": items[1].pk, "text": "报价审批", "required": False, "position": 1},
+    ]
+    empty = post(client, url, {"text": " "})
+    assert (empty.status_code, errors(empty)) == (422, [("text", gettext("Say what is to be done."))])
+    deleted = send(client, "delete", f"{url}/{items[0].pk}")
+    assert (deleted.status_code, deleted.content) == (204, b"")
+    assert list(ChecklistItem.objects.filter(stage=target).values_list("text", flat=True)) == ["报价审批"]
+    elsewhere = f"/api/v1/sales-processes/{process.pk}/stages/{stage(process, '初步接洽').pk}/checklist/{items[1].pk}"
+    assert send(client, "delete", elsewhere).status_code == 404
+    assert ChecklistItem.objects.filter(pk=items[1].pk).exists()
+
+
+def process_changes(process: SalesProcess) -> list[tuple[str, str, dict[str, Any]]]:
+    """Every change of a process by the API, each on a stage and an item of the process."""
+    first = stage(process, "初步接洽")
+    item = ChecklistItem.objects.create(stage=first, text="首次拜访")
+    base = f"/api/v1/sales-processes/{process.pk}"
+    return [
+        ("patch", base, {"name": "改名"}),
+        ("post", f"{base}/stages", {"name": "新阶段"}),
+        ("patch", f"{base}/stages/{first.pk}", {"name": "改名"}),
+        ("delete", f"{base}/stages/{first.pk}", {}),
+        ("post", f"{base}/stages/{first.pk}/move", {"direction": "down"}),
+        ("post", f"{base}/stages/{first.pk}/checklist", {"text": "新项"}),
+        ("delete", f"{base}/stages/{first.pk}/checklist/{item.pk}", {}),
+    ]
+
+
+def test_a_rep_who_sees_the_process_gets_403_on_every_change(people, process):
+    client = login(people.rep)
+    forbidden = gettext("Only administrators of opportunities in the business unit may change its processes.")
+    for method, url, body in process_changes(process):
+        response = send(client, method, url, body)
+        assert (response.status_code, response.json()) == (403, {"detail": forbidden, "errors": []}), url
+    assert (SalesProcess.objects.get(pk=process.pk).name, stage_names(process)) == ("标准销售流程", STANDARD)
+    assert ChecklistItem.objects.get().text == "首次拜访"
+
+
+def test_a_process_of_another_bu_answers_404_on_every_change(people, process):
+    other = standard_process(people.org["bu2"], name="医疗流程")
+    client = login(people.head)
+    for method, url, body in process_changes(other):
+        response = send(client, method, url, body)
+        assert (response.status_code, response.json()) == (404, {"detail": gettext("Not found."), "errors": []}), url
+    assert (SalesProcess.objects.get(pk=other.pk).name, stage_names(other)) == ("医疗流程", STANDARD)
+    foreign_stage = stage(other, "需求确认")
+    mixed = send(client, "patch", f"/api/v1/sales-processes/{process.pk}/stages/{foreign_stage.pk}", {"name": "x"})
+    assert mixed.status_code == 404
+    assert Stage.objects.get(pk=foreign_stage.pk).name == "需求确认"
 
 
 # --- create ------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """REST endpoints of the catalogue: ``/api/v1/products`` (list with filters and cursor pages, create
-with an ``Idempotency-Key``, get, patch) and ``/api/v1/product-categories`` (list, create, patch).
+with an ``Idempotency-Key``, get, patch, its ``/image`` uploaded and deleted) and
+``/api/v1/product-categories`` (list, create, patch).
 Thin: parse → selector or service → schema. Money is a decimal string ("12800.00"); the cost is
 ``null`` for whoever may not edit the product (they never see costs)."""
 
@@ -11,7 +12,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema, Status
+from ninja import Field, FileEx, P, Router, Schema, Status
+from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from xietong.core.api import ERROR_RESPONSES, Page
@@ -239,6 +241,31 @@ def update_product(request: HttpRequest, product_id: int, payload: ProductPatch)
     except ValidationError as exc:
         raise _mapped(exc) from None
     return _out(request, product.pk)
+
+
+@router.post("/products/{product_id}/image", response={200: ProductOut, **ERROR_RESPONSES})
+def set_product_image(
+    request: HttpRequest,
+    product_id: int,
+    image: FileEx[UploadedFile | None, P(description="JPG, PNG, WebP or GIF, at most 5 MB.")] = None,
+) -> Any:
+    """Multipart ``image`` replaces the picture (the old file is deleted once the change is committed).
+    POST, not PUT: Django parses multipart bodies of POST requests only. The file is optional to the
+    parser so that the product is looked up first: an unseen product is a 404 whatever was sent, a
+    missing file a 422 on ``image``."""
+    product = selectors.product_get(user=request.user, pk=product_id)
+    if image is None:
+        raise ValidationError({"image": _("Upload a picture.")})
+    services.product_update(actor=request.user, product=product, fields={}, image=image)
+    return _out(request, product.pk)
+
+
+@router.delete("/products/{product_id}/image", response={204: None, **ERROR_RESPONSES})
+def delete_product_image(request: HttpRequest, product_id: int) -> Any:
+    """Removes the picture (the file is deleted once the change is committed); none to remove is fine."""
+    product = selectors.product_get(user=request.user, pk=product_id)
+    services.product_update(actor=request.user, product=product, fields={}, image=None)
+    return Status(204, None)
 
 
 # --- the category tree ----------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """REST endpoints of the pipeline:
 
 - ``/api/v1/sales-processes`` (the processes the caller sees, each with its stages, their gates,
-  checklists and playbooks; create one with ``Idempotency-Key``) and a process by id;
+  checklists and playbooks; create one with ``Idempotency-Key``), a process by id (read, change) and
+  its ``/stages`` (add, change, delete, ``/move`` up or down) with each stage's ``/checklist`` (add,
+  delete);
 - ``/api/v1/opportunities`` (list with the list page's filters and cursor pages, create with
   ``Idempotency-Key``), an opportunity by id (read, change), its ``/move``, ``/win``, ``/lose``,
   ``/reopen``, its deal ``/team``, product ``/lines``, ``/contacts``, ``/checklist`` and stage
@@ -21,7 +23,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
@@ -155,15 +157,34 @@ class ChecklistItemIn(Schema):
     required: bool = False
 
 
-class StageIn(Schema):
+class NewStageIn(Schema):
     name: str
-    kind: str = Field("open", description="open, won or lost.")
     probability: int = 0
     forecast_category: str = "pipeline"
     expected_days: int | None = None
     requirements: list[str] = Field([], description="Gate codes (see a process's stages for the labels).")
     playbook: str = ""
+
+
+class StageIn(NewStageIn):
+    """A stage of a new process: its kind and checklist too (a stage added later is open, its
+    checklist grows item by item)."""
+
+    kind: str = Field("open", description="open, won or lost.")
     checklist: list[ChecklistItemIn] = []
+
+
+class StagePatch(Schema):
+    name: str | None = None
+    probability: int | None = None
+    forecast_category: str | None = None
+    expected_days: int | None = Field(None, description="null: no expected duration.")
+    requirements: list[str] | None = Field(None, description="Gate codes; replaces the stage's gate.")
+    playbook: str | None = None
+
+
+class StageMoveIn(Schema):
+    direction: str = Field(description="up or down: one place among the open stages.")
 
 
 class ProcessIn(Schema):
@@ -172,6 +193,13 @@ class ProcessIn(Schema):
     business_unit_id: int | None = Field(None, description="Default: your business unit.")
     is_default: bool = False
     stages: list[StageIn] | None = Field(None, description="Default: the standard stages (初步接洽 … 赢单, 输单).")
+
+
+class ProcessPatch(Schema):
+    name: str | None = None
+    description: str | None = None
+    is_default: bool | None = Field(None, description="true: the BU's default process (the other one stops being).")
+    is_active: bool | None = Field(None, description="The default process cannot be deactivated.")
 
 
 class OpportunityOut(Schema):
@@ -429,11 +457,15 @@ def _fields_as_in_the_api() -> Iterator[None]:
         raise ValidationError({_api_field(k): v for k, v in exc.error_dict.items()}) from None
 
 
-def _processes(user: Any) -> Any:
+def _with_stages(processes: QuerySet[SalesProcess]) -> QuerySet[SalesProcess]:
     stages = Stage.objects.order_by("position").prefetch_related(
         Prefetch("checklist", queryset=ChecklistItem.objects.order_by("position", "pk"))
     )
-    return selectors.visible_processes(user).prefetch_related(Prefetch("stages", queryset=stages))
+    return processes.prefetch_related(Prefetch("stages", queryset=stages))
+
+
+def _processes(user: Any) -> QuerySet[SalesProcess]:
+    return _with_stages(selectors.visible_processes(user))
 
 
 def _process_out(user: Any, pk: int) -> SalesProcess:
@@ -441,6 +473,32 @@ def _process_out(user: Any, pk: int) -> SalesProcess:
     if found is None:
         raise NotFound()
     return found
+
+
+def _seen_processes(user: Any) -> QuerySet[SalesProcess]:
+    """The processes the caller sees, inactive ones too: an administrator reactivates one with a
+    PATCH. Whether the caller may change one is the services' check (403)."""
+    return SalesProcess.objects.visible_to(user).select_related("business_unit")
+
+
+def _seen_process(user: Any, pk: int) -> SalesProcess:
+    found = _seen_processes(user).filter(pk=pk).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def _seen_stage(user: Any, process_id: int, pk: int) -> Stage:
+    """A stage of that process: one of another process answers 404, like a missing one."""
+    found = Stage.objects.filter(pk=pk, process=_seen_process(user, process_id)).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def _changed_process(user: Any, pk: int) -> SalesProcess:
+    """The process as it is after a change, with its stages (inactive or not)."""
+    return _with_stages(_seen_processes(user)).get(pk=pk)
 
 
 def _pick_person(user: Any, pk: int | None, field: str) -> Any:
@@ -554,6 +612,83 @@ def create_process(request: HttpRequest, payload: ProcessIn) -> Any:
 @router.get("/sales-processes/{process_id}", response={200: ProcessOut, **ERROR_RESPONSES})
 def get_process(request: HttpRequest, process_id: int) -> Any:
     return _process_out(request.user, process_id)
+
+
+# Changing a process: administrators of opportunities in its BU (the services check it: 403 for
+# whoever sees the process but may not administer it). Each change answers the whole process, since
+# a stage's place, the default and the gates are read together.
+
+
+@router.patch("/sales-processes/{process_id}", response={200: ProcessOut, **ERROR_RESPONSES})
+def update_process(request: HttpRequest, process_id: int, payload: ProcessPatch) -> Any:
+    """Only the fields given change. Making a process the default unmarks the BU's other one; the
+    default stays active (422 on ``is_active``)."""
+    process = _seen_process(request.user, process_id)
+    configuration.process_update(actor=request.user, process=process, **payload.dict(exclude_unset=True))
+    return _changed_process(request.user, process.pk)
+
+
+@router.post("/sales-processes/{process_id}/stages", response={201: StageOut, **ERROR_RESPONSES})
+def create_stage(request: HttpRequest, process_id: int, payload: NewStageIn) -> Any:
+    """An open stage after the other open stages (won and lost stay last); ``/move`` places it."""
+    process = _seen_process(request.user, process_id)
+    stage = configuration.stage_create(actor=request.user, process=process, **payload.dict())
+    return Status(201, stage)
+
+
+@router.patch("/sales-processes/{process_id}/stages/{stage_id}", response={200: ProcessOut, **ERROR_RESPONSES})
+def update_stage(request: HttpRequest, process_id: int, stage_id: int, payload: StagePatch) -> Any:
+    """Only the fields given change; the kind and place stay. Opportunities in the stage keep their
+    probability and forecast category."""
+    stage = _seen_stage(request.user, process_id, stage_id)
+    configuration.stage_update(actor=request.user, stage=stage, **payload.dict(exclude_unset=True))
+    return _changed_process(request.user, process_id)
+
+
+@router.delete("/sales-processes/{process_id}/stages/{stage_id}", response={204: None, **ERROR_RESPONSES})
+def delete_stage(request: HttpRequest, process_id: int, stage_id: int) -> Any:
+    """An open stage no opportunity is in or went through (422 on ``stage_id`` otherwise, as for the
+    won and lost stages and the last open one)."""
+    stage = _seen_stage(request.user, process_id, stage_id)
+    with _fields_as_in_the_api():
+        configuration.stage_delete(actor=request.user, stage=stage)
+    return Status(204, None)
+
+
+@router.post("/sales-processes/{process_id}/stages/{stage_id}/move", response={200: ProcessOut, **ERROR_RESPONSES})
+def move_stage(request: HttpRequest, process_id: int, stage_id: int, payload: StageMoveIn) -> Any:
+    """One place up or down among the open stages (at either end it stays; won and lost stay last)."""
+    stage = _seen_stage(request.user, process_id, stage_id)
+    with _fields_as_in_the_api():
+        configuration.stage_move(actor=request.user, stage=stage, direction=payload.direction)
+    return _changed_process(request.user, process_id)
+
+
+@router.post(
+    "/sales-processes/{process_id}/stages/{stage_id}/checklist",
+    response={201: ChecklistItemOut, **ERROR_RESPONSES},
+)
+def create_checklist_item(request: HttpRequest, process_id: int, stage_id: int, payload: ChecklistItemIn) -> Any:
+    """An item at the end of the stage's checklist."""
+    stage = _seen_stage(request.user, process_id, stage_id)
+    item = configuration.checklist_item_create(
+        actor=request.user, stage=stage, text=payload.text, required=payload.required
+    )
+    return Status(201, item)
+
+
+@router.delete(
+    "/sales-processes/{process_id}/stages/{stage_id}/checklist/{item_id}",
+    response={204: None, **ERROR_RESPONSES},
+)
+def delete_checklist_item(request: HttpRequest, process_id: int, stage_id: int, item_id: int) -> Any:
+    """The item and its ticks on the opportunities."""
+    stage = _seen_stage(request.user, process_id, stage_id)
+    item = ChecklistItem.objects.filter(pk=item_id, stage=stage).first()
+    if item is None:
+        raise NotFound()
+    configuration.checklist_item_delete(actor=request.user, item=item)
+    return Status(204, None)
 
 
 # --- opportunities ------------------------------------------------------------------------------------------
