@@ -8,4 +8,6 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        from . import checks, modules, scheduled, shares  # noqa: F401  (checks, modules, periodic jobs, share labels)
+        from . import checks, lookups, modules, scheduled, shares  # noqa: F401  (checks, modules, periodic jobs, share labels)
+
+        lookups.register()

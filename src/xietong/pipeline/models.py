@@ -196,14 +196,24 @@ class Opportunity(models.Model):
         indexes = [
             models.Index(fields=["owner", "status", "-id"], name="pipeline_opp_owner_idx"),
             models.Index(fields=["business_unit", "-id"], name="pipeline_opp_bu_idx"),
-            models.Index(fields=["stage", "-amount", "-id"], name="pipeline_opp_board_idx"),
-            # a team's board in one index-only pass (PostgreSQL; SQLite keeps the key columns): the
-            # owners of the team, the process, and what the visibility rules, the board filter and the
-            # sums read (docs/subsystems/pipeline.md)
+            # the board (docs/subsystems/pipeline.md), index-only on PostgreSQL (SQLite keeps the key
+            # columns): each column's top cards in amount order, and a team's sums per stage; both carry
+            # what the visibility rules and the board filter read
+            models.Index(
+                fields=["stage", "-amount", "-id"],
+                include=["owner", "process", "business_unit", "status", "closed_at"],
+                name="pipeline_opp_board_idx",
+            ),
             models.Index(
                 fields=["owner", "process", "stage"],
                 include=["amount", "probability", "status", "closed_at", "business_unit", "id"],
                 name="pipeline_opp_team_board_idx",
+            ),
+            models.Index(
+                fields=["stage", "closed_at"],
+                include=["amount", "owner", "process", "business_unit", "status"],
+                condition=Q(closed_at__isnull=False),
+                name="pipeline_opp_closed_idx",
             ),
             models.Index(fields=["customer", "-id"], name="pipeline_opp_customer_idx"),
             models.Index(fields=["status", "expected_close"], name="pipeline_opp_close_idx"),

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, Value, Window
-from django.db.models.functions import RowNumber
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection
+from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Sum, When
 from django.utils import timezone
 
 from xietong.core.errors import NotFound
 from xietong.core.visibility import members_of
 
 from .choices import OpportunityStatus, StageKind
-from .models import Opportunity, OpportunityLine, SalesProcess, Stage
+from .models import DealTeamMember, Opportunity, OpportunityLine, SalesProcess, Stage
 
 SCOPES = ("all", "mine", "team")
 STATUSES = ("open", "won", "lost", "closed", "all")
@@ -86,14 +87,17 @@ def opportunity_list(
     included). ``status``: open (default), won, lost, closed or all."""
     qs = Opportunity.objects.visible_to(user, action)
     if scope == "mine":
-        qs = qs.filter(Q(owner_id=user.pk) | Q(team__user_id=user.pk)).distinct()
+        # membership as a subquery, not a join: a join repeats a deal once per member, and sums over
+        # ``values()`` would count it that many times (DISTINCT does not reach them)
+        on_team = DealTeamMember.objects.filter(user_id=user.pk).values("opportunity_id")
+        qs = qs.filter(Q(owner_id=user.pk) | Q(pk__in=on_team))
     elif scope == "team":
         access = user.access
         paths = access.managed_paths or [t.path for t in access.teams]
         # the people as a list (one small query): the planner then reads their deals by the owner index
         # instead of filtering every deal of the process through a subquery
         people = {user.pk, *members_of(paths=paths).values_list("user_id", flat=True)}
-        qs = qs.filter(owner_id__in=sorted(people))
+        qs = qs.filter(owner_id__any_of=sorted(people))
     if status == "closed":
         qs = qs.exclude(status=OpportunityStatus.OPEN)
     elif status in OpportunityStatus.values:
@@ -148,11 +152,6 @@ class Column:
         return max(self.count - len(self.cards), 0)
 
 
-WEIGHTED = ExpressionWrapper(
-    F("amount") * F("probability") / Value(100), output_field=DecimalField(max_digits=20, decimal_places=4)
-)
-
-
 # what a card shows (pipeline/partials/card.html) and its health needs (``health_of``)
 CARD_FIELDS = (
     "name",
@@ -175,50 +174,67 @@ CARD_FIELDS = (
 
 def board(*, user: Any, process: SalesProcess, per_column: int = BOARD_CARDS, **filters: Any) -> list[Column]:
     """A column per stage of ``process``: how many opportunities, their amount and weighted amount, and
-    the top ``per_column`` cards by amount. Three queries whatever the size: the stages; one pass over
-    the visible opportunities of the process that numbers them per stage by amount and sums each
-    stage with window functions, keeping the top of each stage (every non-empty stage has a top card,
-    so its sums come along); and the cards' columns for those few. The pass reads narrow rows: on
-    PostgreSQL the covering board index answers it without the table (docs/subsystems/pipeline.md).
-    Won and lost columns hold what closed in the last ``CLOSED_DAYS`` days unless a close month or
-    dates are chosen."""
+    the top ``per_column`` cards by amount. A fixed number of queries whatever the size: the stages;
+    the sums per stage (one pass over the visible opportunities of the process, grouped without a sort);
+    the ids of each non-empty stage's top cards, each read in amount order from the board index until
+    it has enough (on PostgreSQL one statement, an array per stage; elsewhere one query per stage); and
+    the cards' columns for those few. On PostgreSQL both
+    passes are index-only: the two board indexes carry what the visibility rules, the board filter and
+    the sums read (docs/subsystems/pipeline.md). Won and lost columns hold what closed in the last
+    ``CLOSED_DAYS`` days unless a close month or dates are chosen."""
     filters = {k: v for k, v in filters.items() if k != "status"}
     stages = list(process.stages.order_by("position"))
     rows = opportunity_list(user=user, process=process, status="all", **filters)
+    since = None
     if not any(filters.get(k) for k in ("close_month", "close_from", "close_to")):
         since = timezone.now() - timedelta(days=CLOSED_DAYS)
         rows = rows.filter(Q(status=OpportunityStatus.OPEN) | Q(closed_at__gte=since))
+    rows = rows.order_by()
     columns = {s.pk: Column(stage=s) for s in stages}
-    per_stage = [F("stage_id")]
-    ranked = (
-        rows.order_by()
-        .annotate(
-            rank=Window(RowNumber(), partition_by=per_stage, order_by=[F("amount").desc(), F("pk").desc()]),
-            n=Window(Count("pk"), partition_by=per_stage),
-            total=Window(Sum("amount"), partition_by=per_stage),
-            weighted=Window(Sum(WEIGHTED), partition_by=per_stage),
-        )
-        .filter(rank__lte=per_column)
-        .values_list("pk", "stage_id", "rank", "n", "total", "weighted")
-    )
-    top: list[int] = []
-    for pk, stage_id, rank, n, total, weighted in ranked:
-        top.append(pk)
+    # grouped by probability too (a stage's deals have a few): the weighted sum is Σ probability ×
+    # Σ amount, exact, with no multiplication per row in the database
+    weighted: dict[int, Decimal] = {}
+    for stage_id, probability, n, total in rows.values_list("stage_id", "probability").annotate(
+        n=Count("pk"), total=Sum("amount")
+    ):
         column = columns.get(stage_id)
-        if column is not None and rank == 1:
-            column.count = n
-            column.amount = Decimal(total or 0).quantize(CENT)
-            column.weighted = Decimal(weighted or 0).quantize(CENT)
+        if column is not None:
+            column.count += n
+            column.amount += total
+            weighted[stage_id] = weighted.get(stage_id, Decimal("0")) + total * probability
+    for stage_id, column in columns.items():
+        column.amount = column.amount.quantize(CENT, ROUND_HALF_UP)
+        column.weighted = (weighted.get(stage_id, Decimal("0")) / 100).quantize(CENT, ROUND_HALF_UP)
+    filled = [stage_id for stage_id, column in columns.items() if column.count]
+    if not filled:
+        return [columns[s.pk] for s in stages]
+    ranked = rows.order_by("-amount", "-pk").values_list("pk", flat=True)
+    # a won or lost column holds what closed lately: read from the closed index by date, not by amount
+    recent = ranked.filter(closed_at__gte=since) if since is not None else ranked
+    if connection.vendor == "postgresql":
+        # one statement, planned once: per stage, an array of its top ids
+        per_stage = Stage.objects.filter(pk__in=filled).annotate(
+            top=Case(
+                When(kind=StageKind.OPEN, then=ArraySubquery(ranked.filter(stage_id=OuterRef("pk"))[:per_column])),
+                default=ArraySubquery(recent.filter(stage_id=OuterRef("pk"))[:per_column]),
+            )
+        )
+        top = [pk for ids in per_stage.values_list("top", flat=True) for pk in ids]
+    else:
+        kinds = {s.pk: s.kind for s in stages}
+        top = [
+            pk
+            for stage_id in filled
+            for pk in (ranked if kinds[stage_id] == StageKind.OPEN else recent).filter(stage_id=stage_id)[:per_column]
+        ]
     cards = (
         Opportunity.objects.filter(pk__in=top)
         .select_related("customer", "owner", "stage")
         .only(*CARD_FIELDS)
         .order_by("stage_id", "-amount", "-pk")
     )
-    for card in cards if top else ():
-        column = columns.get(card.stage_id)
-        if column is not None:
-            column.cards.append(card)
+    for card in cards:
+        columns[card.stage_id].cards.append(card)
     return [columns[s.pk] for s in stages]
 
 
