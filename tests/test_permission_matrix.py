@@ -19,6 +19,7 @@ from tests.conftest import login
 from tests.customers import matrix_customers, matrix_duplicates, matrix_pools
 from tests.imports import matrix as matrix_imports
 from tests.leads import matrix as matrix_leads
+from tests.pipeline import matrix_analytics as matrix_pipeline_analytics
 from tests.pipeline import matrix_api as matrix_pipeline_api
 from tests.pipeline import matrix_board as matrix_pipeline_board
 from tests.pipeline import matrix_forecast as matrix_pipeline_forecast
@@ -138,6 +139,7 @@ AREAS = [
     matrix_pipeline_board,
     matrix_pipeline_forecast,
     matrix_pipeline_pages,
+    matrix_pipeline_analytics,
 ]
 
 ROUTES = API_ROUTES + PAGE_ROUTES + [route for area in AREAS for route in area.ROUTES]

@@ -225,6 +225,7 @@ def test_pages_are_in_chinese_for_a_zh_hans_user_and_in_english_for_an_en_user(c
             "商机看板",
             "商机",
             "销售预测",
+            "商机分析",
             "产品",
             "任务",
             "日历",

@@ -210,6 +210,7 @@ def test_the_navigation_shows_only_what_the_user_may_use(rep, admin_client):
         "Board",
         "Opportunities",
         "Forecast",
+        "Pipeline analysis",
         "Products",
         "Tasks",
         "Calendar",

@@ -20,6 +20,7 @@ from xietong.customers.pools_api import router as customer_pools_router
 from xietong.imports.api import router as imports_router
 from xietong.leads.api import router as leads_router
 from xietong.org.api import router as org_router
+from xietong.pipeline.analytics_api import router as pipeline_analytics_router
 from xietong.pipeline.api import router as pipeline_router
 from xietong.pipeline.forecast_api import router as forecast_router
 
@@ -50,3 +51,4 @@ api.add_router("", imports_router)
 api.add_router("", catalog_router)
 api.add_router("", pipeline_router)
 api.add_router("", forecast_router)
+api.add_router("", pipeline_analytics_router)

@@ -1,7 +1,8 @@
 """The filter form of the board and the list (and their exports): whose (all / mine / my team's),
 owner, team, business unit, close month, amount range, product line, a search; the list adds the
 status. ``form.filters(user)`` gives the keyword arguments of ``selectors.opportunity_list`` /
-``selectors.board``; invalid values are ignored (a filter never answers with an error page)."""
+``selectors.board``; invalid values are ignored (a filter never answers with an error page).
+``AnalysisFilterForm`` is the smaller form of the pipeline analysis (period, whose, team, owner)."""
 
 from __future__ import annotations
 
@@ -146,3 +147,45 @@ class OpportunityFilterForm(XtForm):
 def _owners(user: Any) -> QuerySet[Any]:
     people: Any = get_user_model()._default_manager
     return people.visible_to(user).filter(is_active=True).order_by("display_name", "username")
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class AnalysisFilterForm(XtForm):
+    """The filters of the pipeline analysis (``views/analytics.py``): the period in which the deals
+    were created, whose (a tab, as on the board), team and owner. The process is chosen apart (a
+    process the user does not see answers 404). Like the board's filters, invalid values are
+    ignored; an invalid period falls back to the default one (``analytics.analysis_period``)."""
+
+    date_from = forms.DateField(required=False, label=_("Created from"), widget=DateInput(format="%Y-%m-%d"))
+    date_to = forms.DateField(required=False, label=_("Created up to"), widget=DateInput(format="%Y-%m-%d"))
+    scope = forms.ChoiceField(choices=SCOPE_CHOICES, required=False, label=_("Whose"), widget=forms.HiddenInput())
+    team = _TeamField(queryset=None, required=False, label=_("Team"), empty_label=_("All teams"))
+    owner = _PersonField(queryset=None, required=False, label=_("Owner"), empty_label=_("All owners"))
+
+    def __init__(self, data: Any, *, user: Any) -> None:
+        super().__init__(data)
+        self.fields["team"].queryset = org_selectors.team_choices(user=user)  # type: ignore[attr-defined]
+        self.fields["owner"].queryset = _owners(user)  # type: ignore[attr-defined]
+
+    @property
+    def scope_value(self) -> str:
+        value = self.data.get("scope") or "all"
+        return value if value in selectors.SCOPES else "all"
+
+    def period(self) -> tuple[date | None, date | None]:
+        """The dates given (None: not given, or not a date)."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return data.get("date_from"), data.get("date_to")
+
+    def filters(self) -> dict[str, Any]:
+        """``scope``, ``owner`` and ``team`` for ``analytics.pipeline_analysis``."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        owner = data.get("owner")
+        if self.data.get("owner") and owner is None:  # a person the user does not see: nothing
+            owner = 0
+        return {"scope": self.scope_value, "owner": owner, "team": data.get("team")}

@@ -1,7 +1,8 @@
 """What this part of the pipeline app adds to the shared surfaces (imported from ``PipelineConfig.ready``,
-no I/O): the navigation (board, list), the global search, My day's "pipeline health", the customer
-page's "Opportunities" tab, the collaboration surface of an opportunity, the follow-up visibility rule
-for opportunities, audit verb labels, and the notification of new deal-team members."""
+no I/O): the navigation (board, list, pipeline analysis), the global search, My day's "pipeline
+health", the customer page's "Opportunities" tab, the collaboration surface of an opportunity, the
+follow-up visibility rule for opportunities, audit verb labels, and the notification of new
+deal-team members."""
 
 from __future__ import annotations
 
@@ -48,6 +49,11 @@ def detail_url(pk: int) -> str:
 navigation.register(NavItem("pipeline", gettext_lazy("Board"), "pipeline:board", "kanban", order=10, visible=_may_view))
 navigation.register(
     NavItem("pipeline", gettext_lazy("Opportunities"), "pipeline:list", "briefcase", order=20, visible=_may_view)
+)
+# after the forecast (order 30, forecast_registrations.py), before the products (40): who sees the board
+# analyses what they see
+navigation.register(
+    NavItem("pipeline", gettext_lazy("Pipeline analysis"), "pipeline:analytics", "funnel", order=35, visible=_may_view)
 )
 
 # --- global search --------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-from .views import board, forecast, lists, opportunities, processes
+from .views import analytics, board, forecast, lists, opportunities, processes
 
 app_name = "pipeline"
 
@@ -8,4 +8,5 @@ urlpatterns = [
     *opportunities.urlpatterns,
     *processes.urlpatterns,
     *forecast.urlpatterns,
+    *analytics.urlpatterns,
 ]
