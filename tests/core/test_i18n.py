@@ -269,6 +269,7 @@ def test_pages_are_in_chinese_for_a_zh_hans_user_and_in_english_for_an_en_user(c
             "Board",
             "Opportunities",
             "Forecast",
+            "Pipeline analysis",
             "Products",
             "Tasks",
             "Calendar",
