@@ -99,6 +99,11 @@ TEMPLATES = [
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'xietong.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")))}
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # PostgreSQL's JIT compiles a plan whose estimated cost passes a threshold: tens of milliseconds
+    # spent on a statement that runs in a few (a board at 1M: 47 ms of JIT for 20 ms of work).
+    # docs/deployment.md says how to keep it with a pooler that refuses startup options.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", os.environ.get("PG_OPTIONS", "-c jit=off"))
 # the covering indexes (INCLUDE) are PostgreSQL's; SQLite builds them on their key columns, as intended
 SILENCED_SYSTEM_CHECKS = ["models.W040"] if DATABASES["default"]["ENGINE"].endswith("sqlite3") else []
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
