@@ -483,6 +483,8 @@ def test_list_filters(people, process):
     assert login(people.rep).get("/api/v1/opportunities?scope=mine").json()["results"][0]["id"] == a.pk
     bad = client.get("/api/v1/opportunities?close_month=三月")
     assert (bad.status_code, errors(bad)) == (422, [("close_month", gettext("A month like 2027-03."))])
+    foreign = client.get(f"/api/v1/opportunities?team_id={people.org['north'].pk}")  # a team of another region
+    assert (foreign.status_code, errors(foreign)) == (422, [("team_id", gettext("No such team."))])
 
 
 def test_list_shows_only_what_the_caller_sees(people, process):

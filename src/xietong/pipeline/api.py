@@ -35,7 +35,8 @@ from xietong.core.choices import DataScope
 from xietong.core.errors import NotFound
 from xietong.core.idempotency import idempotent
 from xietong.core.visibility import addressable_people
-from xietong.org.models import BusinessUnit, Team
+from xietong.org import selectors as org_selectors
+from xietong.org.models import BusinessUnit
 from xietong.org.policies import require
 
 from . import configuration, gates, selectors, services
@@ -780,8 +781,10 @@ def list_opportunities(
     if scope not in selectors.SCOPES:
         raise ValidationError({"scope": _("Choose one of: %(allowed)s.") % {"allowed": ", ".join(selectors.SCOPES)}})
     team = None
-    if team_id is not None:
-        team = Team.objects.filter(pk=team_id).first() or Team(pk=0, path="/none/")
+    if team_id is not None:  # a team of the filter's choices, as on the board and the analysis
+        team = org_selectors.team_choices(user=user).filter(pk=team_id).first()
+        if team is None:
+            raise ValidationError({"team_id": _("No such team.")})
     rows = selectors.opportunity_list(
         user=user,
         q=q.strip(),
