@@ -1,6 +1,6 @@
 """Pipeline analysis (pipeline/analytics.py, /pipeline/analytics/, /api/v1/pipeline-analytics):
-stage conversion, time in stage and velocity worked out by hand from a history written through the
-services at frozen times; only the deals the viewer sees count; bounded queries.
+stage conversion, time in stage, velocity and win-loss worked out by hand from a history written
+through the services at frozen times; only the deals the viewer sees count; bounded queries.
 
 The process ``项目型销售`` has no gates: 接洽 → 方案 → 谈判 → 赢单 / 输单. The cohort is March 2027
 (Asia/Shanghai). Deals (owner, amount, created, history):
@@ -15,6 +15,9 @@ The process ``项目型销售`` has no gates: 接洽 → 方案 → 谈判 → �
   03-15 09:00 (2 d in 接洽): open, in 方案.
 - F 李销售 45000.00, 03-20 09:00: lost 03-21 21:00 (1.5 d in 接洽).
 - outside the period: G 王销售 created 02-28 23:30 (won in March), H 王销售 created 04-01 00:00.
+
+B and F were lost for the price, no competitor named. The win-loss tests add more lost deals
+(``losses``, described there).
 """
 
 from __future__ import annotations
@@ -59,9 +62,18 @@ def process(org: dict[str, Any]) -> SalesProcess:
     return process
 
 
-def deal(process: SalesProcess, owner: Any, name: str, amount: str, created: dt.datetime, *steps: Any) -> Opportunity:
+def deal(
+    process: SalesProcess,
+    owner: Any,
+    name: str,
+    amount: str,
+    created: dt.datetime,
+    *steps: Any,
+    reason: str = "price",
+    lost_to: str = "",
+) -> Opportunity:
     """An opportunity created and moved through the services at the given times; a step is
-    ``(when, stage name)``, ``(when, "won")`` or ``(when, "lost")``."""
+    ``(when, stage name)``, ``(when, "won")`` or ``(when, "lost")`` (lost for ``reason`` to ``lost_to``)."""
     with freeze_time(created):
         opp = services.opportunity_create(
             actor=owner, customer=owned(owner=owner).customer, name=name, process=process, amount=D(amount)
@@ -71,7 +83,7 @@ def deal(process: SalesProcess, owner: Any, name: str, amount: str, created: dt.
             if step == "won":
                 services.opportunity_win(actor=owner, opportunity=opp.pk)
             elif step == "lost":
-                services.opportunity_lose(actor=owner, opportunity=opp.pk, reason="price")
+                services.opportunity_lose(actor=owner, opportunity=opp.pk, reason=reason, lost_to=lost_to)
             else:
                 services.opportunity_move(actor=owner, opportunity=opp.pk, stage=process.stages.get(name=step))
     return opp
@@ -102,6 +114,32 @@ def history(people: SimpleNamespace, process: SalesProcess) -> SimpleNamespace:
     return d
 
 
+@pytest.fixture
+def losses(people: SimpleNamespace, process: SalesProcess, history: SimpleNamespace) -> None:
+    """Seven more deals created 03-22 and lost 03-23, on top of B and F (price, no competitor named):
+
+    - L1 王销售 10000.00, L2 李销售 20000.00, L3 王销售 30000.00: to ABB, written "ABB", "abb" and
+      "ABB" between a space and an ideographic space (U+3000, as an older record may hold it): one
+      competitor, shown "ABB";
+    - L4 王销售 5000.00 no budget; L5 李销售 7000.00 with no reason (as an older record may hold it);
+    - L6 李销售 60000.00, the product did not fit, to 西门子; L7 王销售 25000.00 to 施耐德.
+    """
+    rep, rep2 = people.rep, people.rep2
+
+    def lost(owner: Any, name: str, amount: str, reason: str = "competitor", lost_to: str = "") -> Opportunity:
+        return deal(process, owner, name, amount, at(3, 22), (at(3, 23), "lost"), reason=reason, lost_to=lost_to)
+
+    lost(rep, "L1", "10000.00", lost_to="ABB")
+    lost(rep2, "L2", "20000.00", lost_to="abb")
+    l3 = lost(rep, "L3", "30000.00", lost_to="ABB")
+    lost(rep, "L4", "5000.00", reason="budget")
+    l5 = lost(rep2, "L5", "7000.00", reason="other")
+    lost(rep2, "L6", "60000.00", reason="product", lost_to="西门子")
+    lost(rep, "L7", "25000.00", lost_to="施耐德")
+    Opportunity.objects.filter(pk=l3.pk).update(lost_to=" ABB\u3000")
+    Opportunity.objects.filter(pk=l5.pk).update(lost_reason="")
+
+
 def funnel(result: analytics.Analysis) -> list[tuple[Any, ...]]:
     return [
         (row.stage.name, row.reached, row.reached_percent, row.moved_on, row.conversion, row.lost, row.still_open)
@@ -111,6 +149,14 @@ def funnel(result: analytics.Analysis) -> list[tuple[Any, ...]]:
 
 def times(result: analytics.Analysis) -> list[tuple[str, int, D | None, D | None]]:
     return [(r.stage.name, r.time.stays, r.time.average_days, r.time.median_days) for r in result.stages]
+
+
+def reasons(result: analytics.Analysis) -> list[tuple[str, str, int, D, D | None]]:
+    return [(r.code, r.label, r.count, r.amount, r.share) for r in result.win_loss.reasons]
+
+
+def competitors(result: analytics.Analysis) -> list[tuple[str, int, D]]:
+    return [(r.name, r.count, r.amount) for r in result.win_loss.competitors.top]
 
 
 def english(user: Any) -> Client:
@@ -175,6 +221,10 @@ def test_no_deal_in_the_period_gives_zeros_and_no_ratios(people, process, histor
         ("赢单", 0, None, None, None, 0, 0),
     ]
     assert result.velocity == analytics.Velocity(0, 0, 0, None, None, None, None)
+    assert result.win_loss == analytics.WinLoss(
+        0, D("0.00"), 0, D("0.00"), [], analytics.Competitors([], None, 0, D("0.00"))
+    )
+    assert (result.win_loss.win_rate, result.win_loss.win_rate_by_amount) == (None, None)
 
 
 def test_the_period_is_whole_local_days_both_ends_included(people, process, history):
@@ -195,6 +245,67 @@ def test_the_period_defaults_to_the_last_90_days_and_cannot_end_before_it_starts
     assert raised.value.message_dict == {"date_from": ["The period starts after it ends."]}
 
 
+# --- win-loss -------------------------------------------------------------------------------------------
+
+
+def test_lost_deals_count_per_reason_by_count_then_amount_with_their_share(people, process, losses):
+    with translation.override("en"):
+        result = analyse(people.manager, process)
+    assert reasons(result) == [
+        # of 9 lost deals; the three of one deal each in amount order, the one without a reason among them
+        ("competitor", "Chose a competitor", 4, D("85000.00"), D("44.4")),  # L1, L2, L3, L7
+        ("price", "Price", 2, D("95000.00"), D("22.2")),  # B, F
+        ("product", "Product does not fit", 1, D("60000.00"), D("11.1")),
+        ("", "No reason given", 1, D("7000.00"), D("11.1")),
+        ("budget", "No budget", 1, D("5000.00"), D("11.1")),
+    ]
+    with translation.override("zh-hans"):
+        assert reasons(analyse(people.manager, process))[0][1] == "选择了竞争对手"
+
+
+def test_competitors_merge_spellings_and_rank_by_count_then_amount(people, process, losses):
+    found = analyse(people.manager, process).win_loss.competitors
+    assert [(r.name, r.count, r.amount) for r in found.top] == [
+        ("ABB", 3, D("60000.00")),  # "ABB" twice (one with spaces around), "abb" once
+        ("西门子", 1, D("60000.00")),  # lost for the product, still lost to 西门子
+        ("施耐德", 1, D("25000.00")),
+    ]
+    assert found.other is None
+    # B, F, L4, L5: 50000 + 45000 + 5000 + 7000
+    assert (found.none_named_count, found.none_named_amount) == (4, D("107000.00"))
+
+
+def test_won_and_lost_amounts_give_the_win_rate_by_amount(people, process, losses):
+    win_loss = analyse(people.manager, process).win_loss
+    assert (win_loss.won_count, win_loss.won_amount, win_loss.lost_count, win_loss.lost_amount) == (
+        2,  # A, D
+        D("180000.00"),
+        9,
+        D("252000.00"),  # 95000 + 85000 + 60000 + 7000 + 5000
+    )
+    assert win_loss.win_rate == D("18.2")  # 2 / 11 = 18.18…
+    assert win_loss.win_rate_by_amount == D("41.7")  # 180000 / 432000 = 41.666…, half up
+
+
+def test_past_the_tenth_competitor_the_rest_is_summed_in_one_row(people, process):
+    for i in (1, 2):
+        deal(
+            process, people.rep, f"甲{i}", "100.00", at(3, 5), (at(3, 6), "lost"), reason="competitor", lost_to="甲公司"
+        )
+    for i in range(1, 13):
+        name = f"竞品{i:02d}"
+        deal(process, people.rep, name, f"{i}000.00", at(3, 5), (at(3, 6), "lost"), reason="competitor", lost_to=name)
+    result = analyse(people.manager, process)
+    assert competitors(result) == [
+        ("甲公司", 2, D("200.00")),  # the most deals comes first, however small
+        *[(f"竞品{i:02d}", 1, D(f"{i}000.00")) for i in range(12, 3, -1)],
+    ]
+    assert result.win_loss.competitors.other == analytics.OtherCompetitors(competitors=3, count=3, amount=D("6000.00"))
+    page = english(people.manager).get(PAGE.format(pk=process.pk)).content.decode()
+    assert '<th scope="row" class="xt-cell-title">Other competitors (3)</th>' in page
+    assert "¥6,000.00" in page
+
+
 # --- who sees what ------------------------------------------------------------------------------------
 
 
@@ -211,6 +322,22 @@ def test_a_rep_counts_only_the_deals_they_see(people, process, history):
     assert times(result)[:2] == [("接洽", 3, D("2.3"), D("2.0")), ("方案", 2, D("3.0"), D("3.0"))]
     # 1 open × 180000 × 2 won ÷ (3 closed × 16.5 days) = 7272.7272…
     assert result.velocity == analytics.Velocity(1, 2, 1, D("66.7"), D("90000.00"), D("8.3"), D("7272.73"))
+
+
+def test_a_rep_counts_only_the_lost_deals_they_see(people, process, losses):
+    """王销售 sees B, L1, L3, L4 and L7 of the lost deals; F, L2, L5 and L6 are 李销售's."""
+    with translation.override("en"):
+        result = analyse(people.rep, process)
+    assert reasons(result) == [
+        ("competitor", "Chose a competitor", 3, D("65000.00"), D("60.0")),
+        ("price", "Price", 1, D("50000.00"), D("20.0")),
+        ("budget", "No budget", 1, D("5000.00"), D("20.0")),
+    ]
+    assert competitors(result) == [("ABB", 2, D("40000.00")), ("施耐德", 1, D("25000.00"))]
+    win_loss = result.win_loss
+    assert (win_loss.competitors.none_named_count, win_loss.competitors.none_named_amount) == (2, D("55000.00"))
+    assert (win_loss.lost_count, win_loss.lost_amount, win_loss.won_amount) == (5, D("120000.00"), D("180000.00"))
+    assert (win_loss.win_rate, win_loss.win_rate_by_amount) == (D("28.6"), D("60.0"))  # 2 / 7; 180 / 300
 
 
 def test_deal_team_members_count_the_deal_once_and_scopes_narrow_like_the_board(people, process, history):
@@ -251,6 +378,38 @@ def test_the_page_shows_the_funnel_the_times_and_the_velocity(people, process, h
     assert 'data-xt-progress="66.7"' in page  # the bar of 方案: 4 of 6
     assert 'value="2027-03-01"' in page and 'value="2027-03-31"' in page
     assert "2 × ¥90,000.00 × 50.0% ÷ " in page
+
+
+def test_the_page_shows_the_win_loss_below_the_stage_conversion(people, process, losses):
+    client = english(people.manager)
+    page = client.get(PAGE.format(pk=process.pk)).content.decode()
+    assert (
+        page.index("analytics-funnel-title")
+        < page.index("analytics-win-loss-title")
+        < page.index("analytics-velocity-title")
+    )
+    assert '<h2 class="xt-card-title" id="analytics-win-loss-title">Win-loss</h2>' in page
+    assert '<dd class="col-sm-8" data-figure="won-amount"><span class="xt-num">2</span> · ¥180,000.00</dd>' in page
+    assert '<dd class="col-sm-8" data-figure="lost-amount"><span class="xt-num">9</span> · ¥252,000.00</dd>' in page
+    assert '<dd class="col-sm-8" data-figure="win-rate-by-amount"><span class="xt-num">41.7%</span>' in page
+    for label in (
+        "Chose a competitor",
+        "Price",
+        "Product does not fit",
+        "No reason given",
+        "No budget",
+        "ABB",
+        "西门子",
+    ):
+        assert f'<th scope="row" class="xt-cell-title">{label}</th>' in page, label
+    assert page.index(">Product does not fit<") < page.index(">No reason given<") < page.index(">No budget<")
+    assert 'data-xt-progress="44.4"' in page and 'data-xt-progress="22.2"' in page  # the share's bars
+    assert '<th scope="row" class="xt-cell-title xt-muted">No competitor named</th>' in page
+    assert "¥107,000.00" in page
+    assert "Other competitors" not in page  # three competitors only
+    # 03-10 – 03-15: D alone, won
+    quiet = client.get(PAGE.format(pk=process.pk).replace("2027-03-01", "2027-03-10").replace("03-31", "03-15"))
+    assert "None of the opportunities created in the period was lost." in quiet.content.decode()
 
 
 def test_a_rep_sees_their_numbers_and_changing_a_filter_swaps_only_the_body(people, process, history):
@@ -338,6 +497,45 @@ def test_the_api_answers_the_same_numbers_as_decimal_strings(people, process, hi
             "average_cycle_days": "8.3",
             "per_day": "10909.09",
         },
+        "win_loss": {
+            "won_count": 2,
+            "won_amount": "180000.00",
+            "lost_count": 2,
+            "lost_amount": "95000.00",
+            "win_rate": "50.0",
+            "win_rate_by_amount": "65.5",  # 180000 / 275000 = 65.45…
+            "reasons": [{"code": "price", "label": "价格", "count": 2, "amount": "95000.00", "share": "100.0"}],
+            "competitors": {"top": [], "other": None, "none_named_count": 2, "none_named_amount": "95000.00"},
+        },
+    }
+
+
+def test_the_api_answers_the_win_loss_with_codes_and_labels_in_your_language(people, process, losses):
+    body = english(people.manager).get(API.format(pk=process.pk)).json()
+    assert body["win_loss"] == {
+        "won_count": 2,
+        "won_amount": "180000.00",
+        "lost_count": 9,
+        "lost_amount": "252000.00",
+        "win_rate": "18.2",
+        "win_rate_by_amount": "41.7",
+        "reasons": [
+            {"code": "competitor", "label": "Chose a competitor", "count": 4, "amount": "85000.00", "share": "44.4"},
+            {"code": "price", "label": "Price", "count": 2, "amount": "95000.00", "share": "22.2"},
+            {"code": "product", "label": "Product does not fit", "count": 1, "amount": "60000.00", "share": "11.1"},
+            {"code": "", "label": "No reason given", "count": 1, "amount": "7000.00", "share": "11.1"},
+            {"code": "budget", "label": "No budget", "count": 1, "amount": "5000.00", "share": "11.1"},
+        ],
+        "competitors": {
+            "top": [
+                {"name": "ABB", "count": 3, "amount": "60000.00"},
+                {"name": "西门子", "count": 1, "amount": "60000.00"},
+                {"name": "施耐德", "count": 1, "amount": "25000.00"},
+            ],
+            "other": None,
+            "none_named_count": 4,
+            "none_named_amount": "107000.00",
+        },
     }
 
 
@@ -369,8 +567,9 @@ def test_the_api_needs_the_module_and_a_visible_process(people, process):
 
 
 def test_the_page_and_the_api_cost_the_same_queries_however_many_deals(people, process, history):
-    """Session, user, roles, then the process, the stages, the team's people, the funnel, the stays;
-    the page adds the processes, teams and owners of its filters."""
+    """Session, user, roles, then the process, the stages, the team's people, the funnel, the stays,
+    the lost reasons and the competitors (these two for the win-loss: 2 more than before it); the page
+    adds the processes, teams and owners of its filters. Each round loses a deal to a new competitor."""
     client = login(people.manager)
     n = iter(range(100))
 
@@ -378,15 +577,25 @@ def test_the_page_and_the_api_cost_the_same_queries_however_many_deals(people, p
         for owner in (people.rep, people.rep2):
             i = next(n)
             deal(process, owner, f"加{i}", "1000.00", at(3, 5), (at(3, 6), "方案"), (at(3, 9), "won"))
-            deal(process, owner, f"失{i}", "2000.00", at(3, 5), (at(3, 7), "lost"))
+            deal(
+                process,
+                owner,
+                f"失{i}",
+                "2000.00",
+                at(3, 5),
+                (at(3, 7), "lost"),
+                reason="competitor",
+                lost_to=f"竞品{i}",
+            )
 
     page, api = PAGE.format(pk=process.pk) + "&scope=team", API.format(pk=process.pk) + "&scope=team"
-    assert assert_queries_constant(lambda: client.get(page), add_deals, max_queries=11) == 11
-    assert assert_queries_constant(lambda: client.get(api), add_deals, max_queries=8) == 8
+    assert assert_queries_constant(lambda: client.get(page), add_deals, max_queries=13) == 13
+    assert assert_queries_constant(lambda: client.get(api), add_deals, max_queries=10) == 10
 
 
-def test_the_analysis_is_four_queries_with_the_team_scope(people, process, history, django_assert_max_num_queries):
+def test_the_analysis_is_six_queries_with_the_team_scope(people, process, history, django_assert_max_num_queries):
+    """Four for the funnel, the times and the velocity; two for the win-loss (reasons, competitors)."""
     manager = people.manager
     manager.access  # noqa: B018 — the roles are read once per request, not by the analysis
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(6):
         analyse(manager, process, scope="team")

@@ -1,6 +1,7 @@
 """Pipeline analysis (商机分析): stage conversion, time in stage and pipeline velocity, read from the
-stage history (``StageMove``). Pure reads; the page (``views/analytics.py``) and the API
-(``analytics_api.py``) show exactly what ``pipeline_analysis`` returns.
+stage history (``StageMove``), and the win-loss breakdown (赢输单分析) of the closed deals. Pure reads;
+the page (``views/analytics.py``) and the API (``analytics_api.py``) show exactly what
+``pipeline_analysis`` returns.
 
 What counts (every rule here is the one the page, the API and the tests use):
 
@@ -24,20 +25,34 @@ What counts (every rule here is the one the page, the API and the tests use):
   deals are expected to bring per day. It is computed from the exact sums (one division, rounded
   to the cent half up); its parts are shown rounded (amounts to the cent, percentages and days to
   one decimal). Without a won deal, or with a cycle of zero, there is no velocity (``None``).
+- **Win-loss**: the won and lost deals of the cohort with their amounts; win rate by count (as
+  above) and by amount = won amount / (won + lost amount). The lost deals per ``lost_reason`` (an
+  empty reason is a row of its own), with their share of the lost deals, by count then amount; and
+  per competitor who won (``lost_to``), the top ``TOP_COMPETITORS`` by count then amount, the rest
+  summed in one row, and the deals lost without a competitor named apart. Competitors are compared
+  without the surrounding whitespace and case-insensitively ("ABB", " abb" are one competitor),
+  shown in their most frequent spelling (on a tie, the first in code point order: "ABB" before
+  "Abb").
 
-Three queries (four with the team scope, whose members ``opportunity_list`` reads first), whatever
+Five queries (six with the team scope, whose members ``opportunity_list`` reads first), whatever
 the number of deals: the stages; the cohort grouped by (furthest stage, status) with counts, amounts
-and summed sales cycles — the funnel and the velocity; and the stays per stage. The median is taken
-in the database too, portably on SQLite and PostgreSQL (which have no common median aggregate): the
-stays of each stage are numbered with window functions (``ROW_NUMBER`` and ``COUNT`` over the
-stage), and only the one or two middle rows of each stage come back, carrying the stage's count and
-sum for the average. Python then adds a handful of rows per stage, never one row per deal.
+and summed sales cycles — the funnel, the velocity and the won and lost amounts; the stays per
+stage; the lost deals grouped by reason; and the lost deals grouped by competitor as written.
+
+The median is taken in the database too, portably on SQLite and PostgreSQL (which have no common
+median aggregate): the stays of each stage are numbered with window functions (``ROW_NUMBER`` and
+``COUNT`` over the stage), and only the one or two middle rows of each stage come back, carrying the
+stage's count and sum for the average. Python then adds a handful of rows per stage, never one row
+per deal. The competitors' spellings are merged in Python (``str.strip``, ``str.casefold``) over
+those grouped rows — one per distinct spelling, not per deal — rather than by ``TRIM``/``LOWER`` in
+the query: SQLite's ``LOWER`` folds ASCII only and SQL's ``TRIM`` strips spaces only (not the
+ideographic space the service strips), so SQL would merge differently on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, cast
@@ -51,7 +66,7 @@ from django.utils.translation import gettext as _
 from xietong.org.policies import require
 
 from . import selectors
-from .choices import OpportunityStatus, StageKind
+from .choices import LostReason, OpportunityStatus, StageKind
 from .models import CENT, HUNDRED, Opportunity, SalesProcess, Stage, StageMove
 
 MODULE = "opportunities"
@@ -59,6 +74,8 @@ DEFAULT_DAYS = 90  # the period when none is given: the last 90 days, today incl
 TENTH = Decimal("0.1")
 SECONDS_PER_DAY = 86400
 MICROSECONDS_PER_DAY = SECONDS_PER_DAY * 1_000_000
+TOP_COMPETITORS = 10  # the competitors shown one by one; the rest are summed in one row
+ZERO = Decimal("0.00")
 
 SALES_CYCLE = ExpressionWrapper(F("closed_at") - F("created_at"), output_field=DurationField())
 
@@ -86,7 +103,7 @@ def _local_midnight(day: dt.date) -> dt.datetime:
 # --- the numbers -------------------------------------------------------------------------------------
 
 
-def percent(part: int, whole: int) -> Decimal | None:
+def percent(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
     """``part`` of ``whole`` in percent, to one decimal (half up); None when ``whole`` is 0."""
     if not whole:
         return None
@@ -96,6 +113,12 @@ def percent(part: int, whole: int) -> Decimal | None:
 def days(seconds: Decimal | int) -> Decimal:
     """Seconds as days, to one decimal (half up)."""
     return (Decimal(seconds) / SECONDS_PER_DAY).quantize(TENTH, ROUND_HALF_UP)
+
+
+def _money(total: Decimal) -> Decimal:
+    """A database ``SUM`` of amounts as money, to the cent: SQLite answers it without the scale
+    (``85000``, not ``85000.00``), PostgreSQL with it."""
+    return total.quantize(CENT)
 
 
 def _microseconds(value: dt.timedelta) -> int:
@@ -148,6 +171,67 @@ class Velocity:
 
 
 @dataclass(frozen=True)
+class LostReasonRow:
+    """The lost deals of one ``lost_reason`` (``code`` "" when none was given)."""
+
+    code: str
+    label: str
+    count: int
+    amount: Decimal
+    share: Decimal | None  # percent of the lost deals
+
+
+@dataclass(frozen=True)
+class CompetitorRow:
+    """The deals lost to one competitor, named in its most frequent spelling."""
+
+    name: str
+    count: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class OtherCompetitors:
+    """The competitors past the top ``TOP_COMPETITORS``, summed."""
+
+    competitors: int  # how many competitors the row sums
+    count: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Competitors:
+    """The lost deals per competitor who won."""
+
+    top: list[CompetitorRow]  # at most ``TOP_COMPETITORS``, by count then amount
+    other: OtherCompetitors | None  # None unless there are more competitors
+    none_named_count: int  # lost without a competitor named
+    none_named_amount: Decimal
+
+
+@dataclass(frozen=True)
+class WinLoss:
+    """The win-loss breakdown of the cohort's closed deals (see the module docstring)."""
+
+    won_count: int
+    won_amount: Decimal
+    lost_count: int
+    lost_amount: Decimal
+    reasons: list[LostReasonRow]
+    competitors: Competitors
+
+    @property
+    def win_rate(self) -> Decimal | None:
+        """Won / (won + lost) by count, in percent."""
+        return percent(self.won_count, self.won_count + self.lost_count)
+
+    @property
+    def win_rate_by_amount(self) -> Decimal | None:
+        """Won amount / (won + lost amount), in percent: a few large losses weigh as they cost."""
+        return percent(self.won_amount, self.won_amount + self.lost_amount)
+
+
+@dataclass(frozen=True)
 class Analysis:
     process: SalesProcess
     date_from: dt.date
@@ -157,6 +241,7 @@ class Analysis:
     won_amount: Decimal
     stages: list[StageRow]  # the open stages in order, then the won stage
     velocity: Velocity
+    win_loss: WinLoss
 
 
 # --- the analysis ---------------------------------------------------------------------------------------
@@ -244,6 +329,68 @@ def _velocity(open_count: int, won_count: int, lost_count: int, won_amount: Deci
     )
 
 
+def _lost_reasons(ids: QuerySet[Opportunity, Any], lost_count: int) -> list[LostReasonRow]:
+    """The lost deals of ``ids`` per reason, by count then amount (then in the order of the choices,
+    no reason last), labelled in the current language. A code no longer among the choices shows as
+    stored, after them, as ``get_lost_reason_display`` would."""
+    labels = dict(LostReason.choices)
+    order = {code: i for i, code in enumerate([*labels, ""])}
+    rows = [
+        LostReasonRow(
+            code=code,
+            label=str(labels.get(code, code)) if code else _("No reason given"),
+            count=n,
+            amount=_money(amount),
+            share=percent(n, lost_count),
+        )
+        for code, n, amount in Opportunity.objects.filter(pk__in=ids, status=OpportunityStatus.LOST)
+        .values_list("lost_reason")
+        .annotate(n=Count("pk"), amount=Sum("amount"))
+        .order_by()
+    ]
+    return sorted(rows, key=lambda r: (-r.count, -r.amount, order.get(r.code, len(order))))
+
+
+def _competitors(ids: QuerySet[Opportunity, Any]) -> Competitors:
+    """The lost deals of ``ids`` per competitor who won. The database groups by the name as written;
+    the spellings of one competitor merge here (see the module docstring for why not in SQL)."""
+    deals: dict[str, Counter[str]] = defaultdict(Counter)  # competitor → its spellings → deals
+    amounts: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for written, n, amount in (
+        Opportunity.objects.filter(pk__in=ids, status=OpportunityStatus.LOST)
+        .values_list("lost_to")
+        .annotate(n=Count("pk"), amount=Sum("amount"))
+        .order_by()
+    ):
+        spelling = written.strip()
+        deals[spelling.casefold()][spelling] += n
+        amounts[spelling.casefold()] += _money(amount)
+    none_named = deals.pop("", Counter())
+    ranked = sorted(
+        (
+            CompetitorRow(
+                name=min(spelled, key=lambda s: (-spelled[s], s)),  # the most frequent, then the first
+                count=spelled.total(),
+                amount=amounts[key],
+            )
+            for key, spelled in deals.items()
+        ),
+        key=lambda row: (-row.count, -row.amount, row.name),
+    )
+    rest = ranked[TOP_COMPETITORS:]
+    other = None
+    if rest:
+        other = OtherCompetitors(
+            competitors=len(rest), count=sum(r.count for r in rest), amount=sum((r.amount for r in rest), ZERO)
+        )
+    return Competitors(
+        top=ranked[:TOP_COMPETITORS],
+        other=other,
+        none_named_count=none_named.total(),
+        none_named_amount=amounts.pop("", ZERO),
+    )
+
+
 def pipeline_analysis(
     *, user: Any, process: SalesProcess, date_from: dt.date, date_to: dt.date, **filters: Any
 ) -> Analysis:
@@ -256,12 +403,13 @@ def pipeline_analysis(
     won_stage = next((s for s in stages if s.kind == StageKind.WON), None)
     ids = cohort_ids(user=user, process=process, date_from=date_from, date_to=date_to, **filters)
 
-    # the funnel and the velocity: the cohort grouped by (furthest open stage, status)
+    # the funnel, the velocity and the won and lost amounts: the cohort grouped by (furthest open stage, status)
     step_of = {s.position: i for i, s in enumerate(open_stages)}
     won_step = len(open_stages)
     at_step: dict[tuple[int, str], int] = defaultdict(int)  # (step, status) → deals
-    count, amount, won_amount, cycle = 0, Decimal("0.00"), Decimal("0.00"), 0
+    count, amount, cycle = 0, ZERO, 0
     by_status: dict[str, int] = defaultdict(int)
+    amount_by_status: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for row in (
         Opportunity.objects.filter(pk__in=ids)
         .annotate(furthest=_furthest_open_position())
@@ -273,8 +421,8 @@ def pipeline_analysis(
         count += n
         amount += row["amount"]
         by_status[status] += n
+        amount_by_status[status] += row["amount"]
         if status == OpportunityStatus.WON:
-            won_amount += row["amount"]
             cycle += _microseconds(row["cycle"]) if row["cycle"] is not None else 0
             at_step[won_step, status] += n
         elif row["furthest"] in step_of:
@@ -295,13 +443,14 @@ def pipeline_analysis(
         )
         for step, stage in enumerate(open_stages)
     ]
+    won_count, won_amount = by_status[OpportunityStatus.WON], amount_by_status[OpportunityStatus.WON]
+    lost_count = by_status[OpportunityStatus.LOST]
     if won_stage is not None:
-        won = by_status[OpportunityStatus.WON]
         rows.append(
             StageRow(
                 stage=won_stage,
-                reached=won,
-                reached_percent=percent(won, count),
+                reached=won_count,
+                reached_percent=percent(won_count, count),
                 moved_on=None,
                 lost=0,
                 still_open=0,
@@ -316,11 +465,13 @@ def pipeline_analysis(
         amount=amount,
         won_amount=won_amount,
         stages=rows,
-        velocity=_velocity(
-            by_status[OpportunityStatus.OPEN],
-            by_status[OpportunityStatus.WON],
-            by_status[OpportunityStatus.LOST],
-            won_amount,
-            cycle,
+        velocity=_velocity(by_status[OpportunityStatus.OPEN], won_count, lost_count, won_amount, cycle),
+        win_loss=WinLoss(
+            won_count=won_count,
+            won_amount=won_amount,
+            lost_count=lost_count,
+            lost_amount=amount_by_status[OpportunityStatus.LOST],
+            reasons=_lost_reasons(ids, lost_count),
+            competitors=_competitors(ids),
         ),
     )

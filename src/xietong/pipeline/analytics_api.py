@@ -1,7 +1,7 @@
 """REST endpoint of the pipeline analysis: ``GET /api/v1/pipeline-analytics`` — stage conversion, time
-in stage and pipeline velocity of the deals of one process created in a period, as the caller sees
-them (money as Decimal strings, percentages and days as Decimal strings with one decimal). The
-counting rules are in ``analytics.py``; the page shows the same numbers."""
+in stage, pipeline velocity and win-loss of the deals of one process created in a period, as the
+caller sees them (money as Decimal strings, percentages and days as Decimal strings with one
+decimal). The counting rules are in ``analytics.py``; the page shows the same numbers."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from xietong.org import selectors as org_selectors
 from xietong.org.policies import require
 
 from . import analytics, selectors
-from .analytics import Analysis
+from .analytics import Analysis, WinLoss
 from .models import SalesProcess
 
 router = Router(tags=["pipeline"])
@@ -66,6 +66,46 @@ class VelocityOut(Schema):
     )
 
 
+class LostReasonOut(Schema):
+    code: str = Field(..., description="The lost reason's code; empty when no reason was given.")
+    label: str = Field(..., description="The reason in your language.")
+    count: int
+    amount: Decimal
+    share: Decimal | None = Field(..., description="Count, in percent of the lost deals.")
+
+
+class CompetitorOut(Schema):
+    name: str = Field(..., description="The competitor's most frequent spelling (on a tie, the first).")
+    count: int
+    amount: Decimal
+
+
+class OtherCompetitorsOut(Schema):
+    competitors: int = Field(..., description="How many competitors past the top 10 this row sums.")
+    count: int
+    amount: Decimal
+
+
+class CompetitorsOut(Schema):
+    top: list[CompetitorOut] = Field(
+        ..., description="At most 10, by count then amount; names compared case-insensitively, trimmed."
+    )
+    other: OtherCompetitorsOut | None = Field(..., description="The rest summed; null when there is no rest.")
+    none_named_count: int = Field(..., description="Deals lost without a competitor named.")
+    none_named_amount: Decimal
+
+
+class WinLossOut(Schema):
+    won_count: int
+    won_amount: Decimal
+    lost_count: int
+    lost_amount: Decimal
+    win_rate: Decimal | None = Field(..., description="Won ÷ (won + lost) by count, in percent.")
+    win_rate_by_amount: Decimal | None = Field(..., description="Won amount ÷ (won + lost amount), in percent.")
+    reasons: list[LostReasonOut] = Field(..., description="The lost deals per reason, by count then amount.")
+    competitors: CompetitorsOut = Field(..., description="The lost deals per competitor who won.")
+
+
 class PipelineAnalysisOut(Schema):
     process: AnalysedProcess
     date_from: date
@@ -76,6 +116,15 @@ class PipelineAnalysisOut(Schema):
     won_amount: Decimal
     stages: list[FunnelRowOut] = Field(..., description="The open stages in order, then the won stage.")
     velocity: VelocityOut
+    win_loss: WinLossOut
+
+
+def win_loss_out(win_loss: WinLoss) -> dict[str, Any]:
+    return {
+        **asdict(win_loss),  # the counts, amounts, reasons and competitors; the rates are properties
+        "win_rate": win_loss.win_rate,
+        "win_rate_by_amount": win_loss.win_rate_by_amount,
+    }
 
 
 def analysis_out(analysis: Analysis, scope: str) -> dict[str, Any]:
@@ -104,6 +153,7 @@ def analysis_out(analysis: Analysis, scope: str) -> dict[str, Any]:
             for row in analysis.stages
         ],
         "velocity": asdict(analysis.velocity),
+        "win_loss": win_loss_out(analysis.win_loss),
     }
 
 
@@ -117,9 +167,10 @@ def get_pipeline_analysis(
     owner_id: int | None = None,
     team_id: int | None = None,
 ) -> Any:
-    """The analysis of the deals of a process (default: the one your board opens with) created from
-    ``date_from`` to ``date_to`` (default: the last 90 days up to today), with the board's ``scope``
-    (all, mine, team), ``owner_id`` and ``team_id``. 404: a process you do not see; 422: a period that
+    """Stage conversion, time in stage, pipeline velocity and win-loss of the deals of a process
+    (default: the one your board opens with) created from ``date_from`` to ``date_to`` (default: the
+    last 90 days up to today), with the board's ``scope`` (all, mine, team), ``owner_id`` and
+    ``team_id``. 404: a process you do not see; 422: a period that
     ends before it starts, an unknown scope or team."""
     user: Any = request.user
     process: SalesProcess | None

@@ -1,6 +1,7 @@
 """Page: the pipeline analysis of one sales process (``/pipeline/analytics/?process=&date_from=&date_to=``
-with the board's scope, team and owner): stage conversion, time in stage and pipeline velocity of the
-deals created in the period (the rules are in ``analytics.py``). Changing a filter swaps the body."""
+with the board's scope, team and owner): stage conversion, time in stage, pipeline velocity and
+win-loss of the deals created in the period (the rules are in ``analytics.py``). Changing a filter
+swaps the body."""
 
 from __future__ import annotations
 
