@@ -19,4 +19,9 @@ urlpatterns = [
     path("", include("xietong.imports.urls")),
     path("", include("xietong.catalog.urls")),
     path("", include("xietong.pipeline.urls")),
+    path("", include("xietong.approvals.urls")),
+    path("", include("xietong.quotes.urls")),
+    path("", include("xietong.contracts.urls")),
+    path("", include("xietong.orders.urls")),
+    path("", include("xietong.receivables.urls")),
 ]

@@ -52,6 +52,11 @@ INSTALLED_APPS = [
     "xietong.leads",
     "xietong.catalog",
     "xietong.pipeline",
+    "xietong.approvals",
+    "xietong.quotes",
+    "xietong.contracts",
+    "xietong.receivables",
+    "xietong.orders",
     "xietong.imports",
 ]
 
