@@ -6,6 +6,19 @@ cd "$(dirname "$0")/.."
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
 
+# System packages: gettext (compilemessages), the CJK fonts and Pango that WeasyPrint needs for
+# Chinese PDFs (quotes), and whatever the caller adds (the test command adds Chromium).
+need=()
+for pkg in gettext fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 ${XIETONG_APT_EXTRA:-}; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  log "apt packages: ${need[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
 # Python >= 3.12: .python-version makes pyenv's python3 the 3.12 interpreter in this folder.
 PY=${PYTHON:-python3}
 if ! "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then
