@@ -14,16 +14,21 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from tests.approvals import matrix as matrix_approvals
 from tests.catalog import matrix as matrix_catalog
+from tests.contracts import matrix as matrix_contracts
 from tests.conftest import login
 from tests.customers import matrix_customers, matrix_duplicates, matrix_pools
 from tests.imports import matrix as matrix_imports
 from tests.leads import matrix as matrix_leads
+from tests.orders import matrix as matrix_orders
 from tests.pipeline import matrix_analytics as matrix_pipeline_analytics
 from tests.pipeline import matrix_api as matrix_pipeline_api
 from tests.pipeline import matrix_board as matrix_pipeline_board
 from tests.pipeline import matrix_forecast as matrix_pipeline_forecast
 from tests.pipeline import matrix_pages as matrix_pipeline_pages
+from tests.quotes import matrix as matrix_quotes
+from tests.receivables import matrix as matrix_receivables
 from tests.sampleapp.services import deal_create
 from tests.support.factories import UserFactory, grant, make_role, png_bytes, upload
 from tests.support.matrix import Route, assert_invisible, normalise, uncovered_routes
@@ -140,6 +145,11 @@ AREAS = [
     matrix_pipeline_forecast,
     matrix_pipeline_pages,
     matrix_pipeline_analytics,
+    matrix_approvals,
+    matrix_quotes,
+    matrix_contracts,
+    matrix_receivables,
+    matrix_orders,
 ]
 
 ROUTES = API_ROUTES + PAGE_ROUTES + [route for area in AREAS for route in area.ROUTES]

@@ -71,6 +71,9 @@ def register(document_type: DocumentType) -> DocumentType:
     if existing is not None and existing.model != document_type.model:
         raise ValueError(f"the approval document type {document_type.code!r} is registered twice")
     _registry[document_type.code] = document_type
+    from .visibility import hook  # approvers see what they are asked to decide on
+
+    hook(document_type.get_model())
     return document_type
 
 

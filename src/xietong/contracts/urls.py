@@ -1,5 +1,5 @@
-from django.urls import path  # noqa: F401
+from . import views
 
 app_name = "contracts"
 
-urlpatterns: list = []
+urlpatterns = views.urlpatterns

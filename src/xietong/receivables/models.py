@@ -71,7 +71,8 @@ class Installment(models.Model):
     due_date = models.DateField(_("due date"))
     amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2)
     received = models.DecimalField(_("received"), max_digits=16, decimal_places=2, default=ZERO)
-    reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reminded_at = models.DateTimeField(null=True, blank=True, editable=False)  # told it is overdue
+    due_soon_reminded_at = models.DateTimeField(null=True, blank=True, editable=False)  # told it is due soon
 
     class Meta:
         ordering = ("plan", "position", "pk")

@@ -1,5 +1,5 @@
-from django.urls import path  # noqa: F401
+from .views import urlpatterns as _pages
 
 app_name = "receivables"
 
-urlpatterns: list = []
+urlpatterns = [*_pages]

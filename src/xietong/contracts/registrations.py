@@ -1,0 +1,218 @@
+"""What the contracts app adds to the shared surfaces (imported from ``ContractsConfig.ready``, no
+I/O): the approval engine's "contract" document type (HQ review), the navigation, the global search,
+My day's "contracts to renew", the customer page's "Contracts" tab, the panels on quote and
+opportunity pages, the collaboration surface of a contract, audit verb labels, the renewal
+notification and the daily job."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from xietong.approvals import registry as approvals
+from xietong.collaboration import kinds, myday
+from xietong.collaboration import registry as collaboration
+from xietong.core import audit, components, navigation, scheduling, search
+from xietong.core.navigation import NavItem
+from xietong.core.search import SearchHit, SearchProvider
+from xietong.customers.choices import Level
+from xietong.customers.registrations import CustomerTab, register_customer_tab
+
+from . import selectors, services, tasks
+from .models import Contract
+
+MODULE = "contracts"
+
+
+def _may_view(user: Any) -> bool:
+    return bool(user.access.can(MODULE, "view"))
+
+
+def _may_administer(user: Any) -> bool:
+    return bool(user.access.can(MODULE, "administer"))
+
+
+def detail_url(pk: int) -> str:
+    return reverse("contracts:detail", args=[pk])
+
+
+# --- HQ review: the approval engine's document type ----------------------------------------------------
+
+
+def _customer_level(contract: Contract) -> str:
+    from xietong.customers.models import Relationship
+
+    return (
+        Relationship.objects.filter(customer_id=contract.customer_id, business_unit_id=contract.business_unit_id)
+        .values_list("level", flat=True)
+        .first()
+        or ""
+    )
+
+
+def _product_lines(contract: Contract) -> str:
+    lines = contract.lines.values_list("product__product_line", flat=True).distinct()
+    return ", ".join(sorted({line for line in lines if line}))
+
+
+def _business_units() -> list[tuple[int, str]]:
+    from xietong.org.models import BusinessUnit
+
+    return list(BusinessUnit.objects.filter(is_active=True).order_by("code").values_list("pk", "name"))
+
+
+def _title(contract: Contract) -> str:
+    version = f" v{contract.version}" if contract.version > 1 else ""
+    return f"{_('Contract')} {contract.number}{version} · {contract.party_a}"
+
+
+CONTRACT_DOCUMENT = approvals.register(
+    approvals.DocumentType(
+        code="contract",
+        label=gettext_lazy("Contract"),
+        model="contracts.Contract",
+        fields=(
+            approvals.ConditionField("amount", gettext_lazy("Amount with VAT"), "number", lambda c: c.amount),
+            approvals.ConditionField(
+                "business_unit",
+                gettext_lazy("Business unit"),
+                "reference",
+                lambda c: c.business_unit_id,
+                choices=_business_units,
+            ),
+            approvals.ConditionField(
+                "customer_level", gettext_lazy("Customer level"), "choice", _customer_level, choices=Level.choices
+            ),
+            approvals.ConditionField("product_line", gettext_lazy("Product line"), "text", _product_lines),
+            approvals.ConditionField("payment_terms", gettext_lazy("Payment terms"), "text", lambda c: c.payment_terms),
+        ),
+        title=_title,
+        url=lambda c: detail_url(c.pk),
+        business_unit_id=lambda c: c.business_unit_id,
+        owner_id=lambda c: c.owner_id,
+        amount=lambda c: c.amount,
+        on_submitted=services.on_submitted,
+        on_approved=services.on_approved,
+        on_returned=services.on_returned,
+        extra={"is_locked": services.is_locked},
+    )
+)
+
+# --- navigation and search -------------------------------------------------------------------------------
+
+navigation.register(
+    NavItem("quotes", gettext_lazy("Contracts"), "contracts:list", "file-earmark-text", order=20, visible=_may_view)
+)
+navigation.register(
+    NavItem(
+        "settings",
+        gettext_lazy("Contract numbers"),
+        "contracts:sequences",
+        "123",
+        order=60,
+        visible=_may_administer,
+    )
+)
+
+
+def search_contracts(user: Any, q: str, limit: int) -> list[SearchHit]:
+    if not _may_view(user):
+        return []
+    rows = selectors.contract_list(user=user, q=q).order_by("-pk")[:limit]
+    return [
+        SearchHit(
+            title=f"{c.number} {c.title}",
+            subtitle=" · ".join(p for p in (c.customer.name, c.get_status_display(), str(c.owner)) if p),
+            url=detail_url(c.pk),
+        )
+        for c in rows
+    ]
+
+
+search.register(SearchProvider("contracts", gettext_lazy("Contracts"), "file-earmark-text", search_contracts, 45))
+
+# --- My day: contracts to renew --------------------------------------------------------------------------
+
+
+def contracts_to_renew_section(user: Any) -> dict[str, Any] | None:
+    """My signed or active contracts ending within 60 days, soonest first. One query."""
+    if not _may_view(user):
+        return None
+    rows = list(selectors.to_renew(user=user)[: myday.LIMIT + 1])
+    if not rows:
+        return None
+    return {"items": rows[: myday.LIMIT], "more": len(rows) > myday.LIMIT}
+
+
+myday.register(
+    myday.Section(
+        "contracts_to_renew",
+        gettext_lazy("Contracts to renew"),
+        "contracts/myday_renew.html",
+        contracts_to_renew_section,
+        order=40,
+    )
+)
+
+# --- the customer page's tab, panels on quote and opportunity pages -------------------------------------
+
+register_customer_tab(
+    CustomerTab(
+        "contracts",
+        gettext_lazy("Contracts"),
+        "contracts/customer_tab.html",
+        order=40,
+        applies=lambda user, customer: _may_view(user),
+    )
+)
+components.register_record_panel("contracts/record_panel.html", order=20)
+
+# --- the collaboration surface and the record page ------------------------------------------------------
+
+collaboration.register(Contract, owner_field="owner", notify_fields=("owner", "status", "amount", "end_date"))
+components.register_record_url("contracts.contract", "contracts:detail")
+
+# --- audit labels -------------------------------------------------------------------------------------------
+
+for _verb, _label in (
+    ("from_quote", gettext_lazy("created the contract from a quote")),
+    ("contract_submitted", gettext_lazy("submitted the contract for review")),
+    ("contract_in_review", gettext_lazy("the contract went into review")),
+    ("contract_approved", gettext_lazy("the contract was approved")),
+    ("contract_returned", gettext_lazy("the contract came back from review")),
+    ("contract_signed", gettext_lazy("signed the contract")),
+    ("contract_activated", gettext_lazy("the contract became active")),
+    ("contract_expired", gettext_lazy("the contract expired")),
+    ("contract_terminated", gettext_lazy("terminated the contract")),
+    ("contract_amended", gettext_lazy("amended the contract")),
+    ("amendment_approved", gettext_lazy("the amendment was approved")),
+    ("amendment_rejected", gettext_lazy("the amendment was rejected and undone")),
+):
+    audit.register_verb(_verb, _label)
+audit.register_change_label("contracts.contract", "lines", gettext_lazy("product lines"))
+audit.register_access("contracts.contractsequence", _may_administer)
+
+# --- the renewal reminder and the daily job -----------------------------------------------------------------
+
+
+def _renewal_text(p: dict[str, Any]) -> str:
+    return _("Contract %(number)s “%(title)s” ends on %(end)s (in %(days)s days): time to talk about renewal.") % {
+        "number": p["number"],
+        "title": p["title"],
+        "end": p["end_date"],
+        "days": p["days"],
+    }
+
+
+kinds.register(kinds.Kind("contract_renewal", gettext_lazy("Contracts"), _renewal_text))
+
+scheduling.register(
+    "contracts-daily",
+    tasks.contracts_daily,
+    every=timedelta(days=1),
+    description="activate contracts whose start has come, expire those past their end, remind owners of renewals",
+)

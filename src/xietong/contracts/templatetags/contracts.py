@@ -1,0 +1,37 @@
+"""Template helpers of the contracts app: which record a shared panel is on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def model_label(record: Any) -> str:
+    """``quotes.quote`` for a quote: panels on every record page test what they are on."""
+    meta = getattr(record, "_meta", None)
+    return meta.label_lower if meta is not None else ""
+
+
+@register.simple_tag(takes_context=True)
+def contracts_of(context: Any, record: Any) -> list[Any]:
+    """The contracts the viewer sees that were made from ``record`` (a quote) or belong to it (an
+    opportunity), newest first (at most 20). One query."""
+    from ..selectors import contract_list
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.access.can("contracts", "view"):
+        return []
+    label = model_label(record)
+    rows = contract_list(user=user)
+    if label == "quotes.quote":
+        rows = rows.filter(quote_id=record.pk)
+    elif label == "pipeline.opportunity":
+        rows = rows.filter(opportunity_id=record.pk)
+    else:
+        return []
+    return list(rows.order_by("-pk")[:20])

@@ -1,0 +1,675 @@
+"""Orders and shipments: every write — create an order from a signed contract (credit control
+included), confirm, schedule, record a shipment, cancel, the approval engine's callbacks, and the
+daily check for late orders.
+
+Every service is keyword-only and atomic, checks the module permission and the record's scope
+(404 outside it, the same as a missing record), locks the order row before changing it (two
+operators shipping the same line at once wait for each other and the second sees what the first
+shipped), audits, and sends notifications only after the commit. An order in credit review is
+locked: every change answers ``Conflict`` (409) until the approval engine decides.
+
+Money: a line's amount is the contract line's amount × ordered quantity / contract quantity, half
+up, two decimals; the order that takes the last unordered quantity of a contract line takes exactly
+what remains of its amount, so the orders of a line always add up to the contract line (a rounded
+share is never more than what remains).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from xietong.core import audit
+from xietong.core.errors import Conflict, NotFound
+from xietong.core.validators import is_valid_mobile, normalize_mobile, normalize_phone, validate_phone
+from xietong.core.visibility import ensure_still_visible
+from xietong.org.policies import require
+
+from .choices import OrderStatus
+from .models import Order, OrderLine, Shipment, ShipmentLine
+
+MODULE = "orders"
+CENT = Decimal("0.01")
+QTY = Decimal("0.001")
+ZERO = Decimal("0.00")
+ORDERABLE_CONTRACT_STATUSES = ("signed", "active")
+OPEN_STATUSES = (OrderStatus.NEW, OrderStatus.CONFIRMED, OrderStatus.SCHEDULED, OrderStatus.PARTLY_SHIPPED)
+SHIPPABLE_STATUSES = (OrderStatus.CONFIRMED, OrderStatus.SCHEDULED, OrderStatus.PARTLY_SHIPPED)
+SCHEDULABLE_STATUSES = (OrderStatus.CONFIRMED, OrderStatus.SCHEDULED, OrderStatus.PARTLY_SHIPPED)
+CREDIT_REJECTED_REASON = "credit review rejected"
+
+
+def _pk(value: Any) -> Any:
+    return getattr(value, "pk", value)
+
+
+def is_locked(order: Order) -> bool:
+    """In credit review (the approval engine decides): nothing may change it."""
+    return order.status == OrderStatus.CREDIT_REVIEW
+
+
+def _refuse_if_locked(order: Order) -> None:
+    if is_locked(order):
+        raise Conflict(_("The order is in credit review and cannot be changed until it is decided."))
+
+
+def _lock(actor: Any, order: Order | int, action: str = "edit") -> Order:
+    """The order locked for ``action``; one the actor sees but may not change: ``PermissionDenied``;
+    one they do not see (or that does not exist): ``NotFound``."""
+    pk = _pk(order)
+    found = Order.objects.visible_to(actor, action).select_for_update(of=("self",)).filter(pk=pk).first()
+    if found is not None:
+        return found
+    if not Order.objects.visible_to(actor).filter(pk=pk).exists():
+        raise NotFound()
+    raise PermissionDenied(_("You may not change this order."))
+
+
+# --- clean values ------------------------------------------------------------------------------------
+
+
+def _quantity(value: Any, field: str) -> Decimal:
+    try:
+        number = Decimal(str(value).replace(",", "").strip())
+    except (InvalidOperation, ValueError):
+        raise ValidationError({field: _("Enter a quantity, e.g. 10 or 2.5.")}) from None
+    if not number.is_finite():
+        raise ValidationError({field: _("Enter a quantity, e.g. 10 or 2.5.")})
+    if number <= 0:
+        raise ValidationError({field: _("The quantity must be more than zero.")})
+    if number != number.quantize(QTY):
+        raise ValidationError({field: _("A quantity has at most three decimal places.")})
+    return number
+
+
+def _qty_text(value: Decimal) -> str:
+    """1.500 → 1.5, 3.000 → 3 (for messages)."""
+    text = format(value.normalize(), "f")
+    return text
+
+
+def _clean_phone(value: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        return ""
+    if is_valid_mobile(value):
+        return normalize_mobile(value)
+    try:
+        validate_phone(value)
+    except ValidationError as exc:
+        raise ValidationError({"receiver_phone": exc.messages}) from None
+    return normalize_phone(value)
+
+
+def _text(value: Any, field: str, max_length: int, *, required: bool = False, message: str = "") -> str:
+    text = (value or "").strip()
+    if required and not text:
+        raise ValidationError({field: message or _("This field is required.")})
+    if len(text) > max_length:
+        raise ValidationError({field: _("At most %(n)d characters.") % {"n": max_length}})
+    return text
+
+
+def line_share(*, contract_amount: Decimal, contract_quantity: Decimal, quantity: Decimal) -> Decimal:
+    """The amount of ``quantity`` of a contract line: amount × quantity / contract quantity, half up."""
+    return (contract_amount * quantity / contract_quantity).quantize(CENT, ROUND_HALF_UP)
+
+
+# --- what remains of a contract ----------------------------------------------------------------------
+
+
+def ordered_of_contract_lines(contract_line_ids: Sequence[int]) -> dict[int, tuple[Decimal, Decimal]]:
+    """For each contract line: (quantity, amount) already ordered by orders that are not cancelled."""
+    rows = (
+        OrderLine.objects.filter(contract_line_id__in=list(contract_line_ids))
+        .exclude(order__status=OrderStatus.CANCELLED)
+        .values("contract_line_id")
+        .annotate(q=Sum("quantity"), a=Sum("amount"))
+    )
+    return {r["contract_line_id"]: (r["q"] or Decimal("0"), r["a"] or ZERO) for r in rows}
+
+
+def contract_remaining(contract: Any) -> list[dict[str, Any]]:
+    """The contract's lines with what is ordered and what remains unordered (one query per table)."""
+    lines = list(contract.lines.select_related("product").order_by("position", "pk"))
+    ordered = ordered_of_contract_lines([line.pk for line in lines])
+    out = []
+    for line in lines:
+        quantity, amount = ordered.get(line.pk, (Decimal("0"), ZERO))
+        out.append(
+            {
+                "line": line,
+                "ordered": quantity,
+                "ordered_amount": amount,
+                "remaining": line.quantity - quantity,
+                "remaining_amount": line.amount - amount,
+            }
+        )
+    return out
+
+
+# --- operations teams ------------------------------------------------------------------------------
+
+
+def default_operations_team(business_unit_id: int | None) -> Any:
+    """The BU's operations team (``team_type`` operations, active; the highest in the tree, then the
+    oldest), or None."""
+    from xietong.org.choices import TeamType
+    from xietong.org.models import Team
+
+    if business_unit_id is None:
+        return None
+    return (
+        Team.objects.filter(business_unit_id=business_unit_id, team_type=TeamType.OPERATIONS, is_active=True)
+        .order_by("depth", "pk")
+        .first()
+    )
+
+
+def _operations_team(value: Any, business_unit_id: int) -> Any:
+    from xietong.org.models import Team
+
+    if value in (None, ""):
+        team = default_operations_team(business_unit_id)
+        if team is None:
+            raise ValidationError(
+                {"operations_team": _("The business unit has no operations team: choose the team that fulfils it.")}
+            )
+        return team
+    team = Team.objects.filter(pk=_pk(value), business_unit_id=business_unit_id, is_active=True).first()
+    if team is None:
+        raise ValidationError({"operations_team": _("Choose an active team of the contract's business unit.")})
+    return team
+
+
+# --- numbers ------------------------------------------------------------------------------------------
+
+
+def _next_order_number(today: date) -> str:
+    prefix = f"DD{today:%Y%m}-"
+    last = (
+        Order.objects.select_for_update()
+        .filter(number__startswith=prefix)
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+    )
+    seq = 1
+    if last:
+        try:
+            seq = int(last[len(prefix) :]) + 1
+        except ValueError:
+            seq = Order.objects.filter(number__startswith=prefix).count() + 1
+    return f"{prefix}{seq:04d}"
+
+
+def _create_numbered(today: date, **values: Any) -> Order:
+    """The order with the next number of the month; two creates racing for the same number: the
+    loser takes the one after (the number is unique)."""
+    for attempt in range(5):
+        try:
+            with transaction.atomic():
+                return Order.objects.create(number=_next_order_number(today), **values)
+        except IntegrityError:
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+# --- create -----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def order_create(
+    *,
+    actor: Any,
+    contract: Any,
+    lines: Sequence[Mapping[str, Any]] | None = None,
+    operations_team: Any = None,
+    promised_date: date | None = None,
+    ship_to: str = "",
+    receiver: str = "",
+    receiver_phone: str = "",
+    note: str = "",
+    today: date | None = None,
+) -> Order:
+    """An order of a signed or active ``contract`` the actor sees. ``lines``: dicts with
+    ``contract_line`` (a line or its id) and ``quantity``; None orders everything still unordered.
+    A quantity above what the contract line still has unordered is refused naming the line and both
+    numbers. The customer's credit decides: over the limit with this order, or anything overdue, and
+    the order waits in credit review (the approval engine) before operations see it."""
+    from xietong.contracts.models import Contract
+    from xietong.receivables.selectors import customer_credit
+
+    require(actor, MODULE, "create")
+    today = today or timezone.localdate()
+    contract_id = _pk(contract)
+    if contract_id is None or not Contract.objects.visible_to(actor).filter(pk=contract_id).exists():
+        raise ValidationError({"contract": _("No such contract.")})
+    # the contract row locked: two orders of the same contract at once cannot both take the rest
+    contract = Contract.objects.select_for_update().get(pk=contract_id)
+    if contract.status not in ORDERABLE_CONTRACT_STATUSES:
+        raise Conflict(_("Only a signed or active contract can be ordered."), field="contract")
+    if promised_date is None:
+        raise ValidationError({"promised_date": _("Give the promised delivery date.")})
+    if promised_date < today:
+        raise ValidationError({"promised_date": _("The promised delivery date cannot be in the past.")})
+    team = _operations_team(operations_team, contract.business_unit_id)
+    ship_to = _text(ship_to, "ship_to", 300)
+    receiver = _text(receiver, "receiver", 60)
+    phone = _clean_phone(receiver_phone)
+    note = (note or "").strip()
+
+    remaining = {row["line"].pk: row for row in contract_remaining(contract)}
+    if lines is None:
+        wanted = [(row["line"].pk, row["remaining"]) for row in remaining.values() if row["remaining"] > 0]
+        if not wanted:
+            raise Conflict(_("Everything in this contract is ordered already."), field="lines")
+    else:
+        wanted = []
+        seen: set[int] = set()
+        for index, item in enumerate(lines):
+            field = f"lines.{index}"
+            line_id = _pk(item.get("contract_line"))
+            if line_id not in remaining:
+                raise ValidationError({f"{field}.contract_line": _("Choose a line of this contract.")})
+            if line_id in seen:
+                raise ValidationError({f"{field}.contract_line": _("This contract line is listed twice.")})
+            seen.add(line_id)
+            wanted.append((line_id, _quantity(item.get("quantity"), f"{field}.quantity")))
+        if not wanted:
+            raise ValidationError({"lines": _("Choose at least one line to order.")})
+
+    order_lines: list[OrderLine] = []
+    for index, (line_id, quantity) in enumerate(wanted):
+        row = remaining[line_id]
+        line = row["line"]
+        if quantity > row["remaining"]:
+            raise ValidationError(
+                {
+                    f"lines.{index}.quantity": _(
+                        "Line %(position)s (%(product)s): %(wanted)s ordered but only %(left)s remain unordered."
+                    )
+                    % {
+                        "position": line.position,
+                        "product": line.product,
+                        "wanted": _qty_text(quantity),
+                        "left": _qty_text(row["remaining"]),
+                    }
+                }
+            )
+        if quantity == row["remaining"]:
+            amount = row["remaining_amount"]  # the last order of the line takes exactly the rest
+        else:
+            share = line_share(contract_amount=line.amount, contract_quantity=line.quantity, quantity=quantity)
+            amount = min(share, row["remaining_amount"])
+        order_lines.append(
+            OrderLine(
+                contract_line=line,
+                position=line.position,
+                product_id=line.product_id,
+                quantity=quantity,
+                unit_price=line.unit_price,
+                amount=max(amount, ZERO),
+            )
+        )
+    total = sum((ol.amount for ol in order_lines), ZERO)
+
+    credit = customer_credit(customer_id=contract.customer_id, business_unit_id=contract.business_unit_id, today=today)
+    needs_review = credit.exceeded_by(total) or credit.overdue > 0
+
+    order = _create_numbered(
+        today,
+        contract=contract,
+        customer_id=contract.customer_id,
+        business_unit_id=contract.business_unit_id,
+        owner_id=contract.owner_id,
+        operations_team=team,
+        status=OrderStatus.CREDIT_REVIEW if needs_review else OrderStatus.NEW,
+        amount=total,
+        promised_date=promised_date,
+        ship_to=ship_to,
+        receiver=receiver,
+        receiver_phone=phone,
+        note=note,
+        created_by=actor,
+    )
+    for order_line in order_lines:
+        order_line.order = order
+    OrderLine.objects.bulk_create(order_lines)
+    audit.record_create(actor=actor, obj=order)
+    ensure_still_visible(order, actor)
+    if needs_review:
+        submit_for_credit_review(order=order, actor=actor)
+        order.refresh_from_db()  # no flow applies: the engine approved it at once
+    else:
+        _notify_operations(order, actor)
+    return order
+
+
+def submit_for_credit_review(*, order: Order, actor: Any) -> Any:
+    """Hand the order to the approval engine (document type "order"). When no flow applies the
+    engine calls ``on_approved`` at once and the order goes to operations."""
+    from xietong.approvals.services import approval_submit
+
+    return approval_submit(document=order, actor=actor)
+
+
+# --- the approval engine's callbacks (inside its transaction, the order row locked) --------------------
+
+
+def credit_review_approved(order: Order, request: Any = None) -> None:
+    """Credit review passed: the order goes to operations as new."""
+    if order.status != OrderStatus.CREDIT_REVIEW:
+        return
+    before = audit.snapshot(order)
+    order.status = OrderStatus.NEW
+    order.save(update_fields=["status", "updated_at"])
+    audit.record_update(actor=None, obj=order, before=before, verb="credit_approved")
+    _notify_operations(order, None)
+
+
+def credit_review_returned(order: Order, request: Any = None) -> None:
+    """Credit review rejected (or the submitter recalled it): the order is cancelled, its quantities
+    free again for a new order of the contract."""
+    if order.status != OrderStatus.CREDIT_REVIEW:
+        return
+    before = audit.snapshot(order)
+    order.status = OrderStatus.CANCELLED
+    order.cancelled_reason = CREDIT_REJECTED_REASON
+    order.save(update_fields=["status", "cancelled_reason", "updated_at"])
+    audit.record_update(actor=None, obj=order, before=before, verb="credit_rejected")
+
+
+# --- operations ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def order_confirm(*, actor: Any, order: Order | int) -> Order:
+    """Operations accept a new order."""
+    locked = _lock(actor, order)  # 404 outside the scope, 403 without the "edit" action
+    _refuse_if_locked(locked)
+    if locked.status != OrderStatus.NEW:
+        raise Conflict(_("Only a new order can be confirmed."), field="status")
+    before = audit.snapshot(locked)
+    locked.status = OrderStatus.CONFIRMED
+    locked.confirmed_by = actor
+    locked.confirmed_at = timezone.now()
+    locked.save()
+    audit.record_update(actor=actor, obj=locked, before=before, verb="confirmed")
+    return locked
+
+
+@transaction.atomic
+def order_schedule(*, actor: Any, order: Order | int, scheduled_date: date | None) -> Order:
+    """Operations set (or move) the ship date of a confirmed order. A date after the promised one
+    tells the sales owner."""
+    locked = _lock(actor, order)  # 404 outside the scope, 403 without the "edit" action
+    _refuse_if_locked(locked)
+    if scheduled_date is None:
+        raise ValidationError({"scheduled_date": _("Give the scheduled ship date.")})
+    if locked.status == OrderStatus.NEW:
+        raise Conflict(_("Confirm the order before scheduling it."), field="status")
+    if locked.status not in SCHEDULABLE_STATUSES:
+        raise Conflict(_("A shipped or cancelled order cannot be scheduled."), field="status")
+    before = audit.snapshot(locked)
+    locked.scheduled_date = scheduled_date
+    if locked.status == OrderStatus.CONFIRMED:
+        locked.status = OrderStatus.SCHEDULED
+    locked.save()
+    audit.record_update(actor=actor, obj=locked, before=before, verb="scheduled")
+    if locked.promised_date and scheduled_date > locked.promised_date:
+        _notify(
+            event_key=f"order:{locked.pk}:scheduled_late:{scheduled_date.isoformat()}",
+            kind="order_scheduled_late",
+            recipient_ids=[locked.owner_id],
+            actor_id=actor.pk,
+            order=locked,
+            params={
+                "order": locked.number,
+                "scheduled": scheduled_date.isoformat(),
+                "promised": locked.promised_date.isoformat(),
+            },
+        )
+    return locked
+
+
+@transaction.atomic
+def shipment_create(
+    *,
+    actor: Any,
+    order: Order | int,
+    lines: Sequence[Mapping[str, Any]],
+    shipped_on: date | None,
+    carrier: str,
+    tracking_number: str = "",
+    warehouse: str = "",
+    note: str = "",
+    today: date | None = None,
+) -> Shipment:
+    """Record a shipment of a confirmed or scheduled order: ``lines`` as dicts with ``order_line``
+    (a line or its id) and ``quantity``, each at most what remains unshipped (refused naming the line
+    and both numbers). Partial shipments are allowed; when everything is shipped the order is
+    shipped. The order row is locked first, so two shipments of the same line cannot over-ship."""
+    today = today or timezone.localdate()
+    locked = _lock(actor, order)  # 404 outside the scope, 403 without the "edit" action
+    _refuse_if_locked(locked)
+    if locked.status not in SHIPPABLE_STATUSES:
+        if locked.status == OrderStatus.NEW:
+            raise Conflict(_("Confirm the order before shipping it."), field="status")
+        raise Conflict(_("A shipped or cancelled order cannot ship again."), field="status")
+    if shipped_on is None:
+        raise ValidationError({"shipped_on": _("Give the date of the shipment.")})
+    if shipped_on > today:
+        raise ValidationError({"shipped_on": _("The shipment date cannot be in the future.")})
+    carrier = _text(carrier, "carrier", 60, required=True, message=_("Name the carrier."))
+    tracking_number = _text(tracking_number, "tracking_number", 60)
+    warehouse = _text(warehouse, "warehouse", 60)
+    note = _text(note, "note", 500)
+
+    order_lines = {ol.pk: ol for ol in OrderLine.objects.select_related("product").filter(order=locked)}
+    wanted: list[tuple[OrderLine, Decimal]] = []
+    seen: set[int] = set()
+    for index, item in enumerate(lines):
+        field = f"lines.{index}"
+        line_id = _pk(item.get("order_line"))
+        if line_id not in order_lines:
+            raise ValidationError({f"{field}.order_line": _("Choose a line of this order.")})
+        if line_id in seen:
+            raise ValidationError({f"{field}.order_line": _("This order line is listed twice.")})
+        seen.add(line_id)
+        quantity = _quantity(item.get("quantity"), f"{field}.quantity")
+        line = order_lines[line_id]
+        left = line.quantity - line.shipped_quantity
+        if quantity > left:
+            raise ValidationError(
+                {
+                    f"{field}.quantity": _(
+                        "Line %(position)s (%(product)s): %(wanted)s to ship but only %(left)s remain unshipped."
+                    )
+                    % {
+                        "position": line.position,
+                        "product": line.product,
+                        "wanted": _qty_text(quantity),
+                        "left": _qty_text(left),
+                    }
+                }
+            )
+        wanted.append((line, quantity))
+    if not wanted:
+        raise ValidationError({"lines": _("Ship at least one line.")})
+
+    count = Shipment.objects.filter(order=locked).count()
+    shipment = Shipment.objects.create(
+        order=locked,
+        number=f"{locked.number}-S{count + 1:02d}",
+        shipped_on=shipped_on,
+        carrier=carrier,
+        tracking_number=tracking_number,
+        warehouse=warehouse,
+        note=note,
+        created_by=actor,
+    )
+    ShipmentLine.objects.bulk_create(
+        [ShipmentLine(shipment=shipment, order_line=line, quantity=quantity) for line, quantity in wanted]
+    )
+    for line, quantity in wanted:
+        line.shipped_quantity += quantity
+        line.save(update_fields=["shipped_quantity"])
+    before = audit.snapshot(locked)
+    if all(ol.shipped_quantity >= ol.quantity for ol in order_lines.values()):
+        locked.status = OrderStatus.SHIPPED
+        locked.shipped_at = timezone.now()
+    else:
+        locked.status = OrderStatus.PARTLY_SHIPPED
+    locked.save()
+    audit.record(
+        actor=actor,
+        obj=locked,
+        kind="update",
+        verb="shipment",
+        changes={
+            **audit.diff(before, audit.snapshot(locked)),
+            "shipment": [None, shipment.number],
+        },
+    )
+    return shipment
+
+
+@transaction.atomic
+def order_cancel(*, actor: Any, order: Order | int, reason: str) -> Order:
+    """Cancel an order before anything of it shipped; its quantities are free for another order."""
+    locked = _lock(actor, order, "view")
+    if not (actor.access.can(MODULE, "edit") or (locked.owner_id == actor.pk and actor.access.can(MODULE, "create"))):
+        raise PermissionDenied(_("You may not cancel this order."))
+    _refuse_if_locked(locked)
+    if locked.status in (OrderStatus.SHIPPED, OrderStatus.PARTLY_SHIPPED):
+        raise Conflict(_("Part of the order is shipped: it can no longer be cancelled."), field="status")
+    if locked.status == OrderStatus.CANCELLED:
+        raise Conflict(_("The order is cancelled already."), field="status")
+    reason = _text(reason, "reason", 500, required=True, message=_("Say why the order is cancelled."))
+    before = audit.snapshot(locked)
+    locked.status = OrderStatus.CANCELLED
+    locked.cancelled_reason = reason
+    locked.save()
+    audit.record_update(actor=actor, obj=locked, before=before, verb="cancelled")
+    return locked
+
+
+# --- delays -------------------------------------------------------------------------------------------
+
+
+def orders_notify_late(*, today: date | None = None) -> int:
+    """Daily: each open order not fully shipped by its promised date tells its owner (and the managers
+    of its operations team) once. Idempotent: ``delay_notified_at`` marks the notified ones."""
+    from xietong.org.models import TeamMembership
+
+    today = today or timezone.localdate()
+    late = list(
+        Order.objects.filter(
+            status__in=OPEN_STATUSES, promised_date__lt=today, delay_notified_at__isnull=True
+        ).values_list("pk", "number", "owner_id", "operations_team_id", "promised_date")
+    )
+    if not late:
+        return 0
+    team_ids = {row[3] for row in late if row[3]}
+    leads: dict[int, list[int]] = {}
+    for team_id, user_id in TeamMembership.objects.filter(team_id__in=team_ids, is_manager=True).values_list(
+        "team_id", "user_id"
+    ):
+        leads.setdefault(team_id, []).append(user_id)
+    now = timezone.now()
+    done = 0
+    for pk, number, owner_id, team_id, promised in late:
+        assert promised is not None  # filtered on it
+        with transaction.atomic():
+            marked = Order.objects.filter(pk=pk, delay_notified_at__isnull=True).update(delay_notified_at=now)
+            if not marked:
+                continue  # another run got there first
+            _deliver_now(
+                event_key=f"order:{pk}:late",
+                kind="order_late",
+                recipient_ids=[owner_id, *leads.get(team_id, [])],
+                actor_id=None,
+                order_id=pk,
+                params={"order": number, "promised": promised.isoformat()},
+            )
+            done += 1
+    return done
+
+
+# --- notifications -----------------------------------------------------------------------------------
+
+
+def _notify_operations(order: Order, actor: Any) -> None:
+    """A new order in the operations queue: its team's members hear of it."""
+    from xietong.org.models import TeamMembership
+
+    if not order.operations_team_id:
+        return
+    members = list(TeamMembership.objects.filter(team_id=order.operations_team_id).values_list("user_id", flat=True))
+    if members:
+        _notify(
+            event_key=f"order:{order.pk}:queued",
+            kind="order_queued",
+            recipient_ids=members,
+            actor_id=getattr(actor, "pk", None),
+            order=order,
+            params={"order": order.number, "customer": str(order.customer)},
+        )
+
+
+def _notify(
+    *, event_key: str, kind: str, recipient_ids: list[int], actor_id: int | None, order: Order, params: dict[str, Any]
+) -> None:
+    transaction.on_commit(
+        functools.partial(
+            _deliver_later,
+            event_key=event_key,
+            kind=kind,
+            recipient_ids=recipient_ids,
+            actor_id=actor_id,
+            order_id=order.pk,
+            params=params,
+        ),
+        robust=True,
+    )
+
+
+def _deliver_later(
+    *, event_key: str, kind: str, recipient_ids: list[int], actor_id: int | None, order_id: int, params: dict[str, Any]
+) -> None:
+    from xietong.collaboration.tasks import deliver_notifications
+
+    deliver_notifications.enqueue(
+        event_key=event_key,
+        kind=kind,
+        recipient_ids=recipient_ids,
+        actor_id=actor_id,
+        record=["orders.order", order_id],
+        params=params,
+    )
+
+
+def _deliver_now(
+    *, event_key: str, kind: str, recipient_ids: list[int], actor_id: int | None, order_id: int, params: dict[str, Any]
+) -> None:
+    from xietong.collaboration import services as collaboration
+
+    collaboration.notifications_deliver(
+        event_key=event_key,
+        kind=kind,
+        recipient_ids=recipient_ids,
+        actor_id=actor_id,
+        record=("orders.order", order_id),
+        params=params,
+    )

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from tests.approvals.conftest import make_flow
+from tests.sampleapp.models import Deal
+from xietong.approvals import services
+from xietong.approvals.models import ApprovalEvent, ApprovalTask, TaskStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def _submitted(deal: Deal, people: dict[str, Any], **flow: Any) -> Any:
+    make_flow({"kind": "user", "user": people["finance"]}, **flow)
+    return services.approval_submit(document=deal, actor=people["rep"])
+
+
+def test_a_late_task_is_reminded_once(deal: Deal, people: dict[str, Any]) -> None:
+    request = _submitted(deal, people, remind_after_hours=4)
+    now = timezone.now()
+    assert services.approvals_remind_and_escalate(now=now + timedelta(hours=3)) == {"reminded": 0, "escalated": 0}
+    assert services.approvals_remind_and_escalate(now=now + timedelta(hours=5)) == {"reminded": 1, "escalated": 0}
+    assert services.approvals_remind_and_escalate(now=now + timedelta(hours=6)) == {"reminded": 0, "escalated": 0}
+    assert list(ApprovalEvent.objects.filter(request=request, kind="remind").values_list("params", flat=True)) == [
+        {"approver": people["finance"].pk}
+    ]
+
+
+def test_escalation_adds_the_escalate_to_user_once(deal: Deal, people: dict[str, Any]) -> None:
+    request = _submitted(deal, people, escalate_after_hours=24, escalate_to=people["director"])
+    later = timezone.now() + timedelta(hours=25)
+    assert services.approvals_remind_and_escalate(now=later)["escalated"] == 1
+    assert services.approvals_remind_and_escalate(now=later + timedelta(hours=30))["escalated"] == 0
+    assert list(
+        ApprovalTask.objects.filter(request=request).values_list("approver__username", "status").order_by("pk")
+    ) == [("fin", TaskStatus.PENDING), ("dir", TaskStatus.PENDING)]
+    # the escalated person decides in the step (a 会签 step now waits for both)
+    services.approval_approve(request=request, actor=people["director"])
+    request.refresh_from_db()
+    assert request.status == "pending"
+
+
+def test_escalation_without_a_target_goes_to_the_approvers_manager(
+    deal: Deal, people: dict[str, Any], org: dict[str, Any]
+) -> None:
+    from tests.support.factories import manage
+
+    boss = people["manager"]
+    manage(boss, org["supply"])  # the finance person's team manager
+    request = _submitted(deal, people, escalate_after_hours=1)
+    services.approvals_remind_and_escalate(now=timezone.now() + timedelta(hours=2))
+    assert set(ApprovalTask.objects.filter(request=request).values_list("approver__username", flat=True)) == {
+        "fin",
+        "mgr",
+    }
+
+
+def test_finished_requests_are_not_reminded(deal: Deal, people: dict[str, Any]) -> None:
+    request = _submitted(deal, people, remind_after_hours=1)
+    services.approval_approve(request=request, actor=people["finance"])
+    assert services.approvals_remind_and_escalate(now=timezone.now() + timedelta(hours=5)) == {
+        "reminded": 0,
+        "escalated": 0,
+    }

@@ -1,0 +1,60 @@
+"""Credit review through the real approval engine: no flow → straight to operations; a flow → the
+order waits, approved → new, rejected → cancelled with the reason."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from tests.support import money
+from xietong.approvals import services as approvals
+from xietong.approvals.models import ApprovalFlow, ApprovalRequest, ApprovalStep
+from xietong.orders import services
+from xietong.orders.choices import OrderStatus
+from xietong.receivables.models import CustomerCredit
+
+pytestmark = pytest.mark.django_db
+
+
+def _over_limit_order(people: Any) -> Any:
+    contract = money.contract(people.rep, lines=[(None, "1", "1000.00")])
+    CustomerCredit.objects.create(
+        customer=contract.customer, business_unit=contract.business_unit, credit_limit=Decimal("100.00")
+    )
+    return services.order_create(
+        actor=people.rep, contract=contract, promised_date=timezone.localdate() + timedelta(days=10)
+    )
+
+
+def _flow(approver: Any) -> ApprovalFlow:
+    flow = ApprovalFlow.objects.create(document_type="order", name="信用审批", conditions=[])
+    ApprovalStep.objects.create(flow=flow, position=0, name="财务", kind="user", user=approver, mode="any")
+    return flow
+
+
+def test_without_a_flow_the_order_passes_credit_review_at_once(people: Any) -> None:
+    order = _over_limit_order(people)
+    assert order.status == OrderStatus.NEW
+
+
+def test_with_a_flow_the_order_waits_and_approval_sends_it_to_operations(people: Any) -> None:
+    _flow(people.finance)
+    order = _over_limit_order(people)
+    assert order.status == OrderStatus.CREDIT_REVIEW
+    request = ApprovalRequest.objects.get(object_id=str(order.pk), document_type="order")
+    approvals.approval_approve(request=request, actor=people.finance)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.NEW
+
+
+def test_a_rejected_credit_review_cancels_the_order(people: Any) -> None:
+    _flow(people.finance)
+    order = _over_limit_order(people)
+    request = ApprovalRequest.objects.get(object_id=str(order.pk), document_type="order")
+    approvals.approval_reject(request=request, actor=people.finance, comment="逾期未清")
+    order.refresh_from_db()
+    assert (order.status, order.cancelled_reason) == (OrderStatus.CANCELLED, "credit review rejected")

@@ -1,0 +1,184 @@
+"""Quote and price-book pages: list, detail, editor (lines formset), actions, compare, PDF, the
+opportunity panel and the customer tab."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from tests.conftest import login as login_as
+from tests.support.money import quote as make_quote
+from tests.support.pipeline import opportunity
+from tests.support.queries import assert_queries_constant
+from xietong.quotes.choices import QuoteStatus
+from xietong.quotes.models import Quote
+
+pytestmark = pytest.mark.django_db
+
+
+def login(user: Any) -> Client:
+    type(user).objects.filter(pk=user.pk).update(language="en")
+    user.language = "en"
+    return login_as(user)
+
+
+def text(response: Any) -> str:
+    return response.content.decode()
+
+
+def test_the_list_shows_visible_quotes_with_filters(people, opp) -> None:
+    mine = make_quote(people.rep, opp=opp, title="我的报价")
+    other = make_quote(people.outsider, title="外部报价")
+    client = login(people.rep)
+    page = text(client.get("/quotes/"))
+    assert "我的报价" in page and "外部报价" not in page
+    assert f'data-quote="{mine.pk}"' in page
+    assert f'data-quote="{other.pk}"' not in page
+    assert "我的报价" not in text(client.get("/quotes/?status=sent"))
+
+
+def test_the_list_costs_the_same_for_more_rows(people, opp) -> None:
+    client = login(people.rep)
+    make_quote(people.rep, opp=opp)
+
+    def more() -> None:
+        for _ in range(3):
+            make_quote(people.rep, opp=opportunity(people.rep))
+
+    assert_queries_constant(lambda: client.get("/quotes/"), more)
+
+
+def test_create_from_the_opportunity_then_edit_the_lines(people, opp, book, products) -> None:
+    client = login(people.rep)
+    form = client.get(f"/quotes/new/?opportunity={opp.pk}")
+    assert form.status_code == 200
+    response = client.post(
+        f"/quotes/new/?opportunity={opp.pk}",
+        {"title": "华东电力报价", "price_book": book.pk, "valid_until": "", "terms": "款到发货", "notes": ""},
+    )
+    q = Quote.objects.get()
+    assert response.status_code == 303
+    assert response["Location"] == f"/quotes/{q.pk}/edit/"
+    assert (q.title, q.terms, q.lines.count()) == ("华东电力报价", "款到发货", 2)
+    editor = client.get(f"/quotes/{q.pk}/edit/")
+    assert editor.status_code == 200
+    data = {
+        "title": "华东电力报价",
+        "price_book": book.pk,
+        "terms": "款到发货",
+        "lines-TOTAL_FORMS": "3",
+        "lines-INITIAL_FORMS": "2",
+        "lines-0-product": products.lathe.pk,
+        "lines-0-quantity": "1",
+        "lines-0-unit_price": "",
+        "lines-0-discount_kind": "amount",
+        "lines-0-discount_value": "200000",
+        "lines-0-tax_rate": "13.00",
+        "lines-1-product": products.drill.pk,  # the second line, removed
+        "lines-1-quantity": "10",
+        "lines-1-discount_kind": "percent",
+        "lines-1-DELETE": "on",
+        "lines-2-product": "",  # an empty extra row, skipped
+        "lines-2-quantity": "",
+        "lines-2-discount_kind": "percent",
+    }
+    refused = client.post(f"/quotes/{q.pk}/edit/", data)
+    assert refused.status_code == 200
+    assert "Line 1: the discount 200000.00 is more than the line&#x27;s amount 95000.00." in text(refused)
+    data["lines-0-discount_value"] = "5000"
+    saved = client.post(f"/quotes/{q.pk}/edit/", data)
+    assert saved.status_code == 303
+    q.refresh_from_db()
+    assert (q.lines.count(), q.net_total, q.tax_total, q.total) == (
+        1,
+        Decimal("90000.00"),
+        Decimal("11700.00"),
+        Decimal("101700.00"),
+    )
+
+
+def test_the_editor_of_a_quote_in_approval_says_it_is_locked_and_saves_nothing(people, opp, products) -> None:
+    q = make_quote(people.rep, opp=opp, status=QuoteStatus.IN_APPROVAL)
+    client = login(people.rep)
+    page = text(client.get(f"/quotes/{q.pk}/edit/"))
+    assert 'id="quote-locked"' in page
+    response = client.post(
+        f"/quotes/{q.pk}/edit/",
+        {"title": "改", "lines-TOTAL_FORMS": "0", "lines-INITIAL_FORMS": "0"},
+    )
+    assert response.status_code == 409
+    assert "The quote is in approval and locked" in text(response)
+    assert Quote.objects.get(pk=q.pk).title != "改"
+
+
+def test_detail_shows_lines_totals_versions_and_actions(people, opp, book) -> None:
+    q = make_quote(people.rep, opp=opp)
+    client = login(people.rep)
+    page = text(client.get(f"/quotes/{q.pk}/"))
+    assert 'id="quote-lines"' in page and 'id="quote-submit"' in page and 'id="quote-versions"' in page
+    assert "¥113,000.00" in page  # 2 × 50,000.00 + 13 % VAT
+    assert "壹拾壹万叁仟元整" in page
+    assert login(people.rep2).get(f"/quotes/{q.pk}/").status_code == 404
+
+
+def test_submit_send_accept_from_the_page(people, opp, book) -> None:
+    q = make_quote(people.rep, opp=opp)
+    client = login(people.rep)
+    assert client.post(f"/quotes/{q.pk}/submit/").status_code == 303
+    assert Quote.objects.get(pk=q.pk).status == "approved"
+    client.post(f"/quotes/{q.pk}/send/")
+    assert Quote.objects.get(pk=q.pk).status == "sent"
+    assert client.get(f"/quotes/{q.pk}/accept/").status_code == 200
+    assert client.post(f"/quotes/{q.pk}/accept/", {"decided_on": "", "note": "签字"}).status_code == 303
+    assert Quote.objects.get(pk=q.pk).status == "accepted"
+    assert list(opp.lines.values_list("quantity", "unit_price")) == [(Decimal("2.000"), Decimal("50000.00"))]
+
+
+def test_new_version_and_compare_pages(people, opp, book) -> None:
+    q = make_quote(people.rep, opp=opp)
+    client = login(people.rep)
+    response = client.post(f"/quotes/{q.pk}/versions/")
+    v2 = Quote.objects.get(number=q.number, version=2)
+    assert response["Location"] == f"/quotes/{v2.pk}/edit/"
+    page = text(client.get(f"/quotes/{v2.pk}/compare/"))
+    assert "v1 → v2" in page
+    assert "2 lines unchanged." not in page and "1 line unchanged." in page
+
+
+def test_the_pdf_page(people, opp) -> None:
+    q = make_quote(people.rep, opp=opp)
+    response = login(people.rep).get(f"/quotes/{q.pk}/pdf/")
+    assert (response.status_code, response["Content-Type"]) == (200, "application/pdf")
+    assert response.content.startswith(b"%PDF")
+
+
+def test_the_opportunity_page_has_the_quotes_panel_and_the_customer_tab_loads(people, opp) -> None:
+    q = make_quote(people.rep, opp=opp)
+    client = login(people.rep)
+    page = text(client.get(f"/pipeline/opportunities/{opp.pk}/"))
+    assert 'id="opportunity-quotes"' in page
+    assert f"/quotes/new/?opportunity={opp.pk}" in page
+    tab = client.get(
+        f"/quotes/?customer={opp.customer_id}", headers={"HX-Request": "true", "HX-Target": "customer-quotes"}
+    )
+    assert f'data-quote="{q.pk}"' in text(tab)
+
+
+def test_price_book_pages(people, book, products) -> None:
+    head = login(people.head)
+    assert book.name in text(head.get("/price-books/"))
+    page = text(head.get(f"/price-books/{book.pk}/"))
+    assert 'id="entry-create"' in page and "¥95,000.00" in page
+    response = head.post(
+        f"/price-books/{book.pk}/entries/new/",
+        {"product": products.lathe.pk, "customer": "", "min_quantity": "5", "unit_price": "90000"},
+    )
+    assert response.status_code == 303
+    assert book.entries.filter(min_quantity=5, unit_price=Decimal("90000.00")).exists()
+    rep = login(people.rep)
+    assert 'id="entry-create"' not in text(rep.get(f"/price-books/{book.pk}/"))
+    assert rep.get(f"/price-books/{book.pk}/edit/").status_code == 403
+    assert login(people.outsider).get(f"/price-books/{book.pk}/").status_code == 404

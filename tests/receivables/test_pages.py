@@ -1,0 +1,247 @@
+"""The money pages: the plan editor, recording a payment with its preview, the lists with their
+filters, exports and query counts, the invoice pages, the aging page, the customer tab, the
+contract's money panel and My day."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.template import Context, Template
+from django.test import RequestFactory
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from tests.conftest import login
+from tests.support import money
+from tests.support.queries import assert_queries_constant
+from xietong.receivables import services
+from xietong.receivables.choices import PlanStatus
+from xietong.receivables.models import Installment, Invoice, Payment, PaymentPlan
+
+pytestmark = pytest.mark.django_db
+
+
+def today(n: int = 0) -> str:
+    return (timezone.localdate() + timedelta(days=n)).isoformat()
+
+
+def test_the_plan_editor_saves_a_formset_of_installments(people, contract):
+    client = login(people.rep)
+    url = f"/receivables/contracts/{contract.pk}/plan/"
+    assert client.get(url).status_code == 200
+    data = {
+        "inst-TOTAL_FORMS": "3",
+        "inst-INITIAL_FORMS": "0",
+        "inst-0-name": "预付款",
+        "inst-0-due_date": today(-5),
+        "inst-0-amount": "33900.00",
+        "inst-1-name": "尾款",
+        "inst-1-due_date": today(30),
+        "inst-1-amount": "79100.00",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 303
+    assert list(Installment.objects.order_by("position").values_list("name", "amount")) == [
+        ("预付款", Decimal("33900.00")),
+        ("尾款", Decimal("79100.00")),
+    ]
+    response = client.post(f"/receivables/contracts/{contract.pk}/plan/submit/")
+    assert response.status_code == 303
+    assert PaymentPlan.objects.get().status == PlanStatus.ACTIVE
+
+
+def test_the_plan_editor_shows_the_sum_rule_next_to_the_form(people, contract):
+    data = {"inst-TOTAL_FORMS": "1", "inst-INITIAL_FORMS": "0", "inst-0-due_date": today(), "inst-0-amount": "100.00"}
+    response = login(people.rep).post(f"/receivables/contracts/{contract.pk}/plan/", data)
+    assert response.status_code == 200
+    assert "¥113,000.00" in response.content.decode()
+    assert not PaymentPlan.objects.exists()
+
+
+def test_a_locked_plan_refuses_the_editor(people, contract):
+    money.payment_plan(contract, status=PlanStatus.IN_APPROVAL)
+    data = {
+        "inst-TOTAL_FORMS": "1",
+        "inst-INITIAL_FORMS": "0",
+        "inst-0-due_date": today(),
+        "inst-0-amount": "113000.00",
+    }
+    response = login(people.rep).post(f"/receivables/contracts/{contract.pk}/plan/", data)
+    assert response.status_code == 200
+    assert Installment.objects.get().due_date != timezone.localdate()
+
+
+def test_recording_a_payment_previews_then_allocates_it(people, contract):
+    money.payment_plan(
+        contract, [(timezone.localdate() - timedelta(days=10), "13000.00"), (timezone.localdate(), "100000.00")]
+    )
+    client = login(people.finance)
+    url = f"/receivables/contracts/{contract.pk}/payments/new/"
+    preview = client.post(
+        url,
+        {"amount": "20000.00", "preview": "1"},
+        headers={"HX-Request": "true", "HX-Target": "allocation-preview"},
+    )
+    assert preview.status_code == 200
+    assert preview.content.decode().count("data-auto=") == 2
+    assert not Payment.objects.exists()
+    response = client.post(
+        url, {"received_on": today(), "amount": "20000.00", "method": "transfer", "payer": "客户", "allocation": "auto"}
+    )
+    assert response.status_code == 303
+    assert list(Installment.objects.order_by("position").values_list("received", flat=True)) == [
+        Decimal("13000.00"),
+        Decimal("7000.00"),
+    ]
+
+
+def test_an_over_allocation_by_hand_is_shown_on_the_form_with_both_numbers(people, contract):
+    plan = money.payment_plan(contract, [(timezone.localdate(), "10000.00"), (timezone.localdate(), "103000.00")])
+    first = plan.installments.get(position=1)
+    response = login(people.finance).post(
+        f"/receivables/contracts/{contract.pk}/payments/new/",
+        {
+            "received_on": today(),
+            "amount": "20000.00",
+            "method": "transfer",
+            "allocation": "manual",
+            f"alloc-{first.pk}": "12000.00",
+        },
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "¥12,000.00" in body and "¥10,000.00" in body
+    assert not Payment.objects.exists()
+
+
+def test_the_payment_list_filters_exports_and_costs_the_same_queries_for_more_rows(people):
+    client = login(people.finance)
+
+    def add() -> None:
+        for _n in range(3):
+            c = money.contract(people.rep)
+            money.payment_plan(c)
+            services.payment_record(
+                actor=people.finance, contract=c, received_on=timezone.localdate(), amount="100.00", payer="甲方"
+            )
+
+    add()
+    assert_queries_constant(lambda: client.get("/receivables/payments/"), add)
+    assert_queries_constant(lambda: client.get("/receivables/invoices/"), add)
+    c = money.contract(people.rep)
+    other = services.payment_record(
+        actor=people.finance, contract=c, received_on=timezone.localdate(), amount="5.00", payer="乙方"
+    )
+    body = client.get("/receivables/payments/?q=乙方&kind=receipt").content.decode()
+    ids = sorted(int(x) for x in re.findall(r'href="/receivables/payments/(\d+)/"', body))
+    assert ids == [other.pk]
+    export = client.get("/receivables/payments/export/")
+    sheet = load_workbook(io.BytesIO(b"".join(export.streaming_content))).active
+    assert sheet.max_row == 11  # the header and ten payments
+
+
+def test_a_sales_rep_sees_only_payments_of_their_own_contracts(people):
+    mine, theirs = money.contract(people.rep), money.contract(people.rep2)
+    for c in (mine, theirs):
+        money.payment_plan(c)
+        services.payment_record(actor=people.finance, contract=c, received_on=timezone.localdate(), amount="1.00")
+    body = login(people.rep).get("/receivables/payments/").content.decode()
+    assert mine.number in body and theirs.number not in body
+
+
+def test_the_invoice_request_form_prefills_from_the_customer_and_submits(people, contract):
+    client = login(people.rep)
+    url = f"/receivables/contracts/{contract.pk}/invoices/new/"
+    assert contract.customer.name in client.get(url).content.decode()
+    response = client.post(url, {"kind": "ordinary", "amount": "1000.00", "tax_rate": "13", "title": "发票抬头"})
+    assert response.status_code == 303
+    invoice = Invoice.objects.get()
+    assert (invoice.title, invoice.status) == ("发票抬头", "approved")
+    page = client.get(f"/receivables/invoices/{invoice.pk}/").content.decode()
+    assert "发票抬头" in page
+    response = login(people.finance).post(
+        f"/receivables/invoices/{invoice.pk}/issue/", {"number": "No.8", "issued_on": today()}
+    )
+    assert response.status_code == 303
+    assert Invoice.objects.get().status == "issued"
+
+
+def test_the_aging_page_and_its_export(people, contract):
+    money.payment_plan(
+        contract, [(timezone.localdate() - timedelta(days=100), "13000.00"), (timezone.localdate(), "100000.00")]
+    )
+    client = login(people.finance)
+    response = client.get("/receivables/aging/?group_by=owner")
+    body = response.content.decode()
+    assert response.status_code == 200 and "王销售" in body and 'id="aging-chart-data"' in body
+    export = client.get("/receivables/aging/export/?group_by=customer")
+    sheet = load_workbook(io.BytesIO(b"".join(export.streaming_content))).active
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
+    assert rows[0][0] == contract.customer.name and rows[0][1] == 100000 and rows[0][5] == 13000
+
+
+def _render(template: str, user: Any, **ctx: Any) -> str:
+    request = RequestFactory().get("/")
+    request.user = user
+    return Template(template).render(Context({"request": request, "user": user, **ctx}))
+
+
+def test_the_contract_money_panel_shows_the_summary_on_contracts_only(people, contract):
+    money.payment_plan(contract)
+    services.payment_record(
+        actor=people.finance, contract=contract, received_on=timezone.localdate(), amount="13000.00"
+    )
+    html = _render('{% include "receivables/contract_money_panel.html" %}', people.rep, record=contract)
+    assert 'data-figure="received">¥13,000.00<' in html
+    assert "contract-money" in html
+    assert (
+        _render('{% include "receivables/contract_money_panel.html" %}', people.rep, record=contract.customer).strip()
+        == ""
+    )
+
+
+def test_the_customer_tab_lists_open_installments(people, contract):
+    money.payment_plan(contract, [(timezone.localdate() - timedelta(days=3), "113000.00")])
+    html = _render('{% include "receivables/customer_tab.html" %}', people.rep, customer=contract.customer)
+    assert contract.number in html and "¥113,000.00" in html
+
+
+def test_my_day_lists_my_overdue_installments(people, contract):
+    from xietong.receivables.registrations import overdue_section
+
+    money.payment_plan(
+        contract, [(timezone.localdate() - timedelta(days=3), "100000.00"), (timezone.localdate(), "13000.00")]
+    )
+    section = overdue_section(people.rep)
+    assert section is not None and [i.amount for i in section["items"]] == [Decimal("100000.00")]
+    assert overdue_section(people.rep2) is None
+    assert login(people.rep).get("/").status_code == 200
+
+
+def test_every_money_page_opens_for_the_contract_owner(people, contract):
+    money.payment_plan(contract)
+    payment = services.payment_record(
+        actor=people.finance, contract=contract, received_on=timezone.localdate(), amount="10.00"
+    )
+    invoice = services.invoice_request(
+        actor=people.rep, contract=contract, amount="10.00", kind="ordinary", tax_number=""
+    )
+    client = login(people.rep)
+    for url in (
+        f"/receivables/contracts/{contract.pk}/plan/",
+        f"/receivables/contracts/{contract.pk}/payments/new/",
+        f"/receivables/contracts/{contract.pk}/invoices/new/",
+        f"/receivables/payments/{payment.pk}/",
+        f"/receivables/payments/{payment.pk}/refund/",
+        f"/receivables/invoices/{invoice.pk}/",
+        "/receivables/payments/",
+        "/receivables/invoices/",
+        "/receivables/aging/",
+    ):
+        assert client.get(url).status_code == 200, url
+    assert login(people.rep2).get(f"/receivables/payments/{payment.pk}/").status_code == 404

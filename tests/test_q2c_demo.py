@@ -1,0 +1,257 @@
+"""The demo data of quote-to-cash (issue 6): approval flows, price books, quotes in every status,
+contracts in every state, payment plans with payments, refunds and overdue installments in every
+aging bucket, invoices, credit limits and orders — consistent money, and nothing added the second time.
+
+The demo is loaded once for the module (about half a minute) inside a transaction that is rolled back
+at the end; each test runs in a savepoint inside it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.db.models import Count, F, Q, Sum
+from django.test import override_settings
+from django.utils import timezone
+
+from xietong.approvals import demo as approvals_demo
+from xietong.approvals import selectors as approval_selectors
+from xietong.approvals.models import ApprovalFlow, ApprovalRequest, ApprovalTask
+from xietong.contracts import demo as contracts_demo
+from xietong.contracts.choices import ContractStatus
+from xietong.contracts.models import Contract, ContractVersion
+from xietong.orders import demo as orders_demo
+from xietong.orders.models import Order, OrderLine, Shipment
+from xietong.org.models import User
+from xietong.quotes import demo as quotes_demo
+from xietong.quotes.choices import QuoteStatus
+from xietong.quotes.models import PriceBook, PriceBookEntry, Quote
+from xietong.receivables import demo as receivables_demo
+from xietong.receivables import selectors as money_selectors
+from xietong.receivables.models import Allocation, CustomerCredit, Installment, Invoice, Payment, PaymentPlan
+
+pytestmark = pytest.mark.django_db
+
+MONEY_STATUSES = ("signed", "active", "expired", "terminated")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def demo(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    media = str(tmp_path_factory.mktemp("media"))
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media), transaction.atomic():
+        call_command("demo_data", "--no-logins", verbosity=0)
+        yield
+        transaction.set_rollback(True)
+
+
+def _counts() -> dict[str, int]:
+    models: tuple[Any, ...] = (
+        ApprovalFlow,
+        ApprovalRequest,
+        ApprovalTask,
+        PriceBook,
+        PriceBookEntry,
+        Quote,
+        Contract,
+        ContractVersion,
+        PaymentPlan,
+        Installment,
+        Payment,
+        Allocation,
+        Invoice,
+        CustomerCredit,
+        Order,
+        Shipment,
+    )
+    return {model.__name__: model.objects.count() for model in models}
+
+
+def test_each_bu_has_its_five_approval_flows_made_by_its_head():
+    flows = ApprovalFlow.objects.select_related("business_unit")
+    assert Counter(flows.values_list("business_unit__code", flat=True)) == {"ind": 5, "med": 5, "energy": 5}
+    assert set(flows.values_list("document_type", "name")) == {
+        ("quote", approvals_demo.QUOTE_FLOW),
+        ("contract", approvals_demo.CONTRACT_FLOW),
+        ("order", approvals_demo.ORDER_FLOW),
+        ("invoice", approvals_demo.INVOICE_FLOW),
+        ("payment_plan", approvals_demo.PLAN_FLOW),
+    }
+    contract_flow = flows.get(document_type="contract", business_unit__code="ind")
+    assert [(s.name, s.kind, s.mode, s.user.username if s.user else None) for s in contract_flow.steps.all()] == [
+        ("法务审核", "user", "any", "dong.jie"),
+        ("财务审核", "role", "all", None),
+    ]
+    quote_flow = flows.get(document_type="quote", business_unit__code="ind")
+    assert quote_flow.conditions == [{"field": "max_discount", "op": ">", "value": "10"}]
+    assert [s.conditions for s in quote_flow.steps.all()] == [
+        [],
+        [{"field": "max_discount", "op": ">", "value": "20"}],
+    ]
+
+
+def test_price_books_direct_per_bu_a_dealer_book_and_a_usd_book():
+    books = PriceBook.objects.order_by("pk")
+    assert [
+        (b.business_unit.code if b.business_unit else None, b.channel, b.currency, b.exchange_rate) for b in books
+    ] == [
+        ("ind", "direct", "CNY", Decimal("1")),
+        ("ind", "direct", "USD", quotes_demo.USD_RATE),
+        ("med", "direct", "CNY", Decimal("1")),
+        ("energy", "direct", "CNY", Decimal("1")),
+        ("energy", "dealer", "CNY", Decimal("1")),
+    ]
+    direct = PriceBook.objects.get(business_unit__code="ind", channel="direct", currency="CNY")
+    entries = direct.entries.all()
+    # every product the BU sells (12 of its own, 3 group services) at list price from quantity 1
+    assert entries.filter(min_quantity=1, customer__isnull=True).count() == 15
+    assert (
+        not entries.filter(min_quantity=1, customer__isnull=True).exclude(unit_price=F("product__list_price")).exists()
+    )
+    assert entries.filter(min_quantity__gt=1).exists()  # volume tiers
+    assert entries.filter(customer__isnull=False).exists()  # customer-specific prices
+    for tier in entries.filter(min_quantity__gt=1):
+        assert tier.unit_price < tier.product.list_price
+
+
+def test_quotes_in_every_status_and_v2_superseding_v1():
+    assert dict(Quote.objects.values_list("status").annotate(n=Count("pk"))) == {
+        QuoteStatus.DRAFT: 3,
+        QuoteStatus.IN_APPROVAL: 6,
+        QuoteStatus.APPROVED: 2,
+        QuoteStatus.SENT: 5,
+        QuoteStatus.ACCEPTED: 6,
+        QuoteStatus.REJECTED: 3,
+        QuoteStatus.SUPERSEDED: 3,
+    }
+    for v1 in Quote.objects.filter(status=QuoteStatus.SUPERSEDED):
+        assert v1.version == 1
+        assert Quote.objects.get(number=v1.number, version=2).status == QuoteStatus.SENT
+    # in approval only above the 10 % threshold; what needs none was approved at once
+    assert not Quote.objects.filter(status=QuoteStatus.IN_APPROVAL, max_discount__lte=10).exists()
+    assert not Quote.objects.filter(status=QuoteStatus.REJECTED, decision_note="").exists()
+    # an accepted quote's lines became its opportunity's product lines
+    for quote in Quote.objects.filter(status=QuoteStatus.ACCEPTED):
+        assert sorted(quote.lines.values_list("product_id", "quantity")) == sorted(
+            quote.opportunity.lines.values_list("product_id", "quantity")
+        )
+
+
+def test_contracts_in_every_state_with_scans_an_amendment_and_renewals_due():
+    assert dict(Contract.objects.values_list("status").annotate(n=Count("pk"))) == {
+        ContractStatus.DRAFT: 1,
+        ContractStatus.IN_REVIEW: 2,
+        ContractStatus.APPROVED: 1,
+        ContractStatus.SIGNED: 2,
+        ContractStatus.ACTIVE: 7,
+        ContractStatus.EXPIRED: 1,
+        ContractStatus.TERMINATED: 1,
+    }
+    today = timezone.localdate()
+    signed = Contract.objects.filter(status__in=MONEY_STATUSES)
+    assert not signed.filter(Q(signed_scan="") | Q(signed_date__isnull=True)).exists()
+    assert not Contract.objects.exclude(status__in=MONEY_STATUSES).exclude(signed_scan="").exists()
+    assert not Contract.objects.filter(status=ContractStatus.EXPIRED, end_date__gte=today).exists()
+    assert not Contract.objects.filter(status=ContractStatus.TERMINATED, terminated_reason="").exists()
+    assert not Contract.objects.filter(status=ContractStatus.SIGNED, start_date__lte=today).exists()
+    amended = Contract.objects.get(version=2)
+    assert amended.status == ContractStatus.ACTIVE
+    assert list(amended.versions.values_list("version", "reason")) == [(1, contracts_demo.AMENDMENT)]
+    ending = signed.filter(status=ContractStatus.ACTIVE, end_date__lte=today + timedelta(days=30))
+    assert ending.count() == 2
+    assert not ending.filter(renewal_reminded_at__isnull=True).exists()
+    # from accepted quotes and from won opportunities
+    assert Contract.objects.filter(quote__isnull=False).count() == 6
+    assert Contract.objects.filter(quote__isnull=True, opportunity__status="won").count() == 9
+
+
+def test_a_bu_head_and_the_managers_have_approvals_waiting():
+    dong_jie = User.objects.get(username="dong.jie")
+    waiting = approval_selectors.pending_tasks(user=dong_jie)
+    assert {t.request.document_type for t in waiting} == {"quote", "contract"}
+    pending = ApprovalTask.objects.filter(status="pending")
+    approvers = set(pending.values_list("approver__username", flat=True))
+    assert {"dong.jie", "lu.juan"} <= approvers
+    # nothing was approved without every required decision
+    for request in ApprovalRequest.objects.filter(status="approved"):
+        decided = set(request.tasks.filter(status="approved").values_list("step", flat=True))
+        assert decided == {n for n, step in enumerate(request.steps) if not step["skipped"]}
+
+
+def test_payment_plans_add_up_and_received_is_the_sum_of_allocations():
+    plans = PaymentPlan.objects.select_related("contract")
+    assert plans.count() == Contract.objects.filter(status__in=MONEY_STATUSES).count() == 11
+    for plan in plans:
+        total = plan.installments.aggregate(s=Sum("amount"))["s"]
+        assert total - plan.contract.amount == plan.difference == 0
+        assert 2 <= plan.installments.count() <= 4
+    for inst in Installment.objects.annotate(allocated=Sum("allocations__amount")):
+        assert inst.received == (inst.allocated or 0)
+        assert 0 <= inst.received <= inst.amount
+    assert PaymentPlan.objects.filter(status="in_approval").count() == 1  # a change waiting for the manager
+
+
+def test_payments_include_an_over_payment_and_a_refund():
+    refund = Payment.objects.select_related("refund_of").get(kind="refund")
+    refunded = refund.refund_of
+    assert refunded is not None and refund.amount == refunded.amount
+    assert not refunded.allocations.exists()
+    receipts = Payment.objects.filter(kind="receipt").annotate(allocated=Sum("allocations__amount"))
+    rests = [row["amount"] - row["allocated"] for row in receipts.values("amount", "allocated") if row["allocated"]]
+    assert [rest for rest in rests if rest] == [Decimal("3000.00")]
+    assert not Payment.objects.filter(received_on__gt=timezone.localdate()).exists()
+
+
+def test_overdue_receivables_fill_every_aging_bucket():
+    admin = User.objects.get(username="admin")
+    totals = money_selectors.aging(user=admin).totals
+    for bucket in ("not_due", "d1_30", "d31_60", "d61_90", "d90_plus"):
+        assert getattr(totals, bucket) > 0, bucket
+
+
+def test_invoices_never_exceed_the_contract_and_show_every_state():
+    assert dict(Invoice.objects.values_list("status").annotate(n=Count("pk"))) == {
+        "in_approval": 2,
+        "approved": 1,
+        "issued": 8,
+        "void": 2,
+    }
+    for contract in Contract.objects.filter(status__in=MONEY_STATUSES):
+        invoiced = Invoice.objects.filter(contract=contract).exclude(status="void").aggregate(s=Sum("amount"))["s"]
+        assert (invoiced or 0) <= contract.amount
+    assert not Invoice.objects.filter(status="issued", issued_number="").exists()
+
+
+def test_credit_limits_with_one_customer_over_its_limit():
+    over = []
+    for credit in CustomerCredit.objects.all():
+        state = money_selectors.customer_credit(
+            customer_id=credit.customer_id, business_unit_id=credit.business_unit_id
+        )
+        if state.open_receivables > credit.credit_limit:
+            over.append(credit.customer_id)
+    assert len(over) == 1
+
+
+def test_orders_of_signed_contracts_never_ship_more_than_ordered():
+    orders = Order.objects.all()
+    assert orders.count() == Contract.objects.filter(status__in=("signed", "active")).count()
+    assert not orders.exclude(contract__status__in=("signed", "active")).exists()
+    assert not OrderLine.objects.filter(shipped_quantity__gt=F("quantity")).exists()
+    assert orders.filter(status="credit_review").exists()
+    assert Shipment.objects.exclude(carrier="").exclude(tracking_number="").count() == Shipment.objects.count() > 0
+
+
+def test_loading_the_demo_again_creates_nothing():
+    before = _counts()
+    call_command("demo_data", "--no-logins", "--force", verbosity=0)
+    assert _counts() == before
+    created: Counter[str] = Counter()
+    for module in (approvals_demo, quotes_demo, contracts_demo, receivables_demo, orders_demo):
+        module.load(created)
+    assert +created == Counter()
