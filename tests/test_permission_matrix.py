@@ -16,8 +16,8 @@ from openpyxl import load_workbook
 
 from tests.approvals import matrix as matrix_approvals
 from tests.catalog import matrix as matrix_catalog
-from tests.contracts import matrix as matrix_contracts
 from tests.conftest import login
+from tests.contracts import matrix as matrix_contracts
 from tests.customers import matrix_customers, matrix_duplicates, matrix_pools
 from tests.imports import matrix as matrix_imports
 from tests.leads import matrix as matrix_leads

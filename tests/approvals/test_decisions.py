@@ -190,3 +190,17 @@ def test_approvers_see_the_document_while_asked_and_after(deal: Deal, people: di
     services.approval_approve(request=request, actor=legal)
     assert Deal.objects.visible_to(legal).filter(pk=deal.pk).exists()
     assert not Deal.objects.visible_to(people["outsider"]).filter(pk=deal.pk).exists()
+
+
+def test_deciding_reads_the_notification_that_asked_the_approver(
+    deal: Deal, people: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    from xietong.collaboration.models import Notification
+
+    with django_capture_on_commit_callbacks(execute=True):
+        request = _submit(deal, people, {"kind": "user", "user": people["manager"]})
+    asked = Notification.objects.get(recipient=people["manager"], kind="approval_requested")
+    assert asked.read_at is None
+    services.approval_approve(request=request, actor=people["manager"], comment="同意")
+    asked.refresh_from_db()
+    assert asked.read_at is not None

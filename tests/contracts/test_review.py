@@ -77,3 +77,23 @@ def test_a_rejected_amendment_of_an_active_contract_is_undone(people, hq_review)
     c.refresh_from_db()
     assert (c.status, c.version, c.end_date) == (S.ACTIVE, 1, today + timedelta(days=100))
     assert ContractVersion.objects.filter(contract=c).count() == 0
+
+
+def test_an_approver_without_a_grant_on_contracts_opens_the_contract_they_are_asked_to_review(people, hq_review):
+    from tests.support.factories import UserFactory
+
+    legal = UserFactory(username="legal", display_name="法务")
+    hq_review.steps.update(user=legal)
+    c = contract(people.rep, status=S.DRAFT)
+    services.contract_submit(actor=people.rep, contract=c)
+    response = login(legal).get(f"/contracts/{c.pk}/")
+    assert response.status_code == 200
+    assert c.number in response.content.decode()
+
+
+def test_the_request_page_shows_the_reviewer_the_parties_amount_term_and_payment_terms(people, hq_review):
+    c = contract(people.rep, status=S.DRAFT, payment_terms="预付30%，到货60%，质保金10%")
+    request = services.contract_submit(actor=people.rep, contract=c)
+    page = login(people.head).get(f"/approvals/{request.pk}/").content.decode()
+    assert 'id="approval-document-summary"' in page
+    assert c.party_a in page and "预付30%，到货60%，质保金10%" in page and "¥113,000.00" in page

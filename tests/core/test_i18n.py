@@ -207,7 +207,7 @@ def test_pages_are_in_chinese_for_a_zh_hans_user_and_in_english_for_an_en_user(c
         assert '<html lang="zh-hans">' in html, url
         assert _title(html) == zh_title, url
         assert zh_text in html, url
-        assert _nav_headings(html) == ["工作台", "客户", "商机", "协作", "设置"], url
+        assert _nav_headings(html) == ["工作台", "客户", "商机", "报价与合同", "订单与回款", "协作", "设置"], url
         assert _nav_labels(html) == [
             "今日工作台",
             "动态",
@@ -256,6 +256,8 @@ def test_pages_are_in_chinese_for_a_zh_hans_user_and_in_english_for_an_en_user(c
             "My day",
             "Feed",
             "Notifications",
+            "Waiting for my approval",
+            "Submitted for approval",
             "Customers",
             "Contacts",
             "Leads",
@@ -271,6 +273,14 @@ def test_pages_are_in_chinese_for_a_zh_hans_user_and_in_english_for_an_en_user(c
             "Forecast",
             "Pipeline analysis",
             "Products",
+            "Quotes",
+            "Contracts",
+            "Price books",
+            "Orders",
+            "Operations queue",
+            "Payments received",
+            "Invoices",
+            "Receivables aging",
             "Tasks",
             "Calendar",
             "Organisation",
@@ -278,6 +288,9 @@ def test_pages_are_in_chinese_for_a_zh_hans_user_and_in_english_for_an_en_user(c
             "Roles",
             "Audit trail",
             "Lead assignment",
+            "Approval flows",
+            "Contract numbers",
+            "My delegations",
             "Sales processes",
             "Duplicate rules",
             "Product categories",

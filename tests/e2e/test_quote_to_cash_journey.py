@@ -74,7 +74,7 @@ def cast(org: dict[str, Any]) -> SimpleNamespace:
     legal_team = TeamFactory(business_unit=org["bu1"], name="集团法务部")
 
     def person(username: str, name: str, team: Any, role: str | None = None, bu: Any = None) -> Any:
-        user = UserFactory(username=username, display_name=name, primary_team=team)
+        user: Any = UserFactory(username=username, display_name=name, primary_team=team)
         if role:
             grant(user, roles[role], bu)
         return user
@@ -164,7 +164,7 @@ def approve_from_list(pg: Any, base: str, title_part: str, *, name: str) -> None
 def test_a_discounted_quote_goes_from_approval_to_cash(live_server, browser, contexts, cast, flows, password):  # noqa: F811
     base = live_server.url
     today = timezone.localdate()
-    lathe = ProductFactory(
+    lathe: Any = ProductFactory(
         name="数控车床", code="CK-6150", list_price=Decimal("100000.00"), business_unit=cast.org["bu1"]
     )
     deal = opportunity(cast.rep, name="华东电力技改项目")
@@ -306,9 +306,11 @@ def test_a_discounted_quote_goes_from_approval_to_cash(live_server, browser, con
     # 7. operations: the queue, confirm, ship 1 then the other 1 with carrier and tracking number
     ops = logged_in(browser, contexts, base, "ops", password)
     ops.goto(f"{base}/orders/queue/")
-    expect(ops.get_by_text(order.number)).to_be_visible()
+    in_queue = ops.get_by_role("link", name=order.number, exact=True)
+    expect(in_queue).to_be_visible()
     shot(ops, "13-operations-queue")
-    ops.goto(f"{base}/orders/{order_pk}/")
+    in_queue.click()
+    ops.wait_for_url(re.compile(rf"/orders/{order_pk}/$"))
     ops.locator("#order-confirm").click()
     expect(ops.locator("#xt-record-heading")).to_contain_text(zh("Confirmed", "order"))
     for number, qty, status in (("SF1400000001", "1", "Partly shipped"), ("SF1400000002", "1", "Shipped")):
@@ -361,7 +363,7 @@ def test_a_discounted_quote_goes_from_approval_to_cash(live_server, browser, con
     row = finance.locator("table[data-aging] tbody tr", has_text=customer_name)
     cells = row.locator("td")  # name, not yet due, 1–30, 31–60, 61–90, over 90, total open
     expect(cells).to_have_text(
-        [customer_name, yuan("92100.00"), yuan("0.00"), yuan("100000.00"), yuan("0.00"), yuan("0.00"), yuan("192100.00")]
+        [customer_name, *map(yuan, ("92100.00", "0.00", "100000.00", "0.00", "0.00", "192100.00"))]
     )
     expect(finance.locator("[data-figure=overdue]")).to_have_text(yuan("100000.00"))
     expect(finance.locator("[data-figure=collection-rate]")).to_have_text("0.0%")
@@ -399,7 +401,7 @@ def test_a_discounted_quote_goes_from_approval_to_cash(live_server, browser, con
     finance.goto(f"{base}/receivables/aging/")
     row = finance.locator("table[data-aging] tbody tr", has_text=customer_name)
     expect(row.locator("td")).to_have_text(
-        [customer_name, yuan("92100.00"), yuan("0.00"), yuan("0.00"), yuan("0.00"), yuan("0.00"), yuan("92100.00")]
+        [customer_name, *map(yuan, ("92100.00", "0.00", "0.00", "0.00", "0.00", "92100.00"))]
     )
     expect(finance.locator("[data-figure=overdue]")).to_have_text(yuan("0.00"))
     expect(finance.locator("[data-figure=total]")).to_have_text(yuan("92100.00"))

@@ -225,6 +225,15 @@ def test_open_receivables_count_against_the_limit(people: Any, no_engine: list[A
     assert _create(people, contract).status == OrderStatus.CREDIT_REVIEW  # 1,130 + 113 > 1,200
 
 
+def test_the_plan_of_the_ordered_contract_is_not_counted_twice(people: Any, no_engine: list[Any]) -> None:
+    contract = _contract(people, [(None, "1", "1000.00")])  # 1,130.00
+    money.payment_plan(contract)  # the same 1,130.00 scheduled, due in 30 days
+    CustomerCredit.objects.create(
+        customer=contract.customer, business_unit=contract.business_unit, credit_limit=D("1130.00")
+    )
+    assert _create(people, contract).status == OrderStatus.NEW  # 1,130 once, not 2,260
+
+
 def test_anything_overdue_puts_the_order_in_credit_review(people: Any, no_engine: list[Any]) -> None:
     earlier = _contract(people, [(None, "1", "1000.00")])
     money.payment_plan(earlier, [(timezone.localdate() - timedelta(days=1), "0.01"), (_promised(), "1129.99")])

@@ -107,6 +107,29 @@ def test_demo_group_has_three_business_units_46_teams_and_46_people() -> None:
         "opportunity lines": 86,
         "opportunity contacts": 152,
         "deal teams": 17,
+        # quote-to-cash (approvals, quotes, contracts, receivables and orders demo.py; tests/test_q2c_demo.py)
+        "approval flows": 15,
+        "price books": 5,
+        "price book entries": 134,
+        "quotes": 28,
+        "approval decisions": 63,
+        "contracts": 15,
+        "signed scans": 11,
+        "contract amendments": 1,
+        "contracts expired": 1,
+        "renewal reminders": 2,
+        "payment plans": 11,
+        "installments": 44,
+        "payments": 23,
+        "invoices": 13,
+        "payment plan changes": 1,
+        "partial payments": 1,
+        "over-payments": 1,
+        "credit limits": 7,
+        "refunds": 1,
+        "overdue reminders": 8,
+        "orders": 9,
+        "shipments": 2,
     }
     assert list(BusinessUnit.objects.order_by("code").values_list("code", "name", "product_lines")) == [
         ("energy", "新能源事业部", "储能系统、光伏逆变器、充电桩"),
@@ -450,7 +473,8 @@ def test_built_in_roles_are_created_with_their_defaults() -> None:
     )
     assert perms[("sales_rep", "opportunities")] == (DataScope.SELF, {"view", "create", "edit"})
     assert perms[("presales", "opportunities")] == (DataScope.SELF, {"view", "edit"})
-    assert len(perms) == 3 + 3 + 8 + 10 + (7 + 1) + 4 + 10 + 5
+    # + quote-to-cash (each with the admin's row): approvals 3, quotes 5, contracts 5, orders 7, receivables 4
+    assert len(perms) == 3 + 3 + 8 + 10 + (7 + 1) + 4 + 10 + 5 + (3 + 1) + (5 + 1) + (5 + 1) + (7 + 1) + (4 + 1)
     assert AuditEntry.objects.filter(verb="builtin", kind="create").count() == 10
 
 

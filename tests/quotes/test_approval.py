@@ -42,6 +42,13 @@ def _discounted(people, opp, products, percent: str):
 def test_a_discount_above_the_threshold_goes_into_approval_and_locks(people, opp, products, discount_flow) -> None:
     q = services.quote_submit(actor=people.rep, quote=_discounted(people, opp, products, "15"))
     assert q.status == "in_approval"
+    from django.utils.translation import gettext, override
+
+    from xietong.core.models import AuditEntry
+
+    entry = AuditEntry.objects.get(verb="quote_in_approval", object_id=str(q.pk))
+    with override("zh-hans"):  # the history shows labels, never the stored codes
+        assert entry.changes == {"status": [gettext("Draft"), gettext("In approval")]}
     with pytest.raises(Conflict):
         services.quote_update(actor=people.rep, quote=q, title="改")
     response = login(people.rep).patch(

@@ -49,6 +49,9 @@ class DocumentType:
     business_unit_id: Callable[[Any], int | None]
     owner_id: Callable[[Any], int | None]  # whose manager chain "the submitter's manager" walks when not the submitter
     amount: Callable[[Any], Decimal | None] = lambda doc: None
+    # what an approver needs to decide without opening the document (shown on the request page, also
+    # on a phone): (label, value) pairs, e.g. the customer, the largest discount, the payment terms
+    summary: Callable[[Any], list[tuple[str, str]]] = lambda doc: []
     # the document enters approval (lock it: status "in approval")
     on_submitted: Callable[[Any, Any], None] = lambda doc, request: None
     # every required decision was taken: the document is approved

@@ -39,6 +39,17 @@ def approval_for(document: models.Model) -> ApprovalRequest | None:
     )
 
 
+def document_summary(approval: ApprovalRequest) -> list[tuple[str, str]]:
+    """What the document type says an approver should see of the document (the request's viewer
+    sees it: approvers, the submitter and whoever sees the document); empty when it is gone."""
+    try:
+        document_type = registry.get(approval.document_type)
+    except KeyError:
+        return []
+    document = approval.document()
+    return document_type.summary(document) if document is not None else []
+
+
 def approvals_of(document: models.Model) -> QuerySet[ApprovalRequest]:
     content_type = ContentType.objects.get_for_model(type(document))
     return ApprovalRequest.objects.filter(content_type=content_type, object_id=str(document.pk)).order_by("-pk")

@@ -480,6 +480,21 @@ def _close_task(task: ApprovalTask, status: str, comment: str, now: Any) -> None
     task.comment = comment
     task.decided_at = now
     task.save(update_fields=["status", "comment", "decided_at"])
+    _read_asks(task.approver_id, task.request_id, now)
+
+
+def _read_asks(user_id: int, request_id: int, now: Any) -> None:
+    """The approver decided: the notifications that asked them about the request are read."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from xietong.collaboration.models import Notification
+
+    Notification.objects.filter(
+        recipient_id=user_id,
+        content_type=ContentType.objects.get_for_model(ApprovalRequest),
+        object_id=str(request_id),
+        read_at__isnull=True,
+    ).update(read_at=now)
 
 
 def _skip_pending(request: ApprovalRequest, now: Any, *, step: int | None = None) -> None:

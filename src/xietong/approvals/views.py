@@ -87,7 +87,12 @@ def submitted_list(request: HttpRequest) -> HttpResponse:
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     approval = selectors.approval_get(user=request.user, pk=pk)
     view = selectors.request_view(user=request.user, request=approval)
-    return render_page(request, "approvals/request_detail.html", {"view": view, "approval": approval, "next": ""})
+    summary = selectors.document_summary(approval)
+    return render_page(
+        request,
+        "approvals/request_detail.html",
+        {"view": view, "approval": approval, "summary": summary, "next": ""},
+    )
 
 
 DECISIONS = ("approve", "reject", "return", "recall", "delegate")

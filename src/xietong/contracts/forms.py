@@ -84,8 +84,8 @@ class ContractForm(XtForm):
     )
     customer_signatory = forms.CharField(label=_("Customer's signatory"), max_length=60, required=False)
     our_signatory = forms.CharField(label=_("Our signatory"), max_length=60, required=False)
-    start_date = forms.DateField(label=_("Start"), required=False, widget=DATE)
-    end_date = forms.DateField(label=_("End"), required=False, widget=DATE)
+    start_date = forms.DateField(label=_("Start date"), required=False, widget=DATE)
+    end_date = forms.DateField(label=_("End date"), required=False, widget=DATE)
     renewal_notice_days = forms.IntegerField(
         label=_("Renewal reminder (days before the end)"), min_value=0, max_value=365, initial=30
     )
@@ -139,8 +139,8 @@ class AmendForm(ContractForm):
 
 class FromQuoteForm(XtForm):
     title = forms.CharField(label=_("Title"), max_length=200)
-    start_date = forms.DateField(label=_("Start"), required=False, widget=DATE)
-    end_date = forms.DateField(label=_("End"), required=False, widget=DATE)
+    start_date = forms.DateField(label=_("Start date"), required=False, widget=DATE)
+    end_date = forms.DateField(label=_("End date"), required=False, widget=DATE)
     payment_terms = forms.CharField(label=_("Payment terms"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 

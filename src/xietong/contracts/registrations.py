@@ -70,6 +70,25 @@ def _title(contract: Contract) -> str:
     return f"{_('Contract')} {contract.number}{version} · {contract.party_a}"
 
 
+def _summary(c: Any) -> list[tuple[str, str]]:
+    """What legal and finance see of the contract on the request page."""
+    from django.utils.formats import date_format
+
+    from xietong.core.templatetags.xt import money
+
+    def day(value: Any) -> str:
+        return date_format(value) if value else "—"
+
+    return [
+        (_("Party A (customer)"), c.party_a),
+        (_("Party B (our company)"), c.party_b),
+        (_("Amount with VAT"), money(c.amount)),
+        (_("Term"), f"{day(c.start_date)} – {day(c.end_date)}"),
+        (_("Payment terms"), c.payment_terms or "—"),
+        (_("Version"), f"v{c.version}"),
+    ]
+
+
 CONTRACT_DOCUMENT = approvals.register(
     approvals.DocumentType(
         code="contract",
@@ -95,6 +114,7 @@ CONTRACT_DOCUMENT = approvals.register(
         business_unit_id=lambda c: c.business_unit_id,
         owner_id=lambda c: c.owner_id,
         amount=lambda c: c.amount,
+        summary=_summary,
         on_submitted=services.on_submitted,
         on_approved=services.on_approved,
         on_returned=services.on_returned,
@@ -105,7 +125,7 @@ CONTRACT_DOCUMENT = approvals.register(
 # --- navigation and search -------------------------------------------------------------------------------
 
 navigation.register(
-    NavItem("quotes", gettext_lazy("Contracts"), "contracts:list", "file-earmark-text", order=20, visible=_may_view)
+    NavItem("quotes", gettext_lazy("Contracts"), "contracts:list", "file-earmark-check", order=20, visible=_may_view)
 )
 navigation.register(
     NavItem(
@@ -193,7 +213,7 @@ for _verb, _label in (
     ("amendment_rejected", gettext_lazy("the amendment was rejected and undone")),
 ):
     audit.register_verb(_verb, _label)
-audit.register_change_label("contracts.contract", "lines", gettext_lazy("product lines"))
+audit.register_change_label("contracts.contract", "lines", gettext_lazy("line items"))
 audit.register_access("contracts.contractsequence", _may_administer)
 
 # --- the renewal reminder and the daily job -----------------------------------------------------------------

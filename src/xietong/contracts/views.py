@@ -295,7 +295,8 @@ def contract_from_quote(request: HttpRequest, quote_pk: int) -> HttpResponse:
     if quote is None:
         raise NotFound()
     require(user, MODULE, "create")
-    form = FromQuoteForm(posted(request), initial={"title": quote.title.replace("报价", "合同")})
+    title = _("Contract for %(opportunity)s") % {"opportunity": quote.opportunity.name}
+    form = FromQuoteForm(posted(request), initial={"title": title})
     if request.method == "POST" and form.is_valid():
         try:
             contract = services.contract_create_from_quote(actor=user, quote=quote, **form.cleaned_data)

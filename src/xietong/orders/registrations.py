@@ -122,6 +122,21 @@ def _business_units() -> list[tuple[int, str]]:
     return [(bu.pk, bu.name) for bu in BusinessUnit.objects.filter(is_active=True).order_by("pk")]
 
 
+def _summary(o: Any) -> list[tuple[str, str]]:
+    """What the credit reviewer sees: the customer's credit state beside the order."""
+    from xietong.core.templatetags.xt import money
+    from xietong.receivables.selectors import customer_credit
+
+    credit = customer_credit(customer_id=o.customer_id, business_unit_id=o.business_unit_id)
+    return [
+        (_("Customer"), o.customer.name),
+        (_("Order amount"), money(o.amount)),
+        (_("Credit limit"), money(credit.limit) if credit.limit is not None else _("none set")),
+        (_("Open receivables"), money(credit.open_receivables)),
+        (_("Overdue"), money(credit.overdue)),
+    ]
+
+
 approvals.register(
     approvals.DocumentType(
         code="order",
@@ -153,6 +168,7 @@ approvals.register(
         business_unit_id=lambda o: o.business_unit_id,
         owner_id=lambda o: o.owner_id,
         amount=lambda o: o.amount,
+        summary=_summary,
         on_approved=services.credit_review_approved,
         on_returned=services.credit_review_returned,
     )

@@ -324,7 +324,12 @@ def order_create(
         )
     total = sum((ol.amount for ol in order_lines), ZERO)
 
-    credit = customer_credit(customer_id=contract.customer_id, business_unit_id=contract.business_unit_id, today=today)
+    credit = customer_credit(
+        customer_id=contract.customer_id,
+        business_unit_id=contract.business_unit_id,
+        today=today,
+        except_contract_id=contract.pk,  # this order's amount stands for its own contract's money
+    )
     needs_review = credit.exceeded_by(total) or credit.overdue > 0
 
     order = _create_numbered(

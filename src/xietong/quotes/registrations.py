@@ -71,6 +71,28 @@ def _title(quote: Any) -> str:
     }
 
 
+def _summary(q: Any) -> list[tuple[str, str]]:
+    """What the approver of a discount sees without opening the quote."""
+    from django.utils.formats import date_format
+
+    from xietong.core.templatetags.xt import money
+
+    lines = list(q.lines.select_related("product").order_by("position", "pk"))
+    facts = [
+        (_("Customer"), q.customer.name),
+        (_("Opportunity"), q.opportunity.name),
+        (_("Total without VAT"), money(q.net_total)),
+        (_("Discount"), f"{money(q.discount_total)} · {_('largest %(percent)s%%') % {'percent': q.max_discount}}"),
+        (_("Valid until"), date_format(q.valid_until) if q.valid_until else "—"),
+    ]
+    for line in lines[:5]:
+        quantity = f"{line.quantity.normalize():f}"
+        facts.append((line.product.name, f"{quantity} × {money(line.unit_price)} − {line.discount_percent}%"))
+    if len(lines) > 5:
+        facts.append(("…", _("%(count)s more lines") % {"count": len(lines) - 5}))
+    return facts
+
+
 approvals.register(
     approvals.DocumentType(
         code="quote",
@@ -98,6 +120,7 @@ approvals.register(
         business_unit_id=lambda q: q.business_unit_id,
         owner_id=lambda q: q.owner_id,
         amount=lambda q: q.total,
+        summary=_summary,
         on_submitted=services.on_submitted,
         on_approved=services.on_approved,
         on_returned=services.on_returned,
@@ -112,15 +135,15 @@ gates.register("quote", gettext_lazy("a quote"), services.quote_has_gate)
 # --- navigation, record pages, customer tab ----------------------------------------------------------
 
 navigation.register(
-    NavItem("pipeline", gettext_lazy("Quotes"), "quotes:list", "file-earmark-text", order=36, visible=_may_view)
+    NavItem("quotes", gettext_lazy("Quotes"), "quotes:list", "file-earmark-text", order=10, visible=_may_view)
 )
 navigation.register(
     NavItem(
-        "pipeline",
+        "quotes",
         gettext_lazy("Price books"),
         "quotes:price_books",
         "tags",
-        order=37,
+        order=30,
         visible=_may_view,
     )
 )

@@ -868,7 +868,7 @@ def _set_status(q: Quote, status: str, verb: str) -> None:
     before = audit.snapshot(q, ["status"])
     q.status = status
     Quote.objects.filter(pk=q.pk).update(status=status, updated_at=timezone.now())
-    changes = {"status": [before["status"], status]}
+    changes = audit.diff(before, audit.snapshot(q, ["status"]))  # labels, as every change is recorded
     audit.record(actor=None, obj=q, kind=AuditEntry.Kind.UPDATE, verb=verb, changes=changes)
 
 

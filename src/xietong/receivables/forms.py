@@ -69,7 +69,7 @@ class AllocationRowForm(XtForm):
 class PaymentForm(XtForm):
     received_on = forms.DateField(label=_("Date received"), widget=DATE)
     amount = money_field(_("Amount (¥)"))
-    method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices)
+    method = forms.ChoiceField(label=_("Payment method"), choices=PaymentMethod.choices)
     payer = forms.CharField(label=_("Payer"), max_length=200, required=False)
     reference = forms.CharField(label=_("Bank reference"), max_length=80, required=False)
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
@@ -88,7 +88,7 @@ class PaymentForm(XtForm):
 class RefundForm(XtForm):
     refunded_on = forms.DateField(label=_("Date refunded"), widget=DATE)
     amount = money_field(_("Amount refunded (¥)"))
-    method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices)
+    method = forms.ChoiceField(label=_("Payment method"), choices=PaymentMethod.choices)
     reference = forms.CharField(label=_("Bank reference"), max_length=80, required=False)
     reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
 
@@ -139,7 +139,7 @@ class PaymentFilterForm(forms.Form):
     q = forms.CharField(required=False, label=_("Search"))
     kind = forms.ChoiceField(required=False, label=_("Kind"), choices=[("", _("All kinds")), *PaymentKind.choices])
     method = forms.ChoiceField(
-        required=False, label=_("Method"), choices=[("", _("All methods")), *PaymentMethod.choices]
+        required=False, label=_("Payment method"), choices=[("", _("All methods")), *PaymentMethod.choices]
     )
     date_from = forms.DateField(required=False, label=_("From"), widget=DATE)
     date_to = forms.DateField(required=False, label=_("To"), widget=DATE)

@@ -110,7 +110,9 @@ class Payment(models.Model):
     owner = models.ForeignKey(USER, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+")
     received_on = models.DateField(_("date"))
     amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2)
-    method = models.CharField(_("method"), max_length=12, choices=PaymentMethod.choices, default=PaymentMethod.TRANSFER)
+    method = models.CharField(
+        _("payment method"), max_length=12, choices=PaymentMethod.choices, default=PaymentMethod.TRANSFER
+    )
     payer = models.CharField(_("payer"), max_length=200, blank=True)
     reference = models.CharField(_("bank reference"), max_length=80, blank=True)
     refund_of = models.ForeignKey(

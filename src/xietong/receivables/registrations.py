@@ -43,6 +43,18 @@ def _plan_amount(plan: PaymentPlan) -> Decimal:
     return plan.contract.amount
 
 
+def _invoice_summary(i: Any) -> list[tuple[str, str]]:
+    from xietong.core.templatetags.xt import money
+
+    return [
+        (_("Invoice type"), i.get_kind_display()),
+        (_("Invoice title"), i.title),
+        (_("Taxpayer number"), i.tax_number),
+        (_("Amount with VAT"), money(i.amount)),
+        (_("Contract"), f"{i.contract.number} · {money(i.contract.amount)}"),
+    ]
+
+
 approvals.register(
     approvals.DocumentType(
         code="payment_plan",
@@ -104,6 +116,7 @@ approvals.register(
         business_unit_id=lambda i: i.business_unit_id,
         owner_id=lambda i: i.owner_id,
         amount=lambda i: i.amount,
+        summary=_invoice_summary,
         on_submitted=services.invoice_on_submitted,
         on_approved=services.invoice_on_approved,
         on_returned=services.invoice_on_returned,

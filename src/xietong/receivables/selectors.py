@@ -39,9 +39,13 @@ class CreditState:
         return self.limit is not None and self.open_receivables + new_amount > self.limit
 
 
-def customer_credit(*, customer_id: int, business_unit_id: int, today: date | None = None) -> CreditState:
+def customer_credit(
+    *, customer_id: int, business_unit_id: int, today: date | None = None, except_contract_id: int | None = None
+) -> CreditState:
     """The credit limit, open and overdue receivables of a customer with a BU (no visibility: a
-    system check the order services make)."""
+    system check the order services make). ``except_contract_id``: leave that contract's plan out of
+    the open receivables — an order of it adds its own amount, which the plan already schedules, so
+    counting both would count the same money twice (overdue money counts whatever the contract)."""
     today = today or timezone.localdate()
     limit = (
         CustomerCredit.objects.filter(customer_id=customer_id, business_unit_id=business_unit_id)
@@ -51,7 +55,8 @@ def customer_credit(*, customer_id: int, business_unit_id: int, today: date | No
     open_rows = Installment.objects.filter(
         plan__customer_id=customer_id, plan__business_unit_id=business_unit_id, received__lt=F("amount")
     )
-    open_total = _cents(open_rows.aggregate(s=Sum(F("amount") - F("received")))["s"])
+    others = open_rows.exclude(plan__contract_id=except_contract_id) if except_contract_id else open_rows
+    open_total = _cents(others.aggregate(s=Sum(F("amount") - F("received")))["s"])
     overdue = _cents(open_rows.filter(due_date__lt=today).aggregate(s=Sum(F("amount") - F("received")))["s"])
     return CreditState(limit=limit, open_receivables=open_total, overdue=overdue)
 
