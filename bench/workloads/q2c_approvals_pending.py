@@ -103,6 +103,7 @@ def _make(depth: str) -> Workload:
         crm_support.BARE_SQL[name] = [s for s in statements if "approvals_" in s]
         if not crm_support.BARE_SQL[name]:
             raise VerificationError(f"{name}: no statement of ours reads the approvals: {statements}")
+
         return {
             "client": client,
             "url": url,
@@ -129,8 +130,11 @@ def _make(depth: str) -> Workload:
 
     def verify(answers: dict[str, Any]) -> None:
         ours_ids = [row["id"] for row in answers["ours"]]
-        bare_ids = [row[0] for row in answers["reference"][0]][: len(ours_ids)]
-        if len(ours_ids) != crm_support.PAGE_SIZE or ours_ids != bare_ids:
+        rows = answers["reference"][0][: len(ours_ids)]
+        # the page reads the caller's pending tasks: one of its columns is the request id ours shows
+        columns = [[row[c] for row in rows] for c in range(len(rows[0]))] if rows else []
+        if len(ours_ids) != crm_support.PAGE_SIZE or ours_ids not in columns:
+            bare_ids = columns[0] if columns else []
             raise VerificationError(f"{name}: ours {ours_ids[:5]}… vs the bare view's {bare_ids[:5]}…")
 
     def checks(ctx: Context, infos: dict[str, list[dict[str, Any]]]) -> list[Check]:

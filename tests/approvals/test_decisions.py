@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from tests.approvals.conftest import make_flow
 from tests.sampleapp.models import Deal
+from tests.support.i18n import zh
 from xietong.approvals import services
 from xietong.approvals.models import ApprovalEvent, ApprovalRequest, ApprovalTask, RequestStatus, TaskStatus
 from xietong.core.errors import Conflict, NotFound
@@ -186,7 +187,7 @@ def test_approvers_see_the_document_while_asked_and_after(deal: Deal, people: di
     request = _submit(deal, people, {"kind": "user", "user": people["legal"]})
     legal = type(people["legal"]).objects.get(pk=people["legal"].pk)
     assert list(Deal.objects.visible_to(legal).values_list("pk", flat=True)) == [deal.pk]
-    assert explain(legal, deal) == ["You are asked to approve it, or were"]
+    assert explain(legal, deal) == [zh("You are asked to approve it, or were")]
     services.approval_approve(request=request, actor=legal)
     assert Deal.objects.visible_to(legal).filter(pk=deal.pk).exists()
     assert not Deal.objects.visible_to(people["outsider"]).filter(pk=deal.pk).exists()

@@ -7,6 +7,7 @@ import pytest
 from tests.approvals.conftest import make_flow
 from tests.conftest import login
 from tests.support.factories import grant, make_role
+from tests.support.i18n import zh
 from xietong.approvals.models import ApprovalFlow, Delegation
 from xietong.core.choices import DataScope
 
@@ -76,7 +77,7 @@ def test_a_bad_row_rerenders_with_what_was_typed(org: dict[str, Any], people: di
     response = client.post("/approvals/flows/new/sample_deal/", data)
     assert response.status_code == 422
     html = response.content.decode()
-    assert "Step 2: no such user." in html
+    assert zh("Step %(n)s: no such user.", n=2) in html
     assert 'value="大额商机"' in html
     assert not ApprovalFlow.objects.exists()
 
@@ -122,7 +123,7 @@ def test_delegations_page(people: dict[str, Any]) -> None:
         "/approvals/delegations/",
         {"delegate_id": str(people["legal"].pk), "starts_on": "2026-12-05", "ends_on": "2026-12-01"},
     )
-    assert bad.status_code == 422 and "The end is before the start." in bad.content.decode()
+    assert bad.status_code == 422 and zh("The end is before the start.") in bad.content.decode()
     assert client.post(f"/approvals/delegations/{delegation.pk}/end/").status_code == 303
     delegation.refresh_from_db()
     assert delegation.is_active is False

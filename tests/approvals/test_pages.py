@@ -9,6 +9,7 @@ from django.test import RequestFactory
 from tests.approvals.conftest import make_flow
 from tests.conftest import login
 from tests.sampleapp.models import Deal
+from tests.support.i18n import zh
 from tests.support.queries import assert_queries_constant
 from xietong.approvals import services
 from xietong.approvals.models import ApprovalRequest, RequestStatus
@@ -91,7 +92,7 @@ def test_a_refused_return_comes_back_as_a_message(deal: Deal, people: dict[str, 
     response = login(people["finance"]).post(
         f"/approvals/{request.pk}/decide/", {"decision": "return", "step": "5"}, follow=True
     )
-    assert "Choose an earlier step." in response.content.decode()
+    assert zh("Choose an earlier step.") in response.content.decode()
 
 
 def test_pending_list_shows_my_tasks_in_constant_queries(org: dict[str, Any], people: dict[str, Any]) -> None:

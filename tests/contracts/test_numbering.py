@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import close_old_connections, connection, transaction
 
 from tests.support.factories import BusinessUnitFactory
+from tests.support.i18n import zh
 from xietong.contracts import numbering
 from xietong.contracts.models import ContractSequence
 
@@ -55,23 +56,28 @@ def test_a_number_already_in_use_is_skipped(org):
 
 
 @pytest.mark.parametrize(
-    ("pattern", "message"),
+    ("pattern", "message", "params"),
     [
-        ("HT-{yyyy}", "The pattern needs {seq}, the running number."),
-        ("HT-{seq}-{dd}", "Unknown field {dd}: use {prefix}, {yyyy}, {yy}, {mm} and {seq}."),
+        ("HT-{yyyy}", "The pattern needs {seq}, the running number.", {}),
+        (
+            "HT-{seq}-{dd}",
+            "Unknown field {%(name)s}: use {prefix}, {yyyy}, {yy}, {mm} and {seq}.",
+            {"name": "dd"},
+        ),
         (
             "HT-{prefix.__class__}-{seq}",
-            "Unknown field {prefix.__class__}: use {prefix}, {yyyy}, {yy}, {mm} and {seq}.",
+            "Unknown field {%(name)s}: use {prefix}, {yyyy}, {yy}, {mm} and {seq}.",
+            {"name": "prefix.__class__"},
         ),
-        ("HT-{yyyy:>8}-{seq}", "Only {seq} takes a width, e.g. {seq:04d}."),
-        ("HT-{seq", "Unbalanced braces in the pattern."),
-        ("", "Enter a number pattern, e.g. HT-{prefix}-{yyyy}-{seq:04d}."),
+        ("HT-{yyyy:>8}-{seq}", "Only {seq} takes a width, e.g. {seq:04d}.", {}),
+        ("HT-{seq", "Unbalanced braces in the pattern.", {}),
+        ("", "Enter a number pattern, e.g. HT-{prefix}-{yyyy}-{seq:04d}.", {}),
     ],
 )
-def test_a_bad_pattern_is_refused_naming_the_problem(pattern, message):
+def test_a_bad_pattern_is_refused_naming_the_problem(pattern, message, params):
     with pytest.raises(ValidationError) as exc:
         numbering.validate_pattern(pattern)
-    assert exc.value.message_dict == {"pattern": [message]}
+    assert exc.value.message_dict == {"pattern": [zh(message, **params)]}
 
 
 def test_the_preview_takes_no_number(org):

@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 from tests.conftest import login
 from tests.support.crm import owned
 from tests.support.factories import pdf_bytes
+from tests.support.i18n import zh
 from tests.support.money import contract, quote
 from tests.support.pipeline import ProductFactory, opportunity
 from tests.support.queries import assert_queries_constant
@@ -107,7 +108,7 @@ def test_a_refused_line_is_shown_on_its_row(people):
     )
     assert response.status_code == 200
     assert response.context["formset"].forms[0].errors == {
-        "discount_amount": ["The discount is more than the line is worth before it."]
+        "discount_amount": [zh("The discount is more than the line is worth before it.")]
     }
     assert Contract.objects.count() == 0
 

@@ -212,6 +212,8 @@ def test_pages_are_in_chinese_for_a_zh_hans_user_and_in_english_for_an_en_user(c
             "今日工作台",
             "动态",
             "通知",
+            "待我审批",
+            "我发起的审批",
             "客户",
             "联系人",
             "线索",
@@ -227,6 +229,14 @@ def test_pages_are_in_chinese_for_a_zh_hans_user_and_in_english_for_an_en_user(c
             "销售预测",
             "商机分析",
             "产品",
+            "报价单",
+            "合同",
+            "价格表",
+            "订单",
+            "运营待办",
+            "回款记录",
+            "发票",
+            "应收账龄",
             "任务",
             "日历",
             "组织架构",
@@ -234,6 +244,9 @@ def test_pages_are_in_chinese_for_a_zh_hans_user_and_in_english_for_an_en_user(c
             "角色",
             "审计日志",
             "线索分配",
+            "审批流",
+            "合同编号",
+            "我的审批委托",
             "销售流程",
             "查重规则",
             "产品分类",
@@ -251,7 +264,15 @@ def test_pages_are_in_chinese_for_a_zh_hans_user_and_in_english_for_an_en_user(c
         assert '<html lang="en">' in html, url
         assert _title(html) == en_title, url
         assert en_text in html, url
-        assert _nav_headings(html) == ["Workbench", "Customers", "Opportunities", "Collaboration", "Settings"], url
+        assert _nav_headings(html) == [
+            "Workbench",
+            "Customers",
+            "Opportunities",
+            "Quotes &amp; contracts",
+            "Orders &amp; payments",
+            "Collaboration",
+            "Settings",
+        ], url
         assert _nav_labels(html) == [
             "My day",
             "Feed",

@@ -26,13 +26,17 @@ def _clear_cache():
 
 def test_the_registered_jobs():
     assert [(job.name, job.every) for job in scheduling.jobs()] == [
+        ("approvals-remind-escalate", datetime.timedelta(hours=1)),
+        ("contracts-daily", datetime.timedelta(days=1)),
         ("forecast-snapshots", datetime.timedelta(days=1)),
         ("lead-timeouts", datetime.timedelta(minutes=15)),
+        ("orders-late", datetime.timedelta(days=1)),
         ("pool-recycle", datetime.timedelta(hours=1)),
         ("pool-recycle-reminders", datetime.timedelta(hours=1)),
         ("purge-dead-tokens", datetime.timedelta(days=1)),
         ("purge-expired-sessions", datetime.timedelta(days=1)),
         ("purge-idempotency-keys", datetime.timedelta(days=1)),
+        ("receivables-overdue", datetime.timedelta(days=1)),
         ("send-email-digests", datetime.timedelta(hours=1)),
         ("send-task-reminders", datetime.timedelta(minutes=1)),
     ]
@@ -46,7 +50,7 @@ def test_scheduler_once_enqueues_every_due_job_and_they_run():
     fresh.save()
     out = StringIO()
     call_command("run_scheduler", "--once", stdout=out)
-    assert out.getvalue().count("enqueued") == 9
+    assert out.getvalue().count("enqueued") == 13
     assert list(Session.objects.values_list("session_key", flat=True)) == [fresh.session_key]
 
 
@@ -64,13 +68,17 @@ def test_run_job_enqueues_one_job_and_lists_them():
     listing = StringIO()
     call_command("run_job", "--list", stdout=listing)
     assert [line.split("\t")[0] for line in listing.getvalue().splitlines()] == [
+        "approvals-remind-escalate",
+        "contracts-daily",
         "forecast-snapshots",
         "lead-timeouts",
+        "orders-late",
         "pool-recycle",
         "pool-recycle-reminders",
         "purge-dead-tokens",
         "purge-expired-sessions",
         "purge-idempotency-keys",
+        "receivables-overdue",
         "send-email-digests",
         "send-task-reminders",
     ]

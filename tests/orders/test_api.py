@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from tests.conftest import login
 from tests.support import money
+from tests.support.i18n import zh
 from tests.support.queries import assert_queries_constant
 from xietong.orders.choices import OrderStatus
 from xietong.orders.models import Order
@@ -66,7 +67,16 @@ def test_too_much_is_422_naming_the_line_and_both_numbers(people: Any) -> None:
     )
     assert response.status_code == 422
     assert response.json()["errors"] == [
-        {"field": "lines.0.quantity", "message": f"Line 1 ({line.product}): 3 ordered but only 2 remain unordered."}
+        {
+            "field": "lines.0.quantity",
+            "message": zh(
+                "Line %(position)s (%(product)s): %(wanted)s ordered but only %(left)s remain unordered.",
+                position=1,
+                product=line.product,
+                wanted="3",
+                left="2",
+            ),
+        }
     ]
 
 
@@ -74,7 +84,7 @@ def test_a_contract_outside_the_scope_is_422_no_such_contract(people: Any) -> No
     contract = money.contract(people.rep)
     response = _post(login(people.outsider), "/api/v1/orders", {"contract_id": contract.pk, "promised_date": _later()})
     assert response.status_code == 422
-    assert response.json()["errors"] == [{"field": "contract_id", "message": "No such contract."}]
+    assert response.json()["errors"] == [{"field": "contract_id", "message": zh("No such contract.")}]
     assert not Order.objects.exists()
 
 
@@ -122,7 +132,16 @@ def test_operations_confirm_schedule_ship_through_the_api(people: Any) -> None:
     )
     assert over.status_code == 422
     assert over.json()["errors"] == [
-        {"field": "lines.0.quantity", "message": f"Line 1 ({line.product}): 4 to ship but only 3 remain unshipped."}
+        {
+            "field": "lines.0.quantity",
+            "message": zh(
+                "Line %(position)s (%(product)s): %(wanted)s to ship but only %(left)s remain unshipped.",
+                position=1,
+                product=line.product,
+                wanted="4",
+                left="3",
+            ),
+        }
     ]
     got = client.get(f"/api/v1/orders/{order.pk}").json()
     assert (got["status"], got["lines"][0]["shipped_quantity"]) == ("partly_shipped", "2.000")

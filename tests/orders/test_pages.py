@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from tests.conftest import login
 from tests.support import money
 from tests.support.crm import owned
+from tests.support.i18n import zh
 from tests.support.queries import assert_queries_constant
 from xietong.orders.choices import OrderStatus
 from xietong.orders.models import Order, Shipment
@@ -120,7 +121,14 @@ def test_the_shipment_form_shows_the_refusal_next_to_the_line(people: Any) -> No
         {"shipped_on": timezone.localdate().isoformat(), "carrier": "顺丰速运", f"qty_{line.pk}": "6"},
     )
     assert response.status_code == 200
-    assert f"Line 1 ({line.product}): 6 to ship but only 5 remain unshipped." in response.content.decode()
+    refusal = zh(
+        "Line %(position)s (%(product)s): %(wanted)s to ship but only %(left)s remain unshipped.",
+        position=1,
+        product=line.product,
+        wanted="6",
+        left="5",
+    )
+    assert refusal in response.content.decode()
     assert not Shipment.objects.exists()
 
 
@@ -161,7 +169,14 @@ def test_create_an_order_from_the_contract_page(people: Any) -> None:
         {"promised_date": (timezone.localdate() + timedelta(days=10)).isoformat(), f"qty_{first.pk}": "8"},
     )
     assert too_much.status_code == 200
-    assert f"Line 1 ({first.product}): 8 ordered but only 7 remain unordered." in too_much.content.decode()
+    refusal = zh(
+        "Line %(position)s (%(product)s): %(wanted)s ordered but only %(left)s remain unordered.",
+        position=1,
+        product=first.product,
+        wanted="8",
+        left="7",
+    )
+    assert refusal in too_much.content.decode()
     assert login(people.outsider).get(f"/orders/new/?contract={contract.pk}").status_code == 404
 
 

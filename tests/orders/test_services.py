@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from tests.support import money
+from tests.support.i18n import zh
 from xietong.collaboration.models import Notification
 from xietong.contracts.choices import ContractStatus
 from xietong.core.errors import Conflict, NotFound
@@ -100,7 +101,13 @@ def test_ordering_more_than_remains_is_refused_naming_the_line_and_both_numbers(
     with pytest.raises(ValidationError) as caught:
         _create(people, contract, [{"contract_line": line.pk, "quantity": "4"}])
     (message,) = caught.value.message_dict["lines.0.quantity"]
-    assert message == f"Line 1 ({line.product}): 4 ordered but only 3 remain unordered."
+    assert message == zh(
+        "Line %(position)s (%(product)s): %(wanted)s ordered but only %(left)s remain unordered.",
+        position=1,
+        product=line.product,
+        wanted="4",
+        left="3",
+    )
     assert Order.objects.count() == 1
 
 
@@ -151,7 +158,7 @@ def test_a_contract_the_actor_does_not_see_is_no_such_contract(people: Any) -> N
     contract = _contract(people)
     with pytest.raises(ValidationError) as caught:
         _create(people, contract, actor=people.outsider)
-    assert caught.value.message_dict == {"contract": ["No such contract."]}
+    assert caught.value.message_dict == {"contract": [zh("No such contract.")]}
 
 
 def test_the_receivers_phone_is_validated_and_normalised(people: Any) -> None:
@@ -348,7 +355,15 @@ def test_over_shipping_is_refused_naming_the_line_and_both_numbers(people: Any) 
     with pytest.raises(ValidationError) as caught:
         _ship(people, order, {line.pk: "2.5"})
     assert caught.value.message_dict == {
-        "lines.0.quantity": [f"Line 1 ({line.product}): 2.5 to ship but only 2 remain unshipped."]
+        "lines.0.quantity": [
+            zh(
+                "Line %(position)s (%(product)s): %(wanted)s to ship but only %(left)s remain unshipped.",
+                position=1,
+                product=line.product,
+                wanted="2.5",
+                left="2",
+            )
+        ]
     }
     line.refresh_from_db()
     assert line.shipped_quantity == D("3")

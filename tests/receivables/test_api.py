@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from tests.conftest import login
 from tests.support import money
+from tests.support.i18n import zh
 from tests.support.queries import assert_queries_constant
 from xietong.receivables import services
 from xietong.receivables.models import Installment, Payment
@@ -71,7 +72,11 @@ def test_a_payment_with_an_over_allocation_is_a_422_naming_both_numbers(people, 
     assert response.json()["errors"] == [
         {
             "field": "allocations.0.amount",
-            "message": "Allocating ¥12,000.00 exceeds the ¥10,000.00 still open on this installment.",
+            "message": zh(
+                "Allocating %(amount)s exceeds the %(open)s still open on this installment.",
+                amount="¥12,000.00",
+                open="¥10,000.00",
+            ),
         }
     ]
     assert not Payment.objects.exists()

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from tests.support import money
+from tests.support.i18n import zh
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.models import AuditEntry
 from xietong.receivables import selectors, services
@@ -136,7 +137,13 @@ def test_a_paid_installment_cannot_shrink_below_what_it_received_nor_be_removed(
     with pytest.raises(ValidationError) as exc:
         services.plan_save(actor=people.rep, contract=contract, installments=rows)
     assert field_errors(exc) == {
-        "installments.0.amount": ["¥30,000.00 is less than the ¥40,000.00 already received on this installment."]
+        "installments.0.amount": [
+            zh(
+                "%(amount)s is less than the %(received)s already received on this installment.",
+                amount="¥30,000.00",
+                received="¥40,000.00",
+            )
+        ]
     }
     with pytest.raises(ValidationError) as exc:
         services.plan_save(
@@ -182,7 +189,13 @@ def test_an_allocation_larger_than_the_installment_lacks_is_refused_naming_both_
             allocations=[{"installment": first.pk, "amount": "12000.00"}],
         )
     assert field_errors(exc) == {
-        "allocations.0.amount": ["Allocating ¥12,000.00 exceeds the ¥10,000.00 still open on this installment."]
+        "allocations.0.amount": [
+            zh(
+                "Allocating %(amount)s exceeds the %(open)s still open on this installment.",
+                amount="¥12,000.00",
+                open="¥10,000.00",
+            )
+        ]
     }
     assert not Payment.objects.exists()
 
@@ -202,7 +215,9 @@ def test_an_allocation_larger_than_what_is_left_of_the_payment_is_refused_naming
             ],
         )
     assert field_errors(exc) == {
-        "allocations.1.amount": ["Allocating ¥6,000.00 exceeds the ¥5,000.00 left of the payment."]
+        "allocations.1.amount": [
+            zh("Allocating %(amount)s exceeds the %(left)s left of the payment.", amount="¥6,000.00", left="¥5,000.00")
+        ]
     }
     assert Installment.objects.filter(received__gt=0).count() == 0
 
@@ -239,7 +254,15 @@ def test_a_refund_never_exceeds_what_was_received(people, contract):
     services.payment_refund(actor=people.finance, payment=receipt, amount="600.00", refunded_on=days(0))
     with pytest.raises(ValidationError) as exc:
         services.payment_refund(actor=people.finance, payment=receipt, amount="500.00", refunded_on=days(0))
-    assert field_errors(exc) == {"amount": ["Refunding ¥500.00 exceeds the ¥400.00 of this payment not yet refunded."]}
+    assert field_errors(exc) == {
+        "amount": [
+            zh(
+                "Refunding %(amount)s exceeds the %(left)s of this payment not yet refunded.",
+                amount="¥500.00",
+                left="¥400.00",
+            )
+        ]
+    }
 
 
 def test_a_payment_of_a_draft_contract_is_refused(people):
@@ -282,8 +305,18 @@ def test_the_invoiced_total_never_exceeds_the_contract_amount(people, contract):
     services.invoice_request(actor=people.rep, contract=contract, amount="100000.00", **invoice_fields())
     with pytest.raises(ValidationError) as exc:
         services.invoice_request(actor=people.rep, contract=contract, amount="13000.01", **invoice_fields())
-    (message,) = field_errors(exc)["amount"]
-    assert "¥113,000.01" in message and "¥113,000.00" in message and "¥13,000.00 left" in message
+    assert field_errors(exc) == {
+        "amount": [
+            zh(
+                "Invoicing %(amount)s would take the contract's invoices to %(total)s, over the contract "
+                "amount %(contract)s (%(left)s left to invoice).",
+                amount="¥13,000.01",
+                total="¥113,000.01",
+                contract="¥113,000.00",
+                left="¥13,000.00",
+            )
+        ]
+    }
 
 
 def test_a_void_invoice_frees_its_amount(people, contract):

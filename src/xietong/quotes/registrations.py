@@ -82,7 +82,11 @@ def _summary(q: Any) -> list[tuple[str, str]]:
         (_("Customer"), q.customer.name),
         (_("Opportunity"), q.opportunity.name),
         (_("Total without VAT"), money(q.net_total)),
-        (_("Discount"), f"{money(q.discount_total)} · {_('largest %(percent)s%%') % {'percent': q.max_discount}}"),
+        (
+            _("Discount"),
+            _("%(amount)s · up to %(percent)s%% on a line")
+            % {"amount": money(q.discount_total), "percent": q.max_discount},
+        ),
         (_("Valid until"), date_format(q.valid_until) if q.valid_until else "—"),
     ]
     for line in lines[:5]:
