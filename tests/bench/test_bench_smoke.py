@@ -69,6 +69,10 @@ def test_the_runner_prints_one_row_per_workload_at_smoke_scale(tmp_path: Path) -
         "org_user_list_visible",
         "org_visibility_count",
         "pipeline_b4_board",
+        "q2c_approvals_pending_page_1",
+        "q2c_approvals_pending_page_100",
+        "q2c_approvals_pending_page_deep",
+        "q2c_quote_200_lines",
         "record_timeline",
     ]
     rows = {line.split()[0]: line for line in lines if line.split() and line.split()[0] in names}
