@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from tests.conftest import login
 from tests.sampleapp.services import deal_create, deal_update
+from tests.support.clock import midday
 from tests.support.factories import UserFactory, grant, make_role
 from tests.support.queries import assert_queries_constant
 from xietong.collaboration import comments, feeds, follows, myday, tasks_services
@@ -52,6 +53,11 @@ def _task(actor, title, due=None, assignee=None, **kw):
 
 def test_my_day_shows_my_tasks_due_today_and_overdue_soonest_first(team):
     wang, li = team["wang"], team["li"]
+    with midday():
+        _my_day_tasks(wang, li)
+
+
+def _my_day_tasks(wang, li):
     now = timezone.now()
     late = _task(li, "逾期：回访客户", now - timedelta(days=2), assignee=wang)
     soon = _task(wang, "今天：准备报价", now + timedelta(minutes=5))

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as t
 
 from tests.conftest import login
+from tests.support.clock import midday
 from tests.support.crm import owned
 from tests.support.factories import pdf_bytes
 from tests.support.money import contract, quote
@@ -27,6 +28,13 @@ from xietong.quotes.choices import QuoteStatus
 pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate()
+
+
+@pytest.fixture(autouse=True)
+def _on_one_day():
+    """The whole module reads ``TODAY``: a run across midnight must not move it."""
+    with midday(TODAY):
+        yield
 
 
 def send(client: Any, method: str, url: str, body: dict[str, Any] | None = None, **headers: str) -> Any:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from tests.conftest import login
+from tests.support.clock import midday
 from tests.support.crm import owned
 from tests.support.factories import pdf_bytes
 from tests.support.i18n import zh
@@ -31,6 +32,13 @@ from xietong.quotes.choices import QuoteStatus
 pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate()
+
+
+@pytest.fixture(autouse=True)
+def _on_one_day():
+    """The whole module reads ``TODAY``: a run across midnight must not move it."""
+    with midday(TODAY):
+        yield
 
 
 def test_the_list_shows_what_the_user_sees_with_filters_and_no_n_plus_one(people):

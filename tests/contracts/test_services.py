@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as t
 
+from tests.support.clock import midday
 from tests.support.crm import owned
 from tests.support.factories import pdf_bytes, png_bytes, upload
 from tests.support.money import contract, quote
@@ -28,6 +29,13 @@ from xietong.quotes.choices import QuoteStatus
 pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate()
+
+
+@pytest.fixture(autouse=True)
+def _on_one_day():
+    """The whole module reads ``TODAY``: a run across midnight must not move it."""
+    with midday(TODAY):
+        yield
 
 
 def new(user, customer=None, *, lines=None, **fields):
