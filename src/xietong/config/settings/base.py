@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "xietong.contracts",
     "xietong.receivables",
     "xietong.orders",
+    "xietong.supply",
     "xietong.imports",
 ]
 
