@@ -28,6 +28,7 @@ from xietong.pipeline.api import router as pipeline_router
 from xietong.pipeline.forecast_api import router as forecast_router
 from xietong.quotes.api import router as quotes_router
 from xietong.receivables.api import router as receivables_router
+from xietong.supply.api import router as supply_router
 
 api = NinjaAPI(
     title="XieTong API",
@@ -62,3 +63,4 @@ api.add_router("", quotes_router)
 api.add_router("", contracts_router)
 api.add_router("", orders_router)
 api.add_router("", receivables_router)
+api.add_router("", supply_router)

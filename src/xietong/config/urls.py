@@ -24,4 +24,5 @@ urlpatterns = [
     path("", include("xietong.contracts.urls")),
     path("", include("xietong.orders.urls")),
     path("", include("xietong.receivables.urls")),
+    path("", include("xietong.supply.urls")),
 ]
