@@ -30,6 +30,7 @@ from tests.pipeline import matrix_pages as matrix_pipeline_pages
 from tests.quotes import matrix as matrix_quotes
 from tests.receivables import matrix as matrix_receivables
 from tests.sampleapp.services import deal_create
+from tests.supply import matrix as matrix_supply
 from tests.support.factories import UserFactory, grant, make_role, png_bytes, upload
 from tests.support.matrix import Route, assert_invisible, normalise, uncovered_routes
 from xietong.collaboration import attachments, comments, tasks_services
@@ -150,6 +151,7 @@ AREAS = [
     matrix_contracts,
     matrix_receivables,
     matrix_orders,
+    matrix_supply,
 ]
 
 ROUTES = API_ROUTES + PAGE_ROUTES + [route for area in AREAS for route in area.ROUTES]

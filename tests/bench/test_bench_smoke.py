@@ -74,6 +74,8 @@ def test_the_runner_prints_one_row_per_workload_at_smoke_scale(tmp_path: Path) -
         "q2c_approvals_pending_page_deep",
         "q2c_quote_200_lines",
         "record_timeline",
+        "sop_b7_forecast",
+        "sop_netting",
     ]
     rows = {line.split()[0]: line for line in lines if line.split() and line.split()[0] in names}
     assert sorted(rows) == names

@@ -5,6 +5,8 @@ Templates: ``components/history.html`` (partial ``entries`` for "load more") and
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from django.db import models
@@ -72,3 +74,23 @@ def register_record_panel(template_name: str, *, order: int = 100) -> None:
 
 def record_panels() -> list[str]:
     return [name for _order, name in _record_panels]
+
+
+# --- badges that higher apps put on the product lines of lower apps' documents -----------------
+
+_line_annotators: list[tuple[Callable[[Any, list[Any], date], bool], str]] = []
+
+
+def register_line_annotator(annotate: Callable[[Any, list[Any], date], bool], template_name: str) -> None:
+    """Decorate the product lines of quotes and orders (S&OP's available-to-promise).
+
+    ``annotate(user, lines, on)`` sets attributes on the lines for all of them at once (no query per
+    line) and answers whether it applied (e.g. False for a user who may not see stock);
+    ``template_name`` then renders on each line's row with ``line`` in its context."""
+    if template_name not in [name for _fn, name in _line_annotators]:
+        _line_annotators.append((annotate, template_name))
+
+
+def annotate_lines(user: Any, lines: list[Any], on: date) -> list[str]:
+    """Run the registered annotators on ``lines``; the templates to include on each line's row."""
+    return [name for annotate, name in _line_annotators if lines and annotate(user, lines, on)]

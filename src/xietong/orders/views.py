@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from xietong.core.components import history_panel
+from xietong.core.components import annotate_lines, history_panel
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.exports import Column, xlsx_response
 from xietong.core.forms import posted, service_errors
@@ -164,6 +164,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "order": order,
             "lines": lines,
+            "line_badges": annotate_lines(user, lines, order.promised_date or timezone.localdate()),
             "shipments": list(order.shipments.all()),
             "may_edit": may_edit,
             "may_cancel": may_edit or (order.owner_id == user.pk and user.access.can(MODULE, "create")),

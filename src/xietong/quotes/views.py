@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from xietong.core.components import history_panel, why_panel
+from xietong.core.components import annotate_lines, history_panel, why_panel
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.forms import posted, service_errors
 from xietong.core.htmx import done, page_view, render_form, render_page
@@ -277,10 +277,12 @@ def quote_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     quote = selectors.quote_get(user=user, pk=pk)
     editable = selectors.can_edit(user, quote)
+    lines = list(quote.lines.all())
     context = {
         "quote": quote,
         "record": quote,
-        "lines": list(quote.lines.all()),
+        "lines": lines,
+        "line_badges": annotate_lines(user, lines, timezone.localdate()),
         "versions": selectors.versions_of(user=user, quote=quote),
         "can_edit": editable,
         "lock_reason": services.lock_reason(quote),

@@ -9,4 +9,4 @@ class SupplyConfig(AppConfig):
 
     def ready(self) -> None:
         # registrations only, no I/O
-        from . import modules  # noqa: F401
+        from . import demo, modules, registrations  # noqa: F401

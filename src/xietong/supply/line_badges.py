@@ -1,0 +1,41 @@
+"""Available-to-promise on the product lines of quotes and orders (registered with
+``core.components.register_line_annotator``; the quote and order pages know nothing of S&OP).
+
+A quote line is covered when its quantity ≤ ATP on the day. An open order is already counted in ATP
+(its unshipped quantity is spoken for), so its line shows what was available to it — ATP with its own
+unshipped quantity given back — against that quantity: covered exactly when ATP would not go below
+zero with it."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from .atp import atp_details
+from .models import SupplyItem
+
+TEMPLATE = "supply/line_atp_badge.html"
+
+
+def annotate(user: Any, lines: list[Any], on: date) -> bool:
+    """Set ``line.atp`` (None: no supply data for the product) and ``line.atp_quantity``; two queries
+    for the items plus ATP's one per source, whatever the number of lines."""
+    if not user.access.can("supply", "view"):
+        return False
+    planned = set(
+        SupplyItem.objects.filter(product_id__in={line.product_id for line in lines}).values_list(
+            "product_id", flat=True
+        )
+    )
+    details = atp_details(planned, on)
+    for line in lines:
+        detail = details.get(line.product_id)
+        if detail is None:
+            line.atp, line.atp_quantity = None, None
+        elif line._meta.label_lower == "orders.orderline":
+            unshipped = line.quantity - line.shipped_quantity
+            net = detail["available"] - detail["shortage"]
+            line.atp, line.atp_quantity = max(net + unshipped, 0), unshipped
+        else:
+            line.atp, line.atp_quantity = detail["available"], line.quantity
+    return True

@@ -1,0 +1,159 @@
+"""Demand signals for planning: history, open orders, weighted pipeline — per product × BU × month.
+
+These are internal, group-wide computations that feed the statistical baseline and the demand plan;
+they do **not** go through a user's visibility (``visible_to``): every order and opportunity of the
+group counts. The pages and API endpoints that show their results check the "demand" permissions
+themselves (``xietong.org.policies.require(user, "demand", …)``) and show plan lines through
+``DemandPlanLine.objects.visible_to``.
+
+Each source is aggregated in the database (one grouped query per source, ``TruncMonth``); Python
+only adds the groups together and moves months that fall before the first planned month onto it.
+Quantities are ``Decimal`` with three places; keys are ``(product_id, business_unit_id, month)``
+with ``month`` the 1st of the month.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, time
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import DecimalField, ExpressionWrapper, F, Sum
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+
+Key = tuple[int, int, date]
+
+MILLI = Decimal("0.001")
+HUNDRED = Decimal("100")
+ZERO = Decimal("0.000")
+QTY = DecimalField(max_digits=20, decimal_places=3)
+
+
+def month_start(d: date) -> date:
+    """The 1st of ``d``'s month (a datetime counts by its date)."""
+    if isinstance(d, datetime):
+        d = d.date()
+    return d.replace(day=1)
+
+
+def add_months(d: date, n: int) -> date:
+    """The 1st of the month ``n`` months after ``d``'s month (``n`` may be negative)."""
+    index = d.year * 12 + (d.month - 1) + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _month(value: date | datetime | None) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value.replace(day=1)
+
+
+def _quantity(value: Decimal | float | int | None) -> Decimal:
+    """A summed quantity back to exactly three places (SQLite sums decimals as floats)."""
+    if value is None:
+        return ZERO
+    if not isinstance(value, Decimal):
+        value = Decimal(str(value))
+    return value.quantize(MILLI, ROUND_HALF_UP)
+
+
+def _local_midnight(d: date) -> datetime:
+    return timezone.make_aware(datetime.combine(d, time.min))
+
+
+def demand_history(*, start: date, end: date) -> dict[Key, Decimal]:
+    """Demand per product × BU × month for months in [start, end): imported ``SalesHistory`` plus
+    the quantities of XieTong's orders that are not cancelled, by the (local) month they were created."""
+    from xietong.orders.choices import OrderStatus
+    from xietong.orders.models import OrderLine
+
+    from .models import SalesHistory
+
+    start, end = month_start(start), month_start(end)
+    out: dict[Key, Decimal] = defaultdict(lambda: ZERO)
+    history = (
+        SalesHistory.objects.filter(month__gte=start, month__lt=end)
+        .values("product_id", "business_unit_id", "month")  # stored as the 1st (a stray day: added below)
+        .annotate(total=Sum("quantity"))
+        .order_by()
+    )
+    for row in history:
+        out[(row["product_id"], row["business_unit_id"], _month(row["month"]))] += _quantity(row["total"])  # type: ignore[index]
+    orders = (
+        OrderLine.objects.filter(
+            order__created_at__gte=_local_midnight(start),
+            order__created_at__lt=_local_midnight(end),
+        )
+        .exclude(order__status=OrderStatus.CANCELLED)
+        .annotate(m=TruncMonth("order__created_at"), bu=F("order__business_unit_id"))
+        .values("product_id", "bu", "m")
+        .annotate(total=Sum("quantity"))
+        .order_by()
+    )
+    for row in orders:
+        out[(row["product_id"], row["bu"], _month(row["m"]))] += _quantity(row["total"])  # type: ignore[index]
+    return {key: value for key, value in out.items() if value}
+
+
+def open_orders(*, first_month: date) -> dict[Key, Decimal]:
+    """Unshipped quantity of open orders (not cancelled, not fully shipped) by promised month; an
+    order without a promised date, or promised before ``first_month``, counts in ``first_month``."""
+    from xietong.orders.choices import OrderStatus
+    from xietong.orders.models import OrderLine
+
+    first_month = month_start(first_month)
+    rows = (
+        OrderLine.objects.filter(quantity__gt=F("shipped_quantity"))
+        .exclude(order__status__in=(OrderStatus.CANCELLED, OrderStatus.SHIPPED))
+        .annotate(
+            m=TruncMonth("order__promised_date"),
+            bu=F("order__business_unit_id"),
+            open=ExpressionWrapper(F("quantity") - F("shipped_quantity"), output_field=QTY),
+        )
+        .values("product_id", "bu", "m")
+        .annotate(total=Sum("open"))
+        .order_by()
+    )
+    out: dict[Key, Decimal] = defaultdict(lambda: ZERO)
+    for row in rows:
+        month = _month(row["m"])
+        if month is None or month < first_month:
+            month = first_month
+        out[(row["product_id"], row["bu"], month)] += _quantity(row["total"])
+    return {key: value for key, value in out.items() if value}
+
+
+def weighted_pipeline(*, first_month: date, months: int) -> dict[Key, Decimal]:
+    """Open opportunities' product lines weighted by the win probability: Σ quantity × probability
+    / 100, rounded half up to three places once per product × BU × month. The month is the line's
+    delivery month, else the opportunity's expected close month, else ``first_month``; earlier
+    months count in ``first_month``; months at or after ``first_month + months`` are left out."""
+    from xietong.pipeline.choices import OpportunityStatus
+    from xietong.pipeline.models import OpportunityLine
+
+    first_month = month_start(first_month)
+    end = add_months(first_month, months)
+    rows = (
+        OpportunityLine.objects.filter(opportunity__status=OpportunityStatus.OPEN)
+        .annotate(
+            m=Coalesce(TruncMonth("delivery_month"), TruncMonth("opportunity__expected_close")),
+            bu=F("opportunity__business_unit_id"),
+            weighted=ExpressionWrapper(F("quantity") * F("opportunity__probability"), output_field=QTY),
+        )
+        .values("product_id", "bu", "m")
+        .annotate(total=Sum("weighted"))
+        .order_by()
+    )
+    sums: dict[Key, Decimal] = defaultdict(lambda: ZERO)
+    for row in rows:
+        month = _month(row["m"])
+        if month is None or month < first_month:
+            month = first_month
+        if month >= end:
+            continue
+        sums[(row["product_id"], row["bu"], month)] += _quantity(row["total"])
+    out = {key: (value / HUNDRED).quantize(MILLI, ROUND_HALF_UP) for key, value in sums.items()}
+    return {key: value for key, value in out.items() if value}
