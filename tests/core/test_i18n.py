@@ -207,7 +207,16 @@ def test_pages_are_in_chinese_for_a_zh_hans_user_and_in_english_for_an_en_user(c
         assert '<html lang="zh-hans">' in html, url
         assert _title(html) == zh_title, url
         assert zh_text in html, url
-        assert _nav_headings(html) == ["工作台", "客户", "商机", "报价与合同", "订单与回款", "协作", "设置"], url
+        assert _nav_headings(html) == [
+            "工作台",
+            "客户",
+            "商机",
+            "报价与合同",
+            "订单与回款",
+            "产销协同",
+            "协作",
+            "设置",
+        ], url
         assert _nav_labels(html) == [
             "今日工作台",
             "动态",
@@ -237,6 +246,14 @@ def test_pages_are_in_chinese_for_a_zh_hans_user_and_in_english_for_an_en_user(c
             "回款记录",
             "发票",
             "应收账龄",
+            "需求计划",
+            "统计预测",
+            "可承诺量",
+            "供应图表",
+            "物料与提前期",
+            "库存",
+            "预计入库",
+            "应急预案",
             "任务",
             "日历",
             "组织架构",
@@ -270,6 +287,7 @@ def test_pages_are_in_chinese_for_a_zh_hans_user_and_in_english_for_an_en_user(c
             "Opportunities",
             "Quotes &amp; contracts",
             "Orders &amp; payments",
+            "Sales &amp; operations",
             "Collaboration",
             "Settings",
         ], url
@@ -302,6 +320,14 @@ def test_pages_are_in_chinese_for_a_zh_hans_user_and_in_english_for_an_en_user(c
             "Payments received",
             "Invoices",
             "Receivables aging",
+            "Demand plans",
+            "Statistical forecasts",
+            "Available to promise",
+            "Supply charts",
+            "Items and lead times",
+            "Inventory",
+            "Scheduled receipts",
+            "Contingency plans",
             "Tasks",
             "Calendar",
             "Organisation",

@@ -130,6 +130,16 @@ def test_demo_group_has_three_business_units_46_teams_and_46_people() -> None:
         "overdue reminders": 8,
         "orders": 9,
         "shipments": 2,
+        # sales and operations planning (supply/demo.py)
+        "warehouses": 3,
+        "production lines": 3,
+        "supply items": 37,
+        "sales history months": 1548,
+        "inventory positions": 37,
+        "scheduled receipts": 13,
+        "forecast runs": 1,
+        "demand plans": 2,
+        "contingency plans": 2,
     }
     assert list(BusinessUnit.objects.order_by("code").values_list("code", "name", "product_lines")) == [
         ("energy", "新能源事业部", "储能系统、光伏逆变器、充电桩"),
@@ -474,7 +484,10 @@ def test_built_in_roles_are_created_with_their_defaults() -> None:
     assert perms[("sales_rep", "opportunities")] == (DataScope.SELF, {"view", "create", "edit"})
     assert perms[("presales", "opportunities")] == (DataScope.SELF, {"view", "edit"})
     # + quote-to-cash (each with the admin's row): approvals 3, quotes 5, contracts 5, orders 7, receivables 4
-    assert len(perms) == 3 + 3 + 8 + 10 + (7 + 1) + 4 + 10 + 5 + (3 + 1) + (5 + 1) + (5 + 1) + (7 + 1) + (4 + 1)
+    # + S&OP (each with the admin's row): supply 8, demand 6
+    assert len(perms) == (
+        3 + 3 + 8 + 10 + (7 + 1) + 4 + 10 + 5 + (3 + 1) + (5 + 1) + (5 + 1) + (7 + 1) + (4 + 1) + (8 + 1) + (6 + 1)
+    )
     assert AuditEntry.objects.filter(verb="builtin", kind="create").count() == 10
 
 

@@ -91,15 +91,15 @@ def test_export_csv_then_decision_conflicts(world):
     client.post(f"/api/v1/supply-plans/{world.plan.pk}/compute")
     order = PlannedOrder.objects.filter(plan=world.plan).order_by("pk").first()
     client.post(f"/api/v1/planned-orders/{order.pk}/accept")
-    response = client.get(f"/api/v1/supply-plans/{world.plan.pk}/export?format=csv")
+    response = client.post(f"/api/v1/supply-plans/{world.plan.pk}/export?format=csv")
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="planned-orders-2026-12-v1.csv"'
     assert response.content.decode("utf-8-sig").count("\r\n") == 2
     assert client.post(f"/api/v1/planned-orders/{order.pk}/reject").status_code == 409
-    response = client.get(f"/api/v1/supply-plans/{world.plan.pk}/export?format=pdf")
+    response = client.post(f"/api/v1/supply-plans/{world.plan.pk}/export?format=pdf")
     assert (response.status_code, _errors(response)) == (422, ["format"])
-    xlsx = client.get(f"/api/v1/supply-plans/{world.plan.pk}/export?format=xlsx")
+    xlsx = client.post(f"/api/v1/supply-plans/{world.plan.pk}/export?format=xlsx")
     assert (xlsx.status_code, xlsx.content[:2]) == (200, b"PK")
 
 

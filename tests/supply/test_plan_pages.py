@@ -93,9 +93,17 @@ def test_an_inline_override_returns_the_cell(people, products, signals, run):
         f"/sop/plans/{plan.pk}/lines/{dec.pk}/override/", {"quantity": "12.5", "reason": "大客户追加"}, headers=HTMX
     )
     assert saved.status_code == 200
-    assert 'data-consensus="12.500"' in saved.content.decode()
+    html = saved.content.decode()
+    assert 'data-consensus="12.500"' in html
     dec.refresh_from_db()
     assert (dec.override, dec.consensus) == (D("12.500"), D("12.500"))
+    # the row's and the plan's totals follow out of band
+    from xietong.supply.plan_selectors import plan_totals, row_total
+
+    row = f'id="plan-row-total-{dec.product_id}-{dec.business_unit_id}" hx-swap-oob="true">'
+    assert row + format(row_total(user=people.mgr1, line=dec).normalize(), "f") + "</td>" in html
+    total = plan_totals(user=people.mgr1, plan=plan)["consensus"]
+    assert f'<dd id="plan-total" hx-swap-oob="true">{format(total.normalize(), "f")}</dd>' in html
 
 
 def test_an_override_without_a_reason_shows_the_error_at_the_field(people, products, signals, run):

@@ -7,8 +7,8 @@
   409 otherwise); the summary;
 - ``POST /api/v1/planned-orders/{id}/accept`` (``?note=``) | ``/change`` ({quantity, release_date?, note?}) |
   ``/reject`` (``?note=``) — 409 for an exported order or a superseded plan;
-- ``GET /api/v1/supply-plans/{plan_id}/export?format=csv|xlsx`` — the accepted and changed orders for
-  the ERP, which become "exported";
+- ``POST /api/v1/supply-plans/{plan_id}/export?format=csv|xlsx`` — the accepted and changed orders
+  for the ERP, which become "exported" (hence a POST);
 - ``GET /api/v1/supply-plans/{plan_id}/capacity`` — load against capacity per line and month;
 - ``GET /api/v1/atp?product=&date=`` — ``product`` an id or a code, repeatable; ``date`` default today.
 
@@ -34,7 +34,7 @@ from xietong.catalog.models import Product
 from xietong.core.api import ERROR_RESPONSES, Page
 from xietong.org.policies import require
 
-from . import atp, supply_services
+from . import atp, supply_selectors, supply_services
 from .choices import PlannedOrderStatus, ReceiptKind
 from .models import DemandPlan, PlannedOrder
 
@@ -145,8 +145,7 @@ class AtpOut(Schema):
 
 def _plan(request: HttpRequest, plan_id: int, action: str = "view") -> DemandPlan:
     require(request.user, MODULE, action)
-    plan: DemandPlan = DemandPlan.objects.get_visible(request.user, plan_id)
-    return plan
+    return supply_selectors.plan_get(user=request.user, pk=plan_id)
 
 
 @router.get("/supply-plans", response={200: list[SupplyPlanOut], **ERROR_RESPONSES})
@@ -158,7 +157,7 @@ def list_supply_plans(request: HttpRequest) -> Any:
         f"n_{status}": Count("planned_orders", filter=Q(planned_orders__status=status))
         for status in PlannedOrderStatus.values
     }
-    return DemandPlan.objects.visible_to(request.user).annotate(**counts)
+    return supply_selectors.plans(request.user).annotate(**counts)
 
 
 @router.get("/supply-plans/{plan_id}/planned-orders", response={200: list[PlannedOrderOut], **ERROR_RESPONSES})
@@ -224,7 +223,7 @@ def reject_planned_order(request: HttpRequest, order_id: int, note: str = "") ->
     return _decided(request, order)
 
 
-@router.get(
+@router.post(
     "/supply-plans/{plan_id}/export",
     response={200: None, **ERROR_RESPONSES},
     openapi_extra={"responses": {200: {"description": "The file, as an attachment.", **_BINARY}}},

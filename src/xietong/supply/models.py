@@ -346,8 +346,8 @@ class Forecast(models.Model):
     business_unit = models.ForeignKey("org.BusinessUnit", on_delete=models.PROTECT, related_name="+")
     month = models.DateField(_("month"))
     quantity = models.DecimalField(_("forecast"), max_digits=14, decimal_places=3)
-    low = models.DecimalField(_("80% interval, low"), max_digits=14, decimal_places=3)
-    high = models.DecimalField(_("80% interval, high"), max_digits=14, decimal_places=3)
+    low = models.DecimalField(_("low end of the 80 percent interval"), max_digits=14, decimal_places=3)
+    high = models.DecimalField(_("high end of the 80 percent interval"), max_digits=14, decimal_places=3)
 
     objects = DemandQuerySet.as_manager()
 
@@ -410,7 +410,7 @@ class DemandPlanLine(models.Model):
     """One product × BU × month of a plan version.
 
     ``proposal`` = max(statistical baseline, open orders + weighted pipeline); ``consensus`` = the
-    override when there is one, the proposal otherwise (docs/sop.md).
+    override when there is one, the proposal otherwise (docs/user-guide/sop.md).
     """
 
     plan = models.ForeignKey(DemandPlan, on_delete=models.CASCADE, related_name="lines")
@@ -476,6 +476,9 @@ class ProjectedInventory(models.Model):
     projected = models.DecimalField(_("projected inventory"), max_digits=14, decimal_places=3)
     safety_stock = models.DecimalField(_("safety stock"), max_digits=14, decimal_places=3)
     shortage = models.DecimalField(_("shortage before planned orders"), max_digits=14, decimal_places=3)
+    uncovered = models.DecimalField(
+        _("missing when late planned orders arrive"), max_digits=14, decimal_places=3, default=ZERO
+    )
 
     objects = SupplyQuerySet.as_manager()
 

@@ -153,6 +153,16 @@ def contingency_get(*, user: Any, pk: Any) -> ContingencyPlan:
     return ContingencyPlan.objects.visible_to(user).get_visible(user, pk)
 
 
+def row_total(*, user: Any, line: DemandPlanLine) -> Decimal:
+    """The consensus of a line's product and BU over the plan's months (the grid row's total)."""
+    total = (
+        DemandPlanLine.objects.visible_to(user)
+        .filter(plan_id=line.plan_id, product_id=line.product_id, business_unit_id=line.business_unit_id)
+        .aggregate(total=Sum("consensus"))["total"]
+    )
+    return total or ZERO
+
+
 def plan_totals(*, user: Any, plan: DemandPlan) -> dict[str, Decimal]:
     sums = (
         DemandPlanLine.objects.visible_to(user)

@@ -24,7 +24,12 @@ for item in (
         "supply", gettext_lazy("Demand plans"), "supply:plan_list", "calendar3-range", order=10, visible=_can("demand")
     ),
     NavItem(
-        "supply", gettext_lazy("Forecasts"), "supply:forecast_list", "graph-up-arrow", order=20, visible=_can("demand")
+        "supply",
+        gettext_lazy("Statistical forecasts"),
+        "supply:forecast_list",
+        "graph-up-arrow",
+        order=20,
+        visible=_can("demand"),
     ),
     NavItem(
         "supply", gettext_lazy("Available to promise"), "supply:atp", "check2-square", order=30, visible=_can("supply")

@@ -31,7 +31,7 @@ ZERO = Decimal("0")
 # --- plans ------------------------------------------------------------------------------------------
 
 
-def _plans(user: Any) -> QuerySet[DemandPlan]:
+def plans(user: Any) -> QuerySet[DemandPlan]:
     """Plans the user may open the supply pages of: with "supply" view, every plan's supply plan is
     group reference data (its header — title, cycle, stage — comes with it)."""
     if not user.access.can(MODULE, "view"):
@@ -41,7 +41,7 @@ def _plans(user: Any) -> QuerySet[DemandPlan]:
 
 def plan_get(*, user: Any, pk: Any) -> DemandPlan:
     require(user, MODULE, "view")
-    plan = _plans(user).filter(pk=pk).first() if str(pk).isdigit() else None
+    plan = plans(user).filter(pk=pk).first() if str(pk).isdigit() else None
     if plan is None:
         raise NotFound()
     return plan
@@ -49,12 +49,12 @@ def plan_get(*, user: Any, pk: Any) -> DemandPlan:
 
 def plan_choices(*, user: Any, limit: int = 24) -> list[DemandPlan]:
     """The newest plan versions (for the charts' plan picker)."""
-    return list(_plans(user).order_by("-cycle", "-version")[:limit])
+    return list(plans(user).order_by("-cycle", "-version")[:limit])
 
 
 def latest_supply_plan(*, user: Any) -> DemandPlan | None:
     """The newest plan version with a computed supply plan."""
-    return _plans(user).filter(supply_planned_at__isnull=False).order_by("-cycle", "-version").first()
+    return plans(user).filter(supply_planned_at__isnull=False).order_by("-cycle", "-version").first()
 
 
 # --- the projection grid -------------------------------------------------------------------------------
@@ -69,11 +69,13 @@ class Cell:
     projected: Decimal
     safety_stock: Decimal
     shortage: Decimal
+    uncovered: Decimal = Decimal("0")
 
     @property
     def level(self) -> str:
-        """ "negative" (projected below zero), "below_safety", or "" (covered)."""
-        if self.projected < 0:
+        """ "negative" (below zero, or stock missing because planned orders arrive too late),
+        "below_safety", or "" (covered)."""
+        if self.projected < 0 or self.uncovered > 0:
             return "negative"
         if self.projected < self.safety_stock:
             return "below_safety"
@@ -92,12 +94,13 @@ class GridRow:
 
     @property
     def uncovered(self) -> bool:
-        """Some month projected below safety stock even with the planned orders (they come too late)."""
+        """Some month below safety stock even with the planned orders, or missing stock because they
+        come too late."""
         return any(c.level for c in self.cells)
 
 
 def _uncovered_q() -> Q:
-    return Q(projected__lt=F("safety_stock")) | Q(projected__lt=0)
+    return Q(projected__lt=F("safety_stock")) | Q(projected__lt=0) | Q(uncovered__gt=0)
 
 
 def _short_q() -> Q:
@@ -138,7 +141,7 @@ def projection_grid(*, user: Any, plan: DemandPlan, items: Iterable[SupplyItem])
     )
     for p in found:
         rows[p.item_id].cells.append(
-            Cell(p.month, p.demand, p.receipts, p.planned, p.projected, p.safety_stock, p.shortage)
+            Cell(p.month, p.demand, p.receipts, p.planned, p.projected, p.safety_stock, p.shortage, p.uncovered)
         )
     return list(rows.values())
 

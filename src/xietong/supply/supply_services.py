@@ -315,6 +315,7 @@ def supply_plan_compute(*, actor: Any, plan: DemandPlan | int) -> dict[str, Any]
                     projected=netting.from_milli(result.projected[i, t]),
                     safety_stock=netting.from_milli(safety[i]),
                     shortage=netting.from_milli(result.shortage[i, t]),
+                    uncovered=netting.from_milli(result.uncovered[i, t]),
                 )
                 for i, item in enumerate(items)
                 for t in range(periods)

@@ -137,7 +137,14 @@ def line_override(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
         if changed is not None:
             if htmx:
                 line = selectors.line_get(user=user, plan=plan, pk=line_pk)
-                return render_page(request, "supply/plan_cell.html", {"plan": plan, "line": line, "may_override": True})
+                ctx = {
+                    "plan": plan,
+                    "line": line,
+                    "may_override": True,
+                    "row_total": selectors.row_total(user=user, line=line),
+                    "totals": selectors.plan_totals(user=user, plan=plan),
+                }
+                return render_page(request, "supply/plan_cell_saved.html", ctx)
             messages.success(request, _("The override is saved."))
             return done(request, _detail_url(plan.pk))
     ctx = {"plan": plan, "line": line, "form": form, "overrides": selectors.override_list(user=user, line=line)[:5]}
@@ -238,13 +245,14 @@ def forecast_run(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         from . import forecast_services
 
-        run: ForecastRun = forecast_services.forecast_run(
-            actor=user, first_month=form.cleaned_data["first_month"], horizon=form.cleaned_data["horizon"]
-        )
-        if run.status == "done":
-            messages.success(request, _("The forecast ran: %(count)s series.") % {"count": run.series_count})
+        try:
+            run: ForecastRun = forecast_services.forecast_run(
+                actor=user, first_month=form.cleaned_data["first_month"], horizon=form.cleaned_data["horizon"]
+            )
+        except ValidationError as exc:  # the failed run is recorded (status failed, its error) and listed
+            messages.error(request, "; ".join(exc.messages))
         else:
-            messages.error(request, _("The forecast failed: %(error)s") % {"error": run.error})
+            messages.success(request, _("The forecast ran: %(count)s series.") % {"count": run.series_count})
     return back_to_page(request, reverse("supply:forecast_list"), form=form)
 
 
