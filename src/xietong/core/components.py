@@ -76,6 +76,20 @@ def record_panels() -> list[str]:
     return [name for _order, name in _record_panels]
 
 
+_record_alerts: list[str] = []
+
+
+def register_record_alert(template_name: str) -> None:
+    """A template rendered under a record page's header (before its body), with ``record`` in its
+    context: for what must be seen first (a deal at risk). It decides whether it applies."""
+    if template_name not in _record_alerts:
+        _record_alerts.append(template_name)
+
+
+def record_alerts() -> list[str]:
+    return list(_record_alerts)
+
+
 # --- badges that higher apps put on the product lines of lower apps' documents -----------------
 
 _line_annotators: list[tuple[Callable[[Any, list[Any], date], bool], str]] = []

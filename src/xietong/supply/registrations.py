@@ -52,5 +52,5 @@ for item in (
     navigation.register(item)
 
 supply_services.register_kinds()
-components.register_record_panel("supply/risk_panel.html", order=5)
+components.register_record_alert("supply/risk_panel.html")
 components.register_line_annotator(line_badges.annotate, line_badges.TEMPLATE)

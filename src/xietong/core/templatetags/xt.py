@@ -258,6 +258,20 @@ def audit_record_url(entry: Any) -> str:
 
 
 @register.simple_tag(takes_context=True)
+def record_alerts(context: Any, record: Any) -> SafeString:
+    """Render the alerts higher apps registered for record pages (``components.register_record_alert``)."""
+    from django.template.loader import render_to_string
+    from django.utils.safestring import SafeString
+
+    from xietong.core.components import record_alerts as alerts
+
+    if record is None or record == "":
+        return SafeString("")
+    request = context.get("request")
+    return SafeString("".join(render_to_string(name, {"record": record}, request=request) for name in alerts()))
+
+
+@register.simple_tag(takes_context=True)
 def record_panels(context: Any, record: Any) -> SafeString:
     """Render the panels higher apps registered for record pages (``components.register_record_panel``)."""
     from django.template.loader import render_to_string
