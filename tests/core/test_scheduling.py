@@ -39,6 +39,7 @@ def test_the_registered_jobs():
         ("receivables-overdue", datetime.timedelta(days=1)),
         ("send-email-digests", datetime.timedelta(hours=1)),
         ("send-task-reminders", datetime.timedelta(minutes=1)),
+        ("supply-promises", datetime.timedelta(days=1)),
     ]
 
 
@@ -50,7 +51,7 @@ def test_scheduler_once_enqueues_every_due_job_and_they_run():
     fresh.save()
     out = StringIO()
     call_command("run_scheduler", "--once", stdout=out)
-    assert out.getvalue().count("enqueued") == 13
+    assert out.getvalue().count("enqueued") == 14
     assert list(Session.objects.values_list("session_key", flat=True)) == [fresh.session_key]
 
 
@@ -81,6 +82,7 @@ def test_run_job_enqueues_one_job_and_lists_them():
         "receivables-overdue",
         "send-email-digests",
         "send-task-reminders",
+        "supply-promises",
     ]
     with pytest.raises(CommandError, match="no periodic job named 'nope'"):
         call_command("run_job", "nope")

@@ -342,3 +342,21 @@ def test_an_open_order_beyond_atp_tells_its_owner_and_the_planner(world, django_
     assert summary["orders_beyond_atp"] == 1
     notes = Notification.objects.filter(kind="supply_order_beyond_atp")
     assert [(n.recipient_id, n.object_id, n.params["shortage"]) for n in notes] == [(world.rep.pk, str(late.pk), "10")]
+
+
+def test_the_daily_check_tells_owner_and_planner_once_of_an_order_beyond_atp(
+    world, django_capture_on_commit_callbacks
+):
+    from tests.support.money import contract, order
+    from xietong.supply import tasks
+
+    late = order(contract(world.rep, lines=[(world.b.product, "10", "100.00")]), promised_date=date(2027, 1, 15))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.check_promises.call() == 1
+    notes = Notification.objects.filter(kind="supply_order_beyond_atp").order_by("recipient_id")
+    assert [(n.recipient_id, n.object_id) for n in notes] == sorted(
+        [(world.rep.pk, str(late.pk)), (world.b.planner_id, str(late.pk))]
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.check_promises.call()  # the next day: still beyond, nobody is told twice
+    assert Notification.objects.filter(kind="supply_order_beyond_atp").count() == 2

@@ -5,14 +5,15 @@ opportunity page."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.utils.translation import gettext_lazy
 
-from xietong.core import components, navigation
+from xietong.core import components, navigation, scheduling
 from xietong.core.navigation import NavItem
 
-from . import line_badges, plan_registrations, supply_services  # noqa: F401  (plan_registrations registers at import)
+from . import line_badges, plan_registrations, supply_services, tasks  # noqa: F401  (plan_registrations registers at import)
 
 
 def _can(module: str, action: str = "view") -> Any:
@@ -54,3 +55,10 @@ for item in (
 supply_services.register_kinds()
 components.register_record_alert("supply/risk_panel.html")
 components.register_line_annotator(line_badges.annotate, line_badges.TEMPLATE)
+
+scheduling.register(
+    "supply-promises",
+    tasks.check_promises,
+    every=timedelta(days=1),
+    description="tell owners and planners once of committed deals and open orders beyond available-to-promise",
+)
