@@ -99,7 +99,7 @@ class Workload:
 
     @property
     def goal(self) -> str:
-        goal = "checks" if self.goal_ratio is None else f"≤ {self.goal_ratio:.1f}× {self.goal_against}"
+        goal = "checks" if self.goal_ratio is None else f"≤ {self.goal_ratio:g}× {self.goal_against}"
         for name, ratio in self.extra_goals.items():
             goal += f", ≤ {ratio:g}× {name}"
         return goal

@@ -84,7 +84,7 @@ def test_the_runner_prints_one_row_per_workload_at_smoke_scale(tmp_path: Path) -
     assert len(results) == 1
     saved = json.loads(results[0].read_text())
     assert [w["name"] for w in saved["workloads"]] == names
-    assert saved["environment"]["users"] == 546
+    assert saved["environment"]["users"] == 547  # the demo group, the smoke scale's extra users, B7's planner
     # on SQLite the PostgreSQL-only workload says why it did not run, and the CRM data set is there
     assert "crm_b8_claims: skipped: 50 concurrent claimers needs PostgreSQL" in completed.stdout
     assert "2,000 customers" in completed.stderr

@@ -146,6 +146,7 @@ def forecast_run(*, actor: Any, first_month: date, horizon: int = 18, season_len
     try:
         history = demand_history(start=add_months(first_month, -HISTORY_MONTHS), end=first_month)
         frame = history_frame(history, first_month=first_month)
+        del history  # ~5 objects per series × month: left alive, every full GC of the fit walks them
         series = frame["unique_id"].nunique()
         result = forecasting.run(frame, horizon=horizon, season_length=season_length, n_jobs=_jobs(series))
         with transaction.atomic():
