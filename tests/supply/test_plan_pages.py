@@ -46,7 +46,7 @@ def test_a_planner_makes_a_version_on_the_page(people, signals, run):
     plan = DemandPlan.objects.get()
     assert response.status_code == 303
     assert response["Location"] == f"/sop/plans/{plan.pk}/"
-    assert (plan.cycle, plan.horizon, plan.title) == (DEC, 3, "2026年12月 S&OP")
+    assert (plan.cycle, plan.horizon, plan.title) == (DEC, 3, zh("%(month)s S&OP", month="2026年12月"))
     assert login(people.mgr1).get("/sop/plans/new/").status_code == 403
 
 

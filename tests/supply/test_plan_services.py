@@ -161,9 +161,11 @@ def test_a_version_has_a_line_per_signal_with_the_proposal_the_larger_of_baselin
 def test_the_title_defaults_to_the_cycle_month_in_the_users_language(people, signals):
     from django.utils import translation
 
+    from tests.support.i18n import zh
+
     with translation.override("zh-hans"):
         plan = make_plan(people)
-    assert plan.title == "2026年12月 S&OP"
+    assert plan.title == zh("%(month)s S&OP", month="2026年12月") == "2026年12月 产销计划"
 
 
 def test_versions_of_a_cycle_count_up_and_link_the_previous_one(people, signals, run):

@@ -519,7 +519,7 @@ def contingency_check(plan: DemandPlan, *, now: Any = None) -> list[ContingencyP
     cur_lines, cur_products, cur_total = _line_totals(plan)
     old_lines, old_products, old_total = _line_totals(previous)
     triggered = []
-    candidates = ContingencyPlan.objects.select_for_update().filter(
+    candidates = ContingencyPlan.objects.select_for_update(of=("self",)).filter(
         is_active=True,
         trigger__in=(ContingencyTrigger.DEMAND_UP, ContingencyTrigger.DEMAND_DOWN),
         threshold_percent__isnull=False,
