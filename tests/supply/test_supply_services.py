@@ -344,9 +344,7 @@ def test_an_open_order_beyond_atp_tells_its_owner_and_the_planner(world, django_
     assert [(n.recipient_id, n.object_id, n.params["shortage"]) for n in notes] == [(world.rep.pk, str(late.pk), "10")]
 
 
-def test_the_daily_check_tells_owner_and_planner_once_of_an_order_beyond_atp(
-    world, django_capture_on_commit_callbacks
-):
+def test_the_daily_check_tells_owner_and_planner_once_of_an_order_beyond_atp(world, django_capture_on_commit_callbacks):
     from tests.support.money import contract, order
     from xietong.supply import tasks
 
