@@ -188,6 +188,28 @@ def test_the_forecasts_page_renders_with_the_run_button_for_creators(people, run
     assert 'id="forecast-run"' not in manager.content.decode()
 
 
+def test_the_forecasts_page_charts_the_bias_by_business_unit(people, run, org):
+    import json
+    import re
+
+    from xietong.supply.models import ForecastSeries
+
+    ForecastSeries.objects.create(
+        run=run, product=run.forecasts.first().product, business_unit=org["bu1"], model="AutoETS", bias=0.2
+    )
+    ForecastSeries.objects.create(
+        run=run, product=run.forecasts.first().product, business_unit=org["bu2"], model="ADIDA", bias=-0.1
+    )
+    html = login(people.planner).get("/sop/forecasts/").content.decode()
+    found = re.search(r'<script id="forecast-bias-data" type="application/json">(.*?)</script>', html, re.S)
+    assert found
+    data = json.loads(found.group(1))
+    assert data["labels"] == {"wape": "WAPE", "bias": zh("Bias")}
+    assert data["bu"] == [{"name": org["bu2"].name, "bias": -0.1}, {"name": org["bu1"].name, "bias": 0.2}]  # by name
+    assert 'id="forecast-bias-bu-chart"' in html
+    assert html.count("vendor/echarts/echarts.min.js") == 1
+
+
 def test_contingency_plans_are_kept_by_planners(people):
     client = login(people.planner)
     response = client.post(

@@ -225,12 +225,20 @@ def forecast_list(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     runs = list(selectors.forecast_runs(user=user)[:50])
     latest = next((r for r in runs if r.status == "done"), None)
+    by_bu = selectors.bias_by_business_unit(user=user, run=latest)
+    by_rep = selectors.bias_by_rep(user=user)
     ctx = {
         "runs": runs,
         "latest": latest,
         "chart": selectors.accuracy_over_time(user=user),
-        "by_bu": selectors.bias_by_business_unit(user=user, run=latest),
-        "by_rep": selectors.bias_by_rep(user=user),
+        "by_bu": by_bu,
+        "by_rep": by_rep,
+        # the two bias bar charts (the tables beside them say the same for screen readers)
+        "bias_chart": {
+            "labels": {"wape": "WAPE", "bias": _("Bias")},
+            "bu": [{"name": str(r["business_unit"]), "bias": round(r["bias"], 4)} for r in by_bu],
+            "rep": [{"name": str(r["user"]), "bias": round(r["bias"], 4)} for r in by_rep if r["bias"] is not None],
+        },
         "run_form": ForecastRunForm() if user.access.can(MODULE, "create") else None,
     }
     return render_page(request, "supply/plan_forecasts.html", ctx)
