@@ -137,8 +137,9 @@ def test_demo_group_has_three_business_units_46_teams_and_46_people() -> None:
         "sales history months": 1548,
         "inventory positions": 37,
         "scheduled receipts": 13,
-        "forecast runs": 1,
+        "forecast runs": 2,
         "demand plans": 2,
+        "demand overrides": 6,
         "contingency plans": 2,
     }
     assert list(BusinessUnit.objects.order_by("code").values_list("code", "name", "product_lines")) == [

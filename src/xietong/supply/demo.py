@@ -9,9 +9,10 @@
   in February, a year-end peak), a slow trend and noise; one product in ten sells in lumps
   (intermittent), most months nothing;
 - inventory in the warehouses (some items short), open purchase and production orders;
-- a statistical forecast run by the first supply planner, last month's plan approved and this
-  month's plan in supply review with its supply plan computed: shortages, planned orders, and the
-  opportunities they put at risk;
+- statistical forecasts run by the first supply planner (last month's and this month's), last
+  month's plan approved (with sales managers' overrides on its first month) and this month's plan in
+  supply review with its supply plan computed: shortages, planned orders, and the opportunities they
+  put at risk;
 - two contingency plans (应急预案) linked to this month's plan.
 
 Deterministic (seeded) and idempotent: nothing is done once a warehouse exists, or when the demo
@@ -195,6 +196,37 @@ def _stock(
     created["scheduled receipts"] += len(receipts)
 
 
+def _overrides(plan: Any, units: dict[str, Any]) -> int:
+    """In last month's demand review each BU's first sales manager raised or cut the two largest lines
+    of its first month, with a reason (so the forecasts page has a bias per person to show)."""
+    from xietong.org.models import UserRole
+
+    from . import plan_services
+    from .models import DemandPlanLine
+
+    done = 0
+    for bu in units.values():
+        grant = (
+            UserRole.objects.filter(role__code="sales_manager", user__business_unit=bu, user__is_active=True)
+            .select_related("user")
+            .order_by("user__username")
+            .first()
+        )
+        if grant is None:
+            continue
+        lines = DemandPlanLine.objects.filter(plan=plan, business_unit=bu, month=plan.first_month, consensus__gt=0)
+        for n, line in enumerate(lines.order_by("-consensus", "pk")[:2]):
+            factor, reason = (
+                (Decimal("1.3"), "大客户追加订单，预计本月交付")
+                if n == 0
+                else (Decimal("0.8"), "渠道库存偏高，压减备货")
+            )
+            quantity = (line.consensus * factor).quantize(Decimal("1"))
+            plan_services.line_override(actor=grant.user, line=line, quantity=quantity, reason=reason)
+            done += 1
+    return done
+
+
 def _cycle(units: dict[str, Any], this_month: date, created: Counter[str]) -> None:
     """A forecast, last month's plan approved, this month's in supply review with its supply plan."""
     from . import forecast_services, plan_services, supply_services
@@ -202,9 +234,12 @@ def _cycle(units: dict[str, Any], this_month: date, created: Counter[str]) -> No
     planner = next((p for p in (_planner(bu) for bu in units.values()) if p is not None), None)
     if planner is None:
         return
+    # last month's cycle ran on last month's forecast; its first month now has actuals to compare
+    last_run = forecast_services.forecast_run(actor=planner, first_month=_month(this_month, -1), horizon=18)
     run = forecast_services.forecast_run(actor=planner, first_month=this_month, horizon=18)
-    created["forecast runs"] += 1
-    last = plan_services.plan_create(actor=planner, cycle=_month(this_month, -1), horizon=18, forecast_run=run)
+    created["forecast runs"] += 2
+    last = plan_services.plan_create(actor=planner, cycle=_month(this_month, -1), horizon=18, forecast_run=last_run)
+    created["demand overrides"] += _overrides(last, units)
     plan_services.plan_advance(actor=planner, plan=last)  # → supply review
     plan_services.plan_advance(actor=planner, plan=last)  # → executive review (approved at once without a flow)
     current = plan_services.plan_create(actor=planner, cycle=this_month, horizon=18, forecast_run=run)
