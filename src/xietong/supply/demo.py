@@ -101,7 +101,7 @@ def _master_data(rng: random.Random, created: Counter[str]) -> tuple[list[Supply
                 make_or_buy=MakeOrBuy.MAKE if make else MakeOrBuy.BUY,
                 lead_time_days=rng.choice((14, 30, 45, 60, 90)) if not service else 7,
                 moq=Decimal(rng.choice((1, 2, 5, 10))),
-                lot_size=Decimal(rng.choice((0, 1, 2, 5))),
+                lot_size=Decimal(rng.choice((1, 1, 2, 5))),  # whole units: 台, 套 …
                 safety_stock_method=method,
                 safety_stock=Decimal(rng.randint(1, 6)),
                 safety_days=rng.choice((15, 30, 45)),
