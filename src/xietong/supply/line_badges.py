@@ -23,9 +23,9 @@ def annotate(user: Any, lines: list[Any], on: date) -> bool:
     if not user.access.can("supply", "view"):
         return False
     planned = set(
-        SupplyItem.objects.filter(product_id__in={line.product_id for line in lines}).values_list(
-            "product_id", flat=True
-        )
+        SupplyItem.objects.visible_to(user)
+        .filter(product_id__in={line.product_id for line in lines})
+        .values_list("product_id", flat=True)
     )
     details = atp_details(planned, on)
     for line in lines:
