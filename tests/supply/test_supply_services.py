@@ -26,7 +26,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from tests.support.factories import UserFactory, grant
+from tests.support.factories import UserFactory, grant, make_role
 from tests.support.pipeline import ProductFactory, opportunity
 from xietong.collaboration.models import Notification
 from xietong.core.errors import Conflict, NotFound
@@ -239,6 +239,22 @@ def test_compute_allowed_on_an_approved_plan(world):
 def test_compute_needs_supply_edit(world):
     with pytest.raises(PermissionDenied):
         supply_services.supply_plan_compute(actor=world.rep, plan=world.plan)
+
+
+def test_a_buyer_with_supply_but_no_demand_plans_computes_and_exports_what_the_supply_pages_show(world):
+    """The supply services find a plan through the supply pages' entry point: "supply" alone suffices."""
+    from xietong.core.choices import DataScope
+
+    buyer = UserFactory(username="buyer", primary_team=world.org["supply"])
+    grant(buyer, make_role("buyer", {"supply": (DataScope.GROUP, {"view", "edit", "export"})}))
+    summary = supply_services.supply_plan_compute(actor=buyer, plan=world.plan)
+    assert summary["planned_orders"] == 5
+    order = PlannedOrder.objects.filter(plan=world.plan).order_by("pk").first()
+    assert supply_services.planned_order_decide(actor=buyer, order=order, decision="accept").status == "accepted"
+    name, content, _type = supply_services.planned_orders_export(actor=buyer, plan=world.plan, fmt="csv")
+    assert name.endswith(".csv") and order.item.product.code in content.decode("utf-8-sig")
+    with pytest.raises(NotFound):
+        supply_services.supply_plan_compute(actor=buyer, plan=world.plan.pk + 1000)
 
 
 def test_decide_accept_change_reject_and_validation(world):

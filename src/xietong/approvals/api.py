@@ -20,8 +20,9 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from ninja.pagination import paginate
+from pydantic import BaseModel
 
-from xietong.core.api import ERROR_RESPONSES, Page
+from xietong.core.api import ERROR_RESPONSES, Page, Ref, ref
 
 from . import registry, selectors, services
 from .models import ApprovalFlow, ApprovalRequest, ApprovalStep, Delegation, RequestStatus
@@ -30,15 +31,6 @@ router = Router(tags=["approvals"])
 
 
 # --- schemas ----------------------------------------------------------------------------------------------
-
-
-class Ref(Schema):
-    id: int
-    name: str
-
-
-def _ref(obj: Any) -> dict[str, Any] | None:
-    return {"id": obj.pk, "name": str(obj)} if obj is not None else None
 
 
 class StepSnapshotOut(Schema):
@@ -69,7 +61,7 @@ class RequestOut(Schema):
 
     @staticmethod
     def resolve_submitter(obj: ApprovalRequest) -> Any:
-        return _ref(obj.submitter)
+        return ref(obj.submitter)
 
     @staticmethod
     def resolve_steps(obj: ApprovalRequest) -> list[dict[str, Any]]:
@@ -86,7 +78,9 @@ class RequestOut(Schema):
         ]
 
 
-class RequestRowOut(Schema):
+# Plain pydantic: the rows are dicts (``selectors.row_out``), validated in pydantic's compiled code
+# rather than through ninja's per-attribute getter (the inbox pages at the B3 ratio).
+class RequestRowOut(BaseModel):
     """A list item: the request without its steps (``/approvals/{id}`` has them)."""
 
     id: int
@@ -137,8 +131,8 @@ class RequestDetailOut(RequestOut):
             {
                 "id": t.pk,
                 "step": t.step,
-                "approver": _ref(t.approver),
-                "delegated_from": _ref(t.delegated_from),
+                "approver": ref(t.approver),
+                "delegated_from": ref(t.delegated_from),
                 "status": t.status,
                 "comment": t.comment,
                 "created_at": t.created_at,
@@ -154,7 +148,7 @@ class RequestDetailOut(RequestOut):
             {
                 "id": e.pk,
                 "kind": e.kind,
-                "actor": _ref(e.actor),
+                "actor": ref(e.actor),
                 "step": e.step,
                 "comment": e.comment,
                 "params": e.params,
@@ -215,15 +209,15 @@ class StepOut(Schema):
 
     @staticmethod
     def resolve_user(obj: ApprovalStep) -> Any:
-        return _ref(obj.user)
+        return ref(obj.user)
 
     @staticmethod
     def resolve_role(obj: ApprovalStep) -> Any:
-        return _ref(obj.role)
+        return ref(obj.role)
 
     @staticmethod
     def resolve_team(obj: ApprovalStep) -> Any:
-        return _ref(obj.team)
+        return ref(obj.team)
 
 
 class FlowOut(Schema):
@@ -241,11 +235,11 @@ class FlowOut(Schema):
 
     @staticmethod
     def resolve_business_unit(obj: ApprovalFlow) -> Any:
-        return _ref(obj.business_unit)
+        return ref(obj.business_unit)
 
     @staticmethod
     def resolve_escalate_to(obj: ApprovalFlow) -> Any:
-        return _ref(obj.escalate_to)
+        return ref(obj.escalate_to)
 
     @staticmethod
     def resolve_steps(obj: ApprovalFlow) -> list[Any]:
@@ -304,7 +298,7 @@ class DelegationOut(Schema):
 
     @staticmethod
     def resolve_delegate(obj: Delegation) -> Any:
-        return _ref(obj.delegate)
+        return ref(obj.delegate)
 
 
 # --- approvals ---------------------------------------------------------------------------------------------

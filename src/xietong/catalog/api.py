@@ -16,7 +16,7 @@ from ninja import Field, FileEx, P, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from xietong.core.api import ERROR_RESPONSES, Page
+from xietong.core.api import ERROR_RESPONSES, Page, Ref
 from xietong.core.idempotency import idempotent
 from xietong.org.models import BusinessUnit
 from xietong.org.policies import require
@@ -27,11 +27,6 @@ from .models import Product, ProductCategory
 
 router = Router(tags=["catalog"])
 MODULE = "catalog"
-
-
-class Ref(Schema):
-    id: int
-    name: str
 
 
 def _ref(obj: Any) -> dict[str, Any] | None:

@@ -26,7 +26,7 @@ from ninja import Field, FileEx, FormEx, P, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from xietong.core.api import ERROR_RESPONSES, Page
+from xietong.core.api import ERROR_RESPONSES, Page, Ref
 from xietong.core.errors import NotFound
 from xietong.core.idempotency import idempotent
 from xietong.org.policies import require
@@ -41,11 +41,6 @@ MODULE = "contracts"
 
 
 # --- schemas ----------------------------------------------------------------------------------------------
-
-
-class Ref(Schema):
-    id: int
-    name: str
 
 
 class LineIn(Schema):

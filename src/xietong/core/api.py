@@ -19,6 +19,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import CursorPagination
 from ninja.security import APIKeyHeader, HttpBearer, django_auth
+from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as PydanticValidationError
 
 from .errors import Conflict, NotFound
@@ -119,6 +120,23 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return respond(request, exc.status_code, str(exc))
 
 
+# A reference in an answer, given as a dict (``ref(obj)``) or an object with ``id`` and ``name``. Plain
+# pydantic, so it is read by pydantic's compiled validator rather than through ninja's per-attribute
+# getter — a list page holds several per row. (The docstring is the API's description.)
+class Ref(BaseModel):
+    """A record's id and name."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+
+
+def ref(obj: Any) -> dict[str, Any] | None:
+    """``{"id", "name"}`` of a record (its ``str``), or None."""
+    return {"id": obj.pk, "name": str(obj)} if obj is not None else None
+
+
 class Page(CursorPagination):
     """Keyset (cursor) pages: ``?page_size=`` (default 50, at most 200) and the opaque ``?cursor=``
     from the previous answer's ``next`` / ``previous``. No COUNT on every page, so the cost of a page
@@ -163,4 +181,14 @@ class Page(CursorPagination):
         return result
 
 
-__all__ = ["ERROR_RESPONSES", "APIKeyHeader", "ErrorOut", "Page", "TokenAuth", "django_auth", "install_error_handlers"]
+__all__ = [
+    "ERROR_RESPONSES",
+    "APIKeyHeader",
+    "ErrorOut",
+    "Page",
+    "Ref",
+    "TokenAuth",
+    "django_auth",
+    "install_error_handlers",
+    "ref",
+]

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
-from xietong.core.api import ERROR_RESPONSES, Page
+from xietong.core.api import ERROR_RESPONSES, Page, Ref, ref
 from xietong.core.idempotency import idempotent
 from xietong.customers.choices import CompanySize, Source
 
@@ -21,15 +21,6 @@ from .choices import LeadStatus
 from .models import Lead, LeadPool
 
 router = Router(tags=["leads"])
-
-
-class Ref(Schema):
-    id: int
-    name: str
-
-
-def _ref(obj: Any) -> dict[str, Any] | None:
-    return {"id": obj.pk, "name": str(obj)} if obj is not None else None
 
 
 class LeadOut(Schema):
@@ -75,15 +66,15 @@ class LeadOut(Schema):
 
     @staticmethod
     def resolve_business_unit(obj: Any) -> dict[str, Any] | None:
-        return obj["business_unit"] if isinstance(obj, dict) else _ref(obj.business_unit)
+        return obj["business_unit"] if isinstance(obj, dict) else ref(obj.business_unit)
 
     @staticmethod
     def resolve_owner(obj: Any) -> dict[str, Any] | None:
-        return obj["owner"] if isinstance(obj, dict) else _ref(obj.owner)
+        return obj["owner"] if isinstance(obj, dict) else ref(obj.owner)
 
     @staticmethod
     def resolve_pool(obj: Any) -> dict[str, Any] | None:
-        return obj["pool"] if isinstance(obj, dict) else _ref(obj.pool)
+        return obj["pool"] if isinstance(obj, dict) else ref(obj.pool)
 
 
 class LeadFields(Schema):
@@ -182,7 +173,7 @@ class PoolOut(Schema):
 
     @staticmethod
     def resolve_business_unit(obj: LeadPool) -> dict[str, Any] | None:
-        return _ref(obj.business_unit)
+        return ref(obj.business_unit)
 
 
 def _fields(payload: Schema, exclude: set[str]) -> dict[str, Any]:

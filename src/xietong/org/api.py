@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
-from xietong.core.api import ERROR_RESPONSES, Page
+from xietong.core.api import ERROR_RESPONSES, Page, Ref
 from xietong.core.choices import DataScope
 from xietong.core.visibility import explain
 
@@ -35,11 +35,6 @@ def _require_view(request: HttpRequest, module: str = "org") -> None:
 
 
 # --- schemas --------------------------------------------------------------------------------
-
-
-class Ref(Schema):
-    id: int
-    name: str
 
 
 class BusinessUnitOut(Schema):

@@ -30,7 +30,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import BaseModel, ConfigDict
 
-from xietong.core.api import ERROR_RESPONSES, Page
+from xietong.core.api import ERROR_RESPONSES, Page, Ref, ref
 from xietong.core.choices import DataScope
 from xietong.core.errors import NotFound
 from xietong.core.idempotency import idempotent
@@ -59,24 +59,9 @@ MODULE = "opportunities"
 # --- schemas -------------------------------------------------------------------------------------------
 
 
-def _ref(obj: Any) -> dict[str, Any] | None:
-    return {"id": obj.pk, "name": str(obj)} if obj is not None else None
-
-
 def _stored(obj: Any, name: str) -> tuple[bool, Any]:
     """A stored answer (an idempotent retry) is already a dict of the fields."""
     return (True, obj[name]) if isinstance(obj, dict) else (False, None)
-
-
-class Ref(BaseModel):
-    """A reference, always given as a dict (or an object with ``id`` and ``name``): plain pydantic,
-    read in its compiled validator, not through ninja's per-attribute getter (a list page has four
-    per row)."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    name: str
 
 
 class StageRef(BaseModel):
@@ -145,7 +130,7 @@ class ProcessOut(Schema):
     @staticmethod
     def resolve_business_unit(obj: Any) -> Any:
         given, value = _stored(obj, "business_unit")
-        return value if given else _ref(obj.business_unit)
+        return value if given else ref(obj.business_unit)
 
     @staticmethod
     def resolve_stages(obj: Any) -> list[Any]:
@@ -241,7 +226,7 @@ class OpportunityOut(Schema):
     @staticmethod
     def resolve_business_unit(obj: Any) -> Any:
         given, value = _stored(obj, "business_unit")
-        return value if given else _ref(obj.business_unit)
+        return value if given else ref(obj.business_unit)
 
     @staticmethod
     def resolve_stage(obj: Any) -> Any:
@@ -251,7 +236,7 @@ class OpportunityOut(Schema):
     @staticmethod
     def resolve_owner(obj: Any) -> Any:
         given, value = _stored(obj, "owner")
-        return value if given else _ref(obj.owner)
+        return value if given else ref(obj.owner)
 
 
 class LineIn(Schema):
@@ -324,7 +309,7 @@ class MemberOut(Schema):
 
     @staticmethod
     def resolve_user(obj: DealTeamMember) -> Any:
-        return _ref(obj.user)
+        return ref(obj.user)
 
 
 class MemberIn(Schema):
@@ -423,7 +408,7 @@ class MoveOut(Schema):
 
     @staticmethod
     def resolve_actor(obj: StageMove) -> Any:
-        return _ref(obj.actor)
+        return ref(obj.actor)
 
 
 # --- helpers -------------------------------------------------------------------------------------------
@@ -561,7 +546,7 @@ def _checklist(opp: Opportunity) -> list[dict[str, Any]]:
                 "text": item.text,
                 "required": item.required,
                 "done": check is not None,
-                "done_by": _ref(check.done_by) if check is not None else None,
+                "done_by": ref(check.done_by) if check is not None else None,
                 "done_at": check.done_at if check is not None else None,
             }
         )

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from xietong.core.api import ERROR_RESPONSES, Page
+from xietong.core.api import ERROR_RESPONSES, Page, Ref, ref
 from xietong.core.idempotency import idempotent
 
 from . import selectors, services
@@ -39,15 +39,6 @@ router = Router(tags=["quotes"])
 
 
 # --- schemas -------------------------------------------------------------------------------------------
-
-
-class Ref(Schema):
-    id: int
-    name: str
-
-
-def _ref(obj: Any) -> dict[str, Any] | None:
-    return {"id": obj.pk, "name": str(obj)} if obj is not None else None
 
 
 class PriceBookOut(Schema):
@@ -68,7 +59,7 @@ class PriceBookOut(Schema):
     def resolve_business_unit(obj: PriceBook) -> Any:
         if isinstance(obj, dict):
             return obj["business_unit"]
-        return _ref(obj.business_unit)
+        return ref(obj.business_unit)
 
 
 class PriceBookIn(Schema):
@@ -122,7 +113,7 @@ class EntryOut(Schema):
     def resolve_customer(obj: PriceBookEntry) -> Any:
         if isinstance(obj, dict):
             return obj["customer"]
-        return _ref(obj.customer)
+        return ref(obj.customer)
 
 
 class EntryIn(Schema):
@@ -208,13 +199,13 @@ class QuoteListOut(Schema):
     def resolve_owner(obj: Quote) -> Any:
         if isinstance(obj, dict):
             return obj["owner"]
-        return _ref(obj.owner)
+        return ref(obj.owner)
 
     @staticmethod
     def resolve_business_unit(obj: Quote) -> Any:
         if isinstance(obj, dict):
             return obj["business_unit"]
-        return _ref(obj.business_unit)
+        return ref(obj.business_unit)
 
 
 class QuoteOut(QuoteListOut):
@@ -228,7 +219,7 @@ class QuoteOut(QuoteListOut):
     def resolve_contact(obj: Quote) -> Any:
         if isinstance(obj, dict):
             return obj["contact"]
-        return _ref(obj.contact)
+        return ref(obj.contact)
 
     @staticmethod
     def resolve_locked(obj: Quote) -> bool:

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
-from xietong.core.api import ERROR_RESPONSES, Page
+from xietong.core.api import ERROR_RESPONSES, Page, Ref
 from xietong.core.errors import NotFound
 from xietong.org.policies import require
 
@@ -35,11 +35,6 @@ from .models import CustomerCredit, PaymentPlan
 router = Router(tags=["receivables"])
 
 MODULE = "receivables"
-
-
-class Ref(Schema):
-    id: int
-    name: str
 
 
 def _ref(obj: Any, name: str | None = None) -> dict[str, Any]:

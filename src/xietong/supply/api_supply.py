@@ -31,7 +31,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
 from xietong.catalog.models import Product
-from xietong.core.api import ERROR_RESPONSES, Page
+from xietong.core.api import ERROR_RESPONSES, Page, Ref
 from xietong.org.policies import require
 
 from . import atp, supply_selectors, supply_services
@@ -42,11 +42,6 @@ router = Router(tags=["supply"])
 
 MODULE = "supply"
 _BINARY = {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
-
-
-class Ref(Schema):
-    id: int
-    name: str
 
 
 class SupplyPlanOut(Schema):

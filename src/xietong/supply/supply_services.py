@@ -158,8 +158,13 @@ def plan_consensus(plan: DemandPlan) -> dict[tuple[int, date], Decimal]:
 
 
 def _lock_plan(actor: Any, plan: DemandPlan | int) -> DemandPlan:
+    """The plan, locked, through the same entry point as the supply pages and API
+    (``supply_selectors.plans``): whoever may open a plan's supply plan may act on it as far as their
+    "supply" permissions go; one who may not gets 404."""
+    from .supply_selectors import plans
+
     pk = getattr(plan, "pk", plan)
-    found = DemandPlan.objects.visible_to(actor, "view").select_for_update().filter(pk=pk).first()
+    found = plans(actor).select_for_update().filter(pk=pk).first()
     if found is None:
         raise NotFound()
     return found

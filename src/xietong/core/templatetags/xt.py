@@ -15,7 +15,8 @@
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal, InvalidOperation
+import functools
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
 from django import template
@@ -24,8 +25,8 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from xietong.core import audit, search
 from xietong.core.choices import DataScope
@@ -41,10 +42,37 @@ EMPTY = "—"
 def _decimal(value: Any) -> Decimal | None:
     if value is None or value == "":
         return None
+    if isinstance(value, Decimal):
+        return value
     try:
         return Decimal(str(value))
     except (InvalidOperation, ValueError):
         return None
+
+
+_CENT = Decimal("0.01")
+
+
+def _amount_text(amount: Decimal) -> str:
+    """``abs(amount)`` with two decimals, grouped as the active language says. Our formats (Chinese and
+    English alike: ``.``, ``,``, groups of 3) take Python's own formatting, truncated to the cent as
+    Django's ``number_format`` truncates; any other format goes through ``number_format``. A quote page
+    shows a thousand amounts, so this is on the hot path."""
+    amount = abs(amount)
+    if amount.is_finite() and _python_grouping(get_language()):
+        return format(amount.quantize(_CENT, rounding=ROUND_DOWN), ",.2f")
+    return formats.number_format(amount, 2, use_l10n=True, force_grouping=True)
+
+
+@functools.cache
+def _python_grouping(language: str | None) -> bool:
+    """Whether the language's number format is Python's ``,`` grouping (formats do not change while
+    the process runs)."""
+    return (
+        formats.get_format("NUMBER_GROUPING", language) == 3
+        and formats.get_format("THOUSAND_SEPARATOR", language) == ","
+        and formats.get_format("DECIMAL_SEPARATOR", language) == "."
+    )
 
 
 @register.filter
@@ -53,7 +81,7 @@ def money(value: Any) -> str:
     amount = _decimal(value)
     if amount is None:
         return EMPTY
-    text = formats.number_format(abs(amount), 2, use_l10n=True, force_grouping=True)
+    text = _amount_text(amount)
     return f"-¥{text}" if amount < 0 else f"¥{text}"
 
 
@@ -61,8 +89,11 @@ def money(value: Any) -> str:
 def money_cell(value: Any) -> SafeString:
     """``money`` in a right-aligned, tabular span; red when negative (the minus sign stays)."""
     amount = _decimal(value)
-    css = "xt-money xt-negative" if amount is not None and amount < 0 else "xt-money"
-    return format_html('<span class="{}">{}</span>', css, money(value))
+    if amount is None:
+        return SafeString(f'<span class="xt-money">{EMPTY}</span>')
+    css = "xt-money xt-negative" if amount < 0 else "xt-money"
+    text = _amount_text(amount)  # digits, separators and "¥": nothing to escape
+    return SafeString(f'<span class="{css}">{"-" if amount < 0 else ""}¥{text}</span>')
 
 
 # --- time -------------------------------------------------------------------------------------
