@@ -271,6 +271,13 @@ class DecisionIn(Schema):
     note: str = ""
 
 
+class EmailIn(Schema):
+    to: list[str] = Field(description="The recipients (at most 10 with cc).")
+    cc: list[str] = []
+    subject: str | None = Field(None, description="Default: “Quote <number> v<version> — <group>”.")
+    message: str | None = Field(None, description="Default: a short greeting in the caller's language.")
+
+
 class TotalDiff(Schema):
     field: str
     old: Decimal
@@ -500,6 +507,20 @@ def submit_quote(request: HttpRequest, quote_id: int) -> Any:
 def send_quote(request: HttpRequest, quote_id: int) -> Any:
     """Mark an approved quote as sent to the customer."""
     return _action(request, quote_id, services.quote_send)
+
+
+@router.post("/quotes/{quote_id}/email", response={200: QuoteOut, **ERROR_RESPONSES})
+def email_quote(request: HttpRequest, quote_id: int, payload: EmailIn) -> Any:
+    """E-mail an approved (or sent) quote's PDF to the customer, from XieTong with the caller's address
+    as Reply-To; the quote is marked sent. The mail leaves from the task queue after the answer."""
+    from . import mailing
+
+    quote = _quote(request.user, quote_id)
+    subject = payload.subject if payload.subject is not None else mailing.default_subject(quote)
+    message = payload.message if payload.message is not None else mailing.default_message(quote, request.user)
+    return _action(
+        request, quote_id, mailing.quote_email, to=payload.to, cc=payload.cc, subject=subject, message=message
+    )
 
 
 @router.post("/quotes/{quote_id}/accept", response={200: QuoteOut, **ERROR_RESPONSES})

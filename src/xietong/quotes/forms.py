@@ -128,6 +128,15 @@ class DecisionForm(XtForm):
     note = forms.CharField(label=_("Note"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class QuoteEmailForm(XtForm):
+    to = forms.CharField(
+        label=_("To"), max_length=1000, help_text=_("Several addresses separated by commas or semicolons.")
+    )
+    cc = forms.CharField(label=_("Cc"), max_length=1000, required=False)
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    message = forms.CharField(label=_("Message"), max_length=5000, widget=forms.Textarea(attrs={"rows": 8}))
+
+
 class PriceBookForm(XtForm):
     name = forms.CharField(label=_("Name"), max_length=80)
     business_unit: forms.ModelChoiceField[Any] = forms.ModelChoiceField(

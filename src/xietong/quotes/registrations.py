@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from xietong.approvals import registry as approvals
+from xietong.collaboration import kinds
 from xietong.core import audit, components, navigation
 from xietong.core.navigation import NavItem
 from xietong.customers.registrations import CustomerTab, register_customer_tab
@@ -177,7 +178,24 @@ for _verb, _label in (
     ("quote_superseded", gettext_lazy("superseded by a newer version")),
     ("quote_new_version", gettext_lazy("made a new version of the quote")),
     ("quote_price", gettext_lazy("changed a price")),
+    ("quote_prices_imported", gettext_lazy("imported prices")),
 ):
     audit.register_verb(_verb, _label)
 audit.register_verb("quote_lines", gettext_lazy("changed the quote lines"))
 audit.register_change_label("quotes.quote", "lines", gettext_lazy("lines"))
+
+# --- e-mailing a quote (mailing.py) ---------------------------------------------------------------
+
+audit.register_verb("quote_emailed", gettext_lazy("e-mailed the quote to the customer"))
+audit.register_change_label("quotes.quote", "recipients", gettext_lazy("recipients"))
+audit.register_change_label("quotes.quote", "subject", gettext_lazy("subject"))
+kinds.register(
+    kinds.Kind(
+        "quote_email_failed",
+        gettext_lazy("Quotes"),
+        lambda p: (
+            _("The e-mail of quote %(quote)s to %(to)s could not be sent; send it again from the quote.")
+            % {"quote": p["quote"], "to": p["to"]}
+        ),
+    )
+)

@@ -23,7 +23,17 @@ from xietong.core.pagination import paginate
 from xietong.org.policies import require
 
 from . import money, pricing, selectors, services
-from .forms import DecisionForm, EntryForm, PriceBookForm, QuoteFilterForm, QuoteForm, QuoteLineFormSet, kept_rows
+from .choices import QuoteStatus
+from .forms import (
+    DecisionForm,
+    EntryForm,
+    PriceBookForm,
+    QuoteEmailForm,
+    QuoteFilterForm,
+    QuoteForm,
+    QuoteLineFormSet,
+    kept_rows,
+)
 from .models import PriceBook, PriceBookEntry, Quote
 
 MODULE = services.MODULE
@@ -345,6 +355,45 @@ def quote_send(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @page_view
+@require_http_methods(["GET", "POST"])
+def quote_email(request: HttpRequest, pk: int) -> HttpResponse:
+    """E-mail the quote's PDF to the customer (an approved or sent quote); it is marked sent."""
+    from . import mailing
+
+    quote = _for_edit(request, pk)
+    if quote.status not in (QuoteStatus.APPROVED, QuoteStatus.SENT):
+        messages.error(request, _("Only an approved quote is sent to the customer."))
+        return done(request, _url(quote))
+    user: Any = request.user
+    form = QuoteEmailForm(
+        posted(request),
+        initial={
+            "to": mailing.default_recipient(quote),
+            "cc": user.email,
+            "subject": mailing.default_subject(quote),
+            "message": mailing.default_message(quote, user),
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        sent = None
+        with service_errors(form):
+            sent = mailing.quote_email(actor=user, quote=quote, **data)
+        if sent is not None and form.is_valid():
+            messages.success(request, _("The quote is being e-mailed to %(to)s.") % {"to": data["to"]})
+            return done(request, _url(quote))
+    return render_form(
+        request,
+        form,
+        title=_("E-mail %(number)s to the customer") % {"number": f"{quote.number} v{quote.version}"},
+        cancel_url=_url(quote),
+        submit_label=_("Send"),
+        intro=_("The quote's PDF is attached; replies go to your address. The quote is marked as sent."),
+        context={"breadcrumbs": _crumbs(quote)},
+    )
+
+
+@page_view
 @require_POST
 def quote_new_version(request: HttpRequest, pk: int) -> HttpResponse:
     quote = _for_edit(request, pk)
@@ -597,6 +646,7 @@ urlpatterns = [
     path("quotes/<int:pk>/pdf/", quote_pdf, name="pdf"),
     path("quotes/<int:pk>/submit/", quote_submit, name="submit"),
     path("quotes/<int:pk>/send/", quote_send, name="send"),
+    path("quotes/<int:pk>/email/", quote_email, name="email"),
     path("quotes/<int:pk>/versions/", quote_new_version, name="new_version"),
     path("quotes/<int:pk>/accept/", quote_accept, name="accept"),
     path("quotes/<int:pk>/reject/", quote_reject, name="reject"),
