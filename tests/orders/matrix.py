@@ -32,11 +32,14 @@ ROUTES: list[Route] = [
     Route("POST", "/orders/{pk}/cancel/", "order", {"reason": "x"}),
     Route("GET", "/orders/{pk}/ship/", "order"),
     Route("POST", "/orders/{pk}/ship/", "order", {"shipped_on": "2026-01-01", "carrier": "顺丰"}),
+    Route("GET", "/orders/shipments/{pk}/edit/", "shipment"),
+    Route("POST", "/orders/shipments/{pk}/edit/", "shipment", {"shipped_on": "2026-01-01", "carrier": "中通"}),
     Route("GET", "/api/v1/orders/{pk}", "order", api=True),
     Route("POST", "/api/v1/orders/{pk}/confirm", "order", {}, api=True),
     Route("POST", "/api/v1/orders/{pk}/schedule", "order", {"scheduled_date": "2030-01-01"}, api=True),
     Route("POST", "/api/v1/orders/{pk}/cancel", "order", {"reason": "x"}, api=True),
     Route("GET", "/api/v1/shipments/{pk}", "shipment", api=True),
+    Route("PATCH", "/api/v1/shipments/{pk}", "shipment", {"carrier": "中通"}, api=True),
 ]
 
 NOT_SCOPED: dict[str, str] = {}

@@ -8,6 +8,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.support.money import quote as make_quote
@@ -315,9 +317,13 @@ def test_a_foreign_currency_book_needs_a_rate_and_a_cny_book_has_rate_one(people
 def test_recalculating_gives_the_stored_figures(people, opp, book) -> None:
     q = services.quote_create(actor=people.rep, opportunity=opp)
     before = list(q.lines.values_list("gross_amount", "net_amount", "tax_amount", "amount"))
-    again = services.quote_recalculate(actor=people.rep, quote=q)
+    with CaptureQueriesContext(connection) as captured:
+        again = services.quote_recalculate(actor=people.rep, quote=q)
+    statements = [c["sql"] for c in captured if "quotes_quote" in c["sql"]]
+    assert [s.split()[0] for s in statements] == ["SELECT", "SELECT"]  # the quote, locked; its lines
     assert list(again.lines.values_list("gross_amount", "net_amount", "tax_amount", "amount")) == before
     assert again.total == q.total
+    assert Quote.objects.get(pk=q.pk).updated_at == q.updated_at  # nothing to write, nothing written
 
 
 def test_recalculating_repairs_figures_that_disagree_with_the_rule(people, opp, book) -> None:

@@ -48,7 +48,7 @@ CUSTOMER = "customer"  # contacts: the customer, by name or credit code
 CUSTOMER_CREDIT_CODE = "customer_credit_code"
 CATEGORY = "category"  # products: the category, by name
 STAGE = "stage"  # opportunities: the stage, by name, in the business unit's default process
-PRODUCT = "product"  # opportunities: a product line's product, by code, else exact name
+PRODUCT = "product"  # opportunities: a product line's product, by code, else exact name; prices: by code
 CONTACT = "contact"  # opportunities: a contact of the customer, by name or mobile
 CONTACT_ROLE = "contact_role"  # opportunities: that contact's role in the decision
 
@@ -58,6 +58,7 @@ CONTACT_FIELDS = (CONTACT, CONTACT_ROLE)
 
 PRODUCTS = ImportTarget.PRODUCTS
 OPPORTUNITIES = ImportTarget.OPPORTUNITIES
+PRICE_BOOK_ENTRIES = ImportTarget.PRICE_BOOK_ENTRIES
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class TargetSpec:
     module: str  # the permission module imports into this target need
     fields: tuple[FieldSpec, ...]
     required_any: tuple[str, ...] = field(default=())  # at least one of these must be mapped and given
+    action: str = "create"  # the action of ``module`` importing needs (price book prices: "administer")
 
     def get(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -298,6 +300,30 @@ def clean_quantity(value: str) -> Decimal:
     if not number.is_finite() or not 0 < number < _QUANTITY_LIMIT or number != number.quantize(Decimal("0.001")):
         raise ValidationError(_("Enter a quantity greater than 0, with at most three decimal places."))
     return number
+
+
+def clean_tier(value: str) -> Decimal:
+    """A price's "from quantity": ``0``, ``100``, ``1,000``, ``2.5`` — at least 0, at most three
+    decimal places (as a price book stores it)."""
+    raw = unicodedata.normalize("NFKC", value).replace(",", "").strip()
+    try:
+        number = Decimal(raw)
+    except (InvalidOperation, ValueError):
+        number = Decimal(-1)
+    if not number.is_finite() or not 0 <= number < _QUANTITY_LIMIT or number != number.quantize(Decimal("0.001")):
+        raise ValidationError(_("Enter a quantity of 0 or more, with at most three decimal places."))
+    return number
+
+
+def clean_price(value: str) -> Decimal:
+    """A unit price as ``clean_money`` reads it, never rounded: more than two decimal places is an
+    error (as when a price is entered by hand)."""
+    amount = clean_money(value)
+    raw = unicodedata.normalize("NFKC", value).replace(",", "").replace("¥", "").replace("元", "").strip()
+    exact = Decimal(raw.removesuffix("万").strip()) * (Decimal(10000) if raw.endswith("万") else Decimal(1))
+    if exact != amount:
+        raise ValidationError(_("Money has at most two decimal places."))
+    return amount
 
 
 def clean_percent(value: str) -> Decimal:
@@ -594,7 +620,58 @@ OPPORTUNITY_FIELDS = TargetSpec(
     required_any=(CUSTOMER, CUSTOMER_CREDIT_CODE),
 )
 
-TARGETS: dict[str, TargetSpec] = {t.code: t for t in (CUSTOMERS, LEADS, CONTACTS, PRODUCT_FIELDS, OPPORTUNITY_FIELDS)}
+PRICE_BOOK_ENTRY_FIELDS = TargetSpec(
+    code=PRICE_BOOK_ENTRIES,
+    module="quotes",
+    action="administer",
+    fields=(
+        FieldSpec(
+            PRODUCT,
+            gettext_lazy("product code"),
+            text(40),
+            ("产品编码", "产品代码", "编码", "物料编码", "料号", "货号", "code", "product code", "sku", "product"),
+            required=True,
+        ),
+        FieldSpec(
+            "unit_price",
+            gettext_lazy("unit price"),
+            clean_price,
+            ("单价", "价格", "售价", "报价", "协议价", "unit price", "price"),
+            required=True,
+        ),
+        FieldSpec(
+            "min_quantity",
+            gettext_lazy("from quantity"),
+            clean_tier,
+            (
+                "起订量",
+                "起始数量",
+                "最小数量",
+                "数量下限",
+                "阶梯数量",
+                "from quantity",
+                "min quantity",
+                "minimum quantity",
+            ),
+        ),
+        FieldSpec(
+            CUSTOMER,
+            gettext_lazy("customer"),
+            text(200),
+            ("客户", "客户名称", "公司名称", "所属客户", "customer", "customer name", "account"),
+        ),
+        FieldSpec(
+            CUSTOMER_CREDIT_CODE,
+            gettext_lazy("customer's credit code"),
+            clean_credit_code,
+            ("统一社会信用代码", "社会信用代码", "信用代码", "credit code", "uscc"),
+        ),
+    ),
+)
+
+TARGETS: dict[str, TargetSpec] = {
+    t.code: t for t in (CUSTOMERS, LEADS, CONTACTS, PRODUCT_FIELDS, OPPORTUNITY_FIELDS, PRICE_BOOK_ENTRY_FIELDS)
+}
 
 
 def target_spec(code: str) -> TargetSpec:

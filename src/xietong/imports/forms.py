@@ -18,16 +18,25 @@ class UploadForm(XtForm):
     business_unit: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
         label=_("business unit"), queryset=None, empty_label=None
     )
+    price_book: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label=_("price book"), queryset=None, empty_label=None
+    )
     file = forms.FileField(
         label=_("file"),
         help_text=_("CSV (UTF-8 or GBK), XLSX or XLS; the first row holds the column names."),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,.xlsx,.xlsm,.xls,.ods"}),
     )
 
-    def __init__(self, *args: Any, business_units: list[Any], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, business_units: list[Any], price_books: Any = None, **kwargs: Any) -> None:
+        """``price_books`` (price book prices): the books to choose from, in place of the business unit."""
         super().__init__(*args, **kwargs)
         from xietong.org.models import BusinessUnit
 
+        if price_books is not None:
+            del self.fields["business_unit"]
+            self.fields["price_book"].queryset = price_books  # type: ignore[attr-defined]
+            return
+        del self.fields["price_book"]
         field = self.fields["business_unit"]
         field.queryset = BusinessUnit.objects.filter(pk__in=[bu.pk for bu in business_units]).order_by("code")  # type: ignore[attr-defined]
 

@@ -1,4 +1,5 @@
-"""Imports of leads, customers and contacts from CSV/XLSX/XLS, and list exports, as background jobs."""
+"""Imports of leads, customers, contacts, products, opportunities and price book prices from
+CSV/XLSX/XLS, and list exports, as background jobs."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ class ImportTarget(models.TextChoices):
     CONTACTS = "contacts", _("Contacts")
     PRODUCTS = "products", _("Products")
     OPPORTUNITIES = "opportunities", _("Opportunities")
+    PRICE_BOOK_ENTRIES = "price_book_entries", _("Price book prices")
 
 
 class DuplicateMode(models.TextChoices):
@@ -36,6 +38,15 @@ class ImportJob(models.Model):
     target = models.CharField(_("import into"), max_length=20, choices=ImportTarget.choices)
     business_unit = models.ForeignKey(
         "org.BusinessUnit", verbose_name=_("business unit"), on_delete=models.PROTECT, related_name="+"
+    )
+    price_book = models.ForeignKey(
+        "quotes.PriceBook",
+        verbose_name=_("price book"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Price book prices: the book they go into."),
     )
     actor = models.ForeignKey(USER, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+")
     file_name = models.CharField(_("file"), max_length=200)

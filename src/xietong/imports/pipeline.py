@@ -9,7 +9,8 @@ For each chunk of ``CHUNK_SIZE`` rows, in one transaction:
    cell, as (line, column, reason) and goes no further — the other rows go on;
 2. **key** each good row (customers: the credit code, else the normalised name; leads: the mobile,
    else the e-mail, else company + contact name, within the business unit; contacts: the same,
-   within their customer) and find the existing records of all the chunk's keys in **one query**,
+   within their customer; price book prices: product, customer and tier, within the book) and find
+   the existing records of all the chunk's keys in **one query**,
    plus one query for which of them the importer may edit;
 3. **decide** per row with the duplicate mode: create; skip; update the match (blank cells never
    erase a value); a match the importer may not edit is an error that says only that the record
@@ -46,7 +47,7 @@ from xietong.core import audit
 from xietong.core.choices import DataScope
 from xietong.core.errors import Conflict
 from xietong.core.models import AuditEntry
-from xietong.core.validators import is_valid_mobile, normalize_mobile
+from xietong.core.validators import is_valid_credit_code, is_valid_mobile, normalize_credit_code, normalize_mobile
 from xietong.core.visibility import addressable_people
 from xietong.customers import conflicts, pools
 from xietong.customers.choices import Source
@@ -56,6 +57,8 @@ from xietong.leads import assignment
 from xietong.leads.models import Lead
 from xietong.pipeline import services as pipeline_services
 from xietong.pipeline.models import Stage, line_amount
+from xietong.quotes import services as quotes_services
+from xietong.quotes.models import PriceBookEntry
 
 from . import fields as F
 from .models import DuplicateMode, ImportTarget
@@ -254,10 +257,12 @@ class Importer:
         duplicate_mode: str,
         dry_run: bool,
         result: ImportResult,
+        price_book: Any = None,
     ) -> None:
         self.actor = actor
         self.spec = spec
         self.business_unit = business_unit
+        self.price_book = price_book
         self.mapping = mapping
         self.header_of = {name: header for header, name in mapping.items()}
         self.mode = duplicate_mode
@@ -818,6 +823,136 @@ class ProductImporter(Importer):
         update_rows(Product, changes, self.now)
 
 
+class PriceBookEntryImporter(Importer):
+    """Prices of one price book (the job's): each row a product's unit price from a quantity on (its
+    tier; blank: 1, as on the price form), for every customer or for the one named. The product by
+    its code and the customer (by credit code, else by name) among those the importer sees, as on
+    the price form. Keyed by product, customer and tier within the book: a row matching a price of
+    the book is skipped or updates its unit price; "create anyway" is refused (the book holds one
+    price per product, customer and tier). Each chunk takes the book's lock and checks again that the
+    importer may change it, as a change by hand does (an inactive or expired book included); the
+    prices are written by ``quotes.services.entries_save_many`` (one audit entry on the book)."""
+
+    unique_key_kinds = frozenset({"price"})
+
+    book: Any
+
+    def begin_chunk(self) -> None:
+        self.book = quotes_services.price_book_for_change(actor=self.actor, price_book=self.price_book, lock=True)
+
+    def prepare(self, rows: list[Cleaned]) -> list[Cleaned]:
+        """Each row's product and customer (one query each for the chunk); the tier 1 when blank."""
+        codes = {r.values[F.PRODUCT] for r in rows if F.PRODUCT in r.values}
+        products = {p.code: p for p in Product.objects.visible_to(self.actor).filter(code__in=codes)} if codes else {}
+        credit_codes: set[str] = set()
+        names: set[str] = set()
+        for row in rows:
+            given = self._customer_given(row)
+            if given is not None:
+                (credit_codes if given[0] == "code" else names).add(given[1])
+        keys = {normalise_name(n) for n in names} - {""}
+        by_code: dict[str, Customer] = {}
+        by_name: dict[str, list[Customer]] = defaultdict(list)
+        by_key: dict[str, list[Customer]] = defaultdict(list)
+        if credit_codes or names:
+            found = (
+                Customer.objects.visible_to(self.actor)
+                .alive()
+                .filter(Q(credit_code__in=credit_codes) | Q(name__in=names) | Q(name_key__in=keys))
+                .order_by("pk")
+            )
+            for customer in found:
+                if customer.credit_code:
+                    by_code[customer.credit_code] = customer
+                by_name[customer.name].append(customer)
+                by_key[customer.name_key].append(customer)
+        kept = []
+        for row in rows:
+            errors: list[tuple[str, str]] = []
+            product = products.get(row.values[F.PRODUCT])
+            if product is None:
+                errors.append((self.column(F.PRODUCT), _("No such product.")))
+            given = self._customer_given(row)
+            chosen: Customer | None = None
+            if given is not None:
+                kind, value, column = given
+                if kind == "code":
+                    candidates = [by_code[value]] if value in by_code else []
+                else:
+                    candidates = by_name.get(value) or by_key.get(normalise_name(value), [])
+                if not candidates:
+                    errors.append((column, _("No such customer.")))
+                elif len(candidates) > 1:
+                    errors.append((column, _("Several customers have this name: give the credit code.")))
+                else:
+                    chosen = candidates[0]
+            if errors:
+                self.fail(row.line, errors)
+                continue
+            row.values = {
+                F.PRODUCT: product,
+                F.CUSTOMER: chosen,
+                "min_quantity": row.values.get("min_quantity", Decimal("1")),
+                "unit_price": row.values["unit_price"],
+            }
+            kept.append(row)
+        return kept
+
+    def _customer_given(self, row: Cleaned) -> tuple[str, str, str] | None:
+        """("code" or "name", the value, its column): the credit code column first, then the customer
+        column (a credit code there counts as one)."""
+        code = row.values.get(F.CUSTOMER_CREDIT_CODE)
+        if code:
+            return "code", code, self.column(F.CUSTOMER_CREDIT_CODE)
+        name = row.values.get(F.CUSTOMER)
+        if not name or not isinstance(name, str):
+            return None
+        as_code = normalize_credit_code(name)
+        if is_valid_credit_code(as_code):
+            return "code", as_code, self.column(F.CUSTOMER)
+        return "name", name, self.column(F.CUSTOMER)
+
+    def key(self, row: Cleaned) -> tuple[Any, ...]:
+        customer = row.values[F.CUSTOMER]
+        return ("price", row.values[F.PRODUCT].pk, customer.pk if customer else 0, row.values["min_quantity"])
+
+    def key_field(self, row: Cleaned) -> str:
+        return F.PRODUCT
+
+    def unique_message(self) -> str:
+        return _("The price book has a price of this product from this quantity already.")
+
+    def find(self, keys: set[tuple[Any, ...]]) -> dict[tuple[Any, ...], Match]:
+        products = {k[1] for k in keys}
+        rows = (
+            PriceBookEntry.objects.filter(price_book=self.book, product_id__in=products)
+            .order_by("pk")
+            .values_list("pk", "product_id", "customer_id", "min_quantity")
+        )
+        found: dict[tuple[Any, ...], Match] = {}
+        for pk, product_id, customer_id, min_quantity in rows:
+            key = ("price", product_id, customer_id or 0, min_quantity)
+            if key in keys:
+                found.setdefault(key, Match(pk, editable=True))
+        return found
+
+    def write(self, plan: list[Planned]) -> None:
+        creates = [p for p in plan if p.action == CREATE]
+        new = [
+            {
+                "product": p.values[F.PRODUCT],
+                "customer": p.values[F.CUSTOMER],
+                "min_quantity": p.values["min_quantity"],
+                "unit_price": p.values["unit_price"],
+            }
+            for p in creates
+        ]
+        prices = {p.pk: p.values["unit_price"] for p in plan if p.action == UPDATE and p.pk}
+        created = quotes_services.entries_save_many(actor=self.actor, price_book=self.book, new=new, prices=prices)
+        for planned, entry in zip(creates, created, strict=True):
+            planned.pk = entry.pk
+
+
 class _DryRun(Exception):
     """Rolls a dry run's opportunity back (its savepoint) once the services have checked it."""
 
@@ -1191,6 +1326,7 @@ IMPORTERS: dict[str, type[Importer]] = {
     ImportTarget.CONTACTS: ContactImporter,
     F.PRODUCTS: ProductImporter,
     F.OPPORTUNITIES: OpportunityImporter,
+    F.PRICE_BOOK_ENTRIES: PriceBookEntryImporter,
 }
 
 
@@ -1234,6 +1370,7 @@ def import_rows(
     result: ImportResult | None = None,
     on_chunk: Callable[[ImportResult], None] | None = None,
     audit_on: models.Model | None = None,
+    price_book: Any = None,
 ) -> ImportResult:
     """Import ``rows`` into ``target`` of ``business_unit`` as ``actor``.
 
@@ -1243,6 +1380,7 @@ def import_rows(
     is one transaction; ``on_chunk(result)`` runs inside it after the chunk's writes (the job saves
     its progress there, so the progress and the rows commit together). Unless ``dry_run``, one
     audit entry on ``audit_on`` (the job; default: the business unit) sums the import up.
+    ``price_book``: the book price book prices go into (``policies.check_import`` checks it).
     """
     if duplicate_mode not in DuplicateMode.values:
         raise ValidationError({"duplicate_mode": _("Choose skip, update or create.")})
@@ -1256,6 +1394,7 @@ def import_rows(
         duplicate_mode=duplicate_mode,
         dry_run=dry_run,
         result=result,
+        price_book=price_book,
     )
     for chunk in _chunks(_numbered(rows), chunk_size, importer.group_key):
         with transaction.atomic():

@@ -8,13 +8,15 @@ from django.db.models import QuerySet
 
 from xietong.core.errors import NotFound
 from xietong.org.models import BusinessUnit
+from xietong.quotes import selectors as quotes_selectors
+from xietong.quotes.models import PriceBook
 
 from . import policies
 from .models import ExportJob, ImportJob, SavedMapping
 
 
 def import_job_list(*, user: Any) -> QuerySet[ImportJob]:
-    return ImportJob.objects.of(user).select_related("business_unit")
+    return ImportJob.objects.of(user).select_related("business_unit", "price_book")
 
 
 def import_job_get(*, user: Any, pk: Any) -> ImportJob:
@@ -40,3 +42,8 @@ def business_unit_choices(*, user: Any, target: str) -> list[BusinessUnit]:
     module = policies.module_of(target)
     units = BusinessUnit.objects.filter(is_active=True).order_by("code")
     return [bu for bu in units if policies.may_create_in(user, module, bu.pk)]
+
+
+def price_book_choices(*, user: Any) -> QuerySet[PriceBook]:
+    """The price books ``user`` may import prices into: those they may change by hand."""
+    return quotes_selectors.price_books_for_change(user=user)

@@ -68,10 +68,27 @@ def proposed_mapping(*, actor: Any, target: str, headers: list[str]) -> tuple[di
     return fields.auto_mapping(target, headers), None
 
 
-def import_job_create(*, actor: Any, target: str, business_unit: Any, upload: File, file_name: str = "") -> ImportJob:
-    """Store the uploaded file and read its header: a job waiting for its mapping and options."""
+def import_job_create(
+    *,
+    actor: Any,
+    target: str,
+    business_unit: Any,
+    upload: File,
+    file_name: str = "",
+    price_book: Any = None,
+) -> ImportJob:
+    """Store the uploaded file and read its header: a job waiting for its mapping and options.
+    Price book prices go into ``price_book`` (the job runs in its business unit; a whole-group book's:
+    ``business_unit``)."""
     fields.target_spec(target)
-    policies.check_import(actor, target=target, business_unit=business_unit)
+    if target == fields.PRICE_BOOK_ENTRIES:
+        price_book = policies.import_price_book(actor, price_book)
+        business_unit = price_book.business_unit or business_unit
+        if business_unit is None:
+            raise ValidationError({"price_book": _("You belong to no business unit to run the import in.")})
+    else:
+        price_book = None
+    policies.check_import(actor, target=target, business_unit=business_unit, price_book=price_book)
     file_name = Path(file_name or upload.name or "import.csv").name[:200]
     extension = _check_upload(upload, file_name)
     relative = storage.new_path("uploads", extension)
@@ -83,6 +100,7 @@ def import_job_create(*, actor: Any, target: str, business_unit: Any, upload: Fi
             job = ImportJob.objects.create(
                 target=target,
                 business_unit=business_unit,
+                price_book=price_book,
                 actor=actor,
                 file_name=file_name,
                 file_path=relative,
@@ -117,7 +135,13 @@ def import_job_configure(
     if duplicate_mode not in DuplicateMode.values:
         raise ValidationError({"duplicate_mode": _("Choose skip, update or create.")})
     clean = fields.check_mapping(job.target, list(job.headers), mapping)
-    policies.check_import(actor, target=job.target, business_unit=job.business_unit, duplicate_mode=duplicate_mode)
+    policies.check_import(
+        actor,
+        target=job.target,
+        business_unit=job.business_unit,
+        duplicate_mode=duplicate_mode,
+        price_book=job.price_book,
+    )
     job.mapping = clean
     job.duplicate_mode = duplicate_mode
     job.dry_run = dry_run
@@ -133,7 +157,13 @@ def import_job_start(*, actor: Any, job: ImportJob) -> ImportJob:
     job = ImportJob.objects.of(actor).select_for_update().get(pk=job.pk)
     _editable(job)
     fields.check_mapping(job.target, list(job.headers), dict(job.mapping))
-    policies.check_import(actor, target=job.target, business_unit=job.business_unit, duplicate_mode=job.duplicate_mode)
+    policies.check_import(
+        actor,
+        target=job.target,
+        business_unit=job.business_unit,
+        duplicate_mode=job.duplicate_mode,
+        price_book=job.price_book,
+    )
     job.status = JobStatus.RUNNING
     job.save(update_fields=["status"])
     from .tasks import run_import_job
@@ -150,6 +180,7 @@ def import_job_repeat(*, actor: Any, job: ImportJob, dry_run: bool = False) -> I
     copy = ImportJob.objects.create(
         target=job.target,
         business_unit=job.business_unit,
+        price_book=job.price_book,
         actor=actor,
         file_name=job.file_name,
         file_path=job.file_path,
@@ -173,12 +204,18 @@ def import_job_submit(
     mapping: dict[str, str] | None = None,
     duplicate_mode: str = DuplicateMode.SKIP,
     dry_run: bool = False,
+    price_book: Any = None,
 ) -> ImportJob:
     """Upload, configure and start in one step (the API): all of it or nothing (the file is removed
     again when the mapping or the options are refused). ``mapping`` None: the proposed one."""
     with transaction.atomic():
         job = import_job_create(
-            actor=actor, target=target, business_unit=business_unit, upload=upload, file_name=file_name
+            actor=actor,
+            target=target,
+            business_unit=business_unit,
+            upload=upload,
+            file_name=file_name,
+            price_book=price_book,
         )
         try:
             import_job_configure(
@@ -208,7 +245,7 @@ def _save_progress(job_id: int, result: ImportResult) -> None:
 def run_import(job_id: int) -> None:
     """Run an import job (the task's body). Retry-safe: a finished job is left alone; an interrupted
     one goes on after the rows it had committed, with the counts it had."""
-    job = ImportJob.objects.select_related("actor", "business_unit").filter(pk=job_id).first()
+    job = ImportJob.objects.select_related("actor", "business_unit", "price_book").filter(pk=job_id).first()
     if job is None or job.status in (JobStatus.DONE, JobStatus.FAILED):
         return
     actor = job.actor
@@ -225,7 +262,11 @@ def run_import(job_id: int) -> None:
         )
         try:
             policies.check_import(
-                actor, target=job.target, business_unit=job.business_unit, duplicate_mode=job.duplicate_mode
+                actor,
+                target=job.target,
+                business_unit=job.business_unit,
+                duplicate_mode=job.duplicate_mode,
+                price_book=job.price_book,
             )
             table = Table(storage.absolute(job.file_path), encoding=job.encoding)
             import_rows(
@@ -239,6 +280,7 @@ def run_import(job_id: int) -> None:
                 result=result,
                 on_chunk=lambda r: _save_progress(job.pk, r),
                 audit_on=job,
+                price_book=job.price_book,
             )
         except Exception as exc:  # the job reports it; the rows committed so far stay
             log.exception("import %s failed", job.pk)

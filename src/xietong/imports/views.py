@@ -54,21 +54,27 @@ def import_start(request: HttpRequest) -> HttpResponse:
         target = ImportTarget.CUSTOMERS
     if not policies.can_import(user, target):
         raise PermissionDenied(_("Your roles do not allow importing these records."))
-    business_units = selectors.business_unit_choices(user=user, target=target)
+    prices = target == ImportTarget.PRICE_BOOK_ENTRIES
     form = UploadForm(
         posted(request),
         request.FILES or None,
-        business_units=business_units,
-        initial={"target": target, "business_unit": getattr(user, "business_unit_id", None)},
+        business_units=[] if prices else selectors.business_unit_choices(user=user, target=target),
+        price_books=selectors.price_book_choices(user=user) if prices else None,
+        initial={
+            "target": target,
+            "business_unit": getattr(user, "business_unit_id", None),
+            "price_book": request.GET.get("price_book"),
+        },
     )
     if request.method == "POST" and form.is_valid():
         with service_errors(form, denied=True):
             job = services.import_job_create(
                 actor=user,
                 target=form.cleaned_data["target"],
-                business_unit=form.cleaned_data["business_unit"],
+                business_unit=form.cleaned_data.get("business_unit", getattr(user, "business_unit", None)),
                 upload=form.cleaned_data["file"],
                 file_name=form.cleaned_data["file"].name,
+                price_book=form.cleaned_data.get("price_book"),
             )
         if form.is_valid():
             return done(request, _job_url(job))

@@ -3,7 +3,8 @@
 - ``/api/v1/orders`` (list with ``?status=``, ``?customer_id=``, ``?contract_id=``, ``?late=``,
   ``?scope=mine``; create from a contract with lines, ``Idempotency-Key`` honoured), an order by id,
   its ``/confirm``, ``/schedule`` and ``/cancel``;
-- ``/api/v1/shipments`` (list with ``?order=``; record one with its lines), a shipment by id.
+- ``/api/v1/shipments`` (list with ``?order=``; record one with its lines), a shipment by id and its
+  correction (``PATCH``: date, carrier, tracking number, note).
 
 Thin: parse → selector or service → schema. An id the caller cannot see is a 404 in the path and a
 422 naming the field in a body; an order in credit review answers 409 on every change.
@@ -213,6 +214,13 @@ class ShipmentIn(Schema):
     lines: list[ShipmentLineIn]
 
 
+class ShipmentPatch(Schema):
+    shipped_on: date | None = None
+    carrier: str | None = None
+    tracking_number: str | None = None
+    note: str | None = None
+
+
 # --- orders -----------------------------------------------------------------------------------------
 
 
@@ -350,4 +358,12 @@ def create_shipment(request: HttpRequest, payload: ShipmentIn) -> Any:
 
 @router.get("/shipments/{shipment_id}", response={200: ShipmentOut, **ERROR_RESPONSES})
 def get_shipment(request: HttpRequest, shipment_id: int) -> Any:
+    return selectors.shipment_get(user=request.user, pk=shipment_id)
+
+
+@router.patch("/shipments/{shipment_id}", response={200: ShipmentOut, **ERROR_RESPONSES})
+def update_shipment(request: HttpRequest, shipment_id: int, payload: ShipmentPatch) -> Any:
+    """Correct a shipment's date, carrier, tracking number or note (the fields given); its quantities
+    stay. 409 while the order is in credit review or once it is cancelled."""
+    services.shipment_update(actor=request.user, shipment=shipment_id, **payload.dict(exclude_unset=True))
     return selectors.shipment_get(user=request.user, pk=shipment_id)

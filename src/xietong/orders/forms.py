@@ -101,17 +101,23 @@ class CancelForm(XtForm):
     reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class ShipmentForm(XtForm):
+class ShipmentEditForm(XtForm):
+    """A recorded shipment corrected: its date, carrier, tracking number and note (not its quantities)."""
+
     shipped_on = forms.DateField(
         label=_("Shipped on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     carrier = forms.CharField(label=_("Carrier"), max_length=60)
     tracking_number = forms.CharField(label=_("Tracking number"), max_length=60, required=False)
-    warehouse = forms.CharField(label=_("Warehouse"), max_length=60, required=False)
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
+
+
+class ShipmentForm(ShipmentEditForm):
+    warehouse = forms.CharField(label=_("Warehouse"), max_length=60, required=False)
 
     def __init__(self, *args: Any, order_lines: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.order_fields(["shipped_on", "carrier", "tracking_number", "warehouse", "note"])
         self.fields["shipped_on"].initial = timezone.localdate()
         self.order_lines = [line for line in order_lines if line.quantity > line.shipped_quantity]
         for line in self.order_lines:

@@ -229,12 +229,17 @@ for _verb, _label in (
     ("confirmed", gettext_lazy("confirmed the order")),
     ("scheduled", gettext_lazy("scheduled the order")),
     ("shipment", gettext_lazy("recorded a shipment")),
+    ("shipment_corrected", gettext_lazy("corrected a shipment")),
     ("cancelled", gettext_lazy("cancelled the order")),
     ("credit_approved", gettext_lazy("passed the credit review")),
     ("credit_rejected", gettext_lazy("rejected in credit review")),
 ):
     audit.register_verb(_verb, _label)
 audit.register_change_label("orders.order", "shipment", gettext_lazy("shipment"))
+audit.register_change_label("orders.order", "shipped_on", gettext_lazy("shipped on"))
+audit.register_change_label("orders.order", "carrier", gettext_lazy("carrier"))
+audit.register_change_label("orders.order", "tracking_number", gettext_lazy("tracking number"))
+audit.register_change_label("orders.order", "shipment_note", gettext_lazy("shipment note"))
 
 # --- the daily check for late orders ----------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """Orders and shipments: every write — create an order from a signed contract (credit control
-included), confirm, schedule, record a shipment, cancel, the approval engine's callbacks, and the
-daily check for late orders.
+included), confirm, schedule, record a shipment and correct one, cancel, the approval engine's
+callbacks, and the daily check for late orders.
 
 Every service is keyword-only and atomic, checks the module permission and the record's scope
 (404 outside it, the same as a missing record), locks the order row before changing it (two
@@ -548,6 +548,76 @@ def shipment_create(
         },
     )
     return shipment
+
+
+SHIPMENT_FIELDS = ("shipped_on", "carrier", "tracking_number", "note")
+
+
+def shipments_editable(order: Order) -> bool:
+    """A recorded shipment can be corrected unless the order is in credit review or cancelled."""
+    return not is_locked(order) and order.status != OrderStatus.CANCELLED
+
+
+@transaction.atomic
+def shipment_update(*, actor: Any, shipment: Shipment | int, today: date | None = None, **fields: Any) -> Shipment:
+    """Correct a recorded shipment: ``shipped_on``, ``carrier``, ``tracking_number``, ``note`` (only
+    those given change). The same permission as recording one ("edit" on the order; 404 outside the
+    scope); refused (409) while the order is in credit review or once it is cancelled. The quantities
+    stay as recorded: the order lines' shipped totals and the order's status are theirs. One audit
+    entry on the order names the shipment and each field's old and new value."""
+    today = today or timezone.localdate()
+    pk = _pk(shipment)
+    order_id = Shipment.objects.filter(pk=pk).values_list("order_id", flat=True).first() if str(pk).isdigit() else None
+    if order_id is None or not Order.objects.visible_to(actor).filter(pk=order_id).exists():
+        raise NotFound()
+    locked = _lock(actor, order_id)  # the order row first, as when shipping: 403 without "edit"
+    _refuse_if_locked(locked)
+    if not shipments_editable(locked):
+        raise Conflict(_("The order is cancelled: its shipments can no longer be changed."), field="status")
+    found = Shipment.objects.select_for_update().get(pk=pk)
+    unknown = set(fields) - set(SHIPMENT_FIELDS)
+    if unknown:
+        raise ValidationError({sorted(unknown)[0]: _("This field cannot be changed here.")})
+    values: dict[str, Any] = {}
+    if "shipped_on" in fields:
+        shipped_on = fields["shipped_on"]
+        if shipped_on in (None, ""):
+            raise ValidationError({"shipped_on": _("Give the date of the shipment.")})
+        if not isinstance(shipped_on, date):
+            try:
+                shipped_on = date.fromisoformat(str(shipped_on))
+            except ValueError:
+                raise ValidationError({"shipped_on": _("Enter a date like 2027-03-31.")}) from None
+        if shipped_on > today:
+            raise ValidationError({"shipped_on": _("The shipment date cannot be in the future.")})
+        values["shipped_on"] = shipped_on
+    if "carrier" in fields:
+        values["carrier"] = _text(fields["carrier"], "carrier", 60, required=True, message=_("Name the carrier."))
+    if "tracking_number" in fields:
+        values["tracking_number"] = _text(fields["tracking_number"], "tracking_number", 60)
+    if "note" in fields:
+        values["note"] = _text(fields["note"], "note", 500)
+    changes: dict[str, list[Any]] = {}
+    for name, value in values.items():
+        old = getattr(found, name)
+        if old != value:
+            key = "shipment_note" if name == "note" else name
+            changes[key] = [
+                str(old) if isinstance(old, date) else old,
+                str(value) if isinstance(value, date) else value,
+            ]
+            setattr(found, name, value)
+    if not changes:
+        return found
+    found.save(update_fields=list(values))
+    audit.record(
+        actor=actor,
+        obj=locked,
+        kind="update",
+        verb="shipment_corrected",
+        changes={"shipment": [found.number, found.number], **changes},
+    )
+    return found
 
 
 @transaction.atomic

@@ -25,7 +25,7 @@ from xietong.org.policies import require
 
 from . import selectors, services
 from .choices import OrderStatus
-from .forms import CancelForm, OrderCreateForm, OrderFilterForm, ScheduleForm, ShipmentForm
+from .forms import CancelForm, OrderCreateForm, OrderFilterForm, ScheduleForm, ShipmentEditForm, ShipmentForm
 from .models import Order
 
 MODULE = "orders"
@@ -170,6 +170,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "may_cancel": may_edit or (order.owner_id == user.pk and user.access.can(MODULE, "create")),
             "locked": services.is_locked(order),
             "shippable": order.status in services.SHIPPABLE_STATUSES,
+            "shipments_editable": services.shipments_editable(order),
             "schedulable": order.status in services.SCHEDULABLE_STATUSES,
             "cancellable": order.status in (OrderStatus.NEW, OrderStatus.CONFIRMED, OrderStatus.SCHEDULED),
             **history_panel(order, url=reverse("orders:history", args=[pk])),
@@ -290,6 +291,38 @@ def shipment_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @page_view
 @require_http_methods(["GET", "POST"])
+def shipment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct a recorded shipment (date, carrier, tracking number, note); its quantities stay."""
+    shipment = selectors.shipment_get(user=request.user, pk=pk)
+    order = selectors.order_get(user=request.user, pk=shipment.order_id, action="edit")
+    form = ShipmentEditForm(
+        posted(request),
+        initial={
+            "shipped_on": shipment.shipped_on,
+            "carrier": shipment.carrier,
+            "tracking_number": shipment.tracking_number,
+            "note": shipment.note,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        changed = None
+        with service_errors(form, fields={"status": "shipped_on"}):
+            changed = services.shipment_update(actor=request.user, shipment=shipment.pk, **form.cleaned_data)
+        if changed is not None:
+            messages.success(request, _("Shipment %(number)s is corrected.") % {"number": shipment.number})
+            return done(request, _detail_url(order.pk))
+    return render_form(
+        request,
+        form,
+        title=_("Correct shipment %(number)s") % {"number": shipment.number},
+        cancel_url=_detail_url(order.pk),
+        submit_label=_("Save"),
+        intro=_("The quantities shipped stay as recorded."),
+    )
+
+
+@page_view
+@require_http_methods(["GET", "POST"])
 def order_create(request: HttpRequest) -> HttpResponse:
     """An order from a contract (``?contract=``): a quantity per line (default: all that remains)."""
     from xietong.org.models import Team
@@ -364,4 +397,5 @@ urlpatterns: list[Any] = [
     path("orders/<int:pk>/schedule/", order_schedule, name="schedule"),
     path("orders/<int:pk>/cancel/", order_cancel, name="cancel"),
     path("orders/<int:pk>/ship/", shipment_create, name="ship"),
+    path("orders/shipments/<int:pk>/edit/", shipment_edit, name="shipment_edit"),
 ]

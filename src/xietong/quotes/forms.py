@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from xietong.core.forms import XtForm, XtFormMixin
 
@@ -130,11 +131,15 @@ class DecisionForm(XtForm):
 
 class QuoteEmailForm(XtForm):
     to = forms.CharField(
-        label=_("To"), max_length=1000, help_text=_("Several addresses separated by commas or semicolons.")
+        label=pgettext_lazy("e-mail", "To"),
+        max_length=1000,
+        help_text=_("Several addresses separated by commas or semicolons."),
     )
-    cc = forms.CharField(label=_("Cc"), max_length=1000, required=False)
-    subject = forms.CharField(label=_("Subject"), max_length=200)
-    message = forms.CharField(label=_("Message"), max_length=5000, widget=forms.Textarea(attrs={"rows": 8}))
+    cc = forms.CharField(label=pgettext_lazy("e-mail", "Cc"), max_length=1000, required=False)
+    subject = forms.CharField(label=pgettext_lazy("e-mail", "Subject"), max_length=200)
+    message = forms.CharField(
+        label=pgettext_lazy("e-mail", "Message"), max_length=5000, widget=forms.Textarea(attrs={"rows": 8})
+    )
 
 
 class PriceBookForm(XtForm):

@@ -159,5 +159,14 @@ def entries_of(book: PriceBook) -> QuerySet[PriceBookEntry]:
     return book.entries.select_related("product", "customer").order_by("product__code", "customer_id", "min_quantity")
 
 
+def price_books_for_change(*, user: Any) -> QuerySet[PriceBook]:
+    """The price books ``user`` may change (their prices by hand or by an import)."""
+    return (
+        PriceBook.objects.visible_to(user, "administer")
+        .select_related("business_unit")
+        .order_by("business_unit_id", "name", "pk")
+    )
+
+
 def may_administer_book(user: Any, book: PriceBook) -> bool:
     return PriceBook.objects.visible_to(user, "administer").filter(pk=book.pk).exists()

@@ -129,11 +129,22 @@ def _require_administer(actor: Any, business_unit: Any) -> None:
 
 
 def _lock_book(actor: Any, book: PriceBook | int) -> PriceBook:
-    pk = _pk(book)
-    found = PriceBook.objects.visible_to(actor, "administer").select_for_update().filter(pk=pk).first()
+    return price_book_for_change(actor=actor, price_book=book, lock=True)
+
+
+def price_book_for_change(*, actor: Any, price_book: PriceBook | int, lock: bool = False) -> PriceBook:
+    """The price book ``actor`` may change — its settings and its prices, by hand or by an import
+    (``lock``: its row locked for the transaction, as every change of its prices takes it). Not seen:
+    ``NotFound``; seen but not to be changed: ``PermissionDenied``. An inactive or expired book is
+    changed like any other."""
+    pk = _pk(price_book)
+    rows = PriceBook.objects.visible_to(actor, "administer")
+    if lock:
+        rows = rows.select_for_update()
+    found = rows.filter(pk=pk).first() if str(pk).isdigit() else None
     if found is not None:
         return found
-    if not PriceBook.objects.visible_to(actor).filter(pk=pk).exists():
+    if not str(pk).isdigit() or not PriceBook.objects.visible_to(actor).filter(pk=pk).exists():
         raise NotFound()
     raise PermissionDenied(_("You may not change this price book."))
 
@@ -344,6 +355,64 @@ def entry_delete(*, actor: Any, price_book: PriceBook | int, entry: PriceBookEnt
     found.delete()
 
 
+def _price_key(product: Any, customer: Any, min_quantity: Decimal) -> str:
+    """How the audit trail names one price of a book: the product, the customer (if any), the tier."""
+    who = f" · {customer}" if customer is not None else ""
+    return f"{product}{who} ≥{min_quantity.normalize():f}"
+
+
+@transaction.atomic
+def entries_save_many(
+    *,
+    actor: Any,
+    price_book: PriceBook | int,
+    new: Sequence[Mapping[str, Any]],
+    prices: Mapping[int, Decimal],
+) -> list[PriceBookEntry]:
+    """Many prices at once (an import): ``new`` entries as dicts of ``product``, ``customer`` (or
+    None), ``min_quantity`` and ``unit_price`` — cleaned and checked by the caller against the book's
+    entries (one per product, customer and tier) — and new unit ``prices`` of existing entries (entry
+    id → price). The book is locked as for a change by hand; one audit entry names every price
+    written, old and new. Returns the new entries."""
+    book = _lock_book(actor, price_book)
+    created = PriceBookEntry.objects.bulk_create(
+        [
+            PriceBookEntry(
+                price_book=book,
+                product=row["product"],
+                customer=row.get("customer"),
+                min_quantity=row["min_quantity"],
+                unit_price=row["unit_price"],
+            )
+            for row in new
+        ],
+        batch_size=1000,
+    )
+    changes: dict[str, list[Any]] = {
+        _price_key(e.product, e.customer, e.min_quantity): [None, str(e.unit_price)] for e in created
+    }
+    changed = list(
+        PriceBookEntry.objects.select_for_update(of=("self",))
+        .select_related("product", "customer")
+        .filter(price_book=book, pk__in=list(prices))
+        .order_by("pk")
+    )
+    if len(changed) != len(prices):
+        raise NotFound()
+    for entry in changed:
+        price = prices[entry.pk]
+        if entry.unit_price != price:
+            changes[_price_key(entry.product, entry.customer, entry.min_quantity)] = [
+                str(entry.unit_price),
+                str(price),
+            ]
+            entry.unit_price = price
+    PriceBookEntry.objects.bulk_update(changed, ["unit_price"], batch_size=1000)
+    if changes:
+        audit.record(actor=actor, obj=book, kind=AuditEntry.Kind.UPDATE, verb="quote_prices_imported", changes=changes)
+    return created
+
+
 # --- quote lines -----------------------------------------------------------------------------------------
 
 
@@ -542,7 +611,8 @@ def figures_of(line: QuoteLine) -> money.LineFigures:
 @transaction.atomic
 def quote_recalculate(*, actor: Any, quote: Quote | int) -> Quote:
     """Compute every line's figures and the totals again from the stored inputs (a draft only). Only
-    the lines whose figures differ are written (one statement for all of them), and the totals."""
+    the lines whose figures differ are written (one statement for all of them), and the totals only
+    when they differ: a quote whose figures agree with the rule is read, not written."""
     q = _lock(actor, quote)
     _require_draft(q)
     rows = (
@@ -565,8 +635,10 @@ def quote_recalculate(*, actor: Any, quote: Quote | int) -> Quote:
         columns = ", ".join(f"{name} = %s" for name in LINE_FIGURES)
         with connection.cursor() as cursor:
             cursor.executemany(f"UPDATE {table} SET {columns} WHERE id = %s", changed)  # noqa: S608
+    before = [getattr(q, name) for name in TOTAL_FIELDS]
     _set_totals(q, money.totals(figures))
-    q.save(update_fields=[*TOTAL_FIELDS, "updated_at"])
+    if changed or [getattr(q, name) for name in TOTAL_FIELDS] != before:
+        q.save(update_fields=[*TOTAL_FIELDS, "updated_at"])
     return q
 
 

@@ -163,7 +163,7 @@ def _lock_plan(actor: Any, plan: DemandPlan | int) -> DemandPlan:
     "supply" permissions go; one who may not gets 404."""
     from .supply_selectors import plans
 
-    pk = getattr(plan, "pk", plan)
+    pk = plan.pk if isinstance(plan, DemandPlan) else plan
     found = plans(actor).select_for_update().filter(pk=pk).first()
     if found is None:
         raise NotFound()
