@@ -40,7 +40,7 @@ def test_the_form_is_filled_in_and_sending_mails_the_pdf_and_marks_the_quote_sen
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             f"/quotes/{approved.pk}/email/",
-            {"to": "li@customer.cn； wang@customer.cn", "cc": "", "subject": "报价单", "message": "您好，附件是报价单。"},
+            {"to": "li@customer.cn； wang@customer.cn", "subject": "报价单", "message": "您好，附件是报价单。"},
         )
     assert response.status_code == 303 and response["Location"] == f"/quotes/{approved.pk}/"
     assert Quote.objects.get(pk=approved.pk).status == QuoteStatus.SENT

@@ -70,6 +70,17 @@ ROUTES: list[Route] = [
     Route("PATCH", "/api/v1/warehouses/{pk}", "supply", {"name": "改名"}, api=True, extra=_WH),
     Route("GET", "/api/v1/production-lines", "supply", api=True),
     Route("POST", "/api/v1/production-lines", "supply", {"code": "L9", "name": "九号线"}, api=True),
+    Route("GET", "/api/v1/production-lines/{pk}", "supply", api=True, extra=_LINE),
+    Route("PATCH", "/api/v1/production-lines/{pk}", "supply", {"name": "改"}, api=True, extra=_LINE),
+    Route("GET", "/api/v1/production-lines/{pk}/capacities", "supply", api=True, extra=_LINE),
+    Route(
+        "PUT",
+        "/api/v1/production-lines/{pk}/capacities",
+        "supply",
+        {"rows": [{"month": "2027-01", "capacity": "1"}]},
+        api=True,
+        extra=_LINE,
+    ),
     Route("GET", "/api/v1/inventory", "supply", api=True),
     Route(
         "POST",
@@ -112,6 +123,8 @@ NOT_SCOPED: dict[str, str] = {
     "sop/receipts/*/edit/": _REFERENCE,
     "api/v1/supply/items/*": _REFERENCE,
     "api/v1/warehouses/*": _REFERENCE,
+    "api/v1/production-lines/*": _REFERENCE,
+    "api/v1/production-lines/*/capacities": _REFERENCE,
 }
 
 

@@ -89,7 +89,15 @@ def test_no_supply_role_cannot_reach_master_pages(org: dict[str, Any]) -> None:
 def test_every_master_route_with_an_id_is_declared_not_scoped() -> None:
     with_ids = {normalise(r.path) for r in master_matrix.ROUTES if "{" in r.path}
     assert with_ids == set(master_matrix.NOT_SCOPED)
-    ours = ("sop/items", "sop/warehouses", "sop/lines", "sop/receipts", "api/v1/supply/items", "api/v1/warehouses")
+    ours = (
+        "sop/items",
+        "sop/warehouses",
+        "sop/lines",
+        "sop/receipts",
+        "api/v1/supply/items",
+        "api/v1/warehouses",
+        "api/v1/production-lines",
+    )
     declared = {normalise(p) for p in routes_with_ids() if p.startswith(ours)}
     assert declared == with_ids
 

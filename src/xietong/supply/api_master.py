@@ -3,7 +3,9 @@
 - ``/api/v1/supply/items`` (list; upsert one by ``product_id`` or ``product_code``),
   ``/api/v1/supply/items/{product_id}`` (get, patch);
 - ``/api/v1/warehouses`` (list, create), ``/api/v1/warehouses/{id}`` (get, patch);
-- ``/api/v1/production-lines`` (list, create);
+- ``/api/v1/production-lines`` (list, create), ``/api/v1/production-lines/{id}`` (get, patch),
+  ``/api/v1/production-lines/{id}/capacities`` (the months of a capacity of their own: list ``?from=&to=``;
+  bulk upsert ``{"rows": [{"month", "capacity"}]}``, ``capacity`` null: the usual capacity again);
 - ``/api/v1/inventory``, ``/api/v1/scheduled-receipts`` (list; bulk upsert ``{"rows": [...]}``) and
   ``/api/v1/sales-history`` (bulk upsert).
 
@@ -23,7 +25,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from xietong.core.api import ERROR_RESPONSES, Page
@@ -155,6 +157,30 @@ class LineIn(Schema):
     is_active: bool = True
 
 
+class LinePatch(Schema):
+    code: str | None = None
+    name: str | None = None
+    business_unit_id: int | None = None
+    capacity_per_month: Number = Field(None, description="Units per month, 0 or more.")
+    is_active: bool | None = None
+
+
+class CapacityOut(Schema):
+    month: date = Field(description="The 1st of the month.")
+    capacity: Decimal
+
+
+class CapacityRow(Schema):
+    month: date | str | None = Field(None, description='"2027-03" or any date of the month (required).')
+    capacity: Number = Field(
+        None, description="Units in that month, 0 or more (required); null: the line's usual capacity again."
+    )
+
+
+class CapacitiesIn(Schema):
+    rows: list[CapacityRow]
+
+
 class PositionOut(Schema):
     id: int
     item: str = Field(description="The product code.")
@@ -241,6 +267,10 @@ class CountsOut(Schema):
     created: int
     updated: int
     unchanged: int
+
+
+class CapacityCountsOut(CountsOut):
+    removed: int = Field(description="Months back to the line's usual capacity.")
 
 
 # --- helpers -----------------------------------------------------------------------------------------
@@ -399,6 +429,66 @@ def create_line(request: HttpRequest, payload: LineIn) -> Any:
         return 201, LineOut.from_orm(line).model_dump(mode="json")
 
     status, body = idempotent(request, scope="supply.line_create", payload=payload.dict(), create=run)
+    return Status(status, body)
+
+
+@router.get("/production-lines/{line_id}", response={200: LineOut, **ERROR_RESPONSES})
+def get_line(request: HttpRequest, line_id: int) -> Any:
+    return selectors.line_get(user=request.user, pk=line_id)
+
+
+@router.patch("/production-lines/{line_id}", response={200: LineOut, **ERROR_RESPONSES})
+def patch_line(request: HttpRequest, line_id: int, payload: LinePatch) -> Any:
+    user: Any = request.user
+    line = selectors.line_get(user=user, pk=line_id)
+    data = payload.dict(exclude_unset=True)
+    if "business_unit_id" in data:
+        data["business_unit"] = data.pop("business_unit_id")
+    try:
+        services.line_update(actor=user, line=line, **data)
+    except ValidationError as exc:
+        raise _renamed(exc, {"business_unit": "business_unit_id"}) from None
+    return selectors.line_get(user=user, pk=line_id)
+
+
+@router.get("/production-lines/{line_id}/capacities", response={200: list[CapacityOut], **ERROR_RESPONSES})
+def list_capacities(
+    request: HttpRequest,
+    line_id: int,
+    from_: str = Query("", alias="from"),
+    to: str = "",
+) -> Any:
+    """The months whose capacity differs from the line's usual one, by month; ``from`` / ``to``:
+    months (YYYY-MM, or any date of the month), both included."""
+    line = selectors.line_get(user=request.user, pk=line_id)
+    return selectors.line_capacities(
+        user=request.user, line=line, since=_month_param("from", from_), until=_month_param("to", to)
+    )
+
+
+def _month_param(name: str, value: str) -> date | None:
+    if not value.strip():
+        return None
+    try:
+        return services.clean_month(value)
+    except ValidationError as exc:
+        raise ValidationError({name: exc.messages}) from None
+
+
+@router.put("/production-lines/{line_id}/capacities", response={200: CapacityCountsOut, **ERROR_RESPONSES})
+def upsert_capacities(request: HttpRequest, line_id: int, payload: CapacitiesIn) -> Any:
+    """Set the line's capacity in the months sent (the others keep theirs): ``capacity`` ≥ 0, or
+    null for the line's usual capacity again. All rows or none (422 naming ``rows.<n>.<field>``, n
+    from 1)."""
+    user: Any = request.user
+    line = selectors.line_get(user=user, pk=line_id)
+    rows = [row.dict(exclude_unset=True) for row in payload.rows]
+
+    def run() -> tuple[int, Any]:
+        return 200, services.line_capacities_upsert(actor=user, line=line, rows=rows)
+
+    target = {"line": line.pk, "rows": rows}
+    status, body = idempotent(request, scope="supply.line_capacities_upsert", payload=target, create=run)
     return Status(status, body)
 
 

@@ -141,10 +141,15 @@ def line_get(*, user: Any, pk: int, action: str = "view") -> ProductionLine:
     return found
 
 
-def line_capacities(*, user: Any, line: ProductionLine, since: date | None = None) -> QuerySet[LineCapacity]:
+def line_capacities(
+    *, user: Any, line: ProductionLine, since: date | None = None, until: date | None = None
+) -> QuerySet[LineCapacity]:
+    """The line's months of a capacity of their own, from ``since`` to ``until`` (both included)."""
     rows = LineCapacity.objects.visible_to(user).filter(line=line)
     if since is not None:
         rows = rows.filter(month__gte=since)
+    if until is not None:
+        rows = rows.filter(month__lte=until)
     return rows.order_by("month")
 
 

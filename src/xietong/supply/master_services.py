@@ -4,21 +4,22 @@ scheduled receipts and sales history.
 
 Every service is keyword-only and atomic, requires "supply" edit, and audits what it changes.
 
-Bulk upserts (``inventory_upsert``, ``receipts_upsert``, ``history_upsert``) take a list of rows
-(mappings) and are all-or-nothing: every row is checked first, and when any row is bad nothing is
-written and one ``ValidationError`` names every problem. **The error shape**: a dict whose keys are
-``rows.<n>.<field>`` — ``n`` the row's number counted from 1, ``field`` the row key at fault (e.g.
-``rows.3.on_hand``) — each with its messages; the API answers it as 422 with
-``errors: [{"field": "rows.3.on_hand", "message": "…"}]`` and ``row_errors`` turns it into
-``[{"row": 3, "field": "on_hand", "message": "…"}]`` for the upload pages. A request-wide problem
-(no rows, too many) is keyed ``rows``.
+Bulk upserts (``inventory_upsert``, ``receipts_upsert``, ``history_upsert``, and a production
+line's ``line_capacities_upsert``) take a list of rows (mappings) and are all-or-nothing: every row
+is checked first, and when any row is bad nothing is written and one ``ValidationError`` names
+every problem. **The error shape**: a dict whose keys are ``rows.<n>.<field>`` — ``n`` the row's
+number counted from 1, ``field`` the row key at fault (e.g. ``rows.3.on_hand``) — each with its
+messages; the API answers it as 422 with ``errors: [{"field": "rows.3.on_hand", "message": "…"}]``
+and ``row_errors`` turns it into ``[{"row": 3, "field": "on_hand", "message": "…"}]`` for the
+upload pages. A request-wide problem (no rows, too many) is keyed ``rows``.
 
 Rows are keyed — inventory by (product code, warehouse code), receipts by ERP reference, history by
-(product code, business unit code or name, month) — and *set* the values they carry (never add).
-A key left out of a row (or ``None`` / an empty cell) keeps the record's current value (the model's
-default for a new record). Applying the same rows again changes nothing: the answer counts
-``{"created": 0, "updated": 0, "unchanged": n}`` and no audit entry is written — an ERP that
-repeats an upsert has it applied once.
+(product code, business unit code or name, month), a line's capacities by month — and *set* the
+values they carry (never add). A key left out of a row (or ``None`` / an empty cell) keeps the
+record's current value (the model's default for a new record) — except in a capacity row, whose
+``capacity`` is required and where None removes the month's own capacity. Applying the same rows
+again changes nothing: the answer counts ``{"created": 0, "updated": 0, "unchanged": n}`` and no
+audit entry is written — an ERP that repeats an upsert has it applied once.
 """
 
 from __future__ import annotations
@@ -236,6 +237,15 @@ def row_errors(exc: ValidationError) -> list[dict[str, Any]]:
     return out
 
 
+def _row_as_fields(exc: ValidationError) -> ValidationError:
+    """A one-row upsert's refusal keyed by the field alone (``rows.1.capacity`` → ``capacity``), for a
+    form that saves one record through the bulk service."""
+    by_field: dict[str, list[str]] = {}
+    for error in row_errors(exc):
+        by_field.setdefault(error["field"] or "__all__", []).append(error["message"])
+    return ValidationError(by_field)
+
+
 def _check_rows(rows: Any) -> list[Mapping[str, Any]]:
     if isinstance(rows, str | bytes) or not isinstance(rows, Sequence):
         raise ValidationError({"rows": _("Send a list of rows.")})
@@ -381,44 +391,80 @@ def line_update(*, actor: Any, line: ProductionLine | int, **fields: Any) -> Pro
 
 
 @transaction.atomic
-def line_capacity_set(*, actor: Any, line: ProductionLine | int, month: Any, capacity: Any) -> LineCapacity | None:
-    """The line's capacity in ``month`` (any day of it) when it differs from the usual one;
-    ``capacity`` None (or empty) removes the month's override."""
+def line_capacities_upsert(
+    *, actor: Any, line: ProductionLine | int, rows: Sequence[Mapping[str, Any]]
+) -> dict[str, int]:
+    """Rows ``{month: "2027-03" (or any date of it), capacity}`` set the line's capacity in those
+    months when it differs from the usual one; months not sent keep theirs. ``capacity`` ≥ 0, or
+    None / empty to remove the month's own capacity (the line's usual one again); the key itself is
+    required. All-or-nothing; errors keyed ``rows.<n>.<field>`` (see the module's doc). Returns
+    ``{"created", "updated", "unchanged", "removed"}``; the changed months are one audit entry on
+    the line, none when nothing changed."""
     require(actor, MODULE, "edit")
     found = _lock_line(actor, line)
+    rows = _check_rows(rows)
     errors = _Errors()
-    first = errors.clean("month", clean_month, month) if not _blank(month) else None
-    if first is None and "month" not in errors.found:
-        errors.add("month", _("This field is required."))
-    value = None if _blank(capacity) else errors.clean("capacity", clean_quantity, capacity)
+    parsed: list[tuple[datetime.date, Decimal | None]] = []
+    seen: dict[datetime.date, int] = {}
+    for n, row in enumerate(rows, start=1):
+        p = f"rows.{n}."
+        raw = row.get("month")
+        month = errors.clean(p + "month", clean_month, raw) if not _blank(raw) else None
+        if month is None and p + "month" not in errors.found:
+            errors.add(p + "month", _("This field is required."))
+        capacity = None
+        if "capacity" not in row:
+            errors.add(p + "capacity", _("This field is required."))
+        elif not _blank(row["capacity"]):
+            capacity = errors.clean(p + "capacity", clean_quantity, row["capacity"])
+        if month is None:
+            continue
+        if month in seen:
+            errors.add(p + "month", _("The same month is in row %(row)d.") % {"row": seen[month]})
+            continue
+        seen[month] = n
+        parsed.append((month, capacity))
     errors.raise_if_any()
-    assert first is not None  # checked above
-    existing = LineCapacity.objects.select_for_update().filter(line=found, month=first).first()
-    label = f"{first:%Y-%m}"
-    if value is None:
-        if existing is not None:
-            old = str(existing.capacity)
-            existing.delete()
-            audit.record(
-                actor=actor, obj=found, kind="update", verb="capacity_set", changes={f"capacity {label}": [old, None]}
-            )
-        return None
-    if existing is not None and existing.capacity == value:
-        return existing
-    old_value = str(existing.capacity) if existing is not None else None
-    if existing is None:
-        existing = LineCapacity.objects.create(line=found, month=first, capacity=value)
-    else:
-        existing.capacity = value
-        existing.save(update_fields=["capacity"])
-    audit.record(
-        actor=actor,
-        obj=found,
-        kind="update",
-        verb="capacity_set",
-        changes={f"capacity {label}": [old_value, str(value)]},
-    )
-    return existing
+
+    existing = {
+        c.month: c
+        for c in LineCapacity.objects.select_for_update().filter(line=found, month__in=set(seen)).order_by("pk")
+    }
+    counts = {**_counts(), "removed": 0}
+    changes: dict[str, list[str | None]] = {}
+    for month, capacity in parsed:
+        label = f"capacity {month:%Y-%m}"
+        record = existing.get(month)
+        if (record is None and capacity is None) or (record is not None and record.capacity == capacity):
+            counts["unchanged"] += 1
+        elif record is None:
+            LineCapacity.objects.create(line=found, month=month, capacity=capacity)
+            changes[label] = [None, str(capacity)]
+            counts["created"] += 1
+        elif capacity is None:
+            changes[label] = [str(record.capacity), None]
+            record.delete()
+            counts["removed"] += 1
+        else:
+            changes[label] = [str(record.capacity), str(capacity)]
+            record.capacity = capacity
+            record.save(update_fields=["capacity"])
+            counts["updated"] += 1
+    if changes:
+        audit.record(actor=actor, obj=found, kind="update", verb="capacity_set", changes=changes)
+    return counts
+
+
+@transaction.atomic
+def line_capacity_set(*, actor: Any, line: ProductionLine | int, month: Any, capacity: Any) -> LineCapacity | None:
+    """The line's capacity in ``month`` (any day of it) when it differs from the usual one;
+    ``capacity`` None (or empty) removes the month's override. One row of
+    ``line_capacities_upsert``, errors keyed by the field."""
+    try:
+        line_capacities_upsert(actor=actor, line=line, rows=[{"month": month, "capacity": capacity}])
+    except ValidationError as exc:
+        raise _row_as_fields(exc) from None
+    return LineCapacity.objects.filter(line=_pk(line), month=clean_month(month)).first()
 
 
 # --- supply items ------------------------------------------------------------------------------------
@@ -728,10 +774,7 @@ def receipt_save(*, actor: Any, receipt: ScheduledReceipt | int | None = None, *
     try:
         receipts_upsert(actor=actor, rows=[fields], source=DataSource.MANUAL)
     except ValidationError as exc:
-        by_field: dict[str, list[str]] = {}
-        for error in row_errors(exc):
-            by_field.setdefault(error["field"] or "__all__", []).append(error["message"])
-        raise ValidationError(by_field) from None
+        raise _row_as_fields(exc) from None
     return ScheduledReceipt.objects.get(reference=reference)
 
 
