@@ -5,7 +5,9 @@ Plans are of the whole group (every holder of "demand" view reads every version)
 address a plan are not scoped (``NOT_SCOPED``). A plan's lines belong to a business unit: the routes
 that address a line (its override, page and API) answer 404 for a line of BU2 to every role — the
 override needs "demand" edit on the line, and no default role holds "demand" edit beyond its BU.
-(Reading lines has no id route: ``/api/v1/demand-plans/{id}/lines`` filters to the caller's BUs.)"""
+(Reading lines has no id route: ``/api/v1/demand-plans/{id}/lines`` filters to the caller's BUs.)
+Forecast runs are of the whole group like plans; a run's series are filtered to the caller's BUs the
+same way (no route addresses a series by id: tests/supply/test_forecast_series.py)."""
 
 from __future__ import annotations
 
@@ -34,12 +36,19 @@ ROUTES: list[Route] = [
 ]
 
 _GROUP = "demand plans are of the whole group (every holder of demand view reads them); their lines are filtered by BU"
+_CONTINGENCY = "contingency plans are reference data of the whole group (supply / demand planners)"
+_RUNS = "forecast runs are of the whole group (every holder of demand view reads them); their series are filtered by BU"
 NOT_SCOPED: dict[str, str] = {
     "sop/plans/*/": _GROUP,
     "sop/plans/*/advance/": _GROUP + " (advancing takes demand create, group-wide by default)",
     "sop/plans/*/meetings/": _GROUP,
     "sop/plans/*/compare/": _GROUP,
-    "sop/contingency/*/edit/": "contingency plans are reference data of the whole group (supply / demand planners)",
+    "sop/contingency/*/edit/": _CONTINGENCY,
+    "sop/contingency/*/delete/": _CONTINGENCY
+    + " (a user who may not keep them gets 404: tests/supply/test_plan_pages.py)",
+    "sop/forecasts/runs/*/": _RUNS,
+    "sop/forecasts/runs/*/export/": _RUNS,
+    "api/v1/forecasts/runs/*/series": _RUNS,
     "api/v1/demand-plans/*": _GROUP,
     "api/v1/demand-plans/*/lines": _GROUP
     + " (the lines listed are the caller's BUs' only: tests/supply/test_api_plan.py)",

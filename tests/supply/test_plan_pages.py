@@ -238,6 +238,53 @@ def test_contingency_plans_are_kept_by_planners(people):
     assert login(people.mgr1).get("/sop/contingency/new/").status_code == 404
 
 
+def _contingency(people: Any, name: str = "关键部件供应商延期预案") -> ContingencyPlan:
+    return plan_services.contingency_create(
+        actor=people.planner, name=name, trigger=ContingencyTrigger.SUPPLIER_DELAY, actions="启用备选供应商"
+    )
+
+
+def test_a_planner_deletes_a_contingency_plan_from_its_edit_page(people):
+    from xietong.core.models import AuditEntry
+
+    kept = _contingency(people, "储能需求激增预案")
+    made = _contingency(people)
+    client = login(people.planner)
+    page = client.get(f"/sop/contingency/{made.pk}/edit/").content.decode()
+    assert f'action="/sop/contingency/{made.pk}/delete/"' in page
+    assert 'id="contingency-delete" data-xt-confirm="' in page  # the browser asks before it posts
+    response = client.post(f"/sop/contingency/{made.pk}/delete/")
+    assert (response.status_code, response["Location"]) == (303, "/sop/contingency/")
+    assert list(ContingencyPlan.objects.values_list("pk", flat=True)) == [kept.pk]
+    entry = AuditEntry.objects.get(kind="delete")
+    assert (entry.object_id, entry.object_repr, entry.actor_id) == (
+        str(made.pk),
+        "关键部件供应商延期预案",
+        people.planner.pk,
+    )
+    listed = client.get("/sop/contingency/").content.decode()
+    assert f'data-contingency="{made.pk}"' not in listed
+    assert f'data-contingency="{kept.pk}"' in listed
+
+
+def test_who_may_not_keep_contingency_plans_cannot_delete_them(people):
+    made = _contingency(people)
+    # a sales manager reads contingency plans but does not keep them: 404, like the edit page
+    assert login(people.mgr1).get(f"/sop/contingency/{made.pk}/edit/").status_code == 404
+    assert login(people.mgr1).post(f"/sop/contingency/{made.pk}/delete/").status_code == 404
+    nobody = UserFactory(username="nobody", primary_team=people.org["east"])
+    assert login(nobody).post(f"/sop/contingency/{made.pk}/delete/").status_code == 404
+    assert login(people.planner).post("/sop/contingency/999999/delete/").status_code == 404
+    assert list(ContingencyPlan.objects.values_list("pk", flat=True)) == [made.pk]
+
+
+def test_a_get_does_not_delete_a_contingency_plan(people):
+    made = _contingency(people)
+    response = login(people.planner).get(f"/sop/contingency/{made.pk}/delete/")
+    assert response.status_code == 405
+    assert list(ContingencyPlan.objects.values_list("pk", flat=True)) == [made.pk]
+
+
 def test_pages_render_for_a_zh_hans_user(people, products, signals, run):
     plan = make_plan(people, run)
     client = login(people.mgr1)

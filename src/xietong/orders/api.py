@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
-from xietong.core.api import ERROR_RESPONSES, Page
+from xietong.core.api import ERROR_RESPONSES, Page, Ref, ref
 from xietong.core.idempotency import idempotent
 from xietong.org.policies import require
 
@@ -33,15 +33,6 @@ from .models import Order, Shipment
 router = Router(tags=["orders"])
 
 MODULE = "orders"
-
-
-class Ref(Schema):
-    id: int
-    name: str
-
-
-def _ref(obj: Any) -> dict[str, Any] | None:
-    return {"id": obj.pk, "name": str(obj)} if obj is not None else None
 
 
 class OrderLineOut(Schema):
@@ -59,7 +50,7 @@ class OrderLineOut(Schema):
     def resolve_product(obj: Any) -> Any:
         if isinstance(obj, dict):  # a stored answer (an idempotent retry, or the create's own body)
             return obj["product"]
-        return _ref(obj.product)
+        return ref(obj.product)
 
     @staticmethod
     def resolve_remaining_quantity(obj: Any) -> Any:
@@ -106,25 +97,25 @@ class OrderOut(Schema):
     def resolve_customer(obj: Any) -> Any:
         if isinstance(obj, dict):  # a stored answer (an idempotent retry, or the create's own body)
             return obj["customer"]
-        return _ref(obj.customer)
+        return ref(obj.customer)
 
     @staticmethod
     def resolve_business_unit(obj: Any) -> Any:
         if isinstance(obj, dict):  # a stored answer (an idempotent retry, or the create's own body)
             return obj["business_unit"]
-        return _ref(obj.business_unit)
+        return ref(obj.business_unit)
 
     @staticmethod
     def resolve_owner(obj: Any) -> Any:
         if isinstance(obj, dict):  # a stored answer (an idempotent retry, or the create's own body)
             return obj["owner"]
-        return _ref(obj.owner)
+        return ref(obj.owner)
 
     @staticmethod
     def resolve_operations_team(obj: Any) -> Any:
         if isinstance(obj, dict):  # a stored answer (an idempotent retry, or the create's own body)
             return obj["operations_team"]
-        return _ref(obj.operations_team)
+        return ref(obj.operations_team)
 
 
 class OrderDetailOut(OrderOut):
@@ -171,7 +162,7 @@ class ShipmentLineOut(Schema):
     def resolve_product(obj: Any) -> Any:
         if isinstance(obj, dict):  # a stored answer (an idempotent retry, or the create's own body)
             return obj["product"]
-        return _ref(obj.order_line.product)
+        return ref(obj.order_line.product)
 
 
 class ShipmentOut(Schema):

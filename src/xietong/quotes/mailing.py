@@ -65,7 +65,7 @@ def default_message(quote: Quote, sender: Any) -> str:
         "version": quote.version,
     }
     if quote.valid_until:
-        body += " " + _("It is valid until %(date)s.") % {"date": quote.valid_until.isoformat()}
+        body += "\n" + _("It is valid until %(date)s.") % {"date": quote.valid_until.isoformat()}
     signature = "\n".join(part for part in (str(sender), getattr(sender, "email", ""), _group_name()) if part)
     return f"{greeting}\n\n{body}\n\n{signature}"
 

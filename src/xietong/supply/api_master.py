@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from xietong.core.api import ERROR_RESPONSES, Page
+from xietong.core.api import ERROR_RESPONSES, Page, Ref, ref
 from xietong.core.idempotency import idempotent
 from xietong.org.policies import require
 
@@ -41,15 +41,6 @@ router = Router(tags=["supply"])
 
 MODULE = "supply"
 Number = Decimal | str | None
-
-
-class Ref(Schema):
-    id: int
-    name: str
-
-
-def _ref(obj: Any) -> dict[str, Any] | None:
-    return {"id": obj.pk, "name": str(obj)} if obj is not None else None
 
 
 # --- schemas ----------------------------------------------------------------------------------------
@@ -82,11 +73,11 @@ class ItemOut(Schema):
 
     @staticmethod
     def resolve_production_line(obj: Any) -> Any:
-        return obj["production_line"] if isinstance(obj, dict) else _ref(obj.production_line)
+        return obj["production_line"] if isinstance(obj, dict) else ref(obj.production_line)
 
     @staticmethod
     def resolve_planner(obj: Any) -> Any:
-        return obj["planner"] if isinstance(obj, dict) else _ref(obj.planner)
+        return obj["planner"] if isinstance(obj, dict) else ref(obj.planner)
 
 
 class ItemFields(Schema):
@@ -117,7 +108,7 @@ class WarehouseOut(Schema):
 
     @staticmethod
     def resolve_business_unit(obj: Any) -> Any:
-        return obj["business_unit"] if isinstance(obj, dict) else _ref(obj.business_unit)
+        return obj["business_unit"] if isinstance(obj, dict) else ref(obj.business_unit)
 
 
 class WarehouseIn(Schema):
@@ -146,7 +137,7 @@ class LineOut(Schema):
 
     @staticmethod
     def resolve_business_unit(obj: Any) -> Any:
-        return obj["business_unit"] if isinstance(obj, dict) else _ref(obj.business_unit)
+        return obj["business_unit"] if isinstance(obj, dict) else ref(obj.business_unit)
 
 
 class LineIn(Schema):

@@ -5,7 +5,9 @@
   demand scope), a line's ``/override`` ({quantity, reason}; quantity null clears it), ``/advance``
   (demand review → supply review → the approval engine), ``/approve`` and ``/compare?with=``;
 - ``/api/v1/forecasts/runs`` (the statistical runs; ``GET /api/v1/forecasts`` is the pipeline's sales
-  forecast) and ``POST /api/v1/forecasts/run``.
+  forecast), a run's ``/series`` (per product × BU: the model chosen, intermittent, WAPE, MASE, bias;
+  ``?business_unit_id=``, ``?model=``, ``?q=``; only the BUs of the caller's demand scope) and
+  ``POST /api/v1/forecasts/run``.
 
 ``approve`` is the executive step: it submits a plan in supply review to the approval engine (the
 decision itself is taken by the approvers through ``/api/v1/approvals``); any other stage answers 409.
@@ -25,7 +27,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from xietong.core.api import ERROR_RESPONSES, Page
+from xietong.core.api import ERROR_RESPONSES, Page, Ref, ref
 from xietong.org.policies import require
 
 from . import plan_selectors as selectors
@@ -35,15 +37,6 @@ from .models import ForecastRun
 router = Router(tags=["demand"])
 
 MODULE = "demand"
-
-
-class Ref(Schema):
-    id: int
-    name: str
-
-
-def _ref(obj: Any) -> dict[str, Any] | None:
-    return {"id": obj.pk, "name": str(obj)} if obj is not None else None
 
 
 class PlanOut(Schema):
@@ -64,7 +57,7 @@ class PlanOut(Schema):
 
     @staticmethod
     def resolve_created_by(obj: Any) -> Any:
-        return _ref(obj.created_by)
+        return ref(obj.created_by)
 
 
 class LineOut(Schema):
@@ -83,11 +76,11 @@ class LineOut(Schema):
 
     @staticmethod
     def resolve_product(obj: Any) -> Any:
-        return _ref(obj.product)
+        return ref(obj.product)
 
     @staticmethod
     def resolve_business_unit(obj: Any) -> Any:
-        return _ref(obj.business_unit)
+        return ref(obj.business_unit)
 
 
 class PlanIn(Schema):
@@ -146,6 +139,32 @@ class RunOut(Schema):
     error: str
     created_at: datetime
     finished_at: datetime | None
+
+
+class SeriesOut(Schema):
+    id: int
+    run_id: int
+    product: Ref
+    product_code: str
+    business_unit: Ref
+    model: str
+    intermittent: bool
+    wape: float | None
+    mase: float | None
+    bias: float | None
+    residual_sd: float | None = Field(description="The forecast error (standard deviation of the backtest errors).")
+
+    @staticmethod
+    def resolve_product(obj: Any) -> Any:
+        return {"id": obj.product_id, "name": obj.product.name}
+
+    @staticmethod
+    def resolve_product_code(obj: Any) -> Any:
+        return obj.product.code
+
+    @staticmethod
+    def resolve_business_unit(obj: Any) -> Any:
+        return ref(obj.business_unit)
 
 
 # --- plans --------------------------------------------------------------------------------------------------
@@ -265,6 +284,18 @@ def compare_plan(request: HttpRequest, plan_id: int, with_: int | None = Query(N
 @paginate(Page, ordering=("-id",))
 def list_runs(request: HttpRequest) -> Any:
     return selectors.forecast_runs(user=request.user)
+
+
+@router.get("/forecasts/runs/{run_id}/series", response={200: list[SeriesOut], **ERROR_RESPONSES})
+@paginate(Page, ordering=("id",))
+def list_series(
+    request: HttpRequest, run_id: int, business_unit_id: int | None = None, model: str = "", q: str = ""
+) -> Any:
+    """The run's series of the caller's demand BUs; ``q``: product code or name."""
+    run = selectors.forecast_run_get(user=request.user, pk=run_id)
+    return selectors.series_list(
+        user=request.user, run=run, business_unit=business_unit_id, model=model, q=q.strip(), sort=["pk"]
+    )
 
 
 @router.post("/forecasts/run", response={201: RunOut, **ERROR_RESPONSES})

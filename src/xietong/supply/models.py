@@ -71,6 +71,13 @@ class DemandLineQuerySet(VisibleQuerySet["DemandPlanLine"]):
     visibility_policy = visibility.DEMAND_LINES
 
 
+class DemandOfBusinessUnitQuerySet(VisibleQuerySet[Any]):
+    """Demand figures of one business unit (a forecast series and its months): seen within the
+    "demand" scope, like the plan lines."""
+
+    visibility_policy = visibility.DEMAND_LINES
+
+
 # --- master data ---------------------------------------------------------------------------------------
 
 
@@ -331,7 +338,7 @@ class ForecastSeries(models.Model):
     bias = models.FloatField(_("bias"), null=True)
     residual_sd = models.FloatField(_("forecast error (standard deviation)"), null=True)
 
-    objects = DemandQuerySet.as_manager()
+    objects = DemandOfBusinessUnitQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=("run", "product", "business_unit"), name="supply_series_unique")]
@@ -349,7 +356,7 @@ class Forecast(models.Model):
     low = models.DecimalField(_("low end of the 80 percent interval"), max_digits=14, decimal_places=3)
     high = models.DecimalField(_("high end of the 80 percent interval"), max_digits=14, decimal_places=3)
 
-    objects = DemandQuerySet.as_manager()
+    objects = DemandOfBusinessUnitQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -134,3 +134,35 @@ class ForecastRunForm(XtForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["first_month"].initial = month_start(timezone.localdate())
+
+
+class SeriesFilterForm(XtForm):
+    """The filters of a run's series (the page and its export read the same)."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Product code or name")}),
+    )
+    business_unit = forms.TypedChoiceField(label=_("Business unit"), required=False, coerce=int, empty_value=None)
+    model = forms.ChoiceField(label=_("Model"), required=False)
+
+    def __init__(self, *args: Any, business_units: list[Any], models: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        bu_field: Any = self.fields["business_unit"]
+        bu_field.choices = [("", _("All business units")), *[(b.pk, b.name) for b in business_units]]
+        model_field: Any = self.fields["model"]
+        model_field.choices = [("", _("All models")), *[(m, m) for m in models]]
+
+    def filters(self) -> dict[str, Any]:
+        if not self.is_valid():
+            return {}
+        data = self.cleaned_data
+        return {
+            "business_unit": data.get("business_unit"),
+            "model": data.get("model") or "",
+            "q": (data.get("q") or "").strip(),
+        }
+
+    def is_filtered(self) -> bool:
+        return any(v not in (None, "") for v in self.filters().values())

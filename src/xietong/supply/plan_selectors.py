@@ -1,8 +1,11 @@
 """Reads of the S&OP cycle pages and API: plan versions, the demand grid (lines in the user's demand
-scope), overrides, meetings, contingency plans, forecast runs and their accuracy (by BU, by rep).
+scope), overrides, meetings, contingency plans, forecast runs and their accuracy (by BU, by rep, per
+series).
 
 Plans are of the whole group (``DemandPlan.objects.visible_to``); their lines belong to a BU and are
-read through ``DemandPlanLine.objects.visible_to`` — a line of another BU answers 404."""
+read through ``DemandPlanLine.objects.visible_to`` — a line of another BU answers 404. Forecast runs
+are of the whole group too; their series belong to a BU and are read within the BUs of the user's
+demand scope (``series_in_scope``)."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from xietong.org.policies import require
@@ -205,10 +208,7 @@ def bias_by_business_unit(*, user: Any, run: ForecastRun | None) -> list[dict[st
     """Mean backtest bias of a run's series per BU (the BUs of the user's demand scope)."""
     if run is None:
         return []
-    bu_ids = plan_services.demand_business_units(user)
-    rows = ForecastSeries.objects.filter(run=run, bias__isnull=False)
-    if bu_ids is not None:
-        rows = rows.filter(business_unit_id__in=bu_ids)
+    rows = series_in_scope(user=user).filter(run=run, bias__isnull=False)
     grouped: dict[int, list[float]] = defaultdict(list)
     names: dict[int, str] = {}
     for series in rows.select_related("business_unit"):
@@ -218,6 +218,62 @@ def bias_by_business_unit(*, user: Any, run: ForecastRun | None) -> list[dict[st
         {"business_unit": names[bu], "series": len(values), "bias": sum(values) / len(values)}
         for bu, values in sorted(grouped.items(), key=lambda kv: names[kv[0]])
     ]
+
+
+def forecast_run_get(*, user: Any, pk: Any) -> ForecastRun:
+    """The run, or ``NotFound`` (also without "demand" view at all: a record id never answers 403)."""
+    return ForecastRun.objects.select_related("created_by").get_visible(user, pk)
+
+
+def series_in_scope(*, user: Any, action: str = "view") -> QuerySet[ForecastSeries]:
+    """Forecast series of the BUs in the user's "demand" scope for ``action`` (a series belongs to a
+    BU, as a plan line does; the runs are of the group)."""
+    return ForecastSeries.objects.visible_to(user, action)
+
+
+SERIES_SORTS = {"wape": "wape", "mase": "mase", "bias": "bias", "product": "product__code"}
+SERIES_DEFAULT_SORT = "-wape"  # the worst first
+
+
+def series_list(
+    *,
+    user: Any,
+    run: ForecastRun,
+    business_unit: int | None = None,
+    model: str = "",
+    q: str = "",
+    sort: list[str] | None = None,
+    action: str = "view",
+) -> QuerySet[ForecastSeries]:
+    """A run's series in the user's demand BUs with their product and BU. ``sort``: ``order_by``
+    names (``core.pagination.ordering``); series without a figure (too short to backtest) come last
+    either way, on every database."""
+    rows = series_in_scope(user=user, action=action).filter(run=run).select_related("product", "business_unit")
+    if business_unit is not None:
+        rows = rows.filter(business_unit_id=business_unit)
+    if model:
+        rows = rows.filter(model=model)
+    if q:
+        rows = rows.filter(Q(product__name__icontains=q) | Q(product__code__icontains=q))
+    order: list[Any] = []
+    for name in sort or ["product__code", "business_unit__code", "pk"]:
+        expr = F(name.lstrip("-"))
+        order.append(expr.desc(nulls_last=True) if name.startswith("-") else expr.asc(nulls_last=True))
+    return rows.order_by(*order)
+
+
+def series_business_units(*, user: Any, run: ForecastRun) -> list[Any]:
+    """The BUs that have series of ``run`` in the user's demand scope (the filter's choices)."""
+    from xietong.org.models import BusinessUnit
+
+    ids = series_in_scope(user=user).filter(run=run).values("business_unit_id")
+    return list(BusinessUnit.objects.filter(pk__in=ids).order_by("code"))
+
+
+def series_models(*, user: Any, run: ForecastRun) -> list[str]:
+    """The models chosen for ``run``'s series in the user's demand scope (the filter's choices)."""
+    names = series_in_scope(user=user).filter(run=run).values_list("model", flat=True).distinct()
+    return sorted(set(names))
 
 
 def bias_by_rep(*, user: Any, today: date | None = None) -> list[dict[str, Any]]:

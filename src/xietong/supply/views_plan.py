@@ -1,7 +1,8 @@
 """Pages of the monthly S&OP cycle under ``/sop/``: plan versions, a version's demand review (the
 grid product × BU × month of the user's BUs, inline overrides, the stage bar, comments, meetings,
 linked contingency plans), the comparison with another version and with actuals, forecast runs and
-their accuracy, contingency plans. Thin: a form → a service → back to the page."""
+their accuracy (each run's series: filters, sort, pages, export), contingency plans. Thin: a form → a
+service → back to the page."""
 
 from __future__ import annotations
 
@@ -9,26 +10,55 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xietong.core.errors import Conflict, NotFound
+from xietong.core.exports import Column, csv_response, xlsx_response
 from xietong.core.forms import add_service_error, posted, service_errors
 from xietong.core.htmx import back_to_page, done, page_view, render_form, render_page
-from xietong.core.pagination import paginate
+from xietong.core.pagination import ordering, paginate
 from xietong.org.policies import require
 
 from . import plan_selectors as selectors
 from . import plan_services as services
 from .choices import PlanStage
 from .models import ForecastRun
-from .plan_forms import ContingencyForm, ForecastRunForm, GridFilterForm, MeetingForm, OverrideForm, PlanCreateForm
+from .plan_forms import (
+    ContingencyForm,
+    ForecastRunForm,
+    GridFilterForm,
+    MeetingForm,
+    OverrideForm,
+    PlanCreateForm,
+    SeriesFilterForm,
+)
 
 MODULE = "demand"
 GRID_ID = "plan-grid"
 STAGES = (PlanStage.DEMAND_REVIEW, PlanStage.SUPPLY_REVIEW, PlanStage.EXECUTIVE_REVIEW, PlanStage.APPROVED)
+SERIES_ID = "forecast-series-results"
+
+
+def _figure(value: float | None) -> float | None:
+    """An accuracy figure as the pages show it (three decimals)."""
+    return None if value is None else round(value, 3)
+
+
+SERIES_COLUMNS = [
+    Column(gettext_lazy("Product code"), lambda s: s.product.code, width=16),
+    Column(gettext_lazy("Product"), lambda s: s.product.name, width=30),
+    Column(gettext_lazy("Business unit"), lambda s: s.business_unit.name, width=16),
+    Column(gettext_lazy("Model"), lambda s: s.model, width=16),
+    Column(gettext_lazy("Intermittent"), lambda s: s.intermittent, width=10),
+    Column("WAPE", lambda s: _figure(s.wape), width=10),
+    Column("MASE", lambda s: _figure(s.mase), width=10),
+    Column(gettext_lazy("Bias"), lambda s: _figure(s.bias), width=10),
+    Column(gettext_lazy("Forecast error (standard deviation)"), lambda s: _figure(s.residual_sd), width=14),
+]
 
 
 def _detail_url(pk: int) -> str:
@@ -264,6 +294,60 @@ def forecast_run(request: HttpRequest) -> HttpResponse:
     return back_to_page(request, reverse("supply:forecast_list"), form=form)
 
 
+def _series_filter_form(request: HttpRequest, run: ForecastRun) -> SeriesFilterForm:
+    user: Any = request.user
+    return SeriesFilterForm(
+        request.GET,
+        business_units=selectors.series_business_units(user=user, run=run),
+        models=selectors.series_models(user=user, run=run),
+    )
+
+
+@page_view
+@require_GET
+def forecast_series(request: HttpRequest, pk: int) -> HttpResponse:
+    """A run's series (product × BU) of the user's demand BUs: model, intermittent, WAPE, MASE, bias;
+    worst WAPE first; filters BU, model, product; htmx refreshes only the results."""
+    user: Any = request.user
+    run = selectors.forecast_run_get(user=user, pk=pk)
+    form = _series_filter_form(request, run)
+    sort = ordering(request, selectors.SERIES_SORTS, selectors.SERIES_DEFAULT_SORT)
+    rows = selectors.series_list(user=user, run=run, sort=sort, **form.filters())
+    return render_page(
+        request,
+        "supply/plan_forecast_series.html",
+        {
+            "run": run,
+            "form": form,
+            "filtered": form.is_filtered(),
+            "results_id": SERIES_ID,
+            **paginate(request, rows),
+        },
+        fragments={SERIES_ID: "results"},
+    )
+
+
+@page_view
+@require_GET
+def forecast_series_export(request: HttpRequest, pk: int) -> FileResponse:
+    """The run's series with the page's filters and sort as Excel (or ``?format=csv``): every series
+    of the user's demand BUs (demand export)."""
+    user: Any = request.user
+    run = selectors.forecast_run_get(user=user, pk=pk)
+    require(user, MODULE, "export")
+    filters = _series_filter_form(request, run).filters()
+    sort = ordering(request, selectors.SERIES_SORTS, selectors.SERIES_DEFAULT_SORT)
+    rows = selectors.series_list(user=user, run=run, sort=sort, action="export", **filters)
+    name = f"{_('Forecast series')}-{run.pk}-{run.first_month:%Y%m}"
+    logged = {k: str(v) for k, v in filters.items() if v not in (None, "")}
+    logged["sort"] = sort[0]
+    if request.GET.get("format") == "csv":
+        return csv_response(filename=name, columns=SERIES_COLUMNS, rows=rows, actor=user, filters=logged)
+    return xlsx_response(
+        filename=name, sheet_title=_("Forecast series"), columns=SERIES_COLUMNS, rows=rows, actor=user, filters=logged
+    )
+
+
 # --- contingency plans -------------------------------------------------------------------------------------
 
 
@@ -323,7 +407,28 @@ def contingency_edit(request: HttpRequest, pk: int) -> HttpResponse:
             changed = services.contingency_update(actor=user, contingency=found, **_contingency_values(form))
         if changed is not None:
             return done(request, reverse("supply:contingency_list"))
-    return render_form(request, form, title=found.name, cancel_url=reverse("supply:contingency_list"))
+    return render_form(
+        request,
+        form,
+        title=found.name,
+        cancel_url=reverse("supply:contingency_list"),
+        template_name="supply/plan_contingency_form.html",
+        context={"contingency": found},
+    )
+
+
+@page_view
+@require_POST
+def contingency_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Delete a contingency plan (the edit page's button, with a confirmation); like its edit page, a
+    user who may not keep contingency plans gets 404."""
+    user: Any = request.user
+    found = selectors.contingency_get(user=user, pk=pk)
+    if not services.may_manage_contingencies(user):
+        raise NotFound()
+    services.contingency_delete(actor=user, contingency=found)
+    messages.success(request, _("Contingency plan “%(name)s” deleted.") % {"name": found.name})
+    return done(request, reverse("supply:contingency_list"))
 
 
 urlpatterns = [
@@ -336,7 +441,10 @@ urlpatterns = [
     path("sop/plans/<int:pk>/compare/", plan_compare, name="plan_compare"),
     path("sop/forecasts/", forecast_list, name="forecast_list"),
     path("sop/forecasts/run/", forecast_run, name="forecast_run"),
+    path("sop/forecasts/runs/<int:pk>/", forecast_series, name="forecast_series"),
+    path("sop/forecasts/runs/<int:pk>/export/", forecast_series_export, name="forecast_series_export"),
     path("sop/contingency/", contingency_list, name="contingency_list"),
     path("sop/contingency/new/", contingency_create, name="contingency_create"),
     path("sop/contingency/<int:pk>/edit/", contingency_edit, name="contingency_edit"),
+    path("sop/contingency/<int:pk>/delete/", contingency_delete, name="contingency_delete"),
 ]
