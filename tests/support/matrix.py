@@ -69,9 +69,9 @@ def database_fingerprint(models: Iterable[str] | None = None) -> str:
 def assert_invisible(client: Client, routes: Iterable[Route], records: dict[str, Any], *, who: str = "") -> None:
     """Each route on the record outside the scope answers 404 and changes nothing."""
     failures = []
+    before = database_fingerprint()
     for route in routes:
         record = records[route.record]
-        before = database_fingerprint()
         response = route.send(client, record)
         after = database_fingerprint()
         if response.status_code != 404:
@@ -82,6 +82,7 @@ def assert_invisible(client: Client, routes: Iterable[Route], records: dict[str,
             body = response.json()
             if set(body) != {"detail", "errors"}:
                 failures.append(f"{who}: {route.method} {route.url(record)} error shape {sorted(body)}")
+        before = after  # the state after one route is the state before the next
     assert not failures, "\n".join(failures)
 
 
