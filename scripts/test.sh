@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The test command: install what the tests need (setup.sh, plus Debian's Chromium for
-# Playwright), then lint, type-check and run the whole suite. Extra arguments go to pytest.
+# Playwright), then lint, type-check and run the whole suite, one pytest-xdist worker per core
+# (a test module stays on one worker: its module-scoped browser is started once). Extra arguments
+# go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,4 +16,4 @@ log "ruff"
 log "mypy"
 .venv/bin/mypy src
 log "pytest"
-.venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest -n auto --dist loadfile "$@"

@@ -20,6 +20,17 @@ ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+# How long a click, a navigation or an ``expect`` waits. The machines that run CI are shared and
+# sometimes several times slower than usual: a page that takes 10 s to load there is slow, not broken.
+TIMEOUT_MS = 30_000
+DESKTOP: dict[str, Any] = {"viewport": {"width": 1440, "height": 900}, "locale": "zh-CN"}
+PHONE: dict[str, Any] = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+    "device_scale_factor": 2,
+    "locale": "zh-CN",
+}
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +43,9 @@ def browser(django_db_setup: Any) -> Iterator[Any]:
     """
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: the test command installs Debian's chromium package")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=TIMEOUT_MS)
 
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
@@ -44,27 +57,55 @@ def browser(django_db_setup: Any) -> Iterator[Any]:
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
+def open_page(browser: Any, phone: bool = False) -> Any:
+    """A page in a fresh browser context (its own cookies), desktop- or phone-sized; close ``page.context``."""
+    page = browser.new_context(**(PHONE if phone else DESKTOP)).new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    return page
+
+
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
+    page = open_page(browser)
     yield page
-    context.close()
+    page.context.close()
 
 
 @pytest.fixture
 def phone(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=2, locale="zh-CN"
-    )
-    page = context.new_page()
-    page.set_default_timeout(10_000)
+    page = open_page(browser, phone=True)
     yield page
-    context.close()
+    page.context.close()
+
+
+@pytest.fixture
+def contexts(browser: Any) -> Iterator[list[Any]]:
+    """The contexts a test opened with ``logged_in``, closed after it."""
+    opened: list[Any] = []
+    yield opened
+    for context in opened:
+        context.close()
+
+
+def logged_in(browser: Any, contexts: list[Any], base: str, username: str, password: str, phone: bool = False) -> Any:
+    """A page in a fresh context (desktop or phone-sized) logged in as ``username``, on the home page."""
+    pg = open_page(browser, phone=phone)
+    contexts.append(pg.context)
+    log_in(pg, base, username, password)
+    return pg
+
+
+def log_in(page: Any, base: str, username: str, password: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.press("input[name=password]", "Enter")
+    page.wait_for_url(f"{base}/")
 
 
 def shot(page: Any, name: str) -> Path:
+    """A full-page screenshot from the top (the sticky top bar would otherwise sit mid-page)."""
+    page.evaluate("window.scrollTo(0, 0)")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)

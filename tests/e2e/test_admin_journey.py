@@ -8,20 +8,12 @@ import re
 import pytest
 from django.core.management import call_command
 
-from tests.e2e.conftest import shot
+from tests.e2e.conftest import log_in, open_page, shot
 from xietong.org.models import BusinessUnit, Role, Team, User
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 NEW_PASSWORD = "Xt-e2e-pass-2026"
-
-
-def log_in(page, base: str, username: str, password: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("form:has(input[name=password]) button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def submit(page) -> None:
@@ -88,8 +80,7 @@ def test_admin_builds_the_org_and_the_new_user_sees_only_their_scope(live_server
     shot(page, "07-audit")
 
     # 6. The new user logs in (a fresh browser context) and sees exactly their team.
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-    rep = context.new_page()
+    rep = open_page(browser)
     log_in(rep, base, "chen.jie", NEW_PASSWORD)
     # the role assignment reached them as a notification: the bell counts it without a reload
     rep.locator("#xt-bell .xt-bell-count").wait_for()
@@ -119,7 +110,7 @@ def test_admin_builds_the_org_and_the_new_user_sees_only_their_scope(live_server
     assert rep.locator("html").get_attribute("lang") == "en"
     assert User.objects.get(username="chen.jie").language == "en"
     shot(rep, "09-home-english")
-    context.close()
+    rep.context.close()
 
 
 def test_phone_layout_folds_the_navigation(live_server, phone):

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from tests.e2e.conftest import shot
-from tests.e2e.test_admin_journey import log_in
+from tests.e2e.conftest import log_in, open_page, shot
 from tests.support.factories import pdf_bytes, png_bytes
 from xietong.collaboration.models import Attachment
 from xietong.org.models import Team, User
@@ -61,7 +60,7 @@ def test_a_file_is_attached_listed_with_its_thumbnail_and_downloaded_across_depa
     assert info.value.suggested_filename == "产线照片.png"
     assert Path(info.value.path()).read_bytes() == photo.read_bytes()
 
-    other = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN").new_page()
+    other = open_page(browser)
     log_in(other, base, planner.username, "demo12345")
     other.goto(f"{base}/org/teams/{team.pk}/")
     row = other.locator("section.xt-files li.xt-file", has_text="第一季度报价单.pdf")

@@ -9,8 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from tests.e2e.conftest import shot
-from tests.e2e.test_admin_journey import log_in
+from tests.e2e.conftest import log_in, open_page, shot
 from xietong.collaboration.models import Comment, Follow, Notification, Task
 from xietong.org.models import Team, User
 
@@ -35,7 +34,7 @@ def test_a_mention_reaches_the_other_department_and_they_answer(live_server, bro
     assert "下月数控机床的需求会增加" in page.locator(".xt-comment-body").first.inner_text()
     shot(page, "11-team-comment")
 
-    other = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN").new_page()
+    other = open_page(browser)
     log_in(other, base, planner.username, "demo12345")
     other.locator("#xt-bell .xt-bell-count").wait_for()
     assert other.locator("#xt-bell .xt-bell-count").inner_text().strip() == "1"
@@ -63,7 +62,7 @@ def test_a_mention_reaches_the_other_department_and_they_answer(live_server, bro
     task = Task.objects.get(title="确认下月数控机床需求数量")
     assert (task.assignee, task.creator, task.object_id) == (sales, planner, str(team.pk))
 
-    director = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN").new_page()
+    director = open_page(browser)
     log_in(director, base, sales.username, "demo12345")
     # My day: the new task is there, next to the demo's overdue one and the project group's activity
     director.goto(f"{base}/")

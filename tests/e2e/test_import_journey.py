@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from tests.e2e.test_admin_journey import log_in
-from tests.e2e.test_lead_journey import shot
+from tests.e2e.conftest import log_in, shot
 from xietong.customers.models import Customer, Relationship
 from xietong.imports.models import ImportJob
 from xietong.org.models import User

@@ -13,8 +13,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import shot as full_shot
-from tests.e2e.test_admin_journey import log_in
+from tests.e2e.conftest import log_in, shot
 from xietong.customers.models import Contact, Customer, FollowUp, Relationship
 from xietong.leads import configuration
 from xietong.leads.choices import AssignmentMethod, LeadStatus
@@ -25,12 +24,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 COMPANY = "重庆山城精密齿轮有限公司"
 MOBILE = "13923456781"
-
-
-def shot(page, name: str) -> None:
-    """A full-page screenshot from the top (the sticky top bar would otherwise sit mid-page)."""
-    page.evaluate("window.scrollTo(0, 0)")
-    full_shot(page, name)
 
 
 def test_a_web_lead_is_assigned_by_rule_followed_up_on_a_phone_and_converted(live_server, page, phone):

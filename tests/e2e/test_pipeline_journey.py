@@ -14,19 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext, override
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import browser, page  # noqa: F401  (the fixtures)
-from tests.e2e.conftest import shot as full_shot
+from tests.e2e.conftest import browser, page, shot  # noqa: F401  (the fixtures)
 from tests.pipeline.conftest import customer_of, people, process  # noqa: F401  (the fixtures)
 from tests.support.crm import ContactFactory
 from tests.support.pipeline import ProductFactory, opportunity, stage
 from xietong.pipeline.models import DealTeamMember, Opportunity
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def shot(pg, name: str) -> None:
-    pg.evaluate("window.scrollTo(0, 0)")
-    full_shot(pg, name)
 
 
 def test_a_gated_card_is_moved_then_won_with_a_cross_department_team(live_server, page, people, process, password):  # noqa: F811

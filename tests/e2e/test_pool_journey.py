@@ -10,8 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from tests.e2e.test_admin_journey import log_in
-from tests.e2e.test_lead_journey import shot
+from tests.e2e.conftest import log_in, open_page, shot
 from xietong.customers import pools
 from xietong.customers.models import ClaimLog, CustomerPool, Relationship
 from xietong.org.models import User
@@ -63,7 +62,7 @@ def test_release_recycle_and_claim_from_the_pool_page(live_server, browser, page
     assert ClaimLog.objects.filter(relationship=recycled, action=ClaimLog.Action.RECYCLE).exists()
 
     # 3. 郑子涵, another rep of the BU, finds both in the pool and claims the recycled one.
-    other = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN").new_page()
+    other = open_page(browser)
     log_in(other, base, zheng.username, "demo12345")
     other.goto(f"{base}/customers/pools/")
     other.locator("#pool-results a", has_text=pool.name).click()

@@ -11,7 +11,6 @@ Screenshots in test-artifacts/screenshots/q2c-*.png."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 from types import SimpleNamespace
@@ -22,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, override, pgettext
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import browser  # noqa: F401  (the fixture)
+from tests.e2e.conftest import browser, contexts, logged_in  # noqa: F401  (the fixtures)
 from tests.e2e.conftest import shot as full_shot
 from tests.support.factories import TeamFactory, UserFactory, grant, make_role, manage
 from tests.support.pipeline import ProductFactory, opportunity
@@ -112,37 +111,6 @@ def flows(cast: SimpleNamespace) -> SimpleNamespace:
         flow=review, position=2, name="财务审核", kind="role", role=ensure_default_roles()["finance"], mode="any"
     )
     return SimpleNamespace(quote=quote_flow, review=review)
-
-
-@pytest.fixture
-def contexts(browser: Any) -> Iterator[list[Any]]:  # noqa: F811
-    opened: list[Any] = []
-    yield opened
-    for context in opened:
-        context.close()
-
-
-def logged_in(browser: Any, contexts: list[Any], base: str, username: str, password: str, phone: bool = False) -> Any:  # noqa: F811
-    """A fresh browser context (desktop or phone-sized) logged in as ``username``."""
-    if phone:
-        context = browser.new_context(
-            viewport={"width": 390, "height": 844},
-            is_mobile=True,
-            has_touch=True,
-            device_scale_factor=2,
-            locale="zh-CN",
-        )
-    else:
-        context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-    contexts.append(context)
-    pg = context.new_page()
-    pg.set_default_timeout(10_000)
-    pg.goto(f"{base}/accounts/login/")
-    pg.fill("input[name=username]", username)
-    pg.fill("input[name=password]", password)
-    pg.press("input[name=password]", "Enter")
-    pg.wait_for_url(f"{base}/")
-    return pg
 
 
 def submit_form(pg: Any, selector: str = "main form.xt-form button[type=submit]") -> None:

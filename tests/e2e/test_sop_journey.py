@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
@@ -26,7 +25,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import browser  # noqa: F401  (the fixture)
+from tests.e2e.conftest import browser, contexts, logged_in  # noqa: F401  (the fixtures)
 from tests.e2e.conftest import shot as full_shot
 from tests.support.factories import UserFactory, grant, make_role
 from tests.support.i18n import zh
@@ -109,37 +108,6 @@ def scene(org: dict[str, Any]) -> SimpleNamespace:
     return SimpleNamespace(
         org=org, rep=rep, planner=planner, press=press, deal=deal, item=item, plan=plan, line=line, wanted=wanted
     )
-
-
-@pytest.fixture
-def contexts(browser: Any) -> Iterator[list[Any]]:  # noqa: F811
-    opened: list[Any] = []
-    yield opened
-    for context in opened:
-        context.close()
-
-
-def logged_in(browser: Any, contexts: list[Any], base: str, username: str, password: str, phone: bool = False) -> Any:  # noqa: F811
-    """A fresh browser context (desktop or phone-sized) logged in as ``username``."""
-    if phone:
-        context = browser.new_context(
-            viewport={"width": 390, "height": 844},
-            is_mobile=True,
-            has_touch=True,
-            device_scale_factor=2,
-            locale="zh-CN",
-        )
-    else:
-        context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-    contexts.append(context)
-    pg = context.new_page()
-    pg.set_default_timeout(10_000)
-    pg.goto(f"{base}/accounts/login/")
-    pg.fill("input[name=username]", username)
-    pg.fill("input[name=password]", password)
-    pg.press("input[name=password]", "Enter")
-    pg.wait_for_url(f"{base}/")
-    return pg
 
 
 def test_a_planner_runs_the_cycle_and_the_rep_sees_the_deal_at_risk(live_server, browser, contexts, scene, password):  # noqa: F811

@@ -12,25 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext, override
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import browser, page, phone  # noqa: F401  (the fixtures)
-from tests.e2e.conftest import shot as full_shot
+from tests.e2e.conftest import browser, log_in, page, phone, shot  # noqa: F401  (the fixtures)
 from tests.support.pipeline import opportunity, stage
 from xietong.pipeline.models import Opportunity
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def shot(p, name: str) -> None:
-    p.evaluate("window.scrollTo(0, 0)")
-    full_shot(p, name)
-
-
-def log_in(p, base: str, username: str, password: str) -> None:
-    p.goto(f"{base}/accounts/login/")
-    p.fill("input[name=username]", username)
-    p.fill("input[name=password]", password)
-    p.press("input[name=password]", "Enter")
-    p.wait_for_url(f"{base}/")
 
 
 def head(p, stage_pk: int):

@@ -11,26 +11,12 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import browser, page, phone  # noqa: F401  (the fixtures)
-from tests.e2e.conftest import shot as full_shot
+from tests.e2e.conftest import browser, log_in, page, phone, shot  # noqa: F401  (the fixtures)
 from tests.support.crm import ContactFactory
 from tests.support.pipeline import ProductFactory, opportunity, stage
 from xietong.pipeline.models import ChecklistCheck, ChecklistItem
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def shot(pg, name: str) -> None:
-    pg.evaluate("window.scrollTo(0, 0)")
-    full_shot(pg, name)
-
-
-def log_in(pg, base: str, username: str, password: str) -> None:
-    pg.goto(f"{base}/accounts/login/")
-    pg.fill("input[name=username]", username)
-    pg.fill("input[name=password]", password)
-    pg.press("input[name=password]", "Enter")
-    pg.wait_for_url(f"{base}/")
 
 
 def test_a_rep_works_the_deal_room_and_an_admin_reads_the_process(live_server, page, phone, people, process, password):  # noqa: F811
