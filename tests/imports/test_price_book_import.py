@@ -299,3 +299,34 @@ def test_the_upload_step_offers_only_the_books_the_importer_may_change(org, head
     )
     assert response.status_code == 200
     assert not ImportJob.objects.exists()
+
+
+def test_prices_are_imported_through_the_api_into_the_book_named(
+    org, head, rep, outsider, book, catalogue, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    content = csv_bytes([["产品编码", "单价", "起订量"], ["P-1", "800", ""], ["P-2", "-1", ""]], encoding="gbk")
+
+    def post(user: Any, **form: Any) -> Any:
+        data = {"file": SimpleUploadedFile("价格.csv", content), "target": TARGET, **form}
+        with django_capture_on_commit_callbacks(execute=True):
+            return login(user).post("/api/v1/imports", data)
+
+    response = post(head, price_book_id=book.pk)
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["target"], body["price_book_id"], body["business_unit_id"]) == (TARGET, book.pk, org["bu1"].pk)
+    status = login(head).get(f"/api/v1/imports/{body['id']}").json()
+    assert (status["status"], status["created_count"], status["error_count"]) == ("done", 1, 1)
+    assert login(head).get(f"/api/v1/imports/{body['id']}/errors").json() == [
+        {"line": 3, "column": "单价", "reason": zh("Enter an amount, e.g. 120000 or 12万.")}
+    ]
+    assert _prices(book) == [("P-1", None, D("1.000"), D("800.00")), ("P-3", None, D("1.000"), D("500.00"))]
+
+    missing = post(head)
+    assert (missing.status_code, [e["field"] for e in missing.json()["errors"]]) == (422, ["price_book"])
+    assert post(rep, price_book_id=book.pk).status_code == 403  # reads the book, may not change it
+    assert post(outsider, price_book_id=book.pk).status_code == 404  # does not see it: like a missing one
+    assert post(head, price_book_id=999999).status_code == 404
+    assert ImportJob.objects.count() == 1

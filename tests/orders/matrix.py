@@ -1,5 +1,6 @@
 """This area's part of the permission matrix (tests/test_permission_matrix.py): the order pages and
-the orders / shipments API with an id, and its foreign records — an order in BU2 of a contract the
+the orders / shipments API with an id (closing short, a shipment's quantities and voiding included),
+and its foreign records — an order in BU2 of a contract the
 outsider owns there, fulfilled by BU2's operations team (so an operations clerk of BU1 is as foreign
 to it as a sales rep), and a shipment of it."""
 
@@ -30,16 +31,27 @@ ROUTES: list[Route] = [
     Route("POST", "/orders/{pk}/schedule/", "order", {"scheduled_date": "2030-01-01"}),
     Route("GET", "/orders/{pk}/cancel/", "order"),
     Route("POST", "/orders/{pk}/cancel/", "order", {"reason": "x"}),
+    Route("GET", "/orders/{pk}/close-short/", "order"),
+    Route("POST", "/orders/{pk}/close-short/", "order", {"reason": "x"}),
     Route("GET", "/orders/{pk}/ship/", "order"),
     Route("POST", "/orders/{pk}/ship/", "order", {"shipped_on": "2026-01-01", "carrier": "顺丰"}),
     Route("GET", "/orders/shipments/{pk}/edit/", "shipment"),
     Route("POST", "/orders/shipments/{pk}/edit/", "shipment", {"shipped_on": "2026-01-01", "carrier": "中通"}),
+    Route("GET", "/orders/shipments/{pk}/quantities/", "shipment"),
+    Route("POST", "/orders/shipments/{pk}/quantities/", "shipment", {"qty_1": "1"}),
+    Route("GET", "/orders/shipments/{pk}/void/", "shipment"),
+    Route("POST", "/orders/shipments/{pk}/void/", "shipment", {"reason": "x"}),
     Route("GET", "/api/v1/orders/{pk}", "order", api=True),
     Route("POST", "/api/v1/orders/{pk}/confirm", "order", {}, api=True),
     Route("POST", "/api/v1/orders/{pk}/schedule", "order", {"scheduled_date": "2030-01-01"}, api=True),
     Route("POST", "/api/v1/orders/{pk}/cancel", "order", {"reason": "x"}, api=True),
+    Route("POST", "/api/v1/orders/{pk}/close-short", "order", {"reason": "x"}, api=True),
     Route("GET", "/api/v1/shipments/{pk}", "shipment", api=True),
     Route("PATCH", "/api/v1/shipments/{pk}", "shipment", {"carrier": "中通"}, api=True),
+    Route(
+        "PUT", "/api/v1/shipments/{pk}/lines", "shipment", {"lines": [{"shipment_line": 1, "quantity": "1"}]}, api=True
+    ),
+    Route("POST", "/api/v1/shipments/{pk}/void", "shipment", {"reason": "x"}, api=True),
 ]
 
 NOT_SCOPED: dict[str, str] = {}

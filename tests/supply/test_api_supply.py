@@ -10,7 +10,8 @@ import pytest
 from tests.conftest import login
 from tests.supply.test_supply_services import JAN
 from tests.supply.test_supply_services import world as world
-from tests.support.factories import UserFactory
+from tests.support.factories import UserFactory, grant, make_role
+from xietong.core.choices import DataScope
 from xietong.supply.choices import PlanStage
 from xietong.supply.models import DemandPlan, PlannedOrder
 
@@ -84,6 +85,23 @@ def test_a_user_without_supply_edit_cannot_decide_or_compute(world):
     nobody = login(UserFactory(primary_team=world.org["east"]))
     assert nobody.post(f"/api/v1/planned-orders/{order.pk}/accept").status_code in (403, 404)
     assert PlannedOrder.objects.get(pk=order.pk).status == "proposed"
+
+
+def test_a_buyer_with_supply_alone_uses_every_supply_plan_endpoint(world):
+    """The API finds a plan through the supply pages' entry point: "supply" without "demand" suffices."""
+    buyer = UserFactory(username="buyer", primary_team=world.org["supply"])
+    grant(buyer, make_role("buyer", {"supply": (DataScope.GROUP, {"view", "edit", "export"})}))
+    client = login(buyer)
+    assert client.post(f"/api/v1/supply-plans/{world.plan.pk}/compute").json()["planned_orders"] == 5
+    assert [p["id"] for p in client.get("/api/v1/supply-plans").json()["results"]] == [world.plan.pk]
+    orders = client.get(f"/api/v1/supply-plans/{world.plan.pk}/planned-orders").json()["results"]
+    assert len(orders) == 5
+    first = orders[0]["id"]
+    assert client.post(f"/api/v1/planned-orders/{first}/accept").json()["status"] == "accepted"
+    assert client.get(f"/api/v1/supply-plans/{world.plan.pk}/capacity").status_code == 200
+    export = client.post(f"/api/v1/supply-plans/{world.plan.pk}/export?format=csv")
+    assert (export.status_code, export.content.decode("utf-8-sig").count("\r\n")) == (200, 2)
+    assert client.get(f"/api/v1/supply-plans/{world.plan.pk + 1000}/planned-orders").status_code == 404
 
 
 def test_export_csv_then_decision_conflicts(world):

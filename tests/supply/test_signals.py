@@ -56,7 +56,9 @@ def test_demand_history_adds_imported_history_and_orders_by_local_month(org: dic
     o2 = _order(people["rep1"], p, "1.125")
     cancelled = _order(people["rep1"], p, "100", status=OrderStatus.CANCELLED)
     o3 = _order(people["rep2"], q, "4")
-    Order.objects.filter(pk__in=[o1.pk, o2.pk, cancelled.pk]).update(
+    short = _order(people["rep1"], p, "10", status=OrderStatus.SHIPPED)  # closed short: 7 shipped, 3 not taken
+    OrderLine.objects.filter(order=short).update(shipped_quantity=D("7"), closed_quantity=D("3"))
+    Order.objects.filter(pk__in=[o1.pk, o2.pk, cancelled.pk, short.pk]).update(
         created_at=datetime(2026, 2, 28, 17, 30, tzinfo=UTC)
     )
     Order.objects.filter(pk=o3.pk).update(created_at=datetime(2026, 2, 10, 3, 0, tzinfo=UTC))
@@ -65,7 +67,7 @@ def test_demand_history_adds_imported_history_and_orders_by_local_month(org: dic
 
     assert got == {
         (p.pk, bu1.pk, date(2026, 1, 1)): D("5.500"),
-        (p.pk, bu1.pk, date(2026, 3, 1)): D("6.375"),  # 2 + 3.25 + 1.125
+        (p.pk, bu1.pk, date(2026, 3, 1)): D("13.375"),  # 2 + 3.25 + 1.125 + (10 − 3 closed short)
         (p.pk, bu2.pk, date(2026, 1, 1)): D("1.000"),
         (q.pk, bu2.pk, date(2026, 2, 1)): D("4.000"),
     }

@@ -34,8 +34,11 @@ class RowErrorOut(Schema):
 
 class ImportOut(Schema):
     id: int
-    target: str = Field(description="leads, customers, contacts, products or opportunities.")
+    target: str = Field(
+        description="leads, customers, contacts, products, opportunities or price_book_entries (a price book's prices)."
+    )
     business_unit_id: int
+    price_book_id: int | None = Field(description="The price book the prices go into (price_book_entries only).")
     file_name: str
     encoding: str = Field(description='The text encoding found ("utf-8-sig", "gb18030" …); empty for spreadsheets.')
     headers: list[str]
@@ -114,8 +117,12 @@ def list_imports(request: HttpRequest) -> Any:
 def create_import(
     request: HttpRequest,
     file: FileEx[UploadedFile, P(description="CSV (UTF-8, UTF-8 with BOM, GBK/GB18030), XLSX or XLS.")],
-    target: FormEx[str, P(description="leads, customers, contacts, products or opportunities.")],
+    target: FormEx[str, P(description="leads, customers, contacts, products, opportunities or price_book_entries.")],
     business_unit_id: FormEx[int | None, P(description="Default: your business unit.")] = None,
+    price_book_id: FormEx[
+        int | None,
+        P(description="price_book_entries: the book the prices go into (one you may change by hand)."),
+    ] = None,
     duplicate_mode: FormEx[str, P(description="skip, update or create.")] = DuplicateMode.SKIP,
     dry_run: FormEx[bool, P(description="Check every row, write nothing.")] = False,
     mapping: FormEx[str, P(description="JSON header → field; default: your saved mapping or the automatic one.")] = "",
@@ -123,11 +130,14 @@ def create_import(
     """Upload a file and start importing it in the background → 201 with the job; poll
     ``GET /imports/{id}`` for the progress. 422 names the field: ``file`` (unreadable, too large,
     not a table), ``mapping`` (unknown columns or fields, a required field not mapped),
-    ``business_unit`` (you may not create records there)."""
+    ``business_unit`` (you may not create records there), ``price_book`` (missing, or not a book you
+    may change: a book you cannot see answers like a missing one). Prices run in the book's business
+    unit (a whole-group book's: ``business_unit_id``)."""
     job = services.import_job_submit(
         actor=request.user,
         target=target,
         business_unit=_business_unit(request, business_unit_id),
+        price_book=price_book_id,
         upload=file,
         file_name=file.name or "",
         mapping=_mapping(mapping),

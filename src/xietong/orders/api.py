@@ -2,9 +2,10 @@
 
 - ``/api/v1/orders`` (list with ``?status=``, ``?customer_id=``, ``?contract_id=``, ``?late=``,
   ``?scope=mine``; create from a contract with lines, ``Idempotency-Key`` honoured), an order by id,
-  its ``/confirm``, ``/schedule`` and ``/cancel``;
-- ``/api/v1/shipments`` (list with ``?order=``; record one with its lines), a shipment by id and its
-  correction (``PATCH``: date, carrier, tracking number, note).
+  its ``/confirm``, ``/schedule``, ``/cancel`` and ``/close-short``;
+- ``/api/v1/shipments`` (list with ``?order=``; record one with its lines), a shipment by id, its
+  correction (``PATCH``: date, carrier, tracking number, note), its quantities (``PUT .../lines``)
+  and ``/void``.
 
 Thin: parse → selector or service → schema. An id the caller cannot see is a 404 in the path and a
 422 naming the field in a body; an order in credit review answers 409 on every change.
@@ -42,7 +43,8 @@ class OrderLineOut(Schema):
     product: Ref
     quantity: Decimal
     shipped_quantity: Decimal
-    remaining_quantity: Decimal
+    closed_quantity: Decimal = Field(Decimal("0"), description="Closed short: will not ship.")
+    remaining_quantity: Decimal = Field(description="Still to ship: quantity − shipped − closed.")
     unit_price: Decimal
     amount: Decimal
 
@@ -56,7 +58,7 @@ class OrderLineOut(Schema):
     def resolve_remaining_quantity(obj: Any) -> Any:
         if isinstance(obj, dict):  # a stored answer (an idempotent retry, or the create's own body)
             return obj["remaining_quantity"]
-        return obj.quantity - obj.shipped_quantity  # type: ignore[no-any-return]
+        return obj.open_quantity
 
 
 class OrderOut(Schema):
@@ -79,6 +81,7 @@ class OrderOut(Schema):
     confirmed_at: datetime | None
     shipped_at: datetime | None
     cancelled_reason: str
+    closed_short_reason: str = Field("", description="Set when the order was closed short.")
     created_at: datetime
 
     @staticmethod
@@ -152,6 +155,10 @@ class CancelIn(Schema):
     reason: str
 
 
+class CloseShortIn(Schema):
+    reason: str
+
+
 class ShipmentLineOut(Schema):
     id: int
     order_line_id: int
@@ -175,6 +182,8 @@ class ShipmentOut(Schema):
     warehouse: str
     note: str
     created_at: datetime
+    voided_at: datetime | None = Field(None, description="Set when the shipment was voided.")
+    void_reason: str = ""
     lines: list[ShipmentLineOut]
 
     @staticmethod
@@ -210,6 +219,19 @@ class ShipmentPatch(Schema):
     carrier: str | None = None
     tracking_number: str | None = None
     note: str | None = None
+
+
+class ShipmentLineQuantityIn(Schema):
+    shipment_line: int = Field(description="The id of a line of this shipment.")
+    quantity: Decimal
+
+
+class ShipmentLinesIn(Schema):
+    lines: list[ShipmentLineQuantityIn]
+
+
+class VoidIn(Schema):
+    reason: str
 
 
 # --- orders -----------------------------------------------------------------------------------------
@@ -314,6 +336,15 @@ def cancel_order(request: HttpRequest, order_id: int, payload: CancelIn) -> Any:
     return selectors.order_get(user=request.user, pk=order.pk)
 
 
+@router.post("/orders/{order_id}/close-short", response={200: OrderDetailOut, **ERROR_RESPONSES})
+def close_order_short(request: HttpRequest, order_id: int, payload: CloseShortIn) -> Any:
+    """A partly shipped order whose rest will not ship: each line's unshipped rest is closed (free for
+    another order of the contract) and the order is shipped. 409 for any other status (an order with
+    nothing shipped is cancelled instead)."""
+    order = services.order_close_short(actor=request.user, order=order_id, reason=payload.reason)
+    return selectors.order_get(user=request.user, pk=order.pk)
+
+
 # --- shipments -------------------------------------------------------------------------------------
 
 
@@ -357,4 +388,26 @@ def update_shipment(request: HttpRequest, shipment_id: int, payload: ShipmentPat
     """Correct a shipment's date, carrier, tracking number or note (the fields given); its quantities
     stay. 409 while the order is in credit review or once it is cancelled."""
     services.shipment_update(actor=request.user, shipment=shipment_id, **payload.dict(exclude_unset=True))
+    return selectors.shipment_get(user=request.user, pk=shipment_id)
+
+
+@router.put("/shipments/{shipment_id}/lines", response={200: ShipmentOut, **ERROR_RESPONSES})
+def update_shipment_lines(request: HttpRequest, shipment_id: int, payload: ShipmentLinesIn) -> Any:
+    """Correct a shipment's quantities (the lines given; the others stay): each more than zero and at
+    most its old quantity plus what the order line still has unshipped (422 naming the line and both
+    numbers). The order's shipped quantities and status follow. 409 while the order is in credit
+    review, once it is cancelled or closed short, and for a void shipment."""
+    services.shipment_quantities_update(
+        actor=request.user,
+        shipment=shipment_id,
+        lines=[{"shipment_line": line.shipment_line, "quantity": line.quantity} for line in payload.lines],
+    )
+    return selectors.shipment_get(user=request.user, pk=shipment_id)
+
+
+@router.post("/shipments/{shipment_id}/void", response={200: ShipmentOut, **ERROR_RESPONSES})
+def void_shipment(request: HttpRequest, shipment_id: int, payload: VoidIn) -> Any:
+    """A shipment recorded in error: its quantities go back to unshipped; it is kept, marked void.
+    409 while the order is in credit review, once it is cancelled or closed short, or already void."""
+    services.shipment_void(actor=request.user, shipment=shipment_id, reason=payload.reason)
     return selectors.shipment_get(user=request.user, pk=shipment_id)

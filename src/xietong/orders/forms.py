@@ -1,5 +1,6 @@
 """Forms of the order pages: list filters, create from a contract (a quantity per contract line),
-schedule, cancel, and the shipment form (a quantity per order line)."""
+schedule, a reason (cancel, close short, void a shipment), the shipment form (a quantity per order
+line) and the correction of a shipment's quantities (a quantity per shipment line)."""
 
 from __future__ import annotations
 
@@ -97,7 +98,9 @@ class ScheduleForm(XtForm):
     )
 
 
-class CancelForm(XtForm):
+class ReasonForm(XtForm):
+    """Why: an order cancelled or closed short, a shipment voided."""
+
     reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
 
@@ -119,9 +122,9 @@ class ShipmentForm(ShipmentEditForm):
         super().__init__(*args, **kwargs)
         self.order_fields(["shipped_on", "carrier", "tracking_number", "warehouse", "note"])
         self.fields["shipped_on"].initial = timezone.localdate()
-        self.order_lines = [line for line in order_lines if line.quantity > line.shipped_quantity]
+        self.order_lines = [line for line in order_lines if line.open_quantity > 0]
         for line in self.order_lines:
-            line.remaining_text = format((line.quantity - line.shipped_quantity).normalize(), "f")
+            line.remaining_text = format(line.open_quantity.normalize(), "f")
             field = _quantity_field(str(line.product))
             self.fields[f"qty_{line.pk}"] = field
 
@@ -135,3 +138,27 @@ class ShipmentForm(ShipmentEditForm):
 
     def line_fields(self) -> list[tuple[Any, Any]]:
         return [(line, self[f"qty_{line.pk}"]) for line in self.order_lines]
+
+
+class ShipmentQuantitiesForm(XtForm):
+    """A recorded shipment's quantities corrected: a field ``qty_<shipment line id>`` per line,
+    prefilled with what is recorded."""
+
+    def __init__(self, *args: Any, shipment_lines: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.shipment_lines = shipment_lines
+        for line in shipment_lines:
+            order_line = line.order_line
+            line.most_text = format((line.quantity + order_line.open_quantity).normalize(), "f")
+            field = _quantity_field(f"{order_line.position} · {order_line.product}")
+            field.required = True
+            field.initial = format(line.quantity.normalize(), "f")
+            self.fields[f"qty_{line.pk}"] = field
+
+    def lines(self) -> list[dict[str, Any]]:
+        return [
+            {"shipment_line": line.pk, "quantity": self.cleaned_data[f"qty_{line.pk}"]} for line in self.shipment_lines
+        ]
+
+    def line_fields(self) -> list[tuple[Any, Any]]:
+        return [(line, self[f"qty_{line.pk}"]) for line in self.shipment_lines]

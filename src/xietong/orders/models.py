@@ -4,9 +4,15 @@ An ``Order`` is made from a signed contract (all its lines or some, in quantitie
 contract still has unordered) and lands in the operations queue of its ``operations_team``.
 Operations confirm it, schedule it (``scheduled_date``) and record ``Shipment`` s — partial ones
 too — with carrier and tracking number; ``OrderLine.shipped_quantity`` is the sum of its shipment
-lines. An order whose customer is over the credit limit or has overdue receivables waits in credit
-review (the approval engine) before operations see it. An order not shipped by its promised date
-is late: its owner is told.
+lines that are not void. An order whose customer is over the credit limit or has overdue receivables
+waits in credit review (the approval engine) before operations see it. An order not shipped by its
+promised date is late: its owner is told.
+
+A shipment recorded in error is voided (kept, marked void, its quantities back to unshipped); an
+order the customer accepts less of is closed short: each line's unshipped rest becomes its
+``closed_quantity`` (with ``closed_amount``, its share of the contract line) and is free for another
+order of the contract. What a line still has to ship is its open remainder, quantity − shipped −
+closed: ``OrderLine.open_quantity`` in Python, ``open_quantity_expression()`` in querysets.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import DecimalField, ExpressionWrapper, F, Q
 from django.utils.translation import gettext_lazy as _
 
 from xietong.core.visibility import VisibleQuerySet
@@ -66,6 +72,7 @@ class Order(models.Model):
     shipped_at = models.DateTimeField(_("fully shipped"), null=True, blank=True)
     delay_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
     cancelled_reason = models.CharField(_("reason cancelled"), max_length=500, blank=True)
+    closed_short_reason = models.CharField(_("reason closed short"), max_length=500, blank=True)
     created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -82,6 +89,7 @@ class Order(models.Model):
         "receiver_phone",
         "note",
         "cancelled_reason",
+        "closed_short_reason",
     )
 
     class Meta:
@@ -99,6 +107,20 @@ class Order(models.Model):
     def __str__(self) -> str:
         return self.number
 
+    @property
+    def is_closed_short(self) -> bool:
+        """Closed short: the customer accepted what shipped, the rest will not ship."""
+        return bool(self.closed_short_reason)
+
+
+def open_quantity_expression() -> ExpressionWrapper:
+    """An order line's open remainder in a queryset: quantity − shipped − closed (what
+    ``OrderLine.open_quantity`` is in Python)."""
+    return ExpressionWrapper(
+        F("quantity") - F("shipped_quantity") - F("closed_quantity"),
+        output_field=DecimalField(max_digits=14, decimal_places=3),
+    )
+
 
 class OrderLine(models.Model):
     not_business_data = True  # part of an order: read through it
@@ -113,8 +135,11 @@ class OrderLine(models.Model):
     )
     quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=3)
     shipped_quantity = models.DecimalField(_("shipped"), max_digits=14, decimal_places=3, default=Decimal("0"))
+    closed_quantity = models.DecimalField(_("closed"), max_digits=14, decimal_places=3, default=Decimal("0"))
     unit_price = models.DecimalField(_("unit price"), max_digits=16, decimal_places=2)
     amount = models.DecimalField(_("amount with VAT"), max_digits=16, decimal_places=2, default=ZERO)
+    # the amount of the closed quantity (its share of the contract line): free again for the contract
+    closed_amount = models.DecimalField(_("closed amount"), max_digits=16, decimal_places=2, default=ZERO)
 
     class Meta:
         ordering = ("order", "position", "pk")
@@ -124,11 +149,25 @@ class OrderLine(models.Model):
                 condition=Q(shipped_quantity__gte=0) & Q(shipped_quantity__lte=models.F("quantity")),
                 name="orders_line_shipped_within_quantity",
             ),
+            models.CheckConstraint(
+                condition=Q(closed_quantity__gte=0)
+                & Q(closed_quantity__lte=models.F("quantity") - models.F("shipped_quantity")),
+                name="orders_line_shipped_closed_within_quantity",
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_amount__gte=0) & Q(closed_amount__lte=models.F("amount")),
+                name="orders_line_closed_amount_within_amount",
+            ),
         ]
         indexes = [models.Index(fields=["product", "order"], name="orders_line_product_idx")]
 
     def __str__(self) -> str:
         return f"{self.product_id} × {self.quantity}"
+
+    @property
+    def open_quantity(self) -> Decimal:
+        """What is still to ship: quantity − shipped − closed (``open_quantity_expression`` in SQL)."""
+        return self.quantity - self.shipped_quantity - self.closed_quantity
 
 
 class Shipment(models.Model):
@@ -143,6 +182,9 @@ class Shipment(models.Model):
     note = models.CharField(_("note"), max_length=500, blank=True)
     created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+    voided_at = models.DateTimeField(_("voided"), null=True, blank=True)
+    voided_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    void_reason = models.CharField(_("reason voided"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("shipment")
@@ -151,6 +193,11 @@ class Shipment(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def is_void(self) -> bool:
+        """Voided (recorded in error): kept for the record, its quantities no longer shipped."""
+        return self.voided_at is not None
 
 
 class ShipmentLine(models.Model):

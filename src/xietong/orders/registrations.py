@@ -230,6 +230,8 @@ for _verb, _label in (
     ("scheduled", gettext_lazy("scheduled the order")),
     ("shipment", gettext_lazy("recorded a shipment")),
     ("shipment_corrected", gettext_lazy("corrected a shipment")),
+    ("shipment_voided", gettext_lazy("voided a shipment")),
+    ("closed_short", gettext_lazy("closed the order short")),
     ("cancelled", gettext_lazy("cancelled the order")),
     ("credit_approved", gettext_lazy("passed the credit review")),
     ("credit_rejected", gettext_lazy("rejected in credit review")),
@@ -240,6 +242,7 @@ audit.register_change_label("orders.order", "shipped_on", gettext_lazy("shipped 
 audit.register_change_label("orders.order", "carrier", gettext_lazy("carrier"))
 audit.register_change_label("orders.order", "tracking_number", gettext_lazy("tracking number"))
 audit.register_change_label("orders.order", "shipment_note", gettext_lazy("shipment note"))
+audit.register_change_label("orders.order", "closed_lines", gettext_lazy("closed quantities"))
 
 # --- the daily check for late orders ----------------------------------------------------------------------
 

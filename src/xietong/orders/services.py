@@ -1,5 +1,6 @@
 """Orders and shipments: every write — create an order from a signed contract (credit control
-included), confirm, schedule, record a shipment and correct one, cancel, the approval engine's
+included), confirm, schedule, record a shipment, correct one (its date and carrier, or its
+quantities), void one recorded in error, cancel, close an order short, the approval engine's
 callbacks, and the daily check for late orders.
 
 Every service is keyword-only and atomic, checks the module permission and the record's scope
@@ -11,20 +12,29 @@ locked: every change answers ``Conflict`` (409) until the approval engine decide
 Money: a line's amount is the contract line's amount × ordered quantity / contract quantity, half
 up, two decimals; the order that takes the last unordered quantity of a contract line takes exactly
 what remains of its amount, so the orders of a line always add up to the contract line (a rounded
-share is never more than what remains).
+share is never more than what remains). An order closed short gives back the closed quantity of
+each line with its share of the contract line's amount (``closed_amount``, the same rounding, never
+more than the line's amount), so another order of the contract can take it and the orders of a line
+still add up to the contract line.
+
+Quantities: a line's shipped quantity is the sum of its shipments that are not void; what it still
+has to ship is its open remainder (quantity − shipped − closed, ``OrderLine.open_quantity``). The
+order's status follows its lines (``_settle_status``): everything shipped or closed — shipped;
+something shipped — partly shipped; nothing (a shipment voided or corrected away) — scheduled if it
+has a ship date, else confirmed.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import DecimalField, ExpressionWrapper, F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -77,7 +87,7 @@ def _lock(actor: Any, order: Order | int, action: str = "edit") -> Order:
 # --- clean values ------------------------------------------------------------------------------------
 
 
-def _quantity(value: Any, field: str) -> Decimal:
+def _quantity(value: Any, field: str, *, zero_message: str = "") -> Decimal:
     try:
         number = Decimal(str(value).replace(",", "").strip())
     except (InvalidOperation, ValueError):
@@ -85,7 +95,7 @@ def _quantity(value: Any, field: str) -> Decimal:
     if not number.is_finite():
         raise ValidationError({field: _("Enter a quantity, e.g. 10 or 2.5.")})
     if number <= 0:
-        raise ValidationError({field: _("The quantity must be more than zero.")})
+        raise ValidationError({field: zero_message or _("The quantity must be more than zero.")})
     if number != number.quantize(QTY):
         raise ValidationError({field: _("A quantity has at most three decimal places.")})
     return number
@@ -124,16 +134,39 @@ def line_share(*, contract_amount: Decimal, contract_quantity: Decimal, quantity
     return (contract_amount * quantity / contract_quantity).quantize(CENT, ROUND_HALF_UP)
 
 
+def _closed_amount(line: OrderLine) -> Decimal:
+    """The amount of a line's closed quantity: all of its amount when none of it shipped, else the
+    closed quantity's share of the contract line (of the line itself when it has no contract line),
+    never more than the line's amount."""
+    if line.closed_quantity >= line.quantity:
+        return line.amount
+    source = line.contract_line
+    share = line_share(
+        contract_amount=source.amount if source is not None else line.amount,
+        contract_quantity=source.quantity if source is not None else line.quantity,
+        quantity=line.closed_quantity,
+    )
+    return min(share, line.amount)
+
+
 # --- what remains of a contract ----------------------------------------------------------------------
+
+_ORDERED_QUANTITY = ExpressionWrapper(
+    F("quantity") - F("closed_quantity"), output_field=DecimalField(max_digits=14, decimal_places=3)
+)
+_ORDERED_AMOUNT = ExpressionWrapper(
+    F("amount") - F("closed_amount"), output_field=DecimalField(max_digits=16, decimal_places=2)
+)
 
 
 def ordered_of_contract_lines(contract_line_ids: Sequence[int]) -> dict[int, tuple[Decimal, Decimal]]:
-    """For each contract line: (quantity, amount) already ordered by orders that are not cancelled."""
+    """For each contract line: (quantity, amount) already ordered by orders that are not cancelled,
+    less what orders closed short gave back (their closed quantities and amounts). One query."""
     rows = (
         OrderLine.objects.filter(contract_line_id__in=list(contract_line_ids))
         .exclude(order__status=OrderStatus.CANCELLED)
         .values("contract_line_id")
-        .annotate(q=Sum("quantity"), a=Sum("amount"))
+        .annotate(q=Sum(_ORDERED_QUANTITY), a=Sum(_ORDERED_AMOUNT))
     )
     return {r["contract_line_id"]: (r["q"] or Decimal("0"), r["a"] or ZERO) for r in rows}
 
@@ -468,6 +501,7 @@ def shipment_create(
     today = today or timezone.localdate()
     locked = _lock(actor, order)  # 404 outside the scope, 403 without the "edit" action
     _refuse_if_locked(locked)
+    _refuse_if_closed_short(locked)
     if locked.status not in SHIPPABLE_STATUSES:
         if locked.status == OrderStatus.NEW:
             raise Conflict(_("Confirm the order before shipping it."), field="status")
@@ -494,7 +528,7 @@ def shipment_create(
         seen.add(line_id)
         quantity = _quantity(item.get("quantity"), f"{field}.quantity")
         line = order_lines[line_id]
-        left = line.quantity - line.shipped_quantity
+        left = line.open_quantity
         if quantity > left:
             raise ValidationError(
                 {
@@ -531,11 +565,7 @@ def shipment_create(
         line.shipped_quantity += quantity
         line.save(update_fields=["shipped_quantity"])
     before = audit.snapshot(locked)
-    if all(ol.shipped_quantity >= ol.quantity for ol in order_lines.values()):
-        locked.status = OrderStatus.SHIPPED
-        locked.shipped_at = timezone.now()
-    else:
-        locked.status = OrderStatus.PARTLY_SHIPPED
+    _settle_status(locked, order_lines.values())
     locked.save()
     audit.record(
         actor=actor,
@@ -550,31 +580,85 @@ def shipment_create(
     return shipment
 
 
+def _settle_status(order: Order, lines: Iterable[OrderLine]) -> None:
+    """The order's status from its lines (not saved): everything shipped or closed — shipped (since
+    now, unless it was already); something shipped — partly shipped; nothing shipped any more —
+    scheduled when it has a ship date, else confirmed."""
+    lines = list(lines)
+    if all(line.open_quantity <= 0 for line in lines) and any(line.shipped_quantity > 0 for line in lines):
+        if order.status != OrderStatus.SHIPPED or order.shipped_at is None:
+            order.shipped_at = timezone.now()
+        order.status = OrderStatus.SHIPPED
+        return
+    order.shipped_at = None
+    if any(line.shipped_quantity > 0 for line in lines):
+        order.status = OrderStatus.PARTLY_SHIPPED
+    elif order.scheduled_date is not None:
+        order.status = OrderStatus.SCHEDULED
+    else:
+        order.status = OrderStatus.CONFIRMED
+
+
+def _line_label(line: OrderLine) -> str:
+    """How the audit trail names an order line: "position · product"."""
+    return f"{line.position} · {line.product}"
+
+
 SHIPMENT_FIELDS = ("shipped_on", "carrier", "tracking_number", "note")
 
 
 def shipments_editable(order: Order) -> bool:
-    """A recorded shipment can be corrected unless the order is in credit review or cancelled."""
+    """A recorded shipment's date, carrier, tracking number and note can be corrected unless the
+    order is in credit review or cancelled."""
     return not is_locked(order) and order.status != OrderStatus.CANCELLED
+
+
+def shipment_quantities_editable(order: Order) -> bool:
+    """A recorded shipment's quantities can be corrected, or the shipment voided, unless the order is
+    in credit review, cancelled or closed short."""
+    return shipments_editable(order) and not order.is_closed_short
+
+
+def closable_short(order: Order) -> bool:
+    """Only a partly shipped order can be closed short (one with nothing shipped is cancelled)."""
+    return order.status == OrderStatus.PARTLY_SHIPPED
+
+
+def _refuse_if_closed_short(order: Order) -> None:
+    if order.is_closed_short:
+        raise Conflict(_("The order is closed short: nothing more ships and its shipments stay."), field="status")
+
+
+def _refuse_if_void(shipment: Shipment) -> None:
+    if shipment.is_void:
+        raise Conflict(_("Shipment %(number)s is void: it can no longer be changed.") % {"number": shipment.number})
+
+
+def _lock_shipment(actor: Any, shipment: Shipment | int) -> tuple[Order, Shipment]:
+    """The shipment's order locked for "edit" (the order row first, as when shipping), then the
+    shipment: 404 outside the order's scope (or no such shipment), 403 without "edit", 409 while the
+    order is in credit review or once it is cancelled."""
+    pk = _pk(shipment)
+    order_id = Shipment.objects.filter(pk=pk).values_list("order_id", flat=True).first() if str(pk).isdigit() else None
+    if order_id is None or not Order.objects.visible_to(actor).filter(pk=order_id).exists():
+        raise NotFound()
+    locked = _lock(actor, order_id)
+    _refuse_if_locked(locked)
+    if not shipments_editable(locked):
+        raise Conflict(_("The order is cancelled: its shipments can no longer be changed."), field="status")
+    return locked, Shipment.objects.select_for_update().get(pk=pk)
 
 
 @transaction.atomic
 def shipment_update(*, actor: Any, shipment: Shipment | int, today: date | None = None, **fields: Any) -> Shipment:
     """Correct a recorded shipment: ``shipped_on``, ``carrier``, ``tracking_number``, ``note`` (only
     those given change). The same permission as recording one ("edit" on the order; 404 outside the
-    scope); refused (409) while the order is in credit review or once it is cancelled. The quantities
-    stay as recorded: the order lines' shipped totals and the order's status are theirs. One audit
-    entry on the order names the shipment and each field's old and new value."""
+    scope); refused (409) while the order is in credit review, once it is cancelled, or when the
+    shipment is void. The quantities are corrected by ``shipment_quantities_update``. One audit entry
+    on the order names the shipment and each field's old and new value."""
     today = today or timezone.localdate()
-    pk = _pk(shipment)
-    order_id = Shipment.objects.filter(pk=pk).values_list("order_id", flat=True).first() if str(pk).isdigit() else None
-    if order_id is None or not Order.objects.visible_to(actor).filter(pk=order_id).exists():
-        raise NotFound()
-    locked = _lock(actor, order_id)  # the order row first, as when shipping: 403 without "edit"
-    _refuse_if_locked(locked)
-    if not shipments_editable(locked):
-        raise Conflict(_("The order is cancelled: its shipments can no longer be changed."), field="status")
-    found = Shipment.objects.select_for_update().get(pk=pk)
+    locked, found = _lock_shipment(actor, shipment)
+    _refuse_if_void(found)
     unknown = set(fields) - set(SHIPMENT_FIELDS)
     if unknown:
         raise ValidationError({sorted(unknown)[0]: _("This field cannot be changed here.")})
@@ -621,10 +705,180 @@ def shipment_update(*, actor: Any, shipment: Shipment | int, today: date | None 
 
 
 @transaction.atomic
+def shipment_quantities_update(*, actor: Any, shipment: Shipment | int, lines: Sequence[Mapping[str, Any]]) -> Shipment:
+    """Correct the quantities of a recorded shipment (typed 10, the truck took 8): ``lines`` as dicts
+    with ``shipment_line`` (a line of the shipment or its id) and ``quantity``; lines not given stay.
+    A quantity may go down, or up to what the order line still has unshipped plus the line's old
+    quantity (refused naming the line and both numbers); it must be more than zero (a line comes off a
+    shipment by voiding the shipment and recording it again). Each order line's shipped quantity moves
+    by the difference and the order's status follows. The same permission as ``shipment_update``;
+    refused (409) while the order is in credit review, once it is cancelled or closed short, and for a
+    void shipment. One audit entry on the order names the shipment and each changed line's old and new
+    quantity; a correction that changes nothing writes nothing."""
+    locked, found = _lock_shipment(actor, shipment)
+    _refuse_if_closed_short(locked)
+    _refuse_if_void(found)
+    shipment_lines = {sl.pk: sl for sl in ShipmentLine.objects.filter(shipment=found)}
+    order_lines = {ol.pk: ol for ol in OrderLine.objects.select_related("product").filter(order=locked)}
+    wanted: list[tuple[ShipmentLine, OrderLine, Decimal]] = []
+    seen: set[int] = set()
+    for index, item in enumerate(lines):
+        field = f"lines.{index}"
+        line_id = _pk(item.get("shipment_line"))
+        if line_id not in shipment_lines:
+            raise ValidationError({f"{field}.shipment_line": _("Choose a line of this shipment.")})
+        if line_id in seen:
+            raise ValidationError({f"{field}.shipment_line": _("This shipment line is listed twice.")})
+        seen.add(line_id)
+        quantity = _quantity(
+            item.get("quantity"),
+            f"{field}.quantity",
+            zero_message=_(
+                "The quantity must be more than zero: to take a line off a shipment, void the shipment "
+                "and record it again."
+            ),
+        )
+        shipment_line = shipment_lines[line_id]
+        order_line = order_lines[shipment_line.order_line_id]
+        most = shipment_line.quantity + order_line.open_quantity
+        if quantity > most:
+            raise ValidationError(
+                {
+                    f"{field}.quantity": _(
+                        "Line %(position)s (%(product)s): %(wanted)s shipped but at most %(most)s can be "
+                        "(%(old)s on this shipment and %(left)s still unshipped)."
+                    )
+                    % {
+                        "position": order_line.position,
+                        "product": order_line.product,
+                        "wanted": _qty_text(quantity),
+                        "most": _qty_text(most),
+                        "old": _qty_text(shipment_line.quantity),
+                        "left": _qty_text(order_line.open_quantity),
+                    }
+                }
+            )
+        wanted.append((shipment_line, order_line, quantity))
+    if not wanted:
+        raise ValidationError({"lines": _("Give the corrected quantity of at least one line.")})
+
+    changed = [(sl, ol, quantity) for sl, ol, quantity in wanted if quantity != sl.quantity]
+    if not changed:
+        return found
+    before = audit.snapshot(locked)
+    changes: dict[str, Any] = {"shipment": [found.number, found.number]}
+    for shipment_line, order_line, quantity in changed:
+        changes[_line_label(order_line)] = [_qty_text(shipment_line.quantity), _qty_text(quantity)]
+        order_line.shipped_quantity += quantity - shipment_line.quantity
+        order_line.save(update_fields=["shipped_quantity"])
+        shipment_line.quantity = quantity
+        shipment_line.save(update_fields=["quantity"])
+    _settle_status(locked, order_lines.values())
+    locked.save()
+    audit.record(
+        actor=actor,
+        obj=locked,
+        kind="update",
+        verb="shipment_corrected",
+        changes={**changes, **audit.diff(before, audit.snapshot(locked))},
+    )
+    return found
+
+
+@transaction.atomic
+def shipment_void(*, actor: Any, shipment: Shipment | int, reason: str) -> Shipment:
+    """Void a shipment recorded in error: its lines' quantities go back to unshipped, the shipment is
+    kept, marked void (when, by whom, ``reason`` — required) and no longer counts as shipped; the
+    order's status follows (nothing shipped any more: scheduled if it has a ship date, else
+    confirmed). The same permission as ``shipment_update``; refused (409) while the order is in credit
+    review, once it is cancelled or closed short, and for a shipment already void. Audited on the
+    order (the shipment, the reason and each line's quantity given back)."""
+    locked, found = _lock_shipment(actor, shipment)
+    _refuse_if_closed_short(locked)
+    if found.is_void:
+        raise Conflict(_("Shipment %(number)s is void already.") % {"number": found.number})
+    reason = _text(reason, "reason", 500, required=True, message=_("Say why the shipment is void."))
+    order_lines = {ol.pk: ol for ol in OrderLine.objects.select_related("product").filter(order=locked)}
+    before = audit.snapshot(locked)
+    changes: dict[str, Any] = {"shipment": [found.number, found.number], "reason": [None, reason]}
+    for shipment_line in ShipmentLine.objects.filter(shipment=found).order_by("pk"):
+        order_line = order_lines[shipment_line.order_line_id]
+        changes[_line_label(order_line)] = [_qty_text(shipment_line.quantity), "0"]
+        order_line.shipped_quantity -= shipment_line.quantity
+        order_line.save(update_fields=["shipped_quantity"])
+    found.voided_at = timezone.now()
+    found.voided_by = actor
+    found.void_reason = reason
+    found.save(update_fields=["voided_at", "voided_by", "void_reason"])
+    _settle_status(locked, order_lines.values())
+    locked.save()
+    audit.record(
+        actor=actor,
+        obj=locked,
+        kind="update",
+        verb="shipment_voided",
+        changes={**changes, **audit.diff(before, audit.snapshot(locked))},
+    )
+    return found
+
+
+def _may_cancel(actor: Any, order: Order) -> bool:
+    """Operations ("edit"), or the sales owner who may create orders."""
+    return bool(actor.access.can(MODULE, "edit") or (order.owner_id == actor.pk and actor.access.can(MODULE, "create")))
+
+
+@transaction.atomic
+def order_close_short(*, actor: Any, order: Order | int, reason: str) -> Order:
+    """Close a partly shipped order short — the customer accepts what shipped, the rest will not ship:
+    each line's open remainder becomes its closed quantity (with its share of the contract line's
+    amount), free for another order of the same contract; the order is shipped (``shipped_at`` now)
+    with ``closed_short_reason``. Who may cancel an order may close it short; refused (409) for any
+    other status (an order with nothing shipped is cancelled instead). Afterwards nothing more ships
+    and no shipment's quantities change. Audited."""
+    locked = _lock(actor, order, "view")
+    if not _may_cancel(actor, locked):
+        raise PermissionDenied(_("You may not close this order short."))
+    _refuse_if_locked(locked)
+    if not closable_short(locked):
+        if locked.is_closed_short:
+            message = _("The order is closed short already.")
+        elif locked.status == OrderStatus.SHIPPED:
+            message = _("The order is shipped in full: nothing is left to close.")
+        elif locked.status == OrderStatus.CANCELLED:
+            message = _("The order is cancelled: nothing is left to close.")
+        else:
+            message = _("Nothing of the order is shipped yet: cancel it instead of closing it short.")
+        raise Conflict(message, field="status")
+    reason = _text(reason, "reason", 500, required=True, message=_("Say why the rest of the order will not ship."))
+    lines = list(OrderLine.objects.select_related("product", "contract_line").filter(order=locked))
+    before = audit.snapshot(locked)
+    closed: list[str] = []
+    for line in lines:
+        rest = line.open_quantity
+        if rest <= 0:
+            continue
+        line.closed_quantity += rest
+        line.closed_amount = _closed_amount(line)
+        line.save(update_fields=["closed_quantity", "closed_amount"])
+        closed.append(f"{_line_label(line)} × {_qty_text(rest)}")
+    locked.closed_short_reason = reason
+    _settle_status(locked, lines)
+    locked.save()
+    audit.record(
+        actor=actor,
+        obj=locked,
+        kind="update",
+        verb="closed_short",
+        changes={**audit.diff(before, audit.snapshot(locked)), "closed_lines": [None, closed]},
+    )
+    return locked
+
+
+@transaction.atomic
 def order_cancel(*, actor: Any, order: Order | int, reason: str) -> Order:
     """Cancel an order before anything of it shipped; its quantities are free for another order."""
     locked = _lock(actor, order, "view")
-    if not (actor.access.can(MODULE, "edit") or (locked.owner_id == actor.pk and actor.access.can(MODULE, "create"))):
+    if not _may_cancel(actor, locked):
         raise PermissionDenied(_("You may not cancel this order."))
     _refuse_if_locked(locked)
     if locked.status in (OrderStatus.SHIPPED, OrderStatus.PARTLY_SHIPPED):

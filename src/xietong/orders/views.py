@@ -1,7 +1,8 @@
 """Pages: my orders (filters, pages, Excel export), the operations queue, an order's page with its
-actions (confirm, schedule, ship, cancel), the order form from a contract, the shipment form (made
-for a phone), and the fragments of the customer tab and the record panels (contracts,
-opportunities). Thin: a form → a service → back to the order's page."""
+actions (confirm, schedule, ship, cancel, close short), the order form from a contract, the shipment
+form (made for a phone), a shipment's corrections (date and carrier, quantities) and its voiding,
+and the fragments of the customer tab and the record panels (contracts, opportunities). Thin: a
+form → a service → back to the order's page."""
 
 from __future__ import annotations
 
@@ -25,7 +26,15 @@ from xietong.org.policies import require
 
 from . import selectors, services
 from .choices import OrderStatus
-from .forms import CancelForm, OrderCreateForm, OrderFilterForm, ScheduleForm, ShipmentEditForm, ShipmentForm
+from .forms import (
+    OrderCreateForm,
+    OrderFilterForm,
+    ReasonForm,
+    ScheduleForm,
+    ShipmentEditForm,
+    ShipmentForm,
+    ShipmentQuantitiesForm,
+)
 from .models import Order
 
 MODULE = "orders"
@@ -155,9 +164,8 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     order = selectors.order_get(user=user, pk=pk)
     lines = list(order.lines.all())
-    for line in lines:
-        line.remaining = line.quantity - line.shipped_quantity  # type: ignore[attr-defined]
     may_edit = user.access.can(MODULE, "edit") and Order.objects.visible_to(user, "edit").filter(pk=pk).exists()
+    may_cancel = may_edit or (order.owner_id == user.pk and user.access.can(MODULE, "create"))
     return render_page(
         request,
         "orders/detail.html",
@@ -167,10 +175,13 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "line_badges": annotate_lines(user, lines, order.promised_date or timezone.localdate()),
             "shipments": list(order.shipments.all()),
             "may_edit": may_edit,
-            "may_cancel": may_edit or (order.owner_id == user.pk and user.access.can(MODULE, "create")),
+            "may_cancel": may_cancel,
             "locked": services.is_locked(order),
             "shippable": order.status in services.SHIPPABLE_STATUSES,
             "shipments_editable": services.shipments_editable(order),
+            "quantities_editable": services.shipment_quantities_editable(order),
+            "closable_short": services.closable_short(order),
+            "show_closed": any(line.closed_quantity for line in lines),
             "schedulable": order.status in services.SCHEDULABLE_STATUSES,
             "cancellable": order.status in (OrderStatus.NEW, OrderStatus.CONFIRMED, OrderStatus.SCHEDULED),
             **history_panel(order, url=reverse("orders:history", args=[pk])),
@@ -230,7 +241,7 @@ def order_schedule(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     order = selectors.order_get(user=request.user, pk=pk)
-    form = CancelForm(posted(request))
+    form = ReasonForm(posted(request))
     if request.method == "POST" and form.is_valid():
         changed = None
         with service_errors(form, fields={"status": "reason"}):
@@ -245,6 +256,38 @@ def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         cancel_url=_detail_url(pk),
         submit_label=_("Cancel the order"),
         intro=_("Only an order with nothing shipped can be cancelled; its quantities can be ordered again."),
+    )
+
+
+@page_view
+@require_http_methods(["GET", "POST"])
+def order_close_short(request: HttpRequest, pk: int) -> HttpResponse:
+    """Close a partly shipped order short (with a reason): what is unshipped will not ship."""
+    order = selectors.order_get(user=request.user, pk=pk)
+    form = ReasonForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        changed = None
+        with service_errors(form, fields={"status": "reason"}):
+            changed = services.order_close_short(actor=request.user, order=order.pk, reason=form.cleaned_data["reason"])
+        if changed is not None:
+            messages.success(request, _("The order is closed short."))
+            return done(request, _detail_url(pk))
+    return render_form(
+        request,
+        form,
+        title=_("Close order %(number)s short") % {"number": order.number},
+        cancel_url=_detail_url(pk),
+        submit_label=_("Close short"),
+        intro=_(
+            "The customer accepts what has shipped: the rest of each line will not ship and can be ordered "
+            "again from the contract. Nothing more can be shipped or corrected on this order afterwards."
+        ),
+        context={
+            "order": order,
+            "lines": [line for line in order.lines.all() if line.open_quantity > 0],
+            "before_form": "orders/partials/close_short_lines.html",
+            "submit_class": "btn-danger",
+        },
     )
 
 
@@ -323,6 +366,70 @@ def shipment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @page_view
 @require_http_methods(["GET", "POST"])
+def shipment_quantities(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct a recorded shipment's quantities: one number per line, prefilled with what is recorded."""
+    shipment = selectors.shipment_get(user=request.user, pk=pk)
+    order = selectors.order_get(user=request.user, pk=shipment.order_id, action="edit")
+    shipment_lines = list(shipment.lines.all())
+    form = ShipmentQuantitiesForm(posted(request), shipment_lines=shipment_lines)
+    if request.method == "POST" and form.is_valid():
+        lines = form.lines()
+        changed = None
+        mapping = {f"lines.{i}.quantity": f"qty_{item['shipment_line']}" for i, item in enumerate(lines)}
+        with service_errors(form, fields=mapping):
+            changed = services.shipment_quantities_update(actor=request.user, shipment=shipment.pk, lines=lines)
+        if changed is not None:
+            messages.success(
+                request, _("The quantities of shipment %(number)s are corrected.") % {"number": shipment.number}
+            )
+            return done(request, _detail_url(order.pk))
+    return render_form(
+        request,
+        form,
+        title=_("Correct the quantities of shipment %(number)s") % {"number": shipment.number},
+        cancel_url=_detail_url(order.pk),
+        submit_label=_("Save"),
+        template_name="orders/shipment_quantities_form.html",
+        context={"order": order, "shipment": shipment},
+    )
+
+
+@page_view
+@require_http_methods(["GET", "POST"])
+def shipment_void(request: HttpRequest, pk: int) -> HttpResponse:
+    """Void a shipment recorded in error (with a reason): its quantities go back to unshipped."""
+    shipment = selectors.shipment_get(user=request.user, pk=pk)
+    order = selectors.order_get(user=request.user, pk=shipment.order_id, action="edit")
+    form = ReasonForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        changed = None
+        with service_errors(form):
+            changed = services.shipment_void(
+                actor=request.user, shipment=shipment.pk, reason=form.cleaned_data["reason"]
+            )
+        if changed is not None:
+            messages.success(request, _("Shipment %(number)s is void.") % {"number": shipment.number})
+            return done(request, _detail_url(order.pk))
+    shipped = "; ".join(
+        f"{line.order_line.product} × {format(line.quantity.normalize(), 'f')}" for line in shipment.lines.all()
+    )
+    return render_form(
+        request,
+        form,
+        title=_("Void shipment %(number)s") % {"number": shipment.number},
+        cancel_url=_detail_url(order.pk),
+        submit_label=_("Void the shipment"),
+        context={"submit_class": "btn-danger"},
+        intro=_(
+            "A shipment recorded in error is kept, marked void, and no longer counts as shipped: %(lines)s go back "
+            "to unshipped."
+        )
+        % {"lines": shipped},
+    )
+
+
+@page_view
+@require_http_methods(["GET", "POST"])
 def order_create(request: HttpRequest) -> HttpResponse:
     """An order from a contract (``?contract=``): a quantity per line (default: all that remains)."""
     from xietong.org.models import Team
@@ -396,6 +503,9 @@ urlpatterns: list[Any] = [
     path("orders/<int:pk>/confirm/", order_confirm, name="confirm"),
     path("orders/<int:pk>/schedule/", order_schedule, name="schedule"),
     path("orders/<int:pk>/cancel/", order_cancel, name="cancel"),
+    path("orders/<int:pk>/close-short/", order_close_short, name="close_short"),
     path("orders/<int:pk>/ship/", shipment_create, name="ship"),
     path("orders/shipments/<int:pk>/edit/", shipment_edit, name="shipment_edit"),
+    path("orders/shipments/<int:pk>/quantities/", shipment_quantities, name="shipment_quantities"),
+    path("orders/shipments/<int:pk>/void/", shipment_void, name="shipment_void"),
 ]

@@ -4,7 +4,8 @@ For a product on a date ``on``::
 
     ATP = on hand − allocated + in transit            (inventory positions, all warehouses)
         + open scheduled receipts due on or before ``on``
-        − unshipped quantity of open orders promised on or before ``on`` (or without a promised date)
+        − open remainder (unshipped, not closed short) of open orders promised on or before ``on``
+          (or without a promised date)
 
 An open order is one neither cancelled nor fully shipped (credit review included: the quantity is
 spoken for). The answer is never below zero: ``available_to_promise`` reports 0, and ``atp_detail``
@@ -27,7 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q, Sum
+from django.db.models import Q, Sum
 
 from .models import InventoryPosition, ScheduledReceipt, SupplyItem
 from .signals import add_months, month_start
@@ -44,7 +45,7 @@ def _q(value: Any) -> Decimal:
 
 def _components(product_ids: Iterable[int], on: date) -> dict[int, dict[str, Decimal]]:
     from xietong.orders.choices import OrderStatus
-    from xietong.orders.models import OrderLine
+    from xietong.orders.models import OrderLine, open_quantity_expression
 
     ids = sorted({int(p) for p in product_ids})
     parts = {
@@ -73,7 +74,7 @@ def _components(product_ids: Iterable[int], on: date) -> dict[int, dict[str, Dec
         .exclude(order__status__in=(OrderStatus.CANCELLED, OrderStatus.SHIPPED))
         .filter(Q(order__promised_date__lte=on) | Q(order__promised_date__isnull=True))
         .values("product_id")
-        .annotate(total=Sum(F("quantity") - F("shipped_quantity")))
+        .annotate(total=Sum(open_quantity_expression()))
     )
     for row in orders:
         parts[row["product_id"]]["orders"] = _q(row["total"])
@@ -184,12 +185,13 @@ def check_orders(*, actor_id: int | None = None, event: str = "") -> list[dict[s
     from django.utils import timezone
 
     from xietong.orders.choices import OrderStatus
-    from xietong.orders.models import OrderLine
+    from xietong.orders.models import OrderLine, open_quantity_expression
 
     today = timezone.localdate()
     lines = list(
         OrderLine.objects.exclude(order__status__in=(OrderStatus.CANCELLED, OrderStatus.SHIPPED))
-        .filter(quantity__gt=F("shipped_quantity"), product__supply__isnull=False)
+        .alias(open=open_quantity_expression())
+        .filter(open__gt=0, product__supply__isnull=False)
         .values("order_id", "order__number", "order__owner_id", "order__promised_date", "product_id")
         .order_by("order_id", "product_id")
         .distinct()

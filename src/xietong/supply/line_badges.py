@@ -33,7 +33,7 @@ def annotate(user: Any, lines: list[Any], on: date) -> bool:
         if detail is None:
             line.atp, line.atp_quantity = None, None
         elif line._meta.label_lower == "orders.orderline":
-            unshipped = line.quantity - line.shipped_quantity
+            unshipped = line.open_quantity
             net = detail["available"] - detail["shortage"]
             line.atp, line.atp_quantity = max(net + unshipped, 0), unshipped
         else:

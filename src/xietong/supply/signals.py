@@ -66,7 +66,8 @@ def _local_midnight(d: date) -> datetime:
 
 def demand_history(*, start: date, end: date) -> dict[Key, Decimal]:
     """Demand per product × BU × month for months in [start, end): imported ``SalesHistory`` plus
-    the quantities of XieTong's orders that are not cancelled, by the (local) month they were created."""
+    the quantities of XieTong's orders that are not cancelled, by the (local) month they were created
+    (less what was closed short: the customer did not take it, and a new order may take it again)."""
     from xietong.orders.choices import OrderStatus
     from xietong.orders.models import OrderLine
 
@@ -90,7 +91,7 @@ def demand_history(*, start: date, end: date) -> dict[Key, Decimal]:
         .exclude(order__status=OrderStatus.CANCELLED)
         .annotate(m=TruncMonth("order__created_at"), bu=F("order__business_unit_id"))
         .values("product_id", "bu", "m")
-        .annotate(total=Sum("quantity"))
+        .annotate(total=Sum(F("quantity") - F("closed_quantity")))
         .order_by()
     )
     for row in orders:
@@ -99,20 +100,21 @@ def demand_history(*, start: date, end: date) -> dict[Key, Decimal]:
 
 
 def open_orders(*, first_month: date) -> dict[Key, Decimal]:
-    """Unshipped quantity of open orders (not cancelled, not fully shipped) by promised month; an
-    order without a promised date, or promised before ``first_month``, counts in ``first_month``."""
+    """Open remainder (unshipped, not closed short) of open orders (not cancelled, not shipped or
+    closed short) by promised month; an order without a promised date, or promised before
+    ``first_month``, counts in ``first_month``."""
     from xietong.orders.choices import OrderStatus
-    from xietong.orders.models import OrderLine
+    from xietong.orders.models import OrderLine, open_quantity_expression
 
     first_month = month_start(first_month)
     rows = (
-        OrderLine.objects.filter(quantity__gt=F("shipped_quantity"))
-        .exclude(order__status__in=(OrderStatus.CANCELLED, OrderStatus.SHIPPED))
+        OrderLine.objects.exclude(order__status__in=(OrderStatus.CANCELLED, OrderStatus.SHIPPED))
         .annotate(
             m=TruncMonth("order__promised_date"),
             bu=F("order__business_unit_id"),
-            open=ExpressionWrapper(F("quantity") - F("shipped_quantity"), output_field=QTY),
+            open=open_quantity_expression(),
         )
+        .filter(open__gt=0)
         .values("product_id", "bu", "m")
         .annotate(total=Sum("open"))
         .order_by()

@@ -412,8 +412,7 @@ def contingency_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form,
         title=found.name,
         cancel_url=reverse("supply:contingency_list"),
-        template_name="supply/plan_contingency_form.html",
-        context={"contingency": found},
+        context={"contingency": found, "header_actions": "supply/partials/contingency_delete.html"},
     )
 
 
