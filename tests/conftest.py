@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,6 +19,18 @@ from tests.support.factories import (
 @pytest.fixture(autouse=True)
 def _no_login_lockout_between_tests(settings: Any) -> None:
     settings.AXES_ENABLED = False
+
+
+@pytest.fixture(autouse=True)
+def _default_language_in_each_test() -> Iterator[None]:
+    """Each test starts in the default language. A request through the test client runs in the
+    test's thread, and the middleware leaves the language it activated (an English-speaking user's
+    "en") active after the response; the next test in that process would read English."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.utils.translation import override
 
 from tests.conftest import login
 from tests.supply.test_plan_services import DEC, approval_flow, line, make_plan, people, products, run, signals  # noqa: F401
@@ -42,7 +43,11 @@ def test_the_request_names_and_links_the_plan_and_the_approver_sees_both(people,
     plan = in_review(people, run)
     request = ApprovalRequest.objects.get()
     assert request.url == f"/sop/plans/{plan.pk}/"
-    assert request.title == zh("Demand plan %(title)s v%(version)s", title=plan.title, version=1)
+    assert request.title == f"{plan.title} v1"  # numbers and names: the reader's language goes in front
+    with override("en"):
+        assert request.display_title == f"Demand plan (executive review) · {plan.title} v1"
+    with override("zh-hans"):
+        assert request.display_title == f"{zh('Demand plan (executive review)')} · {plan.title} v1"
     assert request.submitter_id == people.planner.pk
     boss = login(people.boss)
     assert boss.get(f"/approvals/{request.pk}/").status_code == 200

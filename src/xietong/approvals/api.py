@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import BaseModel
 
@@ -46,7 +46,8 @@ class RequestOut(Schema):
     id: int
     document_type: str
     object_id: str
-    title: str
+    title: str = Field(description="The document as numbers and names (stored once, in no language).")
+    display_title: str = Field(description="The document type in the caller's language, then the title.")
     amount: Decimal | None
     url: str
     status: str
@@ -87,6 +88,7 @@ class RequestRowOut(BaseModel):
     document_type: str
     object_id: str
     title: str
+    display_title: str
     amount: Decimal | None
     url: str
     status: str

@@ -222,7 +222,14 @@ class ApprovalRequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.title
+        return self.display_title
+
+    @property
+    def display_title(self) -> str:
+        """The document type in the reader's language, then the stored title (numbers and names)."""
+        from .registry import display_title
+
+        return display_title(self.document_type, self.title)
 
     @property
     def is_pending(self) -> bool:

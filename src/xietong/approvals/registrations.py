@@ -17,18 +17,25 @@ from xietong.core.navigation import NavItem
 
 from . import selectors, tasks
 from .models import ApprovalRequest
+from .registry import display_title
 
 APPROVALS = gettext_lazy("Approvals")
 
 # --- notifications (each links to the request page, where one click approves) ---------------------------
 
+
+def _titled(p: dict[str, Any]) -> dict[str, Any]:
+    """The notification's parameters with the request's title in the reader's language."""
+    return {**p, "title": display_title(p.get("document_type", ""), p.get("title", ""))}
+
+
 for _code, _text in (
-    ("approval_requested", lambda p: _("%(actor)s asks for your approval: %(title)s") % p),
-    ("approval_approved", lambda p: _("Approved: %(title)s") % p),
-    ("approval_rejected", lambda p: _("%(actor)s rejected %(title)s") % p),
-    ("approval_recalled", lambda p: _("%(actor)s recalled %(title)s") % p),
-    ("approval_reminder", lambda p: _("Still waiting for your approval: %(title)s") % p),
-    ("approval_escalated", lambda p: _("Escalated to you, waiting for approval: %(title)s") % p),
+    ("approval_requested", lambda p: _("%(actor)s asks for your approval: %(title)s") % _titled(p)),
+    ("approval_approved", lambda p: _("Approved: %(title)s") % _titled(p)),
+    ("approval_rejected", lambda p: _("%(actor)s rejected %(title)s") % _titled(p)),
+    ("approval_recalled", lambda p: _("%(actor)s recalled %(title)s") % _titled(p)),
+    ("approval_reminder", lambda p: _("Still waiting for your approval: %(title)s") % _titled(p)),
+    ("approval_escalated", lambda p: _("Escalated to you, waiting for approval: %(title)s") % _titled(p)),
 ):
     kinds.register(kinds.Kind(_code, APPROVALS, _text))
 

@@ -44,7 +44,9 @@ class DocumentType:
     label: str | Promise
     model: str  # "quotes.Quote"
     fields: tuple[ConditionField, ...]
-    title: Callable[[Any], str]  # e.g. "报价单 Q202611-0001 v2 · 华东电力"
+    # the document as numbers and names, no words of any language (e.g. "Q202611-0001 v2 · 华东电力"): it
+    # is stored once, and every reader sees it behind ``label`` in their own language (``display_title``)
+    title: Callable[[Any], str]
     url: Callable[[Any], str]
     business_unit_id: Callable[[Any], int | None]
     owner_id: Callable[[Any], int | None]  # whose manager chain "the submitter's manager" walks when not the submitter
@@ -82,6 +84,13 @@ def register(document_type: DocumentType) -> DocumentType:
 
 def get(code: str) -> DocumentType:
     return _registry[code]
+
+
+def display_title(code: str, title: str) -> str:
+    """A request's title as its reader sees it: the document type's label in the active language, then
+    the stored title ("报价单（折扣） · Q202611-0001 v2 · 华东电力")."""
+    document_type = _registry.get(code)
+    return f"{document_type.label} · {title}" if document_type is not None else title
 
 
 def types() -> list[DocumentType]:

@@ -176,10 +176,13 @@ def request_rows(
 
 def row_out(row: dict[str, Any]) -> dict[str, Any]:
     """A row of ``request_rows`` as the API's list item."""
+    from .registry import display_title
+
     get = (lambda name: row[f"request__{name}"]) if "request__title" in row else row.__getitem__
     return {
         "id": row["request_id"],
         **{name: get(name) for name in ROW_FIELDS if name not in ("submitter_id",)},
+        "display_title": display_title(get("document_type"), get("title")),
         "submitter": {"id": get("submitter_id"), "name": row["submitter_name"]},
     }
 

@@ -348,7 +348,7 @@ def _notify(
         recipient_ids=ids,
         actor_id=getattr(actor, "pk", None),
         record=["approvals.approvalrequest", request.pk],
-        params={"actor": str(actor or ""), "title": request.title, **params},
+        params={"actor": str(actor or ""), "title": request.title, "document_type": request.document_type, **params},
     )
     transaction.on_commit(send, robust=True)
 

@@ -67,7 +67,7 @@ def _business_units() -> list[tuple[int, str]]:
 
 def _title(contract: Contract) -> str:
     version = f" v{contract.version}" if contract.version > 1 else ""
-    return f"{_('Contract')} {contract.number}{version} · {contract.party_a}"
+    return f"{contract.number}{version} · {contract.party_a}"
 
 
 def _summary(c: Any) -> list[tuple[str, str]]:

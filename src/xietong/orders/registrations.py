@@ -163,7 +163,7 @@ approvals.register(
                 "customer_level", gettext_lazy("Customer level"), "choice", _customer_level, choices=_levels()
             ),
         ),
-        title=lambda o: _("Order %(number)s · %(customer)s") % {"number": o.number, "customer": o.customer},
+        title=lambda o: f"{o.number} · {o.customer}",
         url=lambda o: reverse("orders:detail", args=[o.pk]),
         business_unit_id=lambda o: o.business_unit_id,
         owner_id=lambda o: o.owner_id,

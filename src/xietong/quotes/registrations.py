@@ -65,11 +65,7 @@ def _business_units() -> list[tuple[int, str]]:
 
 
 def _title(quote: Any) -> str:
-    return _("Quote %(number)s v%(version)s · %(customer)s") % {
-        "number": quote.number,
-        "version": quote.version,
-        "customer": quote.customer,
-    }
+    return f"{quote.number} v{quote.version} · {quote.customer}"
 
 
 def _summary(q: Any) -> list[tuple[str, str]]:

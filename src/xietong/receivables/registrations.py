@@ -76,9 +76,7 @@ approvals.register(
                 "installments", gettext_lazy("Number of installments"), "number", lambda p: p.installments.count()
             ),
         ),
-        title=lambda p: (
-            _("Payment plan · %(contract)s · %(customer)s") % {"contract": p.contract.number, "customer": p.customer}
-        ),
+        title=lambda p: f"{p.contract.number} · {p.customer}",
         url=lambda p: reverse("receivables:plan_edit", args=[p.contract_id]),
         business_unit_id=lambda p: p.business_unit_id,
         owner_id=lambda p: p.owner_id,
@@ -108,10 +106,7 @@ approvals.register(
                 "kind", gettext_lazy("Invoice type"), "choice", lambda i: i.kind, choices=InvoiceKind.choices
             ),
         ),
-        title=lambda i: (
-            _("Invoice %(amount)s · %(contract)s · %(customer)s")
-            % {"amount": services.yuan(i.amount), "contract": i.contract.number, "customer": i.customer}
-        ),
+        title=lambda i: f"{services.yuan(i.amount)} · {i.contract.number} · {i.customer}",
         url=lambda i: reverse("receivables:invoice_detail", args=[i.pk]),
         business_unit_id=lambda i: i.business_unit_id,
         owner_id=lambda i: i.owner_id,

@@ -52,7 +52,7 @@ DEMAND_PLAN = approvals.register(
             approvals.ConditionField("horizon", gettext_lazy("Horizon (months)"), "number", lambda p: p.horizon),
             approvals.ConditionField("version", gettext_lazy("Version"), "number", lambda p: p.version),
         ),
-        title=lambda p: _("Demand plan %(title)s v%(version)s") % {"title": p.title, "version": p.version},
+        title=lambda p: f"{p.title} v{p.version}",
         url=lambda p: reverse("supply:plan_detail", args=[p.pk]),
         business_unit_id=lambda p: None,
         owner_id=lambda p: p.created_by_id,

@@ -113,6 +113,8 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
 # the covering indexes (INCLUDE) are PostgreSQL's; SQLite builds them on their key columns, as intended
 SILENCED_SYSTEM_CHECKS = ["models.W040"] if DATABASES["default"]["ENGINE"].endswith("sqlite3") else []
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's SQLite backend with exact decimal sums (core/db/sqlite3/base.py)
+    DATABASES["default"]["ENGINE"] = "xietong.core.db.sqlite3"
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers go on while one writer writes; IMMEDIATE takes the write lock at BEGIN so
         # two writers queue on the busy timeout instead of failing half-way with "database is locked".

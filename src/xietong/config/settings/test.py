@@ -60,5 +60,5 @@ def _test_database_name() -> str:
     return str(scratch / f"{prefix}{os.getpid()}.sqlite3")
 
 
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": _test_database_name()}
