@@ -5,11 +5,13 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils.translation import override
 
 from tests.approvals.conftest import make_flow
 from tests.sampleapp.models import Deal
 from xietong.approvals import selectors, services
 from xietong.approvals.models import ApprovalTask, RequestStatus, TaskStatus
+from xietong.collaboration import kinds
 from xietong.collaboration.models import Notification
 from xietong.core.errors import Conflict
 
@@ -43,6 +45,15 @@ def test_submit_snapshots_steps_and_asks_the_first_steps_approvers(
     assert deal.stage == "审批中"
     assert list(Notification.objects.values_list("recipient_id", "kind")) == [(people["lead"].pk, "approval_requested")]
     assert selectors.approval_for(deal) == request
+    # the notification shows the document type before the stored title, in the reader's language
+    asked = Notification.objects.get()
+    assert asked.params["document_type"] == "sample_deal"
+    with override("en"):
+        assert (
+            kinds.text_of(asked.kind, asked.params)
+            == f"{people['rep']} asks for your approval: 样例商机 · 商机 华东电力"
+        )
+        assert request.display_title == "样例商机 · 商机 华东电力"
 
 
 def test_a_second_submit_while_pending_is_a_conflict(deal: Deal, people: dict[str, Any]) -> None:
