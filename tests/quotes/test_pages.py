@@ -172,6 +172,8 @@ def test_price_book_pages(people, book, products) -> None:
     assert book.name in text(head.get("/price-books/"))
     page = text(head.get(f"/price-books/{book.pk}/"))
     assert 'id="entry-create"' in page and "¥95,000.00" in page
+    # the imports app adds its action to the book's header (components.register_record_action)
+    assert f'href="/imports/new/?target=price_book_entries&amp;price_book={book.pk}" id="entry-import"' in page
     response = head.post(
         f"/price-books/{book.pk}/entries/new/",
         {"product": products.lathe.pk, "customer": "", "min_quantity": "5", "unit_price": "90000"},
@@ -179,6 +181,7 @@ def test_price_book_pages(people, book, products) -> None:
     assert response.status_code == 303
     assert book.entries.filter(min_quantity=5, unit_price=Decimal("90000.00")).exists()
     rep = login(people.rep)
-    assert 'id="entry-create"' not in text(rep.get(f"/price-books/{book.pk}/"))
+    as_rep = text(rep.get(f"/price-books/{book.pk}/"))
+    assert 'id="entry-create"' not in as_rep and 'id="entry-import"' not in as_rep
     assert rep.get(f"/price-books/{book.pk}/edit/").status_code == 403
     assert login(people.outsider).get(f"/price-books/{book.pk}/").status_code == 404

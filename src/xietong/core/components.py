@@ -90,6 +90,21 @@ def record_alerts() -> list[str]:
     return list(_record_alerts)
 
 
+_record_actions: list[str] = []
+
+
+def register_record_action(template_name: str) -> None:
+    """A template rendered among a record page's header actions, after the page's own, with the
+    page's context and ``record``: a higher app's action on a lower app's record (the import of a
+    price book's prices). It decides whether it applies."""
+    if template_name not in _record_actions:
+        _record_actions.append(template_name)
+
+
+def record_actions() -> list[str]:
+    return list(_record_actions)
+
+
 # --- badges that higher apps put on the product lines of lower apps' documents -----------------
 
 _line_annotators: list[tuple[Callable[[Any, list[Any], date], bool], str]] = []

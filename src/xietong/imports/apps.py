@@ -10,4 +10,8 @@ class ImportsConfig(AppConfig):
     verbose_name = _("Imports and exports")
 
     def ready(self) -> None:
+        from xietong.core import components
+
         from . import audit_labels, navigation  # noqa: F401
+
+        components.register_record_action("imports/partials/price_book_action.html")

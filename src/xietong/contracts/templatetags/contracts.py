@@ -1,4 +1,4 @@
-"""Template helpers of the contracts app: which record a shared panel is on."""
+"""Template helpers of the contracts app: the contracts of the record a shared panel is on."""
 
 from __future__ import annotations
 
@@ -6,14 +6,9 @@ from typing import Any
 
 from django import template
 
+from xietong.core.templatetags.xt import model_label
+
 register = template.Library()
-
-
-@register.filter
-def model_label(record: Any) -> str:
-    """``quotes.quote`` for a quote: panels on every record page test what they are on."""
-    meta = getattr(record, "_meta", None)
-    return meta.label_lower if meta is not None else ""
 
 
 @register.simple_tag(takes_context=True)

@@ -302,6 +302,29 @@ def record_alerts(context: Any, record: Any) -> SafeString:
     return SafeString("".join(render_to_string(name, {"record": record}, request=request) for name in alerts()))
 
 
+@register.filter
+def model_label(record: Any) -> str:
+    """``quotes.quote`` for a quote: the panels and actions shown on every record page test what they
+    are on."""
+    meta = getattr(record, "_meta", None)
+    return meta.label_lower if meta is not None else ""
+
+
+@register.simple_tag(takes_context=True)
+def record_actions(context: Any, record: Any) -> SafeString:
+    """Render the actions higher apps registered for record pages (``components.register_record_action``),
+    each with the page's context (what the page decided the user may do) and ``record``."""
+    from django.template.loader import render_to_string
+    from django.utils.safestring import SafeString
+
+    from xietong.core.components import record_actions as actions
+
+    if record is None or record == "":
+        return SafeString("")
+    values = {**context.flatten(), "record": record}
+    return SafeString("".join(render_to_string(name, values, request=context.get("request")) for name in actions()))
+
+
 @register.simple_tag(takes_context=True)
 def record_panels(context: Any, record: Any) -> SafeString:
     """Render the panels higher apps registered for record pages (``components.register_record_panel``)."""
