@@ -172,6 +172,7 @@ def test_price_book_pages(people, book, products) -> None:
     assert book.name in text(head.get("/price-books/"))
     page = text(head.get(f"/price-books/{book.pk}/"))
     assert 'id="entry-create"' in page and "¥95,000.00" in page
+    assert 'class="text-end xt-num">10</td>' in page and "E+" not in page  # from 10, never "1E+1"
     # the imports app adds its action to the book's header (components.register_record_action)
     assert f'href="/imports/new/?target=price_book_entries&amp;price_book={book.pk}" id="entry-import"' in page
     response = head.post(

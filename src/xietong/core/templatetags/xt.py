@@ -303,6 +303,21 @@ def record_alerts(context: Any, record: Any) -> SafeString:
 
 
 @register.filter
+def qty(value: Any) -> str:
+    """A quantity (or rate) without trailing zeros and never in exponent form: 10.000 → 10, 2.500 → 2.5
+    (``Decimal.normalize`` alone gives 1E+1 for 10)."""
+    from decimal import Decimal, InvalidOperation
+
+    if value is None or value == "":
+        return "—"
+    try:
+        number = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return str(value)
+    return format(number.normalize(), "f")
+
+
+@register.filter
 def model_label(record: Any) -> str:
     """``quotes.quote`` for a quote: the panels and actions shown on every record page test what they
     are on."""

@@ -28,17 +28,3 @@ def order_panel(context: Any, record: Any) -> dict[str, Any] | None:
     if label == "pipeline.opportunity":
         return {"query": f"opportunity={record.pk}", "can_order": False, "contract_id": None}
     return None
-
-
-@register.filter
-def qty(value: Any) -> str:
-    """A quantity without trailing zeros and never in exponent form: 10.000 → 10, 2.500 → 2.5."""
-    from decimal import Decimal, InvalidOperation
-
-    if value is None or value == "":
-        return "—"
-    try:
-        number = Decimal(value)
-    except (InvalidOperation, TypeError, ValueError):
-        return str(value)
-    return format(number.normalize(), "f")
