@@ -103,6 +103,13 @@ def log_in(page: Any, base: str, username: str, password: str) -> None:
     page.wait_for_url(f"{base}/")
 
 
+def drag_card(page: Any, card: Any, column: Any) -> None:
+    """Drag a board card to a column and wait for the server's answer to the move: the card shows in
+    its new column before the move is written, so what the test reads next must wait for it."""
+    with page.expect_response(lambda r: "/move/" in r.url and r.request.method == "POST"):
+        card.drag_to(column)
+
+
 def shot(page: Any, name: str) -> Path:
     """A full-page screenshot from the top (the sticky top bar would otherwise sit mid-page)."""
     page.evaluate("window.scrollTo(0, 0)")

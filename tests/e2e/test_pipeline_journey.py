@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, override
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import browser, page, shot  # noqa: F401  (the fixtures)
+from tests.e2e.conftest import browser, drag_card, page, shot  # noqa: F401  (the fixtures)
 from tests.pipeline.conftest import customer_of, people, process  # noqa: F401  (the fixtures)
 from tests.support.crm import ContactFactory
 from tests.support.pipeline import ProductFactory, opportunity, stage
@@ -39,7 +39,7 @@ def test_a_gated_card_is_moved_then_won_with_a_cross_department_team(live_server
     # 1. drag the card to 需求确认: the gate wants a contact, the card says so and stays
     page.goto(f"{base}/pipeline/")
     card = page.locator(f"#opp-{deal.pk}")
-    card.drag_to(page.locator(f"#cards-{second.pk}"))
+    drag_card(page, card, page.locator(f"#cards-{second.pk}"))
     with override("zh-hans"):
         missing = gettext("a contact of the customer")
     alert = page.locator(f"#cards-{first.pk} #opp-{deal.pk} [role=alert]")
@@ -56,7 +56,7 @@ def test_a_gated_card_is_moved_then_won_with_a_cross_department_team(live_server
 
     # 3. drag again: it moves, and the column counts follow
     page.goto(f"{base}/pipeline/")
-    page.locator(f"#opp-{deal.pk}").drag_to(page.locator(f"#cards-{second.pk}"))
+    drag_card(page, page.locator(f"#opp-{deal.pk}"), page.locator(f"#cards-{second.pk}"))
     expect(page.locator(f"#cards-{second.pk} #opp-{deal.pk}")).to_be_visible()
     shot(page, "31-board-moved")
     assert Opportunity.objects.get(pk=deal.pk).stage_id == second.pk

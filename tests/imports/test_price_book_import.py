@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import F
 
 from tests.conftest import login
 from tests.imports.conftest import csv_bytes, xlsx_bytes
@@ -63,8 +64,8 @@ def _prices(book: PriceBook) -> list[tuple[str, str | None, Decimal, Decimal]]:
     return [
         (e.product.code, e.customer.name if e.customer else None, e.min_quantity, e.unit_price)
         for e in book.entries.select_related("product", "customer").order_by(
-            "product__code", "customer_id", "min_quantity"
-        )
+            "product__code", F("customer_id").asc(nulls_first=True), "min_quantity"
+        )  # every customer's price first, on PostgreSQL too (NULLs sort last there by default)
     ]
 
 

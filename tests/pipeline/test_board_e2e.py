@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, override
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import browser, log_in, page, phone, shot  # noqa: F401  (the fixtures)
+from tests.e2e.conftest import browser, drag_card, log_in, page, phone, shot  # noqa: F401  (the fixtures)
 from tests.support.pipeline import opportunity, stage
 from xietong.pipeline.models import Opportunity
 
@@ -43,14 +43,14 @@ def test_a_rep_drags_cards_edits_in_place_and_reads_the_list(live_server, page, 
     shot(page, "pipeline-board")
 
     # drag back a stage: no gate; both columns follow
-    page.locator(f"#opp-{back.pk}").drag_to(page.locator(f"#cards-{first.pk}"))
+    drag_card(page, page.locator(f"#opp-{back.pk}"), page.locator(f"#cards-{first.pk}"))
     expect(head(page, first.pk).locator("[data-xt-count]")).to_have_text("2")
     expect(head(page, second.pk).locator("[data-xt-count]")).to_have_text("0")
     expect(page.locator(f"#cards-{first.pk} #opp-{back.pk}")).to_be_visible()
     assert Opportunity.objects.get(pk=back.pk).stage_id == first.pk
 
     # past a gate: back in its column, the reason on the card
-    page.locator(f"#opp-{gated.pk}").drag_to(page.locator(f"#cards-{third.pk}"))
+    drag_card(page, page.locator(f"#opp-{gated.pk}"), page.locator(f"#cards-{third.pk}"))
     alert = page.locator(f"#cards-{first.pk} #opp-{gated.pk} [role=alert]")
     expect(alert).to_contain_text("方案报价")
     expect(head(page, third.pk).locator("[data-xt-count]")).to_have_text("1")
