@@ -27,6 +27,7 @@ from xietong.contracts import demo as contracts_demo
 from xietong.contracts.choices import ContractStatus
 from xietong.contracts.models import Contract, ContractVersion
 from xietong.orders import demo as orders_demo
+from xietong.orders import demo_history
 from xietong.orders.models import Order, OrderLine, Shipment
 from xietong.org.models import User
 from xietong.quotes import demo as quotes_demo
@@ -39,6 +40,15 @@ from xietong.receivables.models import Allocation, CustomerCredit, Installment, 
 pytestmark = pytest.mark.django_db
 
 MONEY_STATUSES = ("signed", "active", "expired", "terminated")
+
+
+def q2c_contracts() -> Any:
+    """The contracts of quote-to-cash's demo (not the framework contracts of the order history)."""
+    return Contract.objects.exclude(number__startswith=demo_history.NUMBER_PREFIX)
+
+
+def q2c_orders() -> Any:
+    return Order.objects.exclude(contract__number__startswith=demo_history.NUMBER_PREFIX)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -143,7 +153,7 @@ def test_quotes_in_every_status_and_v2_superseding_v1():
 
 
 def test_contracts_in_every_state_with_scans_an_amendment_and_renewals_due():
-    assert dict(Contract.objects.values_list("status").annotate(n=Count("pk"))) == {
+    assert dict(q2c_contracts().values_list("status").annotate(n=Count("pk"))) == {
         ContractStatus.DRAFT: 1,
         ContractStatus.IN_REVIEW: 2,
         ContractStatus.APPROVED: 1,
@@ -153,21 +163,21 @@ def test_contracts_in_every_state_with_scans_an_amendment_and_renewals_due():
         ContractStatus.TERMINATED: 1,
     }
     today = timezone.localdate()
-    signed = Contract.objects.filter(status__in=MONEY_STATUSES)
+    signed = q2c_contracts().filter(status__in=MONEY_STATUSES)
     assert not signed.filter(Q(signed_scan="") | Q(signed_date__isnull=True)).exists()
-    assert not Contract.objects.exclude(status__in=MONEY_STATUSES).exclude(signed_scan="").exists()
-    assert not Contract.objects.filter(status=ContractStatus.EXPIRED, end_date__gte=today).exists()
-    assert not Contract.objects.filter(status=ContractStatus.TERMINATED, terminated_reason="").exists()
-    assert not Contract.objects.filter(status=ContractStatus.SIGNED, start_date__lte=today).exists()
-    amended = Contract.objects.get(version=2)
+    assert not q2c_contracts().exclude(status__in=MONEY_STATUSES).exclude(signed_scan="").exists()
+    assert not q2c_contracts().filter(status=ContractStatus.EXPIRED, end_date__gte=today).exists()
+    assert not q2c_contracts().filter(status=ContractStatus.TERMINATED, terminated_reason="").exists()
+    assert not q2c_contracts().filter(status=ContractStatus.SIGNED, start_date__lte=today).exists()
+    amended = q2c_contracts().get(version=2)
     assert amended.status == ContractStatus.ACTIVE
     assert list(amended.versions.values_list("version", "reason")) == [(1, contracts_demo.AMENDMENT)]
     ending = signed.filter(status=ContractStatus.ACTIVE, end_date__lte=today + timedelta(days=30))
     assert ending.count() == 2
     assert not ending.filter(renewal_reminded_at__isnull=True).exists()
     # from accepted quotes and from won opportunities
-    assert Contract.objects.filter(quote__isnull=False).count() == 6
-    assert Contract.objects.filter(quote__isnull=True, opportunity__status="won").count() == 9
+    assert q2c_contracts().filter(quote__isnull=False).count() == 6
+    assert q2c_contracts().filter(quote__isnull=True, opportunity__status="won").count() == 9
 
 
 def test_a_bu_head_and_the_managers_have_approvals_waiting():
@@ -185,7 +195,7 @@ def test_a_bu_head_and_the_managers_have_approvals_waiting():
 
 def test_payment_plans_add_up_and_received_is_the_sum_of_allocations():
     plans = PaymentPlan.objects.select_related("contract")
-    assert plans.count() == Contract.objects.filter(status__in=MONEY_STATUSES).count() == 11
+    assert plans.count() == q2c_contracts().filter(status__in=MONEY_STATUSES).count() == 11
     for plan in plans:
         total = plan.installments.aggregate(s=Sum("amount"))["s"]
         assert total - plan.contract.amount == plan.difference == 0
@@ -239,8 +249,8 @@ def test_credit_limits_with_one_customer_over_its_limit():
 
 
 def test_orders_of_signed_contracts_never_ship_more_than_ordered():
-    orders = Order.objects.all()
-    assert orders.count() == Contract.objects.filter(status__in=("signed", "active")).count()
+    orders = q2c_orders()
+    assert orders.count() == q2c_contracts().filter(status__in=("signed", "active")).count()
     assert not orders.exclude(contract__status__in=("signed", "active")).exists()
     assert not OrderLine.objects.filter(shipped_quantity__gt=F("quantity")).exists()
     assert orders.filter(status="credit_review").exists()
@@ -255,3 +265,67 @@ def test_loading_the_demo_again_creates_nothing():
     for module in (approvals_demo, quotes_demo, contracts_demo, receivables_demo, orders_demo):
         module.load(created)
     assert +created == Counter()
+
+
+# --- the order history (orders/demo_history.py, quantities from supply/demo.py) -----------------------
+
+
+def _months_back(n: int) -> Any:
+    from xietong.supply.signals import add_months
+
+    return add_months(timezone.localdate().replace(day=1), -n)
+
+
+def test_three_years_of_order_history_are_framework_contracts_called_off_monthly_and_shipped():
+    from xietong.customers.models import Relationship
+
+    today = timezone.localdate()
+    framework = Contract.objects.filter(number__startswith=demo_history.NUMBER_PREFIX)
+    years = set(framework.values_list("start_date__year", flat=True))
+    assert years == {today.year - 3, today.year - 2, today.year - 1, today.year}
+    assert set(framework.filter(end_date__lt=today).values_list("status", flat=True)) == {ContractStatus.EXPIRED}
+    assert set(framework.filter(end_date__gte=today).values_list("status", flat=True)) == {ContractStatus.ACTIVE}
+    assert not framework.filter(signed_date__gte=F("start_date")).exists()
+    for contract in framework.prefetch_related("lines"):
+        lines = list(contract.lines.all())
+        assert contract.amount == sum(line.amount for line in lines) == contract.net_amount + contract.tax_amount
+        for line in lines:  # every contract line is called off exactly, to the cent
+            ordered = line.order_lines.aggregate(q=Sum("quantity"), a=Sum("amount"))
+            assert (ordered["q"], ordered["a"]) == (line.quantity, line.amount)
+    orders = Order.objects.filter(contract__in=framework)
+    assert orders.count() == 396
+    assert set(orders.values_list("status", flat=True)) == {"shipped"}
+    first, last = _months_back(36), _months_back(1)
+    for order in orders.prefetch_related("lines", "shipments__lines"):
+        placed = timezone.localtime(order.created_at).date()
+        assert order.number.startswith(f"DD{placed:%Y%m}-")
+        assert first <= placed.replace(day=1) <= last
+        assert all(line.shipped_quantity == line.quantity for line in order.lines.all())
+        (shipment,) = order.shipments.all()
+        assert sorted(s.quantity for s in shipment.lines.all()) == sorted(line.quantity for line in order.lines.all())
+    # the buyers are customers now
+    buyers = set(framework.values_list("customer_id", "business_unit_id"))
+    for customer_id, bu_id in buyers:
+        assert Relationship.objects.get(customer_id=customer_id, business_unit_id=bu_id).status == "active"
+
+
+def test_the_forecast_reads_three_years_of_orders_and_the_erp_year_before_them():
+    from xietong.supply.models import SalesHistory
+    from xietong.supply.signals import demand_history
+
+    first, now = _months_back(36), _months_back(0)
+    assert not SalesHistory.objects.filter(month__gte=first).exists()
+    assert set(SalesHistory.objects.values_list("month", flat=True)) == {_months_back(n) for n in range(37, 49)}
+    history = demand_history(start=first, end=now)
+    from_orders = OrderLine.objects.filter(order__contract__number__startswith=demo_history.NUMBER_PREFIX)
+    assert sum(history.values()) == from_orders.aggregate(q=Sum("quantity"))["q"]
+    months = {m for _p, _b, m in history}
+    assert months == {_months_back(n) for n in range(1, 37)}
+    # a yearly season (the Spring Festival dip, the year-end peak) and lumpy, intermittent items
+    by_month: Counter[int] = Counter()
+    for (_p, _b, m), q in history.items():
+        by_month[m.month] += int(q)
+    assert by_month[2] < by_month[1] < by_month[12]
+    series: dict[tuple[int, int], int] = Counter((p, b) for p, b, _m in history)
+    assert any(n <= 18 for n in series.values())  # in half the months or fewer
+    assert max(series.values()) == 36

@@ -4,10 +4,12 @@
   near its limit, so the supply review has an overload to show);
 - supply master data for every product: services and consumables are bought, machines are made;
   lead times from two weeks to three months, MOQ and lot sizes, the three safety-stock methods;
-- three years of monthly sales history per product and business unit (an ERP export, as a company
-  starting with XieTong would import it): a level per product, a yearly season (Spring Festival dip
-  in February, a year-end peak), a slow trend and noise; one product in ten sells in lumps
-  (intermittent), most months nothing;
+- four years of monthly demand per product and business unit: a level per product, a yearly season
+  (Spring Festival dip in February, a year-end peak), a slow trend and noise; one product in ten sells
+  in lumps (intermittent), most months nothing. The last three years are XieTong's own order history
+  (annual framework contracts of each BU's key customers, monthly call-off orders shipped in full:
+  ``orders.demo_history``), the year before them an ERP export as a company starting with XieTong
+  would import it (``SalesHistory``);
 - inventory in the warehouses (some items short), open purchase and production orders;
 - statistical forecasts run by the first supply planner (last month's and this month's), last
   month's plan approved (with sales managers' overrides on its first month) and this month's plan in
@@ -43,7 +45,8 @@ from .models import (
 )
 
 SEED = 20261201
-HISTORY_MONTHS = 36
+ERP_MONTHS = 12  # the year before XieTong, imported from the ERP
+ORDER_MONTHS = 36  # XieTong's own orders
 WAREHOUSES = (
     ("WH-SH", "上海青浦仓", "上海市青浦区华新镇华腾路 1288 号"),
     ("WH-SZ", "苏州工业园仓", "江苏省苏州市工业园区星港街 88 号"),
@@ -119,9 +122,15 @@ def _master_data(rng: random.Random, created: Counter[str]) -> tuple[list[Supply
 def _history(
     rng: random.Random, items: list[SupplyItem], units: dict[str, Any], this_month: date, created: Counter[str]
 ) -> dict[int, float]:
-    """Three years per product × BU; returns each product's recent monthly level (for stock)."""
-    rows, level_of = [], {}
+    """Four years of monthly demand per product × BU: the last three as XieTong's own orders (framework
+    contracts with monthly call-offs, ``orders.demo_history``), the year before as an imported ERP
+    export (``SalesHistory``); returns each product's recent monthly level (for stock)."""
+    from xietong.orders import demo_history
+
+    quantities: dict[tuple[int, int, date], Decimal] = {}
+    level_of: dict[int, float] = {}
     all_units = list(units.values())
+    months = ERP_MONTHS + ORDER_MONTHS
     for n, item in enumerate(items):
         product = item.product
         owners = [u for u in all_units if u.pk == product.business_unit_id] or all_units
@@ -131,25 +140,25 @@ def _history(
         level_of[product.pk] = 0.0
         for bu in owners:
             share = 1.0 if len(owners) == 1 else rng.uniform(0.2, 0.6)
-            for back in range(HISTORY_MONTHS, 0, -1):
+            for back in range(months, 0, -1):
                 month = _month(this_month, -back)
-                t = HISTORY_MONTHS - back
+                t = months - back
                 if intermittent:
                     quantity = rng.choice((0, 0, 0, 0, 0, rng.randint(3, 12)))
                 else:
                     mean = base * share * SEASON[month.month - 1] * (1 + trend) ** t
                     quantity = max(0, round(rng.gauss(mean, mean * 0.15)))
-                rows.append(
-                    SalesHistory(
-                        product=product,
-                        business_unit=bu,
-                        month=month,
-                        quantity=Decimal(quantity),
-                        source=DataSource.DEMO,
-                    )
-                )
+                quantities[(product.pk, bu.pk, month)] = Decimal(quantity)
                 if back <= 6:
                     level_of[product.pk] += quantity / 6
+    first_order_month = _month(this_month, -ORDER_MONTHS)
+    in_orders = {key: q for key, q in quantities.items() if key[2] >= first_order_month and q > 0}
+    left = demo_history.write(in_orders, today=timezone.localdate(), rng=rng, created=created)
+    rows = [
+        SalesHistory(product_id=p, business_unit_id=b, month=m, quantity=q, source=DataSource.DEMO)
+        for (p, b, m), q in sorted(quantities.items())
+        if m < first_order_month or (p, b, m) in left
+    ]
     SalesHistory.objects.bulk_create(rows, batch_size=2000)
     created["sales history months"] += len(rows)
     return level_of
