@@ -123,12 +123,12 @@ def _clear() -> None:
 def _setup(ctx: Context) -> dict[str, Any]:
     crm_support.require("xietong.supply.forecast_services", "forecast_run")
     from xietong.supply import forecast_services, forecasting
-    from xietong.supply.signals import add_months, demand_history
+    from xietong.supply.signals import add_months, demand_history_floats
 
     count = SERIES[ctx.scale]
     load(count)
     planner = _planner()
-    history = demand_history(start=add_months(FIRST, -forecast_services.HISTORY_MONTHS), end=FIRST)
+    history = demand_history_floats(start=add_months(FIRST, -forecast_services.HISTORY_MONTHS), end=FIRST)
     frame = forecast_services.history_frame(history, first_month=FIRST)
     calls: list[dict[str, Any]] = []
     series = frame["unique_id"].nunique()

@@ -93,6 +93,10 @@ def test_history_frame_fills_gaps_from_the_first_month_with_demand() -> None:
     assert list(frame["unique_id"]) == ["7:1", "7:1", "7:1"]
     assert list(frame["ds"].dt.strftime("%Y-%m")) == ["2025-10", "2025-11", "2025-12"]
     assert list(frame["y"]) == [2.0, 0.0, 1.5]
+    # rows (``signals.demand_history_floats``) may repeat a month, on any day of it: added up
+    rows = [(7, 1, date(2025, 10, 1), 1.25), (7, 1, date(2025, 10, 15), 0.75), (7, 1, date(2025, 12, 1), 1.5)]
+    same = forecast_services.history_frame(rows, first_month=FIRST)
+    assert same.equals(frame)
 
 
 def test_a_user_without_demand_create_is_refused(org: dict[str, Any], history: Any) -> None:

@@ -71,6 +71,22 @@ def test_demand_history_adds_imported_history_and_orders_by_local_month(org: dic
         (p.pk, bu2.pk, date(2026, 1, 1)): D("1.000"),
         (q.pk, bu2.pk, date(2026, 2, 1)): D("4.000"),
     }
+    # the engine's reading: the same groups as floats, one row per source (March twice), same totals
+    rows = signals.demand_history_floats(start=date(2026, 1, 1), end=date(2026, 4, 1))
+    assert all(isinstance(quantity, float) for *_key, quantity in rows)
+    summed: dict[Any, float] = {}
+    for product, bu, month, quantity in rows:
+        summed[(product, bu, month.replace(day=1))] = summed.get((product, bu, month.replace(day=1)), 0.0) + quantity
+    assert sorted(rows) == sorted(
+        [
+            (p.pk, bu1.pk, date(2026, 1, 1), 5.5),
+            (p.pk, bu1.pk, date(2026, 3, 1), 2.0),
+            (p.pk, bu1.pk, date(2026, 3, 1), 11.375),  # the orders' 3.25 + 1.125 + 7
+            (p.pk, bu2.pk, date(2026, 1, 1), 1.0),
+            (q.pk, bu2.pk, date(2026, 2, 1), 4.0),
+        ]
+    )
+    assert summed == {key: float(value) for key, value in got.items()}
 
 
 def test_open_orders_unshipped_by_promised_month(org: dict[str, Any], people: Any) -> None:

@@ -15,11 +15,13 @@ with ``month`` the 1st of the month.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from django.db.models import DecimalField, ExpressionWrapper, F, Sum
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import DecimalField, ExpressionWrapper, F, FloatField, Sum
+from django.db.models.functions import Cast, Coalesce, TruncMonth
 from django.utils import timezone
 
 Key = tuple[int, int, date]
@@ -64,26 +66,29 @@ def _local_midnight(d: date) -> datetime:
     return timezone.make_aware(datetime.combine(d, time.min))
 
 
-def demand_history(*, start: date, end: date) -> dict[Key, Decimal]:
-    """Demand per product × BU × month for months in [start, end): imported ``SalesHistory`` plus
-    the quantities of XieTong's orders that are not cancelled, by the (local) month they were created
-    (less what was closed short: the customer did not take it, and a new order may take it again)."""
+def _history_rows(*, start: date, end: date, as_float: bool) -> Iterator[tuple[int, int, Any, Any]]:
+    """``(product, bu, month, quantity)`` groups of the demand history for months in [start, end)
+    (``start`` and ``end`` month starts): imported ``SalesHistory`` plus the quantities of XieTong's
+    orders that are not cancelled, by the (local) month they were created, less what was closed
+    short (the customer did not take it, and a new order may take it again). A product × BU × month
+    may come more than once (one row per source, history months with a stray day). ``as_float``:
+    the sums as floats, cast in the database (no ``Decimal`` per row)."""
     from xietong.orders.choices import OrderStatus
     from xietong.orders.models import OrderLine
 
     from .models import SalesHistory
 
-    start, end = month_start(start), month_start(end)
-    out: dict[Key, Decimal] = defaultdict(lambda: ZERO)
-    history = (
+    def total(expression: Any) -> Any:
+        return Cast(Sum(expression), FloatField()) if as_float else Sum(expression)
+
+    yield from (
         SalesHistory.objects.filter(month__gte=start, month__lt=end)
-        .values("product_id", "business_unit_id", "month")  # stored as the 1st (a stray day: added below)
-        .annotate(total=Sum("quantity"))
+        .values("product_id", "business_unit_id", "month")  # stored as the 1st (a stray day: its own group)
+        .annotate(total=total("quantity"))
         .order_by()
+        .values_list("product_id", "business_unit_id", "month", "total")
     )
-    for row in history:
-        out[(row["product_id"], row["business_unit_id"], _month(row["month"]))] += _quantity(row["total"])  # type: ignore[index]
-    orders = (
+    yield from (
         OrderLine.objects.filter(
             order__created_at__gte=_local_midnight(start),
             order__created_at__lt=_local_midnight(end),
@@ -91,12 +96,26 @@ def demand_history(*, start: date, end: date) -> dict[Key, Decimal]:
         .exclude(order__status=OrderStatus.CANCELLED)
         .annotate(m=TruncMonth("order__created_at"), bu=F("order__business_unit_id"))
         .values("product_id", "bu", "m")
-        .annotate(total=Sum(F("quantity") - F("closed_quantity")))
+        .annotate(total=total(F("quantity") - F("closed_quantity")))
         .order_by()
+        .values_list("product_id", "bu", "m", "total")
     )
-    for row in orders:
-        out[(row["product_id"], row["bu"], _month(row["m"]))] += _quantity(row["total"])  # type: ignore[index]
+
+
+def demand_history(*, start: date, end: date) -> dict[Key, Decimal]:
+    """Demand per product × BU × month for months in [start, end), exact (``_history_rows``)."""
+    out: dict[Key, Decimal] = defaultdict(lambda: ZERO)
+    for product, bu, month, quantity in _history_rows(start=month_start(start), end=month_start(end), as_float=False):
+        out[(product, bu, _month(month))] += _quantity(quantity)  # type: ignore[index]
     return {key: value for key, value in out.items() if value}
+
+
+def demand_history_floats(*, start: date, end: date) -> list[tuple[int, int, date, float]]:
+    """The same groups as floats, for the statistical engine (which fits floats): ``(product, bu,
+    month, quantity)``, a month possibly more than once and not always on the 1st (the reader adds
+    them up by year and month, as ``forecast_services.history_frame`` does)."""
+    rows = _history_rows(start=month_start(start), end=month_start(end), as_float=True)
+    return [(p, b, m.date() if isinstance(m, datetime) else m, q or 0.0) for p, b, m, q in rows]
 
 
 def open_orders(*, first_month: date) -> dict[Key, Decimal]:
