@@ -42,7 +42,7 @@ NUMBER_PREFIX = "KJ-"  # 框架: the framework contracts' numbers, KJ-<BU>-<year
 FRAMEWORK_PRICE = Decimal("0.95")  # the framework contract's price: 5 % off the list price
 CARRIERS = ("顺丰速运", "德邦物流", "京东物流", "中通快运")
 WAREHOUSES = ("上海青浦仓", "苏州工业园仓", "天津武清仓")
-PAYMENT_TERMS = "按月对账，每批货物到货验收后 60 天内付清该批货款。"
+PAYMENT_TERMS = "按批结算：每批货物发货后 30 天内付清该批货款，凭增值税专用发票付款。"
 TERMS = "本合同为年度框架采购合同，具体数量以甲方每月下达的订单为准；单价在合同期内保持不变。"
 
 

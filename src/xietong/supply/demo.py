@@ -8,8 +8,8 @@
   (Spring Festival dip in February, a year-end peak), a slow trend and noise; one product in ten sells
   in lumps (intermittent), most months nothing. The last three years are XieTong's own order history
   (annual framework contracts of each BU's key customers, monthly call-off orders shipped in full:
-  ``orders.demo_history``), the year before them an ERP export as a company starting with XieTong
-  would import it (``SalesHistory``);
+  ``orders.demo_history``; each order invoiced and paid: ``receivables.demo_history``), the year
+  before them an ERP export as a company starting with XieTong would import it (``SalesHistory``);
 - inventory in the warehouses (some items short), open purchase and production orders;
 - statistical forecasts run by the first supply planner (last month's and this month's), last
   month's plan approved (with sales managers' overrides on its first month) and this month's plan in
@@ -125,7 +125,9 @@ def _history(
     """Four years of monthly demand per product × BU: the last three as XieTong's own orders (framework
     contracts with monthly call-offs, ``orders.demo_history``), the year before as an imported ERP
     export (``SalesHistory``); returns each product's recent monthly level (for stock)."""
+    from xietong.contracts.models import Contract
     from xietong.orders import demo_history
+    from xietong.receivables import demo_history as money_history
 
     quantities: dict[tuple[int, int, date], Decimal] = {}
     level_of: dict[int, float] = {}
@@ -154,6 +156,10 @@ def _history(
     first_order_month = _month(this_month, -ORDER_MONTHS)
     in_orders = {key: q for key, q in quantities.items() if key[2] >= first_order_month and q > 0}
     left = demo_history.write(in_orders, today=timezone.localdate(), rng=rng, created=created)
+    framework = Contract.objects.filter(number__startswith=demo_history.NUMBER_PREFIX).select_related(
+        "customer", "owner"
+    )
+    money_history.write(framework.order_by("pk"), today=timezone.localdate(), rng=rng, created=created)
     rows = [
         SalesHistory(product_id=p, business_unit_id=b, month=m, quantity=q, source=DataSource.DEMO)
         for (p, b, m), q in sorted(quantities.items())
