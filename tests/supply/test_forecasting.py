@@ -36,6 +36,19 @@ def test_metrics_exact_on_a_hand_computed_case() -> None:
     assert got["bias"] == pytest.approx(-2 / 30)  # Σe / Σy
 
 
+def test_metrics_of_many_series_at_once_row_by_row_with_none_where_undefined() -> None:
+    actual = np.array([[10.0, 0.0, 20.0], [0.0, 0.0, 0.0], [1.0, -1.0, 2.0]])
+    forecast = np.array([[12.0, 1.0, 15.0], [1.0, 0.0, 2.0], [1.0, 1.0, 1.0]])
+    scale = np.array([7 / 3, 0.0, float("nan")])
+    got = forecasting.accuracy_rows(actual, forecast, scale)
+    assert got["wape"] == [pytest.approx(8 / 30), None, pytest.approx(3 / 4)]
+    assert got["mase"] == [pytest.approx((8 / 3) / (7 / 3)), None, None]  # no scale: no MASE
+    assert got["bias"] == [pytest.approx(-2 / 30), None, pytest.approx(1 / 2)]
+    for row in range(3):  # the one-series form is the same computation
+        one = forecasting.accuracy(actual[row], forecast[row], float(scale[row]))
+        assert one == {name: values[row] for name, values in got.items()}
+
+
 def test_mase_scale_uses_the_season_with_two_seasons_of_history() -> None:
     y = np.array([float(v) for v in range(24)])  # lag 12 differences are all 12
     assert forecasting.mase_scale(y, season=12) == 12.0

@@ -126,14 +126,10 @@ def mase_scale(insample: np.ndarray, season: int) -> float:
 
 def accuracy(actual: np.ndarray, forecast: np.ndarray, scale: float) -> dict[str, float | None]:
     """WAPE, MASE, bias of one series' forecast against its actuals (e = forecast − actual)."""
-    e = np.asarray(forecast, dtype=float) - np.asarray(actual, dtype=float)
-    total = float(np.sum(np.abs(actual)))
-    mae = float(np.mean(np.abs(e))) if len(e) else float("nan")
-    return {
-        "wape": float(np.sum(np.abs(e))) / total if total else None,
-        "mase": mae / scale if scale and math.isfinite(scale) and math.isfinite(mae) else None,
-        "bias": float(np.sum(e)) / float(np.sum(actual)) if float(np.sum(actual)) else None,
-    }
+    rows = accuracy_rows(
+        np.asarray(actual, dtype=float)[None, :], np.asarray(forecast, dtype=float)[None, :], np.array([scale])
+    )
+    return {name: values[0] for name, values in rows.items()}
 
 
 def _mean_or_none(values: list[float | None]) -> float | None:
@@ -145,7 +141,37 @@ def _mean_or_none(values: list[float | None]) -> float | None:
 
 
 def _series_arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    return {uid: group["y"].to_numpy(dtype=float) for uid, group in frame.groupby("unique_id", sort=True)}
+    """Each series' ``y`` in order, from a frame sorted by (unique_id, ds): one split, no groupby."""
+    ids = frame["unique_id"].to_numpy()
+    if len(ids) == 0:
+        return {}
+    starts = np.flatnonzero(ids[1:] != ids[:-1]) + 1
+    values = np.split(frame["y"].to_numpy(dtype=float), starts)
+    return dict(zip(ids[np.r_[0, starts]].tolist(), values, strict=True))
+
+
+def accuracy_rows(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray) -> dict[str, list[float | None]]:
+    """WAPE, MASE and bias of many series at once (the engine's metrics, see the module doc): rows
+    of ``actual`` and ``forecast`` (same shape), one MASE ``scale`` per row; None where undefined."""
+    e = forecast - actual
+    total = np.sum(np.abs(actual), axis=1)
+    mae = np.mean(np.abs(e), axis=1) if e.shape[1] else np.full(len(e), np.nan)
+    signed = np.sum(actual, axis=1)
+    abs_e, sum_e = np.sum(np.abs(e), axis=1), np.sum(e, axis=1)
+    good_scale = (scale != 0) & np.isfinite(scale) & np.isfinite(mae)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        wape = np.where(total != 0, abs_e / total, np.nan)
+        mase = np.where(good_scale, mae / np.where(good_scale, scale, 1.0), np.nan)
+        bias = np.where(signed != 0, sum_e / signed, np.nan)
+
+    def column(values: np.ndarray, keep: np.ndarray) -> list[float | None]:
+        return [float(v) if k else None for v, k in zip(values.tolist(), keep.tolist(), strict=True)]
+
+    return {
+        "wape": column(wape, total != 0),
+        "mase": column(mase, good_scale),
+        "bias": column(bias, signed != 0),
+    }
 
 
 def run(
@@ -202,22 +228,28 @@ def run(
         mae = np.stack([np.mean(np.abs(preds[name][:, :chose_on] - actual[:, :chose_on]), axis=1) for name in names])
         mae = np.where(np.isfinite(mae), mae, np.inf)
         chosen = np.argmin(mae, axis=0)  # first minimum: the preference order on ties
+        rows = np.arange(len(order))
+        chosen_preds = np.stack([preds[name] for name in names])[chosen, rows]  # (series, window)
+        scale = np.array([mase_scale(series[uid][:-window], season) for uid in order])
+        held = slice(chose_on, None) if window - chose_on > 0 else slice(None)
+        held_a, held_f = actual[:, held], chosen_preds[:, held]
+        ours = accuracy_rows(held_a, held_f, scale)
+        naive_mases.extend(accuracy_rows(held_a, preds[SEASONAL_NAIVE][:, held], scale)["mase"])
+        e = chosen_preds - actual
+        residual_sd = np.std(e, axis=1, ddof=1) if window > 1 else np.full(len(order), np.nan)
         for row, uid in enumerate(order):
-            name = names[int(chosen[row])]
-            scale = mase_scale(series[uid][:-window], season)
-            held_a, held_f = actual[row, chose_on:], preds[name][row, chose_on:]
-            if len(held_a) == 0:
-                held_a, held_f = actual[row], preds[name][row]
-            metrics[uid] = accuracy(held_a, held_f, scale)
-            naive_mases.append(accuracy(held_a, preds[SEASONAL_NAIVE][row, -len(held_a) :], scale)["mase"])
-            e = preds[name][row] - actual[row]
-            residuals[uid] = actual[row] - preds[name][row]
-            metrics[uid]["residual_sd"] = float(np.std(e, ddof=1)) if len(e) > 1 else None
-            plans[uid]["model"] = name
-            pooled["abs"] += float(np.sum(np.abs(held_f - held_a)))
-            pooled["err"] += float(np.sum(held_f - held_a))
-            pooled["y"] += float(np.sum(held_a))
-            pooled["absy"] += float(np.sum(np.abs(held_a)))
+            metrics[uid] = {
+                "wape": ours["wape"][row],
+                "mase": ours["mase"][row],
+                "bias": ours["bias"][row],
+                "residual_sd": float(residual_sd[row]) if window > 1 else None,
+            }
+            residuals[uid] = -e[row]
+            plans[uid]["model"] = names[int(chosen[row])]
+        pooled["abs"] += float(np.sum(np.abs(held_f - held_a)))
+        pooled["err"] += float(np.sum(held_f - held_a))
+        pooled["y"] += float(np.sum(held_a))
+        pooled["absy"] += float(np.sum(np.abs(held_a)))
 
     # final fits: one call per (model, season)
     final_groups: dict[tuple[str, int], list[str]] = {}
