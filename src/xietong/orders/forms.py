@@ -124,7 +124,7 @@ class ShipmentForm(ShipmentEditForm):
         self.fields["shipped_on"].initial = timezone.localdate()
         self.order_lines = [line for line in order_lines if line.open_quantity > 0]
         for line in self.order_lines:
-            line.remaining_text = format(line.open_quantity.normalize(), "f")
+            line.hint = f"{_('still to ship')}: {format(line.open_quantity.normalize(), 'f')}"
             field = _quantity_field(str(line.product))
             self.fields[f"qty_{line.pk}"] = field
 
@@ -149,7 +149,8 @@ class ShipmentQuantitiesForm(XtForm):
         self.shipment_lines = shipment_lines
         for line in shipment_lines:
             order_line = line.order_line
-            line.most_text = format((line.quantity + order_line.open_quantity).normalize(), "f")
+            most = format((line.quantity + order_line.open_quantity).normalize(), "f")
+            line.hint = f"{_('as recorded')}: {format(line.quantity.normalize(), 'f')} · {_('at most')}: {most}"
             field = _quantity_field(f"{order_line.position} · {order_line.product}")
             field.required = True
             field.initial = format(line.quantity.normalize(), "f")

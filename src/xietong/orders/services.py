@@ -704,6 +704,28 @@ def shipment_update(*, actor: Any, shipment: Shipment | int, today: date | None 
     return found
 
 
+def _record_shipment_change(
+    actor: Any,
+    order: Order,
+    lines: Iterable[OrderLine],
+    before: dict[str, Any],
+    verb: str,
+    changes: dict[str, Any],
+) -> None:
+    """After a shipment's quantities changed: the order's status from its ``lines``, saved, and one
+    audit entry on the order (the shipment's ``changes`` plus what changed on the order since
+    ``before``, an ``audit.snapshot``)."""
+    _settle_status(order, lines)
+    order.save()
+    audit.record(
+        actor=actor,
+        obj=order,
+        kind="update",
+        verb=verb,
+        changes={**changes, **audit.diff(before, audit.snapshot(order))},
+    )
+
+
 @transaction.atomic
 def shipment_quantities_update(*, actor: Any, shipment: Shipment | int, lines: Sequence[Mapping[str, Any]]) -> Shipment:
     """Correct the quantities of a recorded shipment (typed 10, the truck took 8): ``lines`` as dicts
@@ -773,15 +795,7 @@ def shipment_quantities_update(*, actor: Any, shipment: Shipment | int, lines: S
         order_line.save(update_fields=["shipped_quantity"])
         shipment_line.quantity = quantity
         shipment_line.save(update_fields=["quantity"])
-    _settle_status(locked, order_lines.values())
-    locked.save()
-    audit.record(
-        actor=actor,
-        obj=locked,
-        kind="update",
-        verb="shipment_corrected",
-        changes={**changes, **audit.diff(before, audit.snapshot(locked))},
-    )
+    _record_shipment_change(actor, locked, order_lines.values(), before, "shipment_corrected", changes)
     return found
 
 
@@ -810,15 +824,7 @@ def shipment_void(*, actor: Any, shipment: Shipment | int, reason: str) -> Shipm
     found.voided_by = actor
     found.void_reason = reason
     found.save(update_fields=["voided_at", "voided_by", "void_reason"])
-    _settle_status(locked, order_lines.values())
-    locked.save()
-    audit.record(
-        actor=actor,
-        obj=locked,
-        kind="update",
-        verb="shipment_voided",
-        changes={**changes, **audit.diff(before, audit.snapshot(locked))},
-    )
+    _record_shipment_change(actor, locked, order_lines.values(), before, "shipment_voided", changes)
     return found
 
 

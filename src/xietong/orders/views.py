@@ -6,6 +6,7 @@ form → a service → back to the order's page."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.contrib import messages
@@ -237,25 +238,46 @@ def order_schedule(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _reason_page(
+    request: HttpRequest,
+    *,
+    act: Callable[[str], Any],
+    success: str,
+    back: str,
+    title: str,
+    submit_label: str,
+    intro: str,
+    fields: Mapping[str, str] | None = None,
+    context: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """A page that asks for a reason and then calls ``act(reason)`` (a service): cancel, close short,
+    void. A refusal goes onto the form (``fields`` maps the service's fields to the form's)."""
+    form = ReasonForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        changed = None
+        with service_errors(form, fields=fields):
+            changed = act(form.cleaned_data["reason"])
+        if changed is not None:
+            messages.success(request, success)
+            return done(request, back)
+    return render_form(
+        request, form, title=title, cancel_url=back, submit_label=submit_label, intro=intro, context=context
+    )
+
+
 @page_view
 @require_http_methods(["GET", "POST"])
 def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     order = selectors.order_get(user=request.user, pk=pk)
-    form = ReasonForm(posted(request))
-    if request.method == "POST" and form.is_valid():
-        changed = None
-        with service_errors(form, fields={"status": "reason"}):
-            changed = services.order_cancel(actor=request.user, order=order.pk, reason=form.cleaned_data["reason"])
-        if changed is not None:
-            messages.success(request, _("The order is cancelled."))
-            return done(request, _detail_url(pk))
-    return render_form(
+    return _reason_page(
         request,
-        form,
+        act=lambda reason: services.order_cancel(actor=request.user, order=order.pk, reason=reason),
+        success=_("The order is cancelled."),
+        back=_detail_url(pk),
         title=_("Cancel order %(number)s") % {"number": order.number},
-        cancel_url=_detail_url(pk),
         submit_label=_("Cancel the order"),
         intro=_("Only an order with nothing shipped can be cancelled; its quantities can be ordered again."),
+        fields={"status": "reason"},
     )
 
 
@@ -264,24 +286,18 @@ def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 def order_close_short(request: HttpRequest, pk: int) -> HttpResponse:
     """Close a partly shipped order short (with a reason): what is unshipped will not ship."""
     order = selectors.order_get(user=request.user, pk=pk)
-    form = ReasonForm(posted(request))
-    if request.method == "POST" and form.is_valid():
-        changed = None
-        with service_errors(form, fields={"status": "reason"}):
-            changed = services.order_close_short(actor=request.user, order=order.pk, reason=form.cleaned_data["reason"])
-        if changed is not None:
-            messages.success(request, _("The order is closed short."))
-            return done(request, _detail_url(pk))
-    return render_form(
+    return _reason_page(
         request,
-        form,
+        act=lambda reason: services.order_close_short(actor=request.user, order=order.pk, reason=reason),
+        success=_("The order is closed short."),
+        back=_detail_url(pk),
         title=_("Close order %(number)s short") % {"number": order.number},
-        cancel_url=_detail_url(pk),
         submit_label=_("Close short"),
         intro=_(
             "The customer accepts what has shipped: the rest of each line will not ship and can be ordered "
             "again from the contract. Nothing more can be shipped or corrected on this order afterwards."
         ),
+        fields={"status": "reason"},
         context={
             "order": order,
             "lines": [line for line in order.lines.all() if line.open_quantity > 0],
@@ -400,31 +416,22 @@ def shipment_void(request: HttpRequest, pk: int) -> HttpResponse:
     """Void a shipment recorded in error (with a reason): its quantities go back to unshipped."""
     shipment = selectors.shipment_get(user=request.user, pk=pk)
     order = selectors.order_get(user=request.user, pk=shipment.order_id, action="edit")
-    form = ReasonForm(posted(request))
-    if request.method == "POST" and form.is_valid():
-        changed = None
-        with service_errors(form):
-            changed = services.shipment_void(
-                actor=request.user, shipment=shipment.pk, reason=form.cleaned_data["reason"]
-            )
-        if changed is not None:
-            messages.success(request, _("Shipment %(number)s is void.") % {"number": shipment.number})
-            return done(request, _detail_url(order.pk))
     shipped = "; ".join(
         f"{line.order_line.product} × {format(line.quantity.normalize(), 'f')}" for line in shipment.lines.all()
     )
-    return render_form(
+    return _reason_page(
         request,
-        form,
+        act=lambda reason: services.shipment_void(actor=request.user, shipment=shipment.pk, reason=reason),
+        success=_("Shipment %(number)s is void.") % {"number": shipment.number},
+        back=_detail_url(order.pk),
         title=_("Void shipment %(number)s") % {"number": shipment.number},
-        cancel_url=_detail_url(order.pk),
         submit_label=_("Void the shipment"),
-        context={"submit_class": "btn-danger"},
         intro=_(
             "A shipment recorded in error is kept, marked void, and no longer counts as shipped: %(lines)s go back "
             "to unshipped."
         )
         % {"lines": shipped},
+        context={"submit_class": "btn-danger"},
     )
 
 
