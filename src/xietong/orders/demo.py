@@ -32,13 +32,14 @@ CARRIERS = ("顺丰速运", "德邦物流", "京东物流", "中通快运")
 WAREHOUSES = ("上海青浦仓", "苏州工业园仓", "天津武清仓")
 
 
-def _operator(order: Order) -> Any:
+def operator_of(team_id: int | None) -> Any:
+    """The operations team's manager (else its first member) when they may edit orders, or None."""
     from xietong.org.models import TeamMembership
 
-    if order.operations_team_id is None:
+    if team_id is None:
         return None
     membership = (
-        TeamMembership.objects.filter(team_id=order.operations_team_id, user__is_active=True)
+        TeamMembership.objects.filter(team_id=team_id, user__is_active=True)
         .select_related("user")
         .order_by("-is_manager", "user_id")
         .first()
@@ -84,7 +85,7 @@ def load(created: Counter[str]) -> None:
         created["orders"] += 1
         if order.status != OrderStatus.NEW:
             continue
-        operator = _operator(order)
+        operator = operator_of(order.operations_team_id)
         if operator is None:
             continue
         fate = rng.random()

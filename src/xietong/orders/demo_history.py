@@ -33,6 +33,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .choices import OrderStatus
+from .demo import operator_of
 from .models import Order, OrderLine, Shipment, ShipmentLine
 from .services import default_operations_team, line_share
 
@@ -59,18 +60,6 @@ def _buyers(business_unit_id: int) -> list[Any]:
         .select_related("customer", "owner")
         .order_by("pk")[:CUSTOMERS_PER_BU]
     )
-
-
-def _operator(team: Any) -> Any:
-    from xietong.org.models import TeamMembership
-
-    membership = (
-        TeamMembership.objects.filter(team=team, user__is_active=True)
-        .select_related("user")
-        .order_by("-is_manager", "user_id")
-        .first()
-    )
-    return membership.user if membership else None
 
 
 @transaction.atomic
@@ -100,7 +89,7 @@ def write(quantities: Mapping[Key, Decimal], *, today: date, rng: random.Random,
     for bu_id, wanted in sorted(by_bu.items()):
         buyers = _buyers(bu_id)
         team = default_operations_team(bu_id)
-        operator = _operator(team) if team is not None else None
+        operator = operator_of(team.pk if team is not None else None)
         if not buyers or operator is None:
             left.update(wanted)
             continue

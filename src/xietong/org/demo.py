@@ -746,6 +746,18 @@ def _write_users(
 _extra_steps: list[Callable[[Counter[str]], None]] = []
 
 
+def first_holder(role_code: str, business_unit_id: int | None) -> User | None:
+    """The first active person (by username) granted ``role_code`` at a business unit, or None: the
+    demo steps' "the BU's planner / finance" (``business_unit_id`` None: a group-wide grant)."""
+    grant = (
+        UserRole.objects.filter(role__code=role_code, business_unit_id=business_unit_id, user__is_active=True)
+        .select_related("user")
+        .order_by("user__username")
+        .first()
+    )
+    return grant.user if grant else None
+
+
 def register_demo_step(step: Callable[[Counter[str]], None]) -> None:
     if step not in _extra_steps:
         _extra_steps.append(step)

@@ -24,6 +24,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from xietong.org.demo import first_holder
+
 from .choices import InvoiceKind, InvoiceStatus, PaymentKind, PaymentMethod, PlanStatus
 from .models import Allocation, Installment, Invoice, Payment, PaymentPlan
 
@@ -33,19 +35,6 @@ BANKS = ("中国工商银行", "中国建设银行", "招商银行", "中国银�
 
 def _at(day: date, hour: int = 11) -> Any:
     return timezone.make_aware(datetime.combine(day, time(hour)))
-
-
-def _finance(business_unit_id: int) -> Any:
-    """The BU's first finance person (their role at the BU, active), or None."""
-    from xietong.org.models import UserRole
-
-    grant = (
-        UserRole.objects.filter(role__code="finance", business_unit_id=business_unit_id, user__is_active=True)
-        .select_related("user")
-        .order_by("user__username")
-        .first()
-    )
-    return grant.user if grant else None
 
 
 class _Numbers:
@@ -76,7 +65,7 @@ def write(contracts: Iterable[Any], *, today: date, rng: random.Random, created:
     for contract in contracts:
         bu_id = contract.business_unit_id
         if bu_id not in finance_of:
-            finance_of[bu_id] = _finance(bu_id)
+            finance_of[bu_id] = first_holder("finance", bu_id)
         finance = finance_of[bu_id]
         customer, owner = contract.customer, contract.owner
         plan = PaymentPlan.objects.create(

@@ -31,7 +31,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from xietong.org.demo import register_demo_step
+from xietong.org.demo import first_holder, register_demo_step
 
 from .choices import ContingencyTrigger, DataSource, MakeOrBuy, ReceiptKind, SafetyStockMethod
 from .models import (
@@ -66,18 +66,6 @@ def _month(d: date, offset: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def _planner(bu: Any) -> Any:
-    from xietong.org.models import UserRole
-
-    grant = (
-        UserRole.objects.filter(role__code="supply_planner", business_unit=bu, user__is_active=True)
-        .select_related("user")
-        .order_by("user__username")
-        .first()
-    )
-    return grant.user if grant else None
-
-
 def _master_data(rng: random.Random, created: Counter[str]) -> tuple[list[SupplyItem], dict[str, Any]]:
     from xietong.catalog.models import Product
     from xietong.org.models import BusinessUnit
@@ -92,7 +80,7 @@ def _master_data(rng: random.Random, created: Counter[str]) -> tuple[list[Supply
             code=line_code, name=name, business_unit=bu, capacity_per_month=Decimal(capacity)
         )
     created["production lines"] += len(lines)
-    planners = {bu.pk: _planner(bu) for bu in units.values()}
+    planners = {bu.pk: first_holder("supply_planner", bu.pk) for bu in units.values()}
     items = []
     for n, product in enumerate(Product.objects.filter(status="active").order_by("code")):
         service = product.unit in ("次", "项", "人天", "年", "套") or product.business_unit_id is None
@@ -246,7 +234,7 @@ def _cycle(units: dict[str, Any], this_month: date, created: Counter[str]) -> No
     """A forecast, last month's plan approved, this month's in supply review with its supply plan."""
     from . import forecast_services, plan_services, supply_services
 
-    planner = next((p for p in (_planner(bu) for bu in units.values()) if p is not None), None)
+    planner = next((p for p in (first_holder("supply_planner", bu.pk) for bu in units.values()) if p is not None), None)
     if planner is None:
         return
     # last month's cycle ran on last month's forecast; its first month now has actuals to compare
