@@ -18,6 +18,7 @@ takes "supply" view, writing "supply" edit (403 without).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -356,6 +357,29 @@ def patch_item(request: HttpRequest, product_id: int, payload: ItemFields) -> An
 # --- warehouses and lines ------------------------------------------------------------------------------
 
 
+def _coded_call(service: Callable[..., Any], **kwargs: Any) -> Any:
+    """A warehouse or production line service called with the API's ``business_unit_id`` as its
+    ``business_unit``, its errors named as the API names them."""
+    if "business_unit_id" in kwargs:
+        kwargs["business_unit"] = kwargs.pop("business_unit_id")
+    try:
+        return service(**kwargs)
+    except ValidationError as exc:
+        raise _renamed(exc, {"business_unit": "business_unit_id"}) from None
+
+
+def _create_coded(request: HttpRequest, payload: Any, *, create: Callable[..., Any], out: Any, scope: str) -> Any:
+    """201 with the new record (``Idempotency-Key`` honoured, scope ``supply.<scope>_create``)."""
+    user: Any = request.user
+
+    def run() -> tuple[int, Any]:
+        record = _coded_call(create, actor=user, **payload.dict())
+        return 201, out.from_orm(record).model_dump(mode="json")
+
+    status, body = idempotent(request, scope=f"supply.{scope}_create", payload=payload.dict(), create=run)
+    return Status(status, body)
+
+
 @router.get("/warehouses", response={200: list[WarehouseOut], **ERROR_RESPONSES})
 @paginate(Page, ordering=("id",))
 def list_warehouses(request: HttpRequest, active: bool | None = None) -> Any:
@@ -365,19 +389,7 @@ def list_warehouses(request: HttpRequest, active: bool | None = None) -> Any:
 
 @router.post("/warehouses", response={201: WarehouseOut, **ERROR_RESPONSES})
 def create_warehouse(request: HttpRequest, payload: WarehouseIn) -> Any:
-    user: Any = request.user
-
-    def run() -> tuple[int, Any]:
-        data = payload.dict()
-        data["business_unit"] = data.pop("business_unit_id")
-        try:
-            warehouse = services.warehouse_create(actor=user, **data)
-        except ValidationError as exc:
-            raise _renamed(exc, {"business_unit": "business_unit_id"}) from None
-        return 201, WarehouseOut.from_orm(warehouse).model_dump(mode="json")
-
-    status, body = idempotent(request, scope="supply.warehouse_create", payload=payload.dict(), create=run)
-    return Status(status, body)
+    return _create_coded(request, payload, create=services.warehouse_create, out=WarehouseOut, scope="warehouse")
 
 
 @router.get("/warehouses/{warehouse_id}", response={200: WarehouseOut, **ERROR_RESPONSES})
@@ -389,13 +401,7 @@ def get_warehouse(request: HttpRequest, warehouse_id: int) -> Any:
 def patch_warehouse(request: HttpRequest, warehouse_id: int, payload: WarehousePatch) -> Any:
     user: Any = request.user
     warehouse = selectors.warehouse_get(user=user, pk=warehouse_id)
-    data = payload.dict(exclude_unset=True)
-    if "business_unit_id" in data:
-        data["business_unit"] = data.pop("business_unit_id")
-    try:
-        services.warehouse_update(actor=user, warehouse=warehouse, **data)
-    except ValidationError as exc:
-        raise _renamed(exc, {"business_unit": "business_unit_id"}) from None
+    _coded_call(services.warehouse_update, actor=user, warehouse=warehouse, **payload.dict(exclude_unset=True))
     return selectors.warehouse_get(user=user, pk=warehouse_id)
 
 
@@ -408,19 +414,7 @@ def list_lines(request: HttpRequest, active: bool | None = None) -> Any:
 
 @router.post("/production-lines", response={201: LineOut, **ERROR_RESPONSES})
 def create_line(request: HttpRequest, payload: LineIn) -> Any:
-    user: Any = request.user
-
-    def run() -> tuple[int, Any]:
-        data = payload.dict()
-        data["business_unit"] = data.pop("business_unit_id")
-        try:
-            line = services.line_create(actor=user, **data)
-        except ValidationError as exc:
-            raise _renamed(exc, {"business_unit": "business_unit_id"}) from None
-        return 201, LineOut.from_orm(line).model_dump(mode="json")
-
-    status, body = idempotent(request, scope="supply.line_create", payload=payload.dict(), create=run)
-    return Status(status, body)
+    return _create_coded(request, payload, create=services.line_create, out=LineOut, scope="line")
 
 
 @router.get("/production-lines/{line_id}", response={200: LineOut, **ERROR_RESPONSES})
@@ -432,13 +426,7 @@ def get_line(request: HttpRequest, line_id: int) -> Any:
 def patch_line(request: HttpRequest, line_id: int, payload: LinePatch) -> Any:
     user: Any = request.user
     line = selectors.line_get(user=user, pk=line_id)
-    data = payload.dict(exclude_unset=True)
-    if "business_unit_id" in data:
-        data["business_unit"] = data.pop("business_unit_id")
-    try:
-        services.line_update(actor=user, line=line, **data)
-    except ValidationError as exc:
-        raise _renamed(exc, {"business_unit": "business_unit_id"}) from None
+    _coded_call(services.line_update, actor=user, line=line, **payload.dict(exclude_unset=True))
     return selectors.line_get(user=user, pk=line_id)
 
 

@@ -279,31 +279,62 @@ def _business_unit(value: Any, errors: _Errors) -> Any:
     return found
 
 
-def _warehouse_values(fields: Mapping[str, Any], *, instance: Warehouse | None) -> dict[str, Any]:
-    allowed = {"code", "name", "business_unit", "address", "is_active"}
-    unknown = set(fields) - allowed
+def _coded_values(
+    model: Any,
+    fields: Mapping[str, Any],
+    *,
+    instance: Any,
+    taken: str,
+    extra: Mapping[str, Callable[[Any, _Errors], Any]],
+) -> dict[str, Any]:
+    """The cleaned values of a coded reference record (warehouse, production line): ``code``
+    (unique: ``taken`` when another has it), ``name``, ``business_unit``, the model's ``extra``
+    fields (name → cleaner) and ``is_active``; the code and name are required on create. Every
+    error at once (``_Errors``)."""
+    unknown = set(fields) - {"code", "name", "business_unit", "is_active", *extra}
     if unknown:
-        raise TypeError(f"unknown warehouse fields {sorted(unknown)}")
+        raise TypeError(f"unknown {model._meta.model_name} fields {sorted(unknown)}")
     errors = _Errors()
     values: dict[str, Any] = {}
     if "code" in fields or instance is None:
         code = errors.clean("code", clean_code(40), fields.get("code") or "")
-        if code and Warehouse.objects.filter(code=code).exclude(pk=getattr(instance, "pk", None)).exists():
-            errors.add("code", _("Another warehouse has this code."))
+        if code and model.objects.filter(code=code).exclude(pk=getattr(instance, "pk", None)).exists():
+            errors.add("code", taken)
         values["code"] = code
     if "name" in fields or instance is None:
         values["name"] = errors.clean("name", clean_code(80), fields.get("name") or "")
     if "business_unit" in fields:
         values["business_unit"] = _business_unit(fields["business_unit"], errors)
-    if "address" in fields:
-        address = str(fields["address"] or "").strip()
-        if len(address) > 200:
-            errors.add("address", _("At most %(n)d characters.") % {"n": 200})
-        values["address"] = address
+    for name, clean in extra.items():
+        if name in fields:
+            values[name] = clean(fields[name], errors)
     if "is_active" in fields:
         values["is_active"] = bool(fields["is_active"])
     errors.raise_if_any()
     return values
+
+
+def _save_changes(actor: Any, found: Any, values: Mapping[str, Any]) -> None:
+    """Set ``values`` on ``found``; saved and audited only when something changed."""
+    before = audit.snapshot(found)
+    for name, value in values.items():
+        setattr(found, name, value)
+    if audit.diff(before, audit.snapshot(found)):
+        found.save()
+        audit.record_update(actor=actor, obj=found, before=before)
+
+
+def _address(value: Any, errors: _Errors) -> str:
+    address = str(value or "").strip()
+    if len(address) > 200:
+        errors.add("address", _("At most %(n)d characters.") % {"n": 200})
+    return address
+
+
+def _warehouse_values(fields: Mapping[str, Any], *, instance: Warehouse | None) -> dict[str, Any]:
+    return _coded_values(
+        Warehouse, fields, instance=instance, taken=_("Another warehouse has this code."), extra={"address": _address}
+    )
 
 
 @transaction.atomic
@@ -322,42 +353,25 @@ def warehouse_update(*, actor: Any, warehouse: Warehouse | int, **fields: Any) -
     found = Warehouse.objects.visible_to(actor, "edit").select_for_update().filter(pk=_pk(warehouse)).first()
     if found is None:
         raise NotFound()
-    values = _warehouse_values(fields, instance=found)
-    before = audit.snapshot(found)
-    for name, value in values.items():
-        setattr(found, name, value)
-    if audit.diff(before, audit.snapshot(found)):
-        found.save()
-        audit.record_update(actor=actor, obj=found, before=before)
+    _save_changes(actor, found, _warehouse_values(fields, instance=found))
     return found
 
 
 # --- production lines ------------------------------------------------------------------------------
 
 
+def _capacity(value: Any, errors: _Errors) -> Any:
+    return errors.clean("capacity_per_month", clean_quantity, 0 if _blank(value) else value)
+
+
 def _line_values(fields: Mapping[str, Any], *, instance: ProductionLine | None) -> dict[str, Any]:
-    allowed = {"code", "name", "business_unit", "capacity_per_month", "is_active"}
-    unknown = set(fields) - allowed
-    if unknown:
-        raise TypeError(f"unknown production line fields {sorted(unknown)}")
-    errors = _Errors()
-    values: dict[str, Any] = {}
-    if "code" in fields or instance is None:
-        code = errors.clean("code", clean_code(40), fields.get("code") or "")
-        if code and ProductionLine.objects.filter(code=code).exclude(pk=getattr(instance, "pk", None)).exists():
-            errors.add("code", _("Another production line has this code."))
-        values["code"] = code
-    if "name" in fields or instance is None:
-        values["name"] = errors.clean("name", clean_code(80), fields.get("name") or "")
-    if "business_unit" in fields:
-        values["business_unit"] = _business_unit(fields["business_unit"], errors)
-    if "capacity_per_month" in fields:
-        raw = fields["capacity_per_month"]
-        values["capacity_per_month"] = errors.clean("capacity_per_month", clean_quantity, 0 if _blank(raw) else raw)
-    if "is_active" in fields:
-        values["is_active"] = bool(fields["is_active"])
-    errors.raise_if_any()
-    return values
+    return _coded_values(
+        ProductionLine,
+        fields,
+        instance=instance,
+        taken=_("Another production line has this code."),
+        extra={"capacity_per_month": _capacity},
+    )
 
 
 @transaction.atomic
@@ -380,13 +394,7 @@ def _lock_line(actor: Any, line: Any) -> ProductionLine:
 def line_update(*, actor: Any, line: ProductionLine | int, **fields: Any) -> ProductionLine:
     require(actor, MODULE, "edit")
     found = _lock_line(actor, line)
-    values = _line_values(fields, instance=found)
-    before = audit.snapshot(found)
-    for name, value in values.items():
-        setattr(found, name, value)
-    if audit.diff(before, audit.snapshot(found)):
-        found.save()
-        audit.record_update(actor=actor, obj=found, before=before)
+    _save_changes(actor, found, _line_values(fields, instance=found))
     return found
 
 
