@@ -175,8 +175,16 @@ def test_warehouse_and_line_forms(sop: Any) -> None:
     assert (wh.name, wh.is_active) == ("广州新仓", False)
     bad = client.post("/sop/lines/new/", {"code": "L1", "name": "一号线", "capacity_per_month": "-1"})
     assert list(bad.context["form"].errors) == ["capacity_per_month"]
-    client.post("/sop/lines/new/", {"code": "L1", "name": "一号线", "capacity_per_month": "800", "is_active": "on"})
+    new_line = {"code": "L1", "name": "一号线", "capacity_per_month": "800", "is_active": "on"}
+    made = client.post("/sop/lines/new/", new_line)
     line = ProductionLine.objects.get(code="L1")
+    assert made["Location"] == f"/sop/lines/{line.pk}/"  # a new line opens on its page, for its capacities
+    form = client.get(f"/sop/lines/{line.pk}/edit/").context["form"]
+    assert (form.initial["code"], form.initial["capacity_per_month"], form.initial["is_active"]) == (
+        "L1",
+        Decimal("800.000"),
+        True,
+    )
     assert client.get(f"/sop/lines/{line.pk}/").status_code == 200
     capacity = client.post(f"/sop/lines/{line.pk}/capacity/", {"month": "2027-03", "capacity": "300"})
     assert capacity.status_code == 303

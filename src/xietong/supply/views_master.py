@@ -118,37 +118,60 @@ def warehouse_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _coded_form_page(
+    request: HttpRequest,
+    *,
+    record: Any,
+    form_class: Any,
+    extra: str,
+    save: Callable[[dict[str, Any]], Any],
+    saved_message: str,
+    after: Callable[[Any], str],
+    title: str,
+    cancel_url: str,
+) -> HttpResponse:
+    """The form of a warehouse or production line (new when ``record`` is None): code, name, BU, its
+    ``extra`` field and active; ``save(values)`` is the service call, ``after(saved)`` where to go."""
+    initial: dict[str, Any] = (
+        {
+            "code": record.code,
+            "name": record.name,
+            "business_unit": record.business_unit_id or "",
+            extra: getattr(record, extra),
+            "is_active": record.is_active,
+        }
+        if record is not None
+        else {"is_active": True}
+    )
+    form = form_class(posted(request), initial=initial, units=_units())
+    if request.method == "POST" and form.is_valid():
+        saved = None
+        with service_errors(form):
+            saved = save(form.values())
+        if saved is not None:
+            messages.success(request, saved_message % {"name": saved})
+            return done(request, after(saved))
+    return render_form(request, form, title=title, cancel_url=cancel_url)
+
+
 @page_view
 @require_http_methods(["GET", "POST"])
 def warehouse_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     user: Any = request.user
     require(user, MODULE, "edit")
     warehouse = selectors.warehouse_get(user=user, pk=pk, action="edit") if pk is not None else None
-    initial = (
-        {
-            "code": warehouse.code,
-            "name": warehouse.name,
-            "business_unit": warehouse.business_unit_id or "",
-            "address": warehouse.address,
-            "is_active": warehouse.is_active,
-        }
-        if warehouse is not None
-        else {"is_active": True}
-    )
-    form = WarehouseForm(posted(request), initial=initial, units=_units())
-    if request.method == "POST" and form.is_valid():
-        saved = None
-        with service_errors(form):
-            if warehouse is None:
-                saved = services.warehouse_create(actor=user, **form.values())
-            else:
-                saved = services.warehouse_update(actor=user, warehouse=warehouse, **form.values())
-        if saved is not None:
-            messages.success(request, _("Warehouse %(name)s is saved.") % {"name": saved})
-            return done(request, reverse("supply:warehouses"))
-    return render_form(
+    return _coded_form_page(
         request,
-        form,
+        record=warehouse,
+        form_class=WarehouseForm,
+        extra="address",
+        save=lambda values: (
+            services.warehouse_create(actor=user, **values)
+            if warehouse is None
+            else services.warehouse_update(actor=user, warehouse=warehouse, **values)
+        ),
+        saved_message=_("Warehouse %(name)s is saved."),
+        after=lambda _saved: reverse("supply:warehouses"),
         title=_("New warehouse") if warehouse is None else _("Edit warehouse %(name)s") % {"name": warehouse},
         cancel_url=reverse("supply:warehouses"),
     )
@@ -219,31 +242,18 @@ def line_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     user: Any = request.user
     require(user, MODULE, "edit")
     line = selectors.line_get(user=user, pk=pk, action="edit") if pk is not None else None
-    initial = (
-        {
-            "code": line.code,
-            "name": line.name,
-            "business_unit": line.business_unit_id or "",
-            "capacity_per_month": line.capacity_per_month,
-            "is_active": line.is_active,
-        }
-        if line is not None
-        else {"is_active": True}
-    )
-    form = LineForm(posted(request), initial=initial, units=_units())
-    if request.method == "POST" and form.is_valid():
-        saved = None
-        with service_errors(form):
-            if line is None:
-                saved = services.line_create(actor=user, **form.values())
-            else:
-                saved = services.line_update(actor=user, line=line, **form.values())
-        if saved is not None:
-            messages.success(request, _("Production line %(name)s is saved.") % {"name": saved})
-            return done(request, reverse("supply:line_detail", args=[saved.pk]))
-    return render_form(
+    return _coded_form_page(
         request,
-        form,
+        record=line,
+        form_class=LineForm,
+        extra="capacity_per_month",
+        save=lambda values: (
+            services.line_create(actor=user, **values)
+            if line is None
+            else services.line_update(actor=user, line=line, **values)
+        ),
+        saved_message=_("Production line %(name)s is saved."),
+        after=lambda saved: reverse("supply:line_detail", args=[saved.pk]),
         title=_("New production line") if line is None else _("Edit production line %(name)s") % {"name": line},
         cancel_url=reverse("supply:lines"),
     )
