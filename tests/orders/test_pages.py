@@ -96,6 +96,7 @@ def test_the_order_page_shows_lines_shipments_and_the_actions_for_operations(peo
     assert page.status_code == 200
     assert 'id="order-ship"' in html and 'id="order-schedule"' in html
     assert 'id="order-confirm"' not in html
+    assert "待发货: 5" in login(people.ops).get(f"/orders/{order.pk}/ship/").content.decode()
     response = login(people.ops).post(
         f"/orders/{order.pk}/ship/",
         {

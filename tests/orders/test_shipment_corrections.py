@@ -523,6 +523,7 @@ def test_the_quantities_form_is_prefilled_and_saves_the_correction(people: Any) 
     assert form.status_code == 200
     html = form.content.decode()
     assert f'name="qty_{line.pk}"' in html and 'value="10"' in html and 'inputmode="decimal"' in html
+    assert "原登记: 10 · 最多: 10" in html  # what the line allows, in the reader's language
     response = client.post(f"/orders/shipments/{shipment.pk}/quantities/", {f"qty_{line.pk}": "8"})
     assert response.status_code == 303
     assert response["Location"] == f"/orders/{order.pk}/"

@@ -114,6 +114,9 @@ def test_a_planner_of_another_bu_sees_none_of_bu1s_series(series, run):
     html = login(series.bu2_planner).get(f"/sop/forecasts/runs/{run.pk}/").content.decode()
     assert _shown(html) == [series.med2.pk]
     assert "工业设备事业部" not in html  # nor BU1 in the filter's choices
+    # the run's figures above the list are the whole run's, and the page says so
+    caption = zh("The whole run, every business unit (the list below shows the series of your business units):")
+    assert f'id="forecast-series-run-caption">{caption}</p>' in html
     # asking for BU1 by id is not a choice of theirs: the filter is ignored, BU1 stays hidden
     asked = login(series.bu2_planner).get(f"/sop/forecasts/runs/{run.pk}/?business_unit={series.cnc.business_unit_id}")
     assert _shown(asked.content.decode()) == [series.med2.pk]

@@ -124,7 +124,8 @@ class ShipmentForm(ShipmentEditForm):
         self.fields["shipped_on"].initial = timezone.localdate()
         self.order_lines = [line for line in order_lines if line.open_quantity > 0]
         for line in self.order_lines:
-            line.hint = f"{_('still to ship')}: {format(line.open_quantity.normalize(), 'f')}"
+            still = _("still to ship")
+            line.hint = f"{still}: {format(line.open_quantity.normalize(), 'f')}"
             field = _quantity_field(str(line.product))
             self.fields[f"qty_{line.pk}"] = field
 
@@ -150,7 +151,8 @@ class ShipmentQuantitiesForm(XtForm):
         for line in shipment_lines:
             order_line = line.order_line
             most = format((line.quantity + order_line.open_quantity).normalize(), "f")
-            line.hint = f"{_('as recorded')}: {format(line.quantity.normalize(), 'f')} · {_('at most')}: {most}"
+            recorded, at_most = _("as recorded"), _("at most")
+            line.hint = f"{recorded}: {format(line.quantity.normalize(), 'f')} · {at_most}: {most}"
             field = _quantity_field(f"{order_line.position} · {order_line.product}")
             field.required = True
             field.initial = format(line.quantity.normalize(), "f")
