@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from xietong.core.api import ERROR_RESPONSES, Page
@@ -92,7 +92,7 @@ def ask_owner(request: HttpRequest, payload: AskIn) -> Any:
     told = conflict_svc.collaboration_ask(
         actor=request.user, customer=customer, business_unit=bu, message=payload.message
     )
-    return 202, {"notified": told}
+    return Status(202, {"notified": told})
 
 
 # --- merges --------------------------------------------------------------------------------------
@@ -170,7 +170,7 @@ def _require_review(request: HttpRequest) -> None:
 
 @router.post("/duplicate-scans", response={202: ScanOut, **ERROR_RESPONSES})
 def start_scan(request: HttpRequest, payload: ScanIn) -> Any:
-    return 202, svc.scan_start(actor=request.user, target=payload.target)
+    return Status(202, svc.scan_start(actor=request.user, target=payload.target))
 
 
 @router.get("/duplicate-scans/{scan_id}", response={200: ScanOut, **ERROR_RESPONSES})
@@ -323,7 +323,7 @@ def open_conflict(request: HttpRequest, payload: ConflictIn) -> Any:
     conflict = conflict_svc.conflict_open(
         actor=request.user, customer=customer, business_unit=bu, statement=payload.statement, claimant=claimant
     )
-    return 201, conflict
+    return Status(201, conflict)
 
 
 @router.get("/ownership-conflicts/{conflict_id}", response={200: ConflictOut, **ERROR_RESPONSES})
