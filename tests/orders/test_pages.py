@@ -223,6 +223,10 @@ def test_the_contract_page_shows_its_orders_and_a_new_order_link(people: Any) ->
     html = login(people.rep).get(f"/contracts/{draft.pk}/").content.decode()
     assert f'hx-get="/orders/?contract={draft.pk}"' in html
     assert f'href="/orders/new/?contract={draft.pk}"' not in html
+    # a contract whose every line is ordered in full has nothing left to order: no link
+    money.order(contract)
+    html = login(people.rep).get(f"/contracts/{contract.pk}/").content.decode()
+    assert f'href="/orders/new/?contract={contract.pk}"' not in html
 
 
 def test_quantities_show_without_exponents_or_trailing_zeros(people: Any) -> None:
