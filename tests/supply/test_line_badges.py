@@ -61,6 +61,10 @@ def test_an_order_line_shows_what_was_available_to_it(rep: Any) -> None:
     # covered: 10 on hand, this order takes 4 → ATP 6 afterwards, 10 was available to it (≥ 4)
     # short: 3 on hand, the order takes 5 → 2 short, 3 was available to it (< 5)
     assert BADGE.findall(html) == [("10.000", "1"), ("3.000", "0")]
+    # a line shipped in full has nothing left to promise: no badge; the other keeps its badge
+    o.lines.filter(product=covered).update(shipped_quantity=Decimal("4"))
+    html = login(rep).get(f"/orders/{o.pk}/").content.decode()
+    assert BADGE.findall(html) == [("3.000", "0")]
 
 
 def test_no_badge_without_supply_view(org: dict[str, Any]) -> None:
