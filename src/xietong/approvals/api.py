@@ -79,7 +79,7 @@ class RequestOut(Schema):
         ]
 
 
-# Plain pydantic: the rows are dicts (``selectors.row_out``), validated in pydantic's compiled code
+# Plain pydantic: the rows are dicts (``selectors.rows_out``), validated in pydantic's compiled code
 # rather than through ninja's per-attribute getter (the inbox pages at the B3 ratio).
 class RequestRowOut(BaseModel):
     """A list item: the request without its steps (``/approvals/{id}`` has them)."""
@@ -307,7 +307,7 @@ class DelegationOut(Schema):
 
 
 def _rows_out(rows: list[Any], request: HttpRequest) -> list[Any]:
-    return [selectors.row_out(row) for row in rows]
+    return selectors.rows_out(rows)
 
 
 @router.get("/approvals", response={200: list[RequestRowOut], **ERROR_RESPONSES})

@@ -157,34 +157,40 @@ def request_rows(
     from django.db.models import F
 
     if mine == "pending":
-        tasks = ApprovalTask.objects.filter(approver_id=user.pk, status=TaskStatus.PENDING)
+        # a join to the caller's pending tasks, keyed by the task (the request's own columns: no
+        # ``request__`` lookup per column to resolve)
+        requests = ApprovalRequest.objects.filter(tasks__approver_id=user.pk, tasks__status=TaskStatus.PENDING)
         if status:
-            tasks = tasks.filter(request__status=status)
+            requests = requests.filter(status=status)
         if document_type:
-            tasks = tasks.filter(request__document_type=document_type)
-        return tasks.annotate(key=F("id")).values(
-            "key",
-            "request_id",
-            *(f"request__{name}" for name in ROW_FIELDS),
-            submitter_name=F("request__submitter__display_name"),
-        )
-    requests = request_list(user=user, mine=mine, status=status, document_type=document_type)
-    return requests.annotate(key=F("id"), request_id=F("id")).values(
+            requests = requests.filter(document_type=document_type)
+        key = F("tasks__id")
+    else:
+        requests = request_list(user=user, mine=mine, status=status, document_type=document_type)
+        key = F("id")
+    return requests.annotate(key=key, request_id=F("id")).values(
         "key", "request_id", *ROW_FIELDS, submitter_name=F("submitter__display_name")
     )
 
 
-def row_out(row: dict[str, Any]) -> dict[str, Any]:
-    """A row of ``request_rows`` as the API's list item."""
+def rows_out(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of ``request_rows`` as the API's list items (each document type's label is looked up
+    once per page, not once per row)."""
     from .registry import display_title
 
-    get = (lambda name: row[f"request__{name}"]) if "request__title" in row else row.__getitem__
-    return {
-        "id": row["request_id"],
-        **{name: get(name) for name in ROW_FIELDS if name not in ("submitter_id",)},
-        "display_title": display_title(get("document_type"), get("title")),
-        "submitter": {"id": get("submitter_id"), "name": row["submitter_name"]},
-    }
+    columns = [name for name in ROW_FIELDS if name != "submitter_id"]
+    labels: dict[str, str] = {}
+    items = []
+    for row in rows:
+        document_type = row["document_type"]
+        if document_type not in labels:
+            labels[document_type] = display_title(document_type, "")
+        item = {name: row[name] for name in columns}
+        item["id"] = row["request_id"]
+        item["display_title"] = labels[document_type] + row["title"]
+        item["submitter"] = {"id": row["submitter_id"], "name": row["submitter_name"]}
+        items.append(item)
+    return items
 
 
 @dataclass
