@@ -107,19 +107,25 @@ def record_actions() -> list[str]:
 
 # --- badges that higher apps put on the product lines of lower apps' documents -----------------
 
-_line_annotators: list[tuple[Callable[[Any, list[Any], date], bool], str]] = []
+_line_annotators: list[tuple[Callable[[Any, list[Any], date], list[Any]], str]] = []
 
 
-def register_line_annotator(annotate: Callable[[Any, list[Any], date], bool], template_name: str) -> None:
+def register_line_annotator(annotate: Callable[[Any, list[Any], date], list[Any]], template_name: str) -> None:
     """Decorate the product lines of quotes and orders (S&OP's available-to-promise).
 
     ``annotate(user, lines, on)`` sets attributes on the lines for all of them at once (no query per
-    line) and answers whether it applied (e.g. False for a user who may not see stock);
-    ``template_name`` then renders on each line's row with ``line`` in its context."""
+    line) and answers the lines it has something to show on (none for a user who may not see stock);
+    ``template_name`` then renders on those lines' rows with ``line`` in its context."""
     if template_name not in [name for _fn, name in _line_annotators]:
         _line_annotators.append((annotate, template_name))
 
 
-def annotate_lines(user: Any, lines: list[Any], on: date) -> list[str]:
-    """Run the registered annotators on ``lines``; the templates to include on each line's row."""
-    return [name for annotate, name in _line_annotators if lines and annotate(user, lines, on)]
+def annotate_lines(user: Any, lines: list[Any], on: date) -> None:
+    """Run the registered annotators on ``lines``: each line's ``badges`` are the templates to include
+    on its row (a line with nothing to show includes none)."""
+    for line in lines:
+        line.badges = []
+    for annotate, name in _line_annotators:
+        if lines:
+            for line in annotate(user, lines, on):
+                line.badges.append(name)

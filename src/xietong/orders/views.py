@@ -165,6 +165,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     order = selectors.order_get(user=user, pk=pk)
     lines = list(order.lines.all())
+    annotate_lines(user, lines, order.promised_date or timezone.localdate())
     may_edit = user.access.can(MODULE, "edit") and Order.objects.visible_to(user, "edit").filter(pk=pk).exists()
     may_cancel = may_edit or (order.owner_id == user.pk and user.access.can(MODULE, "create"))
     return render_page(
@@ -173,7 +174,6 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "order": order,
             "lines": lines,
-            "line_badges": annotate_lines(user, lines, order.promised_date or timezone.localdate()),
             "shipments": list(order.shipments.all()),
             "may_edit": may_edit,
             "may_cancel": may_cancel,

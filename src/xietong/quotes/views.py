@@ -288,11 +288,11 @@ def quote_detail(request: HttpRequest, pk: int) -> HttpResponse:
     quote = selectors.quote_get(user=user, pk=pk)
     editable = selectors.can_edit(user, quote)
     lines = list(quote.lines.all())
+    annotate_lines(user, lines, timezone.localdate())
     context = {
         "quote": quote,
         "record": quote,
         "lines": lines,
-        "line_badges": annotate_lines(user, lines, timezone.localdate()),
         "versions": selectors.versions_of(user=user, quote=quote),
         "can_edit": editable,
         "lock_reason": services.lock_reason(quote),

@@ -18,12 +18,12 @@ from .models import SupplyItem
 TEMPLATE = "supply/line_atp_badge.html"
 
 
-def annotate(user: Any, lines: list[Any], on: date) -> bool:
+def annotate(user: Any, lines: list[Any], on: date) -> list[Any]:
     """Set ``line.atp`` (None: no supply data for the product, or an order line with nothing left to
-    ship) and ``line.atp_quantity``; two queries
-    for the items plus ATP's one per source, whatever the number of lines."""
+    ship) and ``line.atp_quantity``, and answer the lines with an ATP to show; two queries for the
+    items plus ATP's one per source, whatever the number of lines."""
     if not user.access.can("supply", "view"):
-        return False
+        return []
     planned = set(
         SupplyItem.objects.visible_to(user)
         .filter(product_id__in={line.product_id for line in lines})
@@ -41,4 +41,4 @@ def annotate(user: Any, lines: list[Any], on: date) -> bool:
             line.atp, line.atp_quantity = max(net + unshipped, 0), unshipped
         else:
             line.atp, line.atp_quantity = detail["available"], line.quantity
-    return True
+    return [line for line in lines if line.atp is not None]
