@@ -306,10 +306,17 @@ def test_three_years_of_order_history_are_framework_contracts_called_off_monthly
         assert all(line.shipped_quantity == line.quantity for line in order.lines.all())
         (shipment,) = order.shipments.all()
         assert sorted(s.quantity for s in shipment.lines.all()) == sorted(line.quantity for line in order.lines.all())
-    # the buyers are customers now
+    # the buyers are customers now, known from before their first contract (not from the demo's load)
     buyers = set(framework.values_list("customer_id", "business_unit_id"))
     for customer_id, bu_id in buyers:
-        assert Relationship.objects.get(customer_id=customer_id, business_unit_id=bu_id).status == "active"
+        relationship = Relationship.objects.select_related("customer").get(
+            customer_id=customer_id, business_unit_id=bu_id
+        )
+        assert relationship.status == "active"
+        first_signed = framework.filter(customer_id=customer_id, business_unit_id=bu_id).order_by("signed_date")[0]
+        since = timezone.localtime(relationship.created_at).date()
+        assert (first_signed.signed_date - since).days in range(30, 91)
+        assert relationship.customer.created_at <= relationship.created_at
 
 
 def test_the_forecast_reads_three_years_of_orders_and_the_erp_year_before_them():

@@ -72,7 +72,7 @@ def write(quantities: Mapping[Key, Decimal], *, today: date, rng: random.Random,
     from xietong.contracts.models import Contract, ContractLine
     from xietong.contracts.services import our_company_name
     from xietong.customers.choices import RelationshipStatus
-    from xietong.customers.models import Relationship
+    from xietong.customers.models import Customer, Relationship
 
     left: set[Key] = set()
     by_bu: dict[int, dict[Key, Decimal]] = defaultdict(dict)
@@ -99,6 +99,7 @@ def write(quantities: Mapping[Key, Decimal], *, today: date, rng: random.Random,
         for (product_id, _bu, month), quantity in sorted(wanted.items(), key=lambda item: (item[0][2], item[0][0])):
             plan[(buyer_of[product_id].pk, month.year)][month][product_id] = quantity
         relationships = {r.pk: r for r in buyers}
+        known_since: dict[int, datetime] = {}
         # three years of orders make them customers (成交客户), no longer prospects
         Relationship.objects.filter(pk__in={pk for pk, _year in plan}).update(status=RelationshipStatus.ACTIVE)
 
@@ -108,6 +109,8 @@ def write(quantities: Mapping[Key, Decimal], *, today: date, rng: random.Random,
             first_month = min(months)
             start, end = first_month, date(year, 12, 31)
             signed = start - timedelta(days=rng.randint(8, 20))
+            if relationship_pk not in known_since:  # the first contract: they have been a customer since
+                known_since[relationship_pk] = _at(signed - timedelta(days=rng.randint(30, 90)))
             contract_seq[(bu_id, year)] += 1
             bu_code = relationship.business_unit.code.upper()
             yearly: dict[int, Decimal] = defaultdict(Decimal)
@@ -231,4 +234,9 @@ def write(quantities: Mapping[Key, Decimal], *, today: date, rng: random.Random,
                 )
                 created["order history: orders"] += 1
                 created["order history: lines"] += len(order_lines)
+        # the customer and the relationship date from before the first contract, not from the demo's load
+        for relationship_pk, since in known_since.items():
+            relationship = relationships[relationship_pk]
+            Relationship.objects.filter(pk=relationship_pk, created_at__gt=since).update(created_at=since)
+            Customer.objects.filter(pk=relationship.customer_id, created_at__gt=since).update(created_at=since)
     return left
