@@ -296,7 +296,7 @@ def test_three_years_of_order_history_are_framework_contracts_called_off_monthly
             ordered = line.order_lines.aggregate(q=Sum("quantity"), a=Sum("amount"))
             assert (ordered["q"], ordered["a"]) == (line.quantity, line.amount)
     orders = Order.objects.filter(contract__in=framework)
-    assert orders.count() == 396
+    assert orders.count() == 363
     assert set(orders.values_list("status", flat=True)) == {"shipped"}
     first, last = _months_back(36), _months_back(1)
     for order in orders.prefetch_related("lines", "shipments__lines"):
@@ -317,6 +317,23 @@ def test_three_years_of_order_history_are_framework_contracts_called_off_monthly
         since = timezone.localtime(relationship.created_at).date()
         assert (first_signed.signed_date - since).days in range(30, 91)
         assert relationship.customer.created_at <= relationship.created_at
+
+
+def test_services_are_not_stocked_so_they_have_no_atp_and_raise_no_supply_risk():
+    from xietong.catalog.models import Product
+    from xietong.supply.models import OpportunityRisk, SupplyItem
+
+    services = Product.objects.filter(product_line="技术服务")
+    assert sorted(services.values_list("code", flat=True)) == ["SV-INST", "SV-MAINT", "SV-TRAIN"]
+    assert not SupplyItem.objects.filter(product__in=services).exists()
+    assert SupplyItem.objects.count() == Product.objects.filter(status="active").count() - 3
+    assert not OpportunityRisk.objects.filter(product__in=services).exists()
+    assert OpportunityRisk.objects.exists()  # goods short of demand still raise them
+    assert (
+        not OrderLine.objects.filter(order__number__startswith="DD", product__in=services)
+        .filter(order__contract__number__startswith=demo_history.NUMBER_PREFIX)
+        .exists()
+    )  # the order history is of goods
 
 
 def test_the_forecast_reads_three_years_of_orders_and_the_erp_year_before_them():
@@ -362,4 +379,4 @@ def test_the_order_history_is_invoiced_and_paid_order_by_order_and_leaves_nothin
     # settled: no open or overdue money from the history, so credit checks see only the live demo
     history = Installment.objects.filter(plan__contract__in=framework)
     assert not history.filter(received__lt=F("amount")).exists()
-    assert Payment.objects.filter(contract__in=framework).count() == 396
+    assert Payment.objects.filter(contract__in=framework).count() == 363

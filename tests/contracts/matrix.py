@@ -31,7 +31,6 @@ ROUTES: list[Route] = [
     Route("GET", "/contracts/{pk}/scan/", "contract"),
     Route("GET", "/contracts/{pk}/versions/", "contract"),
     Route("GET", "/contracts/{pk}/versions/{version}/", "contract", extra=_V1),
-    Route("GET", "/contracts/{pk}/history/", "contract"),
     Route("GET", "/contracts/{pk}/why/", "contract"),
     Route("GET", "/contracts/from-quote/{pk}/", "contract_quote"),
     Route("POST", "/contracts/from-quote/{pk}/", "contract_quote", {"title": "合同"}),

@@ -26,6 +26,7 @@ from tests.support.queries import assert_queries_constant
 from xietong.contracts import registrations
 from xietong.contracts.choices import ContractStatus as S
 from xietong.contracts.models import Contract, ContractSequence, ContractVersion
+from xietong.core.models import AuditEntry
 from xietong.customers.registrations import customer_tabs
 from xietong.quotes.choices import QuoteStatus
 
@@ -150,6 +151,12 @@ def test_submit_sign_and_download_the_scan_on_the_pages(people, engine):
     assert client.post(f"/contracts/{c.pk}/submit/").status_code == 303
     c.refresh_from_db()
     assert c.status == S.IN_REVIEW
+    # the changes show once, in the record's timeline (no second trail of the same entries)
+    page = client.get(f"/contracts/{c.pk}/").content.decode()
+    trail = AuditEntry.objects.for_object(c).count()
+    assert trail >= 1
+    assert "xt-timeline" in page and 'id="contract-history-title"' not in page
+    assert page.count('class="xt-history-entry') == trail
     engine.approve(c)
     assert client.get(f"/contracts/{c.pk}/sign/").status_code == 200
     scan = SimpleUploadedFile("签字.pdf", pdf_bytes(), content_type="application/pdf")

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from xietong.core.components import history_panel, why_panel
+from xietong.core.components import why_panel
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.exports import xlsx_response
 from xietong.core.forms import add_service_error, posted
@@ -338,20 +338,8 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "versions": list(selectors.versions_of(contract)[:20]),
             "why_url": reverse("contracts:why", args=[pk]),
             "today": timezone.localdate(),
-            **history_panel(contract, url=reverse("contracts:history", args=[pk])),
         },
     )
-
-
-@page_view
-@require_GET
-def contract_history(request: HttpRequest, pk: int) -> HttpResponse:
-    contract = selectors.contract_get(user=request.user, pk=pk)
-    offset = request.GET.get("offset", "0")
-    context = history_panel(
-        contract, url=reverse("contracts:history", args=[pk]), offset=int(offset) if offset.isdigit() else 0
-    )
-    return render(request, "components/history.html#entries", context)
 
 
 @page_view
@@ -551,7 +539,6 @@ urlpatterns: list[Any] = [
     path("contracts/<int:pk>/scan/", contract_scan, name="scan"),
     path("contracts/<int:pk>/versions/", contract_versions, name="versions"),
     path("contracts/<int:pk>/versions/<int:version>/", contract_version, name="version"),
-    path("contracts/<int:pk>/history/", contract_history, name="history"),
     path("contracts/<int:pk>/why/", contract_why, name="why"),
     path("contracts/settings/numbers/", sequence_list, name="sequences"),
     path("contracts/settings/numbers/<int:bu_pk>/", sequence_edit, name="sequence_edit"),

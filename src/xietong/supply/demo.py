@@ -61,6 +61,11 @@ LINES = {
 SEASON = (1.0, 0.55, 0.95, 1.0, 1.05, 1.1, 0.95, 0.9, 1.05, 1.1, 1.2, 1.4)
 
 
+# services are not stocked: they get no supply item, so no ATP on their lines, no netting, no risk
+SERVICE_UNITS = ("次", "项", "人天", "年", "期")
+SERVICE_LINES = ("技术服务",)
+
+
 def _month(d: date, offset: int) -> date:
     index = d.year * 12 + d.month - 1 + offset
     return date(index // 12, index % 12 + 1, 1)
@@ -82,15 +87,17 @@ def _master_data(rng: random.Random, created: Counter[str]) -> tuple[list[Supply
     created["production lines"] += len(lines)
     planners = {bu.pk: first_holder("supply_planner", bu.pk) for bu in units.values()}
     items = []
-    for n, product in enumerate(Product.objects.filter(status="active").order_by("code")):
-        service = product.unit in ("次", "项", "人天", "年", "套") or product.business_unit_id is None
-        make = not service and product.list_price >= Decimal("50000")
+    goods = (
+        Product.objects.filter(status="active").exclude(unit__in=SERVICE_UNITS).exclude(product_line__in=SERVICE_LINES)
+    )
+    for n, product in enumerate(goods.order_by("code")):
+        make = product.list_price >= Decimal("50000")
         method = (SafetyStockMethod.FIXED, SafetyStockMethod.DAYS, SafetyStockMethod.SERVICE)[n % 3]
         items.append(
             SupplyItem(
                 product=product,
                 make_or_buy=MakeOrBuy.MAKE if make else MakeOrBuy.BUY,
-                lead_time_days=rng.choice((14, 30, 45, 60, 90)) if not service else 7,
+                lead_time_days=rng.choice((14, 30, 45, 60, 90)),
                 moq=Decimal(rng.choice((1, 2, 5, 10))),
                 lot_size=Decimal(rng.choice((1, 1, 2, 5))),  # whole units: 台, 套 …
                 safety_stock_method=method,
