@@ -380,3 +380,9 @@ def test_the_order_history_is_invoiced_and_paid_order_by_order_and_leaves_nothin
     history = Installment.objects.filter(plan__contract__in=framework)
     assert not history.filter(received__lt=F("amount")).exists()
     assert Payment.objects.filter(contract__in=framework).count() == 363
+    # entered as the money came: the newest-entered-first lists read newest first
+    paid = list(Payment.objects.filter(contract__in=framework).order_by("pk").values_list("received_on", "number"))
+    assert [day for day, _n in paid] == sorted(day for day, _n in paid)
+    assert all(number.startswith(f"HK-{day:%Y%m}-") for day, number in paid)
+    issued = list(Invoice.objects.filter(contract__in=framework).order_by("pk").values_list("issued_on", flat=True))
+    assert issued == sorted(issued)

@@ -62,6 +62,10 @@ def write(contracts: Iterable[Any], *, today: date, rng: random.Random, created:
     """Plans, payments and invoices of ``contracts`` (framework contracts whose orders are shipped)."""
     numbers = _Numbers()
     finance_of: dict[int, Any] = {}
+    # written in the order the money came and the invoices went out, as finance would have entered them
+    # (the lists show the newest entered first)
+    received: list[tuple[Any, Any]] = []  # (payment, its installment)
+    invoiced: list[tuple[Any, date]] = []
     for contract in contracts:
         bu_id = contract.business_unit_id
         if bu_id not in finance_of:
@@ -77,7 +81,7 @@ def write(contracts: Iterable[Any], *, today: date, rng: random.Random, created:
             updated_by=owner,
         )
         orders = list(contract.orders.prefetch_related("shipments").order_by("created_at", "pk"))
-        installments, payments, invoices, issued = [], [], [], []
+        installments = []
         for position, order in enumerate(orders, start=1):
             shipped_on = min(s.shipped_on for s in order.shipments.all())
             due = shipped_on + timedelta(days=DUE_DAYS)
@@ -93,61 +97,71 @@ def write(contracts: Iterable[Any], *, today: date, rng: random.Random, created:
                 )
             )
             received_on = min(due - timedelta(days=rng.randint(0, 6)), today)
-            payments.append(
-                Payment(
-                    number=numbers.next(received_on),
-                    kind=PaymentKind.RECEIPT,
-                    contract=contract,
-                    customer=customer,
-                    business_unit_id=bu_id,
-                    owner=owner,
-                    received_on=received_on,
-                    amount=order.amount,
-                    method=rng.choice((PaymentMethod.TRANSFER,) * 4 + (PaymentMethod.ACCEPTANCE,)),
-                    payer=customer.name,
-                    reference=f"{rng.randint(10**11, 10**12 - 1)}",
-                    created_by=finance,
-                )
-            )
-            if finance is not None:
-                bank = rng.choice(BANKS)
-                invoices.append(
-                    Invoice(
+            received.append(
+                (
+                    Payment(
+                        kind=PaymentKind.RECEIPT,
                         contract=contract,
                         customer=customer,
                         business_unit_id=bu_id,
                         owner=owner,
-                        kind=InvoiceKind.SPECIAL if customer.credit_code else InvoiceKind.ORDINARY,
-                        status=InvoiceStatus.ISSUED,
+                        received_on=received_on,
                         amount=order.amount,
-                        title=customer.name,
-                        tax_number=customer.credit_code,
-                        address_phone=f"{getattr(customer, 'address', '') or '上海市浦东新区'} "
-                        f"021-{rng.randint(5 * 10**7, 7 * 10**7)}",
-                        bank_name=f"{bank}{getattr(customer, 'city', '') or '上海'}分行",
-                        bank_account=f"{rng.randint(10**18, 10**19 - 1)}",
-                        note=f"订单 {order.number}",
-                        issued_number=f"{rng.randint(10**7, 10**8 - 1)}",
-                        issued_on=shipped_on,
-                        issued_by=finance,
+                        method=rng.choice((PaymentMethod.TRANSFER,) * 4 + (PaymentMethod.ACCEPTANCE,)),
+                        payer=customer.name,
+                        reference=f"{rng.randint(10**11, 10**12 - 1)}",
+                        created_by=finance,
+                    ),
+                    installments[-1],
+                )
+            )
+            if finance is not None:
+                bank = rng.choice(BANKS)
+                invoiced.append(
+                    (
+                        Invoice(
+                            contract=contract,
+                            customer=customer,
+                            business_unit_id=bu_id,
+                            owner=owner,
+                            kind=InvoiceKind.SPECIAL if customer.credit_code else InvoiceKind.ORDINARY,
+                            status=InvoiceStatus.ISSUED,
+                            amount=order.amount,
+                            title=customer.name,
+                            tax_number=customer.credit_code,
+                            address_phone=f"{getattr(customer, 'address', '') or '上海市浦东新区'} "
+                            f"021-{rng.randint(5 * 10**7, 7 * 10**7)}",
+                            bank_name=f"{bank}{getattr(customer, 'city', '') or '上海'}分行",
+                            bank_account=f"{rng.randint(10**18, 10**19 - 1)}",
+                            note=f"订单 {order.number}",
+                            issued_number=f"{rng.randint(10**7, 10**8 - 1)}",
+                            issued_on=shipped_on,
+                            issued_by=finance,
+                        ),
+                        shipped_on,
                     )
                 )
-                issued.append(shipped_on)
         Installment.objects.bulk_create(installments)
-        Payment.objects.bulk_create(payments)
-        for payment in payments:  # recorded the day the money came, not today
-            payment.created_at = _at(payment.received_on)
-        Payment.objects.bulk_update(payments, ["created_at"])
-        Allocation.objects.bulk_create(
-            [
-                Allocation(payment=payment, installment=installment, amount=payment.amount)
-                for payment, installment in zip(payments, installments, strict=True)
-            ]
-        )
-        Invoice.objects.bulk_create(invoices)
-        for invoice, day in zip(invoices, issued, strict=True):
-            invoice.created_at = _at(day, 9)
-        Invoice.objects.bulk_update(invoices, ["created_at"])
         created["order history: payment plans"] += 1
-        created["order history: payments"] += len(payments)
-        created["order history: invoices"] += len(invoices)
+    received.sort(key=lambda pair: (pair[0].received_on, pair[0].contract.pk))
+    payments = [payment for payment, _installment in received]
+    for payment in payments:
+        payment.number = numbers.next(payment.received_on)
+    Payment.objects.bulk_create(payments)
+    for payment in payments:  # recorded the day the money came, not today
+        payment.created_at = _at(payment.received_on)
+    Payment.objects.bulk_update(payments, ["created_at"])
+    Allocation.objects.bulk_create(
+        [
+            Allocation(payment=payment, installment=installment, amount=payment.amount)
+            for payment, installment in received
+        ]
+    )
+    invoiced.sort(key=lambda pair: (pair[1], pair[0].contract.pk))
+    invoices = [invoice for invoice, _day in invoiced]
+    Invoice.objects.bulk_create(invoices)
+    for invoice, day in invoiced:
+        invoice.created_at = _at(day, 9)
+    Invoice.objects.bulk_update(invoices, ["created_at"])
+    created["order history: payments"] += len(payments)
+    created["order history: invoices"] += len(invoices)
