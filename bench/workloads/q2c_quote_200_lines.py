@@ -84,20 +84,21 @@ def _ensure_quote(head: Any) -> Any:
     opp = Opportunity.objects.visible_to(head).filter(business_unit_id=head.business_unit_id).order_by("pk").first()
     if opp is None:
         raise Skip("no opportunity of the BU head's business unit in this database")
-    lines = []
-    for n, product in enumerate(_products(LINES)):
-        percent = n % 2 == 0
-        lines.append(
-            {
-                "product": product.pk,
-                "quantity": Decimal(n % 7 + 1) + Decimal("0.125") * (n % 3),
-                "unit_price": (product.list_price * Decimal("0.97")).quantize(CENT),
-                "discount_kind": "percent" if percent else "amount",
-                "discount_value": Decimal(n % 15) if percent else Decimal(n % 40),
-                "tax_rate": RATES[n % 4],
-            }
-        )
+    lines = [_line(n, product) for n, product in enumerate(_products(LINES))]
     return services.quote_create(actor=head, opportunity=opp, title=MARK, lines=lines, price_book=None)
+
+
+def _line(n: int, product: Any) -> dict[str, Any]:
+    """The n-th line's inputs (percent and amount discounts in turn, the four VAT rates)."""
+    percent = n % 2 == 0
+    return {
+        "product": product.pk,
+        "quantity": Decimal(n % 7 + 1) + Decimal("0.125") * (n % 3),
+        "unit_price": (product.list_price * Decimal("0.97")).quantize(CENT),
+        "discount_kind": "percent" if percent else "amount",
+        "discount_value": Decimal(n % 15) if percent else Decimal(n % 40),
+        "tax_rate": RATES[n % 4],
+    }
 
 
 def _ensure_one_line_quote(head: Any, quote: Any) -> Any:
@@ -108,17 +109,9 @@ def _ensure_one_line_quote(head: Any, quote: Any) -> Any:
     found = Quote.objects.filter(title=ONE_LINE_MARK, owner=head).order_by("-pk").first()
     if found is not None:
         return found
-    line = quote.lines.order_by("position", "pk")[0]
-    one = {
-        "product": line.product_id,
-        "quantity": line.quantity,
-        "unit_price": line.unit_price,
-        "discount_kind": line.discount_kind,
-        "discount_value": line.discount_value,
-        "tax_rate": line.tax_rate,
-    }
+    first = _line(0, _products(1)[0])
     return services.quote_create(
-        actor=head, opportunity=quote.opportunity, title=ONE_LINE_MARK, lines=[one], price_book=None
+        actor=head, opportunity=quote.opportunity, title=ONE_LINE_MARK, lines=[first], price_book=None
     )
 
 
