@@ -36,6 +36,8 @@ TREE: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "技术服务": {"安装调试": (), "维保服务": (), "培训": ()},
 }
+# the group's services (installation, maintenance, training): sold, not stocked
+SERVICE_LINE = "技术服务"
 
 # (BU code or "" for the whole group, category path as names, code, name, specification, unit,
 #  list price, cost, tax rate %, product line)
@@ -462,7 +464,7 @@ PRODUCTS: tuple[tuple[str, tuple[str, ...], str, str, str, str, str, str, str, s
         "2500",
         "1200",
         "6",
-        "技术服务",
+        SERVICE_LINE,
     ),
     (
         "",
@@ -474,7 +476,7 @@ PRODUCTS: tuple[tuple[str, tuple[str, ...], str, str, str, str, str, str, str, s
         "48000",
         "21000",
         "6",
-        "技术服务",
+        SERVICE_LINE,
     ),
     (
         "",
@@ -486,7 +488,7 @@ PRODUCTS: tuple[tuple[str, tuple[str, ...], str, str, str, str, str, str, str, s
         "8000",
         "3000",
         "6",
-        "技术服务",
+        SERVICE_LINE,
     ),
 )
 

@@ -125,7 +125,8 @@ def annotate_lines(user: Any, lines: list[Any], on: date) -> None:
     on its row (a line with nothing to show includes none)."""
     for line in lines:
         line.badges = []
+    if not lines:
+        return
     for annotate, name in _line_annotators:
-        if lines:
-            for line in annotate(user, lines, on):
-                line.badges.append(name)
+        for line in annotate(user, lines, on):
+            line.badges.append(name)

@@ -65,7 +65,7 @@ def write(contracts: Iterable[Any], *, today: date, rng: random.Random, created:
     # written in the order the money came and the invoices went out, as finance would have entered them
     # (the lists show the newest entered first)
     received: list[tuple[Any, Any]] = []  # (payment, its installment)
-    invoiced: list[tuple[Any, date]] = []
+    invoices: list[Any] = []
     for contract in contracts:
         bu_id = contract.business_unit_id
         if bu_id not in finance_of:
@@ -97,48 +97,41 @@ def write(contracts: Iterable[Any], *, today: date, rng: random.Random, created:
                 )
             )
             received_on = min(due - timedelta(days=rng.randint(0, 6)), today)
-            received.append(
-                (
-                    Payment(
-                        kind=PaymentKind.RECEIPT,
+            payment = Payment(
+                kind=PaymentKind.RECEIPT,
+                contract=contract,
+                customer=customer,
+                business_unit_id=bu_id,
+                owner=owner,
+                received_on=received_on,
+                amount=order.amount,
+                method=rng.choice((PaymentMethod.TRANSFER,) * 4 + (PaymentMethod.ACCEPTANCE,)),
+                payer=customer.name,
+                reference=f"{rng.randint(10**11, 10**12 - 1)}",
+                created_by=finance,
+            )
+            received.append((payment, installments[-1]))
+            if finance is not None:
+                bank = rng.choice(BANKS)
+                invoices.append(
+                    Invoice(
                         contract=contract,
                         customer=customer,
                         business_unit_id=bu_id,
                         owner=owner,
-                        received_on=received_on,
+                        kind=InvoiceKind.SPECIAL if customer.credit_code else InvoiceKind.ORDINARY,
+                        status=InvoiceStatus.ISSUED,
                         amount=order.amount,
-                        method=rng.choice((PaymentMethod.TRANSFER,) * 4 + (PaymentMethod.ACCEPTANCE,)),
-                        payer=customer.name,
-                        reference=f"{rng.randint(10**11, 10**12 - 1)}",
-                        created_by=finance,
-                    ),
-                    installments[-1],
-                )
-            )
-            if finance is not None:
-                bank = rng.choice(BANKS)
-                invoiced.append(
-                    (
-                        Invoice(
-                            contract=contract,
-                            customer=customer,
-                            business_unit_id=bu_id,
-                            owner=owner,
-                            kind=InvoiceKind.SPECIAL if customer.credit_code else InvoiceKind.ORDINARY,
-                            status=InvoiceStatus.ISSUED,
-                            amount=order.amount,
-                            title=customer.name,
-                            tax_number=customer.credit_code,
-                            address_phone=f"{getattr(customer, 'address', '') or '上海市浦东新区'} "
-                            f"021-{rng.randint(5 * 10**7, 7 * 10**7)}",
-                            bank_name=f"{bank}{getattr(customer, 'city', '') or '上海'}分行",
-                            bank_account=f"{rng.randint(10**18, 10**19 - 1)}",
-                            note=f"订单 {order.number}",
-                            issued_number=f"{rng.randint(10**7, 10**8 - 1)}",
-                            issued_on=shipped_on,
-                            issued_by=finance,
-                        ),
-                        shipped_on,
+                        title=customer.name,
+                        tax_number=customer.credit_code,
+                        address_phone=f"{getattr(customer, 'address', '') or '上海市浦东新区'} "
+                        f"021-{rng.randint(5 * 10**7, 7 * 10**7)}",
+                        bank_name=f"{bank}{getattr(customer, 'city', '') or '上海'}分行",
+                        bank_account=f"{rng.randint(10**18, 10**19 - 1)}",
+                        note=f"订单 {order.number}",
+                        issued_number=f"{rng.randint(10**7, 10**8 - 1)}",
+                        issued_on=shipped_on,
+                        issued_by=finance,
                     )
                 )
         Installment.objects.bulk_create(installments)
@@ -157,11 +150,10 @@ def write(contracts: Iterable[Any], *, today: date, rng: random.Random, created:
             for payment, installment in received
         ]
     )
-    invoiced.sort(key=lambda pair: (pair[1], pair[0].contract.pk))
-    invoices = [invoice for invoice, _day in invoiced]
+    invoices.sort(key=lambda invoice: (invoice.issued_on, invoice.contract.pk))
     Invoice.objects.bulk_create(invoices)
-    for invoice, day in invoiced:
-        invoice.created_at = _at(day, 9)
+    for invoice in invoices:  # recorded the day it was issued
+        invoice.created_at = _at(invoice.issued_on, 9)
     Invoice.objects.bulk_update(invoices, ["created_at"])
     created["order history: payments"] += len(payments)
     created["order history: invoices"] += len(invoices)

@@ -31,6 +31,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from xietong.catalog.demo import SERVICE_LINE
 from xietong.org.demo import first_holder, register_demo_step
 
 from .choices import ContingencyTrigger, DataSource, MakeOrBuy, ReceiptKind, SafetyStockMethod
@@ -61,11 +62,6 @@ LINES = {
 SEASON = (1.0, 0.55, 0.95, 1.0, 1.05, 1.1, 0.95, 0.9, 1.05, 1.1, 1.2, 1.4)
 
 
-# services are not stocked: they get no supply item, so no ATP on their lines, no netting, no risk
-SERVICE_UNITS = ("次", "项", "人天", "年", "期")
-SERVICE_LINES = ("技术服务",)
-
-
 def _month(d: date, offset: int) -> date:
     index = d.year * 12 + d.month - 1 + offset
     return date(index // 12, index % 12 + 1, 1)
@@ -87,9 +83,8 @@ def _master_data(rng: random.Random, created: Counter[str]) -> tuple[list[Supply
     created["production lines"] += len(lines)
     planners = {bu.pk: first_holder("supply_planner", bu.pk) for bu in units.values()}
     items = []
-    goods = (
-        Product.objects.filter(status="active").exclude(unit__in=SERVICE_UNITS).exclude(product_line__in=SERVICE_LINES)
-    )
+    # services are not stocked: no supply item, so no ATP on their lines, no netting, no risk
+    goods = Product.objects.filter(status="active").exclude(product_line=SERVICE_LINE)
     for n, product in enumerate(goods.order_by("code")):
         make = product.list_price >= Decimal("50000")
         method = (SafetyStockMethod.FIXED, SafetyStockMethod.DAYS, SafetyStockMethod.SERVICE)[n % 3]
