@@ -346,6 +346,21 @@ def test_committed_opportunity_beyond_atp_tells_owner_and_planner(world, django_
     assert [(n.recipient_id, n.object_id) for n in notes] == [(world.rep.pk, str(world.safe.pk))]
 
 
+def test_a_committed_line_of_a_product_without_supply_data_is_not_checked_against_atp(
+    world, django_capture_on_commit_callbacks
+):
+    # a service (no supply item): nothing is stocked, so there is no ATP to fall short of
+    service = ProductFactory(name="安装调试服务")
+    OpportunityLine.objects.create(
+        opportunity=world.safe, product=service, quantity=D("16"), unit_price=D("1.00"), delivery_month=JAN
+    )
+    type(world.safe).objects.filter(pk=world.safe.pk).update(forecast_category="commit")
+    with django_capture_on_commit_callbacks(execute=True):
+        summary = supply_services.supply_plan_compute(actor=world.planner, plan=world.plan)
+    assert summary["beyond_atp"] == 0
+    assert not Notification.objects.filter(kind="supply_beyond_atp").exists()
+
+
 def test_an_open_order_beyond_atp_tells_its_owner_and_the_planner(world, django_capture_on_commit_callbacks):
     from tests.support.money import contract, order
 

@@ -114,13 +114,16 @@ def check_commitments(*, first_month: date, actor_id: int | None = None, event: 
     delivery month) exceeds ATP at that month's end; notifies the owner and the product's planner
     after the commit (once per ``event`` and opportunity × product × month). Lines without a
     delivery month use the expected close month, then ``first_month``; months before
-    ``first_month`` count as ``first_month``. Returns the findings."""
+    ``first_month`` count as ``first_month``. Products without supply data are not checked (as for
+    orders and the line badges). Returns the findings."""
     from xietong.pipeline.choices import ForecastCategory, OpportunityStatus
     from xietong.pipeline.models import OpportunityLine
 
     lines = (
         OpportunityLine.objects.filter(
-            opportunity__status=OpportunityStatus.OPEN, opportunity__forecast_category=ForecastCategory.COMMIT
+            opportunity__status=OpportunityStatus.OPEN,
+            opportunity__forecast_category=ForecastCategory.COMMIT,
+            product__supply__isnull=False,  # a product without supply data (a service) has no ATP
         )
         .select_related("opportunity", "product")
         .order_by("opportunity_id", "pk")
