@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from xietong.core.forms import XtForm
 
 from .choices import MakeOrBuy, ReceiptKind, SafetyStockMethod
+from .supply_forms import Filters
 
 
 def _number(label: Any, *, required: bool = False, help_text: Any = "") -> forms.DecimalField:
@@ -27,7 +28,7 @@ def _days(label: Any, *, help_text: Any = "") -> forms.IntegerField:
     return field
 
 
-class ItemFilterForm(XtForm):
+class ItemFilterForm(Filters):
     q = forms.CharField(
         label=_("Search"),
         required=False,
@@ -45,17 +46,14 @@ class ItemFilterForm(XtForm):
 
     def __init__(self, *args: Any, lines: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["line"].choices = [("", _("Any production line")), *((str(ln.pk), str(ln)) for ln in lines)]  # type: ignore[attr-defined]
+        self._lines(lines)
 
     def filters(self) -> dict[str, Any]:
-        if not self.is_valid():
-            return {}
-        data = self.cleaned_data
         return {
-            "q": (data.get("q") or "").strip(),
-            "make_or_buy": data.get("make_or_buy") or "",
-            "line": int(data["line"]) if data.get("line") else None,
-            "configured": data.get("configured") or "",
+            "q": self.text("q"),
+            "make_or_buy": self.value("make_or_buy") or "",
+            "line": self.line_id(),
+            "configured": self.value("configured") or "",
         }
 
 

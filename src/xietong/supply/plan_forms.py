@@ -14,6 +14,7 @@ from xietong.core.forms import XtForm
 
 from .choices import ContingencyTrigger, PlanStage
 from .plan_services import MAX_HORIZON, MEETING_STAGES, month_start
+from .supply_forms import Filters
 
 
 class MonthField(forms.DateField):
@@ -40,7 +41,7 @@ class PlanCreateForm(XtForm):
         self.fields["cycle"].initial = month_start(timezone.localdate())
 
 
-class GridFilterForm(XtForm):
+class GridFilterForm(Filters):
     business_unit = forms.TypedChoiceField(label=_("Business unit"), required=False, coerce=int, empty_value=None)
     product_line = forms.ChoiceField(label=_("Product line"), required=False)
     q = forms.CharField(
@@ -51,19 +52,14 @@ class GridFilterForm(XtForm):
 
     def __init__(self, *args: Any, business_units: list[Any], product_lines: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        bu_field: Any = self.fields["business_unit"]
-        bu_field.choices = [("", _("All business units")), *[(b.pk, b.name) for b in business_units]]
-        line_field: Any = self.fields["product_line"]
-        line_field.choices = [("", _("All product lines")), *[(p, p) for p in product_lines]]
+        self._choices("business_unit", ((b.pk, b.name) for b in business_units), empty=_("All business units"))
+        self._choices("product_line", ((p, p) for p in product_lines), empty=_("All product lines"))
 
     def filters(self) -> dict[str, Any]:
-        if not self.is_valid():
-            return {}
-        data = self.cleaned_data
         return {
-            "business_unit": data.get("business_unit"),
-            "product_line": data.get("product_line") or "",
-            "q": (data.get("q") or "").strip(),
+            "business_unit": self.value("business_unit"),
+            "product_line": self.value("product_line") or "",
+            "q": self.text("q"),
         }
 
 
@@ -136,7 +132,7 @@ class ForecastRunForm(XtForm):
         self.fields["first_month"].initial = month_start(timezone.localdate())
 
 
-class SeriesFilterForm(XtForm):
+class SeriesFilterForm(Filters):
     """The filters of a run's series (the page and its export read the same)."""
 
     q = forms.CharField(
@@ -149,20 +145,8 @@ class SeriesFilterForm(XtForm):
 
     def __init__(self, *args: Any, business_units: list[Any], models: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        bu_field: Any = self.fields["business_unit"]
-        bu_field.choices = [("", _("All business units")), *[(b.pk, b.name) for b in business_units]]
-        model_field: Any = self.fields["model"]
-        model_field.choices = [("", _("All models")), *[(m, m) for m in models]]
+        self._choices("business_unit", ((b.pk, b.name) for b in business_units), empty=_("All business units"))
+        self._choices("model", ((m, m) for m in models), empty=_("All models"))
 
     def filters(self) -> dict[str, Any]:
-        if not self.is_valid():
-            return {}
-        data = self.cleaned_data
-        return {
-            "business_unit": data.get("business_unit"),
-            "model": data.get("model") or "",
-            "q": (data.get("q") or "").strip(),
-        }
-
-    def is_filtered(self) -> bool:
-        return any(v not in (None, "") for v in self.filters().values())
+        return {"business_unit": self.value("business_unit"), "model": self.value("model") or "", "q": self.text("q")}

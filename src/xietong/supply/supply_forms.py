@@ -3,6 +3,7 @@ order, the ATP lookup and the chart picker."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -13,10 +14,6 @@ from django.utils.translation import gettext_lazy as _
 from xietong.core.forms import XtForm
 
 from .choices import PlannedOrderStatus, ReceiptKind
-
-
-def _line_choices(lines: list[Any]) -> list[tuple[str, Any]]:
-    return [("", _("Any production line")), *[(str(line.pk), str(line)) for line in lines]]
 
 
 def _date_input() -> forms.DateInput:
@@ -33,34 +30,52 @@ def _search() -> forms.CharField:
     )
 
 
-class _Filters(XtForm):
-    def _choices(self, name: str, choices: list[tuple[str, Any]]) -> None:
+class Filters(XtForm):
+    """The filters or pickers of a supply or S&OP page. ``filters()`` answers a filter bar's selector
+    keyword arguments; a value that does not validate counts as no filter."""
+
+    def _choices(self, name: str, choices: Iterable[tuple[Any, Any]], *, empty: Any = None) -> None:
+        """The field's choices, after an empty one labelled ``empty`` ("all …", "choose …") if given."""
         field = self.fields[name]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = choices
+        field.choices = [*([("", empty)] if empty is not None else []), *choices]
+
+    def _lines(self, lines: Iterable[Any], *, empty: Any = None) -> None:
+        """The production lines to pick, after "any production line" (or ``empty``)."""
+        options = ((str(line.pk), str(line)) for line in lines)
+        self._choices("line", options, empty=_("Any production line") if empty is None else empty)
 
     def value(self, name: str) -> Any:
         return self.cleaned_data.get(name) if self.is_valid() else None
+
+    def text(self, name: str) -> str:
+        return (self.value(name) or "").strip()
 
     def line_id(self) -> int | None:
         value = self.value("line")
         return int(value) if value else None
 
+    def filters(self) -> dict[str, Any]:
+        raise NotImplementedError
 
-class ProjectionFilterForm(_Filters):
+    def is_filtered(self) -> bool:
+        return any(value not in (None, "", False) for value in self.filters().values())
+
+
+class ProjectionFilterForm(Filters):
     q = _search()
     line = forms.ChoiceField(label=_("Production line"), required=False)
     short = forms.BooleanField(label=_("Only items short"), required=False)
 
     def __init__(self, *args: Any, lines: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._choices("line", _line_choices(lines))
+        self._lines(lines)
 
     def filters(self) -> dict[str, Any]:
-        return {"q": self.value("q") or "", "line": self.line_id(), "short_only": bool(self.value("short"))}
+        return {"q": self.text("q"), "line": self.line_id(), "short_only": bool(self.value("short"))}
 
 
-class PlannedOrderFilterForm(_Filters):
+class PlannedOrderFilterForm(Filters):
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("Any status")), *PlannedOrderStatus.choices]
     )
@@ -69,7 +84,7 @@ class PlannedOrderFilterForm(_Filters):
 
     def __init__(self, *args: Any, lines: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._choices("line", _line_choices(lines))
+        self._lines(lines)
 
     def filters(self) -> dict[str, Any]:
         return {"status": self.value("status") or "", "kind": self.value("kind") or "", "line": self.line_id()}
@@ -85,7 +100,7 @@ class PlannedOrderChangeForm(XtForm):
         self.fields["quantity"].widget.attrs.update({"inputmode": "decimal", "class": "form-control xt-num"})
 
 
-class AtpForm(_Filters):
+class AtpForm(Filters):
     q = _search()
     on = forms.DateField(label=_("Date"), required=False, widget=_date_input())
     product = forms.IntegerField(required=False, widget=forms.HiddenInput)
@@ -94,7 +109,7 @@ class AtpForm(_Filters):
         return self.value("on") or timezone.localdate()
 
 
-class ChartForm(_Filters):
+class ChartForm(Filters):
     plan = forms.ChoiceField(label=_("Plan version"), required=False)
     q = _search()
     item = forms.ChoiceField(label=_("Product"), required=False)
@@ -102,6 +117,6 @@ class ChartForm(_Filters):
 
     def __init__(self, *args: Any, plans: list[Any], items: list[Any], lines: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._choices("plan", [(str(p.pk), f"{p.cycle:%Y-%m} · {p}") for p in plans])
-        self._choices("item", [("", _("Choose a product")), *[(str(i.pk), str(i.product)) for i in items]])
-        self._choices("line", [("", _("Choose a production line")), *_line_choices(lines)[1:]])
+        self._choices("plan", ((str(p.pk), f"{p.cycle:%Y-%m} · {p}") for p in plans))
+        self._choices("item", ((str(i.pk), str(i.product)) for i in items), empty=_("Choose a product"))
+        self._lines(lines, empty=_("Choose a production line"))
