@@ -14,7 +14,7 @@ from tests.support.money import quote as make_quote
 from tests.support.pipeline import opportunity
 from tests.support.queries import assert_queries_constant
 from xietong.quotes.choices import QuoteStatus
-from xietong.quotes.models import Quote
+from xietong.quotes.models import Quote, QuoteLine
 
 pytestmark = pytest.mark.django_db
 
@@ -146,6 +146,24 @@ def test_new_version_and_compare_pages(people, opp, book) -> None:
     page = text(client.get(f"/quotes/{v2.pk}/compare/"))
     assert "v1 → v2" in page
     assert "2 lines unchanged." not in page and "1 line unchanged." in page
+
+
+def test_the_first_versions_compare_page_reads_from_it_to_the_next_version(people, opp, book) -> None:
+    """From v1's page (its "Compare versions" button, or "compare" beside v2) the comparison is v1 → v2,
+    the same as from v2's page; before, the button answered "no other versions" and the link read
+    v2 → v1."""
+    q = make_quote(people.rep, opp=opp)
+    client = login(people.rep)
+    client.post(f"/quotes/{q.pk}/versions/")
+    v2 = Quote.objects.get(number=q.number, version=2)
+    QuoteLine.objects.filter(quote=v2).update(quantity=Decimal("3"))
+
+    for url in (f"/quotes/{q.pk}/compare/", f"/quotes/{q.pk}/compare/?with={v2.pk}", f"/quotes/{v2.pk}/compare/"):
+        page = text(client.get(url))
+        assert "v1 → v2" in page, url
+        assert 'data-change="changed"' in page, url
+        assert "This quote has no other version yet." not in page and "该报价单还没有其他版本" not in page, url
+    assert f'<option value="{v2.pk}" selected>v2</option>' in text(client.get(f"/quotes/{q.pk}/compare/"))
 
 
 def test_the_pdf_page(people, opp) -> None:

@@ -448,25 +448,33 @@ def quote_reject(request: HttpRequest, pk: int) -> HttpResponse:
 @page_view
 @require_GET
 def quote_compare(request: HttpRequest, pk: int) -> HttpResponse:
-    """This version against another (``?with=``; default: the version before it)."""
+    """This version against another (``?with=``; default: the version before it, or for the first
+    version the one after it), read from the older version to the newer."""
     user: Any = request.user
-    new = selectors.quote_get(user=user, pk=pk)
-    versions = selectors.versions_of(user=user, quote=new)
+    quote = selectors.quote_get(user=user, pk=pk)
+    versions = selectors.versions_of(user=user, quote=quote)
     given = request.GET.get("with", "")
     if given.isdigit():
-        old = Quote.objects.visible_to(user).filter(pk=int(given)).first()
-        if old is None:
+        other = Quote.objects.visible_to(user).filter(pk=int(given)).first()
+        if other is None:
             raise NotFound()
     else:
-        old = next((v for v in versions if v.version < new.version), None)
+        earlier = [v for v in versions if v.version < quote.version]  # newest first
+        later = [v for v in versions if v.version > quote.version]
+        other = earlier[0] if earlier else (later[-1] if later else None)
+    comparison = None
+    if other is not None:
+        old, new = sorted((other, quote), key=lambda q: (q.version, q.pk))
+        comparison = selectors.compare(old, new)
     return render_page(
         request,
         "quotes/quote_compare.html",
         {
-            "quote": new,
+            "quote": quote,
+            "other": other,
             "versions": versions,
-            "comparison": selectors.compare(old, new) if old is not None else None,
-            "breadcrumbs": _crumbs(new),
+            "comparison": comparison,
+            "breadcrumbs": _crumbs(quote),
         },
     )
 
