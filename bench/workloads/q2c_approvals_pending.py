@@ -65,7 +65,7 @@ def _ensure_pending(approver: Any) -> None:
                     status="pending",
                     current_step=0,
                     step_started_at=now,
-                    title=f"报价单 BJ-BENCH-{i:05d} v1",
+                    title=f"BJ-BENCH-{i:05d} v1",  # the reader sees the document type before it
                     amount=Decimal(10_000 + i),
                     url="",
                     business_unit_id=approver.business_unit_id,
