@@ -74,6 +74,45 @@ def test_a_locked_plan_refuses_the_editor(people, contract):
     response = login(people.rep).post(f"/receivables/contracts/{contract.pk}/plan/", data)
     assert response.status_code == 200
     assert Installment.objects.get().due_date != timezone.localdate()
+    page = response.content.decode()
+    assert "回款计划正在审批中，审批结束前无法修改。" in page
+    # the plan as it stands, read only (not the posted rows)
+    assert re.findall(r'name="inst-0-amount" value="([^"]*)"', page) == ["113000.00"]
+
+
+def _plan_inputs(page: str) -> list[tuple[str, bool]]:
+    """(name, disabled) of each visible input of the plan form."""
+    inputs = re.findall(r'<input type="(?:text|date|number)"[^>]*>', page)
+    return [(re.search(r'name="([^"]+)"', tag).group(1), " disabled" in tag) for tag in inputs]  # type: ignore[union-attr]
+
+
+def test_a_plan_in_approval_shows_its_installments_read_only_without_empty_rows(people, contract):
+    """Before, the editor showed typeable fields and two empty rows under the lock notice, with no
+    way to save them."""
+    money.payment_plan(contract, status=PlanStatus.IN_APPROVAL)
+    page = login(people.rep).get(f"/receivables/contracts/{contract.pk}/plan/").content.decode()
+
+    assert _plan_inputs(page) == [
+        ("inst-0-name", True),
+        ("inst-0-due_date", True),
+        ("inst-0-amount", True),
+        ("difference", True),
+        ("difference_reason", True),
+    ]
+    assert 'id="inst-TOTAL_FORMS" value="1"' in page or 'value="1" id="id_inst-TOTAL_FORMS"' in page
+    assert "保存回款计划" not in page and "保存后可获得更多空行" not in page
+
+
+def test_a_plan_the_user_may_change_has_typeable_fields_and_two_empty_rows(people, contract):
+    money.payment_plan(contract)
+    inputs = _plan_inputs(login(people.rep).get(f"/receivables/contracts/{contract.pk}/plan/").content.decode())
+
+    assert [name for name, _disabled in inputs][:9] == [f"inst-{n}-{f}" for n in range(3) for f in FIELDS]
+    assert not any(disabled for _name, disabled in inputs)
+    assert len(inputs) == 3 * 3 + 2
+
+
+FIELDS = ("name", "due_date", "amount")
 
 
 def test_recording_a_payment_previews_then_allocates_it(people, contract):
@@ -245,3 +284,17 @@ def test_every_money_page_opens_for_the_contract_owner(people, contract):
     ):
         assert client.get(url).status_code == 200, url
     assert login(people.rep2).get(f"/receivables/payments/{payment.pk}/").status_code == 404
+
+
+def test_the_refund_button_shows_while_something_of_the_payment_is_left_to_refund(people, contract):
+    """A payment refunded in full no longer offers "Refund" (its form could only refuse)."""
+    payment = services.payment_record(
+        actor=people.finance, contract=contract, received_on=timezone.localdate(), amount="100.00"
+    )
+    client = login(people.finance)
+    refund_link = f'href="/receivables/payments/{payment.pk}/refund/"'
+    for amount, shown in (("60.00", True), ("40.00", False)):
+        assert refund_link in client.get(f"/receivables/payments/{payment.pk}/").content.decode()
+        services.payment_refund(actor=people.finance, payment=payment, amount=amount, refunded_on=timezone.localdate())
+        assert services.refundable_of(payment) == Decimal("100.00") - Decimal(amount) - (0 if shown else 60)
+        assert (refund_link in client.get(f"/receivables/payments/{payment.pk}/").content.decode()) is shown

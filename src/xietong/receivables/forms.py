@@ -50,6 +50,15 @@ class InstallmentForm(XtForm):
 
 
 InstallmentFormSet = forms.formset_factory(InstallmentForm, extra=2, max_num=60)
+ReadOnlyInstallmentFormSet = forms.formset_factory(InstallmentForm, extra=0, max_num=60)
+
+
+def read_only(*forms_: forms.Form) -> None:
+    """Show the forms' values without letting anyone type into them (a plan in approval, a reader
+    without the right to change it)."""
+    for form in forms_:
+        for field in form.fields.values():
+            field.disabled = True
 
 
 class PlanForm(XtForm):

@@ -356,6 +356,12 @@ def unallocated_of(receipt: Payment) -> Decimal:
     return receipt.amount - own - (refunded + refunded_from_installments)
 
 
+def refundable_of(receipt: Payment) -> Decimal:
+    """What of a receipt has not been refunded yet (the most a further refund may pay back)."""
+    refunded = Payment.objects.filter(refund_of_id=receipt.pk).aggregate(s=Sum("amount"))["s"] or ZERO
+    return receipt.amount - refunded
+
+
 def _locked_installments(plan_id: int) -> list[Installment]:
     PaymentPlan.objects.select_for_update().filter(pk=plan_id).first()
     return list(Installment.objects.select_for_update().filter(plan_id=plan_id).order_by("pk"))
@@ -583,8 +589,7 @@ def payment_refund(
         raise ValidationError({"refunded_on": _("A refund cannot be earlier than the payment it refunds.")})
     if method not in PaymentMethod.values:
         raise ValidationError({"method": _("Choose a payment method.")})
-    refunded = Payment.objects.filter(refund_of=receipt).aggregate(s=Sum("amount"))["s"] or ZERO
-    refundable = receipt.amount - refunded
+    refundable = refundable_of(receipt)
     if amount > refundable:
         raise ValidationError(
             {

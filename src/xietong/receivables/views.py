@@ -34,8 +34,10 @@ from .forms import (
     PaymentFilterForm,
     PaymentForm,
     PlanForm,
+    ReadOnlyInstallmentFormSet,
     RefundForm,
     VoidForm,
+    read_only,
 )
 from .models import Installment, PaymentPlan
 
@@ -80,35 +82,39 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
         for i in installments
     ]
     locked = plan is not None and services.plan_is_locked(plan)
+    may_edit = user.access.can(MODULE, "edit")
+    editable = may_edit and not locked
+    formset: Any = None
     if request.method == "POST":
         require(user, MODULE, "edit")
-        formset = InstallmentFormSet(request.POST, prefix="inst")
-        form = PlanForm(request.POST)
-        if locked:
-            form.add_error(None, _("The payment plan is in approval: it cannot change until it is decided."))
-        elif formset.is_valid() and form.is_valid():
-            rows = [r for r in (f.row() for f in formset.forms) if r is not None]
-            try:
-                services.plan_save(
-                    actor=user,
-                    contract=contract,
-                    installments=rows,
-                    difference=form.cleaned_data.get("difference") or ZERO,
-                    difference_reason=form.cleaned_data.get("difference_reason") or "",
-                )
-            except (ValidationError, Conflict) as exc:
-                add_service_error(form, exc)
-            else:
-                messages.success(request, _("The payment plan has been saved."))
-                return done(request, reverse("receivables:plan_edit", args=[contract.pk]))
-    else:
-        formset = InstallmentFormSet(initial=initial, prefix="inst")
+        if editable:
+            formset = InstallmentFormSet(request.POST, prefix="inst")
+            form = PlanForm(request.POST)
+            if formset.is_valid() and form.is_valid():
+                rows = [r for r in (f.row() for f in formset.forms) if r is not None]
+                try:
+                    services.plan_save(
+                        actor=user,
+                        contract=contract,
+                        installments=rows,
+                        difference=form.cleaned_data.get("difference") or ZERO,
+                        difference_reason=form.cleaned_data.get("difference_reason") or "",
+                    )
+                except (ValidationError, Conflict) as exc:
+                    add_service_error(form, exc)
+                else:
+                    messages.success(request, _("The payment plan has been saved."))
+                    return done(request, reverse("receivables:plan_edit", args=[contract.pk]))
+    if formset is None:  # the plan as it stands: to change, or to read only
+        formset = (InstallmentFormSet if editable else ReadOnlyInstallmentFormSet)(initial=initial, prefix="inst")
         form = PlanForm(
             initial={
                 "difference": plan.difference if plan else ZERO,
                 "difference_reason": plan.difference_reason if plan else "",
             }
         )
+        if not editable:  # a POST to a plan in approval lands here too: the page says it is locked
+            read_only(form, *formset.forms)
     return render_page(
         request,
         "receivables/plan_edit.html",
@@ -120,7 +126,7 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "locked": locked,
             "summary": selectors.contract_money(contract=contract),
-            "may_edit": user.access.can(MODULE, "edit"),
+            "may_edit": may_edit,
         },
     )
 
@@ -261,13 +267,14 @@ def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     payment = selectors.payment_detail(user=user, pk=pk)
     require(user, MODULE, "view")
-    unallocated = services.unallocated_of(payment) if payment.kind == "receipt" else ZERO
+    receipt = payment.kind == "receipt"
     return render_page(
         request,
         "receivables/payment_detail.html",
         {
             "payment": payment,
-            "unallocated": unallocated,
+            "unallocated": services.unallocated_of(payment) if receipt else ZERO,
+            "refundable": services.refundable_of(payment) if receipt else ZERO,
             "contract_url": contract_url(payment.contract),
             "may_edit": bool(user.access.can(MODULE, "edit")),
         },
