@@ -298,3 +298,17 @@ def test_the_refund_button_shows_while_something_of_the_payment_is_left_to_refun
         services.payment_refund(actor=people.finance, payment=payment, amount=amount, refunded_on=timezone.localdate())
         assert services.refundable_of(payment) == Decimal("100.00") - Decimal(amount) - (0 if shown else 60)
         assert (refund_link in client.get(f"/receivables/payments/{payment.pk}/").content.decode()) is shown
+
+
+def test_the_list_filters_are_styled_like_every_other_filter_bar_and_invoices_link_their_contract(people, contract):
+    """The payment and invoice filters were plain Django forms: their selects and dates came out as the
+    browser's own small controls."""
+    services.invoice_request(actor=people.rep, contract=contract, amount="10.00", kind="ordinary", tax_number="")
+    client = login(people.finance)
+    payments = client.get("/receivables/payments/").content.decode()
+    invoices = client.get("/receivables/invoices/").content.decode()
+
+    for page, name in ((payments, "kind"), (payments, "method"), (invoices, "status"), (invoices, "kind")):
+        assert re.search(rf'<select name="{name}" class="form-select[^"]*"', page), name
+    assert re.search(r'<input type="date" name="date_from"[^>]* class="form-control', payments)
+    assert f'<a href="/receivables/contracts/{contract.pk}/plan/">{contract.number}</a>' in invoices

@@ -144,7 +144,7 @@ class CreditForm(XtForm):
     credit_limit = money_field(_("Credit limit (¥)"))
 
 
-class PaymentFilterForm(forms.Form):
+class PaymentFilterForm(XtForm):
     q = forms.CharField(required=False, label=_("Search"))
     kind = forms.ChoiceField(required=False, label=_("Kind"), choices=[("", _("All kinds")), *PaymentKind.choices])
     method = forms.ChoiceField(
@@ -170,7 +170,7 @@ class PaymentFilterForm(forms.Form):
         }
 
 
-class InvoiceFilterForm(forms.Form):
+class InvoiceFilterForm(XtForm):
     q = forms.CharField(required=False, label=_("Search"))
     status = forms.ChoiceField(
         required=False, label=_("Status"), choices=[("", _("All statuses")), *InvoiceStatus.choices]
