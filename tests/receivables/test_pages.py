@@ -218,6 +218,10 @@ def test_the_aging_page_and_its_export(people, contract):
     response = client.get("/receivables/aging/?group_by=owner")
     body = response.content.decode()
     assert response.status_code == 200 and "王销售" in body and 'id="aging-chart-data"' in body
+    # on a phone the table stacks into cards, its totals row too: every figure says which bucket it is
+    table = body[body.index('<table class="table xt-table xt-stack mb-0" data-aging>') :]
+    table = table[: table.index("</table>")]
+    assert table.count("<td") == 7 + 6 and table.count("<td") == table.count("data-label=")  # one row, the totals
     export = client.get("/receivables/aging/export/?group_by=customer")
     sheet = load_workbook(io.BytesIO(b"".join(export.streaming_content))).active
     rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
