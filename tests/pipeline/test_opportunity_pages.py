@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 
 from tests.conftest import login
 from tests.support.crm import ContactFactory
+from tests.support.forms import submitted
 from tests.support.pipeline import ProductFactory, opportunity, stage
 from tests.support.queries import assert_queries_constant
 from xietong.pipeline import services
@@ -266,6 +267,27 @@ def test_lines_are_saved_and_the_amount_is_their_sum(people, deal):
     assert [(line.product, line.unit_price, str(line.delivery_month)) for line in deal.lines.all()] == [
         (a, Decimal("1000.00"), "2030-03-01"),
         (b, Decimal("40.00"), "None"),
+    ]
+
+
+def test_saving_the_lines_as_rendered_keeps_the_lines_left_as_they_were(people, deal):
+    """The page's own form posted back with one line changed: the other line stays (before, a line
+    left unchanged was dropped on save)."""
+    a = ProductFactory(list_price=Decimal("1000.00"))
+    b = ProductFactory(list_price=Decimal("50.00"))
+    services.lines_set(
+        actor=people.rep,
+        opportunity=deal,
+        lines=[{"product": a.pk, "quantity": "2"}, {"product": b.pk, "quantity": "3", "unit_price": "40"}],
+    )
+    client = login(people.rep)
+    data = submitted(text(client.get(url("opportunity_lines", deal.pk))), "opp-editor")
+    data["lines-0-quantity"] = "5"
+
+    assert client.post(url("opportunity_lines", deal.pk), data).status_code == 303
+    assert [(line.product, line.quantity) for line in deal.lines.order_by("position")] == [
+        (a, Decimal("5.000")),
+        (b, Decimal("3.000")),
     ]
 
 

@@ -3,6 +3,7 @@ opportunity panel and the customer tab."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from django.test import Client
 
 from tests.conftest import login as login_as
+from tests.support.forms import submitted
 from tests.support.money import quote as make_quote
 from tests.support.pipeline import opportunity
 from tests.support.queries import assert_queries_constant
@@ -98,6 +100,90 @@ def test_create_from_the_opportunity_then_edit_the_lines(people, opp, book, prod
         Decimal("11700.00"),
         Decimal("101700.00"),
     )
+
+
+def test_saving_the_editor_as_rendered_keeps_every_line_the_user_did_not_touch(people, opp) -> None:
+    """The editor posted back as the browser sends it (its lines as initial rows): changing only the
+    title, or only the first line, kept no line unchanged. Before, every unchanged line was dropped, so
+    saving a new title emptied the quote."""
+    q = make_quote(people.rep, opp=opp, lines=[(None, "2", "50000.00"), (None, "3", "1200.00")])
+    lines = list(q.lines.order_by("position").values_list("product_id", "quantity", "unit_price"))
+    client = login(people.rep)
+    data = submitted(text(client.get(f"/quotes/{q.pk}/edit/")), "quote-editor")
+    data["title"] = "只改标题"
+
+    assert client.post(f"/quotes/{q.pk}/edit/", data).status_code == 303
+    q.refresh_from_db()
+    assert (q.title, list(q.lines.order_by("position").values_list("product_id", "quantity", "unit_price"))) == (
+        "只改标题",
+        lines,
+    )
+    total = q.total
+    data["lines-0-quantity"] = str(lines[0][1] + 1)
+    assert client.post(f"/quotes/{q.pk}/edit/", data).status_code == 303
+    q.refresh_from_db()
+    assert [
+        qty for _p, qty, _u in q.lines.order_by("position").values_list("product_id", "quantity", "unit_price")
+    ] == [
+        lines[0][1] + 1,
+        lines[1][1],
+    ]
+    assert q.total > total
+
+
+def test_the_editor_shows_the_totals_of_the_lines_as_typed_and_saves_nothing(people, opp, book, products) -> None:
+    """Every change in the editor posts it with ``preview=1`` (htmx, into #quote-preview): the totals of
+    what is typed, by the rule the save uses (price-book price for an empty unit price), or why they
+    cannot be computed, naming the row."""
+    q = make_quote(people.rep, opp=opp)
+    saved = (q.total, list(q.lines.values_list("quantity", flat=True)))
+    client = login(people.rep)
+    page = text(client.get(f"/quotes/{q.pk}/edit/"))
+    assert 'id="quote-preview"' in page and 'hx-vals=\'{"preview": "1"}\'' in page
+    assert re.search(r'data-figure="total"><strong><span class="xt-money">([^<]+)<', page).group(1) == (  # type: ignore[union-attr]
+        f"¥{q.total:,.2f}"
+    )
+    data = {
+        "preview": "1",
+        "title": q.title,
+        "price_book": book.pk,
+        "lines-TOTAL_FORMS": "2",
+        "lines-INITIAL_FORMS": "0",
+        "lines-0-product": products.lathe.pk,
+        "lines-0-quantity": "2",
+        "lines-0-unit_price": "",  # the book's 95,000.00
+        "lines-0-discount_kind": "amount",
+        "lines-0-discount_value": "5000",
+        "lines-0-tax_rate": "13.00",
+        "lines-1-product": products.drill.pk,
+        "lines-1-quantity": "1",
+        "lines-1-unit_price": "1000.00",
+        "lines-1-discount_kind": "percent",
+        "lines-1-discount_value": "10",
+        "lines-1-tax_rate": "6.00",
+    }
+    htmx = {"HX-Request": "true", "HX-Target": "quote-preview"}
+    preview = client.post(f"/quotes/{q.pk}/edit/", data, headers=htmx)
+    fragment = text(preview)
+    figures = dict(re.findall(r'data-figure="(\w+)"[^>]*>(?:<strong>)?(?:<span class="xt-money">)?([^<]+)<', fragment))
+
+    assert preview.status_code == 200
+    assert fragment.lstrip().startswith('<dl class="xt-dl mb-0" id="quote-preview-totals">')
+    assert figures == {
+        "subtotal": "¥191,000.00",  # 2 × 95,000 + 1,000
+        "discount": "¥5,100.00",
+        "net": "¥185,900.00",
+        "tax": "¥24,104.00",  # 13 % of 185,000 + 6 % of 900
+        "total": "¥210,004.00",
+        "max_discount": "10.00%",
+    }
+    data["lines-1-discount_value"] = "120"
+    refused = text(client.post(f"/quotes/{q.pk}/edit/", data, headers=htmx))
+    assert 'id="quote-preview-problems"' in refused and "Line 2: the discount is a percentage from 0 to 100" in refused
+    data["lines-1-quantity"] = ""
+    assert "Row 2: This field is required." in text(client.post(f"/quotes/{q.pk}/edit/", data, headers=htmx))
+    q.refresh_from_db()
+    assert (q.total, list(q.lines.values_list("quantity", flat=True))) == saved
 
 
 def test_the_editor_of_a_quote_in_approval_says_it_is_locked_and_saves_nothing(people, opp, products) -> None:

@@ -195,7 +195,7 @@ class LineForm(XtFormMixin, forms.Form):
         max_digits=16,
         widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal", "placeholder": "0"}),
     )
-    tax_rate = forms.ChoiceField(label=_("VAT"), choices=VAT_CHOICES, initial="13.00")
+    tax_rate = forms.ChoiceField(label=_("VAT rate"), choices=VAT_CHOICES, initial="13.00")
 
     def __init__(self, *args: Any, products: QuerySet[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -220,10 +220,6 @@ class LineForm(XtFormMixin, forms.Form):
 
 
 LineFormSet = forms.formset_factory(LineForm, extra=0, can_delete=True)
-
-
-def kept_rows(formset: Any) -> list[Any]:
-    return [f for f in formset.forms if f.has_changed() and not f.cleaned_data.get("DELETE", False)]
 
 
 def spread_errors(formset: Any, rows: list[Any], exc: Exception) -> None:

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from xietong.core.components import why_panel
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.exports import xlsx_response
-from xietong.core.forms import add_service_error, posted
+from xietong.core.forms import add_service_error, kept_rows, posted
 from xietong.core.htmx import done, page_view, render_form, render_page
 from xietong.core.pagination import keyset_paginate
 from xietong.org.policies import require
@@ -36,7 +36,6 @@ from .forms import (
     SequenceForm,
     SignForm,
     TerminateForm,
-    kept_rows,
     spread_errors,
 )
 from .models import Contract, ContractVersion

@@ -71,6 +71,18 @@ class XtForm(XtFormMixin, forms.Form):
     pass
 
 
+def kept_rows(formset: Any) -> list[Any]:
+    """The rows of a line editor to hand to the service, in order: every row that was there (an
+    initial form), changed or not, and every extra row that was filled in; less those marked for
+    deletion. (``has_changed`` alone would drop a line the user left as it was.)"""
+    existing = formset.initial_form_count()
+    return [
+        form
+        for n, form in enumerate(formset.forms)
+        if (n < existing or form.has_changed()) and not form.cleaned_data.get("DELETE", False)
+    ]
+
+
 def add_service_error(form: forms.BaseForm, exc: Exception, fields: Mapping[str, str] | None = None) -> None:
     """Put a service's ``ValidationError`` / ``Conflict`` / ``PermissionDenied`` on the form.
 

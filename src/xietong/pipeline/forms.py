@@ -255,11 +255,6 @@ ContactFormSet = forms.formset_factory(ContactRowForm, extra=0)
 MemberFormSet = forms.formset_factory(MemberForm, extra=0, can_delete=True)
 
 
-def kept_rows(formset: Any) -> list[Any]:
-    """The rows to send to the service: filled in and not marked for deletion, in order."""
-    return [f for f in formset.forms if f.has_changed() and not f.cleaned_data.get("DELETE", False)]
-
-
 def spread_errors(formset: Any, rows: list[Any], exc: Exception, *, key: str) -> None:
     """Put a service's refusal of ``key[n].field`` on the n-th row sent, the rest on the formset."""
     messages: Mapping[str, list[str]] = (
@@ -345,6 +340,5 @@ __all__ = [
     "ProcessForm",
     "ReopenForm",
     "StageForm",
-    "kept_rows",
     "spread_errors",
 ]

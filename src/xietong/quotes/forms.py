@@ -87,7 +87,7 @@ class QuoteLineForm(XtFormMixin, forms.Form):
         widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal", "placeholder": "0"}),
     )
     tax_rate = forms.TypedChoiceField(
-        label=_("VAT"),
+        label=_("VAT rate"),
         choices=[("", _("product's")), *VatRate.choices],
         required=False,
         coerce=Decimal,
@@ -116,10 +116,6 @@ class QuoteLineForm(XtFormMixin, forms.Form):
 
 
 QuoteLineFormSet = forms.formset_factory(QuoteLineForm, extra=0, can_delete=True)
-
-
-def kept_rows(formset: Any) -> list[Any]:
-    return [f for f in formset.forms if f.has_changed() and not f.cleaned_data.get("DELETE", False)]
 
 
 class DecisionForm(XtForm):

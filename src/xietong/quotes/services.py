@@ -830,6 +830,18 @@ def quote_create(
 
 
 @transaction.atomic
+def quote_preview(
+    *, actor: Any, quote: Quote, lines: Sequence[Mapping[str, Any]], price_book: PriceBook | None
+) -> money.Totals:
+    """What ``lines`` (as ``quote_update`` takes them) would come to on ``quote`` (one the actor may
+    edit) with ``price_book``: the editor shows it while the user types. Writes nothing; the errors
+    are ``quote_update``'s."""
+    require(actor, MODULE, "edit")
+    current = set(quote.lines.values_list("product_id", flat=True))
+    clean = clean_lines(actor, book=price_book, customer_id=quote.customer_id, lines=lines, current_products=current)
+    return money.totals(line.figures for line in clean)
+
+
 def quote_update(
     *, actor: Any, quote: Quote | int, lines: Sequence[Mapping[str, Any]] | None = None, **fields: Any
 ) -> Quote:

@@ -4,6 +4,7 @@ submit / send / accept / reject; price books with their entries. Thin: parse →
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib import messages
@@ -17,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from xietong.core.components import annotate_lines, history_panel, why_panel
 from xietong.core.errors import Conflict, NotFound
-from xietong.core.forms import posted, service_errors
+from xietong.core.forms import kept_rows, posted, service_errors
 from xietong.core.htmx import done, page_view, render_form, render_page
 from xietong.core.pagination import paginate
 from xietong.org.policies import require
@@ -32,7 +33,6 @@ from .forms import (
     QuoteFilterForm,
     QuoteForm,
     QuoteLineFormSet,
-    kept_rows,
 )
 from .models import PriceBook, PriceBookEntry, Quote
 
@@ -227,7 +227,10 @@ def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
     locked = services.lock_reason(quote)
     errors: list[str] = []
     status = 200
-    if request.method == "POST" and locked:  # in approval (or frozen): refused whatever was posted
+    preview = None
+    if request.method == "POST" and request.POST.get("preview"):
+        preview = _preview(request, quote, form, formset)
+    elif request.method == "POST" and locked:  # in approval (or frozen): refused whatever was posted
         errors.append(locked)
         status = 409
     elif request.method == "POST" and form.is_valid() and formset.is_valid():
@@ -272,10 +275,49 @@ def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "cancel_url": _url(quote),
             "breadcrumbs": _crumbs(quote),
             "more_rows_url": f"{request.path}?rows={EXTRA_ROWS + 10}",
+            "preview": preview or Preview(totals=_saved_totals(quote)),
         },
-        fragments={"quote-editor": "editor"},
+        fragments={"quote-editor": "editor", "quote-preview": "preview"},
         status=status,
     )
+
+
+@dataclass
+class Preview:
+    """The editor's running totals: of what the user typed, or the reasons they cannot be computed."""
+
+    totals: Any = None
+    problems: list[str] = field(default_factory=list)
+
+
+def _saved_totals(quote: Quote) -> money.Totals:
+    return money.Totals(
+        subtotal=quote.subtotal,
+        discount=quote.discount_total,
+        net=quote.net_total,
+        tax=quote.tax_total,
+        total=quote.total,
+        max_discount=quote.max_discount,
+    )
+
+
+def _preview(request: HttpRequest, quote: Quote, form: Any, formset: Any) -> Preview:
+    """The totals of the lines as typed (the editor asks on every change; nothing is saved)."""
+    if not (form.is_valid() and formset.is_valid()):
+        problems = [f"{bound.label}: {error}" for bound in form for error in bound.errors]
+        for n, row in enumerate(formset.forms, start=1):
+            problems += [f"{_('Row %(n)s') % {'n': n}}: {error}" for fld in row for error in fld.errors]
+        return Preview(problems=problems or [str(e) for e in formset.non_form_errors()])
+    try:
+        totals = services.quote_preview(
+            actor=request.user,
+            quote=quote,
+            lines=[f.service_row() for f in kept_rows(formset)],
+            price_book=form.cleaned_data["price_book"],
+        )
+    except ValidationError as exc:
+        return Preview(problems=[str(text) for texts in exc.message_dict.values() for text in texts])
+    return Preview(totals=totals)
 
 
 # --- the quote page -----------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from xietong.core.components import history_panel, why_panel
 from xietong.core.errors import Conflict, NotFound
-from xietong.core.forms import posted, service_errors
+from xietong.core.forms import kept_rows, posted, service_errors
 from xietong.core.htmx import announce_record_changed, done, page_view, render_form, render_page
 from xietong.core.visibility import addressable_people
 from xietong.org.policies import require
@@ -34,7 +34,6 @@ from ..forms import (
     MemberFormSet,
     OpportunityForm,
     ReopenForm,
-    kept_rows,
     spread_errors,
 )
 from ..models import HUNDRED, ChecklistCheck, ChecklistItem, Opportunity, Stage
