@@ -386,3 +386,79 @@ def test_the_order_history_is_invoiced_and_paid_order_by_order_and_leaves_nothin
     assert all(number.startswith(f"HK-{day:%Y%m}-") for day, number in paid)
     issued = list(Invoice.objects.filter(contract__in=framework).order_by("pk").values_list("issued_on", flat=True))
     assert issued == sorted(issued)
+
+
+# --- every editor, saved as it is rendered, changes nothing ------------------------------------------------
+
+# What a save may touch without changing anything a user sees: the moment things were last saved or
+# touched, and the engine's own trails (audit, notifications, queued tasks, sessions).
+_VOLATILE_COLUMNS = {"id", "updated_at", "last_activity_at"}
+_TRAIL_TABLES = ("audit", "notification", "session", "dbtaskresult", "activity", "event", "follow")
+
+
+def _business_data() -> dict[str, Counter[tuple[Any, ...]]]:
+    """Every table's rows without their ids (an editor may write lines anew), as multisets."""
+    from django.apps import apps
+    from django.db import connection
+
+    data: dict[str, Counter[tuple[Any, ...]]] = {}
+    with connection.cursor() as cursor:
+        for model in apps.get_models():
+            table = model._meta.db_table
+            if any(word in table for word in _TRAIL_TABLES):
+                continue
+            columns = [f.column for f in model._meta.concrete_fields if f.column not in _VOLATILE_COLUMNS]
+            cursor.execute(f"SELECT {', '.join(connection.ops.quote_name(c) for c in columns)} FROM {table}")
+            data[table] = Counter(cursor.fetchall())
+    return data
+
+
+def _editors() -> list[tuple[str, str]]:
+    """(url, form id) of an editor of each kind, on records of the demo."""
+    from xietong.customers.models import Contact, Customer, Relationship
+    from xietong.pipeline.models import Opportunity
+    from xietong.supply.models import ContingencyPlan, ProductionLine, ScheduledReceipt, SupplyItem, Warehouse
+
+    opp = Opportunity.objects.filter(status="open", lines__isnull=False, contact_roles__isnull=False).order_by("pk")[0]
+    entry = PriceBookEntry.objects.order_by("pk")[0]
+    pool_rel = Relationship.objects.filter(owner__isnull=True, pool__isnull=False).order_by("pk")[0]
+    owned_rel = Relationship.objects.filter(owner__isnull=False).order_by("pk")[0]
+    return [
+        (f"/customers/{Customer.objects.order_by('pk')[0].pk}/edit/", "xt-form"),
+        (f"/customers/contacts/{Contact.objects.order_by('pk')[0].pk}/edit/", "xt-form"),
+        (f"/customers/relationships/{pool_rel.pk}/edit/", "xt-form"),
+        (f"/customers/relationships/{owned_rel.pk}/edit/", "xt-form"),
+        (f"/pipeline/opportunities/{opp.pk}/edit/", "xt-form"),
+        (f"/pipeline/opportunities/{opp.pk}/lines/", "opp-editor"),
+        (f"/pipeline/opportunities/{opp.pk}/contacts/", "opp-editor"),
+        (f"/pipeline/opportunities/{opp.pk}/team/", "opp-editor"),
+        (f"/quotes/{Quote.objects.filter(status='draft').order_by('pk')[0].pk}/edit/", "quote-editor"),
+        (f"/price-books/{entry.price_book_id}/edit/", "xt-form"),
+        (f"/price-books/{entry.price_book_id}/entries/{entry.pk}/edit/", "xt-form"),
+        (f"/contracts/{q2c_contracts().filter(status='draft').order_by('pk')[0].pk}/edit/", "contract-editor"),
+        (f"/approvals/flows/{ApprovalFlow.objects.order_by('pk')[0].pk}/edit/", "flow-form"),
+        (f"/orders/shipments/{Shipment.objects.order_by('pk')[0].pk}/edit/", "xt-form"),
+        (f"/sop/items/{SupplyItem.objects.order_by('pk')[0].product_id}/edit/", "xt-form"),
+        (f"/sop/warehouses/{Warehouse.objects.order_by('pk')[0].pk}/edit/", "xt-form"),
+        (f"/sop/lines/{ProductionLine.objects.order_by('pk')[0].pk}/edit/", "xt-form"),
+        (f"/sop/receipts/{ScheduledReceipt.objects.order_by('pk')[0].pk}/edit/", "xt-form"),
+        (f"/sop/contingency/{ContingencyPlan.objects.order_by('pk')[0].pk}/edit/", "xt-form"),
+    ]
+
+
+def test_every_editor_saved_as_it_is_rendered_changes_no_data():
+    """Each editor's own form posted back untouched, as a browser sends it, is accepted and leaves the
+    data as it was. This found a quote editor that emptied the quote, line editors that cleared
+    delivery months, a pool customer handed to the first person listed and a deal team re-stamped."""
+    from tests.conftest import login
+    from tests.support.forms import submitted
+
+    client = login(User.objects.get(username="admin"))
+    for url, form_id in _editors():
+        data = submitted(client.get(url).content.decode(), form_id)
+        before = _business_data()
+        response = client.post(url, data)
+        assert response.status_code == 303, (url, response.status_code)
+        after = _business_data()
+        changed = {table: (before[table] - after[table], after[table] - before[table]) for table in before}
+        assert {table: diff for table, diff in changed.items() if any(diff)} == {}, url

@@ -7,7 +7,7 @@ the search."""
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -19,6 +19,7 @@ from tests.conftest import login
 from tests.support.clock import midday
 from tests.support.crm import owned
 from tests.support.factories import pdf_bytes
+from tests.support.forms import submitted
 from tests.support.i18n import zh
 from tests.support.money import contract, quote
 from tests.support.pipeline import ProductFactory, opportunity
@@ -132,6 +133,26 @@ def test_the_detail_page_shows_lines_parties_and_the_actions_of_its_status(peopl
     viewer = login(people.manager).get(f"/contracts/{c.pk}/").content.decode()
     assert 'id="contract-submit"' in viewer  # the manager edits the team's contracts
     assert login(people.outsider).get(f"/contracts/{c.pk}/").status_code == 404
+
+
+def test_saving_the_editor_as_rendered_keeps_each_lines_delivery_month_and_description(people):
+    """The contract's own form posted back with a new title: its lines keep their delivery months and
+    descriptions (the editor did not show them, so a save cleared them; orders and the demand plan
+    read the months)."""
+    c = contract(people.rep, status=S.DRAFT, lines=[(None, "2", "50000.00"), (None, "3", "1200.00")])
+    c.lines.filter(position=1).update(delivery_month=date(2027, 2, 1), description="分两批交付")
+    client = login(people.rep)
+    data = submitted(client.get(f"/contracts/{c.pk}/edit/").content.decode(), "contract-editor")
+    assert data["lines-0-delivery_month"] == "2027-02"
+    data["title"] = "只改标题"
+
+    assert client.post(f"/contracts/{c.pk}/edit/", data).status_code == 303
+    c.refresh_from_db()
+    assert c.title == "只改标题"
+    assert list(c.lines.order_by("position").values_list("quantity", "delivery_month", "description")) == [
+        (Decimal("2.000"), date(2027, 2, 1), "分两批交付"),
+        (Decimal("3.000"), None, ""),
+    ]
 
 
 def test_edit_is_refused_while_in_review_on_the_page(people):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -15,6 +16,7 @@ from openpyxl import load_workbook
 from tests.conftest import login
 from tests.customers.customers_people import make_people
 from tests.support.crm import ContactFactory, CustomerFactory, CustomerPoolFactory, RelationshipFactory, owned
+from tests.support.forms import submitted
 from tests.support.queries import assert_queries_constant
 from xietong.core.exports import CONTENT_TYPE
 from xietong.customers import followups, services
@@ -216,6 +218,31 @@ def test_relationship_page_lets_a_manager_transfer(people):
     assert response.status_code == 303
     rel.refresh_from_db()
     assert (rel.level, rel.owner) == ("A", people.rep2)
+
+
+def test_a_manager_changing_the_level_of_a_pool_customer_leaves_it_in_the_pool(people, org):
+    """The page's own form posted back with a new level: before, the owner list had no "nobody", so the
+    first person listed became the owner and the customer left the pool unclaimed."""
+    pool = CustomerPoolFactory(business_unit=org["bu1"], name="工业公海")
+    rel = RelationshipFactory(customer=CustomerFactory(name="公海里的公司"), business_unit=org["bu1"], pool=pool)
+    client = login(people.head)
+    page = client.get(f"/customers/relationships/{rel.pk}/edit/").content.decode()
+    owner_select = page[page.index('<select name="owner"') :]
+    assert re.match(r'<select name="owner"[^>]*>\s*<option value="" selected>', owner_select)
+    data = submitted(page, "xt-form")
+    data["level"] = "A"
+
+    assert client.post(f"/customers/relationships/{rel.pk}/edit/", data).status_code == 303
+    rel.refresh_from_db()
+    assert (rel.level, rel.owner, rel.pool) == ("A", None, pool)
+    data["owner"] = people.rep2.pk  # a manager may still hand it to someone
+    assert client.post(f"/customers/relationships/{rel.pk}/edit/", data).status_code == 303
+    rel.refresh_from_db()
+    assert (rel.owner, rel.pool) == (people.rep2, None)
+    owned_page = client.get(f"/customers/relationships/{rel.pk}/edit/").content.decode()
+    assert not re.match(
+        r'<select name="owner"[^>]*>\s*<option value=""', owned_page[owned_page.index('<select name="owner"') :]
+    )
 
 
 def test_the_360_page_shows_each_viewer_what_they_may_see(people, org):

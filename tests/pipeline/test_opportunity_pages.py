@@ -291,6 +291,25 @@ def test_saving_the_lines_as_rendered_keeps_the_lines_left_as_they_were(people, 
     ]
 
 
+def test_saving_the_team_as_rendered_keeps_who_added_each_member_and_when(people, deal):
+    """Before, every save re-created the team: each member became "added by" whoever saved, just now."""
+    services.team_set(
+        actor=people.rep,
+        opportunity=deal,
+        members=[
+            {"user": people.rep.pk, "role": "sales", "access": "edit", "split": "70"},
+            {"user": people.rep2.pk, "role": "presales", "access": "read", "split": "30"},
+        ],
+    )
+    added = {m.user_id: (m.pk, m.added_by_id, m.added_at) for m in deal.team.all()}
+    client = login(people.manager)
+    data = submitted(text(client.get(url("opportunity_team", deal.pk))), "opp-editor")
+
+    assert client.post(url("opportunity_team", deal.pk), data).status_code == 303
+    assert {m.user_id: (m.pk, m.added_by_id, m.added_at) for m in deal.team.all()} == added
+    assert sorted(deal.team.values_list("split", flat=True)) == [Decimal("30.00"), Decimal("70.00")]
+
+
 def test_line_errors_stand_on_their_row_and_keep_the_input(people, deal):
     a = ProductFactory()
     response = login(people.rep).post(

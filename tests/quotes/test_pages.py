@@ -4,6 +4,7 @@ opportunity panel and the customer tab."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -107,6 +108,7 @@ def test_saving_the_editor_as_rendered_keeps_every_line_the_user_did_not_touch(p
     title, or only the first line, kept no line unchanged. Before, every unchanged line was dropped, so
     saving a new title emptied the quote."""
     q = make_quote(people.rep, opp=opp, lines=[(None, "2", "50000.00"), (None, "3", "1200.00")])
+    q.lines.filter(position=1).update(delivery_month=date(2027, 4, 1), description="含安装")
     lines = list(q.lines.order_by("position").values_list("product_id", "quantity", "unit_price"))
     client = login(people.rep)
     data = submitted(text(client.get(f"/quotes/{q.pk}/edit/")), "quote-editor")
@@ -118,6 +120,11 @@ def test_saving_the_editor_as_rendered_keeps_every_line_the_user_did_not_touch(p
         "只改标题",
         lines,
     )
+    # and each line's delivery month (which the editor did not show, so a save cleared it) and description
+    assert list(q.lines.order_by("position").values_list("delivery_month", "description")) == [
+        (date(2027, 4, 1), "含安装"),
+        (None, ""),
+    ]
     total = q.total
     data["lines-0-quantity"] = str(lines[0][1] + 1)
     assert client.post(f"/quotes/{q.pk}/edit/", data).status_code == 303

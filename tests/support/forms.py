@@ -13,10 +13,19 @@ class _FormFields(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.form_id = form_id
         self.depth = 0  # > 0 inside the form
-        self.data: dict[str, str] = {}
+        self.data: dict[str, Any] = {}
         self._select: str | None = None
         self._select_first: str | None = None
+        self._select_chosen = False
         self._textarea: str | None = None
+
+    def _put(self, name: str, value: str) -> None:
+        """A name the form repeats (one field per step, say) submits each of its values."""
+        if name in self.data:
+            held = self.data[name]
+            self.data[name] = [*held, value] if isinstance(held, list) else [held, value]
+        else:
+            self.data[name] = value
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
@@ -31,38 +40,48 @@ class _FormFields(HTMLParser):
             kind = a.get("type", "text")
             if kind in ("checkbox", "radio"):
                 if "checked" in a:
-                    self.data[name] = a.get("value", "on")
+                    self._put(name, a.get("value", "on"))
             elif kind not in ("submit", "button", "file", "image", "reset"):
-                self.data[name] = a.get("value", "")
+                self._put(name, a.get("value", ""))
         elif tag == "select" and name:
-            self._select, self._select_first = name, None
+            # a multiple select with nothing chosen sends nothing; a single one, its first option
+            self._select, self._select_first, self._select_chosen = name, None, "multiple" in a
         elif tag == "option" and self._select is not None:
             value = a.get("value", "")
             if self._select_first is None:
                 self._select_first = value
             if "selected" in a:
-                self.data[self._select] = value
+                self._put(self._select, value)
+                self._select_chosen = True
         elif tag == "textarea" and name:
             self._textarea = name
-            self.data[name] = ""
+            self._put(name, "")
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "form" and self.depth:
             self.depth -= 1
         elif tag == "select" and self._select is not None:
-            self.data.setdefault(self._select, self._select_first or "")
+            if not self._select_chosen:  # nothing selected: the browser sends the first option
+                self._put(self._select, self._select_first or "")
             self._select = None
         elif tag == "textarea":
             self._textarea = None
 
     def handle_data(self, data: str) -> None:
         if self._textarea is not None:
+            held = self.data[self._textarea]
+            last = held[-1] if isinstance(held, list) else held
             # the first newline after <textarea> is not part of the value
-            self.data[self._textarea] += data.removeprefix("\n") if not self.data[self._textarea] else data
+            text = last + (data.removeprefix("\n") if not last else data)
+            if isinstance(held, list):
+                held[-1] = text
+            else:
+                self.data[self._textarea] = text
 
 
 def submitted(html: str, form_id: str) -> dict[str, Any]:
-    """The fields the form ``#form_id`` of ``html`` submits as rendered (no file inputs)."""
+    """The fields the form ``#form_id`` of ``html`` submits as rendered (no file inputs); a name the
+    form repeats maps to the list of its values."""
     parser = _FormFields(form_id)
     parser.feed(html)
     if not parser.data:

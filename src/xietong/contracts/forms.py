@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from xietong.catalog.models import Product
-from xietong.core.forms import XtForm, XtFormMixin
+from xietong.core.forms import MonthField, XtForm, XtFormMixin
 
 from .choices import ContractStatus
 
@@ -166,10 +166,12 @@ class SequenceForm(XtForm):
 class LineForm(XtFormMixin, forms.Form):
     layout = (
         ("product", "col-12 col-md-3"),
-        ("quantity", "col-6 col-md-2"),
+        ("quantity", "col-6 col-md-1"),
         ("unit_price", "col-6 col-md-2"),
-        ("discount_amount", "col-6 col-md-2"),
-        ("tax_rate", "col-6 col-md-2"),
+        ("discount_amount", "col-6 col-md-1"),
+        ("tax_rate", "col-6 col-md-1"),
+        ("delivery_month", "col-6 col-md-2"),
+        ("description", "col-6 col-md-1"),
         ("DELETE", "col-12 col-md-1"),
     )
     product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none())
@@ -196,6 +198,8 @@ class LineForm(XtFormMixin, forms.Form):
         widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal", "placeholder": "0"}),
     )
     tax_rate = forms.ChoiceField(label=_("VAT rate"), choices=VAT_CHOICES, initial="13.00")
+    delivery_month = MonthField(label=_("Delivery month"), required=False)
+    description = forms.CharField(label=_("Description"), max_length=300, required=False)
 
     def __init__(self, *args: Any, products: QuerySet[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -216,6 +220,8 @@ class LineForm(XtFormMixin, forms.Form):
             "unit_price": data["unit_price"],
             "discount_amount": data.get("discount_amount") or Decimal("0"),
             "tax_rate": data["tax_rate"],
+            "delivery_month": data.get("delivery_month"),
+            "description": data.get("description") or "",
         }
 
 

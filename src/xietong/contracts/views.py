@@ -135,6 +135,8 @@ def _line_initial(contract: Contract) -> list[dict[str, Any]]:
             "unit_price": line.unit_price,
             "discount_amount": line.discount_amount,
             "tax_rate": f"{line.tax_rate:.2f}",
+            "delivery_month": line.delivery_month,
+            "description": line.description,
         }
         for line in contract.lines.all()
     ]

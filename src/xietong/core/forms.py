@@ -21,6 +21,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.http import HttpRequest, QueryDict
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from .errors import Conflict
@@ -69,6 +70,22 @@ class XtFormMixin:
 
 class XtForm(XtFormMixin, forms.Form):
     pass
+
+
+class MonthField(forms.DateField):
+    """A month (``<input type="month">``: ``2027-03``) as the 1st of that month. Line editors, filters
+    and plan forms use this one field for every month."""
+
+    input_formats = ["%Y-%m", "%Y-%m-%d"]
+    default_error_messages = {"invalid": _("Enter a month, e.g. 2026-11.")}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "month"}, format="%Y-%m"))
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> Any:
+        result = super().to_python(value)
+        return result.replace(day=1) if result else result
 
 
 def kept_rows(formset: Any) -> list[Any]:

@@ -241,12 +241,17 @@ CONTACT_ERRORS = {
 
 
 class RelationshipForm(XtForm):
-    def __init__(self, *args: Any, owners: QuerySet[User] | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, owners: QuerySet[User] | None = None, in_pool: bool = False, **kwargs: Any) -> None:
+        """``owners``: managers choose the owner among them. A relationship in a public pool (``in_pool``)
+        offers "nobody" first, so that saving its level does not hand it to the first person listed."""
         super().__init__(*args, **kwargs)
         self.fields["level"] = model_field(Relationship, "level")
         self.fields["status"] = model_field(Relationship, "status")
         if owners is not None:
-            self.fields["owner"] = PersonChoiceField(queryset=owners, label=_("Owner"), empty_label=None)
+            nobody = _("Nobody: it stays in the public pool") if in_pool else None
+            self.fields["owner"] = PersonChoiceField(
+                queryset=owners, label=_("Owner"), empty_label=nobody, required=False
+            )
             self.fields["protected_until"] = forms.DateField(
                 required=False, label=_("Protected until"), widget=DateInput()
             )

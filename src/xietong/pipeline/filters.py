@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from xietong.core.forms import XtForm
+from xietong.core.forms import MonthField, XtForm
 from xietong.org import selectors as org_selectors
 
 from . import selectors
@@ -40,26 +40,6 @@ class _TeamField(forms.ModelChoiceField):
 class _PersonField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return str(obj)
-
-
-class MonthInput(forms.TextInput):
-    input_type = "month"
-
-
-class MonthField(forms.CharField):
-    """``2026-11`` → the 1st of that month."""
-
-    widget = MonthInput
-
-    def to_python(self, value: Any) -> date | None:  # type: ignore[override]
-        text = (value or "").strip()
-        if not text:
-            return None
-        try:
-            year, month = text.split("-")[:2]
-            return date(int(year), int(month), 1)
-        except (TypeError, ValueError):
-            raise forms.ValidationError(_("Enter a month, e.g. 2026-11.")) from None
 
 
 class OpportunityFilterForm(XtForm):

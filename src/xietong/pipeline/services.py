@@ -746,9 +746,19 @@ def team_set(
         raise ValidationError(
             {"members": _("The revenue credit splits sum to %(total)s%%; they must sum to 100%%.") % {"total": total}}
         )
-    before = {m.user_id: (m.role, m.access, m.split) for m in opp.team.all()}
-    opp.team.all().delete()
-    created = DealTeamMember.objects.bulk_create(list(rows.values()))
+    # members who stay are changed in place: they keep who added them and when
+    current = {m.user_id: m for m in opp.team.all()}
+    before = {pk: (m.role, m.access, m.split) for pk, m in current.items()}
+    opp.team.exclude(user_id__in=list(rows)).delete()
+    kept = []
+    for pk, row in rows.items():
+        if pk in current:
+            member = current[pk]
+            member.role, member.access, member.split = row.role, row.access, row.split
+            kept.append(member)
+    DealTeamMember.objects.bulk_update(kept, ["role", "access", "split"])
+    added = DealTeamMember.objects.bulk_create([row for pk, row in rows.items() if pk not in current])
+    created = sorted([*kept, *added], key=lambda m: list(rows).index(m.user_id))
     after = {m.user_id: (m.role, m.access, m.split) for m in created}
     if before != after:
         names = {u.pk: str(u) for u in get_user_model().objects.filter(pk__in={*before, *after})}

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from xietong.core.forms import XtForm, XtFormMixin
+from xietong.core.forms import MonthField, XtForm, XtFormMixin
 
 from .choices import Channel, DiscountKind, QuoteStatus, VatRate
 
@@ -55,11 +55,12 @@ class QuoteLineForm(XtFormMixin, forms.Form):
     layout = (
         ("product", "col-12 col-md-3"),
         ("quantity", "col-6 col-md-1"),
-        ("unit_price", "col-6 col-md-2"),
+        ("unit_price", "col-6 col-md-1"),
         ("discount_kind", "col-6 col-md-1"),
         ("discount_value", "col-6 col-md-1"),
         ("tax_rate", "col-6 col-md-1"),
-        ("description", "col-6 col-md-2"),
+        ("delivery_month", "col-6 col-md-2"),
+        ("description", "col-6 col-md-1"),
         ("DELETE", "col-12 col-md-1"),
     )
     product: forms.ModelChoiceField[Any] = forms.ModelChoiceField(label=_("Product"), queryset=None)
@@ -93,6 +94,7 @@ class QuoteLineForm(XtFormMixin, forms.Form):
         coerce=Decimal,
         empty_value=None,
     )
+    delivery_month = MonthField(label=_("Delivery month"), required=False)
     description = forms.CharField(label=_("Description"), max_length=300, required=False)
 
     def __init__(self, *args: Any, products: QuerySet[Any], **kwargs: Any) -> None:
@@ -111,6 +113,7 @@ class QuoteLineForm(XtFormMixin, forms.Form):
             "discount_kind": data.get("discount_kind") or DiscountKind.PERCENT,
             "discount_value": data.get("discount_value"),
             "tax_rate": data.get("tax_rate"),
+            "delivery_month": data.get("delivery_month"),
             "description": data.get("description") or "",
         }
 

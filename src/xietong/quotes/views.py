@@ -217,6 +217,7 @@ def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "discount_kind": line.discount_kind,
             "discount_value": line.discount_value,
             "tax_rate": line.tax_rate,
+            "delivery_month": line.delivery_month,
             "description": line.description,
         }
         for line in current

@@ -10,25 +10,11 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from xietong.core.forms import XtForm
+from xietong.core.forms import MonthField, XtForm
 
 from .choices import ContingencyTrigger, PlanStage
 from .plan_services import MAX_HORIZON, MEETING_STAGES, month_start
 from .supply_forms import Filters
-
-
-class MonthField(forms.DateField):
-    """A month (``<input type="month">``: YYYY-MM), as the 1st of the month."""
-
-    input_formats = ["%Y-%m", "%Y-%m-%d"]
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "month"}, format="%Y-%m"))
-        super().__init__(**kwargs)
-
-    def to_python(self, value: Any) -> Any:
-        result = super().to_python(value)
-        return month_start(result) if result else result
 
 
 class PlanCreateForm(XtForm):

@@ -343,14 +343,14 @@ def relationship_edit(request: HttpRequest, pk: int) -> HttpResponse:
         owners = addressable_people(user).filter(memberships__team__business_unit_id=rel.business_unit_id).distinct()
         owners = owners.order_by("display_name", "username")
     initial = {"level": rel.level, "status": rel.status, "owner": rel.owner_id, "protected_until": rel.protected_until}
-    form = RelationshipForm(posted(request), initial=initial, owners=owners)
+    form = RelationshipForm(posted(request), initial=initial, owners=owners, in_pool=rel.owner_id is None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         changes: dict[str, Any] = {"level": data["level"], "status": data["status"]}
         if manager:
-            changes.update(
-                owner=data["owner"], protected_until=data.get("protected_until"), reason=data.get("reason") or ""
-            )
+            changes.update(protected_until=data.get("protected_until"), reason=data.get("reason") or "")
+            if data.get("owner") is not None or rel.owner_id is not None:  # "nobody" keeps it in its pool
+                changes["owner"] = data.get("owner")
         with service_errors(form, denied=True):
             services.relationship_update(actor=user, relationship=rel, **changes)
         if form.is_valid():
