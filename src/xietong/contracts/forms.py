@@ -165,10 +165,10 @@ class SequenceForm(XtForm):
 
 class LineForm(XtFormMixin, forms.Form):
     layout = (
-        ("product", "col-12 col-md-3"),
+        ("product", "col-12 col-md-2"),
         ("quantity", "col-6 col-md-1"),
         ("unit_price", "col-6 col-md-2"),
-        ("discount_amount", "col-6 col-md-1"),
+        ("discount_amount", "col-6 col-md-2"),
         ("tax_rate", "col-6 col-md-1"),
         ("delivery_month", "col-6 col-md-2"),
         ("description", "col-6 col-md-1"),

@@ -53,9 +53,9 @@ class QuoteLineForm(XtFormMixin, forms.Form):
     """A row of the line editor; an extra row left empty is skipped."""
 
     layout = (
-        ("product", "col-12 col-md-3"),
+        ("product", "col-12 col-md-2"),
         ("quantity", "col-6 col-md-1"),
-        ("unit_price", "col-6 col-md-1"),
+        ("unit_price", "col-6 col-md-2"),
         ("discount_kind", "col-6 col-md-1"),
         ("discount_value", "col-6 col-md-1"),
         ("tax_rate", "col-6 col-md-1"),
