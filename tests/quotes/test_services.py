@@ -336,3 +336,38 @@ def test_recalculating_repairs_figures_that_disagree_with_the_rule(people, opp, 
     first.refresh_from_db()
     assert (first.tax_amount, first.amount) == (D("24700.00"), D("214700.00"))
     assert again.total == D("239560.00")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_quote_update_and_recalculate_write_in_one_transaction(people, opp, monkeypatch) -> None:
+    """Outside a test's own transaction: the update locks the quote (``select_for_update``, refused
+    outside a transaction on PostgreSQL) and writes its lines and totals in one transaction, as the
+    recalculation does; the editor's preview writes nothing."""
+    q = make_quote(people.rep, opp=opp)
+    seen: list[bool] = []
+    write_lines = services._write_lines
+
+    def spy(*args: object, **kwargs: object) -> None:
+        seen.append(connection.in_atomic_block)
+        write_lines(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(services, "_write_lines", spy)
+    line = q.lines.get()
+    services.quote_update(
+        actor=people.rep,
+        quote=q.pk,
+        title="改",
+        lines=[{"product": line.product_id, "quantity": "3", "unit_price": "100.00", "tax_rate": "13"}],
+    )
+    with CaptureQueriesContext(connection) as writes:
+        totals = services.quote_preview(
+            actor=people.rep,
+            quote=Quote.objects.get(pk=q.pk),
+            lines=[{"product": line.product_id, "quantity": "4", "unit_price": "100.00", "tax_rate": "13"}],
+            price_book=None,
+        )
+
+    assert seen == [True]
+    assert (Quote.objects.get(pk=q.pk).title, Quote.objects.get(pk=q.pk).total) == ("改", Decimal("339.00"))
+    assert totals.total == Decimal("452.00")
+    assert [w["sql"] for w in writes.captured_queries if not w["sql"].lstrip().upper().startswith("SELECT")] == []

@@ -829,7 +829,6 @@ def quote_create(
     return q
 
 
-@transaction.atomic
 def quote_preview(
     *, actor: Any, quote: Quote, lines: Sequence[Mapping[str, Any]], price_book: PriceBook | None
 ) -> money.Totals:
@@ -842,6 +841,7 @@ def quote_preview(
     return money.totals(line.figures for line in clean)
 
 
+@transaction.atomic
 def quote_update(
     *, actor: Any, quote: Quote | int, lines: Sequence[Mapping[str, Any]] | None = None, **fields: Any
 ) -> Quote:
