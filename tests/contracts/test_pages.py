@@ -153,6 +153,8 @@ def test_saving_the_editor_as_rendered_keeps_each_lines_delivery_month_and_descr
         (Decimal("2.000"), date(2027, 2, 1), "分两批交付"),
         (Decimal("3.000"), None, ""),
     ]
+    page = client.get(f"/contracts/{c.pk}/").content.decode()
+    assert "分两批交付" in page and page.count("data-delivery-month>") == 1 and " 2027-02</div>" in page
 
 
 def test_edit_is_refused_while_in_review_on_the_page(people):

@@ -125,6 +125,10 @@ def test_saving_the_editor_as_rendered_keeps_every_line_the_user_did_not_touch(p
         (date(2027, 4, 1), "含安装"),
         (None, ""),
     ]
+    page = text(client.get(f"/quotes/{q.pk}/"))
+    assert re.findall(r"<div class=\"xt-muted small\" data-delivery-month>([^<]+)</div>", page) == [
+        "Delivery month 2027-04"
+    ]
     total = q.total
     data["lines-0-quantity"] = str(lines[0][1] + 1)
     assert client.post(f"/quotes/{q.pk}/edit/", data).status_code == 303
