@@ -597,6 +597,18 @@ def _set_totals(quote: Quote, totals: money.Totals) -> None:
     quote.max_discount = min(totals.max_discount, Decimal("100.00"))
 
 
+def totals_of(quote: Quote) -> money.Totals:
+    """The quote's stored totals (what ``_set_totals`` wrote)."""
+    return money.Totals(
+        subtotal=quote.subtotal,
+        discount=quote.discount_total,
+        net=quote.net_total,
+        tax=quote.tax_total,
+        total=quote.total,
+        max_discount=quote.max_discount,
+    )
+
+
 def figures_of(line: QuoteLine) -> money.LineFigures:
     """A stored line's figures computed again from its inputs (the rule applied once more)."""
     return money.line(

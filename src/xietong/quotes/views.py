@@ -276,7 +276,7 @@ def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "cancel_url": _url(quote),
             "breadcrumbs": _crumbs(quote),
             "more_rows_url": f"{request.path}?rows={EXTRA_ROWS + 10}",
-            "preview": preview or Preview(totals=_saved_totals(quote)),
+            "preview": preview or Preview(totals=services.totals_of(quote)),
         },
         fragments={"quote-editor": "editor", "quote-preview": "preview"},
         status=status,
@@ -289,17 +289,6 @@ class Preview:
 
     totals: Any = None
     problems: list[str] = field(default_factory=list)
-
-
-def _saved_totals(quote: Quote) -> money.Totals:
-    return money.Totals(
-        subtotal=quote.subtotal,
-        discount=quote.discount_total,
-        net=quote.net_total,
-        tax=quote.tax_total,
-        total=quote.total,
-        max_discount=quote.max_discount,
-    )
 
 
 def _preview(request: HttpRequest, quote: Quote, form: Any, formset: Any) -> Preview:
