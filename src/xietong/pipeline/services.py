@@ -757,8 +757,9 @@ def team_set(
             member.role, member.access, member.split = row.role, row.access, row.split
             kept.append(member)
     DealTeamMember.objects.bulk_update(kept, ["role", "access", "split"])
-    added = DealTeamMember.objects.bulk_create([row for pk, row in rows.items() if pk not in current])
-    created = sorted([*kept, *added], key=lambda m: list(rows).index(m.user_id))
+    new_rows = [row for pk, row in rows.items() if pk not in current]
+    added = {m.user_id: m for m in DealTeamMember.objects.bulk_create(new_rows)}
+    created = [current[pk] if pk in current else added[pk] for pk in rows]  # in the order given
     after = {m.user_id: (m.role, m.access, m.split) for m in created}
     if before != after:
         names = {u.pk: str(u) for u in get_user_model().objects.filter(pk__in={*before, *after})}

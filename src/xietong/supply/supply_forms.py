@@ -56,7 +56,8 @@ class Filters(XtForm):
         return int(value) if value else None
 
     def filters(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """The selector's keyword arguments; a picker (the ATP lookup, the chart) has none."""
+        return {}
 
     def is_filtered(self) -> bool:
         return any(value not in (None, "", False) for value in self.filters().values())
