@@ -184,6 +184,19 @@ def test_the_payment_list_filters_exports_and_costs_the_same_queries_for_more_ro
     assert sheet.max_row == 11  # the header and ten payments
 
 
+def test_the_payment_list_shows_the_latest_receipt_first_however_late_it_was_entered(people):
+    c = money.contract(people.rep)
+    money.payment_plan(c)
+    today = timezone.localdate()
+    recent = services.payment_record(actor=people.finance, contract=c, received_on=today, amount="2.00")
+    history = services.payment_record(
+        actor=people.finance, contract=c, received_on=today - timedelta(days=90), amount="1.00"
+    )  # entered later: a back-dated receipt
+    body = login(people.finance).get("/receivables/payments/").content.decode()
+    ids = [int(x) for x in re.findall(r'href="/receivables/payments/(\d+)/"', body)]
+    assert ids == [recent.pk, history.pk]
+
+
 def test_a_sales_rep_sees_only_payments_of_their_own_contracts(people):
     mine, theirs = money.contract(people.rep), money.contract(people.rep2)
     for c in (mine, theirs):

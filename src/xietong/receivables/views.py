@@ -163,7 +163,7 @@ def payment_list(request: HttpRequest) -> HttpResponse:
     require(user, MODULE, "view")
     form = PaymentFilterForm(request.GET)
     rows = selectors.payment_list(user=user, **form.filters())
-    page = keyset_paginate(request, rows, columns=PAYMENT_SORTS, default="-created")
+    page = keyset_paginate(request, rows, columns=PAYMENT_SORTS, default="-date")
     return render_page(
         request,
         "receivables/payment_list.html",
