@@ -18,7 +18,7 @@ from tests.conftest import login
 from tests.support.clock import midday
 from tests.support.crm import owned
 from tests.support.factories import pdf_bytes
-from tests.support.money import contract, quote
+from tests.support.money import contract, order, quote
 from tests.support.pipeline import ProductFactory
 from tests.support.queries import assert_queries_constant
 from xietong.contracts.choices import ContractStatus as S
@@ -192,6 +192,23 @@ def test_amend_and_read_the_versions(people, engine):
     assert (one.status_code, one.json()["created_by"]["id"]) == (200, people.rep.pk)
     assert client.get(f"/api/v1/contracts/{c.pk}/versions/7").status_code == 404
     assert ContractVersion.objects.count() == 1
+
+
+def test_an_amendment_through_the_api_keeps_ordered_lines_by_id(people, engine):
+    client = login(people.rep)
+    c = contract(people.rep, status=S.ACTIVE)
+    o = order(c)
+    lines = client.get(f"/api/v1/contracts/{c.pk}").json()["lines"]
+    kept = {k: lines[0][k] for k in ("id", "quantity", "unit_price", "tax_rate")} | {
+        "product_id": lines[0]["product"]["id"]
+    }
+    new = {"product_id": ProductFactory().pk, "quantity": "1", "unit_price": "10.00"}
+    refused = send(client, "post", f"/api/v1/contracts/{c.pk}/amend", {"reason": "换货", "lines": [new]})
+    assert (refused.status_code, [field for field, _m in errors(refused)]) == (422, ["lines"])
+    response = send(client, "post", f"/api/v1/contracts/{c.pk}/amend", {"reason": "加一项", "lines": [kept, new]})
+    assert response.status_code == 200
+    assert [line["id"] == kept["id"] for line in response.json()["lines"]] == [True, False]
+    assert list(o.lines.values_list("contract_line_id", flat=True)) == [kept["id"]]
 
 
 def test_a_contract_outside_the_scope_is_404_like_a_missing_one(people):

@@ -21,7 +21,7 @@ from tests.support.crm import owned
 from tests.support.factories import pdf_bytes
 from tests.support.forms import submitted
 from tests.support.i18n import zh
-from tests.support.money import contract, quote
+from tests.support.money import contract, order, quote
 from tests.support.pipeline import ProductFactory, opportunity
 from tests.support.queries import assert_queries_constant
 from xietong.contracts import registrations
@@ -231,6 +231,28 @@ def test_amend_on_the_page_keeps_a_version_shown_on_the_versions_pages(people, e
     assert "条款调整" in client.get(f"/contracts/{c.pk}/versions/").content.decode()
     assert "旧条款" in client.get(f"/contracts/{c.pk}/versions/1/").content.decode()
     assert client.get(f"/contracts/{c.pk}/versions/9/").status_code == 404
+
+
+def test_an_amendment_on_the_page_keeps_the_orders_of_its_lines(people, engine):
+    c = contract(people.rep, status=S.ACTIVE)
+    o = order(c)
+    (line,) = c.lines.all()
+    client = login(people.rep)
+    data = submitted(client.get(f"/contracts/{c.pk}/amend/").content.decode(), "contract-editor")
+    assert data["lines-0-id"] == str(line.pk)
+    data.update({"reason": "加量", "lines-0-quantity": str(line.quantity + 5)})
+    assert client.post(f"/contracts/{c.pk}/amend/", data).status_code == 303
+    engine.approve(c)
+    assert list(c.lines.values_list("pk", "quantity")) == [(line.pk, line.quantity + 5)]
+    assert list(o.lines.values_list("contract_line_id", flat=True)) == [line.pk]
+    data = submitted(client.get(f"/contracts/{c.pk}/amend/").content.decode(), "contract-editor")
+    data.update({"reason": "减量", "lines-0-quantity": "0.5"})
+    body = client.post(f"/contracts/{c.pk}/amend/", data).content.decode()
+    assert (
+        zh("%(quantity)s of this line have been ordered: it cannot be less.")
+        % {"quantity": f"{line.quantity.normalize():f}"}
+        in body
+    )
 
 
 def test_a_contract_from_an_accepted_quote_on_the_page(people):

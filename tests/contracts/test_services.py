@@ -16,7 +16,7 @@ from django.utils.translation import gettext as t
 from tests.support.clock import midday
 from tests.support.crm import owned
 from tests.support.factories import pdf_bytes, png_bytes, upload
-from tests.support.money import contract, quote
+from tests.support.money import contract, order, quote
 from tests.support.pipeline import ProductFactory
 from xietong.collaboration.models import Notification
 from xietong.contracts import services
@@ -408,6 +408,120 @@ def test_an_amended_end_date_is_reminded_again(people, engine):
     assert c.renewal_reminded_at is None
     assert services.contracts_daily(today=TODAY)["reminded"] == 1
     assert Notification.objects.filter(kind="contract_renewal", recipient=people.rep).count() == 2
+
+
+def _as_sent(c, **changes):
+    """The contract's lines as an editor sends them back (each with its id), ``changes`` by position."""
+    rows = [
+        {
+            "id": line.pk,
+            "product": line.product_id,
+            "quantity": str(line.quantity),
+            "unit_price": str(line.unit_price),
+            "discount_amount": str(line.discount_amount),
+            "tax_rate": str(line.tax_rate),
+        }
+        for line in c.lines.order_by("position", "pk")
+    ]
+    for position, values in changes.items():
+        rows[int(position.removeprefix("line")) - 1].update(values)
+    return rows
+
+
+def test_an_amendment_changes_ordered_lines_in_place_so_their_orders_stay_attached(people, engine):
+    c = contract(people.rep, status=S.ACTIVE)
+    o = order(c)
+    (line,) = c.lines.all()
+    product = ProductFactory()
+    extra = {"product": product.pk, "quantity": "1", "unit_price": "1000.00", "tax_rate": "13"}
+    lines = [*_as_sent(c, line1={"quantity": str(line.quantity + 1)}), extra]
+    services.contract_amend(actor=people.rep, contract=c, reason="加量并增加一台", lines=lines)
+    engine.approve(c)
+    kept, added = c.lines.order_by("position")
+    assert (kept.pk, kept.quantity, added.product_id) == (line.pk, line.quantity + 1, product.pk)
+    assert list(o.lines.values_list("contract_line_id", flat=True)) == [line.pk]
+    assert c.amount == kept.amount + added.amount
+
+
+def test_a_rejected_amendment_of_a_contract_with_orders_is_undone_in_place(people, engine):
+    c = contract(people.rep, status=S.ACTIVE)
+    o = order(c)
+    before = services.snapshot_of(c)
+    product = ProductFactory()
+    extra = {"product": product.pk, "quantity": "1", "unit_price": "1000.00", "tax_rate": "13"}
+    services.contract_amend(actor=people.rep, contract=c, reason="增加一台", lines=[*_as_sent(c), extra])
+    engine.reject(c)
+    assert (c.status, c.version) == (S.ACTIVE, 1)
+    assert services.snapshot_of(c) == before  # the same lines under the same ids
+    assert list(o.lines.values_list("contract_line_id", flat=True)) == [before["lines"][0]["id"]]
+
+
+def test_a_line_removed_by_a_rejected_amendment_comes_back_under_its_id(people, engine):
+    c = new(people.rep)
+    extra = {"product": ProductFactory().pk, "quantity": "2", "unit_price": "10.00", "tax_rate": "13"}
+    services.contract_update(actor=people.rep, contract=c, lines=[*_as_sent(c), extra])
+    Contract.objects.filter(pk=c.pk).update(status=S.SIGNED)
+    c.refresh_from_db()
+    before = services.snapshot_of(c)
+    services.contract_amend(actor=people.rep, contract=c, reason="去掉第二项", lines=_as_sent(c)[:1])
+    assert c.lines.count() == 1
+    engine.reject(c)
+    assert services.snapshot_of(c) == before
+
+
+def test_a_snapshot_from_before_line_ids_is_restored_by_position_and_product(people, engine):
+    c = contract(people.rep, status=S.ACTIVE)
+    order(c)
+    (line,) = c.lines.all()
+    services.contract_amend(actor=people.rep, contract=c, reason="改付款", payment_terms="全额后付")
+    version = ContractVersion.objects.get(contract=c)
+    for old in version.snapshot["lines"]:
+        del old["id"]
+    version.save()
+    engine.reject(c)
+    assert list(c.lines.values_list("pk", flat=True)) == [line.pk]
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({}, "lines", "%(product)s (line %(position)s) has been ordered: it cannot be removed."),
+        (
+            {"line1": {"quantity": "1"}},
+            "lines[1].quantity",
+            "%(quantity)s of this line have been ordered: it cannot be less.",
+        ),
+        (
+            {"line1": {"product": "other"}},
+            "lines[1].product",
+            "This line has been ordered: its product cannot change. Add a line instead.",
+        ),
+        ({"line1": {"id": "elsewhere"}}, "lines[1].id", "No such line on this contract."),
+    ],
+    ids=["removed", "below-ordered", "product-changed", "another-contracts-line"],
+)
+def test_what_orders_point_at_is_kept_and_the_refusal_names_the_line(people, engine, change, field, message):
+    c = contract(people.rep, status=S.ACTIVE)
+    order(c)
+    (line,) = c.lines.all()
+    line.quantity = Decimal("2")
+    line.save()
+    other = ProductFactory()
+    if change:
+        values = change["line1"]
+        if values.get("product") == "other":
+            values["product"] = other.pk
+        if values.get("id") == "elsewhere":
+            values["id"] = contract(people.rep, status=S.DRAFT).lines.get().pk
+        lines = _as_sent(c, **change)
+    else:
+        lines = [{"product": other.pk, "quantity": "1", "unit_price": "5.00", "tax_rate": "13"}]
+    with pytest.raises(ValidationError) as refused:
+        services.contract_amend(actor=people.rep, contract=c, reason="调整", lines=lines)
+    params = {"product": line.product.name, "position": 1, "quantity": "2"}
+    assert refused.value.message_dict == {field: [t(message) % params if "%(" in message else t(message)]}
+    c.refresh_from_db()
+    assert (c.status, c.version, c.lines.get().pk) == (S.ACTIVE, 1, line.pk)
 
 
 # --- the approval engine's view of a contract ------------------------------------------------------------

@@ -44,6 +44,12 @@ MODULE = "contracts"
 
 
 class LineIn(Schema):
+    id: int | None = Field(
+        None,
+        description="A line of this contract (``lines[].id`` of its answer), changed in place: orders made from "
+        "it stay attached. Omit it for a new line. The lines left out are removed; a line in an order cannot be "
+        "removed, change its product or go below the quantity ordered.",
+    )
     product_id: int
     quantity: Decimal = Field(description="More than 0, at most three decimals.")
     unit_price: Decimal = Field(description="Without VAT, ¥, two decimals.")

@@ -200,6 +200,8 @@ class LineForm(XtFormMixin, forms.Form):
     tax_rate = forms.ChoiceField(label=_("VAT rate"), choices=VAT_CHOICES, initial="13.00")
     delivery_month = MonthField(label=_("Delivery month"), required=False)
     description = forms.CharField(label=_("Description"), max_length=300, required=False)
+    # the contract's line this row edits (empty: a new line); the service checks it is this contract's
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, products: QuerySet[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -215,6 +217,7 @@ class LineForm(XtFormMixin, forms.Form):
     def service_row(self) -> dict[str, Any]:
         data = self.cleaned_data
         return {
+            "id": data.get("id"),
             "product": data["product"],
             "quantity": data["quantity"],
             "unit_price": data["unit_price"],

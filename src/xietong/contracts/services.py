@@ -50,6 +50,17 @@ EDITABLE_FIELDS = (
 # what an amendment snapshot keeps (with the lines and the money)
 SNAPSHOT_FIELDS = (*EDITABLE_FIELDS, "signed_date", "currency", "net_amount", "tax_amount", "amount")
 QUOTE_STATUSES = ("accepted", "approved", "sent")  # a contract is made from a quote in one of these
+MONEY_LINE_FIELDS = (
+    "quantity",
+    "unit_price",
+    "discount_amount",
+    "tax_rate",
+    "net_amount",
+    "tax_amount",
+    "amount",
+)
+# what a line's edit may change (``_write_lines``)
+LINE_FIELDS = ("position", "product", "description", "unit", *MONEY_LINE_FIELDS, "delivery_month")
 
 
 def _pk(value: Any) -> Any:
@@ -111,6 +122,15 @@ def _date(value: Any, field: str) -> date | None:
         raise ValidationError({field: _("Enter a date like 2027-03-31.")}) from None
 
 
+def _line_id(value: Any, field: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValidationError({field: _("No such line on this contract.")}) from None
+
+
 def clean_lines(lines: Sequence[Mapping[str, Any]], *, actor: Any) -> list[dict[str, Any]]:
     """Each line's values, checked (errors name the line: ``lines[2].quantity``, counted from 1; products the actor
     sees in the catalogue), with its figures."""
@@ -141,7 +161,7 @@ def clean_lines(lines: Sequence[Mapping[str, Any]], *, actor: Any) -> list[dict[
         figures = money.line_figures(quantity=quantity, unit_price=unit_price, discount_amount=discount, tax_rate=rate)
         out.append(
             {
-                "position": n + 1,
+                "id": _line_id(line.get("id"), prefix + "id"),
                 "product": product,
                 "description": (line.get("description") or "").strip()[:300],
                 "unit": (line.get("unit") or product.unit or "")[:10],
@@ -206,9 +226,66 @@ def _may_own(actor: Any, owner: Any) -> bool:
     return bool(owner.pk == actor.pk or addressable_people(actor).filter(pk=owner.pk).exists())
 
 
-def _write_lines(contract: Contract, lines: list[dict[str, Any]]) -> None:
-    contract.lines.all().delete()
-    ContractLine.objects.bulk_create([ContractLine(contract=contract, **line) for line in lines])
+def _write_lines(contract: Contract, lines: list[dict[str, Any]], *, restoring: bool = False) -> None:
+    """The contract's lines become ``lines`` (cleaned), in that order, and its totals their sums.
+
+    A line naming an ``id`` is that line of this contract changed in place, so the orders made from it
+    stay attached; a line without one is new; the lines left out are removed. A line that orders point
+    at keeps its product, cannot go below the quantity ordered and cannot be removed: each refusal
+    names the line. ``restoring`` (a rejected amendment undone): an ``id`` that is gone is the line the
+    amendment removed, made again under its old id."""
+    from xietong.orders.services import ordered_of_contract_lines
+
+    existing = {line.pk: line for line in contract.lines.all()}
+    in_orders = (
+        set(contract.lines.filter(order_lines__isnull=False).values_list("pk", flat=True)) if existing else set()
+    )
+    ordered = ordered_of_contract_lines(sorted(in_orders)) if in_orders else {}
+    seen: set[int] = set()
+    kept, added = [], []
+    for n, line in enumerate(lines, 1):
+        prefix = f"lines[{n}]."
+        values = {name: line[name] for name in LINE_FIELDS if name not in ("position", "product")}
+        values["position"], values["product_id"] = n, _pk(line["product"])
+        pk = line.get("id")
+        current = existing.get(pk) if pk is not None else None
+        if pk is not None and (pk in seen or (current is None and not restoring)):
+            raise ValidationError(
+                {prefix + "id": _("This line is listed twice.") if pk in seen else _("No such line on this contract.")}
+            )
+        if pk is not None:
+            seen.add(pk)
+        if current is None:
+            added.append(ContractLine(contract=contract, pk=pk, **values))
+            continue
+        if pk in in_orders and values["product_id"] != current.product_id:
+            raise ValidationError(
+                {prefix + "product": _("This line has been ordered: its product cannot change. Add a line instead.")}
+            )
+        quantity_ordered = ordered[current.pk][0] if current.pk in ordered else Decimal("0")
+        if values["quantity"] < quantity_ordered:
+            raise ValidationError(
+                {
+                    prefix + "quantity": _("%(quantity)s of this line have been ordered: it cannot be less.")
+                    % {"quantity": f"{quantity_ordered.normalize():f}"}
+                }
+            )
+        for name, value in values.items():
+            setattr(current, name, value)
+        kept.append(current)
+    removed = [old for pk, old in existing.items() if pk not in seen]
+    for old in removed:
+        if old.pk in in_orders:
+            raise ValidationError(
+                {
+                    "lines": _("%(product)s (line %(position)s) has been ordered: it cannot be removed.")
+                    % {"product": old.product.name, "position": old.position}
+                }
+            )
+    ContractLine.objects.filter(pk__in=[old.pk for old in removed]).delete()
+    if kept:
+        ContractLine.objects.bulk_update(kept, LINE_FIELDS)
+    ContractLine.objects.bulk_create(added)
     figures = money.totals(
         money.Figures(net=line["net_amount"], tax=line["tax_amount"], amount=line["amount"]) for line in lines
     )
@@ -544,6 +621,7 @@ def snapshot_of(contract: Contract) -> dict[str, Any]:
         "owner_id": contract.owner_id,
         "lines": [
             {
+                "id": line.pk,
                 "product_id": line.product_id,
                 "product": line.product.name,
                 "description": line.description,
@@ -563,30 +641,26 @@ def snapshot_of(contract: Contract) -> dict[str, Any]:
 
 
 def _restore(contract: Contract, snapshot: Mapping[str, Any]) -> None:
+    """The content of ``snapshot`` back on the contract; its lines in place (``_write_lines``), so the
+    orders of the lines the amendment kept stay attached. Snapshots older than line ids match the
+    current lines by position and product."""
     for name, value in snapshot["fields"].items():
         field: Any = Contract._meta.get_field(name)
         setattr(contract, name, field.to_python(value))
-    contract.lines.all().delete()
-    ContractLine.objects.bulk_create(
-        [
-            ContractLine(
-                contract=contract,
-                position=n,
-                product_id=line["product_id"],
-                description=line["description"],
-                unit=line["unit"],
-                quantity=Decimal(line["quantity"]),
-                unit_price=Decimal(line["unit_price"]),
-                discount_amount=Decimal(line["discount_amount"]),
-                tax_rate=Decimal(line["tax_rate"]),
-                net_amount=Decimal(line["net_amount"]),
-                tax_amount=Decimal(line["tax_amount"]),
-                amount=Decimal(line["amount"]),
-                delivery_month=_date(line["delivery_month"], "delivery_month"),
-            )
-            for n, line in enumerate(snapshot["lines"], 1)
-        ]
-    )
+    by_place = {(line.position, line.product_id): line.pk for line in contract.lines.all()}
+    lines = []
+    for n, line in enumerate(snapshot["lines"], 1):
+        lines.append(
+            {
+                "id": line.get("id", by_place.get((n, line["product_id"]))),
+                "product": line["product_id"],
+                "description": line["description"],
+                "unit": line["unit"],
+                **{name: Decimal(line[name]) for name in MONEY_LINE_FIELDS},
+                "delivery_month": _date(line["delivery_month"], "delivery_month"),
+            }
+        )
+    _write_lines(contract, lines, restoring=True)
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ amend, the versions, and the BUs' number patterns. Thin: parse → service or se
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib import messages
@@ -130,6 +131,7 @@ def _extra_rows(request: HttpRequest, filled: int) -> int:
 def _line_initial(contract: Contract) -> list[dict[str, Any]]:
     return [
         {
+            "id": line.pk,
             "product": line.product_id,
             "quantity": line.quantity,
             "unit_price": line.unit_price,
@@ -266,14 +268,24 @@ def _edit_or_amend(request: HttpRequest, contract: Contract, *, amend: bool) -> 
 
 
 def _same_lines(contract: Contract, lines: list[dict[str, Any]]) -> bool:
-    def key(product: Any, quantity: Any, price: Any, discount: Any, rate: Any) -> tuple[Any, ...]:
-        from decimal import Decimal
+    """The rows sent are the contract's lines as they are (an amendment of other fields only)."""
+    from decimal import Decimal
 
-        return (getattr(product, "pk", product), Decimal(quantity), Decimal(price), Decimal(discount), Decimal(rate))
+    def key(line: Mapping[str, Any]) -> tuple[Any, ...]:
+        numbers = (Decimal(line[name]) for name in ("quantity", "unit_price", "discount_amount", "tax_rate"))
+        return (
+            line["id"],
+            getattr(line["product"], "pk", line["product"]),
+            *numbers,
+            line["description"],
+            line["delivery_month"],
+        )
 
-    old = [key(x.product_id, x.quantity, x.unit_price, x.discount_amount, x.tax_rate) for x in contract.lines.all()]
-    new = [key(x["product"], x["quantity"], x["unit_price"], x["discount_amount"], x["tax_rate"]) for x in lines]
-    return old == new
+    old = [
+        key({**{name: getattr(x, name) for name in services.LINE_FIELDS}, "id": x.pk, "product": x.product_id})
+        for x in contract.lines.all()
+    ]
+    return old == [key(x) for x in lines]
 
 
 @page_view
