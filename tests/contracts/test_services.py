@@ -496,9 +496,14 @@ def test_a_snapshot_from_before_line_ids_is_restored_by_position_and_product(peo
             "lines[1].product",
             "This line has been ordered: its product cannot change. Add a line instead.",
         ),
+        (
+            {"line1": {"unit_price": "0.01"}},
+            "lines[1].unit_price",
+            "¥%(amount)s of this line has been ordered: its amount with VAT cannot be less.",
+        ),
         ({"line1": {"id": "elsewhere"}}, "lines[1].id", "No such line on this contract."),
     ],
-    ids=["removed", "below-ordered", "product-changed", "another-contracts-line"],
+    ids=["removed", "below-ordered", "product-changed", "price-below-ordered", "another-contracts-line"],
 )
 def test_what_orders_point_at_is_kept_and_the_refusal_names_the_line(people, engine, change, field, message):
     c = contract(people.rep, status=S.ACTIVE)
@@ -518,7 +523,7 @@ def test_what_orders_point_at_is_kept_and_the_refusal_names_the_line(people, eng
         lines = [{"product": other.pk, "quantity": "1", "unit_price": "5.00", "tax_rate": "13"}]
     with pytest.raises(ValidationError) as refused:
         services.contract_amend(actor=people.rep, contract=c, reason="调整", lines=lines)
-    params = {"product": line.product.name, "position": 1, "quantity": "2"}
+    params = {"product": line.product.name, "position": 1, "quantity": "2", "amount": f"{line.amount:,.2f}"}
     assert refused.value.message_dict == {field: [t(message) % params if "%(" in message else t(message)]}
     c.refresh_from_db()
     assert (c.status, c.version, c.lines.get().pk) == (S.ACTIVE, 1, line.pk)
@@ -551,3 +556,24 @@ def test_the_contract_document_type_gives_the_condition_values(people):
         f"/contracts/{c.pk}/",
     )
     assert kind.extra["is_locked"](c) is False
+
+
+def test_an_amendment_cannot_bring_the_contract_below_what_is_invoiced(people, engine):
+    from tests.support.money import payment_plan
+    from xietong.receivables import services as receivables
+
+    c = contract(people.rep, status=S.SIGNED)
+    payment_plan(c)
+    receivables.invoice_request(actor=people.rep, contract=c, amount=Decimal("1000.00"), kind="ordinary")
+    cheaper = _as_sent(c, line1={"unit_price": "100.00", "quantity": "1"})  # 113.00 with VAT
+    with pytest.raises(ValidationError) as refused:
+        services.contract_amend(actor=people.rep, contract=c, reason="降价", lines=cheaper)
+    message = t("¥%(invoiced)s has been invoiced on this contract: its amount with VAT (¥%(amount)s) cannot be less.")
+    assert refused.value.message_dict == {"lines": [message % {"invoiced": "1,000.00", "amount": "113.00"}]}
+    c.refresh_from_db()
+    assert (c.status, c.version, ContractVersion.objects.filter(contract=c).count()) == (S.SIGNED, 1, 0)
+    services.contract_amend(
+        actor=people.rep, contract=c, reason="降价", lines=_as_sent(c, line1={"unit_price": "1000.00", "quantity": "1"})
+    )
+    c.refresh_from_db()
+    assert (c.status, c.amount) == (S.IN_REVIEW, Decimal("1130.00"))

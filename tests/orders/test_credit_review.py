@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from django.utils.translation import gettext as t
 
 from tests.support import money
 from xietong.approvals import services as approvals
@@ -58,3 +59,26 @@ def test_a_rejected_credit_review_cancels_the_order(people: Any) -> None:
     approvals.approval_reject(request=request, actor=people.finance, comment="逾期未清")
     order.refresh_from_db()
     assert (order.status, order.cancelled_reason) == (OrderStatus.CANCELLED, "credit review rejected")
+
+
+def test_the_engines_credit_condition_and_summary_leave_the_orders_own_contract_out(people: Any) -> None:
+    """As ``order_create`` judges it: the order's amount stands for its own contract's planned money,
+    so that plan is not counted again — in the "over the credit limit" condition and in what the
+    reviewer is shown."""
+    from xietong.orders import registrations
+
+    contract = money.contract(people.rep, lines=[(None, "1", "700.00")])  # 791.00 with VAT
+    money.payment_plan(contract)  # 791.00 open, not due
+    elsewhere = money.contract(people.rep, lines=[(None, "1", "100.00")])
+    elsewhere.customer = contract.customer
+    elsewhere.save(update_fields=["customer"])
+    money.payment_plan(elsewhere)  # 113.00 open on another contract of the customer
+    CustomerCredit.objects.create(
+        customer=contract.customer, business_unit=contract.business_unit, credit_limit=Decimal("1000.00")
+    )
+    order = services.order_create(
+        actor=people.rep, contract=contract, promised_date=timezone.localdate() + timedelta(days=10)
+    )
+    assert order.status == OrderStatus.NEW  # 791.00 + 113.00 is within 1,000.00
+    assert registrations._over_limit(order) == "no"
+    assert dict(registrations._summary(order))[t("Open receivables of other contracts")] == "¥113.00"

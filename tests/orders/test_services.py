@@ -466,3 +466,47 @@ def test_a_new_order_notifies_its_operations_team(people: Any, django_capture_on
     recipients = set(Notification.objects.filter(kind="order_queued").values_list("recipient_id", flat=True))
     assert recipients == {people.ops.pk, people.ops_lead.pk}
     assert OrderLine.objects.filter(order=order).count() == 1
+
+
+def test_operations_elsewhere_who_only_see_an_order_may_not_cancel_or_close_it_short(people: Any) -> None:
+    """A sales manager who sees the team tree's orders and runs operations in another BU: the order
+    is in view but not in their edit scope; cancelling and closing short answer 403 on the page and
+    the API, as confirming does, and the page offers neither."""
+    import json
+
+    from tests.conftest import login
+    from tests.support.factories import UserFactory, grant, manage
+    from xietong.org.defaults import ensure_default_roles
+
+    roles = ensure_default_roles()
+    mixed = UserFactory(username="mixed", display_name="混合", primary_team=people.org["east"])
+    grant(mixed, roles["sales_manager"])
+    manage(mixed, people.org["east"])
+    grant(mixed, roles["operations"], people.org["bu2"])
+    order = money.order(money.contract(people.rep), operations_team=people.ops_team)
+    partly = money.order(
+        money.contract(people.rep, lines=[(None, "5", "100.00")]),
+        operations_team=people.ops_team,
+        status=OrderStatus.CONFIRMED,
+    )
+    services.shipment_create(
+        actor=people.ops,
+        order=partly,
+        lines=[{"order_line": partly.lines.get(), "quantity": "1"}],
+        shipped_on=timezone.localdate(),
+        carrier="顺丰",
+    )
+    assert not services.may_cancel(mixed, order)
+    with pytest.raises(PermissionDenied):
+        services.order_cancel(actor=mixed, order=order, reason="客户取消")
+    client = login(mixed)
+    assert f"/orders/{order.pk}/cancel/" not in client.get(f"/orders/{order.pk}/").content.decode()
+    assert client.post(f"/orders/{order.pk}/cancel/", {"reason": "x"}).status_code == 403
+    for url in (f"/api/v1/orders/{order.pk}/cancel", f"/api/v1/orders/{partly.pk}/close-short"):
+        response = client.post(url, data=json.dumps({"reason": "x"}), content_type="application/json")
+        assert response.status_code == 403
+    assert list(Order.objects.filter(pk__in=[order.pk, partly.pk]).order_by("pk").values_list("status", flat=True)) == [
+        OrderStatus.NEW,
+        OrderStatus.PARTLY_SHIPPED,
+    ]
+    assert services.may_cancel(people.rep, order)  # the owner who may create orders still may

@@ -262,12 +262,21 @@ def _write_lines(contract: Contract, lines: list[dict[str, Any]], *, restoring: 
             raise ValidationError(
                 {prefix + "product": _("This line has been ordered: its product cannot change. Add a line instead.")}
             )
-        quantity_ordered = ordered[current.pk][0] if current.pk in ordered else Decimal("0")
+        quantity_ordered, amount_ordered = ordered.get(current.pk, (Decimal("0"), Decimal("0")))
         if values["quantity"] < quantity_ordered:
             raise ValidationError(
                 {
                     prefix + "quantity": _("%(quantity)s of this line have been ordered: it cannot be less.")
                     % {"quantity": f"{quantity_ordered.normalize():f}"}
+                }
+            )
+        if values["amount"] < amount_ordered:  # the orders of a line add up to at most its amount
+            raise ValidationError(
+                {
+                    prefix + "unit_price": _(
+                        "¥%(amount)s of this line has been ordered: its amount with VAT cannot be less."
+                    )
+                    % {"amount": f"{amount_ordered:,.2f}"}
                 }
             )
         for name, value in values.items():
@@ -290,6 +299,23 @@ def _write_lines(contract: Contract, lines: list[dict[str, Any]], *, restoring: 
         money.Figures(net=line["net_amount"], tax=line["tax_amount"], amount=line["amount"]) for line in lines
     )
     contract.net_amount, contract.tax_amount, contract.amount = figures.net, figures.tax, figures.amount
+
+
+def _check_invoiced(contract: Contract) -> None:
+    """Invoices never add up to more than the contract: an amendment cannot bring it below them."""
+    from xietong.receivables.services import invoiced_total
+
+    invoiced = invoiced_total(contract.pk)
+    if contract.amount < invoiced:
+        raise ValidationError(
+            {
+                "lines": _(
+                    "¥%(invoiced)s has been invoiced on this contract: "
+                    "its amount with VAT (¥%(amount)s) cannot be less."
+                )
+                % {"invoiced": f"{invoiced:,.2f}", "amount": f"{contract.amount:,.2f}"}
+            }
+        )
 
 
 def our_company_name() -> str:
@@ -699,6 +725,7 @@ def contract_amend(
     _check_dates(c)
     if cleaned is not None:
         _write_lines(c, cleaned)
+        _check_invoiced(c)
     if c.end_date != old_end:
         c.renewal_reminded_at = None  # a new end: remind again before it
     c.version += 1

@@ -86,9 +86,13 @@ search.register(SearchProvider("orders", gettext_lazy("Orders"), "truck", search
 
 
 def _credit(order: Any) -> Any:
+    """The customer's credit state as ``order_create`` judged it: the order's own contract's plan left
+    out of the open receivables (the order's amount stands for it)."""
     from xietong.receivables.selectors import customer_credit
 
-    return customer_credit(customer_id=order.customer_id, business_unit_id=order.business_unit_id)
+    return customer_credit(
+        customer_id=order.customer_id, business_unit_id=order.business_unit_id, except_contract_id=order.contract_id
+    )
 
 
 def _over_limit(order: Any) -> str:
@@ -125,14 +129,13 @@ def _business_units() -> list[tuple[int, str]]:
 def _summary(o: Any) -> list[tuple[str, str]]:
     """What the credit reviewer sees: the customer's credit state beside the order."""
     from xietong.core.templatetags.xt import money
-    from xietong.receivables.selectors import customer_credit
 
-    credit = customer_credit(customer_id=o.customer_id, business_unit_id=o.business_unit_id)
+    credit = _credit(o)
     return [
         (_("Customer"), o.customer.name),
         (_("Order amount"), money(o.amount)),
         (_("Credit limit"), money(credit.limit) if credit.limit is not None else _("none set")),
-        (_("Open receivables"), money(credit.open_receivables)),
+        (_("Open receivables of other contracts"), money(credit.open_receivables)),
         (_("Overdue"), money(credit.overdue)),
     ]
 

@@ -828,9 +828,13 @@ def shipment_void(*, actor: Any, shipment: Shipment | int, reason: str) -> Shipm
     return found
 
 
-def _may_cancel(actor: Any, order: Order) -> bool:
-    """Operations ("edit"), or the sales owner who may create orders."""
-    return bool(actor.access.can(MODULE, "edit") or (order.owner_id == actor.pk and actor.access.can(MODULE, "create")))
+def may_cancel(actor: Any, order: Order) -> bool:
+    """Who may cancel (or close short) the order: operations who may change this order ("edit" in its
+    scope), or its sales owner who may create orders."""
+    if order.owner_id == actor.pk and actor.access.can(MODULE, "create"):
+        return True
+    in_scope = Order.objects.visible_to(actor, "edit").filter(pk=order.pk)
+    return bool(actor.access.can(MODULE, "edit") and in_scope.exists())
 
 
 @transaction.atomic
@@ -842,7 +846,7 @@ def order_close_short(*, actor: Any, order: Order | int, reason: str) -> Order:
     other status (an order with nothing shipped is cancelled instead). Afterwards nothing more ships
     and no shipment's quantities change. Audited."""
     locked = _lock(actor, order, "view")
-    if not _may_cancel(actor, locked):
+    if not may_cancel(actor, locked):
         raise PermissionDenied(_("You may not close this order short."))
     _refuse_if_locked(locked)
     if not closable_short(locked):
@@ -884,7 +888,7 @@ def order_close_short(*, actor: Any, order: Order | int, reason: str) -> Order:
 def order_cancel(*, actor: Any, order: Order | int, reason: str) -> Order:
     """Cancel an order before anything of it shipped; its quantities are free for another order."""
     locked = _lock(actor, order, "view")
-    if not _may_cancel(actor, locked):
+    if not may_cancel(actor, locked):
         raise PermissionDenied(_("You may not cancel this order."))
     _refuse_if_locked(locked)
     if locked.status in (OrderStatus.SHIPPED, OrderStatus.PARTLY_SHIPPED):

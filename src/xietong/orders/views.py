@@ -167,7 +167,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     lines = list(order.lines.all())
     annotate_lines(user, lines, order.promised_date or timezone.localdate())
     may_edit = user.access.can(MODULE, "edit") and Order.objects.visible_to(user, "edit").filter(pk=pk).exists()
-    may_cancel = may_edit or (order.owner_id == user.pk and user.access.can(MODULE, "create"))
+    may_cancel = may_edit or services.may_cancel(user, order)
     return render_page(
         request,
         "orders/detail.html",
