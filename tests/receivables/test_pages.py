@@ -197,6 +197,23 @@ def test_the_payment_list_shows_the_latest_receipt_first_however_late_it_was_ent
     assert ids == [recent.pk, history.pk]
 
 
+def test_a_contract_shared_with_someone_shows_them_no_installments_of_a_plan_they_may_not_see(people, contract):
+    """A read share of the contract is not one of its plan: the payment form answers 404 like the
+    plan page, instead of listing the installments with what each still lacks."""
+    from xietong.core.shares import share_record
+
+    money.payment_plan(contract)
+    Installment.objects.filter(plan__contract=contract).update(name="秘密预付款")
+    share_record(actor=people.rep, record=contract, user=people.rep2)
+    client = login(people.rep2)
+    assert client.get(f"/contracts/{contract.pk}/").status_code == 200
+    for url in (f"/receivables/contracts/{contract.pk}/plan/", f"/receivables/contracts/{contract.pk}/payments/new/"):
+        response = client.get(url)
+        assert response.status_code == 404
+        assert "秘密预付款" not in response.content.decode()
+    assert "秘密预付款" in login(people.rep).get(f"/receivables/contracts/{contract.pk}/payments/new/").content.decode()
+
+
 def test_a_sales_rep_sees_only_payments_of_their_own_contracts(people):
     mine, theirs = money.contract(people.rep), money.contract(people.rep2)
     for c in (mine, theirs):

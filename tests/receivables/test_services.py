@@ -280,6 +280,33 @@ def test_a_payment_in_the_future_or_not_positive_is_refused(people, contract):
     assert list(field_errors(exc)) == ["amount"]
 
 
+def test_a_refund_in_the_future_is_refused(people, contract):
+    money.payment_plan(contract)
+    receipt = services.payment_record(actor=people.finance, contract=contract, received_on=days(0), amount="1000.00")
+    with pytest.raises(ValidationError) as exc:
+        services.payment_refund(actor=people.finance, payment=receipt, amount="100.00", refunded_on=days(1))
+    assert field_errors(exc) == {"refunded_on": [zh("The date cannot be in the future.")]}
+    assert not Payment.objects.filter(kind="refund").exists()
+
+
+@pytest.mark.parametrize("value", ["1e30", "99999999999999999999999999999", "100000000000000"])
+def test_an_amount_too_large_is_refused_by_name_not_a_crash(value):
+    with pytest.raises(ValidationError) as exc:
+        services.money(value, "amount")
+    assert field_errors(exc) == {"amount": [zh("The amount is too large.")]}
+
+
+def test_an_installment_listed_twice_is_refused_and_the_plan_kept(people, contract):
+    plan = money.payment_plan(contract, status=PlanStatus.DRAFT)
+    (only,) = plan.installments.all()
+    half = contract.amount / 2
+    rows = [{"id": only.pk, "name": name, "due_date": days(n), "amount": half} for n, name in ((10, "a"), (20, "b"))]
+    with pytest.raises(ValidationError) as exc:
+        services.plan_save(actor=people.rep, contract=contract, installments=rows)
+    assert field_errors(exc) == {"installments.1.id": [zh("This installment is listed twice.")]}
+    assert list(plan.installments.values_list("pk", "amount")) == [(only.pk, contract.amount)]
+
+
 # --- invoices -----------------------------------------------------------------------------------------------
 
 VALID_CODE = "91350100M000100Y43"

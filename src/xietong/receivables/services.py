@@ -62,10 +62,10 @@ def money(value: Any, field: str, *, positive: bool = True, allow_zero: bool = F
             raise ValidationError({field: _("Enter an amount of money, e.g. 12800.00.")}) from None
     if not amount.is_finite():
         raise ValidationError({field: _("Enter an amount of money, e.g. 12800.00.")})
+    if abs(amount) >= MAX_MONEY:  # before quantize, which cannot hold more than 28 digits
+        raise ValidationError({field: _("The amount is too large.")})
     if amount != amount.quantize(CENT, ROUND_HALF_UP):
         raise ValidationError({field: _("Money has at most two decimal places.")})
-    if abs(amount) >= MAX_MONEY:
-        raise ValidationError({field: _("The amount is too large.")})
     if positive and (amount < 0 or (amount == 0 and not allow_zero)):
         raise ValidationError({field: _("The amount must be more than zero.")})
     return amount.quantize(CENT)
@@ -204,6 +204,8 @@ def plan_save(
         current = existing.get(int(row.id))
         if current is None:
             raise ValidationError({f"installments.{index}.id": _("No such installment in this plan.")})
+        if current.pk in kept:  # a second row would overwrite the first, the sum checked on both
+            raise ValidationError({f"installments.{index}.id": _("This installment is listed twice.")})
         if row.amount < current.received:
             raise ValidationError(
                 {
@@ -587,6 +589,8 @@ def payment_refund(
         raise ValidationError({"refunded_on": _("Enter the date of the refund.")})
     if refunded_on < receipt.received_on:
         raise ValidationError({"refunded_on": _("A refund cannot be earlier than the payment it refunds.")})
+    if refunded_on > timezone.localdate():
+        raise ValidationError({"refunded_on": _("The date cannot be in the future.")})
     if method not in PaymentMethod.values:
         raise ValidationError({"method": _("Choose a payment method.")})
     refundable = refundable_of(receipt)

@@ -54,6 +54,14 @@ def _contract(user: Any, pk: int) -> Any:
     return found
 
 
+def _plan(user: Any, contract: Any) -> PaymentPlan | None:
+    """The contract's payment plan (None: none yet); 404 when it has one outside the user's scope."""
+    plan = selectors.plan_of_contract(user=user, contract_id=contract.pk)
+    if plan is None and PaymentPlan.objects.filter(contract_id=contract.pk).exists():
+        raise NotFound()
+    return plan
+
+
 def contract_url(contract: Any) -> str:
     """The contract's page when the contracts app has one, else the plan editor (the money hub)."""
     from django.urls import NoReverseMatch
@@ -73,9 +81,7 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     contract = _contract(user, pk)
     require(user, MODULE, "view")
-    plan = selectors.plan_of_contract(user=user, contract_id=contract.pk)
-    if plan is None and PaymentPlan.objects.filter(contract_id=contract.pk).exists():
-        raise NotFound()  # a plan outside the user's scope
+    plan = _plan(user, contract)
     installments = list(plan.installments.all()) if plan else []
     initial = [
         {"id": i.pk, "name": i.name, "due_date": i.due_date, "amount": i.amount, "received": i.received}
@@ -189,10 +195,6 @@ def payment_export(request: HttpRequest) -> HttpResponseBase:
     )
 
 
-def _open_installments(contract_id: int) -> list[Installment]:
-    return list(Installment.objects.filter(plan__contract_id=contract_id).order_by("due_date", "position", "pk"))
-
-
 @page_view
 @require_http_methods(["GET", "POST"])
 def payment_create(request: HttpRequest, pk: int) -> HttpResponse:
@@ -201,7 +203,8 @@ def payment_create(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     contract = _contract(user, pk)
     require(user, MODULE, "create")
-    installments = _open_installments(contract.pk)
+    plan = _plan(user, contract)
+    installments = sorted(plan.installments.all(), key=lambda i: (i.due_date, i.position, i.pk)) if plan else []
     form = PaymentForm(request.POST or None)
     manual: dict[int, str] = {}
     if request.method == "POST":
