@@ -510,3 +510,22 @@ def test_operations_elsewhere_who_only_see_an_order_may_not_cancel_or_close_it_s
         OrderStatus.PARTLY_SHIPPED,
     ]
     assert services.may_cancel(people.rep, order)  # the owner who may create orders still may
+
+
+def test_order_numbers_continue_past_9999_and_skip_numbers_typed_by_hand(people: Any) -> None:
+    """As text, DD…-10000 sorts before DD…-9999: the next number was 10000 again, five clashes on
+    the unique number and a 500. ``core.numbering.next_number`` reads the longest numbers first."""
+    from xietong.core.numbering import next_number
+
+    today = timezone.localdate()
+    prefix = f"DD{today:%Y%m}-"
+    c, filler = money.contract(people.rep), money.contract(people.rep)
+    assert next_number(Order.objects.all(), prefix=prefix, width=4) == f"{prefix}0001"
+    for number in (f"{prefix}0007", f"{prefix}9999", f"{prefix}X-20000", f"DD{today.year - 1}01-50000"):
+        money.order(filler, number=number)
+    assert next_number(Order.objects.all(), prefix=prefix, width=4) == f"{prefix}10000"
+    money.order(filler, number=f"{prefix}10000")
+    order = services.order_create(
+        actor=people.rep, contract=c, lines=[{"contract_line": c.lines.get(), "quantity": "1"}], promised_date=today
+    )
+    assert order.number == f"{prefix}10001"

@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 
 from xietong.core import audit
 from xietong.core.errors import Conflict, NotFound
+from xietong.core.numbering import next_number
 from xietong.core.validators import is_valid_mobile, normalize_mobile, normalize_phone, validate_phone
 from xietong.core.visibility import ensure_still_visible
 from xietong.org.policies import require
@@ -228,21 +229,8 @@ def _operations_team(value: Any, business_unit_id: int) -> Any:
 
 
 def _next_order_number(today: date) -> str:
-    prefix = f"DD{today:%Y%m}-"
-    last = (
-        Order.objects.select_for_update()
-        .filter(number__startswith=prefix)
-        .order_by("-number")
-        .values_list("number", flat=True)
-        .first()
-    )
-    seq = 1
-    if last:
-        try:
-            seq = int(last[len(prefix) :]) + 1
-        except ValueError:
-            seq = Order.objects.filter(number__startswith=prefix).count() + 1
-    return f"{prefix}{seq:04d}"
+    """DD{yyyymm}-{seq:04d}: the month's next order number."""
+    return next_number(Order.objects.select_for_update(), prefix=f"DD{today:%Y%m}-", width=4)
 
 
 def _create_numbered(today: date, **values: Any) -> Order:

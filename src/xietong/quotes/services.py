@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xietong.approvals.services import approval_submit
-from xietong.core import audit, events
+from xietong.core import audit, events, numbering
 from xietong.core.choices import DataScope
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.models import AuditEntry
@@ -53,7 +53,6 @@ BOOK_FIELDS = (
 )
 LINE_FIGURES = ("gross_amount", "discount_amount", "discount_percent", "net_amount", "tax_amount", "amount")
 TOTAL_FIELDS = ("subtotal", "discount_total", "net_total", "tax_total", "total", "max_discount")
-NUMBER_PATTERN = re.compile(r"^BJ(\d{6})-(\d{4,})$")
 
 
 def _pk(value: Any) -> Any:
@@ -751,14 +750,7 @@ def _clean_quote_fields(quote: Quote, values: Mapping[str, Any], on: date) -> di
 
 def next_number(on: date) -> str:
     """The next quote number of the month: BJ{yyyymm}-{seq:04d}."""
-    prefix = f"BJ{on:%Y%m}-"
-    numbers = Quote.objects.filter(number__startswith=prefix).values_list("number", flat=True).distinct()
-    highest = 0
-    for number in numbers:
-        match = NUMBER_PATTERN.match(number)
-        if match:
-            highest = max(highest, int(match.group(2)))
-    return f"{prefix}{highest + 1:04d}"
+    return numbering.next_number(Quote.objects.all(), prefix=f"BJ{on:%Y%m}-", width=4)
 
 
 def _opportunity_lines(opportunity: Any) -> list[dict[str, Any]]:

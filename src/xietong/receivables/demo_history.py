@@ -24,6 +24,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from xietong.core.numbering import next_number
 from xietong.org.demo import first_holder
 
 from .choices import InvoiceKind, InvoiceStatus, PaymentKind, PaymentMethod, PlanStatus
@@ -46,13 +47,7 @@ class _Numbers:
     def next(self, on: date) -> str:
         stem = f"HK-{on:%Y%m}-"
         if stem not in self.last:
-            found = (
-                Payment.objects.filter(number__startswith=stem)
-                .order_by("-number")
-                .values_list("number", flat=True)
-                .first()
-            )
-            self.last[stem] = int(found.rsplit("-", 1)[1]) if found else 0
+            self.last[stem] = int(next_number(Payment.objects.all(), prefix=stem, width=5)[len(stem) :]) - 1
         self.last[stem] += 1
         return f"{stem}{self.last[stem]:05d}"
 

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from xietong.core import audit, events
 from xietong.core.errors import Conflict, NotFound
+from xietong.core.numbering import next_number
 from xietong.core.validators import is_valid_credit_code, normalize_credit_code
 from xietong.core.visibility import ensure_still_visible
 from xietong.org.policies import require
@@ -433,10 +434,7 @@ def _apply(payment: Payment, parts: Sequence[tuple[Installment, Decimal]]) -> No
 def _number(prefix: str, on: date) -> str:
     """The next payment number of the month: HK-202611-00001 (receipts), TK-… (refunds). The
     contract lock serialises one contract; a clash between contracts retries in ``_create_payment``."""
-    stem = f"{prefix}-{on:%Y%m}-"
-    last = Payment.objects.filter(number__startswith=stem).order_by("-number").values_list("number", flat=True).first()
-    value = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{stem}{value:05d}"
+    return next_number(Payment.objects.all(), prefix=f"{prefix}-{on:%Y%m}-", width=5)
 
 
 def _create_payment(**values: Any) -> Payment:
