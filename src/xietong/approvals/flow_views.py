@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import reverse
@@ -182,7 +183,28 @@ def _service_values(
     }
 
 
-def _choices(user: Any) -> dict[str, Any]:
+def _people(user: Any, flow: ApprovalFlow | None) -> list[Any]:
+    """Whom the user may name in a step or as the escalation target, plus whoever the flow names
+    already (another BU's person, or one past the first 500): saving the form unchanged keeps them."""
+    people = list(addressable_people(user).order_by("display_name", "pk")[:500])
+    if flow is not None:
+        named = {flow.escalate_to_id, *flow.steps.values_list("user_id", flat=True)} - {None}
+        named -= {p.pk for p in people}
+        if named:
+            people += list(get_user_model()._default_manager.filter(pk__in=named).order_by("display_name", "pk"))
+    return people
+
+
+def _teams(flow: ApprovalFlow | None) -> list[Any]:
+    """The first 500 active teams by place in the tree, plus those the flow's steps name already."""
+    teams = list(Team.objects.filter(is_active=True).select_related("business_unit").order_by("path")[:500])
+    named = set(flow.steps.values_list("team_id", flat=True)) - {None, *(t.pk for t in teams)} if flow else set()
+    if named:
+        teams += list(Team.objects.filter(pk__in=named).select_related("business_unit").order_by("path"))
+    return teams
+
+
+def _choices(user: Any, flow: ApprovalFlow | None) -> dict[str, Any]:
     from xietong.core.choices import DataScope
 
     group_admin = user.access.widest_scope(MODULE, "administer") >= DataScope.GROUP
@@ -198,9 +220,9 @@ def _choices(user: Any) -> dict[str, Any]:
     return {
         "group_admin": group_admin,
         "business_units": list(bus),
-        "people": list(addressable_people(user).order_by("display_name", "pk")[:500]),
+        "people": _people(user, flow),
         "roles": list(Role.objects.order_by("name")),
-        "teams": list(Team.objects.filter(is_active=True).select_related("business_unit").order_by("path")[:500]),
+        "teams": _teams(flow),
         "kinds": StepKind.choices,
         "modes": StepMode.choices,
         "operators": OPERATORS,
@@ -230,7 +252,7 @@ def _render_form(
             "errors": errors,
             "title": title,
             "breadcrumbs": _crumbs((str(title), "")),
-            **_choices(request.user),
+            **_choices(request.user, flow),
         },
         status=status,
     )

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from xietong.core import audit
 from xietong.core.errors import Conflict, NotFound
+from xietong.core.visibility import addressable_people
 
 from . import registry
 from .models import (
@@ -272,9 +273,16 @@ def resolve_steps(
 
 
 def _delegate_of(user_ids: Sequence[int], today: Any) -> dict[int, int]:
-    """Who stands in for whom today (active delegations covering today; the newest wins)."""
+    """Who stands in for whom today (active delegations covering today to a delegate who can still
+    sign in; the newest wins)."""
     rows = (
-        Delegation.objects.filter(user_id__in=list(user_ids), is_active=True, starts_on__lte=today, ends_on__gte=today)
+        Delegation.objects.filter(
+            user_id__in=list(user_ids),
+            is_active=True,
+            starts_on__lte=today,
+            ends_on__gte=today,
+            delegate__is_active=True,
+        )
         .order_by("user_id", "-starts_on", "-pk")
         .values_list("user_id", "delegate_id")
     )
@@ -628,13 +636,21 @@ def approval_recall(*, request: ApprovalRequest | int, actor: Any, comment: str 
 
 
 @transaction.atomic
+def _addressable(actor: Any, user: Any, field: str) -> Any:
+    """The person ``actor`` hands approvals to: one they may address (``addressable_people``, the
+    people the pages offer), or a ``ValidationError`` naming ``field``."""
+    pk = _pk(user)
+    target = addressable_people(actor).filter(pk=int(pk)).first() if str(pk).isdigit() else None
+    if target is None:
+        raise ValidationError({field: _("No such user.")})
+    return target
+
+
 def approval_delegate(*, request: ApprovalRequest | int, actor: Any, user: Any, comment: str = "") -> ApprovalRequest:
     """Hand the actor's pending task to another active user (who then decides in their place)."""
     locked, _document_type, _document = _locked(actor, request)
     task = _my_task(actor, locked)
-    target = get_user_model()._default_manager.filter(pk=_pk(user), is_active=True).first()
-    if target is None:
-        raise ValidationError({"user_id": _("No such user.")})
+    target = _addressable(actor, user, "user_id")
     if target.pk == actor.pk:
         raise ValidationError({"user_id": _("Choose someone else.")})
     if ApprovalTask.objects.filter(
@@ -955,9 +971,7 @@ def flow_delete(*, actor: Any, flow: ApprovalFlow | int) -> None:
 
 @transaction.atomic
 def delegation_create(*, actor: Any, delegate: Any, starts_on: Any, ends_on: Any) -> Delegation:
-    target = get_user_model()._default_manager.filter(pk=_pk(delegate), is_active=True).first()
-    if target is None:
-        raise ValidationError({"delegate_id": _("No such user.")})
+    target = _addressable(actor, delegate, "delegate_id")
     if target.pk == actor.pk:
         raise ValidationError({"delegate_id": _("Choose someone else.")})
     if starts_on is None:
