@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from xietong.core import audit
 from xietong.core.choices import DataScope
+from xietong.core.validators import has_places
 from xietong.core.visibility import ensure_still_visible
 from xietong.org.models import BusinessUnit
 from xietong.org.policies import require
@@ -256,10 +257,12 @@ def _decimal(value: Any, name: str, *, required: bool) -> Decimal | None:
         raise ValidationError({name: _("Enter a number.")}) from None
     if not amount.is_finite():
         raise ValidationError({name: _("Enter a number.")})
-    if amount != amount.quantize(TWO_PLACES, rounding="ROUND_DOWN"):
+    if not has_places(amount, 2):
         raise ValidationError({name: _("Use at most two decimal places.")})
     if amount < 0:
         raise ValidationError({name: _("Enter 0 or more.")})
+    if amount >= Decimal("1e14"):
+        raise ValidationError({name: _("The amount is too large.")})
     return amount.quantize(TWO_PLACES)
 
 

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from xietong.core import audit
 from xietong.core.choices import DataScope
 from xietong.core.errors import Conflict, NotFound
+from xietong.core.validators import has_places
 from xietong.core.visibility import addressable_people, ensure_still_visible
 from xietong.org.policies import require
 
@@ -104,7 +105,7 @@ def _money(value: Any, field: str) -> Decimal:
     amount = _decimal(value, field, _("Enter an amount of money, e.g. 12800.00."))
     if amount < 0:
         raise ValidationError({field: _("The amount cannot be negative.")})
-    if amount != amount.quantize(money.CENT):
+    if not has_places(amount, 2):
         raise ValidationError({field: _("Money has at most two decimal places.")})
     if amount >= Decimal("1e13"):
         raise ValidationError({field: _("The amount is too large.")})
@@ -147,7 +148,7 @@ def clean_lines(lines: Sequence[Mapping[str, Any]], *, actor: Any) -> list[dict[
         quantity = _decimal(line.get("quantity"), prefix + "quantity", _("Enter a quantity, e.g. 2."))
         if quantity <= 0:
             raise ValidationError({prefix + "quantity": _("The quantity must be more than 0.")})
-        if quantity != quantity.quantize(Decimal("0.001")) or quantity >= Decimal("1e11"):
+        if not has_places(quantity, 3) or quantity >= Decimal("1e11"):
             raise ValidationError({prefix + "quantity": _("A quantity has at most three decimal places.")})
         unit_price = _money(line.get("unit_price"), prefix + "unit_price")
         discount = _money(line.get("discount_amount") or "0", prefix + "discount_amount")

@@ -18,6 +18,8 @@ code part does not follow today's rules.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -109,3 +111,16 @@ def validate_phone(value: str) -> None:
     digits = [ch for ch in normalize_phone(value) if ch.isdigit()]
     if value and not 7 <= len(digits) <= 20:
         raise ValidationError(_("Enter a phone number of 7 to 20 digits."), code="invalid_phone")
+
+
+def has_places(value: Decimal, places: int) -> bool:
+    """Whether a finite ``value`` has at most ``places`` decimal places (``1.500`` has one). Never
+    raises: ``value.quantize(…)`` does beyond the context's 28 digits (``1e30`` typed as a price),
+    so input checks use this and check the size before anything quantizes."""
+    _sign, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int):
+        return False  # NaN or infinity
+    extra = -places - exponent  # decimal places beyond ``places``: each must be a trailing zero
+    if extra <= 0:
+        return True
+    return not any(digits[-extra:])

@@ -41,7 +41,7 @@ from django.utils.translation import gettext as _
 from xietong.core import audit
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.numbering import next_number
-from xietong.core.validators import is_valid_mobile, normalize_mobile, normalize_phone, validate_phone
+from xietong.core.validators import has_places, is_valid_mobile, normalize_mobile, normalize_phone, validate_phone
 from xietong.core.visibility import ensure_still_visible
 from xietong.org.policies import require
 
@@ -97,7 +97,7 @@ def _quantity(value: Any, field: str, *, zero_message: str = "") -> Decimal:
         raise ValidationError({field: _("Enter a quantity, e.g. 10 or 2.5.")})
     if number <= 0:
         raise ValidationError({field: zero_message or _("The quantity must be more than zero.")})
-    if number != number.quantize(QTY):
+    if not has_places(number, 3) or number >= Decimal("1e11"):
         raise ValidationError({field: _("A quantity has at most three decimal places.")})
     return number
 

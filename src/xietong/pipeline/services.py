@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from xietong.core import audit, events
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.models import AuditEntry
+from xietong.core.validators import has_places
 from xietong.core.visibility import addressable_people, ensure_still_visible
 from xietong.org.policies import require
 
@@ -142,7 +143,7 @@ def _money(value: Any, field: str, *, allow_negative: bool = False) -> Decimal:
         raise ValidationError({field: _("Enter an amount of money, e.g. 12800.00.")})
     if amount < 0 and not allow_negative:
         raise ValidationError({field: _("The amount cannot be negative.")})
-    if amount != amount.quantize(Decimal("0.01")):
+    if not has_places(amount, 2):
         raise ValidationError({field: _("Money has at most two decimal places.")})
     if abs(amount) >= Decimal("1e14"):
         raise ValidationError({field: _("The amount is too large.")})
@@ -585,7 +586,7 @@ def _clean_lines(actor: Any, opportunity: Opportunity, lines: Sequence[Mapping[s
             raise ValidationError({f"{prefix}quantity": _("Line %(n)s: enter a quantity.") % {"n": n}}) from None
         if not quantity.is_finite() or quantity <= 0:
             raise ValidationError({f"{prefix}quantity": _("Line %(n)s: the quantity must be more than 0.") % {"n": n}})
-        if quantity != quantity.quantize(Decimal("0.001")) or quantity >= Decimal("1e11"):
+        if not has_places(quantity, 3) or quantity >= Decimal("1e11"):
             raise ValidationError({f"{prefix}quantity": _("Line %(n)s: at most three decimal places.") % {"n": n}})
         price = line.get("unit_price")
         unit_price = product.list_price if price in (None, "") else _money(price, f"{prefix}unit_price")

@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from .models import PriceBook, PriceBookEntry
 
@@ -26,7 +26,7 @@ def usable_books(*, business_unit_id: int | None, channel: str, currency: str, o
         PriceBook.objects.filter(is_active=True, channel=channel, currency=currency, valid_from__lte=on)
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=on))
         .filter(Q(business_unit_id=business_unit_id) | Q(business_unit__isnull=True))
-        .order_by("business_unit_id", "-valid_from", "pk")
+        .order_by(F("business_unit_id").asc(nulls_last=True), "-valid_from", "pk")  # NULL (group) first on SQLite
     )
 
 
@@ -85,5 +85,5 @@ def usable_books_any_channel(*, business_unit_id: int | None, on: date) -> Query
         PriceBook.objects.filter(is_active=True, valid_from__lte=on)
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=on))
         .filter(Q(business_unit_id=business_unit_id) | Q(business_unit__isnull=True))
-        .order_by("business_unit_id", "channel", "currency", "name", "pk")
+        .order_by(F("business_unit_id").asc(nulls_last=True), "channel", "currency", "name", "pk")
     )

@@ -28,6 +28,7 @@ from xietong.core import audit, events, numbering
 from xietong.core.choices import DataScope
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.models import AuditEntry
+from xietong.core.validators import has_places
 from xietong.core.visibility import ensure_still_visible
 from xietong.org.policies import require
 
@@ -77,7 +78,7 @@ def clean_money(value: Any, field: str, label: str = "") -> Decimal:
     amount = _decimal(value, field, prefix + _("Enter an amount of money, e.g. 12800.00."))
     if amount < 0:
         raise ValidationError({field: prefix + _("The amount cannot be negative.")})
-    if amount != amount.quantize(money.CENT):
+    if not has_places(amount, 2):
         raise ValidationError({field: prefix + _("Money has at most two decimal places.")})
     if amount >= Decimal("1e13"):
         raise ValidationError({field: prefix + _("The amount is too large.")})
@@ -89,7 +90,7 @@ def clean_quantity(value: Any, field: str, label: str = "", *, allow_zero: bool 
     quantity = _decimal(value, field, prefix + _("Enter a quantity."))
     if quantity < 0 or (quantity == 0 and not allow_zero):
         raise ValidationError({field: prefix + _("The quantity must be more than 0.")})
-    if quantity != quantity.quantize(Decimal("0.001")) or quantity >= Decimal("1e10"):
+    if not has_places(quantity, 3) or quantity >= Decimal("1e10"):
         raise ValidationError({field: prefix + _("A quantity has at most three decimal places.")})
     return quantity
 
@@ -180,7 +181,7 @@ def _clean_book(values: Mapping[str, Any], current: PriceBook | None = None) -> 
             out[name] = code
         elif name == "exchange_rate":
             rate = _decimal(value, "exchange_rate", _("Enter an exchange rate, e.g. 7.1234."))
-            if rate <= 0 or rate != rate.quantize(Decimal("0.000001")) or rate >= Decimal("1e6"):
+            if rate <= 0 or not has_places(rate, 6) or rate >= Decimal("1e6"):
                 raise ValidationError(
                     {"exchange_rate": _("The exchange rate is more than 0, with at most six decimal places.")}
                 )
@@ -737,7 +738,10 @@ def _clean_quote_fields(quote: Quote, values: Mapping[str, Any], on: date) -> di
         elif name == "contact":
             out[name] = _clean_contact(quote.customer_id, value)
         elif name == "price_book":
-            out[name] = _pick_book(value, business_unit_id=quote.business_unit_id, on=on)
+            if value not in (None, "") and str(_pk(value)) == str(quote.price_book_id):
+                out[name] = quote.price_book  # kept as it is, even if it has expired since
+            else:
+                out[name] = _pick_book(value, business_unit_id=quote.business_unit_id, on=on)
         elif name == "valid_until":
             day = _clean_date(value, "valid_until")
             if day is not None and day < timezone.localdate() and quote.status == QuoteStatus.DRAFT:
@@ -861,7 +865,17 @@ def quote_update(
     for name, value in values.items():
         setattr(q, name, value)
     if "price_book" in values:
-        q.currency = q.price_book.currency if q.price_book else "CNY"
+        currency = q.price_book.currency if q.price_book else "CNY"
+        if currency != q.currency and (lines if lines is not None else q.lines.exists()):
+            raise ValidationError(
+                {
+                    "price_book": _(
+                        "The lines are priced in %(old)s: remove them, or start a new quote, to price in %(new)s."
+                    )
+                    % {"old": q.currency, "new": currency}
+                }
+            )
+        q.currency = currency
         q.exchange_rate = q.price_book.exchange_rate if q.price_book else Decimal("1")
     if lines is not None:
         current = set(q.lines.values_list("product_id", flat=True))
@@ -994,7 +1008,9 @@ def _decided_at(on: Any) -> datetime:
 @transaction.atomic
 def quote_accept(*, actor: Any, quote: Quote | int, decided_on: Any = None, note: str = "") -> Quote:
     """The customer accepted: the quote's lines become the opportunity's product lines (through the
-    pipeline's ``lines_set``) and the other open versions of the number are superseded."""
+        pipeline's ``lines_set``; prices in CNY at the quote's rate) and the other open versions of the
+        number are superseded, and so is a quote of the opportunity accepted earlier (its lines were the
+    opportunity's) — unless a contract was made from it: then 409."""
     from xietong.pipeline import services as pipeline_services
 
     require(actor, MODULE, "edit")
@@ -1002,6 +1018,19 @@ def quote_accept(*, actor: Any, quote: Quote | int, decided_on: Any = None, note
     if q.status not in (QuoteStatus.SENT, QuoteStatus.APPROVED):
         raise Conflict(_("Only an approved or sent quote can be accepted."), field="status")
     when = _decided_at(decided_on)
+    earlier = list(
+        Quote.objects.select_for_update()
+        .filter(opportunity_id=q.opportunity_id, status=QuoteStatus.ACCEPTED)
+        .exclude(pk=q.pk)
+        .order_by("pk")
+    )
+    contracted = _with_contract(earlier)
+    if contracted is not None:
+        raise Conflict(
+            _("Quote %(number)s of this opportunity is accepted and under contract: this one cannot replace it.")
+            % {"number": contracted.number},
+            field="status",
+        )
     others = list(
         Quote.objects.select_for_update()
         .filter(number=q.number)
@@ -1014,7 +1043,7 @@ def quote_accept(*, actor: Any, quote: Quote | int, decided_on: Any = None, note
     _transition(
         actor, q, QuoteStatus.ACCEPTED, "quote_accepted", decided_at=when, decision_note=(note or "").strip()[:500]
     )
-    for other in others:
+    for other in [*earlier, *others]:  # one accepted quote per opportunity: its lines are the opportunity's
         _transition(actor, other, QuoteStatus.SUPERSEDED, "quote_superseded")
     pipeline_services.lines_set(
         actor=actor,
@@ -1023,7 +1052,9 @@ def quote_accept(*, actor: Any, quote: Quote | int, decided_on: Any = None, note
             {
                 "product": line.product_id,
                 "quantity": line.quantity,
-                "unit_price": line.unit_price,
+                "unit_price": line.unit_price
+                if q.currency == "CNY"
+                else money.to_cny(line.unit_price, q.exchange_rate),
                 "discount": line.discount_percent,
                 "delivery_month": line.delivery_month,
             }
@@ -1032,6 +1063,14 @@ def quote_accept(*, actor: Any, quote: Quote | int, decided_on: Any = None, note
     )
     events.publish("quotes.quote_accepted", key=f"quote:{q.pk}:accepted", quote_id=q.pk, actor_id=actor.pk)
     return q
+
+
+def _with_contract(quotes: Sequence[Quote]) -> Quote | None:
+    """The first of ``quotes`` a contract was made from, if any."""
+    from xietong.contracts.models import Contract
+
+    ids = set(Contract.objects.filter(quote__in=quotes).values_list("quote_id", flat=True)) if quotes else set()
+    return next((quote for quote in quotes if quote.pk in ids), None)
 
 
 @transaction.atomic

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from xietong.core import audit, events
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.numbering import next_number
-from xietong.core.validators import is_valid_credit_code, normalize_credit_code
+from xietong.core.validators import has_places, is_valid_credit_code, normalize_credit_code
 from xietong.core.visibility import ensure_still_visible
 from xietong.org.policies import require
 
@@ -65,7 +65,7 @@ def money(value: Any, field: str, *, positive: bool = True, allow_zero: bool = F
         raise ValidationError({field: _("Enter an amount of money, e.g. 12800.00.")})
     if abs(amount) >= MAX_MONEY:  # before quantize, which cannot hold more than 28 digits
         raise ValidationError({field: _("The amount is too large.")})
-    if amount != amount.quantize(CENT, ROUND_HALF_UP):
+    if not has_places(amount, 2):
         raise ValidationError({field: _("Money has at most two decimal places.")})
     if positive and (amount < 0 or (amount == 0 and not allow_zero)):
         raise ValidationError({field: _("The amount must be more than zero.")})
