@@ -30,3 +30,13 @@ def test_money_and_the_cell_exactly() -> None:
         assert money_cell(Decimal("-1000")) == '<span class="xt-money xt-negative">-¥1,000.00</span>'
         assert money_cell(Decimal("3.1")) == '<span class="xt-money">¥3.10</span>'
         assert money_cell("") == '<span class="xt-money">—</span>'
+
+
+def test_money_in_another_currency_by_its_sign_or_code() -> None:
+    with translation.override("zh-hans"):
+        assert money(Decimal("1234.5"), "USD") == "$1,234.50"
+        assert money(Decimal("-2"), "EUR") == "-€2.00"
+        assert money(Decimal("7"), "THB") == "THB 7.00"
+        assert money(Decimal("7"), "") == "¥7.00"
+        assert money_cell(Decimal("-1000"), "HKD") == '<span class="xt-money xt-negative">-HK$1,000.00</span>'
+        assert money_cell(Decimal("5"), "<b>") == '<span class="xt-money">&lt;B&gt; 5.00</span>'

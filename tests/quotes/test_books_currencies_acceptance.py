@@ -134,3 +134,19 @@ def test_price_book_numbers_too_large_are_refused_by_name(people, book, products
     entry = {"product_id": products.lathe.pk, "unit_price": "1", "min_quantity": "1e30"}
     response = send(client, "post", f"/api/v1/price-books/{book.pk}/entries", entry)
     assert (response.status_code, [e["field"] for e in response.json()["errors"]]) == (422, ["min_quantity"])
+
+
+def test_a_dollar_quote_shows_dollars_on_its_page_and_pdf(people, opp, usd, products):
+    from django.template.loader import render_to_string
+
+    from xietong.quotes import pdf
+
+    q = services.quote_create(
+        actor=people.rep, opportunity=opp, price_book=usd.pk, lines=[{"product": products.drill.pk, "quantity": "1"}]
+    )
+    html = render_to_string("quotes/pdf.html", pdf.context(q))
+    page = login(people.rep).get(f"/quotes/{q.pk}/").content.decode()
+    for text in (html, page):
+        assert "$330.00" in text and "$372.90" in text
+        assert "¥330.00" not in text and "¥372.90" not in text
+    assert "≈ ¥2,647.59" in page  # the yuan equivalent at 7.1

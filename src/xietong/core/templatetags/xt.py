@@ -23,7 +23,7 @@ from django import template
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.utils import formats, timezone
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
@@ -76,24 +76,35 @@ def _python_grouping(language: str | None) -> bool:
 
 
 @register.filter
-def money(value: Any) -> str:
-    """CNY with two decimals and thousands separators: ``¥1,234.56``; negative ``-¥1,234.56``."""
+def money(value: Any, currency: str = "CNY") -> str:
+    """CNY with two decimals and thousands separators: ``¥1,234.56``; negative ``-¥1,234.56``.
+    Another currency by its sign or code (``{{ amount|money:quote.currency }}``: ``$1,234.56``)."""
     amount = _decimal(value)
     if amount is None:
         return EMPTY
-    text = _amount_text(amount)
-    return f"-¥{text}" if amount < 0 else f"¥{text}"
+    text = currency_sign(currency) + _amount_text(amount)
+    return f"-{text}" if amount < 0 else text
 
 
 @register.filter
-def money_cell(value: Any) -> SafeString:
+def money_cell(value: Any, currency: str = "CNY") -> SafeString:
     """``money`` in a right-aligned, tabular span; red when negative (the minus sign stays)."""
     amount = _decimal(value)
     if amount is None:
         return SafeString(f'<span class="xt-money">{EMPTY}</span>')
     css = "xt-money xt-negative" if amount < 0 else "xt-money"
-    text = _amount_text(amount)  # digits, separators and "¥": nothing to escape
-    return SafeString(f'<span class="{css}">{"-" if amount < 0 else ""}¥{text}</span>')
+    text = escape(currency_sign(currency)) + _amount_text(amount)  # digits and separators: nothing to escape
+    return SafeString(f'<span class="{css}">{"-" if amount < 0 else ""}{text}</span>')
+
+
+CURRENCY_SIGNS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "HKD": "HK$", "JPY": "JP¥"}
+
+
+def currency_sign(currency: str) -> str:
+    """``¥`` for CNY (and an empty currency), the usual sign of a few others, else the code and a
+    space (``THB 1,234.56``)."""
+    code = (currency or "CNY").upper()
+    return CURRENCY_SIGNS.get(code) or f"{code} "
 
 
 # --- time -------------------------------------------------------------------------------------
