@@ -240,6 +240,14 @@ def test_the_invoice_request_form_prefills_from_the_customer_and_submits(people,
     assert Invoice.objects.get().status == "issued"
 
 
+@pytest.mark.parametrize("as_of", ["2024-02-30", "0001-01-01", "not-a-date"])
+def test_the_aging_page_shows_todays_aging_for_a_day_that_does_not_exist(people, contract, as_of):
+    client = login(people.finance)
+    assert client.get(f"/receivables/aging/?as_of={as_of}").status_code == 200
+    assert client.get(f"/receivables/aging/export/?as_of={as_of}").status_code == 200
+    assert client.get(f"/api/v1/receivables/aging?as_of={as_of}").status_code == 422
+
+
 def test_the_aging_page_and_its_export(people, contract):
     money.payment_plan(
         contract, [(timezone.localdate() - timedelta(days=100), "13000.00"), (timezone.localdate(), "100000.00")]

@@ -381,6 +381,22 @@ def test_an_invoice_number_is_issued_once(people, contract):
         services.invoice_issue(actor=people.finance, invoice=b, number="No.0001", issued_on=days(0))
 
 
+def test_an_invoice_cannot_be_dated_before_the_contract_was_signed(people, contract):
+    invoice = services.invoice_request(actor=people.rep, contract=contract, amount="1000.00", **invoice_fields())
+    Invoice.objects.update(status=InvoiceStatus.APPROVED)
+    with pytest.raises(ValidationError) as exc:
+        services.invoice_issue(actor=people.finance, invoice=invoice, number="No.1", issued_on=date(1, 1, 1))
+    message = "An invoice cannot be dated before the contract was signed (%(day)s)."
+    assert field_errors(exc) == {"issued_on": [zh(message, day=contract.signed_date)]}
+
+
+@pytest.mark.parametrize("field", ["as_of", "period_from", "period_to"])
+def test_aging_far_outside_the_calendar_is_refused_by_name(people, field):
+    with pytest.raises(ValidationError) as exc:
+        selectors.aging(user=people.finance, **{field: date(1, 1, 1)})
+    assert list(field_errors(exc)) == [field]
+
+
 def test_an_invoice_in_approval_is_locked(people, contract):
     invoice = services.invoice_request(actor=people.rep, contract=contract, amount="1000.00", **invoice_fields())
     services.invoice_on_submitted(invoice, None)

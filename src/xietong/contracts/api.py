@@ -369,7 +369,7 @@ def amend_contract(request: HttpRequest, contract_id: int, payload: AmendIn) -> 
     """Change a signed or active contract: the current content becomes a version, the change goes
     through HQ review (the contract is in_review meanwhile)."""
     contract = selectors.contract_get(user=request.user, pk=contract_id)
-    fields = _fields(payload, exclude={"lines", "reason", "party_a", "party_b"})
+    fields = _fields(payload, exclude={"lines", "reason"})
     lines = _lines(payload.lines) if payload.lines is not None else None
     services.contract_amend(actor=request.user, contract=contract, reason=payload.reason, lines=lines, **fields)
     return _out(request.user, contract.pk)

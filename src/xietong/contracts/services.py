@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
 from xietong.core import audit
@@ -165,7 +166,7 @@ def clean_lines(lines: Sequence[Mapping[str, Any]], *, actor: Any) -> list[dict[
                 "id": _line_id(line.get("id"), prefix + "id"),
                 "product": product,
                 "description": (line.get("description") or "").strip()[:300],
-                "unit": (line.get("unit") or product.unit or "")[:10],
+                "unit": (line.get("unit") or "")[:10] or None,  # None: the line's own, or the product's
                 "quantity": quantity,
                 "unit_price": unit_price,
                 "discount_amount": discount,
@@ -256,6 +257,11 @@ def _write_lines(contract: Contract, lines: list[dict[str, Any]], *, restoring: 
             )
         if pk is not None:
             seen.add(pk)
+        if values["unit"] is None:
+            if current is not None and current.product_id == values["product_id"]:
+                values["unit"] = current.unit
+            else:
+                values["unit"] = (getattr(line["product"], "unit", "") or "")[:10]
         if current is None:
             added.append(ContractLine(contract=contract, pk=pk, **values))
             continue
@@ -428,30 +434,38 @@ def contract_create_from_quote(*, actor: Any, quote: Any, title: str = "", **fie
         owner=found.owner if _may_own(actor, found.owner) else actor,
         opportunity_id=found.opportunity_id,
         quote=found,
-        currency=found.currency,
+        currency="CNY",  # contracts are in yuan: a quote in another currency converts at its rate
         created_by=actor,
         **values,
     )
     _check_dates(contract)
     contract.save()
-    rows = [
-        ContractLine(
-            contract=contract,
-            position=line.position,
-            product_id=line.product_id,
-            description=line.description,
-            unit=line.unit,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            discount_amount=line.discount_amount,
-            tax_rate=line.tax_rate,
-            net_amount=line.net_amount,
-            tax_amount=line.tax_amount,
-            amount=line.amount,
-            delivery_month=line.delivery_month,
+    rows = []
+    for line in found.lines.order_by("position", "pk"):
+        price, discount = line.unit_price, line.discount_amount
+        figures = money.Figures(net=line.net_amount, tax=line.tax_amount, amount=line.amount)
+        if found.currency != "CNY":
+            price, discount = money.cents(price * found.exchange_rate), money.cents(discount * found.exchange_rate)
+            figures = money.line_figures(
+                quantity=line.quantity, unit_price=price, discount_amount=discount, tax_rate=line.tax_rate
+            )
+        rows.append(
+            ContractLine(
+                contract=contract,
+                position=line.position,
+                product_id=line.product_id,
+                description=line.description,
+                unit=line.unit,
+                quantity=line.quantity,
+                unit_price=price,
+                discount_amount=discount,
+                tax_rate=line.tax_rate,
+                net_amount=figures.net,
+                tax_amount=figures.tax,
+                amount=figures.amount,
+                delivery_month=line.delivery_month,
+            )
         )
-        for line in found.lines.order_by("position", "pk")
-    ]
     ContractLine.objects.bulk_create(rows)
     figures = money.totals(money.Figures(net=r.net_amount, tax=r.tax_amount, amount=r.amount) for r in rows)
     contract.net_amount, contract.tax_amount, contract.amount = figures.net, figures.tax, figures.amount
@@ -561,7 +575,10 @@ def on_approved(doc: Contract, request: Any) -> None:
     """Approved: a new contract is ready to sign; an amendment takes effect and the contract goes back
     to the status it had (signed or active)."""
     if doc.amended_from_status:
-        _save_status(doc, doc.amended_from_status, "amendment_approved", amended_from_status="")
+        back = doc.amended_from_status
+        if back == S.ACTIVE and doc.start_date and doc.start_date > timezone.localdate():
+            back = S.SIGNED  # the amendment moved the start ahead: active when it comes (the daily job)
+        _save_status(doc, back, "amendment_approved", amended_from_status="")
     else:
         _save_status(doc, S.APPROVED, "contract_approved")
 
@@ -610,7 +627,10 @@ def contract_sign(*, actor: Any, contract: Contract | int, signed_date: Any, sca
         raise ValidationError({"scan": _("The signed scan must be a PDF or an image.")})
     before = audit.snapshot(c)
     c.signed_date = day
-    c.signed_scan.save(f"{c.number}.{checked.extension}", checked.upload, save=False)
+    # the number may hold "/" (a BU's pattern): the file's name is the number made safe for a path
+    c.signed_scan.save(
+        f"{get_valid_filename(c.number.replace('/', '-'))}.{checked.extension}", checked.upload, save=False
+    )
     c.status = S.ACTIVE if c.start_date is not None and c.start_date <= today else S.SIGNED
     c.save()
     audit.record_update(actor=actor, obj=c, before=before, verb="contract_signed")
@@ -724,6 +744,8 @@ def contract_amend(
         setattr(c, name, value)
     _default_parties(c)
     _check_dates(c)
+    if c.start_date is None or c.end_date is None:
+        raise ValidationError({"start_date" if c.start_date is None else "end_date": _("Enter the contract's term.")})
     if cleaned is not None:
         _write_lines(c, cleaned)
         _check_invoiced(c)

@@ -7,9 +7,11 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import DecimalField, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from xietong.core.errors import NotFound
 
@@ -318,6 +320,10 @@ def _bucket_sums(as_of: date) -> dict[str, Any]:
     }
 
 
+# the days aging may be asked about (the buckets count back 90 days, the period 89)
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+
+
 def aging(
     *,
     user: Any,
@@ -333,6 +339,9 @@ def aging(
     up to ``as_of``). Two queries."""
     if group_by not in GROUPS:
         raise ValueError(group_by)
+    for field, day in (("as_of", as_of), ("period_from", period_from), ("period_to", period_to)):
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise ValidationError({field: _("Enter a date between 1900 and 2999.")})
     as_of = as_of or timezone.localdate()
     period_to = period_to or as_of
     period_from = period_from or period_to - timedelta(days=89)

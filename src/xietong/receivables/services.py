@@ -854,7 +854,7 @@ def _require_finance(actor: Any, business_unit_id: int) -> None:
 @transaction.atomic
 def invoice_issue(*, actor: Any, invoice: Any, number: str, issued_on: date) -> Invoice:
     """Finance issues an approved invoice with its number (unique) and date."""
-    _contract, invoice = _lock_invoice_for(actor, invoice, "administer")
+    contract, invoice = _lock_invoice_for(actor, invoice, "administer")
     _require_finance(actor, invoice.business_unit_id)
     if invoice.status != InvoiceStatus.APPROVED:
         raise Conflict(
@@ -868,6 +868,11 @@ def invoice_issue(*, actor: Any, invoice: Any, number: str, issued_on: date) -> 
         raise ValidationError({"issued_on": _("Enter the date of the invoice.")})
     if issued_on > timezone.localdate():
         raise ValidationError({"issued_on": _("The date cannot be in the future.")})
+    signed = contract.signed_date
+    if signed is not None and issued_on < signed:
+        raise ValidationError(
+            {"issued_on": _("An invoice cannot be dated before the contract was signed (%(day)s).") % {"day": signed}}
+        )
     if Invoice.objects.filter(issued_number=number).exclude(pk=invoice.pk).exists():
         raise Conflict(_("Invoice number %(number)s is already used.") % {"number": number}, field="number")
     before = audit.snapshot(invoice)

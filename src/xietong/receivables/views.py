@@ -480,7 +480,12 @@ def _aging_params(request: HttpRequest) -> dict[str, Any]:
     group_by = request.GET.get("group_by") or "customer"
     if group_by not in selectors.GROUPS:
         group_by = "customer"
-    as_of = parse_date(request.GET.get("as_of") or "") or None
+    try:  # a day that does not exist (2024-02-30) or is out of range: today's aging
+        as_of = parse_date(request.GET.get("as_of") or "") or None
+    except ValueError:
+        as_of = None
+    if as_of is not None and not selectors.FIRST_DAY <= as_of <= selectors.LAST_DAY:
+        as_of = None
     return {"group_by": group_by, "as_of": as_of}
 
 
