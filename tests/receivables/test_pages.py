@@ -354,3 +354,25 @@ def test_the_list_filters_are_styled_like_every_other_filter_bar_and_invoices_li
         assert re.search(rf'<select name="{name}" class="form-select[^"]*"', page), name
     assert re.search(r'<input type="date" name="date_from"[^>]* class="form-control', payments)
     assert f'<a href="/receivables/contracts/{contract.pk}/plan/">{contract.number}</a>' in invoices
+
+
+def test_a_draft_contract_handed_to_someone_else_hands_over_its_plan(people):
+    """The plan is owned by the contract's owner: the new owner sees it, the old one no longer, and
+    aging by owner counts it under the new owner."""
+    from xietong.contracts import services as contracts
+    from xietong.receivables import selectors
+
+    c = money.contract(people.rep, status="draft")
+    services.plan_save(
+        actor=people.rep,
+        contract=c,
+        installments=[
+            {"name": "预付款", "due_date": timezone.localdate() - timedelta(days=40), "amount": str(c.amount)}
+        ],
+    )
+    contracts.contract_update(actor=people.manager, contract=c, owner=people.rep2)
+    assert PaymentPlan.objects.get(contract=c).owner_id == people.rep2.pk
+    assert login(people.rep2).get(f"/receivables/contracts/{c.pk}/plan/").status_code == 200
+    assert login(people.rep).get(f"/receivables/contracts/{c.pk}/plan/").status_code == 404
+    rows = selectors.aging(user=people.finance, group_by="owner").rows
+    assert [(row.key, row.total) for row in rows] == [(people.rep2.pk, c.amount)]

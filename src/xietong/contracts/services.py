@@ -509,7 +509,8 @@ def contract_update(
     before = audit.snapshot(c)
     for name, value in _clean_fields(fields).items():
         setattr(c, name, value)
-    if owner is not UNSET and owner is not None and owner.pk != c.owner_id:
+    handed_over = owner is not UNSET and owner is not None and owner.pk != c.owner_id
+    if handed_over:
         _check_owner(actor, owner)
         c.owner = owner
     _default_parties(c)
@@ -519,6 +520,10 @@ def contract_update(
     if c.status == S.APPROVED:
         c.status = S.DRAFT
     c.save()
+    if handed_over:  # the plan (and any money) is owned by the contract's owner: it follows
+        from xietong.receivables.services import follow_contract_owner
+
+        follow_contract_owner(c)
     entry = audit.record_update(actor=actor, obj=c, before=before)
     if lines is not None and entry is None:
         audit.record(actor=actor, obj=c, kind="update", verb="lines", changes={"lines": [None, len(lines)]})

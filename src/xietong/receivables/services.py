@@ -87,6 +87,17 @@ def _contract_for(actor: Any, contract: Any, action: str = "view") -> Any:
     return found
 
 
+def follow_contract_owner(contract: Any) -> int:
+    """The contract changed hands: its plan, payments and invoices follow. They are owned by the
+    contract's owner, which decides who sees them, whom reminders go to and aging by owner. Called by
+    the contracts service that made the change (no permission check here). The rows moved."""
+    moved = 0
+    for model in (PaymentPlan, Payment, Invoice):
+        rows = model.objects.filter(contract_id=contract.pk).exclude(owner_id=contract.owner_id)
+        moved += rows.update(owner_id=contract.owner_id)
+    return moved
+
+
 def _require_money_status(contract: Any, field: str = "contract") -> None:
     if contract.status not in MONEY_STATUSES:
         raise Conflict(
