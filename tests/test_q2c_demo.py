@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +20,7 @@ from django.db.models import Count, F, Q, Sum
 from django.test import override_settings
 from django.utils import timezone
 
+from tests.support.clock import midday
 from xietong.approvals import demo as approvals_demo
 from xietong.approvals import selectors as approval_selectors
 from xietong.approvals.models import ApprovalFlow, ApprovalRequest, ApprovalTask
@@ -51,10 +52,20 @@ def q2c_orders() -> Any:
     return Order.objects.exclude(contract__number__startswith=demo_history.NUMBER_PREFIX)
 
 
+# The demo's history is a rolling window of months up to today: its counts change every month. The
+# module runs on one fixed day (and its clock ticks from noon), so the figures below always hold.
+DEMO_DAY = date(2026, 11, 30)
+
+
 @pytest.fixture(scope="module", autouse=True)
 def demo(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     media = str(tmp_path_factory.mktemp("media"))
-    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media), transaction.atomic():
+    with (
+        midday(DEMO_DAY),
+        django_db_blocker.unblock(),
+        override_settings(MEDIA_ROOT=media),
+        transaction.atomic(),
+    ):
         call_command("demo_data", "--no-logins", verbosity=0)
         yield
         transaction.set_rollback(True)
