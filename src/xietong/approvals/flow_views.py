@@ -198,9 +198,10 @@ def _people(user: Any, flow: ApprovalFlow | None) -> list[Any]:
 def _teams(flow: ApprovalFlow | None) -> list[Any]:
     """The first 500 active teams by place in the tree, plus those the flow's steps name already."""
     teams = list(Team.objects.filter(is_active=True).select_related("business_unit").order_by("path")[:500])
-    named = set(flow.steps.values_list("team_id", flat=True)) - {None, *(t.pk for t in teams)} if flow else set()
-    if named:
-        teams += list(Team.objects.filter(pk__in=named).select_related("business_unit").order_by("path"))
+    if flow is not None:
+        named = set(flow.steps.values_list("team_id", flat=True)) - {None, *(t.pk for t in teams)}
+        if named:
+            teams += list(Team.objects.filter(pk__in=named).select_related("business_unit").order_by("path"))
     return teams
 
 

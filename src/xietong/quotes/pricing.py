@@ -26,7 +26,8 @@ def usable_books(*, business_unit_id: int | None, channel: str, currency: str, o
         PriceBook.objects.filter(is_active=True, channel=channel, currency=currency, valid_from__lte=on)
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=on))
         .filter(Q(business_unit_id=business_unit_id) | Q(business_unit__isnull=True))
-        .order_by(F("business_unit_id").asc(nulls_last=True), "-valid_from", "pk")  # NULL (group) first on SQLite
+        # the BU's own books before the group's (NULL) on every backend: SQLite sorts NULL first
+        .order_by(F("business_unit_id").asc(nulls_last=True), "-valid_from", "pk")
     )
 
 

@@ -24,7 +24,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from xietong.core.numbering import next_number
+from xietong.core.numbering import highest
 from xietong.org.demo import first_holder
 
 from .choices import InvoiceKind, InvoiceStatus, PaymentKind, PaymentMethod, PlanStatus
@@ -47,7 +47,7 @@ class _Numbers:
     def next(self, on: date) -> str:
         stem = f"HK-{on:%Y%m}-"
         if stem not in self.last:
-            self.last[stem] = int(next_number(Payment.objects.all(), prefix=stem, width=5)[len(stem) :]) - 1
+            self.last[stem] = highest(Payment.objects.all(), prefix=stem)
         self.last[stem] += 1
         return f"{stem}{self.last[stem]:05d}"
 
