@@ -25,6 +25,7 @@ ROUTES: list[Route] = [
         api=True,
     ),
     Route("POST", "/api/v1/payment-plans/{pk}/submit", "receivables_plan", api=True),
+    Route("POST", "/api/v1/payment-plans/{pk}/discard-change", "receivables_plan", api=True),
     Route("GET", "/api/v1/payments/{pk}", "receivables_payment", api=True),
     Route("POST", "/api/v1/payments/{pk}/allocate", "receivables_payment", {}, api=True),
     Route(
@@ -47,6 +48,7 @@ ROUTES: list[Route] = [
         {"inst-TOTAL_FORMS": "1", "inst-INITIAL_FORMS": "0", "inst-0-due_date": TODAY, "inst-0-amount": "1.00"},
     ),
     Route("POST", "/receivables/contracts/{pk}/plan/submit/", "receivables_contract", {}),
+    Route("POST", "/receivables/contracts/{pk}/plan/discard-change/", "receivables_contract", {}),
     Route("GET", "/receivables/contracts/{pk}/payments/new/", "receivables_contract"),
     Route(
         "POST",

@@ -231,6 +231,8 @@ def test_an_overpayment_is_allocated_later_to_a_new_installment(people, contract
     services.plan_save(
         actor=people.rep, contract=contract, installments=rows, difference="7000.00", difference_reason="追加服务"
     )
+    assert not Installment.objects.filter(name="追加").exists()  # a change waits for approval
+    services.plan_submit(actor=people.rep, plan=plan)  # no flow applies: approved at once
     services.payment_allocate(actor=people.rep, payment=payment)
     assert services.unallocated_of(payment) == D("0.00")
     assert Installment.objects.get(name="追加").received == D("7000.00")

@@ -175,15 +175,12 @@ def order(c: Contract, *, status: str = OrderStatus.NEW, operations_team: Any = 
 
 
 def payment_plan(c: Contract, installments: list[tuple[date, str]] | None = None, **kwargs: Any) -> PaymentPlan:
-    """An active payment plan of contract ``c``: ``installments`` as (due date, amount), by default
-    one installment of the whole amount due in 30 days."""
+    """An active (approved, in force) payment plan of contract ``c``: ``installments`` as (due
+    date, amount), by default one installment of the whole amount due in 30 days."""
+    status = kwargs.pop("status", PlanStatus.ACTIVE)
+    kwargs.setdefault("approved_at", timezone.now() if status == PlanStatus.ACTIVE else None)
     plan = PaymentPlan.objects.create(
-        contract=c,
-        customer=c.customer,
-        business_unit=c.business_unit,
-        owner=c.owner,
-        status=kwargs.pop("status", PlanStatus.ACTIVE),
-        **kwargs,
+        contract=c, customer=c.customer, business_unit=c.business_unit, owner=c.owner, status=status, **kwargs
     )
     rows = installments or [(timezone.localdate() + timedelta(days=30), str(c.amount))]
     for position, (due, amount) in enumerate(rows, 1):

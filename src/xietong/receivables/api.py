@@ -2,7 +2,7 @@
 
 - ``/api/v1/payment-plans?contract=`` (the contract's plan), ``PUT /api/v1/payment-plans/{id}/installments``
   and ``PUT /api/v1/payment-plans?contract=`` (create or replace the installments),
-  ``POST /api/v1/payment-plans/{id}/submit``;
+  ``POST /api/v1/payment-plans/{id}/submit``, ``/{id}/discard-change``;
 - ``/api/v1/payments`` (list with filters, cursor pages; ``POST`` with optional ``allocations``),
   ``/api/v1/payments/{id}``, ``/{id}/allocate``, ``/{id}/refund``;
 - ``/api/v1/invoices`` (list, ``POST`` a request), ``/api/v1/invoices/{id}``, ``/{id}/submit``,
@@ -54,29 +54,61 @@ class InstallmentOut(Schema):
     outstanding: Decimal
 
 
+class ProposedInstallmentOut(Schema):
+    id: int | None = Field(description="The installment in force it changes; null for a new one.")
+    position: int
+    name: str
+    due_date: date
+    amount: Decimal
+
+
+class ProposalOut(Schema):
+    total: Decimal
+    difference: Decimal
+    difference_reason: str
+    installments: list[ProposedInstallmentOut]
+
+
 class PlanOut(Schema):
     id: int
     contract: Ref
-    status: str
+    status: str = Field(
+        description="draft, in_approval or active; with a proposal, the state of the change to the plan in force"
+    )
+    approved_at: datetime | None = Field(description="When a schedule was last approved; null: never (not in force)")
     contract_amount: Decimal
     total: Decimal
     difference: Decimal
     difference_reason: str
-    installments: list[InstallmentOut]
+    installments: list[InstallmentOut] = Field(description="The installments in force (of a draft plan: the draft)")
+    proposal: ProposalOut | None = Field(description="A change to the plan in force waiting for approval")
     updated_at: datetime
 
 
 def _plan_out(plan: PaymentPlan) -> dict[str, Any]:
     rows = list(plan.installments.all())
+    change = services.proposal_of(plan)
     return {
         "id": plan.pk,
         "contract": _ref(plan.contract, plan.contract.number),
         "status": plan.status,
+        "approved_at": plan.approved_at,
         "contract_amount": plan.contract.amount,
         "total": sum((i.amount for i in rows), Decimal("0.00")),
         "difference": plan.difference,
         "difference_reason": plan.difference_reason,
         "installments": rows,
+        "proposal": None
+        if change is None
+        else {
+            "total": change.total,
+            "difference": change.difference,
+            "difference_reason": change.difference_reason,
+            "installments": [
+                {"id": r.id, "position": n, "name": r.name, "due_date": r.due_date, "amount": r.amount}
+                for n, r in enumerate(change.installments, 1)
+            ],
+        },
         "updated_at": plan.updated_at,
     }
 
@@ -120,7 +152,8 @@ def get_plan_of_contract(request: HttpRequest, contract: int) -> Any:
 def put_plan_of_contract(request: HttpRequest, contract: int, payload: InstallmentsIn) -> Any:
     """Create or replace the installments of contract ``contract``'s plan. They add up to the
     contract amount, or differ by ``difference`` with a reason (422 naming the sum, the amount and
-    the gap). 409 while the plan is in approval; an active plan goes back to draft (submit it)."""
+    the gap). 409 while the plan is in approval. A plan once approved keeps its installments in
+    force: the change becomes its ``proposal`` (status draft; submit it, or discard it)."""
     plan = services.plan_save(
         actor=request.user,
         contract=contract,
@@ -154,6 +187,14 @@ def submit_plan(request: HttpRequest, plan_id: int) -> Any:
     """Send the draft plan for approval (active at once when no flow applies)."""
     plan = _visible_plan(request.user, plan_id)
     services.plan_submit(actor=request.user, plan=plan)
+    return _plan_out(_visible_plan(request.user, plan.pk))
+
+
+@router.post("/payment-plans/{plan_id}/discard-change", response={200: PlanOut, **ERROR_RESPONSES})
+def discard_plan_change(request: HttpRequest, plan_id: int) -> Any:
+    """Drop the change waiting on the plan in force (409 when in approval or none)."""
+    plan = _visible_plan(request.user, plan_id)
+    services.plan_discard_change(actor=request.user, plan=plan)
     return _plan_out(_visible_plan(request.user, plan.pk))
 
 

@@ -73,6 +73,7 @@ def write(contracts: Iterable[Any], *, today: date, rng: random.Random, created:
             business_unit_id=bu_id,
             owner=owner,
             status=PlanStatus.ACTIVE,
+            approved_at=timezone.make_aware(datetime.combine(contract.signed_date or timezone.localdate(), time(10))),
             updated_by=owner,
         )
         orders = list(contract.orders.prefetch_related("shipments").order_by("created_at", "pk"))

@@ -1,7 +1,8 @@
 """Money in: payment plans (回款计划), payments received (回款), invoices (开票) and credit limits.
 
 A contract has one ``PaymentPlan`` of ``Installment`` s (date and amount) that add up to the
-contract's amount, or differ from it by a ``difference`` recorded with its reason. A ``Payment``
+contract's amount, or differ from it by a ``difference`` recorded with its reason. Once approved,
+the installments stay in force until a change (the plan's ``proposal``) is approved. A ``Payment``
 received from the customer is allocated (``Allocation``) to installments — partly, across several,
 or left partly unallocated (an overpayment waits for the next installment); a refund is a payment
 of kind refund whose allocations are negative. An installment's ``received`` is the sum of its
@@ -46,6 +47,11 @@ class PaymentPlan(models.Model):
         _("difference from the contract amount"), max_digits=16, decimal_places=2, default=ZERO
     )
     difference_reason = models.CharField(_("reason for the difference"), max_length=500, blank=True)
+    # set when a schedule was first approved: from then on the installments are the schedule in
+    # force, and a change waits in ``proposal`` until it is approved (ADR 0015)
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True, editable=False)
+    # {"installments": [{"id", "name", "due_date", "amount"}], "difference", "difference_reason"}
+    proposal = models.JSONField(null=True, blank=True, editable=False)
     updated_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -60,6 +66,11 @@ class PaymentPlan(models.Model):
 
     def __str__(self) -> str:
         return str(self.contract_id)
+
+    @property
+    def in_force(self) -> bool:
+        """An approved schedule holds: aging, credit control and reminders read these installments."""
+        return self.approved_at is not None
 
 
 class Installment(models.Model):

@@ -43,6 +43,39 @@ def _plan_amount(plan: PaymentPlan) -> Decimal:
     return plan.contract.amount
 
 
+def _plan_difference(plan: PaymentPlan) -> Decimal:
+    change = services.proposal_of(plan)
+    return change.difference if change else plan.difference
+
+
+def _plan_installments(plan: PaymentPlan) -> int:
+    change = services.proposal_of(plan)
+    return len(change.installments) if change else plan.installments.count()
+
+
+def _plan_summary(plan: PaymentPlan) -> list[tuple[str, str]]:
+    """What the approver decides: the installments proposed and, for a change, those in force."""
+    from xietong.core.templatetags.xt import money
+
+    change = services.proposal_of(plan)
+    in_force = services.describe_installments(list(plan.installments.order_by("position", "pk")))
+    rows = [(_("Contract"), f"{plan.contract.number} · {money(plan.contract.amount)}")]
+    if change is None:
+        rows.append((_("Installments"), in_force))
+        if plan.difference:
+            rows.append(
+                (_("Difference from the contract amount"), f"{money(plan.difference)} · {plan.difference_reason}")
+            )
+        return rows
+    rows.append((_("Proposed installments"), services.describe_installments(change.installments)))
+    rows.append((_("Installments in force"), in_force))
+    if change.difference or plan.difference:
+        rows.append(
+            (_("Difference from the contract amount"), f"{money(change.difference)} · {change.difference_reason}")
+        )
+    return rows
+
+
 def _invoice_summary(i: Any) -> list[tuple[str, str]]:
     from xietong.core.templatetags.xt import money
 
@@ -70,10 +103,10 @@ approvals.register(
                 choices=_business_units,
             ),
             approvals.ConditionField(
-                "difference", gettext_lazy("Difference from the contract amount"), "number", lambda p: p.difference
+                "difference", gettext_lazy("Difference from the contract amount"), "number", _plan_difference
             ),
             approvals.ConditionField(
-                "installments", gettext_lazy("Number of installments"), "number", lambda p: p.installments.count()
+                "installments", gettext_lazy("Number of installments"), "number", _plan_installments
             ),
         ),
         title=lambda p: f"{p.contract.number} · {p.customer}",
@@ -81,6 +114,7 @@ approvals.register(
         business_unit_id=lambda p: p.business_unit_id,
         owner_id=lambda p: p.owner_id,
         amount=_plan_amount,
+        summary=_plan_summary,
         on_submitted=services.plan_on_submitted,
         on_approved=services.plan_on_approved,
         on_returned=services.plan_on_returned,
@@ -216,6 +250,8 @@ scheduling.register(
 
 for _verb, _label in (
     ("plan_changed", gettext_lazy("changed the payment plan")),
+    ("plan_change_proposed", gettext_lazy("proposed a change to the payment plan")),
+    ("plan_change_discarded", gettext_lazy("discarded the change to the payment plan")),
     ("money_submitted", gettext_lazy("submitted for approval")),
     ("payment_allocated", gettext_lazy("allocated the payment")),
     ("refund_recorded", gettext_lazy("recorded a refund")),

@@ -162,53 +162,9 @@ def _clean_installments(rows: Sequence[Mapping[str, Any]]) -> list[InstallmentIn
     return out
 
 
-@transaction.atomic
-def plan_save(
-    *,
-    actor: Any,
-    contract: Any,
-    installments: Sequence[Mapping[str, Any]],
-    difference: Any = ZERO,
-    difference_reason: str = "",
-) -> PaymentPlan:
-    """Create or replace the installments of ``contract``'s payment plan. ``installments``: dicts
-    with name, due_date, amount and — to keep an existing one and what it received — its id; an
-    existing installment not listed is removed (refused when it received money). They must add up
-    to the contract amount, or differ from it by ``difference`` with a reason. A plan in approval
-    is locked (409). A change to an active plan sends it back to draft: it takes effect when the
-    change is approved (``plan_submit``)."""
-    require(actor, MODULE, "edit")
-    contract = _contract_for(actor, contract)
-    if contract.status not in PLAN_STATUSES:
-        raise Conflict(_("This contract takes no payment plan."), field="contract")
-    rows = _clean_installments(installments)
-    difference = money(difference, "difference", positive=False)
-    reason = (difference_reason or "").strip()
-    if difference != 0 and not reason:
-        raise ValidationError({"difference_reason": _("Say why the plan differs from the contract amount.")})
-    if difference == 0:
-        reason = ""
-    total = sum((r.amount for r in rows), ZERO)
-    problem = plan_sum_problem(total=total, contract_amount=contract.amount, difference=difference)
-    if problem:
-        raise ValidationError({"installments": problem})
-
-    plan = PaymentPlan.objects.select_for_update().filter(contract=contract).first()
-    created = plan is None
-    if plan is None:
-        plan = PaymentPlan.objects.create(
-            contract=contract,
-            customer_id=contract.customer_id,
-            business_unit_id=contract.business_unit_id,
-            owner_id=contract.owner_id,
-            updated_by=actor,
-        )
-    elif not PaymentPlan.objects.visible_to(actor, "edit").filter(pk=plan.pk).exists():
-        raise NotFound()
-    _refuse_locked_plan(plan)
-    before = audit.snapshot(plan)
-    existing = {i.pk: i for i in Installment.objects.select_for_update().filter(plan=plan).order_by("pk")}
-    old_rows = [(i.position, i.name, i.due_date, i.amount) for i in sorted(existing.values(), key=lambda i: i.position)]
+def _check_rows(existing: Mapping[int, Installment], rows: Sequence[InstallmentIn]) -> None:
+    """``rows`` may replace ``existing``: each id names one of them once, keeps at least what it
+    received, and an installment left out has received nothing."""
     kept: set[int] = set()
     for index, row in enumerate(rows):
         if row.id is None:
@@ -240,59 +196,225 @@ def plan_save(
                     }
                 }
             )
+
+
+def _write_rows(plan: PaymentPlan, existing: Mapping[int, Installment], rows: Sequence[InstallmentIn]) -> None:
+    """Make the plan's installments ``rows`` (checked by ``_check_rows``): keep those named by id,
+    remove the others, add the new ones."""
+    kept = {int(row.id) for row in rows if row.id is not None}
     removed = [pk for pk in existing if pk not in kept]
     if removed:
         Installment.objects.filter(pk__in=removed).delete()
     for position, row in enumerate(rows, 1):
-        if row.id is not None:
-            current = existing[int(row.id)]
-            if (current.position, current.name, current.due_date, current.amount) != (
-                position,
-                row.name,
-                row.due_date,
-                row.amount,
-            ):
-                if current.due_date != row.due_date:
-                    current.reminded_at = None  # a new due date: remind again
-                    current.due_soon_reminded_at = None
-                current.position, current.name, current.due_date, current.amount = (
-                    position,
-                    row.name,
-                    row.due_date,
-                    row.amount,
-                )
-                current.save(
-                    update_fields=["position", "name", "due_date", "amount", "reminded_at", "due_soon_reminded_at"]
-                )
-        else:
+        if row.id is None:
             Installment.objects.create(
                 plan=plan, position=position, name=row.name, due_date=row.due_date, amount=row.amount
             )
-    new_rows = [(p, r.name, r.due_date, r.amount) for p, r in enumerate(rows, 1)]
-    changed = new_rows != old_rows or plan.difference != difference or plan.difference_reason != reason
-    plan.difference, plan.difference_reason, plan.updated_by = difference, reason, actor
-    if plan.status == PlanStatus.ACTIVE and changed:
-        plan.status = PlanStatus.DRAFT  # the change waits for approval
-    plan.save()
-    if created:
-        audit.record_create(actor=actor, obj=plan)
-    if changed or created:
-        audit.record(
-            actor=actor,
-            obj=plan,
-            kind="update",
-            verb="plan_changed",
-            changes={
-                **audit.diff(before, audit.snapshot(plan)),
-                "installments": [_describe(old_rows), _describe(new_rows)],
-            },
+            continue
+        current = existing[int(row.id)]
+        if (current.position, current.name, current.due_date, current.amount) == (
+            position,
+            row.name,
+            row.due_date,
+            row.amount,
+        ):
+            continue
+        if current.due_date != row.due_date:
+            current.reminded_at = None  # a new due date: remind again
+            current.due_soon_reminded_at = None
+        current.position, current.name, current.due_date, current.amount = position, row.name, row.due_date, row.amount
+        current.save(update_fields=["position", "name", "due_date", "amount", "reminded_at", "due_soon_reminded_at"])
+
+
+def _locked_rows_of(plan: PaymentPlan) -> dict[int, Installment]:
+    return {i.pk: i for i in Installment.objects.select_for_update().filter(plan=plan).order_by("pk")}
+
+
+def _in_force(existing: Mapping[int, Installment]) -> list[InstallmentIn]:
+    return [
+        InstallmentIn(name=i.name, due_date=i.due_date, amount=i.amount, id=i.pk)
+        for i in sorted(existing.values(), key=lambda i: (i.position, i.pk))
+    ]
+
+
+def _proposal_json(rows: Sequence[InstallmentIn], difference: Decimal, reason: str) -> dict[str, Any]:
+    return {
+        "installments": [
+            {"id": r.id, "name": r.name, "due_date": r.due_date.isoformat(), "amount": str(r.amount)} for r in rows
+        ],
+        "difference": str(difference),
+        "difference_reason": reason,
+    }
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A change to a plan in force, waiting for approval."""
+
+    installments: list[InstallmentIn]
+    difference: Decimal
+    difference_reason: str
+
+    @property
+    def total(self) -> Decimal:
+        return sum((r.amount for r in self.installments), ZERO)
+
+
+def proposal_of(plan: PaymentPlan) -> Proposal | None:
+    """The change waiting on ``plan`` (None: none)."""
+    if not plan.proposal:
+        return None
+    return Proposal(
+        installments=[
+            InstallmentIn(
+                name=r["name"], due_date=date.fromisoformat(r["due_date"]), amount=Decimal(r["amount"]), id=r["id"]
+            )
+            for r in plan.proposal["installments"]
+        ],
+        difference=Decimal(plan.proposal["difference"]),
+        difference_reason=plan.proposal["difference_reason"],
+    )
+
+
+def describe_installments(rows: Sequence[InstallmentIn | Installment]) -> str:
+    """``预付款 2027-01-31 ¥33,900.00; #2 2027-03-31 ¥79,100.00`` (for the audit trail and approvers)."""
+    return "; ".join(
+        f"{r.name or '#' + str(position)} {r.due_date:%Y-%m-%d} {yuan(r.amount)}" for position, r in enumerate(rows, 1)
+    )
+
+
+def _same_rows(a: Sequence[InstallmentIn], b: Sequence[InstallmentIn]) -> bool:
+    def key(rows: Sequence[InstallmentIn]) -> list[tuple[Any, ...]]:
+        return [(r.id and int(r.id), r.name, r.due_date, r.amount) for r in rows]
+
+    return key(a) == key(b)
+
+
+@transaction.atomic
+def plan_save(
+    *,
+    actor: Any,
+    contract: Any,
+    installments: Sequence[Mapping[str, Any]],
+    difference: Any = ZERO,
+    difference_reason: str = "",
+) -> PaymentPlan:
+    """Create or replace the installments of ``contract``'s payment plan. ``installments``: dicts
+    with name, due_date, amount and — to keep an existing one and what it received — its id; an
+    existing installment not listed is removed (refused when it received money). They must add up
+    to the contract amount, or differ from it by ``difference`` with a reason. A plan in approval
+    is locked (409).
+
+    A plan never approved changes at once. Once approved, its installments stay in force — aging,
+    credit control and reminders read them — and the change is kept as the plan's proposal (the
+    plan back in draft) until it is approved (``plan_submit``); saving the schedule in force again
+    drops the proposal."""
+    require(actor, MODULE, "edit")
+    contract = _contract_for(actor, contract)
+    if contract.status not in PLAN_STATUSES:
+        raise Conflict(_("This contract takes no payment plan."), field="contract")
+    rows = _clean_installments(installments)
+    difference = money(difference, "difference", positive=False)
+    reason = (difference_reason or "").strip()
+    if difference != 0 and not reason:
+        raise ValidationError({"difference_reason": _("Say why the plan differs from the contract amount.")})
+    if difference == 0:
+        reason = ""
+    total = sum((r.amount for r in rows), ZERO)
+    problem = plan_sum_problem(total=total, contract_amount=contract.amount, difference=difference)
+    if problem:
+        raise ValidationError({"installments": problem})
+
+    plan = PaymentPlan.objects.select_for_update().filter(contract=contract).first()
+    created = plan is None
+    if plan is None:
+        plan = PaymentPlan.objects.create(
+            contract=contract,
+            customer_id=contract.customer_id,
+            business_unit_id=contract.business_unit_id,
+            owner_id=contract.owner_id,
+            updated_by=actor,
         )
+    elif not PaymentPlan.objects.visible_to(actor, "edit").filter(pk=plan.pk).exists():
+        raise NotFound()
+    _refuse_locked_plan(plan)
+    existing = _locked_rows_of(plan)
+    _check_rows(existing, rows)
+    in_force = _in_force(existing)
+    if plan.in_force:
+        _propose(actor, plan, in_force, rows, difference, reason)
+    else:
+        before = audit.snapshot(plan)
+        _write_rows(plan, existing, rows)
+        changed = not _same_rows(rows, in_force) or plan.difference != difference or plan.difference_reason != reason
+        plan.difference, plan.difference_reason, plan.updated_by = difference, reason, actor
+        plan.save()
+        if created:
+            audit.record_create(actor=actor, obj=plan)
+        if changed or created:
+            audit.record(
+                actor=actor,
+                obj=plan,
+                kind="update",
+                verb="plan_changed",
+                changes={
+                    **audit.diff(before, audit.snapshot(plan)),
+                    "installments": [describe_installments(in_force), describe_installments(rows)],
+                },
+            )
     ensure_still_visible(plan, actor)
     return plan
 
 
-def _describe(rows: list[tuple[Any, str, date, Decimal]]) -> str:
-    return "; ".join(f"{name or '#' + str(pos)} {due:%Y-%m-%d} {yuan(amount)}" for pos, name, due, amount in rows)
+def _propose(
+    actor: Any,
+    plan: PaymentPlan,
+    in_force: list[InstallmentIn],
+    rows: list[InstallmentIn],
+    difference: Decimal,
+    reason: str,
+) -> None:
+    """Keep ``rows`` as the change to the plan in force (the plan back in draft), or — when they
+    are the schedule in force — drop the change (the plan active again)."""
+    earlier = proposal_of(plan)
+    unchanged = _same_rows(rows, in_force) and difference == plan.difference and reason == plan.difference_reason
+    plan.proposal = None if unchanged else _proposal_json(rows, difference, reason)
+    plan.status = PlanStatus.ACTIVE if unchanged else PlanStatus.DRAFT
+    plan.updated_by = actor
+    plan.save()
+    was = earlier.installments if earlier else in_force
+    if unchanged and earlier is None:
+        return
+    audit.record(
+        actor=actor,
+        obj=plan,
+        kind="update",
+        verb="plan_change_discarded" if unchanged else "plan_change_proposed",
+        changes={"installments": [describe_installments(was), describe_installments(rows)]},
+    )
+
+
+@transaction.atomic
+def plan_discard_change(*, actor: Any, plan: Any) -> PaymentPlan:
+    """Drop the change waiting on a plan in force: the plan is active again, as it was approved.
+    409 while the change is in approval, or when there is none."""
+    require(actor, MODULE, "edit")
+    plan = PaymentPlan.objects.lock_visible(actor, _pk(plan), "edit")
+    _refuse_locked_plan(plan)
+    earlier = proposal_of(plan)
+    if earlier is None:
+        raise Conflict(_("The payment plan has no change waiting."), field="plan")
+    in_force = _in_force(_locked_rows_of(plan))
+    plan.proposal, plan.status, plan.updated_by = None, PlanStatus.ACTIVE, actor
+    plan.save()
+    audit.record(
+        actor=actor,
+        obj=plan,
+        kind="update",
+        verb="plan_change_discarded",
+        changes={"installments": [describe_installments(earlier.installments), describe_installments(in_force)]},
+    )
+    return plan
 
 
 def _submit_for_approval(document: Any, actor: Any, on_approved: Any) -> Any:
@@ -308,8 +430,9 @@ def _submit_for_approval(document: Any, actor: Any, on_approved: Any) -> Any:
 
 @transaction.atomic
 def plan_submit(*, actor: Any, plan: Any) -> Any:
-    """Send a draft plan (new, or changed while active) for approval; without a flow that applies
-    it becomes active at once. 409 when it is in approval or already active."""
+    """Send a draft plan (new, or a change to the plan in force) for approval; without a flow that
+    applies it becomes active at once. 409 when it is in approval or already active. A change is
+    checked again against what the installments have received since it was saved."""
     require(actor, MODULE, "edit")
     contract_id = (
         PaymentPlan.objects.visible_to(actor, "edit").filter(pk=_pk(plan)).values_list("contract_id", flat=True).first()
@@ -323,10 +446,16 @@ def plan_submit(*, actor: Any, plan: Any) -> Any:
     _refuse_locked_plan(plan)
     if plan.status != PlanStatus.DRAFT:
         raise Conflict(_("The payment plan is already active."), field="plan")
-    total = plan.installments.aggregate(s=Sum("amount"))["s"]
+    change = proposal_of(plan)
+    if change is not None:
+        _check_rows(_locked_rows_of(plan), change.installments)
+        total, difference = change.total, change.difference
+    else:
+        total = plan.installments.aggregate(s=Sum("amount"))["s"]
+        difference = plan.difference
     if total is None:
         raise ValidationError({"installments": _("Add at least one installment.")})
-    problem = plan_sum_problem(total=total, contract_amount=contract.amount, difference=plan.difference)
+    problem = plan_sum_problem(total=total, contract_amount=contract.amount, difference=difference)
     if problem:
         raise ValidationError({"installments": problem})
     request = _submit_for_approval(plan, actor, plan_on_approved)
@@ -345,10 +474,33 @@ def plan_on_submitted(plan: PaymentPlan, request: Any) -> None:
 
 
 def plan_on_approved(plan: PaymentPlan, request: Any) -> None:
-    _set_plan_status(plan, PlanStatus.ACTIVE)
+    """The plan is in force; an approved change replaces the installments now."""
+    change = proposal_of(plan)
+    if change is not None:
+        existing = _locked_rows_of(plan)
+        _check_rows(existing, change.installments)  # allocations waited while it was in approval
+        before = audit.snapshot(plan)
+        in_force = _in_force(existing)
+        _write_rows(plan, existing, change.installments)
+        plan.difference, plan.difference_reason = change.difference, change.difference_reason
+        plan.proposal = None
+    plan.status, plan.approved_at = PlanStatus.ACTIVE, timezone.now()
+    plan.save(update_fields=["status", "approved_at", "difference", "difference_reason", "proposal", "updated_at"])
+    if change is not None:
+        audit.record(
+            actor=getattr(request, "submitter", None),
+            obj=plan,
+            kind="update",
+            verb="plan_changed",
+            changes={
+                **audit.diff(before, audit.snapshot(plan)),
+                "installments": [describe_installments(in_force), describe_installments(change.installments)],
+            },
+        )
 
 
 def plan_on_returned(plan: PaymentPlan, request: Any) -> None:
+    """Back to draft; a change stays waiting, to be changed again, submitted or discarded."""
     _set_plan_status(plan, PlanStatus.DRAFT)
 
 

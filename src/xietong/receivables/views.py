@@ -83,10 +83,24 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
     require(user, MODULE, "view")
     plan = _plan(user, contract)
     installments = list(plan.installments.all()) if plan else []
-    initial = [
-        {"id": i.pk, "name": i.name, "due_date": i.due_date, "amount": i.amount, "received": i.received}
-        for i in installments
-    ]
+    change = services.proposal_of(plan) if plan else None
+    if change is None:  # the editor holds the plan, or the change waiting on the plan in force
+        initial = [
+            {"id": i.pk, "name": i.name, "due_date": i.due_date, "amount": i.amount, "received": i.received}
+            for i in installments
+        ]
+    else:
+        received = {i.pk: i.received for i in installments}
+        initial = [
+            {
+                "id": r.id,
+                "name": r.name,
+                "due_date": r.due_date,
+                "amount": r.amount,
+                "received": received.get(r.id or 0),
+            }
+            for r in change.installments
+        ]
     locked = plan is not None and services.plan_is_locked(plan)
     may_edit = user.access.can(MODULE, "edit")
     editable = may_edit and not locked
@@ -99,7 +113,7 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
             if formset.is_valid() and form.is_valid():
                 rows = [r for r in (f.row() for f in formset.forms) if r is not None]
                 try:
-                    services.plan_save(
+                    saved = services.plan_save(
                         actor=user,
                         contract=contract,
                         installments=rows,
@@ -109,14 +123,20 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 except (ValidationError, Conflict) as exc:
                     add_service_error(form, exc)
                 else:
-                    messages.success(request, _("The payment plan has been saved."))
+                    messages.success(
+                        request,
+                        _("The change has been saved. Submit it: it takes effect once approved.")
+                        if saved.proposal
+                        else _("The payment plan has been saved."),
+                    )
                     return done(request, reverse("receivables:plan_edit", args=[contract.pk]))
     if formset is None:  # the plan as it stands: to change, or to read only
         formset = (InstallmentFormSet if editable else ReadOnlyInstallmentFormSet)(initial=initial, prefix="inst")
+        source: Any = change or plan
         form = PlanForm(
             initial={
-                "difference": plan.difference if plan else ZERO,
-                "difference_reason": plan.difference_reason if plan else "",
+                "difference": source.difference if source else ZERO,
+                "difference_reason": source.difference_reason if source else "",
             }
         )
         if not editable:  # a POST to a plan in approval lands here too: the page says it is locked
@@ -131,6 +151,8 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "formset": formset,
             "form": form,
             "locked": locked,
+            "change": change,
+            "in_force": installments if change else None,
             "summary": selectors.contract_money(contract=contract),
             "may_edit": may_edit,
         },
@@ -154,6 +176,23 @@ def plan_submit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("The payment plan is active."))
         else:
             messages.success(request, _("The payment plan has been sent for approval."))
+    return done(request, reverse("receivables:plan_edit", args=[contract.pk]))
+
+
+@page_view
+@require_POST
+def plan_discard_change(request: HttpRequest, pk: int) -> HttpResponse:
+    user: Any = request.user
+    contract = _contract(user, pk)
+    plan = PaymentPlan.objects.visible_to(user, "edit").filter(contract_id=contract.pk).first()
+    if plan is None:
+        raise NotFound()
+    try:
+        services.plan_discard_change(actor=user, plan=plan)
+    except Conflict as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The change has been discarded: the plan in force stays as it was approved."))
     return done(request, reverse("receivables:plan_edit", args=[contract.pk]))
 
 
@@ -586,6 +625,7 @@ def credit_set(request: HttpRequest, pk: int) -> HttpResponse:
 urlpatterns: list[Any] = [
     path("receivables/contracts/<int:pk>/plan/", plan_edit, name="plan_edit"),
     path("receivables/contracts/<int:pk>/plan/submit/", plan_submit, name="plan_submit"),
+    path("receivables/contracts/<int:pk>/plan/discard-change/", plan_discard_change, name="plan_discard_change"),
     path("receivables/contracts/<int:pk>/payments/new/", payment_create, name="payment_create"),
     path("receivables/contracts/<int:pk>/invoices/new/", invoice_create, name="invoice_create"),
     path("receivables/payments/", payment_list, name="payment_list"),
