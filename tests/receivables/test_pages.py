@@ -18,7 +18,9 @@ from openpyxl import load_workbook
 
 from tests.conftest import login
 from tests.support import money
+from tests.support.i18n import zh
 from tests.support.queries import assert_queries_constant
+from xietong.core.errors import NotFound
 from xietong.receivables import services
 from xietong.receivables.choices import PlanStatus
 from xietong.receivables.models import Installment, Invoice, Payment, PaymentPlan
@@ -212,6 +214,40 @@ def test_a_contract_shared_with_someone_shows_them_no_installments_of_a_plan_the
         assert response.status_code == 404
         assert "秘密预付款" not in response.content.decode()
     assert "秘密预付款" in login(people.rep).get(f"/receivables/contracts/{contract.pk}/payments/new/").content.decode()
+
+
+def test_a_contract_shared_with_someone_offers_them_no_money_forms_and_refuses_them_like_a_missing_one(
+    people, contract
+):
+    """The share lets them read the contract (and its money panel), not record its money: the panel
+    offers no payment or invoice, the forms and their posts answer 404, the services NotFound —
+    before anything is written, where the invoice post used to end in a bare 403."""
+    from xietong.core.shares import share_record
+
+    share_record(actor=people.rep, record=contract, user=people.rep2)
+    client = login(people.rep2)
+    page = client.get(f"/contracts/{contract.pk}/").content.decode()
+    assert 'id="contract-money"' in page
+    assert "/payments/new/" not in page and "/invoices/new/" not in page
+    invoice = {"kind": "ordinary", "amount": "1000.00", "tax_rate": "13", "title": "发票抬头"}
+    payment = {"received_on": today(), "amount": "1.00", "method": "transfer", "allocation": "auto"}
+    for url, data in (
+        (f"/receivables/contracts/{contract.pk}/invoices/new/", invoice),
+        (f"/receivables/contracts/{contract.pk}/payments/new/", payment),
+    ):
+        assert client.get(url).status_code == 404
+        assert client.post(url, data).status_code == 404
+    plan_page = client.get(f"/receivables/contracts/{contract.pk}/plan/").content.decode()
+    assert "Save the plan" not in plan_page and zh("Save the plan") not in plan_page
+    with pytest.raises(NotFound):
+        services.invoice_request(actor=people.rep2, contract=contract, amount="1000.00", kind="ordinary")
+    with pytest.raises(NotFound):
+        services.plan_save(
+            actor=people.rep2, contract=contract, installments=[{"due_date": today(30), "amount": "113000.00"}]
+        )
+    assert not Invoice.objects.exists() and not PaymentPlan.objects.exists()
+    page = login(people.rep).get(f"/contracts/{contract.pk}/").content.decode()
+    assert "/payments/new/" in page and "/invoices/new/" in page
 
 
 def test_a_sales_rep_sees_only_payments_of_their_own_contracts(people):

@@ -253,8 +253,12 @@ class Policy:
     def scope_rule(self, access: Access, grant: Grant) -> Rule:
         raise NotImplementedError
 
+    def grant_rules(self, access: Access, action: str) -> list[Rule]:
+        """The rules of the user's role grants alone: they read only the owner and BU fields."""
+        return [self.scope_rule(access, grant) for grant in access.grants_for(self.module, action)]
+
     def rules(self, access: Access, action: str) -> list[Rule]:
-        rules = [self.scope_rule(access, grant) for grant in access.grants_for(self.module, action)]
+        rules = self.grant_rules(access, action)
         for provider in self._providers:
             rules.extend(provider(access, action))
         return rules
@@ -286,12 +290,15 @@ class BusinessUnitWidePolicy(Policy):
         """A predicate on the records ``access``'s user is a member of (view only); None: no members."""
         return None
 
-    def rules(self, access: Access, action: str) -> list[Rule]:
-        rules = [
+    def grant_rules(self, access: Access, action: str) -> list[Rule]:
+        return [
             self.scope_rule(access, g)
             for g in access.grants_for(self.module, action)
             if g.scope >= DataScope.BUSINESS_UNIT
         ]
+
+    def rules(self, access: Access, action: str) -> list[Rule]:
+        rules = self.grant_rules(access, action)
         if action == "view" and access.user_id:
             mine = self.members(access)
             if mine is not None:
@@ -379,12 +386,22 @@ class VisibleQuerySet(models.QuerySet[_M, _M]):
     def visible_to(self, user: Any | AnonymousUser, action: str = "view") -> Self:
         """The records ``user`` may take ``action`` on. Any action other than "view" is also limited to
         what the user may view: an edit, export or approval never reaches a record the lists hide."""
+        return self._filter_by(self.policy(self.model).rules, user, action)
+
+    def in_scope_of(self, policy: Policy, user: Any | AnonymousUser, action: str = "view") -> Self:
+        """These rows where a record of ``policy``'s model that takes its owner and business unit
+        from them (the money of a contract) would be in ``user``'s scope for ``action`` — asked
+        before that record is written. Only the role grants count: shares and approvers' rules name
+        particular records, which these rows are not."""
+        return self._filter_by(policy.grant_rules, user, action)
+
+    def _filter_by(self, rules_of: Callable[[Access, str], list[Rule]], user: Any, action: str) -> Self:
         access: Access = getattr(user, "access", None) or Access(user_id=None)
         if access.user_id is None:
             return self.none()
         qs = self
         for act in (action,) if action == "view" else (action, "view"):
-            rules = self.policy(self.model).rules(access, act)
+            rules = rules_of(access, act)
             if not rules:
                 return self.none()
             if not any(rule.q is None for rule in rules):

@@ -87,6 +87,22 @@ def _contract_for(actor: Any, contract: Any, action: str = "view") -> Any:
     return found
 
 
+def money_in_scope(actor: Any, contract: Any, action: str) -> bool:
+    """Whether a plan, payment or invoice of ``contract`` — owned by the contract's owner in its BU —
+    is (or would be) within ``actor``'s receivables scope for ``action``. Someone who sees a contract
+    through a share, or through a wider contracts scope, is not offered its money forms. Asked of
+    the contract row itself: it has the owner and BU fields the money's policy reads."""
+    from xietong.contracts.models import Contract
+
+    policy = PaymentPlan.visibility_policy
+    return Contract.objects.filter(pk=_pk(contract)).in_scope_of(policy, actor, action).exists()
+
+
+def _require_money_scope(actor: Any, contract: Any, action: str) -> None:
+    if not money_in_scope(actor, contract, action):
+        raise NotFound()
+
+
 def follow_contract_owner(contract: Any) -> int:
     """The contract changed hands: its plan, payments and invoices follow. They are owned by the
     contract's owner, which decides who sees them, whom reminders go to and aging by owner. Called by
@@ -311,6 +327,7 @@ def plan_save(
     drops the proposal."""
     require(actor, MODULE, "edit")
     contract = _contract_for(actor, contract)
+    _require_money_scope(actor, contract, "edit")
     if contract.status not in PLAN_STATUSES:
         raise Conflict(_("This contract takes no payment plan."), field="contract")
     rows = _clean_installments(installments)
@@ -636,6 +653,7 @@ def payment_record(
     What no open installment takes stays unallocated on the payment (``payment_allocate`` later)."""
     require(actor, MODULE, "create")
     contract = _contract_for(actor, contract)
+    _require_money_scope(actor, contract, "create")
     _require_money_status(contract)
     amount = money(amount, "amount")
     if not isinstance(received_on, date):
@@ -928,6 +946,7 @@ def invoice_request(
     invoices (not void) never exceed its amount: refused naming both numbers."""
     require(actor, MODULE, "create")
     contract = _contract_for(actor, contract)
+    _require_money_scope(actor, contract, "create")
     _require_money_status(contract)
     if kind not in InvoiceKind.values:
         raise ValidationError({"kind": _("Choose the invoice type.")})

@@ -102,7 +102,7 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
             for r in change.installments
         ]
     locked = plan is not None and services.plan_is_locked(plan)
-    may_edit = user.access.can(MODULE, "edit")
+    may_edit = user.access.can(MODULE, "edit") and services.money_in_scope(user, contract, "edit")
     editable = may_edit and not locked
     formset: Any = None
     if request.method == "POST":
@@ -155,6 +155,7 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "in_force": installments if change else None,
             "summary": selectors.contract_money(contract=contract),
             "may_edit": may_edit,
+            "may_create": user.access.can(MODULE, "create") and services.money_in_scope(user, contract, "create"),
         },
     )
 
@@ -242,6 +243,8 @@ def payment_create(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     contract = _contract(user, pk)
     require(user, MODULE, "create")
+    if not services.money_in_scope(user, contract, "create"):
+        raise NotFound()
     plan = _plan(user, contract)
     installments = sorted(plan.installments.all(), key=lambda i: (i.due_date, i.position, i.pk)) if plan else []
     form = PaymentForm(request.POST or None)
@@ -414,6 +417,8 @@ def invoice_create(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     contract = _contract(user, pk)
     require(user, MODULE, "create")
+    if not services.money_in_scope(user, contract, "create"):
+        raise NotFound()
     summary = selectors.contract_money(contract=contract)
     customer = contract.customer
     form = InvoiceForm(

@@ -8,7 +8,7 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
-from .. import selectors
+from .. import selectors, services
 from ..models import CustomerCredit, Installment, Invoice, Payment, PaymentPlan
 
 register = template.Library()
@@ -38,8 +38,7 @@ def contract_money(context: Any, record: Any) -> dict[str, Any] | None:
             Payment.objects.visible_to(user).filter(contract_id=record.pk).order_by("-received_on", "-pk")[:RECENT]
         ),
         "invoices": list(Invoice.objects.visible_to(user).filter(contract_id=record.pk).order_by("-pk")[:RECENT]),
-        "may_create": user.access.can("receivables", "create"),
-        "may_edit": user.access.can("receivables", "edit"),
+        "may_create": user.access.can("receivables", "create") and services.money_in_scope(user, record, "create"),
         "plan_elsewhere": plan is None and PaymentPlan.objects.filter(contract_id=record.pk).exists(),
     }
 
