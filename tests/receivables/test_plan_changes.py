@@ -195,8 +195,9 @@ def test_the_approver_sees_the_proposed_and_the_installments_in_force(people, co
     request = ApprovalRequest.objects.get()
     client.force_login(people.manager)
     page = client.get(f"/approvals/{request.pk}/").content.decode()
-    assert f"#1 {days(50):%Y-%m-%d} ¥60,000.00; #2 {days(20):%Y-%m-%d} ¥53,000.00" in page
-    assert f"#1 {days(-10):%Y-%m-%d} ¥60,000.00; #2 {days(20):%Y-%m-%d} ¥53,000.00" in page
+    proposed, in_force = page.split('id="approval-document-summary"')[1].split("</dl>")[0].split("<dt>")[2:4]
+    assert f"<dd>#1 {days(50):%Y-%m-%d} ¥60,000.00<br>#2 {days(20):%Y-%m-%d} ¥53,000.00</dd>" in proposed
+    assert f"<dd>#1 {days(-10):%Y-%m-%d} ¥60,000.00<br>#2 {days(20):%Y-%m-%d} ¥53,000.00</dd>" in in_force
 
 
 def test_the_approval_conditions_read_the_change(people, contract, plan):

@@ -58,7 +58,7 @@ def _plan_summary(plan: PaymentPlan) -> list[tuple[str, str]]:
     from xietong.core.templatetags.xt import money
 
     change = services.proposal_of(plan)
-    in_force = services.describe_installments(list(plan.installments.order_by("position", "pk")))
+    in_force = services.describe_installments(list(plan.installments.order_by("position", "pk")), "\n")
     rows = [(_("Contract"), f"{plan.contract.number} · {money(plan.contract.amount)}")]
     if change is None:
         rows.append((_("Installments"), in_force))
@@ -67,7 +67,7 @@ def _plan_summary(plan: PaymentPlan) -> list[tuple[str, str]]:
                 (_("Difference from the contract amount"), f"{money(plan.difference)} · {plan.difference_reason}")
             )
         return rows
-    rows.append((_("Proposed installments"), services.describe_installments(change.installments)))
+    rows.append((_("Proposed installments"), services.describe_installments(change.installments, "\n")))
     rows.append((_("Installments in force"), in_force))
     if change.difference or plan.difference:
         rows.append(

@@ -292,9 +292,9 @@ def proposal_of(plan: PaymentPlan) -> Proposal | None:
     )
 
 
-def describe_installments(rows: Sequence[InstallmentIn | Installment]) -> str:
+def describe_installments(rows: Sequence[InstallmentIn | Installment], sep: str = "; ") -> str:
     """``预付款 2027-01-31 ¥33,900.00; #2 2027-03-31 ¥79,100.00`` (for the audit trail and approvers)."""
-    return "; ".join(
+    return sep.join(
         f"{r.name or '#' + str(position)} {r.due_date:%Y-%m-%d} {yuan(r.amount)}" for position, r in enumerate(rows, 1)
     )
 
