@@ -109,3 +109,23 @@ def test_a_number_with_slashes_still_signs_and_downloads(people, engine, pattern
     c.refresh_from_db()
     assert "/" not in c.signed_scan.name.removeprefix("contracts/").split("/", 2)[-1]
     assert client.get(f"/contracts/{c.pk}/scan/").status_code == 200
+
+
+def test_a_quote_becomes_one_contract_until_that_one_is_terminated(people):
+    """A double submit of "create the contract" made two drafts, each taking a number."""
+    from xietong.core.errors import Conflict
+
+    q = quote(people.rep, status=QuoteStatus.ACCEPTED)
+    first = services.contract_create_from_quote(actor=people.rep, quote=q)
+    with pytest.raises(Conflict) as refused:
+        services.contract_create_from_quote(actor=people.rep, quote=q)
+    assert str(refused.value) == f"已根据该报价生成合同 {first.number}。"
+    client = login(people.rep)
+    page = client.get(f"/quotes/{q.pk}/").content.decode()
+    assert first.number in page and 'id="contract-from-quote"' not in page
+    response = client.post(f"/contracts/from-quote/{q.pk}/", {"title": "再来一份"})
+    assert response.status_code == 200 and first.number in response.content.decode()
+    assert Contract.objects.filter(quote=q).count() == 1
+    Contract.objects.filter(pk=first.pk).update(status=S.TERMINATED)
+    second = services.contract_create_from_quote(actor=people.rep, quote=q)
+    assert Contract.objects.filter(quote=q).count() == 2 and second.status == S.DRAFT

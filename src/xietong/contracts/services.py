@@ -403,6 +403,19 @@ def contract_create(
     return contract
 
 
+def _refuse_second_contract(actor: Any, quote_id: int) -> None:
+    """A quote becomes one contract (a double submit made two, each with a number of the sequence);
+    another once that one is terminated. The existing contract is named when the actor sees it."""
+    existing = Contract.objects.filter(quote_id=quote_id).exclude(status=S.TERMINATED).order_by("pk").first()
+    if existing is None:
+        return
+    if Contract.objects.visible_to(actor).filter(pk=existing.pk).exists():
+        message = _("Contract %(number)s was already made from this quote.") % {"number": existing.number}
+    else:
+        message = _("A contract was already made from this quote.")
+    raise Conflict(message, field="quote")
+
+
 @transaction.atomic
 def contract_create_from_quote(*, actor: Any, quote: Any, title: str = "", **fields: Any) -> Contract:
     """A draft contract from a quote the actor sees (accepted, approved or sent): its customer,
@@ -423,6 +436,8 @@ def contract_create_from_quote(*, actor: Any, quote: Any, title: str = "", **fie
             % {"status": found.get_status_display()},
             field="quote",
         )
+    list(Quote.objects.select_for_update().filter(pk=found.pk).values_list("pk"))  # one contract at a time from it
+    _refuse_second_contract(actor, found.pk)
     values = _clean_fields({"title": title or found.title, **fields})
     values["party_a"] = values.get("party_a") or found.customer.name
     values["party_b"] = values.get("party_b") or our_company_name()

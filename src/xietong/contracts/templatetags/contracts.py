@@ -30,3 +30,9 @@ def contracts_of(context: Any, record: Any) -> list[Any]:
     else:
         return []
     return list(rows.order_by("-pk")[:20])
+
+
+@register.filter
+def any_live(rows: list[Any]) -> bool:
+    """Whether one of these contracts is not terminated (a quote then makes no second one)."""
+    return any(row.status != "terminated" for row in rows)
