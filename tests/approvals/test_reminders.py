@@ -35,13 +35,42 @@ def test_escalation_adds_the_escalate_to_user_once(deal: Deal, people: dict[str,
     later = timezone.now() + timedelta(hours=25)
     assert services.approvals_remind_and_escalate(now=later)["escalated"] == 1
     assert services.approvals_remind_and_escalate(now=later + timedelta(hours=30))["escalated"] == 0
+    # the step is 会签 (all must approve): the escalation takes the late approver's place
+    assert list(
+        ApprovalTask.objects.filter(request=request).values_list("approver__username", "status").order_by("pk")
+    ) == [("fin", TaskStatus.DELEGATED), ("dir", TaskStatus.PENDING)]
+    (escalated,) = ApprovalEvent.objects.filter(request=request, kind="escalate").values_list("params", flat=True)
+    assert escalated["to_name"] == str(people["director"])
+    services.approval_approve(request=request, actor=people["director"])
+    request.refresh_from_db()
+    assert request.status == "approved"
+
+
+def test_in_a_any_one_step_the_escalation_joins_the_late_approver(deal: Deal, people: dict[str, Any]) -> None:
+    make_flow(
+        {"kind": "user", "user": people["finance"], "mode": "any"},
+        escalate_after_hours=24,
+        escalate_to=people["director"],
+    )
+    request = services.approval_submit(document=deal, actor=people["rep"])
+    services.approvals_remind_and_escalate(now=timezone.now() + timedelta(hours=25))
     assert list(
         ApprovalTask.objects.filter(request=request).values_list("approver__username", "status").order_by("pk")
     ) == [("fin", TaskStatus.PENDING), ("dir", TaskStatus.PENDING)]
-    # the escalated person decides in the step (a 会签 step now waits for both)
-    services.approval_approve(request=request, actor=people["director"])
+    services.approval_approve(request=request, actor=people["finance"])  # the late approver may still decide
     request.refresh_from_db()
-    assert request.status == "pending"
+    assert request.status == "approved"
+    assert ApprovalTask.objects.get(approver=people["director"]).status == TaskStatus.SKIPPED
+
+
+def test_an_escalation_without_anyone_to_escalate_to_leaves_the_task_with_the_approver(
+    deal: Deal, people: dict[str, Any]
+) -> None:
+    request = _submitted(deal, people, escalate_after_hours=1)  # the finance person has no manager here
+    assert services.approvals_remind_and_escalate(now=timezone.now() + timedelta(hours=2))["escalated"] == 1
+    assert list(ApprovalTask.objects.filter(request=request).values_list("approver__username", "status")) == [
+        ("fin", TaskStatus.PENDING)
+    ]
 
 
 def test_escalation_without_a_target_goes_to_the_approvers_manager(

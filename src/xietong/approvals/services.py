@@ -677,8 +677,9 @@ def approval_delegate(*, request: ApprovalRequest | int, actor: Any, user: Any, 
 
 def approvals_remind_and_escalate(*, now: Any = None) -> dict[str, int]:
     """Remind each pending task once after its flow's ``remind_after_hours``; escalate it once after
-    ``escalate_after_hours`` (the flow's escalate-to user, else the approver's manager, joins the step as
-    an approver). Idempotent: a task is reminded and escalated at most once."""
+    ``escalate_after_hours``: the flow's escalate-to user, else the approver's manager, joins the step
+    as an approver — in a 或签 step beside the late approver, in a 会签 step in their place (their task
+    is handed over). Idempotent: a task is reminded and escalated at most once."""
     now = now or timezone.now()
     counts = {"reminded": 0, "escalated": 0}
     pending = (
@@ -724,7 +725,8 @@ def _remind_or_escalate(task_id: int, now: Any) -> list[str]:
                 "approver_id", flat=True
             )
         )
-        added = [t for t in _active_users(targets) if t not in existing]
+        active = _active_users(targets)
+        added = [t for t in active if t not in existing]
         ApprovalTask.objects.bulk_create(
             [  # an escalation is not escalated again (nor reminded): it is the last resort
                 ApprovalTask(
@@ -736,7 +738,12 @@ def _remind_or_escalate(task_id: int, now: Any) -> list[str]:
         task.escalated_at = now
         task.reminded_at = task.reminded_at or now
         task.save(update_fields=["escalated_at", "reminded_at"])
-        _event(request, EventKind.ESCALATE, None, step=task.step, approver=task.approver_id, added=added)
+        if active and request.steps[task.step]["mode"] != StepMode.ANY:
+            # 会签 waits for every approver: the escalation stands in for the late one, or it would
+            # only add a decision to wait for. In 或签 both may decide, whoever is first.
+            _close_task(task, TaskStatus.DELEGATED, "", now)
+        names = ", ".join(str(u) for u in get_user_model()._default_manager.filter(pk__in=active).order_by("pk"))
+        _event(request, EventKind.ESCALATE, None, step=task.step, approver=task.approver_id, added=added, to_name=names)
         _notify("approval_escalated", request, added, None, key=f"escalate:{task.pk}")
         done.append("escalated")
     elif (
