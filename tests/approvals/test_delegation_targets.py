@@ -96,3 +96,19 @@ def test_a_flow_naming_someone_of_another_bu_saves_unchanged(org, people, bu_adm
     page = client.get(f"/approvals/flows/{flow.pk}/edit/").content.decode()
     assert client.post(f"/approvals/flows/{flow.pk}/edit/", submitted(page, "flow-form")).status_code == 303
     assert _snapshot(flow) == before
+
+
+def test_a_delegate_who_is_away_too_passes_the_task_on_and_a_circle_stops_before_it_closes(deal, people):
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    for user, delegate in (("finance", "legal"), ("legal", "director")):
+        Delegation.objects.create(user=people[user], delegate=people[delegate], starts_on=today, ends_on=today)
+    make_flow({"kind": "user", "user": people["finance"]})
+    request = services.approval_submit(document=deal, actor=people["rep"])
+    assert list(ApprovalTask.objects.filter(request=request).values_list("approver_id", "delegated_from_id")) == [
+        (people["director"].pk, people["finance"].pk)
+    ]
+    # the director is away too, to the finance person: the chain would come back, so it stops at him
+    Delegation.objects.create(user=people["director"], delegate=people["finance"], starts_on=today, ends_on=today)
+    assert services._delegate_of([people["finance"].pk], today) == {people["finance"].pk: people["director"].pk}

@@ -272,23 +272,42 @@ def resolve_steps(
     return resolved
 
 
+DELEGATION_HOPS = 5  # a chain of standing delegations followed this far (A away → B, B away too → C …)
+
+
 def _delegate_of(user_ids: Sequence[int], today: Any) -> dict[int, int]:
     """Who stands in for whom today (active delegations covering today to a delegate who can still
-    sign in; the newest wins)."""
-    rows = (
-        Delegation.objects.filter(
-            user_id__in=list(user_ids),
-            is_active=True,
-            starts_on__lte=today,
-            ends_on__gte=today,
-            delegate__is_active=True,
+    sign in; the newest wins). A delegate who is away too passes it on along their own delegation,
+    up to ``DELEGATION_HOPS``; a chain that comes back stops before it would."""
+    hops: dict[int, int] = {}
+    frontier = set(user_ids)
+    for _hop in range(DELEGATION_HOPS):
+        rows = (
+            Delegation.objects.filter(
+                user_id__in=sorted(frontier),
+                is_active=True,
+                starts_on__lte=today,
+                ends_on__gte=today,
+                delegate__is_active=True,
+            )
+            .order_by("user_id", "-starts_on", "-pk")
+            .values_list("user_id", "delegate_id")
         )
-        .order_by("user_id", "-starts_on", "-pk")
-        .values_list("user_id", "delegate_id")
-    )
+        found: dict[int, int] = {}
+        for user_id, delegate_id in rows:
+            found.setdefault(user_id, delegate_id)
+        hops.update(found)
+        frontier = set(found.values()) - set(hops)
+        if not frontier:
+            break
     out: dict[int, int] = {}
-    for user_id, delegate_id in rows:
-        out.setdefault(user_id, delegate_id)
+    for user_id in user_ids:
+        seen, current = {user_id}, user_id
+        while current in hops and hops[current] not in seen and len(seen) <= DELEGATION_HOPS:
+            current = hops[current]
+            seen.add(current)
+        if current != user_id:
+            out[user_id] = current
     return out
 
 
