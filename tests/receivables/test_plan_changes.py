@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from tests.conftest import login
 from tests.support import money
+from xietong.approvals import selectors as approval_selectors
 from xietong.approvals import services as approvals
 from xietong.approvals.models import ApprovalFlow, ApprovalRequest, ApprovalStep, StepKind
 from xietong.core.errors import Conflict
@@ -115,15 +116,74 @@ def test_a_returned_change_keeps_the_proposal_and_the_plan_in_force(people, cont
     assert schedule(plan) == in_force
 
 
-def test_saving_the_schedule_in_force_again_drops_the_change(people, contract, plan):
+def test_saving_the_schedule_in_force_over_a_change_is_refused_rather_than_dropping_it(people, contract, plan):
+    """A form opened before someone proposed a change, posted unchanged, would drop their change."""
     original = rows_of(plan)
     postpone_the_overdue_installment(people, contract, plan)
-    plan = services.plan_save(actor=people.rep, contract=contract, installments=original)
-    assert (plan.status, plan.proposal) == (PlanStatus.ACTIVE, None)
-    assert [e.verb for e in AuditEntry.objects.for_object(plan).order_by("pk")] == [
-        "plan_change_proposed",
-        "plan_change_discarded",
-    ]
+    with pytest.raises(Conflict) as refused:
+        services.plan_save(actor=people.manager, contract=contract, installments=original)
+    assert "放弃" in str(refused.value)
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.DRAFT and plan.proposal["installments"][0]["due_date"] == days(50).isoformat()
+    assert [e.verb for e in AuditEntry.objects.for_object(plan).order_by("pk")] == ["plan_change_proposed"]
+
+
+def test_an_approval_that_no_longer_adds_up_after_an_amendment_is_refused(people, contract, plan, flow):
+    from xietong.contracts import services as contracts
+
+    in_force = schedule(plan)
+    plan = postpone_the_overdue_installment(people, contract, plan)
+    services.plan_submit(actor=people.rep, plan=plan)
+    line = contract.lines.get()
+    contracts.contract_amend(
+        actor=people.rep,
+        contract=contract,
+        reason="减量",
+        lines=[
+            {"id": line.pk, "product": line.product_id, "quantity": "1", "unit_price": "50000.00", "tax_rate": "13"}
+        ],
+    )
+    contract.refresh_from_db()
+    assert contract.amount == D("56500.00")
+    with pytest.raises(Conflict) as refused:
+        approvals.approval_approve(request=ApprovalRequest.objects.get(), actor=people.manager)
+    assert "¥113,000.00" in str(refused.value) and "¥56,500.00" in str(refused.value)
+    plan.refresh_from_db()
+    assert (plan.status, schedule(plan)) == (PlanStatus.IN_APPROVAL, in_force)
+    approvals.approval_reject(request=ApprovalRequest.objects.get(), actor=people.manager, comment="合同已变更")
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.DRAFT and plan.proposal is not None
+
+
+def test_payments_and_refunds_go_on_while_a_change_is_in_approval(people, contract, plan, flow):
+    plan = postpone_the_overdue_installment(people, contract, plan)
+    services.plan_submit(actor=people.rep, plan=plan)
+    receipt = services.payment_record(actor=people.finance, contract=contract, received_on=days(0), amount="60000.00")
+    assert [a.amount for a in receipt.allocations.all()] == [D("60000.00")]
+    assert overdue_of(contract) == D("0.00")  # the customer paid what was overdue under the plan in force
+    services.payment_refund(actor=people.finance, payment=receipt, amount="1000.00", refunded_on=days(0))
+    approvals.approval_approve(request=ApprovalRequest.objects.get(), actor=people.manager)
+    plan.refresh_from_db()
+    first = plan.installments.order_by("position")[0]
+    assert (plan.status, first.due_date, first.received) == (PlanStatus.ACTIVE, days(50), D("59000.00"))
+
+
+def test_a_change_that_payments_since_its_submission_no_longer_fit_is_refused_at_approval(people, contract, plan, flow):
+    rows = rows_of(plan)
+    merged = [rows[0] | {"amount": "113000.00"}]  # the second installment folded into the first
+    plan = services.plan_save(actor=people.rep, contract=contract, installments=merged)
+    services.plan_submit(actor=people.rep, plan=plan)
+    services.payment_record(actor=people.finance, contract=contract, received_on=days(0), amount="70000.00")
+    with pytest.raises(Conflict) as refused:
+        approvals.approval_approve(request=ApprovalRequest.objects.get(), actor=people.manager)
+    assert "¥10,000.00" in str(refused.value)
+
+
+def test_a_change_applied_without_a_flow_is_recorded_as_its_author(people, contract, plan):
+    plan = postpone_the_overdue_installment(people, contract, plan)
+    services.plan_submit(actor=people.manager, plan=plan)
+    changed = AuditEntry.objects.for_object(plan).get(verb="plan_changed")
+    assert changed.actor_id == people.rep.pk
 
 
 def test_saving_the_schedule_in_force_unchanged_records_nothing(people, contract, plan):
@@ -200,6 +260,16 @@ def test_the_approver_sees_the_proposed_and_the_installments_in_force(people, co
     assert f"<dd>#1 {days(-10):%Y-%m-%d} ¥60,000.00<br>#2 {days(20):%Y-%m-%d} ¥53,000.00</dd>" in in_force
 
 
+def test_the_approver_sees_a_difference_in_force_that_a_change_drops(people, contract, flow):
+    plan = money.payment_plan(contract, [(days(10), "110000.00")], difference=D("-3000.00"), difference_reason="折让")
+    rows = rows_of(plan)
+    rows[0]["amount"] = "113000.00"
+    plan = services.plan_save(actor=people.rep, contract=contract, installments=rows)
+    services.plan_submit(actor=people.rep, plan=plan)
+    summary = dict(approval_selectors.document_summary(ApprovalRequest.objects.get()))
+    assert summary["差额（现行）"] == "-¥3,000.00 · 折让"
+
+
 def test_the_approval_conditions_read_the_change(people, contract, plan):
     """A flow for plans of more than two installments applies to a change that adds a third."""
     f = ApprovalFlow.objects.create(
@@ -237,6 +307,9 @@ def test_the_plan_page_keeps_a_change_apart_from_the_installments_in_force(peopl
     assert f"{days(-10):%Y-%m-%d}" in in_force and f"{days(50):%Y-%m-%d}" not in in_force
     assert f'value="{days(50):%Y-%m-%d}"' in change and f"{days(-10):%Y-%m-%d}" not in change
     assert 'data-plan-change="draft"' in page and "plan/discard-change/" in page
+    contract_page = client.get(f"/contracts/{contract.pk}/").content.decode()
+    assert 'data-plan-status="draft"' in contract_page and 'data-plan-change="draft"' in contract_page
+    assert "已生效" in contract_page.split('id="contract-money"')[1]
     assert client.post(f"{url}discard-change/").status_code == 303
     page = client.get(url).content.decode()
     assert 'id="plan-in-force"' not in page and f'value="{days(-10):%Y-%m-%d}"' in page

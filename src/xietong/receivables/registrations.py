@@ -73,6 +73,8 @@ def _plan_summary(plan: PaymentPlan) -> list[tuple[str, str]]:
         rows.append(
             (_("Difference from the contract amount"), f"{money(change.difference)} · {change.difference_reason}")
         )
+    if plan.difference and (plan.difference, plan.difference_reason) != (change.difference, change.difference_reason):
+        rows.append((_("Difference in force"), f"{money(plan.difference)} · {plan.difference_reason}"))
     return rows
 
 

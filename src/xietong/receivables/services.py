@@ -127,12 +127,24 @@ def _require_money_status(contract: Any, field: str = "contract") -> None:
 
 
 def plan_is_locked(plan: PaymentPlan) -> bool:
-    """The approval engine's lock: a plan in approval takes no change on any path."""
+    """The approval engine's lock: a plan (or the change to it) in approval takes no change on any path."""
     return plan.status == PlanStatus.IN_APPROVAL
 
 
 def _refuse_locked_plan(plan: PaymentPlan) -> None:
     if plan_is_locked(plan):
+        raise Conflict(_("The payment plan is in approval: it cannot change until it is decided."), field="plan")
+
+
+def allocations_wait(plan: PaymentPlan) -> bool:
+    """Payments are not put on a plan's installments while its first schedule is in approval. A plan
+    in force keeps taking them while a change to it is in approval: the change is checked again
+    against what they received when it is approved."""
+    return plan_is_locked(plan) and not plan.in_force
+
+
+def _refuse_waiting_allocations(plan: PaymentPlan) -> None:
+    if allocations_wait(plan):
         raise Conflict(_("The payment plan is in approval: it cannot change until it is decided."), field="plan")
 
 
@@ -391,22 +403,30 @@ def _propose(
     difference: Decimal,
     reason: str,
 ) -> None:
-    """Keep ``rows`` as the change to the plan in force (the plan back in draft), or — when they
-    are the schedule in force — drop the change (the plan active again)."""
+    """Keep ``rows`` as the change to the plan in force (the plan back in draft). The schedule in
+    force itself is no change: nothing happens — or, with a change waiting, 409 (a form opened
+    before the change was made would drop it without a word; "discard the change" does that)."""
     earlier = proposal_of(plan)
-    unchanged = _same_rows(rows, in_force) and difference == plan.difference and reason == plan.difference_reason
-    plan.proposal = None if unchanged else _proposal_json(rows, difference, reason)
-    plan.status = PlanStatus.ACTIVE if unchanged else PlanStatus.DRAFT
+    if _same_rows(rows, in_force) and difference == plan.difference and reason == plan.difference_reason:
+        if earlier is not None:
+            raise Conflict(
+                _(
+                    "These are the installments in force, and a change to them is waiting. To drop that "
+                    "change, discard it; to change it, edit the proposed installments."
+                ),
+                field="installments",
+            )
+        return
+    plan.proposal = _proposal_json(rows, difference, reason)
+    plan.status = PlanStatus.DRAFT
     plan.updated_by = actor
     plan.save()
     was = earlier.installments if earlier else in_force
-    if unchanged and earlier is None:
-        return
     audit.record(
         actor=actor,
         obj=plan,
         kind="update",
-        verb="plan_change_discarded" if unchanged else "plan_change_proposed",
+        verb="plan_change_proposed",
         changes={"installments": [describe_installments(was), describe_installments(rows)]},
     )
 
@@ -491,11 +511,31 @@ def plan_on_submitted(plan: PaymentPlan, request: Any) -> None:
 
 
 def plan_on_approved(plan: PaymentPlan, request: Any) -> None:
-    """The plan is in force; an approved change replaces the installments now."""
+    """The plan is in force; an approved change replaces the installments now. What changed since it
+    was submitted — the contract amount (an amendment), payments put on the installments in force —
+    is checked again: a change that no longer fits is refused (409), to be rejected and corrected."""
+    from xietong.contracts.models import Contract
+
     change = proposal_of(plan)
+    existing = _locked_rows_of(plan) if change is not None else {}
+    amount = Contract.objects.filter(pk=plan.contract_id).values_list("amount", flat=True).get()
+    if change is None:
+        total = plan.installments.aggregate(s=Sum("amount"))["s"] or ZERO
+        problem = plan_sum_problem(total=total, contract_amount=amount, difference=plan.difference)
+    else:
+        problem = plan_sum_problem(total=change.total, contract_amount=amount, difference=change.difference)
+    if problem is None and change is not None:
+        try:
+            _check_rows(existing, change.installments)
+        except ValidationError as exc:
+            problem = " ".join(exc.messages)
+    if problem is not None:
+        raise Conflict(
+            _("The plan no longer fits what changed since it was submitted: %(problem)s Reject it to correct it.")
+            % {"problem": problem},
+            field="plan",
+        )
     if change is not None:
-        existing = _locked_rows_of(plan)
-        _check_rows(existing, change.installments)  # allocations waited while it was in approval
         before = audit.snapshot(plan)
         in_force = _in_force(existing)
         _write_rows(plan, existing, change.installments)
@@ -505,7 +545,7 @@ def plan_on_approved(plan: PaymentPlan, request: Any) -> None:
     plan.save(update_fields=["status", "approved_at", "difference", "difference_reason", "proposal", "updated_at"])
     if change is not None:
         audit.record(
-            actor=getattr(request, "submitter", None),
+            actor=plan.updated_by,  # who made the change (no request when no flow applies)
             obj=plan,
             kind="update",
             verb="plan_changed",
@@ -665,9 +705,9 @@ def payment_record(
     plan = PaymentPlan.objects.filter(contract=contract).first()
     installments = _locked_installments(plan.pk) if plan is not None else []
     if plan is not None and allocations:
-        _refuse_locked_plan(plan)
+        _refuse_waiting_allocations(plan)
     if allocations is None:
-        parts = auto_allocation(installments, amount) if plan is not None and not plan_is_locked(plan) else []
+        parts = auto_allocation(installments, amount) if plan is not None and not allocations_wait(plan) else []
     else:
         if allocations and plan is None:
             raise ValidationError({"allocations": _("The contract has no payment plan yet.")})
@@ -714,7 +754,7 @@ def payment_allocate(*, actor: Any, payment: Any, allocations: Sequence[Mapping[
     if plan is None:
         raise ValidationError({"allocations": _("The contract has no payment plan yet.")})
     installments = _locked_installments(plan.pk)
-    _refuse_locked_plan(plan)
+    _refuse_waiting_allocations(plan)
     receipt = Payment.objects.select_for_update().get(pk=_pk(payment))
     left = unallocated_of(receipt)
     if left <= 0:
@@ -838,7 +878,7 @@ def payment_refund(
                 }
             )
     if parts and plan is not None:
-        _refuse_locked_plan(plan)
+        _refuse_waiting_allocations(plan)
     refund = _create_payment(
         kind=PaymentKind.REFUND,
         refund_of=receipt,
