@@ -95,3 +95,46 @@ def test_finished_requests_are_not_reminded(deal: Deal, people: dict[str, Any]) 
         "reminded": 0,
         "escalated": 0,
     }
+
+
+def test_a_late_approver_who_is_the_escalation_target_keeps_their_task(deal: Deal, people: dict[str, Any]) -> None:
+    """The request used to be left with no pending task at all: stuck, its document locked."""
+    request = _submitted(deal, people, escalate_after_hours=1, escalate_to=people["finance"])
+    services.approvals_remind_and_escalate(now=timezone.now() + timedelta(hours=2))
+    assert list(ApprovalTask.objects.filter(request=request).values_list("approver__username", "status")) == [
+        ("fin", TaskStatus.PENDING)
+    ]
+    services.approval_approve(request=request, actor=people["finance"])
+    request.refresh_from_db()
+    assert request.status == "approved"
+
+
+def test_in_a_all_step_an_escalation_target_already_asked_decides_for_both(deal: Deal, people: dict[str, Any]) -> None:
+    request = _submitted(deal, people, escalate_after_hours=1, escalate_to=people["legal"])
+    # a second approver in the same 会签 step: legal, asked too (and not late)
+    ApprovalTask.objects.create(request=request, step=0, approver=people["legal"], created_at=timezone.now())
+    services.approvals_remind_and_escalate(now=timezone.now() + timedelta(minutes=90))
+    assert sorted(ApprovalTask.objects.filter(request=request).values_list("approver__username", "status")) == [
+        ("fin", TaskStatus.DELEGATED),
+        ("legal", TaskStatus.PENDING),
+    ]
+    services.approval_approve(request=request, actor=people["legal"])
+    request.refresh_from_db()
+    assert request.status == "approved"
+
+
+def test_a_takeover_keeps_on_whose_behalf_and_follows_the_targets_own_delegation(
+    deal: Deal, people: dict[str, Any]
+) -> None:
+    from xietong.approvals.models import Delegation
+
+    today = timezone.localdate()
+    Delegation.objects.create(user=people["finance"], delegate=people["legal"], starts_on=today, ends_on=today)
+    Delegation.objects.create(user=people["director"], delegate=people["manager"], starts_on=today, ends_on=today)
+    request = _submitted(deal, people, escalate_after_hours=1, escalate_to=people["director"])
+    services.approvals_remind_and_escalate(now=timezone.now() + timedelta(hours=2))
+    assert list(
+        ApprovalTask.objects.filter(request=request)
+        .order_by("pk")
+        .values_list("approver__username", "status", "delegated_from__username")
+    ) == [("legal", TaskStatus.DELEGATED, "fin"), ("mgr", TaskStatus.PENDING, "fin")]

@@ -129,3 +129,19 @@ def test_a_quote_becomes_one_contract_until_that_one_is_terminated(people):
     Contract.objects.filter(pk=first.pk).update(status=S.TERMINATED)
     second = services.contract_create_from_quote(actor=people.rep, quote=q)
     assert Contract.objects.filter(quote=q).count() == 2 and second.status == S.DRAFT
+
+
+def test_a_new_version_of_a_quote_with_a_contract_makes_no_second_contract(people):
+    from xietong.core.errors import Conflict
+    from xietong.quotes import services as quotes
+
+    q = quote(people.rep, status=QuoteStatus.SENT)
+    first = services.contract_create_from_quote(actor=people.rep, quote=q)
+    v2 = quotes.quote_new_version(actor=people.rep, quote=q)
+    quotes.quote_submit(actor=people.rep, quote=v2)  # no flow applies: approved at once
+    with pytest.raises(Conflict) as refused:
+        services.contract_create_from_quote(actor=people.rep, quote=v2)
+    assert first.number in str(refused.value)
+    response = send(login(people.rep), "post", "/api/v1/contracts", {"quote_id": v2.pk})
+    assert response.status_code == 409
+    assert [e["field"] for e in response.json()["errors"]] == ["quote_id"]

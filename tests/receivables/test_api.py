@@ -165,3 +165,21 @@ def test_the_payment_and_invoice_lists_cost_the_same_queries_for_more_rows(peopl
     assert_queries_constant(lambda: client.get("/api/v1/payments"), add)
     assert_queries_constant(lambda: client.get("/api/v1/invoices"), add)
     assert_queries_constant(lambda: client.get("/api/v1/receivables/aging"), add)
+
+
+@pytest.mark.parametrize(
+    ("url", "body"),
+    [
+        ("/api/v1/payments", {"received_on": days(0), "amount": "1.00"}),
+        ("/api/v1/invoices", {"amount": "1.00", "kind": "ordinary"}),
+    ],
+)
+def test_a_contract_seen_through_a_share_answers_like_a_missing_one_for_its_money(people, contract, url, body):
+    from xietong.core.shares import share_record
+
+    share_record(actor=people.rep, record=contract, user=people.rep2)
+    client = login(people.rep2)
+    answers = [send(client, "post", url, body | {"contract_id": pk}) for pk in (contract.pk, contract.pk + 1000)]
+    assert [(r.status_code, r.json()["errors"]) for r in answers] == [
+        (422, [{"field": "contract_id", "message": zh("No such contract.")}])
+    ] * 2

@@ -744,12 +744,27 @@ def _remind_or_escalate(task_id: int, now: Any) -> list[str]:
                 "approver_id", flat=True
             )
         )
-        active = _active_users(targets)
+        # a target away stands in through their own delegation; the late approver is no target
+        delegates = _delegate_of(_active_users(targets), timezone.localdate(now))
+        active = [
+            t for t in dict.fromkeys(delegates.get(t, t) for t in _active_users(targets)) if t != task.approver_id
+        ]
         added = [t for t in active if t not in existing]
+        # 会签 waits for every approver: the escalation takes over the late one's task, or it would
+        # only add a decision to wait for (a target already in the step then decides for both). In
+        # 或签 it joins the late approver: whoever is first decides.
+        takeover = bool(active) and request.steps[task.step]["mode"] != StepMode.ANY
+        on_behalf_of = (task.delegated_from_id or task.approver_id) if takeover else None
         ApprovalTask.objects.bulk_create(
             [  # an escalation is not escalated again (nor reminded): it is the last resort
                 ApprovalTask(
-                    request=request, step=task.step, approver_id=t, created_at=now, reminded_at=now, escalated_at=now
+                    request=request,
+                    step=task.step,
+                    approver_id=t,
+                    delegated_from_id=on_behalf_of,
+                    created_at=now,
+                    reminded_at=now,
+                    escalated_at=now,
                 )
                 for t in added
             ]
@@ -757,13 +772,11 @@ def _remind_or_escalate(task_id: int, now: Any) -> list[str]:
         task.escalated_at = now
         task.reminded_at = task.reminded_at or now
         task.save(update_fields=["escalated_at", "reminded_at"])
-        if active and request.steps[task.step]["mode"] != StepMode.ANY:
-            # 会签 waits for every approver: the escalation stands in for the late one, or it would
-            # only add a decision to wait for. In 或签 both may decide, whoever is first.
+        if takeover:
             _close_task(task, TaskStatus.DELEGATED, "", now)
         names = ", ".join(str(u) for u in get_user_model()._default_manager.filter(pk__in=active).order_by("pk"))
         _event(request, EventKind.ESCALATE, None, step=task.step, approver=task.approver_id, added=added, to_name=names)
-        _notify("approval_escalated", request, added, None, key=f"escalate:{task.pk}")
+        _notify("approval_escalated", request, active if takeover else added, None, key=f"escalate:{task.pk}")
         done.append("escalated")
     elif (
         flow.remind_after_hours is not None

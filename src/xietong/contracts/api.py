@@ -27,7 +27,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from xietong.core.api import ERROR_RESPONSES, Page, Ref
-from xietong.core.errors import NotFound
+from xietong.core.errors import Conflict, NotFound
 from xietong.core.idempotency import idempotent
 from xietong.org.policies import require
 
@@ -283,6 +283,8 @@ def create_contract(request: HttpRequest, payload: ContractIn) -> Any:
                 )
             except ValidationError as exc:
                 raise _renamed(exc) from None
+            except Conflict as exc:
+                raise Conflict(str(exc), field="quote_id" if exc.field == "quote" else exc.field) from None
         else:
             if payload.customer_id is None:
                 raise ValidationError({"customer_id": _("Choose the customer (or give quote_id).")})

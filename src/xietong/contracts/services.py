@@ -403,10 +403,16 @@ def contract_create(
     return contract
 
 
-def _refuse_second_contract(actor: Any, quote_id: int) -> None:
-    """A quote becomes one contract (a double submit made two, each with a number of the sequence);
-    another once that one is terminated. The existing contract is named when the actor sees it."""
-    existing = Contract.objects.filter(quote_id=quote_id).exclude(status=S.TERMINATED).order_by("pk").first()
+def _refuse_second_contract(actor: Any, quote: Any) -> None:
+    """A quote — any of its versions — becomes one contract (a double submit made two, each with a
+    number of the sequence); another once that one is terminated. The existing contract is named
+    when the actor sees it."""
+    existing = (
+        Contract.objects.filter(quote__number=quote.number)  # the number is shared by the versions
+        .exclude(status=S.TERMINATED)
+        .order_by("pk")
+        .first()
+    )
     if existing is None:
         return
     if Contract.objects.visible_to(actor).filter(pk=existing.pk).exists():
@@ -437,7 +443,7 @@ def contract_create_from_quote(*, actor: Any, quote: Any, title: str = "", **fie
             field="quote",
         )
     list(Quote.objects.select_for_update().filter(pk=found.pk).values_list("pk"))  # one contract at a time from it
-    _refuse_second_contract(actor, found.pk)
+    _refuse_second_contract(actor, found)
     values = _clean_fields({"title": title or found.title, **fields})
     values["party_a"] = values.get("party_a") or found.customer.name
     values["party_b"] = values.get("party_b") or our_company_name()

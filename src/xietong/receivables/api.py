@@ -313,13 +313,22 @@ def _allocs(rows: list[AllocationIn] | None) -> list[dict[str, Any]] | None:
     return [{"installment": a.installment_id, "amount": a.amount} for a in rows]
 
 
-@router.post("/payments", response={201: PaymentDetailOut, **ERROR_RESPONSES})
-def create_payment(request: HttpRequest, payload: PaymentIn) -> Any:
+def _require_money_contract(user: Any, contract_id: int) -> None:
+    """422 naming ``contract_id`` unless the caller sees the contract and may record its money (a
+    contract seen through a share answers like a missing one)."""
     from xietong.contracts.models import Contract
 
-    require(request.user, MODULE, "create")
-    if not Contract.objects.visible_to(request.user).filter(pk=payload.contract_id).exists():
+    if not (
+        Contract.objects.visible_to(user).filter(pk=contract_id).exists()
+        and services.money_in_scope(user, contract_id, "create")
+    ):
         raise ValidationError({"contract_id": _("No such contract.")})
+
+
+@router.post("/payments", response={201: PaymentDetailOut, **ERROR_RESPONSES})
+def create_payment(request: HttpRequest, payload: PaymentIn) -> Any:
+    require(request.user, MODULE, "create")
+    _require_money_contract(request.user, payload.contract_id)
     payment = services.payment_record(
         actor=request.user,
         contract=payload.contract_id,
@@ -467,11 +476,8 @@ class InvoiceIn(Schema):
 @router.post("/invoices", response={201: InvoiceOut, **ERROR_RESPONSES})
 def create_invoice(request: HttpRequest, payload: InvoiceIn) -> Any:
     """Request an invoice; the contract's invoices (not void) never exceed its amount (422 naming both)."""
-    from xietong.contracts.models import Contract
-
     require(request.user, MODULE, "create")
-    if not Contract.objects.visible_to(request.user).filter(pk=payload.contract_id).exists():
-        raise ValidationError({"contract_id": _("No such contract.")})
+    _require_money_contract(request.user, payload.contract_id)
     data = payload.dict()
     invoice = services.invoice_request(actor=request.user, contract=data.pop("contract_id"), **data)
     return Status(201, _invoice_out(selectors.invoice_detail(user=request.user, pk=invoice.pk)))
