@@ -241,6 +241,49 @@ def test_the_plan_of_the_ordered_contract_is_not_counted_twice(people: Any, no_e
     assert _create(people, contract).status == OrderStatus.NEW  # 1,130 once, not 2,260
 
 
+def test_splitting_an_order_does_not_get_past_the_credit_limit(people: Any, no_engine: list[Any]) -> None:
+    contract = _contract(people, [(None, "2", "1000.00")])  # 2,260.00
+    money.payment_plan(contract)  # scheduled, nothing paid: the orders stand for it
+    CustomerCredit.objects.create(
+        customer=contract.customer, business_unit=contract.business_unit, credit_limit=D("1500.00")
+    )
+    line = _line(contract)
+    first = _create(people, contract, lines=[{"contract_line": line.pk, "quantity": "1"}])
+    assert first.status == OrderStatus.NEW  # 1,130.00
+    second = _create(people, contract, lines=[{"contract_line": line.pk, "quantity": "1"}])
+    assert second.status == OrderStatus.CREDIT_REVIEW  # 1,130.00 unpaid before it + 1,130.00 > 1,500.00
+    from xietong.orders import registrations
+
+    assert dict(registrations._summary(second))[zh("Other orders not yet paid")] == "¥1,130.00"
+    assert registrations._over_limit(second) == "yes"
+
+
+def test_what_a_contract_received_frees_its_earlier_orders_from_the_limit(people: Any, no_engine: list[Any]) -> None:
+    from xietong.receivables import services as receivables
+
+    contract = _contract(people, [(None, "2", "1000.00")])
+    money.payment_plan(contract)
+    CustomerCredit.objects.create(
+        customer=contract.customer, business_unit=contract.business_unit, credit_limit=D("1500.00")
+    )
+    line = _line(contract)
+    _create(people, contract, lines=[{"contract_line": line.pk, "quantity": "1"}])
+    receivables.payment_record(actor=people.rep, contract=contract, received_on=timezone.localdate(), amount="1130.00")
+    assert _create(people, contract, lines=[{"contract_line": line.pk, "quantity": "1"}]).status == OrderStatus.NEW
+
+
+def test_orders_of_other_contracts_without_a_plan_count_against_the_limit(people: Any, no_engine: list[Any]) -> None:
+    earlier = _contract(people, [(None, "1", "1000.00")])
+    contract = money.contract(people.rep, lines=[(None, "1", "1000.00")])
+    contract.customer = earlier.customer
+    contract.save()
+    CustomerCredit.objects.create(
+        customer=earlier.customer, business_unit=earlier.business_unit, credit_limit=D("1500.00")
+    )
+    assert _create(people, earlier).status == OrderStatus.NEW
+    assert _create(people, contract).status == OrderStatus.CREDIT_REVIEW  # 1,130 + 1,130 > 1,500
+
+
 def test_anything_overdue_puts_the_order_in_credit_review(people: Any, no_engine: list[Any]) -> None:
     earlier = _contract(people, [(None, "1", "1000.00")])
     money.payment_plan(earlier, [(timezone.localdate() - timedelta(days=1), "0.01"), (_promised(), "1129.99")])

@@ -95,8 +95,20 @@ def _credit(order: Any) -> Any:
     )
 
 
+def _unpaid(order: Any) -> Decimal:
+    """The customer's other unpaid orders as ``order_create`` counted them (``unpaid_orders``)."""
+    from .services import unpaid_orders
+
+    return unpaid_orders(
+        customer_id=order.customer_id,
+        business_unit_id=order.business_unit_id,
+        contract_id=order.contract_id,
+        exclude_order_id=order.pk,
+    )
+
+
 def _over_limit(order: Any) -> str:
-    return "yes" if _credit(order).exceeded_by(order.amount) else "no"
+    return "yes" if _credit(order).exceeded_by(order.amount + _unpaid(order)) else "no"
 
 
 def _overdue(order: Any) -> Decimal:
@@ -136,6 +148,7 @@ def _summary(o: Any) -> list[tuple[str, str]]:
         (_("Order amount"), money(o.amount)),
         (_("Credit limit"), money(credit.limit) if credit.limit is not None else _("none set")),
         (_("Open receivables of other contracts"), money(credit.open_receivables)),
+        (_("Other orders not yet paid"), money(_unpaid(o))),
         (_("Overdue"), money(credit.overdue)),
     ]
 

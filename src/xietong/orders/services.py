@@ -249,6 +249,45 @@ def _create_numbered(today: date, **values: Any) -> Order:
 # --- create -----------------------------------------------------------------------------------------
 
 
+def unpaid_orders(
+    *, customer_id: int, business_unit_id: int, contract_id: int, exclude_order_id: int | None = None
+) -> Decimal:
+    """For credit control, what the customer owes — or will — for goods ordered that no payment plan
+    counts: the earlier orders of ``contract_id`` (whose own plan the check leaves out, the new order
+    standing for it) and the orders of the customer's contracts without a plan, each contract less
+    what it received. So neither splitting an order nor ordering on several contracts without plans
+    gets past the credit limit. Not cancelled orders; ``exclude_order_id``: the order being judged."""
+    from xietong.receivables.choices import PaymentKind
+    from xietong.receivables.models import Payment, PaymentPlan
+
+    planned = set(
+        PaymentPlan.objects.filter(customer_id=customer_id, business_unit_id=business_unit_id).values_list(
+            "contract_id", flat=True
+        )
+    )
+    orders = Order.objects.filter(customer_id=customer_id, business_unit_id=business_unit_id).exclude(
+        status=OrderStatus.CANCELLED
+    )
+    if exclude_order_id is not None:
+        orders = orders.exclude(pk=exclude_order_id)
+    ordered = {
+        row["contract_id"]: row["s"] for row in orders.values("contract_id").annotate(s=Sum("amount")).order_by()
+    }
+    counted = {c: amount for c, amount in ordered.items() if c == contract_id or c not in planned}
+    if not counted:
+        return ZERO
+    received: dict[int, Decimal] = {}
+    for row in (
+        Payment.objects.filter(contract_id__in=counted)
+        .values("contract_id", "kind")
+        .annotate(s=Sum("amount"))
+        .order_by()
+    ):
+        sign = 1 if row["kind"] == PaymentKind.RECEIPT else -1
+        received[row["contract_id"]] = received.get(row["contract_id"], ZERO) + sign * row["s"]
+    return sum((max(ZERO, amount - received.get(c, ZERO)) for c, amount in counted.items()), ZERO)
+
+
 @transaction.atomic
 def order_create(
     *,
@@ -351,7 +390,10 @@ def order_create(
         today=today,
         except_contract_id=contract.pk,  # this order's amount stands for its own contract's money
     )
-    needs_review = credit.exceeded_by(total) or credit.overdue > 0
+    unpaid = unpaid_orders(
+        customer_id=contract.customer_id, business_unit_id=contract.business_unit_id, contract_id=contract.pk
+    )
+    needs_review = credit.exceeded_by(total + unpaid) or credit.overdue > 0
 
     order = _create_numbered(
         today,
