@@ -256,6 +256,8 @@ def _field_label(model: Any, name: str) -> str:
             verbose = getattr(model._meta.get_field(name), "verbose_name", None)  # a reverse relation has none
         except FieldDoesNotExist:
             verbose = None
+        if isinstance(verbose, str):  # Django's own default ("business unit"), not marked for translation
+            return _(verbose)
         if verbose is not None:
             return str(verbose)
     for key in ((label, name), ("", name)):
