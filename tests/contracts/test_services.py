@@ -529,6 +529,20 @@ def test_what_orders_point_at_is_kept_and_the_refusal_names_the_line(people, eng
     assert (c.status, c.version, c.lines.get().pk) == (S.ACTIVE, 1, line.pk)
 
 
+def test_a_fully_ordered_line_keeps_its_amount_unless_its_quantity_changes(people, engine):
+    """Raising the price of a line whose every unit is ordered left money no order could ever take."""
+    c = contract(people.rep, status=S.ACTIVE)
+    order(c)  # the whole contract
+    (line,) = c.lines.all()
+    lines = _as_sent(c, line1={"unit_price": str(line.unit_price * 2)})
+    with pytest.raises(ValidationError) as refused:
+        services.contract_amend(actor=people.rep, contract=c, reason="涨价", lines=lines)
+    assert list(refused.value.message_dict) == ["lines[1].unit_price"]
+    assert f"¥{line.amount:,.2f}" in refused.value.message_dict["lines[1].unit_price"][0]
+    more = _as_sent(c, line1={"quantity": str(line.quantity + 1), "unit_price": str(line.unit_price * 2)})
+    services.contract_amend(actor=people.rep, contract=c, reason="加量并涨价", lines=more)  # more units: allowed
+
+
 # --- the approval engine's view of a contract ------------------------------------------------------------
 
 

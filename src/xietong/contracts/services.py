@@ -286,6 +286,17 @@ def _write_lines(contract: Contract, lines: list[dict[str, Any]], *, restoring: 
                     % {"amount": f"{amount_ordered:,.2f}"}
                 }
             )
+        if quantity_ordered and values["quantity"] == quantity_ordered and values["amount"] != amount_ordered:
+            # every unit is ordered: money left on the line could never be ordered (nor taken back)
+            raise ValidationError(
+                {
+                    prefix + "unit_price": _(
+                        "All %(quantity)s of this line have been ordered for ¥%(amount)s: its amount cannot "
+                        "change unless its quantity does."
+                    )
+                    % {"quantity": f"{quantity_ordered.normalize():f}", "amount": f"{amount_ordered:,.2f}"}
+                }
+            )
         for name, value in values.items():
             setattr(current, name, value)
         kept.append(current)
