@@ -267,3 +267,12 @@ def test_my_day_lists_late_orders_for_the_owner_and_the_operations_team(people: 
         html = login(user).get("/").content.decode()
         assert f'href="/orders/{late.pk}/"' in html, user
     assert f'href="/orders/{late.pk}/"' not in login(people.ops2).get("/").content.decode()
+
+
+def test_the_sales_owner_sees_an_order_but_operating_it_answers_403_as_in_the_api(people: Any) -> None:
+    order = _order(people)
+    client = login(people.rep)
+    assert client.get(f"/orders/{order.pk}/").status_code == 200
+    assert client.get(f"/orders/{order.pk}/schedule/").status_code == 403
+    assert client.post(f"/orders/{order.pk}/ship/", {}).status_code == 403
+    assert login(people.ops2).get(f"/orders/{order.pk}/schedule/").status_code == 404  # another team's order

@@ -489,6 +489,25 @@ def test_a_late_order_notifies_its_owner_and_the_operations_lead_once(
     assert on_time.delay_notified_at is None
 
 
+def test_an_order_held_in_credit_review_past_its_promised_date_tells_its_owner(
+    people: Any, no_engine: list[Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    contract = _contract(people, [(None, "1", "1000.00")])
+    CustomerCredit.objects.create(customer=contract.customer, business_unit=contract.business_unit, credit_limit=D("1"))
+    held = _create(people, contract)
+    assert held.status == OrderStatus.CREDIT_REVIEW
+    Order.objects.filter(pk=held.pk).update(promised_date=timezone.localdate() - timedelta(days=3))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.orders_notify_late() == 1
+    # operations have not got it yet: the owner is told, not the operations lead
+    assert list(Notification.objects.filter(kind="order_late").values_list("recipient_id", flat=True)) == [
+        people.rep.pk
+    ]
+    from xietong.orders import selectors
+
+    assert selectors.order_get(user=people.rep, pk=held.pk).is_late
+
+
 def test_scheduling_after_the_promised_date_tells_the_owner(
     people: Any, django_capture_on_commit_callbacks: Any
 ) -> None:

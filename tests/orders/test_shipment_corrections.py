@@ -596,18 +596,19 @@ def test_close_short_of_an_order_with_nothing_shipped_says_to_cancel_it(people: 
     assert zh(NOT_SHIPPED_YET) in response.content.decode()
 
 
-def test_the_shipment_pages_are_404_outside_the_scope_and_for_sales(people: Any) -> None:
+def test_the_shipment_pages_are_404_outside_the_scope_and_403_for_sales(people: Any) -> None:
+    """Sales see the shipment with their order but do not operate it: 403, as the API answers."""
     order = _order(people)
     shipment = _ship(people, order, "2")
     line = shipment.lines.get()
-    for user in (people.ops2, people.outsider, people.rep):
+    for user, status in ((people.ops2, 404), (people.outsider, 404), (people.rep, 403)):
         client = login(user)
         for url, data in (
             (f"/orders/shipments/{shipment.pk}/quantities/", {f"qty_{line.pk}": "1"}),
             (f"/orders/shipments/{shipment.pk}/void/", {"reason": "x"}),
         ):
-            assert client.get(url).status_code == 404, (user, url)
-            assert client.post(url, data).status_code == 404, (user, url)
+            assert client.get(url).status_code == status, (user, url)
+            assert client.post(url, data).status_code == status, (user, url)
     for user in (people.ops2, people.outsider):
         assert login(user).post(f"/orders/{order.pk}/close-short/", {"reason": "x"}).status_code == 404
     assert _state(order) == (OrderStatus.PARTLY_SHIPPED, [(D("2"), D("0"))])

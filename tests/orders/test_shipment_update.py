@@ -211,12 +211,12 @@ def test_the_edit_form_shows_a_refusal_next_to_the_field(people: Any) -> None:
     assert shipment.carrier == "顺丰速运"
 
 
-def test_the_edit_form_is_404_outside_the_scope_and_for_sales(people: Any) -> None:
+def test_the_edit_form_is_404_outside_the_scope_and_403_for_sales(people: Any) -> None:
     _order, shipment = _shipped(people)
-    for user in (people.ops2, people.outsider, people.rep):
-        assert login(user).get(f"/orders/shipments/{shipment.pk}/edit/").status_code == 404, user
+    for user, status in ((people.ops2, 404), (people.outsider, 404), (people.rep, 403)):
+        assert login(user).get(f"/orders/shipments/{shipment.pk}/edit/").status_code == status, user
         response = login(user).post(f"/orders/shipments/{shipment.pk}/edit/", {"carrier": "中通"})
-        assert response.status_code == 404, user
+        assert response.status_code == status, user
     shipment.refresh_from_db()
     assert shipment.carrier == "顺丰速运"
 

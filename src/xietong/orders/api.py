@@ -65,7 +65,7 @@ class OrderOut(Schema):
     id: int
     number: str
     status: str
-    is_late: bool = Field(description="Open and past its promised date.")
+    is_late: bool = Field(description="Open (or in credit review) and past its promised date.")
     contract: Ref
     customer: Ref
     business_unit: Ref

@@ -22,6 +22,7 @@ from xietong.core.search import SearchHit, SearchProvider
 from xietong.customers.registrations import CustomerTab, register_customer_tab
 
 from . import selectors, services, tasks
+from .choices import OrderStatus
 
 MODULE = "orders"
 
@@ -45,12 +46,12 @@ navigation.register(
 
 
 def late_orders_section(user: Any) -> dict[str, Any] | None:
-    """Open orders past their promised date that are mine (sales owner) or my operations teams'
-    (one query); nothing when there are none."""
+    """Open orders past their promised date that are mine (sales owner, also those still in credit
+    review) or my operations teams' (one query); nothing when there are none."""
     if not _may_view(user):
         return None
     rows = selectors.order_list(user=user, late=True).filter(
-        Q(owner_id=user.pk) | Q(operations_team_id__in=user.access.team_ids)
+        Q(owner_id=user.pk) | (Q(operations_team_id__in=user.access.team_ids) & ~Q(status=OrderStatus.CREDIT_REVIEW))
     )
     items = list(rows.order_by("promised_date", "pk")[: myday.LIMIT + 1])
     if not items:

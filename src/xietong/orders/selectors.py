@@ -13,13 +13,13 @@ from xietong.core.errors import NotFound
 
 from .choices import OrderStatus
 from .models import Order, OrderLine, Shipment, ShipmentLine
-from .services import OPEN_STATUSES
+from .services import LATE_STATUSES, OPEN_STATUSES
 
 LIST_RELATED = ("customer", "owner", "operations_team", "contract", "business_unit")
 
 
 def _late_q(today: date) -> Q:
-    return Q(status__in=OPEN_STATUSES, promised_date__lt=today)
+    return Q(status__in=LATE_STATUSES, promised_date__lt=today)
 
 
 def with_late(rows: QuerySet[Order], today: date | None = None) -> QuerySet[Order]:

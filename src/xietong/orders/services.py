@@ -54,6 +54,8 @@ QTY = Decimal("0.001")
 ZERO = Decimal("0.00")
 ORDERABLE_CONTRACT_STATUSES = ("signed", "active")
 OPEN_STATUSES = (OrderStatus.NEW, OrderStatus.CONFIRMED, OrderStatus.SCHEDULED, OrderStatus.PARTLY_SHIPPED)
+# late when past the promised date: open, or still held in credit review (the customer waits either way)
+LATE_STATUSES = (OrderStatus.CREDIT_REVIEW, *OPEN_STATUSES)
 SHIPPABLE_STATUSES = (OrderStatus.CONFIRMED, OrderStatus.SCHEDULED, OrderStatus.PARTLY_SHIPPED)
 SCHEDULABLE_STATUSES = (OrderStatus.CONFIRMED, OrderStatus.SCHEDULED, OrderStatus.PARTLY_SHIPPED)
 CREDIT_REJECTED_REASON = "credit review rejected"
@@ -939,14 +941,15 @@ def order_cancel(*, actor: Any, order: Order | int, reason: str) -> Order:
 
 def orders_notify_late(*, today: date | None = None) -> int:
     """Daily: each open order not fully shipped by its promised date tells its owner (and the managers
-    of its operations team) once. Idempotent: ``delay_notified_at`` marks the notified ones."""
+    of its operations team) once; one still in credit review tells its owner. Idempotent:
+    ``delay_notified_at`` marks the notified ones."""
     from xietong.org.models import TeamMembership
 
     today = today or timezone.localdate()
     late = list(
         Order.objects.filter(
-            status__in=OPEN_STATUSES, promised_date__lt=today, delay_notified_at__isnull=True
-        ).values_list("pk", "number", "owner_id", "operations_team_id", "promised_date")
+            status__in=LATE_STATUSES, promised_date__lt=today, delay_notified_at__isnull=True
+        ).values_list("pk", "number", "owner_id", "operations_team_id", "promised_date", "status")
     )
     if not late:
         return 0
@@ -958,7 +961,9 @@ def orders_notify_late(*, today: date | None = None) -> int:
         leads.setdefault(team_id, []).append(user_id)
     now = timezone.now()
     done = 0
-    for pk, number, owner_id, team_id, promised in late:
+    for pk, number, owner_id, team_id, promised, status in late:
+        # operations have not got an order in credit review yet: its owner is told
+        managers = [] if status == OrderStatus.CREDIT_REVIEW else leads.get(team_id, [])
         assert promised is not None  # filtered on it
         with transaction.atomic():
             marked = Order.objects.filter(pk=pk, delay_notified_at__isnull=True).update(delay_notified_at=now)
@@ -967,7 +972,7 @@ def orders_notify_late(*, today: date | None = None) -> int:
             _deliver_now(
                 event_key=f"order:{pk}:late",
                 kind="order_late",
-                recipient_ids=[owner_id, *leads.get(team_id, [])],
+                recipient_ids=[owner_id, *managers],
                 actor_id=None,
                 order_id=pk,
                 params={"order": number, "promised": promised.isoformat()},

@@ -214,10 +214,19 @@ def order_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     return done(request, _detail_url(pk))
 
 
+def _operable(user: Any, pk: int) -> Order:
+    """The order for operations' pages: 404 unseen (like a missing one), 403 seen by someone who may
+    not operate orders (as the API answers), else the order within their edit scope."""
+    if not Order.objects.visible_to(user).filter(pk=pk).exists():
+        raise NotFound()
+    require(user, MODULE, "edit")
+    return selectors.order_get(user=user, pk=pk, action="edit")
+
+
 @page_view
 @require_http_methods(["GET", "POST"])
 def order_schedule(request: HttpRequest, pk: int) -> HttpResponse:
-    order = selectors.order_get(user=request.user, pk=pk, action="edit")
+    order = _operable(request.user, pk)
     form = ScheduleForm(posted(request), initial={"scheduled_date": order.scheduled_date})
     if request.method == "POST" and form.is_valid():
         changed = None
@@ -312,7 +321,7 @@ def order_close_short(request: HttpRequest, pk: int) -> HttpResponse:
 def shipment_create(request: HttpRequest, pk: int) -> HttpResponse:
     """The shipment form: date, carrier, tracking number, warehouse and a quantity per line still to
     ship (made for a phone: one column, numeric keyboards)."""
-    order = selectors.order_get(user=request.user, pk=pk, action="edit")
+    order = _operable(request.user, pk)
     order_lines = list(order.lines.all())
     form = ShipmentForm(posted(request), order_lines=order_lines)
     if request.method == "POST" and form.is_valid():
@@ -353,7 +362,7 @@ def shipment_create(request: HttpRequest, pk: int) -> HttpResponse:
 def shipment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Correct a recorded shipment (date, carrier, tracking number, note); its quantities stay."""
     shipment = selectors.shipment_get(user=request.user, pk=pk)
-    order = selectors.order_get(user=request.user, pk=shipment.order_id, action="edit")
+    order = _operable(request.user, shipment.order_id)
     form = ShipmentEditForm(
         posted(request),
         initial={
@@ -385,7 +394,7 @@ def shipment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def shipment_quantities(request: HttpRequest, pk: int) -> HttpResponse:
     """Correct a recorded shipment's quantities: one number per line, prefilled with what is recorded."""
     shipment = selectors.shipment_get(user=request.user, pk=pk)
-    order = selectors.order_get(user=request.user, pk=shipment.order_id, action="edit")
+    order = _operable(request.user, shipment.order_id)
     shipment_lines = list(shipment.lines.all())
     form = ShipmentQuantitiesForm(posted(request), shipment_lines=shipment_lines)
     if request.method == "POST" and form.is_valid():
@@ -415,7 +424,7 @@ def shipment_quantities(request: HttpRequest, pk: int) -> HttpResponse:
 def shipment_void(request: HttpRequest, pk: int) -> HttpResponse:
     """Void a shipment recorded in error (with a reason): its quantities go back to unshipped."""
     shipment = selectors.shipment_get(user=request.user, pk=pk)
-    order = selectors.order_get(user=request.user, pk=shipment.order_id, action="edit")
+    order = _operable(request.user, shipment.order_id)
     shipped = "; ".join(
         f"{line.order_line.product} × {format(line.quantity.normalize(), 'f')}" for line in shipment.lines.all()
     )
