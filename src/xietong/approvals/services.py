@@ -745,10 +745,9 @@ def _remind_or_escalate(task_id: int, now: Any) -> list[str]:
             )
         )
         # a target away stands in through their own delegation; the late approver is no target
-        delegates = _delegate_of(_active_users(targets), timezone.localdate(now))
-        active = [
-            t for t in dict.fromkeys(delegates.get(t, t) for t in _active_users(targets)) if t != task.approver_id
-        ]
+        reachable = _active_users(targets)
+        delegates = _delegate_of(reachable, timezone.localdate(now))
+        active = [t for t in dict.fromkeys(delegates.get(t, t) for t in reachable) if t != task.approver_id]
         added = [t for t in active if t not in existing]
         # 会签 waits for every approver: the escalation takes over the late one's task, or it would
         # only add a decision to wait for (a target already in the step then decides for both). In

@@ -62,6 +62,14 @@ def _plan(user: Any, contract: Any) -> PaymentPlan | None:
     return plan
 
 
+def _editable_plan(user: Any, contract: Any) -> PaymentPlan:
+    """The contract's payment plan for an action on it; 404 when none, or not the user's to edit."""
+    plan = selectors.plan_of_contract(user=user, contract_id=contract.pk, action="edit")
+    if plan is None:
+        raise NotFound()
+    return plan
+
+
 def contract_url(contract: Any) -> str:
     """The contract's page when the contracts app has one, else the plan editor (the money hub)."""
     from django.urls import NoReverseMatch
@@ -165,9 +173,7 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def plan_submit(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     contract = _contract(user, pk)
-    plan = PaymentPlan.objects.visible_to(user, "edit").filter(contract_id=contract.pk).first()
-    if plan is None:
-        raise NotFound()
+    plan = _editable_plan(user, contract)
     try:
         result = services.plan_submit(actor=user, plan=plan)
     except (ValidationError, Conflict) as exc:
@@ -185,9 +191,7 @@ def plan_submit(request: HttpRequest, pk: int) -> HttpResponse:
 def plan_discard_change(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     contract = _contract(user, pk)
-    plan = PaymentPlan.objects.visible_to(user, "edit").filter(contract_id=contract.pk).first()
-    if plan is None:
-        raise NotFound()
+    plan = _editable_plan(user, contract)
     try:
         services.plan_discard_change(actor=user, plan=plan)
     except Conflict as exc:
