@@ -111,4 +111,52 @@ def test_a_delegate_who_is_away_too_passes_the_task_on_and_a_circle_stops_before
     ]
     # the director is away too, to the finance person: the chain would come back, so it stops at him
     Delegation.objects.create(user=people["director"], delegate=people["finance"], starts_on=today, ends_on=today)
-    assert services._delegate_of([people["finance"].pk], today) == {people["finance"].pk: people["director"].pk}
+    assert services._delegate_of([people["finance"].pk], today, submitter_id=None) == {
+        people["finance"].pk: people["director"].pk
+    }
+
+
+def test_a_standing_delegation_never_hands_the_submitter_their_own_request(deal, people):
+    """A chain of away periods ending at the submitter let them approve what they submitted."""
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    rep, finance, legal = people["rep"], people["finance"], people["legal"]
+    Delegation.objects.create(user=finance, delegate=rep, starts_on=today, ends_on=today)
+    make_flow({"kind": "user", "user": finance})
+    request = services.approval_submit(document=deal, actor=rep)
+    assert list(ApprovalTask.objects.filter(request=request).values_list("approver_id", "delegated_from_id")) == [
+        (finance.pk, None)
+    ]
+    # one hop further: finance → legal → the submitter stops at legal
+    services.approval_recall(request=request, actor=rep)
+    Delegation.objects.filter(user=finance).update(delegate=legal)
+    Delegation.objects.create(user=legal, delegate=rep, starts_on=today, ends_on=today)
+    request = services.approval_submit(document=deal, actor=rep)
+    assert list(
+        ApprovalTask.objects.filter(request=request, status=TaskStatus.PENDING).values_list(
+            "approver_id", "delegated_from_id"
+        )
+    ) == [(legal.pk, finance.pk)]
+
+
+def test_an_approver_cannot_hand_the_task_to_the_submitter(deal, people):
+    make_flow({"kind": "user", "user": people["manager"]})
+    rep, manager = people["rep"], people["manager"]
+    request = services.approval_submit(document=deal, actor=rep)
+    client = login(manager)
+    page = client.get(f"/approvals/{request.pk}/").content.decode()
+    offered = (f'<option value="{people["lead"].pk}">', f'<option value="{rep.pk}">')
+    assert tuple(option in page for option in offered) == (True, False)
+    response = client.post(
+        f"/api/v1/approvals/{request.pk}/delegate",
+        data=json.dumps({"user_id": rep.pk}),
+        content_type="application/json",
+    )
+    assert (response.status_code, response.json()["errors"]) == (
+        422,
+        [{"field": "user_id", "message": t("The submitter cannot decide on their own request.")}],
+    )
+    assert list(ApprovalTask.objects.filter(request=request).values_list("approver_id", "status")) == [
+        (manager.pk, TaskStatus.PENDING)
+    ]

@@ -138,3 +138,15 @@ def test_a_takeover_keeps_on_whose_behalf_and_follows_the_targets_own_delegation
         .order_by("pk")
         .values_list("approver__username", "status", "delegated_from__username")
     ) == [("legal", TaskStatus.DELEGATED, "fin"), ("mgr", TaskStatus.PENDING, "fin")]
+
+
+def test_the_submitter_is_never_an_escalation_target(deal: Deal, people: dict[str, Any]) -> None:
+    """The flow escalates to the submitter (or the chain reaches them): the task stays with the
+    late approver, and nobody decides on their own request."""
+    request = _submitted(deal, people, escalate_after_hours=1, escalate_to=people["rep"])
+    assert services.approvals_remind_and_escalate(now=timezone.now() + timedelta(hours=2))["escalated"] == 1
+    assert list(ApprovalTask.objects.filter(request=request).values_list("approver__username", "status")) == [
+        ("fin", TaskStatus.PENDING)
+    ]
+    (escalated,) = ApprovalEvent.objects.filter(request=request, kind="escalate").values_list("params", flat=True)
+    assert (escalated["added"], escalated["to_name"]) == ([], "")

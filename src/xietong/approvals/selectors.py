@@ -282,13 +282,13 @@ def request_view(*, user: Any, request: ApprovalRequest) -> RequestView:
     except KeyError:
         label = request.document_type
     delegate_choices: list[Any] = []
-    if my_task is not None:  # whom the approver may hand the task to: the people they may address
-        from xietong.core.visibility import addressable_people
+    if my_task is not None:  # whom the approver may hand the task to: the people they may address,
+        from xietong.core.visibility import addressable_people  # never the submitter
 
         pending = {t.approver_id for t in tasks if t.status == TaskStatus.PENDING and t.step == request.current_step}
         delegate_choices = list(
             addressable_people(user)
-            .exclude(pk__in=pending)
+            .exclude(pk__in={*pending, request.submitter_id})
             .only("pk", "display_name", "username")
             .order_by("display_name", "pk")[:DELEGATE_CHOICES]
         )

@@ -275,10 +275,11 @@ def resolve_steps(
 DELEGATION_HOPS = 5  # a chain of standing delegations followed this far (A away → B, B away too → C …)
 
 
-def _delegate_of(user_ids: Sequence[int], today: Any) -> dict[int, int]:
+def _delegate_of(user_ids: Sequence[int], today: Any, *, submitter_id: int | None) -> dict[int, int]:
     """Who stands in for whom today (active delegations covering today to a delegate who can still
     sign in; the newest wins). A delegate who is away too passes it on along their own delegation,
-    up to ``DELEGATION_HOPS``; a chain that comes back stops before it would."""
+    up to ``DELEGATION_HOPS``; a chain that comes back stops before it would, and so does one that
+    would reach the request's submitter (nobody decides on their own request through a delegation)."""
     hops: dict[int, int] = {}
     frontier = set(user_ids)
     for _hop in range(DELEGATION_HOPS):
@@ -303,7 +304,12 @@ def _delegate_of(user_ids: Sequence[int], today: Any) -> dict[int, int]:
     out: dict[int, int] = {}
     for user_id in user_ids:
         seen, current = {user_id}, user_id
-        while current in hops and hops[current] not in seen and len(seen) <= DELEGATION_HOPS:
+        while (
+            current in hops
+            and hops[current] not in seen
+            and hops[current] != submitter_id
+            and len(seen) <= DELEGATION_HOPS
+        ):
             current = hops[current]
             seen.add(current)
         if current != user_id:
@@ -315,7 +321,7 @@ def _open_step(request: ApprovalRequest, index: int, *, now: Any) -> list[int]:
     """Create the pending tasks of step ``index`` (delegations applied); the approvers asked."""
     step = request.steps[index]
     ids = list(step["approver_ids"])
-    delegates = _delegate_of(ids, timezone.localdate(now))
+    delegates = _delegate_of(ids, timezone.localdate(now), submitter_id=request.submitter_id)
     tasks: list[ApprovalTask] = []
     asked: set[int] = set()
     for approver_id in ids:
@@ -672,6 +678,8 @@ def approval_delegate(*, request: ApprovalRequest | int, actor: Any, user: Any, 
     target = _addressable(actor, user, "user_id")
     if target.pk == actor.pk:
         raise ValidationError({"user_id": _("Choose someone else.")})
+    if target.pk == locked.submitter_id:
+        raise ValidationError({"user_id": _("The submitter cannot decide on their own request.")})
     if ApprovalTask.objects.filter(
         request=locked, step=task.step, approver_id=target.pk, status=TaskStatus.PENDING
     ).exists():
@@ -744,9 +752,10 @@ def _remind_or_escalate(task_id: int, now: Any) -> list[str]:
                 "approver_id", flat=True
             )
         )
-        # a target away stands in through their own delegation; the late approver is no target
-        reachable = _active_users(targets)
-        delegates = _delegate_of(reachable, timezone.localdate(now))
+        # a target away stands in through their own delegation; neither the late approver nor the
+        # submitter is a target
+        reachable = [t for t in _active_users(targets) if t != request.submitter_id]
+        delegates = _delegate_of(reachable, timezone.localdate(now), submitter_id=request.submitter_id)
         active = [t for t in dict.fromkeys(delegates.get(t, t) for t in reachable) if t != task.approver_id]
         added = [t for t in active if t not in existing]
         # 会签 waits for every approver: the escalation takes over the late one's task, or it would
