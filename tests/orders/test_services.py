@@ -258,6 +258,29 @@ def test_splitting_an_order_does_not_get_past_the_credit_limit(people: Any, no_e
     assert registrations._over_limit(second) == "yes"
 
 
+def test_an_order_closed_short_counts_against_the_limit_with_what_it_kept(people: Any, no_engine: list[Any]) -> None:
+    """Its full amount used to stay, so the quantity it gave back was counted twice: in it and in
+    the order that took it."""
+    contract = _contract(people, [(None, "2", "1000.00")])  # 2,260.00, no plan: its orders count
+    CustomerCredit.objects.create(
+        customer=contract.customer, business_unit=contract.business_unit, credit_limit=D("2000.00")
+    )
+    line = _line(contract)
+    first = _create(people, contract, lines=[{"contract_line": line.pk, "quantity": "1"}])  # 1,130.00
+    services.order_confirm(actor=people.ops, order=first)
+    services.shipment_create(
+        actor=people.ops,
+        order=first,
+        lines=[{"order_line": first.lines.get().pk, "quantity": "0.5"}],
+        shipped_on=timezone.localdate(),
+        carrier="顺丰速运",
+    )
+    first = services.order_close_short(actor=people.ops, order=first, reason="客户只要半套")
+    assert first.amount == D("565.00")
+    second = _create(people, contract, lines=[{"contract_line": line.pk, "quantity": "1"}])
+    assert second.status == OrderStatus.NEW  # 565.00 + 1,130.00 ≤ 2,000.00
+
+
 def test_what_a_contract_received_frees_its_earlier_orders_from_the_limit(people: Any, no_engine: list[Any]) -> None:
     from xietong.receivables import services as receivables
 

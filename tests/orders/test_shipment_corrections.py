@@ -372,6 +372,8 @@ def test_the_closed_rest_is_free_for_another_order_and_the_amounts_add_up_to_the
     services.order_close_short(actor=people.ops, order=first, reason="客户只要一半")
     closed = first.lines.get()
     assert (closed.closed_quantity, closed.closed_amount) == (D("0.5"), D("18.83"))  # 112.99 × 0.5 / 3, half up
+    first.refresh_from_db()
+    assert first.amount == D("18.83")  # 37.66 ordered, 18.83 given back: the order is worth what it keeps
     [row] = services.contract_remaining(contract)
     assert (row["ordered"], row["ordered_amount"], row["remaining"], row["remaining_amount"]) == (
         D("2.5"),
@@ -381,6 +383,8 @@ def test_the_closed_rest_is_free_for_another_order_and_the_amounts_add_up_to_the
     )
     third = services.order_create(actor=people.rep, contract=contract, promised_date=promised)
     assert [(ol.quantity, ol.amount) for ol in third.lines.all()] == [(D("0.5"), D("18.83"))]
+    # the orders of the contract add up to it again (no money counted twice, e.g. by credit control)
+    assert sum(o.amount for o in contract.orders.all()) == contract.amount
     kept = sum((ol.amount - ol.closed_amount for ol in OrderLine.objects.filter(contract_line=line)), D("0"))
     assert kept == line.amount
     assert services.contract_remaining(contract)[0]["remaining"] == D("0")

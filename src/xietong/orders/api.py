@@ -339,8 +339,8 @@ def cancel_order(request: HttpRequest, order_id: int, payload: CancelIn) -> Any:
 @router.post("/orders/{order_id}/close-short", response={200: OrderDetailOut, **ERROR_RESPONSES})
 def close_order_short(request: HttpRequest, order_id: int, payload: CloseShortIn) -> Any:
     """A partly shipped order whose rest will not ship: each line's unshipped rest is closed (free for
-    another order of the contract) and the order is shipped. 409 for any other status (an order with
-    nothing shipped is cancelled instead)."""
+    another order of the contract) and the order is shipped, its ``amount`` what its lines keep. 409
+    for any other status (an order with nothing shipped is cancelled instead)."""
     order = services.order_close_short(actor=request.user, order=order_id, reason=payload.reason)
     return selectors.order_get(user=request.user, pk=order.pk)
 

@@ -874,9 +874,9 @@ def order_close_short(*, actor: Any, order: Order | int, reason: str) -> Order:
     """Close a partly shipped order short — the customer accepts what shipped, the rest will not ship:
     each line's open remainder becomes its closed quantity (with its share of the contract line's
     amount), free for another order of the same contract; the order is shipped (``shipped_at`` now)
-    with ``closed_short_reason``. Who may cancel an order may close it short; refused (409) for any
-    other status (an order with nothing shipped is cancelled instead). Afterwards nothing more ships
-    and no shipment's quantities change. Audited."""
+    with ``closed_short_reason``; its ``amount`` becomes what its lines keep. Who may cancel an order
+    may close it short; refused (409) for any other status (an order with nothing shipped is
+    cancelled instead). Afterwards nothing more ships and no shipment's quantities change. Audited."""
     locked = _lock(actor, order, "view")
     if not may_cancel(actor, locked):
         raise PermissionDenied(_("You may not close this order short."))
@@ -904,6 +904,9 @@ def order_close_short(*, actor: Any, order: Order | int, reason: str) -> Order:
         line.save(update_fields=["closed_quantity", "closed_amount"])
         closed.append(f"{_line_label(line)} × {_qty_text(rest)}")
     locked.closed_short_reason = reason
+    # the order is worth what it keeps: credit control and the order lists count that, not what
+    # was given back to the contract (which another order may take)
+    locked.amount = sum((line.amount - line.closed_amount for line in lines), ZERO)
     _settle_status(locked, lines)
     locked.save()
     audit.record(
