@@ -449,6 +449,29 @@ def test_a_shipment_needs_a_carrier_and_a_date_not_in_the_future(people: Any) ->
     with pytest.raises(ValidationError) as caught:
         _ship(people, order, {})
     assert list(caught.value.message_dict) == ["lines"]
+    # the contract was signed today (the factory): a shipment a year earlier is a mistyped year
+    signed = order.contract.signed_date
+    with pytest.raises(ValidationError) as caught:
+        _ship(people, order, {line.pk: "1"}, shipped_on=signed.replace(year=signed.year - 1))
+    assert caught.value.message_dict == {
+        "shipped_on": [
+            zh("The shipment date cannot be before the contract was signed (%(date)s).", date=signed.isoformat())
+        ]
+    }
+    assert order.shipments.count() == 0
+
+
+def test_a_ship_date_is_not_scheduled_in_the_past(people: Any) -> None:
+    order = _new_order(people)
+    services.order_confirm(actor=people.ops, order=order)
+    with pytest.raises(ValidationError) as caught:
+        services.order_schedule(actor=people.ops, order=order, scheduled_date=timezone.localdate() - timedelta(days=1))
+    assert caught.value.message_dict == {"scheduled_date": [zh("The scheduled ship date cannot be in the past.")]}
+    order.refresh_from_db()
+    assert (order.status, order.scheduled_date) == (OrderStatus.CONFIRMED, None)
+    services.order_schedule(actor=people.ops, order=order, scheduled_date=timezone.localdate())
+    order.refresh_from_db()
+    assert order.status == OrderStatus.SCHEDULED
 
 
 def test_a_line_of_another_order_cannot_be_shipped(people: Any) -> None:

@@ -30,8 +30,9 @@ D = Decimal
 
 def _shipped(people: Any) -> tuple[Order, Shipment]:
     """A confirmed order of 5, 2 of them shipped by operations with 顺丰 SF100."""
+    signed = timezone.localdate() - timedelta(days=30)
     order = money.order(
-        money.contract(people.rep, lines=[(None, "5", "100.00")]),
+        money.contract(people.rep, lines=[(None, "5", "100.00")], signed_date=signed),
         status=OrderStatus.CONFIRMED,
         operations_team=people.ops_team,
     )
@@ -112,6 +113,17 @@ def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(people: An
         (
             {"shipped_on": timezone.localdate() + timedelta(days=1)},
             {"shipped_on": [zh("The shipment date cannot be in the future.")]},
+        ),
+        (
+            {"shipped_on": timezone.localdate() - timedelta(days=31)},  # a year mistyped, say
+            {
+                "shipped_on": [
+                    zh(
+                        "The shipment date cannot be before the contract was signed (%(date)s).",
+                        date=(timezone.localdate() - timedelta(days=30)).isoformat(),
+                    )
+                ]
+            },
         ),
         ({"shipped_on": None}, {"shipped_on": [zh("Give the date of the shipment.")]}),
         ({"shipped_on": "2026-13-40"}, {"shipped_on": [zh("Enter a date like 2027-03-31.")]}),

@@ -112,7 +112,8 @@ def load(created: Counter[str]) -> None:
             actor=operator,
             order=order,
             lines=shipment_lines,
-            shipped_on=today - timedelta(days=rng.randint(0, 3)),
+            # a few days back, never before the contract was signed
+            shipped_on=max(today - timedelta(days=rng.randint(0, 3)), contract.signed_date or today),
             carrier=rng.choice(CARRIERS),
             tracking_number=f"SF{rng.randint(10**11, 10**12 - 1)}",
             warehouse=rng.choice(WAREHOUSES),

@@ -487,6 +487,8 @@ def order_schedule(*, actor: Any, order: Order | int, scheduled_date: date | Non
     _refuse_if_locked(locked)
     if scheduled_date is None:
         raise ValidationError({"scheduled_date": _("Give the scheduled ship date.")})
+    if scheduled_date < timezone.localdate():
+        raise ValidationError({"scheduled_date": _("The scheduled ship date cannot be in the past.")})
     if locked.status == OrderStatus.NEW:
         raise Conflict(_("Confirm the order before scheduling it."), field="status")
     if locked.status not in SCHEDULABLE_STATUSES:
@@ -511,6 +513,20 @@ def order_schedule(*, actor: Any, order: Order | int, scheduled_date: date | Non
             },
         )
     return locked
+
+
+def _check_shipped_on(order: Order, shipped_on: date, today: date) -> None:
+    """A shipment happens between the contract's signing and today (a mistyped year is refused)."""
+    if shipped_on > today:
+        raise ValidationError({"shipped_on": _("The shipment date cannot be in the future.")})
+    signed = order.contract.signed_date
+    if signed is not None and shipped_on < signed:
+        raise ValidationError(
+            {
+                "shipped_on": _("The shipment date cannot be before the contract was signed (%(date)s).")
+                % {"date": signed.isoformat()}
+            }
+        )
 
 
 @transaction.atomic
@@ -540,8 +556,7 @@ def shipment_create(
         raise Conflict(_("A shipped or cancelled order cannot ship again."), field="status")
     if shipped_on is None:
         raise ValidationError({"shipped_on": _("Give the date of the shipment.")})
-    if shipped_on > today:
-        raise ValidationError({"shipped_on": _("The shipment date cannot be in the future.")})
+    _check_shipped_on(locked, shipped_on, today)
     carrier = _text(carrier, "carrier", 60, required=True, message=_("Name the carrier."))
     tracking_number = _text(tracking_number, "tracking_number", 60)
     warehouse = _text(warehouse, "warehouse", 60)
@@ -704,8 +719,7 @@ def shipment_update(*, actor: Any, shipment: Shipment | int, today: date | None 
                 shipped_on = date.fromisoformat(str(shipped_on))
             except ValueError:
                 raise ValidationError({"shipped_on": _("Enter a date like 2027-03-31.")}) from None
-        if shipped_on > today:
-            raise ValidationError({"shipped_on": _("The shipment date cannot be in the future.")})
+        _check_shipped_on(locked, shipped_on, today)
         values["shipped_on"] = shipped_on
     if "carrier" in fields:
         values["carrier"] = _text(fields["carrier"], "carrier", 60, required=True, message=_("Name the carrier."))
