@@ -145,3 +145,17 @@ def test_a_new_version_of_a_quote_with_a_contract_makes_no_second_contract(peopl
     response = send(login(people.rep), "post", "/api/v1/contracts", {"quote_id": v2.pk})
     assert response.status_code == 409
     assert [e["field"] for e in response.json()["errors"]] == ["quote_id"]
+    # the page of v2 says so instead of offering "Create contract" (it offered it, then refused)
+    page = login(people.rep).get(f"/quotes/{v2.pk}/").content.decode()
+    assert 'id="contract-from-quote"' not in page
+    assert f"已根据该报价生成合同 {first.number}。" in page
+
+
+def test_who_does_not_see_the_quotes_contract_is_told_it_exists_without_its_number(people):
+    from xietong.contracts.selectors import contract_made_from_quote
+
+    q = quote(people.rep, status=QuoteStatus.SENT)
+    assert contract_made_from_quote(user=people.rep, quote=q) == (None, False)
+    first = services.contract_create_from_quote(actor=people.rep, quote=q)
+    assert contract_made_from_quote(user=people.rep, quote=q) == (first, True)
+    assert contract_made_from_quote(user=people.outsider, quote=q) == (first, False)

@@ -51,6 +51,21 @@ def contract_list(
     return qs
 
 
+def contract_made_from_quote(*, user: Any, quote: Any) -> tuple[Contract | None, bool]:
+    """The contract that a quote — any of its versions, which share the number — already became
+    (not terminated), and whether ``user`` sees it. A quote makes one contract, so this existence is
+    checked across every scope; a caller shows the contract's number only when it is seen."""
+    existing = (
+        Contract.objects.filter(quote__number=quote.number)
+        .exclude(status=ContractStatus.TERMINATED)
+        .order_by("pk")
+        .first()
+    )
+    if existing is None:
+        return None, False
+    return existing, Contract.objects.visible_to(user).filter(pk=existing.pk).exists()
+
+
 def contract_get(*, user: Any, pk: Any, action: str = "view") -> Contract:
     """The contract with what its page shows (lines with products), or ``NotFound``."""
     found = (

@@ -418,15 +418,12 @@ def _refuse_second_contract(actor: Any, quote: Any) -> None:
     """A quote — any of its versions — becomes one contract (a double submit made two, each with a
     number of the sequence); another once that one is terminated. The existing contract is named
     when the actor sees it."""
-    existing = (
-        Contract.objects.filter(quote__number=quote.number)  # the number is shared by the versions
-        .exclude(status=S.TERMINATED)
-        .order_by("pk")
-        .first()
-    )
+    from .selectors import contract_made_from_quote
+
+    existing, seen = contract_made_from_quote(user=actor, quote=quote)
     if existing is None:
         return
-    if Contract.objects.visible_to(actor).filter(pk=existing.pk).exists():
+    if seen:
         message = _("Contract %(number)s was already made from this quote.") % {"number": existing.number}
     else:
         message = _("A contract was already made from this quote.")

@@ -32,7 +32,12 @@ def contracts_of(context: Any, record: Any) -> list[Any]:
     return list(rows.order_by("-pk")[:20])
 
 
-@register.filter
-def any_live(rows: list[Any]) -> bool:
-    """Whether one of these contracts is not terminated (a quote then makes no second one)."""
-    return any(row.status != "terminated" for row in rows)
+@register.simple_tag(takes_context=True)
+def contract_of_quote(context: Any, quote: Any) -> dict[str, Any]:
+    """What the quote's panel offers: ``existing`` (the contract the quote — any version — already
+    became, or None: then "Create contract") and ``seen`` (whether the viewer may see it)."""
+    from ..selectors import contract_made_from_quote
+
+    request = context.get("request")
+    existing, seen = contract_made_from_quote(user=request.user, quote=quote)
+    return {"existing": existing, "seen": seen}
