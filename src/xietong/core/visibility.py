@@ -58,6 +58,11 @@ class Access:
     user_id: int | None
     grants: list[Grant] = field(default_factory=list)
     teams: list[TeamLink] = field(default_factory=list)
+    # the rules each policy made of this access, by (policy's rule method, action): a request asks
+    # the same policy several times (a record page: the record, its panels, the actions). The rules
+    # are predicates with lazy subqueries, so a share or a deal-team member added later in the
+    # request still counts; what they read of the access itself is fixed for the request anyway.
+    rules_made: dict[tuple[Any, str], list[Rule]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def for_user(cls, user: Any) -> Access:
@@ -401,7 +406,9 @@ class VisibleQuerySet(models.QuerySet[_M, _M]):
             return self.none()
         qs = self
         for act in (action,) if action == "view" else (action, "view"):
-            rules = rules_of(access, act)
+            rules = access.rules_made.get((rules_of, act))
+            if rules is None:
+                rules = access.rules_made[(rules_of, act)] = rules_of(access, act)
             if not rules:
                 return self.none()
             if not any(rule.q is None for rule in rules):
