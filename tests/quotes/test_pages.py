@@ -301,3 +301,36 @@ def test_price_book_pages(people, book, products) -> None:
     assert 'id="entry-create"' not in as_rep and 'id="entry-import"' not in as_rep
     assert rep.get(f"/price-books/{book.pk}/edit/").status_code == 403
     assert login(people.outsider).get(f"/price-books/{book.pk}/").status_code == 404
+
+
+def _date_input_value(html: str, name: str) -> str:
+    tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', html)
+    assert tag is not None and 'type="date"' in tag.group(0), f"no date input {name}"
+    value = re.search(r'value="([^"]*)"', tag.group(0))
+    return value.group(1) if value else ""
+
+
+def test_date_inputs_hold_iso_dates_in_chinese_so_saving_keeps_them(people: Any, opp: Any, book: Any) -> None:
+    """``<input type="date">`` takes only YYYY-MM-DD: the Chinese pages rendered 2026/12/31, the
+    browser showed an empty field, and saving the editor unchanged erased the quote's validity."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from xietong.quotes import services
+
+    until = timezone.localdate() + timedelta(days=20)
+    q = services.quote_create(actor=people.rep, opportunity=opp, valid_until=until)
+    client = login_as(people.rep)
+    page = client.get(f"/quotes/{q.pk}/edit/").content.decode()  # the default language: zh-hans
+    assert _date_input_value(page, "valid_until") == until.isoformat()
+    assert client.post(f"/quotes/{q.pk}/edit/", submitted(page, "quote-editor")).status_code == 303
+    q.refresh_from_db()
+    assert q.valid_until == until
+    book.valid_until = date(2027, 12, 31)
+    book.save()
+    page = login_as(people.head).get(f"/price-books/{book.pk}/edit/").content.decode()
+    assert (_date_input_value(page, "valid_from"), _date_input_value(page, "valid_until")) == (
+        "2026-01-01",
+        "2027-12-31",
+    )
