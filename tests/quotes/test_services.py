@@ -371,3 +371,33 @@ def test_quote_update_and_recalculate_write_in_one_transaction(people, opp, monk
     assert (Quote.objects.get(pk=q.pk).title, Quote.objects.get(pk=q.pk).total) == ("改", Decimal("339.00"))
     assert totals.total == Decimal("452.00")
     assert [w["sql"] for w in writes.captured_queries if not w["sql"].lstrip().upper().startswith("SELECT")] == []
+
+
+def test_merging_customers_moves_their_quotes_and_special_prices(people, book, products):
+    """Merge B into A: B's opportunity moved to A, but B's quote and negotiated price stayed on the
+    merged-away B (their links are hidden relations), so A was quoted the general price. Where both
+    had a special price for the same product and tier, A's stays."""
+    from tests.support.crm import CustomerFactory, owned
+    from tests.support.pipeline import opportunity
+    from xietong.customers.duplicates import customer_merge
+
+    a = owned(CustomerFactory(name="华东电力有限公司"), owner=people.rep).customer
+    b = owned(CustomerFactory(name="华东电力（上海）有限公司"), owner=people.rep).customer
+    PriceBookEntry.objects.create(price_book=book, product=products.lathe, customer=b, unit_price=Decimal("80000.00"))
+    PriceBookEntry.objects.create(price_book=book, product=products.drill, customer=a, unit_price=Decimal("2000.00"))
+    PriceBookEntry.objects.create(price_book=book, product=products.drill, customer=b, unit_price=Decimal("1900.00"))
+    deal = opportunity(people.rep, customer=b)
+    old_quote = make_quote(people.rep, opp=deal)
+    customer_merge(actor=people.rep, target=a, sources=[b])
+    old_quote.refresh_from_db()
+    assert old_quote.customer_id == a.pk
+    new_quote = services.quote_create(
+        actor=people.rep,
+        opportunity=deal,
+        lines=[{"product": products.lathe.pk, "quantity": "1"}, {"product": products.drill.pk, "quantity": "1"}],
+    )
+    assert [line.unit_price for line in new_quote.lines.order_by("position")] == [
+        Decimal("80000.00"),
+        Decimal("2000.00"),
+    ]
+    assert PriceBookEntry.objects.filter(customer=b).count() == 0

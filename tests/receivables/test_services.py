@@ -475,3 +475,30 @@ def test_the_owner_is_told_once_a_few_days_before_an_installment_is_due(people, 
     assert list(Notification.objects.filter(recipient=people.rep).values_list("kind", flat=True)) == [
         "installment_due_soon"
     ]
+
+
+def test_merging_customers_moves_their_money_and_keeps_the_survivors_credit_limit(people: Any, admin: Any) -> None:
+    """The contract moved to the surviving customer; its plan, payments, invoices and credit limit
+    stayed on the merged-away one (their links are hidden relations): the survivor's credit control
+    missed the overdue money and the aging still listed the merged-away customer."""
+    from xietong.customers import duplicates
+
+    today = timezone.localdate()
+    keep, gone = money.contract(people.rep), money.contract(people.rep)
+    money.payment_plan(gone, [(today - timedelta(days=10), "113000.00")])
+    services.payment_record(actor=people.finance, contract=gone, received_on=today, amount="1000.00")
+    bu = gone.business_unit
+    CustomerCredit.objects.create(customer=keep.customer, business_unit=bu, credit_limit=Decimal("50000.00"))
+    CustomerCredit.objects.create(customer=gone.customer, business_unit=bu, credit_limit=Decimal("90000.00"))
+    duplicates.customer_merge(actor=admin, target=keep.customer, sources=[gone.customer])
+    assert PaymentPlan.objects.get(contract=gone).customer_id == keep.customer_id
+    assert Payment.objects.get(contract=gone).customer_id == keep.customer_id
+    credit = selectors.customer_credit(customer_id=keep.customer_id, business_unit_id=bu.pk)
+    assert (credit.limit, credit.overdue) == (Decimal("50000.00"), Decimal("112000.00"))
+    assert {r.key for r in selectors.aging(user=people.finance).rows} == {keep.customer_id}
+    # the merged-away customer's limit for the same BU is dropped, and the merge says so
+    assert list(CustomerCredit.objects.values_list("customer_id", "credit_limit")) == [
+        (keep.customer_id, Decimal("50000.00"))
+    ]
+    entry = AuditEntry.objects.filter(object_id=str(keep.customer_id), verb="merge", kind="action").get()
+    assert entry.changes["dropped"] == [f"信用额度: {bu}: 90000.00", None]

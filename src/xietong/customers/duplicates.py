@@ -52,6 +52,7 @@ audit.register_verb("merged_into", gettext_lazy("Merged into another record"))
 audit.register_change_label("", "merged", gettext_lazy("Merged records"))
 audit.register_change_label("", "merged_into", gettext_lazy("Merged into"))
 audit.register_change_label("customers.customer", "relationship_dropped", gettext_lazy("Relationship dropped"))
+audit.register_change_label("", "dropped", gettext_lazy("Dropped as duplicates of the kept record's"))
 
 TARGETS = DuplicateRule.Target
 REF_SALT = "customers.duplicate-check"
@@ -526,16 +527,56 @@ def _move_generic(model_obj: models.Model, survivor: models.Model, sources: list
         moving.update(object_id=key(survivor.pk))
 
 
-def _move_foreign_keys(model: type[models.Model], survivor: Any, source_ids: list[int], skip: set[str]) -> None:
-    """Every row pointing at a source by a foreign key → the survivor (later apps' records included)."""
-    for rel in model._meta.related_objects:
-        if not (rel.one_to_many or rel.one_to_one) or rel.related_model._meta.label_lower in skip:
+def _reverse_relations(model: type[models.Model]) -> list[Any]:
+    """Every foreign key (and one-to-one) of any app pointing at ``model``, including those declared
+    with ``related_name="+"`` (quotes, payment plans, payments, invoices, credit limits …), which
+    ``_meta.related_objects`` leaves out."""
+    return [
+        f
+        for f in model._meta.get_fields(include_hidden=True)
+        if f.auto_created and not f.concrete and (f.one_to_many or f.one_to_one)
+    ]
+
+
+def _colliding(related: Any, field: str, survivor: Any, source_ids: list[int]) -> list[Any]:
+    """The rows of the sources that the survivor's rows would collide with under a unique constraint
+    (a credit limit for the same BU, a special price for the same product and tier, the same contact
+    on an opportunity twice): the survivor's stay, these go. Also collisions among the sources."""
+    dropped: list[Any] = []
+    for constraint in related._meta.constraints:
+        if not isinstance(constraint, UniqueConstraint) or field not in constraint.fields:
+            continue
+        others = [f for f in constraint.fields if f != field]
+        rows = related._base_manager.all()
+        if constraint.condition is not None:
+            rows = rows.filter(constraint.condition)
+        taken = set(rows.filter(**{field: survivor}).values_list(*others))
+        for row in rows.filter(**{f"{field}__in": source_ids}).order_by("pk"):
+            key = tuple(getattr(row, related._meta.get_field(f).attname) for f in others)
+            if key in taken:
+                dropped.append(row)
+            else:
+                taken.add(key)
+    return dropped
+
+
+def _move_foreign_keys(model: type[models.Model], survivor: Any, source_ids: list[int], skip: set[str]) -> list[str]:
+    """Every row pointing at a source by a foreign key → the survivor (later apps' records included).
+    A row that would duplicate one of the survivor's under a unique constraint is deleted instead;
+    what was deleted is returned, for the merge's audit entry."""
+    dropped: list[str] = []
+    for rel in _reverse_relations(model):
+        if rel.related_model._meta.label_lower in skip:
             continue
         if rel.field.name == "merged_into":  # earlier tombstones of a source now point at the survivor
             model._base_manager.filter(merged_into_id__in=source_ids).update(merged_into=survivor)  # type: ignore[attr-defined]
             continue
         related: Any = rel.related_model
+        for row in _colliding(related, rel.field.name, survivor, source_ids):
+            dropped.append(f"{related._meta.verbose_name}: {row}")
+            row.delete()
         related._base_manager.filter(**{f"{rel.field.name}__in": source_ids}).update(**{rel.field.name: survivor})
+    return dropped
 
 
 def _fill_blanks(survivor: Any, sources: list[Any], fields: Iterable[str]) -> None:
@@ -646,7 +687,7 @@ def records_merge(
         )
     if target == TARGETS.CUSTOMER:
         _merge_relationships(actor=actor, survivor=survivor, sources=sources)
-    _move_foreign_keys(model, survivor, ids, skip=spec["skip"])
+    dropped = _move_foreign_keys(model, survivor, ids, skip=spec["skip"])
     _move_generic(survivor, survivor, sources)
     now = timezone.now()
     for source in sources:
@@ -676,7 +717,11 @@ def records_merge(
         obj=survivor,
         kind=AuditEntry.Kind.ACTION,
         verb="merge",
-        changes={"merged": [None, "、".join(f"{s} (#{s.pk})" for s in sources)]},
+        changes={
+            "merged": [None, "、".join(f"{s} (#{s.pk})" for s in sources)],
+            # the sources' rows that duplicated the survivor's (its credit limit, its special price …)
+            **({"dropped": ["；".join(dropped), None]} if dropped else {}),
+        },
     )
     if target in (TARGETS.CUSTOMER, TARGETS.LEAD):
         matching.unindex(target=target, pks=ids)

@@ -258,4 +258,4 @@ class CustomerCredit(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.customer_id}: {self.credit_limit}"
+        return f"{self.business_unit}: {self.credit_limit}"
