@@ -412,3 +412,55 @@ def test_a_draft_contract_handed_to_someone_else_hands_over_its_plan(people):
     assert login(people.rep).get(f"/receivables/contracts/{c.pk}/plan/").status_code == 404
     rows = selectors.aging(user=people.finance, group_by="owner").rows
     assert [(row.key, row.total) for row in rows] == [(people.rep2.pk, c.amount)]
+
+
+def test_the_customer_tab_totals_count_every_open_installment_not_only_those_listed(people):
+    """It summed the 50 rows it lists: ¥50,000 open and overdue where the aging said ¥113,000 and ¥60,000."""
+    from xietong.receivables import selectors
+
+    today = timezone.localdate()
+    c = money.contract(people.rep)
+    money.payment_plan(c, [(today - timedelta(days=5), "1000.00")] * 60 + [(today, "53000.00")])
+    aging = selectors.aging(user=people.rep, group_by="customer").rows[0]
+    assert (aging.total, aging.overdue) == (Decimal("113000.00"), Decimal("60000.00"))
+    html = _render('{% include "receivables/customer_tab.html" %}', people.rep, customer=c.customer)
+    shown = {k: re.search(rf'data-figure="{k}">([^<]*)<', html).group(1) for k in ("open", "overdue")}
+    assert shown == {"open": "¥113,000.00", "overdue": "¥60,000.00"}
+    assert '<span class="xt-count">61</span>' in html
+    assert html.count('data-label="' + zh("Installment") + '"') == 50
+
+
+def test_a_draft_contract_offers_no_money_forms(people):
+    """ "Record a payment" and "Request an invoice" were offered on a draft, then refused when posted."""
+    from xietong.contracts.choices import ContractStatus
+
+    draft = money.contract(people.rep, status=ContractStatus.DRAFT)
+    client = login(people.finance)
+    for url in (f"/contracts/{draft.pk}/", f"/receivables/contracts/{draft.pk}/plan/"):
+        page = client.get(url).content.decode()
+        assert (f"/receivables/contracts/{draft.pk}/payments/new/" in page, url) == (False, url)
+        assert f"/receivables/contracts/{draft.pk}/invoices/new/" not in page
+    signed = money.contract(people.rep)
+    page = client.get(f"/contracts/{signed.pk}/").content.decode()
+    assert f"/receivables/contracts/{signed.pk}/payments/new/" in page
+
+
+def test_allocate_what_is_left_is_offered_only_while_an_installment_is_open(people, contract):
+    """An overpayment left money unallocated with every installment paid: the button was offered,
+    and pressing it answered "No installment of the plan is open"."""
+    today = timezone.localdate()
+    money.payment_plan(contract, [(today, "113000.00")])
+    over = services.payment_record(actor=people.finance, contract=contract, received_on=today, amount="120000.00")
+    client = login(people.finance)
+
+    def offered(payment: Any) -> bool:
+        page = client.get(f"/receivables/payments/{payment.pk}/").content.decode()
+        return f'action="/receivables/payments/{payment.pk}/allocate/"' in page
+
+    assert (services.unallocated_of(over), offered(over)) == (Decimal("7000.00"), False)
+    # a payment recorded before the contract had a plan: once the plan exists, it can be allocated
+    other = money.contract(people.rep)
+    early = services.payment_record(actor=people.finance, contract=other, received_on=today, amount="1000.00")
+    assert offered(early) is False
+    money.payment_plan(other, [(today, "113000.00")])
+    assert offered(early) is True

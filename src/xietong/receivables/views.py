@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import path, reverse
 from django.utils import timezone
@@ -163,7 +164,9 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "in_force": installments if change else None,
             "summary": selectors.contract_money(contract=contract),
             "may_edit": may_edit,
-            "may_create": user.access.can(MODULE, "create") and services.money_in_scope(user, contract, "create"),
+            "may_create": contract.status in services.MONEY_STATUSES
+            and user.access.can(MODULE, "create")
+            and services.money_in_scope(user, contract, "create"),
         },
     )
 
@@ -317,12 +320,18 @@ def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     payment = selectors.payment_detail(user=user, pk=pk)
     require(user, MODULE, "view")
     receipt = payment.kind == "receipt"
+    unallocated = services.unallocated_of(payment) if receipt else ZERO
+    plan = PaymentPlan.objects.filter(contract_id=payment.contract_id).first() if unallocated > 0 else None
     return render_page(
         request,
         "receivables/payment_detail.html",
         {
             "payment": payment,
-            "unallocated": services.unallocated_of(payment) if receipt else ZERO,
+            "unallocated": unallocated,
+            # "Allocate what is left" only where an installment is open to take it
+            "allocatable": plan is not None
+            and not services.allocations_wait(plan)
+            and plan.installments.filter(received__lt=F("amount")).exists(),
             "refundable": services.refundable_of(payment) if receipt else ZERO,
             "contract_url": contract_url(payment.contract),
             "may_edit": bool(user.access.can(MODULE, "edit")),

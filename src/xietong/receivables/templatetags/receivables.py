@@ -14,6 +14,7 @@ from ..models import CustomerCredit, Installment, Invoice, Payment, PaymentPlan
 register = template.Library()
 
 RECENT = 5
+SHOWN = 50  # the open installments a customer's tab lists (its totals count them all)
 
 
 @register.simple_tag(takes_context=True)
@@ -38,7 +39,10 @@ def contract_money(context: Any, record: Any) -> dict[str, Any] | None:
             Payment.objects.visible_to(user).filter(contract_id=record.pk).order_by("-received_on", "-pk")[:RECENT]
         ),
         "invoices": list(Invoice.objects.visible_to(user).filter(contract_id=record.pk).order_by("-pk")[:RECENT]),
-        "may_create": user.access.can("receivables", "create") and services.money_in_scope(user, record, "create"),
+        # money is recorded on a signed contract: a draft's forms would only end in a refusal
+        "may_create": record.status in services.MONEY_STATUSES
+        and user.access.can("receivables", "create")
+        and services.money_in_scope(user, record, "create"),
         "plan_elsewhere": plan is None and PaymentPlan.objects.filter(contract_id=record.pk).exists(),
     }
 
@@ -47,21 +51,36 @@ def contract_money(context: Any, record: Any) -> dict[str, Any] | None:
 def customer_receivables(context: Any, customer: Any) -> dict[str, Any]:
     """The customer's open installments the viewer sees, and the credit limits per BU (with the
     form for finance)."""
+    from django.db.models import Count, DecimalField, F, Q, Sum
+    from django.db.models.functions import Coalesce
+
     from xietong.org.models import BusinessUnit
 
     user = context["request"].user
-    rows: list[Installment] = list(selectors.customer_open_installments(user=user, customer_id=customer.pk)[:50])
+    today = timezone.localdate()
+    open_rows = selectors.customer_open_installments(user=user, customer_id=customer.pk)
+    rows: list[Installment] = list(open_rows[:SHOWN])
+    money = DecimalField(max_digits=16, decimal_places=2)
+    totals = open_rows.order_by().aggregate(  # every open installment, not only the rows shown
+        count=Count("pk"),
+        open=Coalesce(Sum(F("amount") - F("received"), output_field=money), selectors.ZERO, output_field=money),
+        overdue=Coalesce(
+            Sum(F("amount") - F("received"), filter=Q(due_date__lt=today), output_field=money),
+            selectors.ZERO,
+            output_field=money,
+        ),
+    )
     credits = {c.business_unit_id: c for c in CustomerCredit.objects.filter(customer_id=customer.pk)}
     finance_bus = [
         bu
         for bu in BusinessUnit.objects.order_by("name")
         if user.access.widest_scope("receivables", "administer", bu.pk) > 0
     ]
-    today = timezone.localdate()
     return {
         "rows": rows,
-        "open_total": sum((r.amount - r.received for r in rows), selectors.ZERO),
-        "overdue_total": sum((r.amount - r.received for r in rows if r.due_date < today), selectors.ZERO),
+        "count": totals["count"] or 0,
+        "open_total": totals["open"],
+        "overdue_total": totals["overdue"],
         "today": today,
         "credits": [
             c
