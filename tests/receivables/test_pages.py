@@ -464,3 +464,24 @@ def test_allocate_what_is_left_is_offered_only_while_an_installment_is_open(peop
     assert offered(early) is False
     money.payment_plan(other, [(today, "113000.00")])
     assert offered(early) is True
+
+
+def test_the_payment_form_promises_no_allocation_while_the_plan_is_in_approval(people, contract):
+    """The preview showed the amount allocated automatically; the service records it unallocated."""
+    money.payment_plan(contract, status=PlanStatus.IN_APPROVAL)
+    client = login(people.finance)
+    url = f"/receivables/contracts/{contract.pk}/payments/new/"
+    page = client.get(f"{url}?amount=1000").content.decode()
+    assert ('data-auto="' in page, 'id="allocation-waits"' in page) == (False, True)
+    response = client.post(
+        url,
+        {
+            "received_on": timezone.localdate().isoformat(),
+            "amount": "1000.00",
+            "allocation": "manual",
+            "method": "transfer",
+        },
+    )
+    assert response.status_code == 303, response.content.decode()[:500]
+    payment = Payment.objects.get(contract=contract)
+    assert (payment.amount, payment.allocations.count()) == (Decimal("1000.00"), 0)

@@ -342,3 +342,38 @@ def test_the_api_shows_the_change_beside_the_plan_in_force_and_discards_it(peopl
     assert (response.json()["status"], response.json()["proposal"]) == ("active", None)
     response = client.post(f"/api/v1/payment-plans/{plan.pk}/discard-change")
     assert response.status_code == 409
+
+
+def test_the_plan_waits_while_an_amendment_of_the_contract_is_in_review(people, contract, plan):
+    """A plan made to fit the amount of an amendment still in review was left not adding up when the
+    amendment was rejected (¥169,500 scheduled on a ¥113,000 contract)."""
+    from xietong.contracts import services as contracts
+
+    f = ApprovalFlow.objects.create(document_type="contract", name="合同审批")
+    ApprovalStep.objects.create(flow=f, position=1, name="法务", kind=StepKind.USER, user=people.manager)
+    in_force = schedule(plan)
+    line = contract.lines.get()
+    contracts.contract_amend(
+        actor=people.rep,
+        contract=contract,
+        reason="增量",
+        lines=[
+            {"id": line.pk, "product": line.product_id, "quantity": "3", "unit_price": "50000.00", "tax_rate": "13"}
+        ],
+    )
+    contract.refresh_from_db()
+    assert (contract.status, contract.amount) == ("in_review", D("169500.00"))
+    rows = rows_of(plan)
+    rows[1]["amount"] = D("109500.00")
+    with pytest.raises(Conflict) as refused:
+        services.plan_save(actor=people.rep, contract=contract, installments=rows)
+    assert refused.value.field == "contract" and "审" in str(refused.value)
+    assert schedule(plan) == in_force
+    response = login(people.rep).post(
+        f"/api/v1/payment-plans/{plan.pk}/submit", data=json.dumps({}), content_type="application/json"
+    )
+    assert response.status_code == 409
+    approvals.approval_reject(request=ApprovalRequest.objects.get(), actor=people.manager, comment="不同意")
+    contract.refresh_from_db()
+    plan.refresh_from_db()
+    assert (contract.amount, schedule(plan), plan.difference) == (D("113000.00"), in_force, D("0.00"))

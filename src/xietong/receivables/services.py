@@ -319,6 +319,23 @@ def _same_rows(a: Sequence[InstallmentIn], b: Sequence[InstallmentIn]) -> bool:
 
 
 @transaction.atomic
+def _amendment_in_review(contract: Any) -> bool:
+    return bool(contract.status == "in_review" and contract.amended_from_status)
+
+
+def _refuse_while_amended(contract: Any) -> None:
+    """While an amendment is in review the contract's amount is the one proposed: a plan checked
+    against it would no longer add up if the amendment were rejected. The plan waits."""
+    if _amendment_in_review(contract):
+        raise Conflict(
+            _(
+                "The contract's amendment is in review and its amount may still change: change the payment "
+                "plan once the amendment is decided."
+            ),
+            field="contract",
+        )
+
+
 def plan_save(
     *,
     actor: Any,
@@ -342,6 +359,7 @@ def plan_save(
     _require_money_scope(actor, contract, "edit")
     if contract.status not in PLAN_STATUSES:
         raise Conflict(_("This contract takes no payment plan."), field="contract")
+    _refuse_while_amended(contract)
     rows = _clean_installments(installments)
     difference = money(difference, "difference", positive=False)
     reason = (difference_reason or "").strip()
@@ -481,6 +499,7 @@ def plan_submit(*, actor: Any, plan: Any) -> Any:
     contract = Contract.objects.select_for_update().get(pk=contract_id)  # the contract, then the plan
     plan = PaymentPlan.objects.lock_visible(actor, _pk(plan))
     _refuse_locked_plan(plan)
+    _refuse_while_amended(contract)
     if plan.status != PlanStatus.DRAFT:
         raise Conflict(_("The payment plan is already active."), field="plan")
     change = proposal_of(plan)
@@ -518,7 +537,9 @@ def plan_on_approved(plan: PaymentPlan, request: Any) -> None:
 
     change = proposal_of(plan)
     existing = _locked_rows_of(plan) if change is not None else {}
-    amount = Contract.objects.filter(pk=plan.contract_id).values_list("amount", flat=True).get()
+    contract = Contract.objects.only("amount", "status", "amended_from_status").get(pk=plan.contract_id)
+    amount = contract.amount
+    _refuse_while_amended(contract)
     if change is None:
         total = plan.installments.aggregate(s=Sum("amount"))["s"] or ZERO
         problem = plan_sum_problem(total=total, contract_amount=amount, difference=plan.difference)

@@ -253,7 +253,12 @@ def payment_create(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.money_in_scope(user, contract, "create"):
         raise NotFound()
     plan = _plan(user, contract)
-    installments = sorted(plan.installments.all(), key=lambda i: (i.due_date, i.position, i.pk)) if plan else []
+    # while a plan's first schedule is in approval the payment stays unallocated (the service's
+    # rule): no preview of an allocation that will not happen, no inputs it would refuse
+    waiting = plan is not None and services.allocations_wait(plan)
+    installments = (
+        sorted(plan.installments.all(), key=lambda i: (i.due_date, i.position, i.pk)) if plan and not waiting else []
+    )
     form = PaymentForm(request.POST or None)
     manual: dict[int, str] = {}
     if request.method == "POST":
@@ -272,7 +277,7 @@ def payment_create(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and not request.POST.get("preview") and form.is_valid():
         data = form.cleaned_data
         allocations = None
-        if data["allocation"] == "manual":
+        if data["allocation"] == "manual" and not waiting:
             allocations = [{"installment": k, "amount": v} for k, v in manual.items() if v not in ("", "0", "0.00")]
         with service_errors(form, fields={"received_on": "received_on", "amount": "amount"}):
             payment = services.payment_record(
@@ -308,6 +313,7 @@ def payment_create(request: HttpRequest, pk: int) -> HttpResponse:
             "rows": rows,
             "leftover": leftover,
             "amount": amount,
+            "waiting": waiting,
         },
         fragments={"allocation-preview": "preview"},
     )
