@@ -150,3 +150,18 @@ def test_a_dollar_quote_shows_dollars_on_its_page_and_pdf(people, opp, usd, prod
         assert "$330.00" in text and "$372.90" in text
         assert "¥330.00" not in text and "¥372.90" not in text
     assert "≈ ¥2,647.59" in page  # the yuan equivalent at 7.1
+
+
+def test_a_price_book_in_another_currency_needs_its_exchange_rate(people, book):
+    """A USD book made without a rate got 1: its quotes showed ≈ ¥ equal to the dollars, and an
+    accepted one gave the opportunity dollar prices as yuan."""
+    client = login(people.head)
+    body = {"name": "出口价", "business_unit_id": people.org["bu1"].pk, "currency": "USD", "valid_from": "2026-01-01"}
+    response = send(client, "post", "/api/v1/price-books", body)
+    assert (response.status_code, response.json()["errors"]) == (
+        422,
+        [{"field": "exchange_rate", "message": "Give the exchange rate: how many yuan one USD is worth."}],
+    )
+    assert send(client, "post", "/api/v1/price-books", {**body, "exchange_rate": "7.1"}).status_code == 201
+    response = send(client, "patch", f"/api/v1/price-books/{book.pk}", {"currency": "USD"})  # a CNY book, rate 1
+    assert (response.status_code, [e["field"] for e in response.json()["errors"]]) == (422, ["exchange_rate"])

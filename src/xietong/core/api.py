@@ -129,6 +129,17 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
         return respond(request, 401, _("Authentication required."))
 
+    @api.exception_handler(OverflowError)
+    def on_out_of_range(request: HttpRequest, exc: OverflowError) -> HttpResponse:
+        from .middleware import is_out_of_range
+
+        if not is_out_of_range(exc):
+            raise exc
+        largest = 2**63 - 1  # the database's integers
+        names = [k for k, v in request.GET.items() if v.strip().lstrip("-").isdigit() and abs(int(v)) > largest]
+        message = _("The number is out of range.")
+        return respond(request, 422, _("The input is invalid."), [{"field": n, "message": message} for n in names])
+
     @api.exception_handler(HttpError)
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         if exc.status_code == 403 and "csrf" in str(exc).lower():

@@ -28,6 +28,22 @@ class RequestIdMiddleware:
         response["X-Request-ID"] = request_id
         return response
 
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """A number too large for the database (``?customer=99999999999999999999`` on SQLite) is bad
+        input, answered 400, not a crash. The API answers it 422 naming the parameter
+        (``core.api``)."""
+        if is_out_of_range(exception):
+            from django.shortcuts import render
+
+            return render(request, "400.html", status=400)
+        return None
+
+
+def is_out_of_range(exception: BaseException) -> bool:
+    """Whether the database refused a number too large for its integers (SQLite: the driver's
+    OverflowError; PostgreSQL compares such a number without complaint)."""
+    return isinstance(exception, OverflowError) and "too large to convert" in str(exception)
+
 
 class UserLanguageMiddleware:
     """A logged-in user's saved language wins over the browser's Accept-Language."""

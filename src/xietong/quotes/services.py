@@ -198,8 +198,16 @@ def _clean_book(values: Mapping[str, Any], current: PriceBook | None = None) -> 
         else:
             out[name] = (value or "").strip()
     currency = out.get("currency", current.currency if current else "CNY")
-    if currency == "CNY" and out.get("exchange_rate", current.exchange_rate if current else Decimal("1")) != 1:
+    rate = out.get("exchange_rate", current.exchange_rate if current else Decimal("1"))
+    if currency == "CNY" and rate != 1:
         raise ValidationError({"exchange_rate": _("A price book in CNY has the exchange rate 1.")})
+    if currency != "CNY" and rate == 1:  # left at the default: its quotes would count dollars as yuan
+        raise ValidationError(
+            {
+                "exchange_rate": _("Give the exchange rate: how many yuan one %(currency)s is worth.")
+                % {"currency": currency}
+            }
+        )
     start = out.get("valid_from", current.valid_from if current else None)
     end = out.get("valid_until", current.valid_until if current else None)
     if start and end and end < start:
