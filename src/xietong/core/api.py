@@ -136,7 +136,11 @@ def install_error_handlers(api: NinjaAPI) -> None:
         if not is_out_of_range(exc):
             raise exc
         largest = 2**63 - 1  # the database's integers
-        names = [k for k, v in request.GET.items() if v.strip().lstrip("-").isdigit() and abs(int(v)) > largest]
+        names = [
+            name
+            for name, value in request.GET.items()
+            if isinstance(value, str) and value.strip().lstrip("-").isdigit() and abs(int(value)) > largest
+        ]
         message = _("The number is out of range.")
         return respond(request, 422, _("The input is invalid."), [{"field": n, "message": message} for n in names])
 
