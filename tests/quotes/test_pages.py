@@ -334,3 +334,15 @@ def test_date_inputs_hold_iso_dates_in_chinese_so_saving_keeps_them(people: Any,
         "2026-01-01",
         "2027-12-31",
     )
+
+
+def test_a_product_no_longer_on_sale_is_left_out_of_a_new_quote_and_named(people, opp, book, products) -> None:
+    """The deal keeps a discontinued drill; the new-quote page copied it, the service refused it, and
+    no quote could be made from the page."""
+    products.drill.status = "inactive"
+    products.drill.save()
+    client = login(people.rep)
+    response = client.post(f"/quotes/new/?opportunity={opp.pk}", {"title": "报价", "price_book": book.pk}, follow=True)
+    q = Quote.objects.get()
+    assert [line.product_id for line in q.lines.all()] == [products.lathe.pk]
+    assert f"Left out, no longer on sale: {products.drill}." in response.content.decode()

@@ -765,11 +765,18 @@ def next_number(on: date) -> str:
     return numbering.next_number(Quote.objects.all(), prefix=f"BJ{on:%Y%m}-", width=4)
 
 
-def _opportunity_lines(opportunity: Any) -> list[dict[str, Any]]:
-    return [
-        {"product": line.product_id, "quantity": line.quantity, "delivery_month": line.delivery_month}
-        for line in opportunity.lines.order_by("position", "pk")
-    ]
+def _opportunity_lines(opportunity: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    """The opportunity's product lines as a quote's, and the names of those left out: a product no
+    longer on sale stays on the deal but cannot be quoted (it made the quote impossible)."""
+    from xietong.catalog.choices import ProductStatus
+
+    lines, skipped = [], []
+    for line in opportunity.lines.select_related("product").order_by("position", "pk"):
+        if line.product.status != ProductStatus.ACTIVE:
+            skipped.append(str(line.product))
+            continue
+        lines.append({"product": line.product_id, "quantity": line.quantity, "delivery_month": line.delivery_month})
+    return lines, skipped
 
 
 @transaction.atomic
@@ -786,7 +793,8 @@ def quote_create(
     notes: str = "",
 ) -> Quote:
     """A draft quote (v1, a new number) of an opportunity the actor sees. ``lines`` None: the
-    opportunity's product lines at the price book's prices (``[]``: no lines). The price book by
+    opportunity's product lines at the price book's prices, except those of products no longer on
+    sale (named in the returned quote's ``skipped_products``); ``[]``: no lines. The price book by
     default: the first usable one of the BU (direct sales, CNY), else list prices."""
     from xietong.pipeline.models import Opportunity
 
@@ -821,12 +829,10 @@ def quote_create(
     )
     for name, value in values.items():
         setattr(q, name, value)
-    clean = clean_lines(
-        actor,
-        book=book,
-        customer_id=opp.customer_id,
-        lines=_opportunity_lines(opp) if lines is None else lines,
-    )
+    skipped: list[str] = []
+    if lines is None:
+        lines, skipped = _opportunity_lines(opp)
+    clean = clean_lines(actor, book=book, customer_id=opp.customer_id, lines=lines)
     for _attempt in range(5):
         q.number = next_number(today)
         try:
@@ -842,6 +848,7 @@ def quote_create(
     audit.record_create(actor=actor, obj=q)
     ensure_still_visible(q, actor)
     events.publish("quotes.quote_created", key=f"quote:{q.pk}:created", quote_id=q.pk, actor_id=actor.pk)
+    q.skipped_products = skipped  # type: ignore[attr-defined]
     return q
 
 

@@ -140,6 +140,11 @@ def quote_create(request: HttpRequest) -> HttpResponse:
             )
         if quote is not None and form.is_valid():
             messages.success(request, _("Quote %(number)s created.") % {"number": quote.number})
+            skipped = getattr(quote, "skipped_products", [])
+            if skipped:
+                messages.warning(
+                    request, _("Left out, no longer on sale: %(products)s.") % {"products": "、".join(skipped)}
+                )
             return done(request, reverse("quotes:edit", args=[quote.pk]))
     return render_form(
         request,
