@@ -269,9 +269,17 @@ def test_the_invoice_request_form_prefills_from_the_customer_and_submits(people,
     assert (invoice.title, invoice.status) == ("发票抬头", "approved")
     page = client.get(f"/receivables/invoices/{invoice.pk}/").content.decode()
     assert "发票抬头" in page
-    response = login(people.finance).post(
-        f"/receivables/invoices/{invoice.pk}/issue/", {"number": "No.8", "issued_on": today()}
-    )
+    finance = login(people.finance)
+    # a date in the future is refused under its field, with what was typed kept (it was a banner,
+    # and the number typed was gone)
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    response = finance.post(f"/receivables/invoices/{invoice.pk}/issue/", {"number": "No.8", "issued_on": tomorrow})
+    page = response.content.decode()
+    assert response.status_code == 200 and Invoice.objects.get().status == "approved"
+    assert re.search(r'name="number"[^>]*value="No.8"|value="No.8"[^>]*name="number"', page)
+    assert re.search(rf'name="issued_on"[^>]*value="{tomorrow}"|value="{tomorrow}"[^>]*name="issued_on"', page)
+    assert 'aria-invalid="true"' in re.search(r'<input[^>]*name="issued_on"[^>]*>', page).group(0)
+    response = finance.post(f"/receivables/invoices/{invoice.pk}/issue/", {"number": "No.8", "issued_on": today()})
     assert response.status_code == 303
     assert Invoice.objects.get().status == "issued"
 

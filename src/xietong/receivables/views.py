@@ -471,6 +471,14 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     invoice = selectors.invoice_detail(user=user, pk=pk)
     require(user, MODULE, "view")
+    return _invoice_page(request, invoice)
+
+
+def _invoice_page(
+    request: HttpRequest, invoice: Any, *, issue_form: IssueForm | None = None, void_form: VoidForm | None = None
+) -> HttpResponse:
+    """The invoice's page; after a refused issue or void, with that form as posted and its errors."""
+    user: Any = request.user
     finance = user.access.widest_scope(MODULE, "administer", invoice.business_unit_id) > 0
     return render_page(
         request,
@@ -480,8 +488,8 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "contract_url": contract_url(invoice.contract),
             "finance": finance,
             "may_edit": bool(user.access.can(MODULE, "edit")),
-            "issue_form": IssueForm(),
-            "void_form": VoidForm(),
+            "issue_form": issue_form or IssueForm(),
+            "void_form": void_form or VoidForm(),
         },
     )
 
@@ -513,27 +521,37 @@ def invoice_submit(request: HttpRequest, pk: int) -> HttpResponse:
 @page_view
 @require_POST
 def invoice_issue(request: HttpRequest, pk: int) -> HttpResponse:
+    """Issue the invoice; a refusal shows the form again as typed, the error under its field."""
+    user: Any = request.user
+    invoice = selectors.invoice_detail(user=user, pk=pk)
+    require(user, MODULE, "view")
     form = IssueForm(request.POST)
-
-    def act(user: Any, invoice: Any) -> None:
-        if not form.is_valid():
-            raise ValidationError({k: v for k, v in form.errors.items()})
-        services.invoice_issue(
-            actor=user, invoice=invoice, number=form.cleaned_data["number"], issued_on=form.cleaned_data["issued_on"]
-        )
-
-    return _invoice_action(request, pk, act, _("The invoice has been issued."))
+    if form.is_valid():
+        with service_errors(form, fields={"number": "number", "issued_on": "issued_on"}, denied=True):
+            services.invoice_issue(
+                actor=user,
+                invoice=invoice,
+                number=form.cleaned_data["number"],
+                issued_on=form.cleaned_data["issued_on"],
+            )
+            messages.success(request, _("The invoice has been issued."))
+            return done(request, reverse("receivables:invoice_detail", args=[invoice.pk]))
+    return _invoice_page(request, invoice, issue_form=form)
 
 
 @page_view
 @require_POST
 def invoice_void(request: HttpRequest, pk: int) -> HttpResponse:
-    return _invoice_action(
-        request,
-        pk,
-        lambda u, i: services.invoice_void(actor=u, invoice=i, reason=request.POST.get("reason", "")),
-        _("The invoice is void."),
-    )
+    user: Any = request.user
+    invoice = selectors.invoice_detail(user=user, pk=pk)
+    require(user, MODULE, "view")
+    form = VoidForm(request.POST)
+    if form.is_valid():
+        with service_errors(form, fields={"reason": "reason"}, denied=True):
+            services.invoice_void(actor=user, invoice=invoice, reason=form.cleaned_data["reason"])
+            messages.success(request, _("The invoice is void."))
+            return done(request, reverse("receivables:invoice_detail", args=[invoice.pk]))
+    return _invoice_page(request, invoice, void_form=form)
 
 
 # --- the aging ------------------------------------------------------------------------------------------------
