@@ -493,3 +493,54 @@ def test_the_payment_form_promises_no_allocation_while_the_plan_is_in_approval(p
     assert response.status_code == 303, response.content.decode()[:500]
     payment = Payment.objects.get(contract=contract)
     assert (payment.amount, payment.allocations.count()) == (Decimal("1000.00"), 0)
+
+
+def test_the_plan_editor_puts_an_installments_error_on_its_row(people, contract):
+    """A row without a due date was refused with one message at the top, naming no row."""
+    today = timezone.localdate()
+    data = {
+        "inst-TOTAL_FORMS": "4",
+        "inst-INITIAL_FORMS": "0",
+        "inst-0-due_date": (today + timedelta(days=1)).isoformat(),
+        "inst-0-amount": "50000.00",
+        # an empty row between (not sent to the service)
+        "inst-2-due_date": (today + timedelta(days=2)).isoformat(),
+        "inst-2-amount": "60000.00",
+        "inst-3-name": "质保金",
+        "inst-3-amount": "3000.00",  # no due date
+    }
+    page = login(people.rep).post(f"/receivables/contracts/{contract.pk}/plan/", data).content.decode()
+    due = {n: re.search(rf'<input[^>]*name="inst-{n}-due_date"[^>]*>', page).group(0) for n in (0, 2, 3)}
+    assert ['aria-invalid="true"' in due[n] for n in (0, 2, 3)] == [False, False, True]
+    assert 'value="质保金"' in page and not PaymentPlan.objects.exists()
+
+
+def test_a_manual_allocation_too_large_is_refused_on_its_installments_row(people, contract):
+    """The error was only in the summary ("this installment"), the row not marked."""
+    today = timezone.localdate()
+    plan = money.payment_plan(contract, [(today, "60000.00"), (today + timedelta(days=30), "53000.00")])
+    first, second = plan.installments.order_by("position")
+    response = login(people.finance).post(
+        f"/receivables/contracts/{contract.pk}/payments/new/",
+        {
+            "received_on": today.isoformat(),
+            "amount": "60000.00",
+            "method": "transfer",
+            "allocation": "manual",
+            f"alloc-{first.pk}": "1000.00",
+            f"alloc-{second.pk}": "59000.00",
+        },
+    )
+    page = response.content.decode()
+    inputs = {i.pk: re.search(rf'<input[^>]*name="alloc-{i.pk}"[^>]*>', page).group(0) for i in (first, second)}
+    assert ['aria-invalid="true"' in inputs[i.pk] for i in (first, second)] == [False, True]
+    assert 'value="59000.00"' in inputs[second.pk]
+    assert (
+        zh(
+            "Allocating %(amount)s exceeds the %(open)s still open on this installment.",
+            amount="¥59,000.00",
+            open="¥53,000.00",
+        )
+        in page
+    )
+    assert not Payment.objects.exists()

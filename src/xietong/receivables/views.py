@@ -5,6 +5,7 @@ limit form of the customer tab. Thin: parse → service or selector → render."
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -61,6 +62,52 @@ def _plan(user: Any, contract: Any) -> PaymentPlan | None:
     if plan is None and PaymentPlan.objects.filter(contract_id=contract.pk).exists():
         raise NotFound()
     return plan
+
+
+_ALLOCATION_ERROR = re.compile(r"^allocations\.(\d+)\.\w+$")
+
+
+def _allocation_errors(exc: Exception, allocations: list[dict[str, Any]], form: Any) -> dict[int, str]:
+    """A refused payment's errors: those of a manual allocation (``allocations.N.amount``) by the
+    installment they name, for its row; the rest on the form (the date and amount under theirs)."""
+    by_installment: dict[int, str] = {}
+    rest: dict[str, list[str]] = {}
+    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+        for name, texts in exc.message_dict.items():
+            match = _ALLOCATION_ERROR.match(name)
+            if match and int(match.group(1)) < len(allocations):
+                by_installment[int(allocations[int(match.group(1))]["installment"])] = " ".join(texts)
+            else:
+                rest[name] = texts
+        if by_installment:
+            form.add_error(None, _("Check the allocation of the installments marked below."))
+        if rest:
+            add_service_error(form, ValidationError(rest), {"received_on": "received_on", "amount": "amount"})
+    else:
+        add_service_error(form, exc, {"received_on": "received_on", "amount": "amount"})
+    return by_installment
+
+
+_ROW_ERROR = re.compile(r"^installments\.(\d+)\.(\w+)$")
+
+
+def _spread_installment_errors(exc: Exception, formset: Any, form: Any) -> None:
+    """A service error on ``installments.N.field`` goes under that field of the N-th row sent (the
+    rows left empty are not sent); the others go on the plan form, at the top."""
+    if not (isinstance(exc, ValidationError) and hasattr(exc, "error_dict")):
+        add_service_error(form, exc)
+        return
+    sent = [f for f in formset.forms if f.row() is not None]
+    rest: dict[str, list[str]] = {}
+    for name, texts in exc.message_dict.items():
+        match = _ROW_ERROR.match(name)
+        if match and int(match.group(1)) < len(sent) and match.group(2) in sent[int(match.group(1))].fields:
+            for text in texts:
+                sent[int(match.group(1))].add_error(match.group(2), text)
+            continue
+        rest.setdefault(name if not match else "installments", []).extend(texts)
+    if rest:
+        add_service_error(form, ValidationError(rest))
 
 
 def _editable_plan(user: Any, contract: Any) -> PaymentPlan:
@@ -130,7 +177,7 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
                         difference_reason=form.cleaned_data.get("difference_reason") or "",
                     )
                 except (ValidationError, Conflict) as exc:
-                    add_service_error(form, exc)
+                    _spread_installment_errors(exc, formset, form)
                 else:
                     messages.success(
                         request,
@@ -274,12 +321,13 @@ def payment_create(request: HttpRequest, pk: int) -> HttpResponse:
     if amount:
         preview = services.auto_allocation(installments, amount)
     preview_map = {i.pk: a for i, a in preview}
+    alloc_errors: dict[int, str] = {}
     if request.method == "POST" and not request.POST.get("preview") and form.is_valid():
         data = form.cleaned_data
         allocations = None
         if data["allocation"] == "manual" and not waiting:
             allocations = [{"installment": k, "amount": v} for k, v in manual.items() if v not in ("", "0", "0.00")]
-        with service_errors(form, fields={"received_on": "received_on", "amount": "amount"}):
+        try:
             payment = services.payment_record(
                 actor=user,
                 contract=contract,
@@ -291,6 +339,9 @@ def payment_create(request: HttpRequest, pk: int) -> HttpResponse:
                 note=data["note"],
                 allocations=allocations,
             )
+        except (ValidationError, Conflict) as exc:
+            alloc_errors = _allocation_errors(exc, allocations or [], form)
+        else:
             messages.success(request, _("Payment %(number)s recorded.") % {"number": payment.number})
             return done(request, reverse("receivables:payment_detail", args=[payment.pk]))
     rows = [
@@ -299,6 +350,7 @@ def payment_create(request: HttpRequest, pk: int) -> HttpResponse:
             "open": i.amount - i.received,
             "auto": preview_map.get(i.pk, ZERO),
             "manual": manual.get(i.pk, ""),
+            "error": alloc_errors.get(i.pk, ""),
         }
         for i in installments
     ]
