@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from django.utils import formats, translation
 from hypothesis import given
 from hypothesis import strategies as st
@@ -40,3 +41,21 @@ def test_money_in_another_currency_by_its_sign_or_code() -> None:
         assert money(Decimal("7"), "") == "¥7.00"
         assert money_cell(Decimal("-1000"), "HKD") == '<span class="xt-money xt-negative">-HK$1,000.00</span>'
         assert money_cell(Decimal("5"), "<b>") == '<span class="xt-money">&lt;B&gt; 5.00</span>'
+
+
+@pytest.mark.parametrize(
+    ("recorded", "shown"),
+    [
+        ("2705034.00", "2,705,034.00"),  # an amount in a change history
+        ("-12500.50", "-12,500.50"),
+        ("1500.000", "1,500.000"),  # a quantity
+        ("13.00", "13.00"),  # a rate: nothing to group
+        ("13800138000", "13800138000"),  # a phone number is not a figure
+        ("2026-12-01", "2026-12-01"),
+        ("HT-2026.0001", "HT-2026.0001"),
+    ],
+)
+def test_recorded_figures_are_grouped_in_the_change_history(recorded, shown):
+    from xietong.core.templatetags.xt import _audit_value
+
+    assert _audit_value(recorded) == shown

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import re
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
@@ -271,6 +272,9 @@ def _field_label(model: Any, name: str) -> str:
         return name.replace("_", " ")
 
 
+_RECORDED_DECIMAL = re.compile(r"^-?\d{4,}\.\d{2,3}$")  # an amount or quantity as recorded: 2705034.00
+
+
 def _audit_value(value: Any) -> str:
     if value is None or value == "":
         return EMPTY
@@ -280,6 +284,8 @@ def _audit_value(value: Any) -> str:
         return _("no")
     if isinstance(value, list | tuple):
         return "、".join(str(v) for v in value)
+    if isinstance(value, str) and _RECORDED_DECIMAL.match(value):
+        return format(Decimal(value), ",")  # grouped like every figure on the pages: 2,705,034.00
     return str(value)
 
 
