@@ -346,3 +346,29 @@ def test_a_product_no_longer_on_sale_is_left_out_of_a_new_quote_and_named(people
     q = Quote.objects.get()
     assert [line.product_id for line in q.lines.all()] == [products.lathe.pk]
     assert f"Left out, no longer on sale: {products.drill}." in response.content.decode()
+
+
+def test_the_editor_prices_a_line_again_when_its_quantity_crosses_a_volume_tier(people, opp, book, products) -> None:
+    """Book: drill 2400.00 from 1, 2200.00 from 10. The editor filled every line's unit price with the
+    price it had, so raising the quantity to 10 on the page kept 2400.00 (the API gave 2200.00). A
+    price someone typed stays."""
+    from xietong.quotes import services
+
+    q = services.quote_create(
+        actor=people.rep,
+        opportunity=opp,
+        lines=[{"product": products.drill.pk, "quantity": "1"}, {"product": products.lathe.pk, "quantity": "1"}],
+    )
+    q.lines.filter(product=products.lathe).update(unit_price=Decimal("90000.00"))  # typed below the book
+    client = login_as(people.rep)
+    page = client.get(f"/quotes/{q.pk}/edit/").content.decode()
+    drill_price = re.search(r'<input[^>]*name="lines-0-unit_price"[^>]*>', page).group(0)
+    assert 'placeholder="2400.00"' in drill_price and "value=" not in drill_price
+    data = submitted(page, "quote-editor")
+    data["lines-0-quantity"] = "10"
+    data["lines-1-quantity"] = "2"
+    assert client.post(f"/quotes/{q.pk}/edit/", data).status_code == 303
+    assert list(q.lines.order_by("position").values_list("quantity", "unit_price")) == [
+        (Decimal("10.000"), Decimal("2200.00")),
+        (Decimal("2.000"), Decimal("90000.00")),
+    ]

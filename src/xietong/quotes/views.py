@@ -196,7 +196,12 @@ def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
     quote = _for_edit(request, pk)
     user: Any = request.user
-    current = list(quote.lines.all())
+    current = list(quote.lines.select_related("product"))
+    # a line at its price book's price shows that price as a hint and stays blank, so a quantity
+    # crossing a volume tier (or another book) prices it again; a price someone typed stays
+    book_prices = pricing.prices(
+        quote.price_book, [(line.product, line.quantity) for line in current], customer_id=quote.customer_id
+    )
     products = (
         Product.objects.visible_to(user).on_sale()
         | Product.objects.filter(pk__in=[line.product_id for line in current])
@@ -218,18 +223,20 @@ def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "product": line.product_id,
             "quantity": line.quantity,
-            "unit_price": line.unit_price,
+            "unit_price": None if line.unit_price == book_price else line.unit_price,
             "discount_kind": line.discount_kind,
             "discount_value": line.discount_value,
             "tax_rate": line.tax_rate,
             "delivery_month": line.delivery_month,
             "description": line.description,
         }
-        for line in current
+        for line, book_price in zip(current, book_prices, strict=True)
     ]
     formset = QuoteLineFormSet(posted(request), prefix="lines", initial=initial, form_kwargs={"products": products})
     if request.method == "GET":
         formset.extra = _rows(request, 0)
+    for row, book_price in zip(formset.forms, book_prices, strict=False):  # after ``extra``: forms are made once
+        row.fields["unit_price"].widget.attrs["placeholder"] = f"{book_price:.2f}"
     locked = services.lock_reason(quote)
     errors: list[str] = []
     status = 200
