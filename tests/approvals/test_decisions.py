@@ -205,3 +205,52 @@ def test_deciding_reads_the_notification_that_asked_the_approver(
     services.approval_approve(request=request, actor=people["manager"], comment="同意")
     asked.refresh_from_db()
     assert asked.read_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delegation_is_one_transaction(deal: Deal, people: dict[str, Any], monkeypatch: Any) -> None:
+    """It ran outside a transaction: on PostgreSQL its row lock answered 500, and a failure halfway
+    left the task closed as delegated with nobody to decide."""
+    from django.db import IntegrityError, connection
+
+    make_flow({"kind": "user", "user": people["manager"]})
+    request = services.approval_submit(document=deal, actor=people["rep"])
+    seen: dict[str, bool] = {}
+
+    def failing_create(**kwargs: Any) -> Any:
+        seen["atomic"] = connection.in_atomic_block
+        raise IntegrityError("the new task could not be written")
+
+    monkeypatch.setattr(ApprovalTask.objects, "create", failing_create)
+    with pytest.raises(IntegrityError):
+        services.approval_delegate(request=request, actor=people["manager"], user=people["director"])
+    monkeypatch.undo()
+    assert seen == {"atomic": True}
+    assert list(ApprovalTask.objects.filter(request=request).values_list("approver__username", "status")) == [
+        ("mgr", TaskStatus.PENDING)
+    ]
+    services.approval_delegate(request=request, actor=people["manager"], user=people["director"])
+    assert list(ApprovalTask.objects.filter(request=request).values_list("approver__username", "status")) == [
+        ("mgr", TaskStatus.DELEGATED),
+        ("dir", TaskStatus.PENDING),
+    ]
+
+
+def test_an_approver_who_left_before_their_step_opens_is_stood_in_for(deal: Deal, people: dict[str, Any]) -> None:
+    """Step 2's only approver was deactivated while step 1 waited: step 2 opened with one task for
+    someone who cannot sign in, and nobody could decide (nor the submitter recall)."""
+    make_flow({"kind": "user", "user": people["finance"]}, {"kind": "user", "user": people["legal"]})
+    request = services.approval_submit(document=deal, actor=people["rep"])
+    people["legal"].is_active = False
+    people["legal"].save(update_fields=["is_active"])
+    services.approval_approve(request=request, actor=people["finance"])
+    pending = list(
+        ApprovalTask.objects.filter(request=request, status=TaskStatus.PENDING).values_list(
+            "approver__is_active", "delegated_from__username"
+        )
+    )
+    assert pending == [(True, "legal")]
+    stand_in = ApprovalTask.objects.get(request=request, status=TaskStatus.PENDING).approver
+    services.approval_approve(request=request, actor=stand_in)
+    request.refresh_from_db()
+    assert request.status == RequestStatus.APPROVED

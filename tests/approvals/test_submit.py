@@ -151,3 +151,20 @@ def test_a_delegation_sends_new_tasks_to_the_delegate(deal: Deal, people: dict[s
     assert list(ApprovalTask.objects.filter(request=request).values_list("approver_id", "delegated_from_id")) == [
         (people["legal"].pk, people["finance"].pk)
     ]
+
+
+def test_a_condition_is_a_finite_number_and_an_empty_value_holds_none(org: dict[str, Any], people: dict[str, Any]):
+    """ "NaN" was accepted in a flow's condition, and then every submission of the document type
+    crashed; an empty name held "name != 华东电力" and chose that flow."""
+    from xietong.approvals import registry
+
+    document_type = registry.get("sample_deal")
+    with pytest.raises(ValidationError) as refused:
+        services.clean_conditions(document_type, [{"field": "amount", "op": ">=", "value": "NaN"}], field="conditions")
+    assert list(refused.value.message_dict) == ["conditions"]
+    unnamed = Deal.objects.create(name="", owner=people["rep"], business_unit=org["bu1"], amount="10.00")
+    assert not services.condition_holds(document_type, unnamed, {"field": "name", "op": "!=", "value": "华东电力"})
+    assert not services.condition_holds(document_type, unnamed, {"field": "amount", "op": "<", "value": "Infinity"})
+    named = Deal.objects.create(name="华北电网", owner=people["rep"], business_unit=org["bu1"], amount="10.00")
+    assert services.condition_holds(document_type, named, {"field": "name", "op": "!=", "value": "华东电力"})
+    assert services.condition_holds(document_type, named, {"field": "amount", "op": "<", "value": "11"})

@@ -11,6 +11,7 @@ inside that transaction; notifications go out after the commit.
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
@@ -58,12 +59,24 @@ def _pk(value: Any) -> Any:
 
 
 def _number(value: Any) -> Decimal | None:
+    """A finite number, else None (NaN and infinities compare with nothing)."""
     if value is None or value == "":
         return None
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return None
+    return number if number.is_finite() else None
+
+
+_COMPARE = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+}
 
 
 def condition_holds(document_type: registry.DocumentType, document: Any, condition: dict[str, Any]) -> bool:
@@ -75,19 +88,15 @@ def condition_holds(document_type: registry.DocumentType, document: Any, conditi
     op = condition.get("op")
     expected = condition.get("value")
     actual = cfield.value(document)
+    if actual is None or actual == "":  # an empty value holds no condition, "!=" included
+        return False
     if cfield.kind == "number":
         left, right = _number(actual), _number(expected)
-        if left is None or right is None:
+        compare = _COMPARE.get(str(op))
+        if left is None or right is None or compare is None:
             return False
-        return {
-            "=": left == right,
-            "!=": left != right,
-            ">": left > right,
-            ">=": left >= right,
-            "<": left < right,
-            "<=": left <= right,
-        }.get(str(op), False)
-    text = "" if actual is None else str(getattr(actual, "pk", actual))
+        return bool(compare(left, right))
+    text = str(getattr(actual, "pk", actual))
     if op == "=":
         return text == str(expected)
     if op == "!=":
@@ -317,11 +326,33 @@ def _delegate_of(user_ids: Sequence[int], today: Any, *, submitter_id: int | Non
     return out
 
 
+def _stand_in(request: ApprovalRequest, departed_id: int) -> int | None:
+    """Who decides for an approver who can no longer sign in when their step opens (they left after
+    the request was submitted): the flow's escalate-to person, else the departed approver's manager,
+    else the submitter's manager; never the submitter. None: nobody (the task waits for them)."""
+    escalate_to = (
+        ApprovalFlow.objects.filter(pk=request.flow_id).values_list("escalate_to_id", flat=True).first()
+        if request.flow_id
+        else None
+    )
+    theirs, submitters = manager_levels(departed_id, 1), manager_levels(request.submitter_id, 1)
+    for candidate in [escalate_to, *(theirs[0] if theirs else []), *(submitters[0] if submitters else [])]:
+        if candidate and candidate != request.submitter_id and _active_users([candidate]):
+            return candidate
+    return None
+
+
 def _open_step(request: ApprovalRequest, index: int, *, now: Any) -> list[int]:
-    """Create the pending tasks of step ``index`` (delegations applied); the approvers asked."""
+    """Create the pending tasks of step ``index`` (delegations applied; an approver who has left
+    since the submission is stood in for, see ``_stand_in``); the approvers asked."""
     step = request.steps[index]
     ids = list(step["approver_ids"])
     delegates = _delegate_of(ids, timezone.localdate(now), submitter_id=request.submitter_id)
+    active = set(_active_users(ids))
+    for departed in [a for a in ids if a not in active and a not in delegates]:
+        stand_in = _stand_in(request, departed)
+        if stand_in is not None:
+            delegates[departed] = stand_in
     tasks: list[ApprovalTask] = []
     asked: set[int] = set()
     for approver_id in ids:
@@ -660,7 +691,6 @@ def approval_recall(*, request: ApprovalRequest | int, actor: Any, comment: str 
     return locked
 
 
-@transaction.atomic
 def _addressable(actor: Any, user: Any, field: str) -> Any:
     """The person ``actor`` hands approvals to: one they may address (``addressable_people``, the
     people the pages offer), or a ``ValidationError`` naming ``field``."""
@@ -671,6 +701,7 @@ def _addressable(actor: Any, user: Any, field: str) -> Any:
     return target
 
 
+@transaction.atomic
 def approval_delegate(*, request: ApprovalRequest | int, actor: Any, user: Any, comment: str = "") -> ApprovalRequest:
     """Hand the actor's pending task to another active user (who then decides in their place)."""
     locked, _document_type, _document = _locked(actor, request)
