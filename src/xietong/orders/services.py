@@ -13,9 +13,9 @@ Money: a line's amount is the contract line's amount × ordered quantity / contr
 up, two decimals; the order that takes the last unordered quantity of a contract line takes exactly
 what remains of its amount, so the orders of a line always add up to the contract line (a rounded
 share is never more than what remains). An order closed short gives back the closed quantity of
-each line with its share of the contract line's amount (``closed_amount``, the same rounding, never
-more than the line's amount), so another order of the contract can take it and the orders of a line
-still add up to the contract line.
+each line with its share of the line's own amount (``closed_amount``, the same rounding, never more
+than the line's amount: what shipped keeps the price it was ordered at), so another order of the
+contract can take it and the orders of a line still add up to the contract line.
 
 Quantities: a line's shipped quantity is the sum of its shipments that are not void; what it still
 has to ship is its open remainder (quantity − shipped − closed, ``OrderLine.open_quantity``). The
@@ -139,16 +139,11 @@ def line_share(*, contract_amount: Decimal, contract_quantity: Decimal, quantity
 
 def _closed_amount(line: OrderLine) -> Decimal:
     """The amount of a line's closed quantity: all of its amount when none of it shipped, else the
-    closed quantity's share of the contract line (of the line itself when it has no contract line),
-    never more than the line's amount."""
+    closed quantity's share of the line's own amount (at the price it was ordered: an amendment of
+    the contract line's price since does not revalue what shipped), never more than the line's amount."""
     if line.closed_quantity >= line.quantity:
         return line.amount
-    source = line.contract_line
-    share = line_share(
-        contract_amount=source.amount if source is not None else line.amount,
-        contract_quantity=source.quantity if source is not None else line.quantity,
-        quantity=line.closed_quantity,
-    )
+    share = line_share(contract_amount=line.amount, contract_quantity=line.quantity, quantity=line.closed_quantity)
     return min(share, line.amount)
 
 

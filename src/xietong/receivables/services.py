@@ -318,7 +318,6 @@ def _same_rows(a: Sequence[InstallmentIn], b: Sequence[InstallmentIn]) -> bool:
     return key(a) == key(b)
 
 
-@transaction.atomic
 def _amendment_in_review(contract: Any) -> bool:
     return bool(contract.status == "in_review" and contract.amended_from_status)
 
@@ -336,6 +335,7 @@ def _refuse_while_amended(contract: Any) -> None:
         )
 
 
+@transaction.atomic
 def plan_save(
     *,
     actor: Any,
