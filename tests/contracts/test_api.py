@@ -242,3 +242,31 @@ def test_money_in_the_api_is_two_decimals(people):
     data = login(people.rep).get(f"/api/v1/contracts/{c.pk}").json()
     assert Decimal(data["amount"]) == c.amount
     assert data["amount"] == f"{c.amount:.2f}"
+
+
+def test_text_longer_than_its_field_is_refused_by_name_not_cut(people, engine):
+    """The API stored the first 60 characters of a signatory (and 500 of a reason) and answered 201;
+    the pages refused the same input by name."""
+    today = timezone.localdate()
+    client = login(people.rep)
+    body = {
+        "customer_id": owned(owner=people.rep).customer.pk,
+        "title": "年度采购合同",
+        "customer_signatory": "张" * 61,
+        "start_date": today.isoformat(),
+        "end_date": (today + timedelta(days=365)).isoformat(),
+        "lines": [{"product_id": ProductFactory().pk, "quantity": "2", "unit_price": "1000.00"}],
+    }
+    response = send(client, "post", "/api/v1/contracts", body)
+    assert (response.status_code, response.json()["errors"]) == (
+        422,
+        [{"field": "customer_signatory", "message": t("At most %(n)d characters.") % {"n": 60}}],
+    )
+    assert send(client, "post", "/api/v1/contracts", {**body, "customer_signatory": "张" * 60}).status_code == 201
+    signed = contract(people.rep)
+    response = send(client, "post", f"/api/v1/contracts/{signed.pk}/amend", {"reason": "原" * 501, "terms": "新条款"})
+    assert (response.status_code, [e["field"] for e in response.json()["errors"]]) == (422, ["reason"])
+    response = send(client, "post", f"/api/v1/contracts/{signed.pk}/terminate", {"reason": "原" * 501})
+    assert (response.status_code, [e["field"] for e in response.json()["errors"]]) == (422, ["reason"])
+    signed.refresh_from_db()
+    assert (signed.version, signed.status) == (1, S.SIGNED)

@@ -70,6 +70,9 @@ def test_a_number_already_in_use_is_skipped(org):
             {"name": "prefix.__class__"},
         ),
         ("HT-{yyyy:>8}-{seq}", "Only {seq} takes a width, e.g. {seq:04d}.", {}),
+        # a width without the zero made numbers with blanks: "HT-2026-   1"
+        ("HT-{yyyy}-{seq:4d}", "Only {seq} takes a width, e.g. {seq:04d}.", {}),
+        ("HT-{yyyy}-{seq:4}", "Only {seq} takes a width, e.g. {seq:04d}.", {}),
         ("HT-{seq", "Unbalanced braces in the pattern.", {}),
         ("", "Enter a number pattern, e.g. HT-{prefix}-{yyyy}-{seq:04d}.", {}),
     ],

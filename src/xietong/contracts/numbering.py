@@ -20,7 +20,7 @@ from .models import Contract, ContractSequence
 
 DEFAULT_PATTERN = "HT-{prefix}-{yyyy}-{seq:04d}"
 FIELDS = ("prefix", "yyyy", "yy", "mm", "seq")
-SEQ_SPEC = re.compile(r"^0?[1-9]?d?$")
+SEQ_SPEC = re.compile(r"^(0[1-9]d?|d)$")  # zero-padded widths only: {seq:4d} numbered "HT-2026-   1"
 MAX_LENGTH = 60
 
 

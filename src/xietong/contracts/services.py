@@ -200,12 +200,19 @@ def _clean_fields(values: Mapping[str, Any]) -> dict[str, Any]:
             text = (value or "").strip()
             if not text:
                 raise ValidationError({"title": _("Give the contract a title.")})
-            out[name] = text[:200]
+            out[name] = _at_most(text, name, 200)
         else:
             limit = getattr(Contract._meta.get_field(name), "max_length", None)
             text = (value or "").strip() if isinstance(value, str) or value is None else str(value)
-            out[name] = text[:limit] if limit else text
+            out[name] = _at_most(text, name, limit) if limit else text
     return out
+
+
+def _at_most(text: str, field: str, limit: int) -> str:
+    """Text longer than its field is refused by name, as the pages refuse it (the API cut it)."""
+    if len(text) > limit:
+        raise ValidationError({field: _("At most %(n)d characters.") % {"n": limit}})
+    return text
 
 
 def _default_parties(contract: Contract) -> None:
@@ -682,7 +689,7 @@ def contract_terminate(*, actor: Any, contract: Contract | int, reason: str) -> 
         raise ValidationError({"reason": _("Say why the contract is terminated.")})
     before = audit.snapshot(c)
     c.status = S.TERMINATED
-    c.terminated_reason = reason[:500]
+    c.terminated_reason = _at_most(reason, "reason", 500)
     c.save()
     audit.record_update(actor=actor, obj=c, before=before, verb="contract_terminated")
     ensure_still_visible(c, actor)
@@ -763,6 +770,7 @@ def contract_amend(
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Say why the contract changes.")})
+    reason = _at_most(reason, "reason", 500)
     values = _clean_fields(fields)
     cleaned = clean_lines(lines, actor=actor) if lines is not None else None
     if not values and cleaned is None:
@@ -771,7 +779,7 @@ def contract_amend(
         raise ValidationError({"lines": _("A contract keeps at least one product line.")})
     before = audit.snapshot(c)
     ContractVersion.objects.create(
-        contract=c, version=c.version, snapshot=snapshot_of(c), reason=reason[:500], created_by=actor
+        contract=c, version=c.version, snapshot=snapshot_of(c), reason=reason, created_by=actor
     )
     old_end = c.end_date
     for name, value in values.items():
