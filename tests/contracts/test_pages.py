@@ -187,6 +187,10 @@ def test_submit_sign_and_download_the_scan_on_the_pages(people, engine):
     assert response.status_code == 303
     c.refresh_from_db()
     assert c.status == S.ACTIVE
+    # the history names the file, not where it is stored (contracts/2026/12/…)
+    stored = c.signed_scan.name
+    signed = AuditEntry.objects.for_object(c).filter(changes__has_key="signed_scan").get()
+    assert signed.changes["signed_scan"] == ["", stored.rsplit("/", 1)[-1]] and "/" in stored
     download = client.get(f"/contracts/{c.pk}/scan/")
     assert (download.status_code, b"".join(download.streaming_content)[:5]) == (200, b"%PDF-")
     assert login(people.outsider).get(f"/contracts/{c.pk}/scan/").status_code == 404

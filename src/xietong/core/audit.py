@@ -43,6 +43,9 @@ def _field_value(obj: models.Model, name: str) -> Any:
         return _display(getattr(obj, name))
     if getattr(field, "choices", None):
         return _display(getattr(obj, f"get_{name}_display")())
+    if isinstance(field, models.FileField):  # the file's name, not where it is stored
+        stored = getattr(obj, name)
+        return _display(stored.name.rsplit("/", 1)[-1] if stored else "")
     return _display(getattr(obj, name))
 
 
