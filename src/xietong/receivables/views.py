@@ -11,7 +11,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import F
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import path, reverse
 from django.utils import timezone
@@ -379,7 +378,7 @@ def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     require(user, MODULE, "view")
     receipt = payment.kind == "receipt"
     unallocated = services.unallocated_of(payment) if receipt else ZERO
-    plan = PaymentPlan.objects.filter(contract_id=payment.contract_id).first() if unallocated > 0 else None
+    plan = selectors.plan_of_contract(user=user, contract_id=payment.contract_id) if unallocated > 0 else None
     return render_page(
         request,
         "receivables/payment_detail.html",
@@ -389,7 +388,7 @@ def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             # "Allocate what is left" only where an installment is open to take it
             "allocatable": plan is not None
             and not services.allocations_wait(plan)
-            and plan.installments.filter(received__lt=F("amount")).exists(),
+            and any(i.received < i.amount for i in plan.installments.all()),
             "refundable": services.refundable_of(payment) if receipt else ZERO,
             "contract_url": contract_url(payment.contract),
             "may_edit": bool(user.access.can(MODULE, "edit")),
