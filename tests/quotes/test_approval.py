@@ -91,3 +91,47 @@ def test_the_condition_fields_read_the_quote(people, opp, products) -> None:
         "product_line": "数控机床、通用机床",
         "customer_level": "A",
     }
+
+
+def test_a_unit_price_typed_below_the_book_price_needs_the_discount_approval(
+    people, opp, products, book, discount_flow
+) -> None:
+    """The book asks ¥95,000 for the lathe; a rep who types ¥80,000 and no discount gives 15.79 %: the
+    flow for discounts above 10 % holds, as it would for a 15.79 % discount typed as a discount."""
+    q = services.quote_create(actor=people.rep, opportunity=opp, lines=[])
+    q = services.quote_update(
+        actor=people.rep, quote=q, lines=[{"product": products.lathe.pk, "quantity": "1", "unit_price": "80000"}]
+    )
+    line = q.lines.get()
+    assert (line.book_price, line.unit_price, line.discount_percent, q.max_discount) == (
+        Decimal("95000.00"),
+        Decimal("80000.00"),
+        Decimal("0.00"),
+        Decimal("15.79"),
+    )
+    # the recalculation measures against the same stored book price
+    assert services.quote_recalculate(actor=people.rep, quote=q.pk).max_discount == Decimal("15.79")
+    assert services.quote_submit(actor=people.rep, quote=q).status == "in_approval"
+    request = ApprovalRequest.objects.get(object_id=str(q.pk))
+    facts = dict(registry.get("quote").summary(q))
+    assert facts[products.lathe.name] == "1 × ¥80,000.00 − 15.79%"
+    assert request.steps[0]["name"] == "经理审批"
+    body = login(people.rep).get(f"/api/v1/quotes/{q.pk}").json()
+    assert (body["lines"][0]["book_price"], body["max_discount"]) == ("95000.00", "15.79")
+
+
+def test_a_price_typed_above_the_book_price_or_at_it_needs_no_approval(
+    people, opp, products, book, discount_flow
+) -> None:
+    q = services.quote_create(actor=people.rep, opportunity=opp, lines=[])
+    q = services.quote_update(
+        actor=people.rep,
+        quote=q,
+        lines=[
+            {"product": products.lathe.pk, "quantity": "1", "unit_price": "99000"},
+            {"product": products.drill.pk, "quantity": "10"},  # the book's tier price, ¥2,200
+        ],
+    )
+    assert [line.book_price for line in q.lines.order_by("position")] == [Decimal("95000.00"), Decimal("2200.00")]
+    assert q.max_discount == Decimal("0.00")
+    assert services.quote_submit(actor=people.rep, quote=q).status == "approved"

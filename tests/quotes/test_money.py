@@ -23,6 +23,7 @@ def test_worked_example_of_the_rounding_rule() -> None:
         net=D("90.01"),
         tax=D("11.70"),
         amount=D("101.71"),
+        off_book_percent=D("10.00"),
     )
 
 
@@ -143,3 +144,35 @@ def test_the_documented_example_of_two_lines() -> None:
         total=D("684.71"),
         max_discount=D("10.00"),
     )
+
+
+def test_a_unit_price_below_the_book_price_is_a_discount_for_approval() -> None:
+    # typed 80.00 where the book asks 100.00: no discount given, but 20 % below the book
+    typed = money.line(quantity=D("3"), unit_price=D("80.00"), tax_rate=D("13"), book_price=D("100.00"))
+    assert (typed.discount_percent, typed.off_book_percent, typed.net) == (D("0.00"), D("20.00"), D("240.00"))
+    # and a discount on top of it counts from the book's price: 3 × 100 = 300 → net 216 is 28 % below
+    both = money.line(
+        quantity=D("3"), unit_price=D("80.00"), discount_value=D("10"), tax_rate=D("13"), book_price=D("100.00")
+    )
+    assert (both.discount_percent, both.off_book_percent, both.net) == (D("10.00"), D("28.00"), D("216.00"))
+    assert money.totals([typed, both]).max_discount == D("28.00")
+
+
+def test_a_price_at_or_above_the_book_counts_only_the_discount_given() -> None:
+    above = money.line(
+        quantity=D("1"), unit_price=D("120.00"), discount_value=D("15"), tax_rate=D("13"), book_price=D("100.00")
+    )
+    at = money.line(quantity=D("1"), unit_price=D("100.00"), discount_value=D("5"), book_price=D("100.00"))
+    free = money.line(quantity=D("1"), unit_price=D("0.00"), book_price=D("0.00"))
+    unknown = money.line(quantity=D("1"), unit_price=D("50.00"), discount_value=D("7"))
+    assert [f.off_book_percent for f in (above, at, free, unknown)] == [D("15.00"), D("5.00"), D("0.00"), D("7.00")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(quantities, prices, prices, percents)
+def test_the_discount_for_approval_lies_between_the_discount_given_and_100(
+    quantity: Decimal, price: Decimal, book: Decimal, percent: Decimal
+) -> None:
+    figures = money.line(quantity=quantity, unit_price=price, discount_value=percent, book_price=book)
+    assert figures.discount_percent <= figures.off_book_percent <= D("100")
+    assert figures.off_book_percent == figures.off_book_percent.quantize(money.CENT)

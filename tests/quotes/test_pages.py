@@ -186,7 +186,7 @@ def test_the_editor_shows_the_totals_of_the_lines_as_typed_and_saves_nothing(peo
         "net": "¥185,900.00",
         "tax": "¥24,104.00",  # 13 % of 185,000 + 6 % of 900
         "total": "¥210,004.00",
-        "max_discount": "10.00%",
+        "max_discount": "62.50%",  # the drill typed at ¥1,000 less 10 % where the book asks ¥2,400
     }
     data["lines-1-discount_value"] = "120"
     refused = text(client.post(f"/quotes/{q.pk}/edit/", data, headers=htmx))
@@ -372,3 +372,20 @@ def test_the_editor_prices_a_line_again_when_its_quantity_crosses_a_volume_tier(
         (Decimal("10.000"), Decimal("2200.00")),
         (Decimal("2.000"), Decimal("90000.00")),
     ]
+
+
+def test_a_line_priced_below_the_book_shows_the_books_price_struck(people, opp, book, products) -> None:
+    from xietong.quotes import services
+
+    q = services.quote_create(
+        actor=people.rep,
+        opportunity=opp,
+        lines=[
+            {"product": products.lathe.pk, "quantity": "1", "unit_price": "80000"},
+            {"product": products.drill.pk, "quantity": "10"},
+        ],
+    )
+    page = text(login(people.rep).get(f"/quotes/{q.pk}/"))
+    struck = re.findall(r"<div[^>]*data-book-price>.*?<s>(.*?)</s>", page)
+    assert struck == ["¥95,000.00"]  # the lathe only: the drill is at the book's ¥2,200.00
+    assert '<dd class="xt-num">15.79%</dd>' in page

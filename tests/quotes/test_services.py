@@ -116,7 +116,7 @@ def test_lines_and_totals_follow_the_rule_with_discounts(people, opp, products) 
         D("88399.99"),
         D("11429.00"),
         D("99828.99"),
-        D("12.50"),
+        D("88.00"),  # no price book: the drill's list price is ¥2,500; 3 × 2,500 = 7,500 → net 900 is 88 % below
     )
 
 

@@ -104,6 +104,7 @@ def test_the_quote_page_costs_the_same_whatever_the_lines(rep: Any) -> None:
             quantity=Decimal("1"),
             list_price=product.list_price,
             unit_price=Decimal("10.00"),
+            book_price=Decimal("10.00"),
             tax_rate=Decimal("13.00"),
         )
 

@@ -78,6 +78,7 @@ def quote(
             quantity=Decimal(qty),
             list_price=product.list_price,
             unit_price=Decimal(price),
+            book_price=Decimal(price),
             tax_rate=tax_rate,
             gross_amount=figures["gross"],
             discount_amount=figures["discount"],

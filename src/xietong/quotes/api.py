@@ -138,6 +138,10 @@ class QuoteLineOut(Schema):
     unit: str
     quantity: Decimal
     list_price: Decimal
+    book_price: Decimal = Field(
+        description="The price book's price for the product at this quantity when the line was priced; "
+        "a unit price below it counts as a discount (max_discount)."
+    )
     unit_price: Decimal
     discount_kind: str = Field(description="percent or amount.")
     discount_value: Decimal
@@ -176,7 +180,10 @@ class QuoteListOut(Schema):
     net_total: Decimal
     tax_total: Decimal
     total: Decimal
-    max_discount: Decimal = Field(description="The largest line discount in percent (what approval flows test).")
+    max_discount: Decimal = Field(
+        description="The largest line discount in percent, a unit price below the book's price included "
+        "(what approval flows test)."
+    )
     sent_at: datetime | None
     decided_at: datetime | None
     decision_note: str

@@ -228,6 +228,9 @@ class QuoteLine(models.Model):
     quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=3)
     list_price = models.DecimalField(_("list price"), max_digits=16, decimal_places=2)
     unit_price = models.DecimalField(_("unit price"), max_digits=16, decimal_places=2)
+    # what the price book asked for the product at this quantity when the line was priced (the quote's
+    # currency): a unit price below it counts as a discount (quotes/money.py)
+    book_price = models.DecimalField(_("book price"), max_digits=16, decimal_places=2)
     discount_kind = models.CharField(
         _("discount kind"), max_length=8, choices=DiscountKind.choices, default=DiscountKind.PERCENT
     )

@@ -9,8 +9,10 @@ The rounding rule (docs/subsystems/quotes.md), per line:
 - amount   = net + tax
 
 ``round`` is half up to the cent. The quote's totals are the sums of its lines' rounded figures; its
-``max_discount`` is the largest line discount in percent of the line's gross (what a discount
-approval flow tests). No I/O, no Django models: numbers in, numbers out.
+``max_discount`` is the largest line discount in percent (what a discount approval flow tests). A
+line's discount is the larger of the discount it gives and how far its net lies below the price
+book's price for it: a unit price typed below the book's is a discount like any other. No I/O, no
+Django models: numbers in, numbers out.
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ class LineFigures:
     net: Decimal
     tax: Decimal
     amount: Decimal
+    # the line's discount for approval: the larger of ``discount_percent`` and how far the net lies
+    # below quantity × the book's price, in percent of that, two places (0 … 100)
+    off_book_percent: Decimal = ZERO
 
 
 @dataclass(frozen=True)
@@ -68,8 +73,10 @@ def line(
     discount_kind: str = PERCENT,
     discount_value: Decimal = ZERO,
     tax_rate: Decimal = Decimal("13"),
+    book_price: Decimal | None = None,
 ) -> LineFigures:
-    """The rounded figures of one line. ``DiscountTooLarge`` when the discount exceeds the gross."""
+    """The rounded figures of one line. ``DiscountTooLarge`` when the discount exceeds the gross.
+    ``book_price``: what the price book asks for the product at this quantity (none: the unit price)."""
     gross = cents(quantity * unit_price)
     if discount_kind == PERCENT:
         if discount_value > HUNDRED:
@@ -85,7 +92,20 @@ def line(
         percent = cents(discount_value)
     else:
         percent = cents(discount * HUNDRED / gross) if gross else ZERO
-    return LineFigures(gross=gross, discount=discount, discount_percent=percent, net=net, tax=tax, amount=net + tax)
+    off_book = percent
+    if book_price is not None and unit_price < book_price:
+        book_gross = cents(quantity * book_price)
+        if book_gross:
+            off_book = max(percent, min(HUNDRED, cents((book_gross - net) * HUNDRED / book_gross)))
+    return LineFigures(
+        gross=gross,
+        discount=discount,
+        discount_percent=percent,
+        net=net,
+        tax=tax,
+        amount=net + tax,
+        off_book_percent=off_book,
+    )
 
 
 def totals(lines: Iterable[LineFigures]) -> Totals:
@@ -98,7 +118,7 @@ def totals(lines: Iterable[LineFigures]) -> Totals:
         net += figures.net
         tax += figures.tax
         total += figures.amount
-        largest = max(largest, figures.discount_percent)
+        largest = max(largest, figures.discount_percent, figures.off_book_percent)
     return Totals(subtotal=subtotal, discount=discount, net=net, tax=tax, total=total, max_discount=largest)
 
 

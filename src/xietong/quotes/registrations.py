@@ -88,7 +88,9 @@ def _summary(q: Any) -> list[tuple[str, str]]:
     ]
     for line in lines[:5]:
         quantity = f"{line.quantity.normalize():f}"
-        facts.append((line.product.name, f"{quantity} × {money(line.unit_price)} − {line.discount_percent}%"))
+        # the line's discount as the flow counts it: a price below the book's included
+        percent = services.figures_of(line).off_book_percent
+        facts.append((line.product.name, f"{quantity} × {money(line.unit_price)} − {percent}%"))
     if len(lines) > 5:
         facts.append(("…", _("%(count)s more lines") % {"count": len(lines) - 5}))
     return facts

@@ -431,6 +431,7 @@ class CleanLine:
     unit: str
     quantity: Decimal
     list_price: Decimal
+    book_price: Decimal
     unit_price: Decimal
     discount_kind: str
     discount_value: Decimal
@@ -524,11 +525,12 @@ def clean_lines(
                 "month": _month(line.get("delivery_month"), f"{prefix}delivery_month", n),
             }
         )
-    missing = [(p["product"], p["quantity"]) for p in parsed if p["price"] is None]
-    book_prices = iter(pricing.prices(book, missing, customer_id=customer_id))
+    # the book's price of every line (one query): the price of a line left blank, and what a typed
+    # price is measured against (a price below the book's is a discount an approval flow sees)
+    book_prices = pricing.prices(book, [(p["product"], p["quantity"]) for p in parsed], customer_id=customer_id)
     out = []
-    for n, p in enumerate(parsed, start=1):
-        unit_price = p["price"] if p["price"] is not None else next(book_prices)
+    for n, (p, book_price) in enumerate(zip(parsed, book_prices, strict=True), start=1):
+        unit_price = p["price"] if p["price"] is not None else book_price
         try:
             figures = money.line(
                 quantity=p["quantity"],
@@ -536,6 +538,7 @@ def clean_lines(
                 discount_kind=p["kind"],
                 discount_value=p["discount"],
                 tax_rate=p["rate"],
+                book_price=book_price,
             )
         except money.DiscountTooLarge as exc:
             raise ValidationError(
@@ -555,6 +558,7 @@ def clean_lines(
                 unit=p["product"].unit,
                 quantity=p["quantity"],
                 list_price=p["product"].list_price,
+                book_price=book_price,
                 unit_price=unit_price,
                 discount_kind=p["kind"],
                 discount_value=p["discount"],
@@ -578,6 +582,7 @@ def _write_lines(quote: Quote, clean: Sequence[CleanLine]) -> None:
                 unit=c.unit,
                 quantity=c.quantity,
                 list_price=c.list_price,
+                book_price=c.book_price,
                 unit_price=c.unit_price,
                 discount_kind=c.discount_kind,
                 discount_value=c.discount_value,
@@ -625,6 +630,7 @@ def figures_of(line: QuoteLine) -> money.LineFigures:
         discount_kind=line.discount_kind,
         discount_value=line.discount_value,
         tax_rate=line.tax_rate,
+        book_price=line.book_price,
     )
 
 
@@ -638,13 +644,20 @@ def quote_recalculate(*, actor: Any, quote: Quote | int) -> Quote:
     rows = (
         QuoteLine.objects.filter(quote_id=q.pk)
         .order_by("position", "pk")
-        .values_list("id", "quantity", "unit_price", "discount_kind", "discount_value", "tax_rate", *LINE_FIGURES)
+        .values_list(
+            "id", "quantity", "unit_price", "discount_kind", "discount_value", "tax_rate", "book_price", *LINE_FIGURES
+        )
     )
     figures = []
     changed: list[tuple[Any, ...]] = []
-    for pk, quantity, unit_price, kind, value, rate, *stored in rows:
+    for pk, quantity, unit_price, kind, value, rate, book_price, *stored in rows:
         f = money.line(
-            quantity=quantity, unit_price=unit_price, discount_kind=kind, discount_value=value, tax_rate=rate
+            quantity=quantity,
+            unit_price=unit_price,
+            discount_kind=kind,
+            discount_value=value,
+            tax_rate=rate,
+            book_price=book_price,
         )
         figures.append(f)
         values = (f.gross, f.discount, f.discount_percent, f.net, f.tax, f.amount)
