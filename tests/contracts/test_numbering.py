@@ -119,3 +119,29 @@ def test_parallel_takers_never_share_a_number():
         t.join()
     assert failures == []
     assert sorted(numbers) == [f"HT-P-2026-{n:04d}" for n in range(1, 31)]
+
+
+@pytest.mark.django_db
+def test_patterns_saved_with_a_blank_padded_width_are_given_zero_padding() -> None:
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("xietong.contracts.migrations.0004_zero_padded_sequence_widths")
+    cases = {
+        "HT-{prefix}-{yyyy}-{seq:4d}": "HT-{prefix}-{yyyy}-{seq:04d}",
+        "{yy}{mm}{seq:6}": "{yy}{mm}{seq:06d}",
+        "A{seq:0}": "A{seq}",
+        "A{seq:0d}": "A{seq}",
+        "A{seq:04d}": "A{seq:04d}",
+        "A{seq:d}": "A{seq}",
+        "A{seq}": "A{seq}",
+    }
+    assert {old: migration.zero_padded(old) for old in cases} == cases
+    for fixed in cases.values():
+        assert numbering.validate_pattern(fixed) == fixed
+    sequence = ContractSequence.objects.create(business_unit=BusinessUnitFactory(), prefix="IND")
+    ContractSequence.objects.filter(pk=sequence.pk).update(pattern="HT-{yyyy}-{seq:4d}")  # saved before the check
+    migration._forwards(apps, None)
+    sequence.refresh_from_db()
+    assert numbering.render(sequence.pattern, prefix="IND", day=date(2026, 12, 1), value=7) == "HT-2026-0007"
