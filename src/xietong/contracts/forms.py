@@ -1,14 +1,12 @@
 """Forms of the contract pages. They parse and show; the services decide (``add_service_error`` puts
-their refusals next to the fields, ``spread_errors`` onto the rows of the lines)."""
+their refusals next to the fields, ``add_row_errors`` onto the rows of the lines)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -229,23 +227,3 @@ class LineForm(XtFormMixin, forms.Form):
 
 
 LineFormSet = forms.formset_factory(LineForm, extra=0, can_delete=True)
-
-
-def spread_errors(formset: Any, rows: list[Any], exc: Exception) -> None:
-    """Put a service's refusal of ``lines[n].field`` on the n-th row sent, the rest on the formset."""
-    messages: Mapping[str, list[str]] = (
-        exc.message_dict if isinstance(exc, ValidationError) and hasattr(exc, "error_dict") else {}
-    )
-    if not messages:
-        texts = list(exc.messages) if isinstance(exc, ValidationError) else [str(exc)]
-        formset._non_form_errors = formset.error_class([*formset.non_form_errors(), *texts])
-        return
-    for name, texts in messages.items():
-        if name.startswith("lines[") and "]." in name:
-            number, _sep, field = name[len("lines[") :].partition("].")
-            index = int(number) - 1 if number.isdigit() else -1
-            if 0 <= index < len(rows) and field in rows[index].fields:
-                for text in texts:
-                    rows[index].add_error(field, text)
-                continue
-        formset._non_form_errors = formset.error_class([*formset.non_form_errors(), *texts])

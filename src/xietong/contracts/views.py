@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from xietong.core.components import why_panel
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.exports import xlsx_response
-from xietong.core.forms import add_service_error, kept_rows, posted
+from xietong.core.forms import add_row_errors, add_service_error, kept_rows, posted
 from xietong.core.htmx import done, page_view, render_form, render_page
 from xietong.core.pagination import keyset_paginate
 from xietong.org.policies import require
@@ -37,7 +37,6 @@ from .forms import (
     SequenceForm,
     SignForm,
     TerminateForm,
-    spread_errors,
 )
 from .models import Contract, ContractVersion
 
@@ -150,7 +149,7 @@ def _apply(form: Any, formset: Any, rows: list[Any], exc: Exception) -> None:
         line_errors = {k: v for k, v in exc.message_dict.items() if k.startswith("lines")}
         other = {k: v for k, v in exc.message_dict.items() if not k.startswith("lines")}
         if line_errors:
-            spread_errors(formset, rows, ValidationError(line_errors))
+            add_row_errors(formset, rows, ValidationError(line_errors), key="lines[{n}]", first=1)
         if other:
             add_service_error(form, ValidationError(other))
         return

@@ -14,8 +14,10 @@ typed::
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 from django import forms
@@ -126,6 +128,69 @@ def add_service_error(form: forms.BaseForm, exc: Exception, fields: Mapping[str,
         form.add_error(target(exc.field), str(exc))
     else:
         form.add_error(None, str(exc))
+
+
+# --- a service's refusal of rows (``lines[2].quantity``, ``installments.0.amount``) -----------------
+
+
+@cache
+def _row_key_pattern(key: str) -> re.Pattern[str]:
+    before, _n, after = key.partition("{n}")
+    return re.compile(rf"{re.escape(before)}(\d+){re.escape(after)}\.(\w+)")
+
+
+def parse_row_key(name: str, *, key: str) -> tuple[int, str] | None:
+    """The row number and field a service's error key names, by the key's pattern (``{n}`` the
+    number): ``parse_row_key("lines[2].quantity", key="lines[{n}]")`` is ``(2, "quantity")``; None for
+    a key of another shape. The number as the service wrote it: where it counts from is the
+    caller's to know."""
+    found = _row_key_pattern(key).fullmatch(name)
+    return (int(found.group(1)), found.group(2)) if found else None
+
+
+def spread_row_errors(
+    exc: ValidationError, rows: Sequence[forms.BaseForm], *, key: str, first: int, hidden_at_top: bool = False
+) -> dict[str, list[str]]:
+    """Put a service's errors on rows (``key`` as in ``parse_row_key``; ``first`` the number of the
+    first row, the service's counting: ``lines[1]`` or ``installments.0``) and return the others,
+    by key in the order given: those of no row, of a row not sent, or of a field the row has not.
+
+    ``rows`` are the rows sent to the service, in its order (rows left out are not counted).
+    ``hidden_at_top``: an error of a hidden field goes at the top of its row, not under the field."""
+    if not hasattr(exc, "error_dict"):
+        return {NON_FIELD_ERRORS: list(exc.messages)}
+    rest: dict[str, list[str]] = {}
+    for name, texts in exc.message_dict.items():
+        found = parse_row_key(name, key=key)
+        index = found[0] - first if found else -1
+        if found and 0 <= index < len(rows) and found[1] in rows[index].fields:
+            field: str | None = found[1]
+            if hidden_at_top and rows[index].fields[found[1]].widget.is_hidden:
+                field = None
+            for text in texts:
+                rows[index].add_error(field, text)
+        else:
+            rest[name] = texts
+    return rest
+
+
+def add_row_errors(
+    formset: forms.BaseFormSet,
+    rows: Sequence[forms.BaseForm],
+    exc: Exception,
+    *,
+    key: str,
+    first: int,
+    hidden_at_top: bool = False,
+) -> None:
+    """A line editor's refusal (``ValidationError``, ``Conflict``, ``PermissionDenied``): the errors of
+    a row on that row (``spread_row_errors``), the rest at the top of the formset."""
+    if isinstance(exc, ValidationError):
+        rest = spread_row_errors(exc, rows, key=key, first=first, hidden_at_top=hidden_at_top)
+        texts = [text for messages in rest.values() for text in messages]
+    else:
+        texts = [str(exc)]
+    formset._non_form_errors = formset.error_class([*formset.non_form_errors(), *texts])
 
 
 @contextmanager

@@ -1,14 +1,12 @@
 """Forms of the opportunity and process pages. They parse and show; the services decide (``service_errors``
-puts their refusals next to the fields, and ``spread_errors`` onto the rows of a formset)."""
+puts their refusals next to the fields, and ``add_row_errors`` onto the rows of a formset)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -255,33 +253,6 @@ ContactFormSet = forms.formset_factory(ContactRowForm, extra=0)
 MemberFormSet = forms.formset_factory(MemberForm, extra=0, can_delete=True)
 
 
-def spread_errors(formset: Any, rows: list[Any], exc: Exception, *, key: str) -> None:
-    """Put a service's refusal of ``key[n].field`` on the n-th row sent, the rest on the formset."""
-    messages: Mapping[str, list[str]] = (
-        exc.message_dict if isinstance(exc, ValidationError) and hasattr(exc, "error_dict") else {}
-    )
-    if not messages:
-        formset._non_form_errors = formset.error_class([*formset.non_form_errors(), *_messages_of(exc)])
-        return
-    for name, texts in messages.items():
-        prefix = f"{key}["
-        if name.startswith(prefix) and "]." in name:
-            number, _sep, field = name[len(prefix) :].partition("].")
-            index = int(number) - 1 if number.isdigit() else -1
-            if 0 <= index < len(rows) and field in rows[index].fields:
-                hidden = rows[index].fields[field].widget.is_hidden
-                for text in texts:
-                    rows[index].add_error(None if hidden else field, text)
-                continue
-        formset._non_form_errors = formset.error_class([*formset.non_form_errors(), *texts])
-
-
-def _messages_of(exc: Exception) -> list[str]:
-    if isinstance(exc, ValidationError):
-        return list(exc.messages)
-    return [str(exc)]
-
-
 # --- process administration -------------------------------------------------------------------------------
 
 
@@ -340,5 +311,4 @@ __all__ = [
     "ProcessForm",
     "ReopenForm",
     "StageForm",
-    "spread_errors",
 ]

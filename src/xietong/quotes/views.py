@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from xietong.core.components import annotate_lines, history_panel, why_panel
 from xietong.core.errors import Conflict, NotFound
-from xietong.core.forms import kept_rows, posted, service_errors
+from xietong.core.forms import kept_rows, posted, service_errors, spread_row_errors
 from xietong.core.htmx import done, page_view, render_form, render_page
 from xietong.core.pagination import paginate
 from xietong.org.policies import require
@@ -172,21 +172,6 @@ def _rows(request: HttpRequest, filled: int) -> int:
     return max(min(filled + extra, MAX_ROWS), 1)
 
 
-def _spread(formset: Any, rows: list[Any], exc: ValidationError) -> list[str]:
-    """A service's ``lines[n].field`` errors onto the n-th row sent; the rest returned."""
-    rest: list[str] = []
-    for name, texts in exc.message_dict.items():
-        if name.startswith("lines[") and "]." in name:
-            number, _sep, field = name[len("lines[") :].partition("].")
-            index = int(number) - 1 if number.isdigit() else -1
-            if 0 <= index < len(rows) and field in rows[index].fields:
-                for text in texts:
-                    rows[index].add_error(field, text)
-                continue
-        rest.extend(texts)
-    return rest
-
-
 @page_view
 @require_http_methods(["GET", "POST"])
 def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
@@ -271,7 +256,8 @@ def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
                         form.add_error(field, text)
                     exc = ValidationError({k: v for k, v in exc.message_dict.items() if k != field})
             if hasattr(exc, "error_dict"):
-                errors.extend(_spread(formset, rows, exc))
+                rest = spread_row_errors(exc, rows, key="lines[{n}]", first=1)
+                errors.extend(text for texts in rest.values() for text in texts)
         else:
             messages.success(request, _("The quote has been saved."))
             return done(request, _url(quote))

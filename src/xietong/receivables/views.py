@@ -5,7 +5,6 @@ limit form of the customer tab. Thin: parse → service or selector → render."
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.exports import xlsx_response
-from xietong.core.forms import add_service_error, service_errors
+from xietong.core.forms import add_service_error, parse_row_key, service_errors, spread_row_errors
 from xietong.core.htmx import done, page_view, render_form, render_page
 from xietong.core.pagination import keyset_paginate
 from xietong.org.policies import require
@@ -63,9 +62,6 @@ def _plan(user: Any, contract: Any) -> PaymentPlan | None:
     return plan
 
 
-_ALLOCATION_ERROR = re.compile(r"^allocations\.(\d+)\.\w+$")
-
-
 def _allocation_errors(exc: Exception, allocations: list[dict[str, Any]], form: Any) -> dict[int, str]:
     """A refused payment's errors: those of a manual allocation (``allocations.N.amount``) by the
     installment they name, for its row; the rest on the form (the date and amount under theirs)."""
@@ -73,9 +69,9 @@ def _allocation_errors(exc: Exception, allocations: list[dict[str, Any]], form: 
     rest: dict[str, list[str]] = {}
     if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
         for name, texts in exc.message_dict.items():
-            match = _ALLOCATION_ERROR.match(name)
-            if match and int(match.group(1)) < len(allocations):
-                by_installment[int(allocations[int(match.group(1))]["installment"])] = " ".join(texts)
+            row = parse_row_key(name, key="allocations.{n}")
+            if row and row[0] < len(allocations):
+                by_installment[int(allocations[row[0]]["installment"])] = " ".join(texts)
             else:
                 rest[name] = texts
         if by_installment:
@@ -87,9 +83,6 @@ def _allocation_errors(exc: Exception, allocations: list[dict[str, Any]], form: 
     return by_installment
 
 
-_ROW_ERROR = re.compile(r"^installments\.(\d+)\.(\w+)$")
-
-
 def _spread_installment_errors(exc: Exception, formset: Any, form: Any) -> None:
     """A service error on ``installments.N.field`` goes under that field of the N-th row sent (the
     rows left empty are not sent); the others go on the plan form, at the top."""
@@ -97,14 +90,7 @@ def _spread_installment_errors(exc: Exception, formset: Any, form: Any) -> None:
         add_service_error(form, exc)
         return
     sent = [f for f in formset.forms if f.row() is not None]
-    rest: dict[str, list[str]] = {}
-    for name, texts in exc.message_dict.items():
-        match = _ROW_ERROR.match(name)
-        if match and int(match.group(1)) < len(sent) and match.group(2) in sent[int(match.group(1))].fields:
-            for text in texts:
-                sent[int(match.group(1))].add_error(match.group(2), text)
-            continue
-        rest.setdefault(name if not match else "installments", []).extend(texts)
+    rest = spread_row_errors(exc, sent, key="installments.{n}", first=0)
     if rest:
         add_service_error(form, ValidationError(rest))
 

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from xietong.core.components import history_panel, why_panel
 from xietong.core.errors import Conflict, NotFound
-from xietong.core.forms import kept_rows, posted, service_errors
+from xietong.core.forms import add_row_errors, kept_rows, posted, service_errors
 from xietong.core.htmx import announce_record_changed, done, page_view, render_form, render_page
 from xietong.core.visibility import addressable_people
 from xietong.org.policies import require
@@ -34,7 +34,6 @@ from ..forms import (
     MemberFormSet,
     OpportunityForm,
     ReopenForm,
-    spread_errors,
 )
 from ..models import HUNDRED, ChecklistCheck, ChecklistItem, Opportunity, Stage
 
@@ -471,7 +470,7 @@ def opportunity_lines(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.lines_set(actor=user, opportunity=opp, lines=[f.service_row() for f in rows])
         except (ValidationError, Conflict) as exc:
-            spread_errors(formset, rows, exc, key="lines")
+            add_row_errors(formset, rows, exc, key="lines[{n}]", first=1, hidden_at_top=True)
         else:
             messages.success(request, _("The product lines have been saved."))
             return done(request, _url(opp) + "#pane-products")
@@ -508,7 +507,7 @@ def opportunity_contacts(request: HttpRequest, pk: int) -> HttpResponse:
                 contacts=[{"contact": f.cleaned_data["contact"], "role": f.cleaned_data["role"]} for f in rows],
             )
         except (ValidationError, Conflict) as exc:
-            spread_errors(formset, rows, exc, key="contacts")
+            add_row_errors(formset, rows, exc, key="contacts[{n}]", first=1, hidden_at_top=True)
         else:
             messages.success(request, _("The contacts have been saved."))
             return done(request, _url(opp) + "#pane-contacts")
@@ -585,7 +584,7 @@ def opportunity_team(request: HttpRequest, pk: int) -> HttpResponse:
                 ],
             )
         except (ValidationError, Conflict) as exc:
-            spread_errors(formset, rows, exc, key="members")
+            add_row_errors(formset, rows, exc, key="members[{n}]", first=1, hidden_at_top=True)
         else:
             messages.success(request, _("The deal team has been saved."))
             return done(request, _url(opp) + "#pane-team")
