@@ -389,3 +389,32 @@ def test_a_line_priced_below_the_book_shows_the_books_price_struck(people, opp, 
     struck = re.findall(r"<div[^>]*data-book-price>.*?<s>(.*?)</s>", page)
     assert struck == ["¥95,000.00"]  # the lathe only: the drill is at the book's ¥2,200.00
     assert '<dd class="xt-num">15.79%</dd>' in page
+
+
+def test_a_refusal_of_no_field_is_shown_on_the_editor_not_a_500(people, opp, book, products, monkeypatch) -> None:
+    from django.core.exceptions import ValidationError
+
+    from xietong.quotes import services
+
+    q = make_quote(people.rep, opp=opp)
+
+    def refuse(**_kwargs: Any) -> None:
+        raise ValidationError("The customer is blocked.")
+
+    monkeypatch.setattr(services, "quote_update", refuse)
+    data = {
+        "title": q.title,
+        "price_book": book.pk,
+        "lines-TOTAL_FORMS": "1",
+        "lines-INITIAL_FORMS": "0",
+        "lines-0-product": products.lathe.pk,
+        "lines-0-quantity": "1",
+        "lines-0-discount_kind": "percent",
+        "lines-0-tax_rate": "13.00",
+    }
+    client = login(people.rep)
+    response = client.post(f"/quotes/{q.pk}/edit/", data)
+    assert response.status_code == 200
+    assert "The customer is blocked." in text(response)
+    preview = client.post(f"/quotes/{q.pk}/edit/", {**data, "preview": "1"}, headers={"HX-Request": "true"})
+    assert preview.status_code == 200

@@ -250,14 +250,19 @@ def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
             errors.append(str(exc))
             status = 409
         except ValidationError as exc:
-            for field, texts in exc.message_dict.items():
-                if field in form.fields:
-                    for text in texts:
-                        form.add_error(field, text)
-                    exc = ValidationError({k: v for k, v in exc.message_dict.items() if k != field})
-            if hasattr(exc, "error_dict"):
-                rest = spread_row_errors(exc, rows, key="lines[{n}]", first=1)
-                errors.extend(text for texts in rest.values() for text in texts)
+            if not hasattr(exc, "error_dict"):  # a refusal of no field
+                errors.extend(exc.messages)
+            else:
+                of_rows = {}
+                for field, texts in exc.message_dict.items():
+                    if field in form.fields:
+                        for text in texts:
+                            form.add_error(field, text)
+                    else:
+                        of_rows[field] = texts
+                if of_rows:
+                    rest = spread_row_errors(ValidationError(of_rows), rows, key="lines[{n}]", first=1)
+                    errors.extend(text for texts in rest.values() for text in texts)
         else:
             messages.success(request, _("The quote has been saved."))
             return done(request, _url(quote))
@@ -304,7 +309,7 @@ def _preview(request: HttpRequest, quote: Quote, form: Any, formset: Any) -> Pre
             price_book=form.cleaned_data["price_book"],
         )
     except ValidationError as exc:
-        return Preview(problems=[str(text) for texts in exc.message_dict.values() for text in texts])
+        return Preview(problems=list(exc.messages))
     return Preview(totals=totals)
 
 
