@@ -399,14 +399,14 @@ def delete_price_book(request: HttpRequest, book_id: int) -> Any:
 @router.get("/price-books/{book_id}/entries", response={200: list[EntryOut], **ERROR_RESPONSES})
 @paginate(Page, ordering=("id",))
 def list_entries(request: HttpRequest, book_id: int, product_id: int | None = None) -> Any:
-    rows: QuerySet[PriceBookEntry] = selectors.entries_of(_book(request.user, book_id))
+    rows: QuerySet[PriceBookEntry] = selectors.entries_of(user=request.user, book=_book(request.user, book_id))
     if product_id is not None:
         rows = rows.filter(product_id=product_id)
     return rows
 
 
-def _entry_out(book: PriceBook, pk: int) -> PriceBookEntry:
-    return selectors.entries_of(book).get(pk=pk)
+def _entry_out(user: Any, book: PriceBook, pk: int) -> PriceBookEntry:
+    return selectors.entry_get(user=user, book=book, pk=pk)
 
 
 @router.post("/price-books/{book_id}/entries", response={201: EntryOut, **ERROR_RESPONSES})
@@ -414,7 +414,7 @@ def create_entry(request: HttpRequest, book_id: int, payload: EntryIn) -> Any:
     book = _book(request.user, book_id)
     with _api_fields():
         entry = services.entry_create(actor=request.user, price_book=book, **_renamed(payload.dict()))
-    return Status(201, _entry_out(book, entry.pk))
+    return Status(201, _entry_out(request.user, book, entry.pk))
 
 
 @router.patch("/price-books/{book_id}/entries/{entry_id}", response={200: EntryOut, **ERROR_RESPONSES})
@@ -424,7 +424,7 @@ def update_entry(request: HttpRequest, book_id: int, entry_id: int, payload: Ent
         services.entry_update(
             actor=request.user, price_book=book, entry=entry_id, **_renamed(payload.dict(exclude_unset=True))
         )
-    return _entry_out(book, entry_id)
+    return _entry_out(request.user, book, entry_id)
 
 
 @router.delete("/price-books/{book_id}/entries/{entry_id}", response={204: None, **ERROR_RESPONSES})

@@ -155,8 +155,27 @@ def price_book_get(*, user: Any, pk: int) -> PriceBook:
     return found
 
 
-def entries_of(book: PriceBook) -> QuerySet[PriceBookEntry]:
-    return book.entries.select_related("product", "customer").order_by("product__code", "customer_id", "min_quantity")
+def entries_of(*, user: Any, book: PriceBook) -> QuerySet[PriceBookEntry]:
+    """The prices of ``book`` (one ``user`` sees) that ``user`` may read, product and customer joined:
+    every general price, and a customer's special price only when ``user`` sees that customer
+    (``Customer.objects.visible_to``). Another customer's negotiated prices are not shown, counted or
+    named anywhere — the page, the API, an entry by id (404, like a missing one), a change or removal."""
+    from xietong.customers.models import Customer
+
+    seen = Customer.objects.visible_to(user).values("pk")
+    return (
+        book.entries.filter(Q(customer__isnull=True) | Q(customer__in=seen))
+        .select_related("product", "customer")
+        .order_by("product__code", "customer_id", "min_quantity")
+    )
+
+
+def entry_get(*, user: Any, book: PriceBook, pk: int) -> PriceBookEntry:
+    """One price of ``book`` that ``user`` may read (``entries_of``), else 404."""
+    found = entries_of(user=user, book=book).filter(pk=pk).first()
+    if found is None:
+        raise NotFound()
+    return found
 
 
 def price_books_for_change(*, user: Any) -> QuerySet[PriceBook]:

@@ -32,7 +32,7 @@ from xietong.core.validators import has_places
 from xietong.core.visibility import ensure_still_visible
 from xietong.org.policies import require
 
-from . import money, pricing
+from . import money, pricing, selectors
 from .choices import Channel, DiscountKind, QuoteStatus
 from .models import PriceBook, PriceBookEntry, Quote, QuoteLine
 
@@ -322,10 +322,8 @@ def entry_create(
 
 def _entry_of(actor: Any, price_book: PriceBook | int, entry: PriceBookEntry | int) -> tuple[PriceBook, PriceBookEntry]:
     book = _lock_book(actor, price_book)
-    found = PriceBookEntry.objects.select_related("product").filter(pk=_pk(entry), price_book=book).first()
-    if found is None:
-        raise NotFound()
-    return book, found
+    # another customer's special price is a missing one (selectors.entries_of)
+    return book, selectors.entry_get(user=actor, book=book, pk=_pk(entry))
 
 
 @transaction.atomic

@@ -551,7 +551,7 @@ def price_book_list(request: HttpRequest) -> HttpResponse:
 def price_book_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     book = selectors.price_book_get(user=user, pk=pk)
-    entries = selectors.entries_of(book)
+    entries = selectors.entries_of(user=user, book=book)
     return render_page(
         request,
         "quotes/price_book_detail.html",
@@ -656,25 +656,22 @@ def entry_create(request: HttpRequest, pk: int) -> HttpResponse:
     return _entry_form(request, _book_for_admin(request, pk), None)
 
 
-def _entry(book: PriceBook, entry_pk: int) -> PriceBookEntry:
-    found = PriceBookEntry.objects.filter(pk=entry_pk, price_book=book).first()
-    if found is None:
-        raise NotFound()
-    return found
+def _entry(request: HttpRequest, book: PriceBook, entry_pk: int) -> PriceBookEntry:
+    return selectors.entry_get(user=request.user, book=book, pk=entry_pk)
 
 
 @page_view
 @require_http_methods(["GET", "POST"])
 def entry_edit(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
     book = _book_for_admin(request, pk)
-    return _entry_form(request, book, _entry(book, entry_pk))
+    return _entry_form(request, book, _entry(request, book, entry_pk))
 
 
 @page_view
 @require_POST
 def entry_delete(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
     book = _book_for_admin(request, pk)
-    services.entry_delete(actor=request.user, price_book=book, entry=_entry(book, entry_pk))
+    services.entry_delete(actor=request.user, price_book=book, entry=_entry(request, book, entry_pk))
     messages.success(request, _("The price has been removed."))
     return done(request, _book_url(book))
 
