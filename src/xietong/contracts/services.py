@@ -612,13 +612,23 @@ def on_submitted(doc: Contract, request: Any) -> None:
     _save_status(doc, S.IN_REVIEW, "contract_in_review")
 
 
+def _past_its_end(contract: Contract, today: date) -> bool:
+    """The contract's end has passed: signed or decided now, it is expired, never active or signed
+    (the daily job would expire it only at its next run)."""
+    return contract.end_date is not None and contract.end_date < today
+
+
 def on_approved(doc: Contract, request: Any) -> None:
     """Approved: a new contract is ready to sign; an amendment takes effect and the contract goes back
-    to the status it had (signed or active)."""
+    to the status it had (signed or active) — expired when its end has passed meanwhile (or the
+    amendment moved it into the past)."""
     if doc.amended_from_status:
         back = doc.amended_from_status
-        if back == S.ACTIVE and doc.start_date and doc.start_date > timezone.localdate():
+        today = timezone.localdate()
+        if back == S.ACTIVE and doc.start_date and doc.start_date > today:
             back = S.SIGNED  # the amendment moved the start ahead: active when it comes (the daily job)
+        if _past_its_end(doc, today):
+            back = S.EXPIRED
         _save_status(doc, back, "amendment_approved", amended_from_status="")
     else:
         _save_status(doc, S.APPROVED, "contract_approved")
@@ -627,7 +637,8 @@ def on_approved(doc: Contract, request: Any) -> None:
 def on_returned(doc: Contract, request: Any) -> None:
     """Rejected or recalled: a new contract goes back to draft; a rejected amendment is undone — the
     contract gets back the content of the version it replaced (and that version number), its status
-    before the amendment, and the stored version is removed (the audit trail keeps the attempt)."""
+    before the amendment (expired when its end has passed meanwhile), and the stored version is removed
+    (the audit trail keeps the attempt)."""
     if not doc.amended_from_status:
         _save_status(doc, S.DRAFT, "contract_returned")
         return
@@ -637,7 +648,8 @@ def on_returned(doc: Contract, request: Any) -> None:
         doc.version = version.version
         version.delete()
         doc.save()
-    _save_status(doc, doc.amended_from_status, "amendment_rejected", amended_from_status="")
+    back = S.EXPIRED if _past_its_end(doc, timezone.localdate()) else doc.amended_from_status
+    _save_status(doc, back, "amendment_rejected", amended_from_status="")
 
 
 # --- signing and the life of a signed contract ----------------------------------------------------
@@ -645,8 +657,9 @@ def on_returned(doc: Contract, request: Any) -> None:
 
 @transaction.atomic
 def contract_sign(*, actor: Any, contract: Contract | int, signed_date: Any, scan: Any) -> Contract:
-    """Signed on ``signed_date`` (not in the future) with the signed scan (a PDF or an image, checked
-    like every upload); active at once when its start date has come."""
+    """Signed on ``signed_date`` (not in the future, nor after the contract's end) with the signed scan
+    (a PDF or an image, checked like every upload); active at once when its start date has come, and
+    expired at once when its end has already passed (signed in its term, recorded late)."""
     from xietong.collaboration.attachments import check_upload
 
     require(actor, MODULE, "edit")
@@ -658,6 +671,13 @@ def contract_sign(*, actor: Any, contract: Contract | int, signed_date: Any, sca
         raise ValidationError({"signed_date": _("Enter the signing date.")})
     if day > today:
         raise ValidationError({"signed_date": _("The signing date cannot be in the future.")})
+    if c.end_date is not None and day > c.end_date:
+        raise ValidationError(
+            {
+                "signed_date": _("The signing date cannot be after the contract's end (%(date)s).")
+                % {"date": c.end_date.isoformat()}
+            }
+        )
     if scan is None:
         raise ValidationError({"scan": _("Attach the signed contract (PDF or image).")})
     try:
@@ -672,7 +692,10 @@ def contract_sign(*, actor: Any, contract: Contract | int, signed_date: Any, sca
     c.signed_scan.save(
         f"{get_valid_filename(c.number.replace('/', '-'))}.{checked.extension}", checked.upload, save=False
     )
-    c.status = S.ACTIVE if c.start_date is not None and c.start_date <= today else S.SIGNED
+    if _past_its_end(c, today):
+        c.status = S.EXPIRED
+    else:
+        c.status = S.ACTIVE if c.start_date is not None and c.start_date <= today else S.SIGNED
     c.save()
     audit.record_update(actor=actor, obj=c, before=before, verb="contract_signed")
     ensure_still_visible(c, actor)
@@ -681,6 +704,9 @@ def contract_sign(*, actor: Any, contract: Contract | int, signed_date: Any, sca
 
 @transaction.atomic
 def contract_terminate(*, actor: Any, contract: Contract | int, reason: str) -> Contract:
+    """End a signed or active contract early (with ``reason``); it cannot be made active again. Publishes
+    ``contracts.terminated`` (after the commit) for the apps above: orders stop fulfilling the
+    contract's open orders and tell their operations teams."""
     require(actor, MODULE, "edit")
     c = _lock(actor, contract)
     _require_status(c, (S.SIGNED, S.ACTIVE), _("terminated"))
