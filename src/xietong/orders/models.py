@@ -24,6 +24,7 @@ from django.db import models
 from django.db.models import DecimalField, ExpressionWrapper, F, Q
 from django.utils.translation import gettext_lazy as _
 
+from xietong.contracts.choices import ContractStatus
 from xietong.core.visibility import VisibleQuerySet
 
 from . import visibility
@@ -111,6 +112,14 @@ class Order(models.Model):
     def is_closed_short(self) -> bool:
         """Closed short: the customer accepted what shipped, the rest will not ship."""
         return bool(self.closed_short_reason)
+
+    @property
+    def is_stopped_by_contract(self) -> bool:
+        """Not finished (in credit review or open) while its contract is terminated: nothing more is
+        confirmed, scheduled or shipped; it can be cancelled or closed short. Reads ``contract``
+        (the list and page selectors fetch it with the order)."""
+        unfinished = self.status not in (OrderStatus.SHIPPED, OrderStatus.CANCELLED)
+        return unfinished and self.contract.status == ContractStatus.TERMINATED
 
 
 def open_quantity_expression() -> ExpressionWrapper:

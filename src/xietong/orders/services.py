@@ -17,6 +17,15 @@ each line with its share of the line's own amount (``closed_amount``, the same r
 than the line's amount: what shipped keeps the price it was ordered at), so another order of the
 contract can take it and the orders of a line still add up to the contract line.
 
+A terminated contract stops its orders: nothing of them is confirmed, scheduled or shipped any more,
+and no shipment's quantity goes up (``_refuse_if_contract_stopped``, 409 naming the contract and its
+state); operations wind them down by cancelling them (nothing shipped) or closing them short (partly
+shipped), and correct or void what was recorded in error. An expired contract does not stop them: an
+order placed while the contract was in force is still delivered after its end (the contract only
+takes no new orders). The services that advance fulfilment lock the contract row before the order's
+(the order of ``order_create``), so a termination and a shipment of one of its orders never cross:
+one waits for the other.
+
 Quantities: a line's shipped quantity is the sum of its shipments that are not void; what it still
 has to ship is its open remainder (quantity − shipped − closed, ``OrderLine.open_quantity``). The
 order's status follows its lines (``_settle_status``): everything shipped or closed — shipped;
@@ -38,6 +47,7 @@ from django.db.models import DecimalField, ExpressionWrapper, F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from xietong.contracts.choices import ContractStatus
 from xietong.core import audit
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.numbering import next_number
@@ -58,6 +68,8 @@ OPEN_STATUSES = (OrderStatus.NEW, OrderStatus.CONFIRMED, OrderStatus.SCHEDULED, 
 LATE_STATUSES = (OrderStatus.CREDIT_REVIEW, *OPEN_STATUSES)
 SHIPPABLE_STATUSES = (OrderStatus.CONFIRMED, OrderStatus.SCHEDULED, OrderStatus.PARTLY_SHIPPED)
 SCHEDULABLE_STATUSES = (OrderStatus.CONFIRMED, OrderStatus.SCHEDULED, OrderStatus.PARTLY_SHIPPED)
+# not yet delivered nor given up: still in credit review, or open for operations
+UNFINISHED_STATUSES = (OrderStatus.CREDIT_REVIEW, *OPEN_STATUSES)
 CREDIT_REJECTED_REASON = "credit review rejected"
 
 
@@ -75,16 +87,40 @@ def _refuse_if_locked(order: Order) -> None:
         raise Conflict(_("The order is in credit review and cannot be changed until it is decided."))
 
 
-def _lock(actor: Any, order: Order | int, action: str = "edit") -> Order:
+def _lock(actor: Any, order: Order | int, action: str = "edit", *, contract_first: bool = False) -> Order:
     """The order locked for ``action``; one the actor sees but may not change: ``PermissionDenied``;
-    one they do not see (or that does not exist): ``NotFound``."""
+    one they do not see (or that does not exist): ``NotFound``. ``contract_first``: its contract's
+    row is locked before it (as ``order_create`` locks them), so a termination waits for the write
+    or the write sees it."""
     pk = _pk(order)
+    contract = None
+    if contract_first:
+        from xietong.contracts.models import Contract
+
+        contract = Contract.objects.select_for_update(of=("self",)).filter(orders=pk).first()
     found = Order.objects.visible_to(actor, action).select_for_update(of=("self",)).filter(pk=pk).first()
     if found is not None:
+        if contract is not None:
+            found.contract = contract  # the row just locked: read its status from it
         return found
     if not Order.objects.visible_to(actor).filter(pk=pk).exists():
         raise NotFound()
     raise PermissionDenied(_("You may not change this order."))
+
+
+def _refuse_if_contract_stopped(order: Order) -> None:
+    """409 naming the contract and its state once the contract is terminated (``Order.is_stopped_by_contract``;
+    an expired contract does not stop its orders)."""
+    contract = order.contract
+    if contract.status == ContractStatus.TERMINATED:
+        raise Conflict(
+            _(
+                "Contract %(number)s is “%(status)s”: the order can no longer be confirmed, scheduled or "
+                "shipped; cancel it or close it short."
+            )
+            % {"number": contract.number, "status": contract.get_status_display()},
+            field="contract",
+        )
 
 
 # --- clean values ------------------------------------------------------------------------------------
@@ -460,9 +496,10 @@ def credit_review_returned(order: Order, request: Any = None) -> None:
 
 @transaction.atomic
 def order_confirm(*, actor: Any, order: Order | int) -> Order:
-    """Operations accept a new order."""
-    locked = _lock(actor, order)  # 404 outside the scope, 403 without the "edit" action
+    """Operations accept a new order (refused once its contract is terminated)."""
+    locked = _lock(actor, order, contract_first=True)  # 404 outside the scope, 403 without the "edit" action
     _refuse_if_locked(locked)
+    _refuse_if_contract_stopped(locked)
     if locked.status != OrderStatus.NEW:
         raise Conflict(_("Only a new order can be confirmed."), field="status")
     before = audit.snapshot(locked)
@@ -477,9 +514,10 @@ def order_confirm(*, actor: Any, order: Order | int) -> Order:
 @transaction.atomic
 def order_schedule(*, actor: Any, order: Order | int, scheduled_date: date | None) -> Order:
     """Operations set (or move) the ship date of a confirmed order. A date after the promised one
-    tells the sales owner."""
-    locked = _lock(actor, order)  # 404 outside the scope, 403 without the "edit" action
+    tells the sales owner. Refused once its contract is terminated."""
+    locked = _lock(actor, order, contract_first=True)  # 404 outside the scope, 403 without the "edit" action
     _refuse_if_locked(locked)
+    _refuse_if_contract_stopped(locked)
     if scheduled_date is None:
         raise ValidationError({"scheduled_date": _("Give the scheduled ship date.")})
     if scheduled_date < timezone.localdate():
@@ -540,11 +578,13 @@ def shipment_create(
     """Record a shipment of a confirmed or scheduled order: ``lines`` as dicts with ``order_line``
     (a line or its id) and ``quantity``, each at most what remains unshipped (refused naming the line
     and both numbers). Partial shipments are allowed; when everything is shipped the order is
-    shipped. The order row is locked first, so two shipments of the same line cannot over-ship."""
+    shipped. The order row is locked first (after its contract's), so two shipments of the same line
+    cannot over-ship. Refused once the order's contract is terminated (an expired one still delivers)."""
     today = today or timezone.localdate()
-    locked = _lock(actor, order)  # 404 outside the scope, 403 without the "edit" action
+    locked = _lock(actor, order, contract_first=True)  # 404 outside the scope, 403 without the "edit" action
     _refuse_if_locked(locked)
     _refuse_if_closed_short(locked)
+    _refuse_if_contract_stopped(locked)
     if locked.status not in SHIPPABLE_STATUSES:
         if locked.status == OrderStatus.NEW:
             raise Conflict(_("Confirm the order before shipping it."), field="status")
@@ -676,15 +716,15 @@ def _refuse_if_void(shipment: Shipment) -> None:
         raise Conflict(_("Shipment %(number)s is void: it can no longer be changed.") % {"number": shipment.number})
 
 
-def _lock_shipment(actor: Any, shipment: Shipment | int) -> tuple[Order, Shipment]:
-    """The shipment's order locked for "edit" (the order row first, as when shipping), then the
-    shipment: 404 outside the order's scope (or no such shipment), 403 without "edit", 409 while the
-    order is in credit review or once it is cancelled."""
+def _lock_shipment(actor: Any, shipment: Shipment | int, *, contract_first: bool = False) -> tuple[Order, Shipment]:
+    """The shipment's order locked for "edit" (the order row first, as when shipping; after its
+    contract's with ``contract_first``), then the shipment: 404 outside the order's scope (or no such
+    shipment), 403 without "edit", 409 while the order is in credit review or once it is cancelled."""
     pk = _pk(shipment)
     order_id = Shipment.objects.filter(pk=pk).values_list("order_id", flat=True).first() if str(pk).isdigit() else None
     if order_id is None or not Order.objects.visible_to(actor).filter(pk=order_id).exists():
         raise NotFound()
-    locked = _lock(actor, order_id)
+    locked = _lock(actor, order_id, contract_first=contract_first)
     _refuse_if_locked(locked)
     if not shipments_editable(locked):
         raise Conflict(_("The order is cancelled: its shipments can no longer be changed."), field="status")
@@ -776,9 +816,10 @@ def shipment_quantities_update(*, actor: Any, shipment: Shipment | int, lines: S
     shipment by voiding the shipment and recording it again). Each order line's shipped quantity moves
     by the difference and the order's status follows. The same permission as ``shipment_update``;
     refused (409) while the order is in credit review, once it is cancelled or closed short, and for a
-    void shipment. One audit entry on the order names the shipment and each changed line's old and new
-    quantity; a correction that changes nothing writes nothing."""
-    locked, found = _lock_shipment(actor, shipment)
+    void shipment; once the order's contract is terminated a quantity may only go down (more shipped
+    would be fulfilment going on). One audit entry on the order names the shipment and each changed
+    line's old and new quantity; a correction that changes nothing writes nothing."""
+    locked, found = _lock_shipment(actor, shipment, contract_first=True)
     _refuse_if_closed_short(locked)
     _refuse_if_void(found)
     shipment_lines = {sl.pk: sl for sl in ShipmentLine.objects.filter(shipment=found)}
@@ -803,6 +844,8 @@ def shipment_quantities_update(*, actor: Any, shipment: Shipment | int, lines: S
         )
         shipment_line = shipment_lines[line_id]
         order_line = order_lines[shipment_line.order_line_id]
+        if quantity > shipment_line.quantity:
+            _refuse_if_contract_stopped(locked)
         most = shipment_line.quantity + order_line.open_quantity
         if quantity > most:
             raise ValidationError(

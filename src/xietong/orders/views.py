@@ -168,6 +168,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     annotate_lines(user, lines, order.promised_date or timezone.localdate())
     may_edit = user.access.can(MODULE, "edit") and Order.objects.visible_to(user, "edit").filter(pk=pk).exists()
     may_cancel = may_edit or services.may_cancel(user, order)
+    stopped = order.is_stopped_by_contract  # a terminated contract: only cancel or close short remain
     return render_page(
         request,
         "orders/detail.html",
@@ -178,12 +179,14 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "may_edit": may_edit,
             "may_cancel": may_cancel,
             "locked": services.is_locked(order),
-            "shippable": order.status in services.SHIPPABLE_STATUSES,
+            "stopped_by_contract": stopped,
+            "confirmable": order.status == OrderStatus.NEW and not stopped,
+            "shippable": order.status in services.SHIPPABLE_STATUSES and not stopped,
             "shipments_editable": services.shipments_editable(order),
             "quantities_editable": services.shipment_quantities_editable(order),
             "closable_short": services.closable_short(order),
             "show_closed": any(line.closed_quantity for line in lines),
-            "schedulable": order.status in services.SCHEDULABLE_STATUSES,
+            "schedulable": order.status in services.SCHEDULABLE_STATUSES and not stopped,
             "cancellable": order.status in (OrderStatus.NEW, OrderStatus.CONFIRMED, OrderStatus.SCHEDULED),
             **history_panel(order, url=reverse("orders:history", args=[pk])),
         },
