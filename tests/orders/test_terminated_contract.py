@@ -1,7 +1,8 @@
 """Orders of a terminated contract: nothing more is confirmed, scheduled or shipped (no shipment's
 quantity goes up either), each refusal a 409 naming the contract and its state; cancel and close short
 still wind them down. Orders of an expired contract are still delivered. The order page and the
-operations queue show it."""
+operations queue show it; the terminate form says how many unfinished orders the contract has, and
+terminating tells the operations team of each open order."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from django.utils import timezone
 from tests.conftest import login
 from tests.support import money
 from tests.support.i18n import zh
+from xietong.collaboration.models import Notification
 from xietong.contracts import services as contracts
 from xietong.contracts.choices import ContractStatus
 from xietong.core.errors import Conflict
@@ -220,3 +222,38 @@ def test_an_expired_contracts_order_shows_no_terminated_badge_and_keeps_its_acti
     assert 'data-contract-terminated="1"' not in html
     assert 'id="order-confirm"' in html
 
+
+# --- terminating a contract with open orders -------------------------------------------------------------
+
+
+def test_the_terminate_form_says_how_many_orders_are_unfinished(people: Any) -> None:
+    contract = money.contract(people.rep, lines=[(None, "5", "100.00")], status=ContractStatus.ACTIVE)
+    first = money.order(contract, operations_team=people.ops_team)
+    second = money.order(contract, status=OrderStatus.PARTLY_SHIPPED, operations_team=people.ops_team)
+    money.order(contract, status=OrderStatus.SHIPPED, operations_team=people.ops_team)
+    money.order(contract, status=OrderStatus.CANCELLED, operations_team=people.ops_team)
+    html = login(people.rep).get(f"/contracts/{contract.pk}/terminate/").content.decode()
+    assert 'id="contract-open-orders"' in html
+    assert first.number in html and second.number in html
+    assert "2" in html.split('id="contract-open-orders"')[1].split("</div>")[0]
+    quiet = money.contract(people.rep, status=ContractStatus.ACTIVE)
+    html = login(people.rep).get(f"/contracts/{quiet.pk}/terminate/").content.decode()
+    assert 'id="contract-open-orders"' not in html
+
+
+def test_terminating_tells_the_operations_team_of_each_open_order(
+    people: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    contract = money.contract(people.rep, lines=[(None, "5", "100.00")], status=ContractStatus.ACTIVE)
+    new = money.order(contract, operations_team=people.ops_team)
+    partly = money.order(contract, status=OrderStatus.PARTLY_SHIPPED, operations_team=people.ops_team)
+    money.order(contract, status=OrderStatus.SHIPPED, operations_team=people.ops_team)
+    money.order(contract, status=OrderStatus.CANCELLED, operations_team=people.ops_team)
+    with django_capture_on_commit_callbacks(execute=True):
+        contracts.contract_terminate(actor=people.rep, contract=contract, reason="客户违约")
+    rows = Notification.objects.filter(kind="order_contract_terminated")
+    assert sorted(rows.values_list("object_id", "recipient_id")) == sorted(
+        (str(order.pk), user.pk) for order in (new, partly) for user in (people.ops, people.ops_lead)
+    )
+    note = rows.filter(object_id=str(new.pk), recipient_id=people.ops.pk).get()
+    assert note.params["order"] == new.number and note.params["contract"] == contract.number

@@ -2,10 +2,13 @@
 I/O): the approval engine's "contract" document type (HQ review), the navigation, the global search,
 My day's "contracts to renew", the customer page's "Contracts" tab, the panels on quote and
 opportunity pages, the collaboration surface of a contract, audit verb labels, the renewal
-notification and the daily job."""
+notification and the daily job; and the extension point the apps above use to say, on the terminate
+form, what a termination stops (``register_termination_notice``: the orders still to deliver)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -38,6 +41,39 @@ def _may_administer(user: Any) -> bool:
 
 def detail_url(pk: int) -> str:
     return reverse("contracts:detail", args=[pk])
+
+
+# --- what a termination stops, said by the apps above (NetBox's template extensions) -----------------
+
+
+@dataclass(frozen=True)
+class TerminationNotice:
+    """A note on the terminate form of a contract: ``context(user, contract)`` reads what the app above
+    holds of the contract (its own selectors, visibility applied) and answers the context of
+    ``template``, or None when there is nothing to say."""
+
+    code: str
+    template: str
+    context: Callable[[Any, Contract], dict[str, Any] | None]
+
+
+_termination_notices: dict[str, TerminationNotice] = {}
+
+
+def register_termination_notice(notice: TerminationNotice) -> TerminationNotice:
+    _termination_notices[notice.code] = notice
+    return notice
+
+
+def termination_notices(user: Any, contract: Contract) -> list[dict[str, Any]]:
+    """The notes that apply to ``contract`` for ``user``: each ``{"template": ..., "context": ...}``."""
+    out = []
+    for code in sorted(_termination_notices):
+        notice = _termination_notices[code]
+        context = notice.context(user, contract)
+        if context is not None:
+            out.append({"template": notice.template, "context": context})
+    return out
 
 
 # --- HQ review: the approval engine's document type ----------------------------------------------------

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
-from xietong.core import audit
+from xietong.core import audit, events
 from xietong.core.choices import DataScope
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.validators import has_places
@@ -719,6 +719,7 @@ def contract_terminate(*, actor: Any, contract: Contract | int, reason: str) -> 
     c.save()
     audit.record_update(actor=actor, obj=c, before=before, verb="contract_terminated")
     ensure_still_visible(c, actor)
+    events.publish("contracts.terminated", key=f"contract:{c.pk}:terminated", contract_id=c.pk, actor_id=actor.pk)
     return c
 
 

@@ -39,6 +39,7 @@ from .forms import (
     TerminateForm,
 )
 from .models import Contract, ContractVersion
+from .registrations import termination_notices
 
 MODULE = "contracts"
 S = ContractStatus
@@ -437,6 +438,7 @@ def contract_terminate(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The contract has been terminated."))
             return done(request, _url(contract))
+    notices = termination_notices(request.user, contract)  # e.g. orders still to deliver (the orders app)
     return render_form(
         request,
         form,
@@ -444,6 +446,7 @@ def contract_terminate(request: HttpRequest, pk: int) -> HttpResponse:
         intro=_("A terminated contract cannot be made active again."),
         cancel_url=_url(contract),
         submit_label=_("Terminate"),
+        context={"notices": notices, "before_form": "contracts/partials/terminate_notices.html"} if notices else None,
     )
 
 

@@ -1,7 +1,9 @@
 """What orders add to the shared surfaces (imported from ``OrdersConfig.ready``, no I/O): the
 navigation (my orders, the operations queue), the approval engine's document type "order" (credit
-review), the customer page's "Orders" tab, the orders panel on contract and opportunity pages,
-notification kinds, audit verbs and the daily check for late orders."""
+review), the customer page's "Orders" tab, the orders panel on contract and opportunity pages, the
+note on a contract's terminate form (its orders still to deliver) and the reaction to a termination
+(their operations teams are told), notification kinds, audit verbs and the daily check for late
+orders."""
 
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ from django.utils.translation import gettext_lazy
 
 from xietong.approvals import registry as approvals
 from xietong.collaboration import kinds, myday
-from xietong.core import audit, components, navigation, scheduling, search
+from xietong.contracts.registrations import TerminationNotice, register_termination_notice
+from xietong.core import audit, components, events, navigation, scheduling, search
 from xietong.core.navigation import NavItem
 from xietong.core.search import SearchHit, SearchProvider
 from xietong.customers.registrations import CustomerTab, register_customer_tab
@@ -205,6 +208,32 @@ register_customer_tab(
 components.register_record_panel("orders/record_panel.html", order=60)
 components.register_record_url("orders.order", "orders:detail")
 
+# --- a contract terminated: the terminate form says what it stops; operations hear of it --------------
+
+NOTICE_ORDERS = 10  # orders named on the terminate form (the rest counted)
+
+
+def _termination_notice(user: Any, contract: Any) -> dict[str, Any] | None:
+    """The contract's orders not yet finished that the user sees: how many, the first few."""
+    if not _may_view(user):
+        return None
+    rows = selectors.unfinished_orders_of_contract(user=user, contract=contract)
+    count = rows.count()
+    if not count:
+        return None
+    return {"count": count, "orders": list(rows.only("pk", "number", "status")[:NOTICE_ORDERS])}
+
+
+register_termination_notice(TerminationNotice("orders", "orders/terminate_notice.html", _termination_notice))
+
+
+@events.subscriber("contracts.terminated")
+def _tell_operations_contract_terminated(event: events.Event) -> None:
+    services.tell_operations_contract_terminated(
+        contract_id=event.data["contract_id"], actor_id=event.data.get("actor_id"), event_key=event.key
+    )
+
+
 # --- notifications -----------------------------------------------------------------------------------
 
 ORDERS_KIND = gettext_lazy("Orders")
@@ -236,6 +265,20 @@ kinds.register(
         lambda p: (
             _("New order %(order)s of %(customer)s in your operations queue.")
             % {"order": p["order"], "customer": p["customer"]}
+        ),
+    )
+)
+
+kinds.register(
+    kinds.Kind(
+        "order_contract_terminated",
+        ORDERS_KIND,
+        lambda p: (
+            _(
+                "Contract %(contract)s is terminated: order %(order)s of %(customer)s can no longer be "
+                "confirmed, scheduled or shipped. Cancel it or close it short."
+            )
+            % {"contract": p["contract"], "order": p["order"], "customer": p["customer"]}
         ),
     )
 )

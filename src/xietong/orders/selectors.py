@@ -13,7 +13,7 @@ from xietong.core.errors import NotFound
 
 from .choices import OrderStatus
 from .models import Order, OrderLine, Shipment, ShipmentLine
-from .services import LATE_STATUSES, OPEN_STATUSES
+from .services import LATE_STATUSES, OPEN_STATUSES, UNFINISHED_STATUSES
 
 LIST_RELATED = ("customer", "owner", "operations_team", "contract", "business_unit")
 
@@ -77,6 +77,16 @@ def operations_queue(*, user: Any, scope: str = "team", status: str = "", today:
     else:
         rows = rows.filter(status__in=OPEN_STATUSES)
     return with_late(rows, today).order_by("-is_late", "promised_date", "pk")  # type: ignore[misc]
+
+
+def unfinished_orders_of_contract(*, user: Any, contract: Any) -> QuerySet[Order]:
+    """The contract's orders the user sees that are not finished — in credit review or open for
+    operations (not shipped, closed short or cancelled) — oldest first."""
+    return (
+        Order.objects.visible_to(user, "view")
+        .filter(contract_id=getattr(contract, "pk", contract), status__in=UNFINISHED_STATUSES)
+        .order_by("pk")
+    )
 
 
 def order_get(*, user: Any, pk: int, action: str = "view") -> Order:

@@ -1057,6 +1057,40 @@ def _notify_operations(order: Order, actor: Any) -> None:
         )
 
 
+def tell_operations_contract_terminated(*, contract_id: int, actor_id: int | None, event_key: str) -> int:
+    """The contract was terminated (the event ``contracts.terminated``, after its commit): the members
+    of the operations team of each of its open orders hear that the order is stopped — one notification
+    per order, keyed on the event, so a retried delivery creates nothing twice. Orders still in credit
+    review have not reached operations: they are not told. Answers the number of orders told of."""
+    from xietong.org.models import TeamMembership
+
+    orders = list(
+        Order.objects.filter(contract_id=contract_id, status__in=OPEN_STATUSES, operations_team__isnull=False)
+        .select_related("contract", "customer")
+        .order_by("pk")
+    )
+    members: dict[int, list[int]] = {}
+    for team_id, user_id in TeamMembership.objects.filter(
+        team_id__in={o.operations_team_id for o in orders}
+    ).values_list("team_id", "user_id"):
+        members.setdefault(team_id, []).append(user_id)
+    told = 0
+    for order in orders:
+        recipients = members.get(order.operations_team_id or 0, [])
+        if not recipients:
+            continue
+        _deliver_later(
+            event_key=f"{event_key}:order:{order.pk}",
+            kind="order_contract_terminated",
+            recipient_ids=recipients,
+            actor_id=actor_id,
+            order_id=order.pk,
+            params={"order": order.number, "contract": order.contract.number, "customer": str(order.customer)},
+        )
+        told += 1
+    return told
+
+
 def _notify(
     *, event_key: str, kind: str, recipient_ids: list[int], actor_id: int | None, order: Order, params: dict[str, Any]
 ) -> None:
