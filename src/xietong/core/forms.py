@@ -190,7 +190,8 @@ def add_row_errors(
         texts = [text for messages in rest.values() for text in messages]
     else:
         texts = [str(exc)]
-    formset._non_form_errors = formset.error_class([*formset.non_form_errors(), *texts])
+    # Django keeps the formset's own errors there (full_clean); there is no public way to add to them
+    formset._non_form_errors = formset.error_class([*formset.non_form_errors(), *texts])  # type: ignore[attr-defined]
 
 
 @contextmanager
