@@ -26,7 +26,21 @@ from .models import ApprovalFlow, StepKind, StepMode
 
 MODULE = "approvals"
 EXTRA_ROWS = 2
-OPERATORS = ("=", "!=", ">", ">=", "<", "<=", "contains", "in")
+
+
+def _operators() -> list[tuple[str, str]]:
+    """The condition operators as the select offers them: the signs as typed in a step's conditions, words
+    for "contains" and "in" (the value stays the code)."""
+    return [
+        ("=", "="),
+        ("!=", "!="),
+        (">", ">"),
+        (">=", ">="),
+        ("<", "<"),
+        ("<=", "<="),
+        ("contains", _("contains")),
+        ("in", _("is one of (comma-separated)")),
+    ]
 
 
 def _crumbs(*more: tuple[str, str]) -> list[tuple[str, str]]:
@@ -226,7 +240,7 @@ def _choices(user: Any, flow: ApprovalFlow | None) -> dict[str, Any]:
         "teams": _teams(flow),
         "kinds": StepKind.choices,
         "modes": StepMode.choices,
-        "operators": OPERATORS,
+        "operators": _operators(),
     }
 
 
