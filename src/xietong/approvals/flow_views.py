@@ -69,12 +69,41 @@ def flow_list(request: HttpRequest) -> HttpResponse:
 # --- the flow form: rows in, rows out -------------------------------------------------------------------------
 
 
-def _condition_text(conditions: list[dict[str, Any]]) -> str:
+def _reference_names(document_type: registry.DocumentType) -> dict[str, dict[str, str]]:
+    """Per reference field (its values are ids), the label of each id: the form shows and takes names."""
+    out: dict[str, dict[str, str]] = {}
+    for cfield in document_type.fields:
+        choices = services.condition_choices(cfield) if cfield.kind == "reference" else None
+        if choices is not None:
+            out[cfield.name] = dict(choices)
+    return out
+
+
+def _shown_value(names: dict[str, dict[str, str]], condition: dict[str, Any]) -> Any:
+    """A condition's value as the form shows it (a reference by its name; lists stay lists)."""
+    labels = names.get(str(condition.get("field")), {})
+    value = condition.get("value")
+    if isinstance(value, list):
+        return [labels.get(str(v), v) for v in value]
+    return labels.get(str(value), value)
+
+
+def _condition_text(conditions: list[dict[str, Any]], names: dict[str, dict[str, str]]) -> str:
     lines = []
     for c in conditions or []:
-        value = c.get("value")
+        value = _shown_value(names, c)
         lines.append(f"{c.get('field')} {c.get('op')} {','.join(value) if isinstance(value, list) else value}")
     return "\n".join(lines)
+
+
+def _field_help(document_type: registry.DocumentType) -> list[dict[str, Any]]:
+    """The fields a condition may test, with the values a choice or reference field takes."""
+    out = []
+    for cfield in document_type.fields:
+        choices = services.condition_choices(cfield)
+        values = ", ".join(label for _value, label in choices) if choices is not None else ""
+        out.append({"name": cfield.name, "label": cfield.label, "values": values})
+    return out
 
 
 def _parse_condition_text(text: str) -> list[dict[str, Any]]:
@@ -90,7 +119,10 @@ def _parse_condition_text(text: str) -> list[dict[str, Any]]:
     return out
 
 
-def _rows_from_flow(flow: ApprovalFlow | None) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+def _rows_from_flow(
+    flow: ApprovalFlow | None, names: dict[str, dict[str, str]] | None = None
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    names = names or {}
     if flow is None:
         values = {
             "name": "",
@@ -113,7 +145,7 @@ def _rows_from_flow(flow: ApprovalFlow | None) -> tuple[dict[str, Any], list[dic
             "escalate_after_hours": flow.escalate_after_hours or "",
             "escalate_to_id": flow.escalate_to_id or "",
         }
-        conditions = [dict(c) for c in flow.conditions]
+        conditions = [{**c, "value": _shown_value(names, c)} for c in flow.conditions]
         steps = [
             {
                 "name": s.name,
@@ -123,7 +155,7 @@ def _rows_from_flow(flow: ApprovalFlow | None) -> tuple[dict[str, Any], list[dic
                 "role_id": s.role_id or "",
                 "team_id": s.team_id or "",
                 "levels": s.levels,
-                "conditions_text": _condition_text(s.conditions),
+                "conditions_text": _condition_text(s.conditions, names),
             }
             for s in flow.steps.all()
         ]
@@ -265,6 +297,7 @@ def _render_form(
             "conditions": conditions,
             "steps": steps,
             "errors": errors,
+            "field_help": _field_help(document_type),
             "title": title,
             "breadcrumbs": _crumbs((str(title), "")),
             **_choices(request.user, flow),
@@ -311,7 +344,8 @@ def flow_edit(request: HttpRequest, pk: int) -> HttpResponse:
     flow = selectors.flow_get(user=request.user, pk=pk)
     document_type = _document_type(flow.document_type)
     if request.method != "POST":
-        return _render_form(request, document_type=document_type, flow=flow, rows=_rows_from_flow(flow), errors=[])
+        rows = _rows_from_flow(flow, _reference_names(document_type))
+        return _render_form(request, document_type=document_type, flow=flow, rows=rows, errors=[])
     rows = _rows_from_post(request.POST)
     try:
         services.flow_update(actor=request.user, flow=flow, **_service_values(*rows))

@@ -113,6 +113,35 @@ def conditions_hold(document_type: registry.DocumentType, document: Any, conditi
     return all(condition_holds(document_type, document, c) for c in conditions or ())
 
 
+def condition_choices(cfield: registry.ConditionField) -> list[tuple[str, str]] | None:
+    """The values a choice or reference field takes, as (value, label) texts; None: any value."""
+    if cfield.kind not in ("choice", "reference") or cfield.choices is None:
+        return None
+    choices = cfield.choices() if callable(cfield.choices) else cfield.choices
+    return [(str(value), str(label)) for value, label in choices]
+
+
+def _choice_value(
+    cfield: registry.ConditionField, choices: list[tuple[str, str]], raw: Any, *, index: int, field: str
+) -> str:
+    """The stored value of one value typed for a choice or reference field: the value itself, or its
+    label (a business unit by its name; case ignored), else a ``ValidationError`` listing the choices."""
+    text = str(raw).strip()
+    for value, _label in choices:
+        if text == value:
+            return value
+    folded = text.casefold()
+    for value, label in choices:
+        if folded in (value.casefold(), label.casefold()):
+            return value
+    raise ValidationError(
+        {
+            field: _("Condition %(n)s: “%(value)s” is not a value of “%(name)s” (%(values)s).")
+            % {"n": index, "value": text, "name": cfield.label, "values": ", ".join(label for _v, label in choices)}
+        }
+    )
+
+
 def clean_conditions(document_type: registry.DocumentType, conditions: Any, *, field: str) -> list[dict[str, Any]]:
     """Validate a list of conditions against the document type's fields; ``field`` names the input."""
     if conditions in (None, ""):
@@ -146,6 +175,12 @@ def clean_conditions(document_type: registry.DocumentType, conditions: Any, *, f
                 raise ValidationError({field: _("Condition %(n)s: give at least one value.") % {"n": index}})
         else:
             value = "" if value is None else str(value)
+        choices = condition_choices(cfield)
+        if choices is not None:  # a value that is no choice would save, and then never hold
+            if isinstance(value, list):
+                value = [_choice_value(cfield, choices, v, index=index, field=field) for v in value]
+            else:
+                value = _choice_value(cfield, choices, value, index=index, field=field)
         cleaned.append({"field": cfield.name, "op": op, "value": value})
     return cleaned
 
