@@ -10,6 +10,7 @@ import pytest
 from tests.approvals.test_flow_pages import _post_data
 from tests.conftest import login
 from tests.support.factories import grant, make_role
+from tests.support.i18n import zh
 from xietong.approvals.models import ApprovalFlow
 from xietong.core.choices import DataScope
 
@@ -73,6 +74,77 @@ def test_a_choice_condition_may_name_the_choice_by_its_label(
     ]
     edit = client.get(f"/approvals/flows/{flow.pk}/edit/").content.decode()
     assert f'value="{org["bu1"].name}"' in edit  # shown by its name, as it was typed
+
+
+def test_a_step_conditions_error_is_told_in_that_step(
+    org: dict[str, Any], people: dict[str, Any], flow_admin: Any
+) -> None:
+    """A bad condition of step 2 said only "条件 1：…", at the top: it read as the flow's own condition 1."""
+    data = _post_data(org, people, step_conditions_text=["", "客户级别 = A", ""])
+    response = login(flow_admin).post("/approvals/flows/new/sample_deal/", data)
+    assert response.status_code == 422
+    html = response.content.decode()
+    message = zh("Step %(n)s: %(error)s", n=2, error=zh("Condition %(n)s: no field “%(name)s”.", n=1, name="客户级别"))
+    assert message in html  # in the summary at the top
+    assert message in _fieldset(html, 2)  # and in the step's row
+
+
+def test_a_step_error_names_the_row_the_administrator_sees(
+    org: dict[str, Any], people: dict[str, Any], flow_admin: Any
+) -> None:
+    """Row 1 left empty, row 2 a named-user step without a user: the message said "步骤 1" (the service
+    counts the rows kept) while the form shows it as 步骤 2; and it stood only at the top of the page."""
+    data = _post_data(
+        org,
+        people,
+        step_name=["", "财务", ""],
+        step_kind=["", "user", ""],
+        step_user_id=["", "", ""],
+        step_conditions_text=["", "", ""],
+    )
+    response = login(flow_admin).post("/approvals/flows/new/sample_deal/", data)
+    assert response.status_code == 422
+    html = response.content.decode()
+    message = zh("Step %(n)s: no such user.", n=1)
+    # the row holding the step is numbered as the message numbers it, and carries the message
+    rows_with_message = [n for n in range(1, 5) if message in _fieldset(html, n)]
+    assert rows_with_message == [1]
+    assert 'value="财务"' in _fieldset(html, 1)
+
+
+def test_after_an_error_the_form_still_offers_empty_step_rows(
+    org: dict[str, Any], people: dict[str, Any], flow_admin: Any
+) -> None:
+    """Both step rows filled and a typo elsewhere: the form came back with no empty row to add a third step."""
+    data = _post_data(
+        org,
+        people,
+        priority="x",
+        step_name=["主管", "财务"],
+        step_kind=["manager", "user"],
+        step_mode=["all", "any"],
+        step_user_id=["", str(people["finance"].pk)],
+        step_role_id=["", ""],
+        step_team_id=["", ""],
+        step_levels=["1", "1"],
+        step_conditions_text=["", ""],
+    )
+    response = login(flow_admin).post("/approvals/flows/new/sample_deal/", data)
+    assert response.status_code == 422
+    assert 'id="s-name-3"' in response.content.decode()
+
+
+def test_more_empty_rows_keeps_what_was_typed(org: dict[str, Any], people: dict[str, Any], flow_admin: Any) -> None:
+    """A new flow offered two step rows and no way to add a third (legal → finance → BU head) before saving."""
+    client = login(flow_admin)
+    assert 'name="more_rows"' in client.get("/approvals/flows/new/sample_deal/").content.decode()
+    data = _post_data(org, people, more_rows="1")
+    response = client.post("/approvals/flows/new/sample_deal/", data)
+    assert response.status_code == 200
+    assert not ApprovalFlow.objects.exists()
+    html = response.content.decode()
+    assert 'value="大额商机"' in html and 'value="财务"' in html
+    assert 'id="s-name-4"' in html
 
 
 # --- deciding ------------------------------------------------------------------------------------------------

@@ -159,20 +159,36 @@ def _rows_from_flow(
             }
             for s in flow.steps.all()
         ]
-    conditions += [{"field": "", "op": "", "value": ""}] * EXTRA_ROWS
-    steps += [
-        {
-            "name": "",
-            "kind": "",
-            "mode": "all",
-            "user_id": "",
-            "role_id": "",
-            "team_id": "",
-            "levels": 1,
-            "conditions_text": "",
-        }
-    ] * EXTRA_ROWS
-    return values, conditions, steps
+    return values, _padded(conditions, _blank_condition(), EXTRA_ROWS), _padded(steps, _blank_step(), EXTRA_ROWS)
+
+
+def _blank_condition() -> dict[str, Any]:
+    return {"field": "", "op": "", "value": ""}
+
+
+def _blank_step() -> dict[str, Any]:
+    return {
+        "name": "",
+        "kind": "",
+        "mode": "all",
+        "user_id": "",
+        "role_id": "",
+        "team_id": "",
+        "levels": 1,
+        "conditions_text": "",
+    }
+
+
+def _padded(rows: list[dict[str, Any]], blank: dict[str, Any], count: int) -> list[dict[str, Any]]:
+    return [*rows, *(dict(blank) for _ in range(count))]
+
+
+def _condition_used(row: dict[str, Any]) -> bool:
+    return bool(row.get("field"))
+
+
+def _step_used(row: dict[str, Any]) -> bool:
+    return bool(str(row.get("name") or "").strip() or row.get("kind"))
 
 
 def _rows_from_post(data: QueryDict) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
@@ -194,7 +210,16 @@ def _rows_from_post(data: QueryDict) -> tuple[dict[str, Any], list[dict[str, Any
     keys = ("name", "kind", "mode", "user_id", "role_id", "team_id", "levels", "conditions_text")
     columns = [data.getlist(f"step_{k}") for k in keys]
     steps = [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=False)]
-    return values, conditions, steps
+    # the rows in use first, numbered as the service numbers them ("Step 2: …" is the form's step 2),
+    # then empty rows to add more: on "More empty rows" as many again as were empty
+    used_conditions = [c for c in conditions if _condition_used(c)]
+    used_steps = [s for s in steps if _step_used(s)]
+    more = EXTRA_ROWS if data.get("more_rows") else 0
+    return (
+        values,
+        _padded(used_conditions, _blank_condition(), max(EXTRA_ROWS, len(conditions) - len(used_conditions) + more)),
+        _padded(used_steps, _blank_step(), max(EXTRA_ROWS, len(steps) - len(used_steps) + more)),
+    )
 
 
 def _service_values(
@@ -215,7 +240,7 @@ def _service_values(
             "conditions": _parse_condition_text(s.get("conditions_text", "")),
         }
         for s in steps
-        if str(s.get("name") or "").strip() or s.get("kind")
+        if _step_used(s)
     ]
     return {
         "name": values["name"],
@@ -224,7 +249,7 @@ def _service_values(
         "remind_after_hours": values["remind_after_hours"],
         "escalate_after_hours": values["escalate_after_hours"],
         "escalate_to_id": _id(values["escalate_to_id"]),
-        "conditions": [c for c in conditions if c.get("field")],
+        "conditions": [c for c in conditions if _condition_used(c)],
         "steps": used_steps,
     }
 
@@ -283,9 +308,14 @@ def _render_form(
     flow: ApprovalFlow | None,
     rows: tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]],
     errors: list[str],
+    field_errors: dict[str, list[str]] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     values, conditions, steps = rows
+    field_errors = field_errors or {}
+    for number, step in enumerate(steps, start=1):  # each step row shows its own errors
+        prefix = f"steps.{number}"
+        step["errors"] = [m for key, ms in field_errors.items() if key.split(".")[:2] == prefix.split(".") for m in ms]
     title = flow.name if flow is not None else _("New flow for %(type)s") % {"type": document_type.label}
     return render_page(
         request,
@@ -297,6 +327,7 @@ def _render_form(
             "conditions": conditions,
             "steps": steps,
             "errors": errors,
+            "field_errors": {key: ms for key, ms in field_errors.items() if "." not in key},
             "field_help": _field_help(document_type),
             "title": title,
             "breadcrumbs": _crumbs((str(title), "")),
@@ -304,6 +335,14 @@ def _render_form(
         },
         status=status,
     )
+
+
+def _field_errors_of(exc: Exception) -> dict[str, list[str]]:
+    """The messages by field ("name", "conditions", "steps.2.user_id" …), for showing each by its input."""
+    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+        return {key: [str(m) for m in ms] for key, ms in exc.message_dict.items()}
+    field = getattr(exc, "field", None)
+    return {str(field): [str(exc)]} if field else {}
 
 
 def _messages_of(exc: Exception) -> list[str]:
@@ -322,6 +361,8 @@ def flow_create(request: HttpRequest, code: str) -> HttpResponse:
     if request.method != "POST":
         return _render_form(request, document_type=document_type, flow=None, rows=_rows_from_flow(None), errors=[])
     rows = _rows_from_post(request.POST)
+    if request.POST.get("more_rows"):  # more empty rows, nothing saved
+        return _render_form(request, document_type=document_type, flow=None, rows=rows, errors=[])
     bu = rows[0]["business_unit_id"]
     try:
         flow = services.flow_create(
@@ -332,7 +373,13 @@ def flow_create(request: HttpRequest, code: str) -> HttpResponse:
         )
     except (ValidationError, Conflict, PermissionDenied) as exc:
         return _render_form(
-            request, document_type=document_type, flow=None, rows=rows, errors=_messages_of(exc), status=422
+            request,
+            document_type=document_type,
+            flow=None,
+            rows=rows,
+            errors=_messages_of(exc),
+            field_errors=_field_errors_of(exc),
+            status=422,
         )
     messages.success(request, _("The flow “%(name)s” was created.") % {"name": flow.name})
     return done(request, reverse("approvals:flow_list"))
@@ -347,11 +394,19 @@ def flow_edit(request: HttpRequest, pk: int) -> HttpResponse:
         rows = _rows_from_flow(flow, _reference_names(document_type))
         return _render_form(request, document_type=document_type, flow=flow, rows=rows, errors=[])
     rows = _rows_from_post(request.POST)
+    if request.POST.get("more_rows"):  # more empty rows, nothing saved
+        return _render_form(request, document_type=document_type, flow=flow, rows=rows, errors=[])
     try:
         services.flow_update(actor=request.user, flow=flow, **_service_values(*rows))
     except (ValidationError, Conflict) as exc:
         return _render_form(
-            request, document_type=document_type, flow=flow, rows=rows, errors=_messages_of(exc), status=422
+            request,
+            document_type=document_type,
+            flow=flow,
+            rows=rows,
+            errors=_messages_of(exc),
+            field_errors=_field_errors_of(exc),
+            status=422,
         )
     messages.success(request, _("The flow “%(name)s” was saved.") % {"name": flow.name})
     return done(request, reverse("approvals:flow_list"))

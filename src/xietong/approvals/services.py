@@ -958,7 +958,15 @@ def _clean_steps(document_type: registry.DocumentType, steps: Any) -> list[dict[
             if not 1 <= levels <= 10:
                 raise ValidationError({f"{where}.levels": _("Step %(n)s: between 1 and 10 levels.") % {"n": index}})
             step["levels"] = levels
-        step["conditions"] = clean_conditions(document_type, raw.get("conditions"), field=f"{where}.conditions")
+        try:
+            step["conditions"] = clean_conditions(document_type, raw.get("conditions"), field=f"{where}.conditions")
+        except ValidationError as exc:  # "Condition 1: …" alone reads as the flow's own condition 1
+            raise ValidationError(
+                {
+                    key: [_("Step %(n)s: %(error)s") % {"n": index, "error": message} for message in messages]
+                    for key, messages in exc.message_dict.items()
+                }
+            ) from None
         cleaned.append(step)
     return cleaned
 
