@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.approvals.conftest import make_flow
 from tests.approvals.test_flow_pages import _post_data
 from tests.conftest import login
 from tests.support.factories import grant, make_role
@@ -145,6 +146,24 @@ def test_more_empty_rows_keeps_what_was_typed(org: dict[str, Any], people: dict[
     html = response.content.decode()
     assert 'value="大额商机"' in html and 'value="财务"' in html
     assert 'id="s-name-4"' in html
+
+
+def test_flow_list_reads_conditions_in_words(org: dict[str, Any], people: dict[str, Any], flow_admin: Any) -> None:
+    """The list showed `stage in ['初步接洽', '方案']` (field code and a Python list) and not the steps' conditions."""
+    make_flow(
+        {
+            "kind": "user",
+            "user": people["finance"],
+            "name": "财务",
+            "conditions": [{"field": "amount", "op": ">", "value": "500000"}],
+        },
+        business_unit=org["bu1"],
+        conditions=[{"field": "stage", "op": "in", "value": ["初步接洽", "方案"]}],
+    )
+    html = login(flow_admin).get("/approvals/flows/").content.decode()
+    assert "[&#x27;" not in html and "['" not in html
+    assert f"阶段 {zh('is one of')} 初步接洽, 方案" in html
+    assert zh("(only when %(conditions)s)", conditions="金额 &gt; 500000") in html
 
 
 # --- deciding ------------------------------------------------------------------------------------------------

@@ -59,10 +59,15 @@ def _document_type(code: str) -> registry.DocumentType:
 def flow_list(request: HttpRequest) -> HttpResponse:
     require(request.user, MODULE, "administer")
     flows = list(selectors.flow_list(user=request.user))
-    groups = [
-        {"type": t, "flows": [f for f in flows if f.document_type == t.code]}
-        for t in sorted(registry.types(), key=lambda t: t.code)
-    ]
+    groups = []
+    for t in sorted(registry.types(), key=lambda t: t.code):
+        rows = []
+        for f in flows:
+            if f.document_type != t.code:
+                continue
+            steps = [{"name": s.name, "conditions": _describe(t, s.conditions)} for s in f.steps.all()]
+            rows.append({"flow": f, "conditions": _describe(t, f.conditions), "steps": steps})
+        groups.append({"type": t, "flows": rows})
     return render_page(request, "approvals/flow_list.html", {"groups": groups})
 
 
@@ -94,6 +99,23 @@ def _condition_text(conditions: list[dict[str, Any]], names: dict[str, dict[str,
         value = _shown_value(names, c)
         lines.append(f"{c.get('field')} {c.get('op')} {','.join(value) if isinstance(value, list) else value}")
     return "\n".join(lines)
+
+
+def _describe(document_type: registry.DocumentType, conditions: list[dict[str, Any]]) -> list[str]:
+    """Conditions in words, as the flow list shows them: the field's label, the operator, the value (a
+    choice or reference by its label): "Customer level is one of A (key account), B (important)"."""
+    fields = {f.name: f for f in document_type.fields}
+    operators = {"contains": _("contains"), "in": _("is one of")}
+    out = []
+    for c in conditions or []:
+        cfield = fields.get(str(c.get("field")))
+        labels = dict(services.condition_choices(cfield) or []) if cfield is not None else {}
+        value = c.get("value")
+        values = value if isinstance(value, list) else [value]
+        shown = ", ".join(labels.get(str(v), str(v)) for v in values)
+        label = cfield.label if cfield is not None else c.get("field")
+        out.append(f"{label} {operators.get(str(c.get('op')), c.get('op'))} {shown}")
+    return out
 
 
 def _field_help(document_type: registry.DocumentType) -> list[dict[str, Any]]:
