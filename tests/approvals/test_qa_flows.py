@@ -10,9 +10,11 @@ import pytest
 from tests.approvals.conftest import make_flow
 from tests.approvals.test_flow_pages import _post_data
 from tests.conftest import login
+from tests.sampleapp.models import Deal
 from tests.support.factories import grant, make_role
 from tests.support.i18n import zh
-from xietong.approvals.models import ApprovalFlow
+from xietong.approvals import services
+from xietong.approvals.models import ApprovalFlow, RequestStatus, StepMode
 from xietong.core.choices import DataScope
 
 pytestmark = pytest.mark.django_db
@@ -167,3 +169,26 @@ def test_flow_list_reads_conditions_in_words(org: dict[str, Any], people: dict[s
 
 
 # --- deciding ------------------------------------------------------------------------------------------------
+
+
+def test_approving_a_step_someone_else_already_approved_is_a_message_not_a_403(
+    deal: Deal, people: dict[str, Any]
+) -> None:
+    """或签: two approvers see it in My day; the first approves; the second's one-tap approve answered a
+    bare 403 page although the button was offered to them."""
+    make_flow(
+        {"kind": "team", "team": people["finance"].primary_team, "mode": StepMode.ANY, "name": "财务"},
+        {"kind": "user", "user": people["director"], "name": "总监"},
+    )
+    request = services.approval_submit(document=deal, actor=people["rep"])
+    assert request is not None
+    stale = login(people["legal"])
+    assert f"/approvals/{request.pk}/decide/" in stale.get("/").content.decode()
+    services.approval_approve(request=request, actor=people["finance"])
+    response = stale.post(f"/approvals/{request.pk}/decide/", {"decision": "approve", "next": "/"}, follow=True)
+    assert response.status_code == 200
+    assert zh("This approval no longer waits for your decision: the step was decided or moved on.") in (
+        response.content.decode()
+    )
+    request.refresh_from_db()
+    assert (request.status, request.current_step) == (RequestStatus.PENDING, 1)

@@ -94,6 +94,11 @@ def pending_tasks(
     return qs.order_by("-pk")
 
 
+def was_asked(*, user: Any, pk: Any) -> bool:
+    """Whether ``user`` was ever asked to decide on the request ``pk`` (any task, any status)."""
+    return ApprovalTask.objects.filter(request_id=pk, approver_id=user.pk).exists()
+
+
 def pending_count(*, user: Any) -> int:
     return ApprovalTask.objects.filter(approver_id=user.pk, status=TaskStatus.PENDING).count()
 

@@ -102,7 +102,8 @@ DECISIONS = ("approve", "reject", "return", "recall", "delegate")
 @page_view
 def decide(request: HttpRequest, pk: int) -> HttpResponse:
     """One form, the decision in ``decision``. 404 for a request the user cannot see, 403 for one they
-    see but do not decide on; a refused decision (finished, bad step) goes back with the message."""
+    see but do not decide on (an approver asked earlier gets a message instead: their page was stale); a
+    refused decision (finished, bad step) goes back with the message."""
     decision = request.POST.get("decision", "")
     comment = (request.POST.get("comment") or "").strip()
     url = next_url(request, reverse("approvals:request_detail", args=[pk]))
@@ -132,5 +133,9 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
     except Conflict as exc:
         messages.error(request, str(exc))
     except PermissionDenied:
-        raise
+        if not selectors.was_asked(user=request.user, pk=pk):
+            raise
+        # an approver whose page is stale (a colleague decided the 或签 step, it was escalated or moved
+        # on): told so on the page they came from, not a bare 403
+        messages.error(request, _("This approval no longer waits for your decision: the step was decided or moved on."))
     return done(request, url)
