@@ -192,3 +192,17 @@ def test_approving_a_step_someone_else_already_approved_is_a_message_not_a_403(
     )
     request.refresh_from_db()
     assert (request.status, request.current_step) == (RequestStatus.PENDING, 1)
+
+
+def test_an_edited_flow_keeps_showing_its_business_unit_after_an_error(
+    org: dict[str, Any], people: dict[str, Any], flow_admin: Any
+) -> None:
+    """The business unit cannot change on edit (its select is disabled, so not posted): after an error
+    the form showed the BU's flow as 全集团 (whole group)."""
+    flow = make_flow({"kind": "user", "user": people["finance"], "name": "财务"}, business_unit=org["bu1"])
+    data = _post_data(org, people, priority="x")
+    del data["business_unit_id"]
+    response = login(flow_admin).post(f"/approvals/flows/{flow.pk}/edit/", data)
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert f'<option value="{org["bu1"].pk}" selected>' in html

@@ -416,6 +416,7 @@ def flow_edit(request: HttpRequest, pk: int) -> HttpResponse:
         rows = _rows_from_flow(flow, _reference_names(document_type))
         return _render_form(request, document_type=document_type, flow=flow, rows=rows, errors=[])
     rows = _rows_from_post(request.POST)
+    rows[0]["business_unit_id"] = flow.business_unit_id or ""  # not posted (the select is disabled): fixed
     if request.POST.get("more_rows"):  # more empty rows, nothing saved
         return _render_form(request, document_type=document_type, flow=flow, rows=rows, errors=[])
     try:
