@@ -337,7 +337,8 @@ def test_services_are_not_stocked_so_they_have_no_atp_and_raise_no_supply_risk()
     services = Product.objects.filter(product_line="技术服务")
     assert sorted(services.values_list("code", flat=True)) == ["SV-INST", "SV-MAINT", "SV-TRAIN"]
     assert not SupplyItem.objects.filter(product__in=services).exists()
-    assert SupplyItem.objects.count() == Product.objects.filter(status="active").count() - 3
+    assert SupplyItem.objects.count() == Product.objects.filter(status="active").count() - 4
+    assert not SupplyItem.objects.filter(product__code="EMS-PRO").exists()  # a software licence
     assert not OpportunityRisk.objects.filter(product__in=services).exists()
     assert OpportunityRisk.objects.exists()  # goods short of demand still raise them
     assert (

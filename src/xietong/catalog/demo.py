@@ -38,6 +38,8 @@ TREE: dict[str, dict[str, tuple[str, ...]]] = {
 }
 # the group's services (installation, maintenance, training): sold, not stocked
 SERVICE_LINE = "技术服务"
+# goods sold without stock: a software licence is delivered as a key (no ATP, no netting, no risk)
+UNSTOCKED_CODES = ("EMS-PRO",)
 
 # (BU code or "" for the whole group, category path as names, code, name, specification, unit,
 #  list price, cost, tax rate %, product line)

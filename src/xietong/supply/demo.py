@@ -31,7 +31,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from xietong.catalog.demo import SERVICE_LINE
+from xietong.catalog.demo import SERVICE_LINE, UNSTOCKED_CODES
 from xietong.org.demo import first_holder, register_demo_step
 
 from .choices import ContingencyTrigger, DataSource, MakeOrBuy, ReceiptKind, SafetyStockMethod
@@ -83,8 +83,9 @@ def _master_data(rng: random.Random, created: Counter[str]) -> tuple[list[Supply
     created["production lines"] += len(lines)
     planners = {bu.pk: first_holder("supply_planner", bu.pk) for bu in units.values()}
     items = []
-    # services are not stocked: no supply item, so no ATP on their lines, no netting, no risk
-    goods = Product.objects.filter(status="active").exclude(product_line=SERVICE_LINE)
+    # services and software licences are not stocked: no supply item, so no ATP on their lines, no
+    # netting, no risk
+    goods = Product.objects.filter(status="active").exclude(product_line=SERVICE_LINE).exclude(code__in=UNSTOCKED_CODES)
     for n, product in enumerate(goods.order_by("code")):
         make = product.list_price >= Decimal("50000")
         method = (SafetyStockMethod.FIXED, SafetyStockMethod.DAYS, SafetyStockMethod.SERVICE)[n % 3]
