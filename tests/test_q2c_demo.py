@@ -307,7 +307,7 @@ def test_three_years_of_order_history_are_framework_contracts_called_off_monthly
             ordered = line.order_lines.aggregate(q=Sum("quantity"), a=Sum("amount"))
             assert (ordered["q"], ordered["a"]) == (line.quantity, line.amount)
     orders = Order.objects.filter(contract__in=framework)
-    assert orders.count() == 363
+    assert orders.count() == 432
     assert set(orders.values_list("status", flat=True)) == {"shipped"}
     first, last = _months_back(36), _months_back(1)
     for order in orders.prefetch_related("lines", "shipments__lines"):
@@ -391,7 +391,7 @@ def test_the_order_history_is_invoiced_and_paid_order_by_order_and_leaves_nothin
     # settled: no open or overdue money from the history, so credit checks see only the live demo
     history = Installment.objects.filter(plan__contract__in=framework)
     assert not history.filter(received__lt=F("amount")).exists()
-    assert Payment.objects.filter(contract__in=framework).count() == 363
+    assert Payment.objects.filter(contract__in=framework).count() == 432
     # entered as the money came: the newest-entered-first lists read newest first
     paid = list(Payment.objects.filter(contract__in=framework).order_by("pk").values_list("received_on", "number"))
     assert [day for day, _n in paid] == sorted(day for day, _n in paid)
