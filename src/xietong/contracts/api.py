@@ -43,7 +43,7 @@ MODULE = "contracts"
 # --- schemas ----------------------------------------------------------------------------------------------
 
 
-class LineIn(Schema):
+class ContractLineIn(Schema):
     id: int | None = Field(
         None,
         description="A line of this contract (``lines[].id`` of its answer), changed in place: orders made from "
@@ -59,7 +59,7 @@ class LineIn(Schema):
     delivery_month: date | None = None
 
 
-class LineOut(Schema):
+class ContractLineOut(Schema):
     id: int
     position: int
     product: Ref
@@ -99,14 +99,14 @@ class ContractIn(ContractFields):
     customer_id: int | None = Field(None, description="Required without quote_id.")
     business_unit_id: int | None = Field(None, description="Default: your business unit.")
     opportunity_id: int | None = None
-    lines: list[LineIn] = []
+    lines: list[ContractLineIn] = []
 
 
 class ContractPatch(ContractFields):
     title: str | None = None
     party_a: str | None = None
     party_b: str | None = None
-    lines: list[LineIn] | None = Field(None, description="Given: replaces every line.")
+    lines: list[ContractLineIn] | None = Field(None, description="Given: replaces every line.")
 
 
 class AmendIn(ContractPatch):
@@ -147,7 +147,7 @@ class ContractOut(Schema):
     locked: bool = Field(description="In HQ review: every change answers 409.")
     created_at: datetime
     updated_at: datetime
-    lines: list[LineOut] | None = Field(None, description="On a single contract (not in lists).")
+    lines: list[ContractLineOut] | None = Field(None, description="On a single contract (not in lists).")
 
     @staticmethod
     def resolve_customer(obj: Contract) -> dict[str, Any]:
@@ -221,7 +221,7 @@ def _out(user: Any, pk: int) -> Contract:
     return contract
 
 
-def _lines(lines: list[LineIn]) -> list[dict[str, Any]]:
+def _lines(lines: list[ContractLineIn]) -> list[dict[str, Any]]:
     return [{**line.dict(exclude={"product_id"}), "product": line.product_id} for line in lines]
 
 

@@ -298,7 +298,7 @@ class LineDiff(Schema):
     new: QuoteLineOut | None
 
 
-class CompareOut(Schema):
+class QuoteCompareOut(Schema):
     old: QuoteListOut
     new: QuoteListOut
     added: list[QuoteLineOut]
@@ -570,7 +570,7 @@ def _line_diff(change: selectors.LineChange) -> dict[str, Any]:
     }
 
 
-@router.get("/quotes/{quote_id}/compare", response={200: CompareOut, **ERROR_RESPONSES})
+@router.get("/quotes/{quote_id}/compare", response={200: QuoteCompareOut, **ERROR_RESPONSES})
 def compare_quotes(request: HttpRequest, quote_id: int, with_id: int | None = Query(None, alias="with")) -> Any:
     """Lines added, removed and changed from ``with`` (another version, or any quote the caller sees)
     to this quote, and the totals side by side."""

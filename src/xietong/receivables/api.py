@@ -69,7 +69,7 @@ class ProposalOut(Schema):
     installments: list[ProposedInstallmentOut]
 
 
-class PlanOut(Schema):
+class PaymentPlanOut(Schema):
     id: int
     contract: Ref
     status: str = Field(
@@ -139,7 +139,7 @@ def _visible_plan(user: Any, plan_id: int) -> PaymentPlan:
     return plan
 
 
-@router.get("/payment-plans", response={200: PlanOut, **ERROR_RESPONSES})
+@router.get("/payment-plans", response={200: PaymentPlanOut, **ERROR_RESPONSES})
 def get_plan_of_contract(request: HttpRequest, contract: int) -> Any:
     """The payment plan of contract ``contract`` (404: none, or not visible)."""
     plan = selectors.plan_of_contract(user=request.user, contract_id=contract)
@@ -148,7 +148,7 @@ def get_plan_of_contract(request: HttpRequest, contract: int) -> Any:
     return _plan_out(plan)
 
 
-@router.put("/payment-plans", response={200: PlanOut, **ERROR_RESPONSES})
+@router.put("/payment-plans", response={200: PaymentPlanOut, **ERROR_RESPONSES})
 def put_plan_of_contract(request: HttpRequest, contract: int, payload: InstallmentsIn) -> Any:
     """Create or replace the installments of contract ``contract``'s plan. They add up to the
     contract amount, or differ by ``difference`` with a reason (422 naming the sum, the amount and
@@ -164,12 +164,12 @@ def put_plan_of_contract(request: HttpRequest, contract: int, payload: Installme
     return _plan_out(_visible_plan(request.user, plan.pk))
 
 
-@router.get("/payment-plans/{plan_id}", response={200: PlanOut, **ERROR_RESPONSES})
+@router.get("/payment-plans/{plan_id}", response={200: PaymentPlanOut, **ERROR_RESPONSES})
 def get_plan(request: HttpRequest, plan_id: int) -> Any:
     return _plan_out(_visible_plan(request.user, plan_id))
 
 
-@router.put("/payment-plans/{plan_id}/installments", response={200: PlanOut, **ERROR_RESPONSES})
+@router.put("/payment-plans/{plan_id}/installments", response={200: PaymentPlanOut, **ERROR_RESPONSES})
 def put_installments(request: HttpRequest, plan_id: int, payload: InstallmentsIn) -> Any:
     plan = _visible_plan(request.user, plan_id)
     services.plan_save(
@@ -182,7 +182,7 @@ def put_installments(request: HttpRequest, plan_id: int, payload: InstallmentsIn
     return _plan_out(_visible_plan(request.user, plan.pk))
 
 
-@router.post("/payment-plans/{plan_id}/submit", response={200: PlanOut, **ERROR_RESPONSES})
+@router.post("/payment-plans/{plan_id}/submit", response={200: PaymentPlanOut, **ERROR_RESPONSES})
 def submit_plan(request: HttpRequest, plan_id: int) -> Any:
     """Send the draft plan for approval (active at once when no flow applies)."""
     plan = _visible_plan(request.user, plan_id)
@@ -190,7 +190,7 @@ def submit_plan(request: HttpRequest, plan_id: int) -> Any:
     return _plan_out(_visible_plan(request.user, plan.pk))
 
 
-@router.post("/payment-plans/{plan_id}/discard-change", response={200: PlanOut, **ERROR_RESPONSES})
+@router.post("/payment-plans/{plan_id}/discard-change", response={200: PaymentPlanOut, **ERROR_RESPONSES})
 def discard_plan_change(request: HttpRequest, plan_id: int) -> Any:
     """Drop the change waiting on the plan in force (409 when in approval or none)."""
     plan = _visible_plan(request.user, plan_id)
