@@ -897,6 +897,11 @@ def flows_administrable(actor: Any) -> models.QuerySet[ApprovalFlow]:
     return ApprovalFlow.objects.filter(business_unit_id__in=bus)
 
 
+# The flows' whole numbers are positive integer columns: at most 2147483647 on every database (PostgreSQL
+# refuses a larger one with an error, SQLite would store it).
+_LARGEST = 2**31 - 1
+
+
 def _hours(value: Any, field: str) -> int | None:
     if value in (None, ""):
         return None
@@ -904,7 +909,7 @@ def _hours(value: Any, field: str) -> int | None:
         number = int(value)
     except (TypeError, ValueError):
         raise ValidationError({field: _("Enter a whole number of hours.")}) from None
-    if number < 1:
+    if not 1 <= number <= _LARGEST:
         raise ValidationError({field: _("Enter a whole number of hours.")})
     return number
 
@@ -981,7 +986,7 @@ def _write_flow(flow: ApprovalFlow, document_type: registry.DocumentType, values
             flow.priority = int(values["priority"])
         except (TypeError, ValueError):
             raise ValidationError({"priority": _("Enter a whole number.")}) from None
-        if flow.priority < 0:
+        if not 0 <= flow.priority <= _LARGEST:
             raise ValidationError({"priority": _("Enter a whole number.")})
     if "conditions" in values:
         flow.conditions = clean_conditions(document_type, values["conditions"], field="conditions")
