@@ -7,6 +7,7 @@ caller's roles lack on a record they can see, 401 not authenticated.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -86,6 +87,42 @@ def _ninja_field(loc: list[Any]) -> str:
     return ".".join(parts) or "__all__"
 
 
+_LARGEST = 2**63 - 1  # the database's integers
+
+
+def _too_large(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return abs(value) > _LARGEST
+    return isinstance(value, str) and value.strip().lstrip("-").isdigit() and abs(int(value)) > _LARGEST
+
+
+def _too_large_in_body(request: HttpRequest) -> list[str]:
+    """The fields of a JSON body holding such a number, named as schema errors name them
+    (``lines.1.product_id``)."""
+    if not request.content_type or "json" not in request.content_type:
+        return []
+    try:
+        body = json.loads(request.body or b"null")
+    except ValueError:
+        return []
+    found: list[str] = []
+
+    def walk(value: Any, path: list[str]) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, [*path, str(key)])
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, [*path, str(index)])
+        elif path and _too_large(value):
+            found.append(".".join(path))
+
+    walk(body, [])
+    return found
+
+
 def install_error_handlers(api: NinjaAPI) -> None:
     def respond(
         request: HttpRequest, status: int, detail: str, errors: list[dict[str, str]] | None = None
@@ -135,12 +172,8 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
         if not is_out_of_range(exc):
             raise exc
-        largest = 2**63 - 1  # the database's integers
-        names = [
-            name
-            for name, value in request.GET.items()
-            if isinstance(value, str) and value.strip().lstrip("-").isdigit() and abs(int(value)) > largest
-        ]
+        names = [name for name, value in request.GET.items() if _too_large(value)]
+        names += _too_large_in_body(request)
         message = _("The number is out of range.")
         return respond(request, 422, _("The input is invalid."), [{"field": n, "message": message} for n in names])
 
