@@ -194,7 +194,9 @@ def _clean_book(values: Mapping[str, Any], current: PriceBook | None = None) -> 
         elif name == "valid_until":
             out[name] = _clean_date(value, "valid_until")
         elif name == "is_active":
-            out[name] = bool(value)
+            if not isinstance(value, bool):  # null is no answer: it must not switch the book off
+                raise ValidationError({"is_active": _("Choose true or false.")})
+            out[name] = value
         else:
             out[name] = (value or "").strip()
     currency = out.get("currency", current.currency if current else "CNY")
