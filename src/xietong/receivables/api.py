@@ -14,6 +14,8 @@ Thin: parse → selector or service → schema. 404 for what the caller cannot s
 finished document, 422 naming the field (``allocations.0.amount``) with both numbers.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -313,6 +315,20 @@ def _allocs(rows: list[AllocationIn] | None) -> list[dict[str, Any]] | None:
     return [{"installment": a.installment_id, "amount": a.amount} for a in rows]
 
 
+@contextmanager
+def _api_fields() -> Iterator[None]:
+    """The services name an allocation's installment ``allocations.N.installment``; the body's field is
+    ``installment_id``."""
+    try:
+        yield
+    except ValidationError as exc:
+        if not hasattr(exc, "error_dict"):
+            raise
+        raise ValidationError(
+            {(f"{k}_id" if k.endswith(".installment") else k): v for k, v in exc.message_dict.items()}
+        ) from None
+
+
 def _require_money_contract(user: Any, contract_id: int) -> None:
     """422 naming ``contract_id`` unless the caller sees the contract and may record its money (a
     contract seen through a share answers like a missing one)."""
@@ -329,17 +345,18 @@ def _require_money_contract(user: Any, contract_id: int) -> None:
 def create_payment(request: HttpRequest, payload: PaymentIn) -> Any:
     require(request.user, MODULE, "create")
     _require_money_contract(request.user, payload.contract_id)
-    payment = services.payment_record(
-        actor=request.user,
-        contract=payload.contract_id,
-        received_on=payload.received_on,
-        amount=payload.amount,
-        method=payload.method,
-        payer=payload.payer,
-        reference=payload.reference,
-        note=payload.note,
-        allocations=_allocs(payload.allocations),
-    )
+    with _api_fields():
+        payment = services.payment_record(
+            actor=request.user,
+            contract=payload.contract_id,
+            received_on=payload.received_on,
+            amount=payload.amount,
+            method=payload.method,
+            payer=payload.payer,
+            reference=payload.reference,
+            note=payload.note,
+            allocations=_allocs(payload.allocations),
+        )
     return Status(201, _payment_detail(request.user, payment.pk))
 
 
@@ -356,7 +373,8 @@ class AllocateIn(Schema):
 def allocate_payment(request: HttpRequest, payment_id: int, payload: AllocateIn) -> Any:
     """Allocate what is left of a payment (e.g. an overpayment, once a new installment exists)."""
     selectors.payment_detail(user=request.user, pk=payment_id)
-    services.payment_allocate(actor=request.user, payment=payment_id, allocations=_allocs(payload.allocations))
+    with _api_fields():
+        services.payment_allocate(actor=request.user, payment=payment_id, allocations=_allocs(payload.allocations))
     return _payment_detail(request.user, payment_id)
 
 
@@ -374,16 +392,17 @@ class RefundIn(Schema):
 @router.post("/payments/{payment_id}/refund", response={201: PaymentDetailOut, **ERROR_RESPONSES})
 def refund_payment(request: HttpRequest, payment_id: int, payload: RefundIn) -> Any:
     selectors.payment_detail(user=request.user, pk=payment_id)
-    refund = services.payment_refund(
-        actor=request.user,
-        payment=payment_id,
-        amount=payload.amount,
-        refunded_on=payload.refunded_on,
-        reason=payload.reason,
-        method=payload.method,
-        reference=payload.reference,
-        allocations=_allocs(payload.allocations),
-    )
+    with _api_fields():
+        refund = services.payment_refund(
+            actor=request.user,
+            payment=payment_id,
+            amount=payload.amount,
+            refunded_on=payload.refunded_on,
+            reason=payload.reason,
+            method=payload.method,
+            reference=payload.reference,
+            allocations=_allocs(payload.allocations),
+        )
     return Status(201, _payment_detail(request.user, refund.pk))
 
 

@@ -1,0 +1,49 @@
+"""Exploratory findings on the money API: the fields its 422s name are the fields of the body."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from tests.conftest import login
+from tests.support import money
+from xietong.receivables.models import Payment
+
+pytestmark = pytest.mark.django_db
+
+
+def send(client: Any, method: str, url: str, body: Any) -> Any:
+    return getattr(client, method)(url, data=json.dumps(body), content_type="application/json")
+
+
+def test_an_unknown_installment_is_named_as_the_body_names_it(people, contract):
+    """The body says ``allocations[0].installment_id``; the error said ``allocations.0.installment``."""
+    money.payment_plan(contract, [(timezone.localdate(), "113000.00")])
+    body = {
+        "contract_id": contract.pk,
+        "received_on": timezone.localdate().isoformat(),
+        "amount": "100.00",
+        "allocations": [{"installment_id": 999999, "amount": "100.00"}],
+    }
+    response = send(login(people.finance), "post", "/api/v1/payments", body)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["allocations.0.installment_id"]
+    assert not Payment.objects.exists()
+
+
+def test_an_unknown_installment_in_an_allocation_is_named_as_the_body_names_it(people, contract):
+    money.payment_plan(contract, [(timezone.localdate(), "113000.00")])
+    client = login(people.finance)
+    body = {"contract_id": contract.pk, "received_on": timezone.localdate().isoformat(), "amount": "100.00"}
+    payment = send(client, "post", "/api/v1/payments", {**body, "allocations": []}).json()
+    response = send(
+        client,
+        "post",
+        f"/api/v1/payments/{payment['id']}/allocate",
+        {"allocations": [{"installment_id": 999999, "amount": "1"}]},
+    )
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["allocations.0.installment_id"]
