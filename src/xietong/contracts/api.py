@@ -307,7 +307,8 @@ def create_contract(request: HttpRequest, payload: ContractIn) -> Any:
 
 
 def _renamed(exc: ValidationError) -> ValidationError:
-    """The services' argument names → the API's field names (customer → customer_id …)."""
+    """The services' argument names → the API's field names (customer → customer_id …,
+    ``lines[2].product`` → ``lines[2].product_id``)."""
     if not hasattr(exc, "error_dict"):
         return exc
     names = {
@@ -316,7 +317,13 @@ def _renamed(exc: ValidationError) -> ValidationError:
         "business_unit": "business_unit_id",
         "opportunity": "opportunity_id",
     }
-    return ValidationError({names.get(k, k): v for k, v in exc.message_dict.items()})
+
+    def api_name(name: str) -> str:
+        if name.startswith("lines[") and name.endswith("].product"):  # the body's field is product_id
+            return f"{name}_id"
+        return names.get(name, name)
+
+    return ValidationError({api_name(k): v for k, v in exc.message_dict.items()})
 
 
 @router.get("/contracts/{contract_id}", response={200: ContractOut, **ERROR_RESPONSES})
@@ -331,7 +338,10 @@ def update_contract(request: HttpRequest, contract_id: int, payload: ContractPat
     contract = selectors.contract_get(user=request.user, pk=contract_id)
     fields = _fields(payload, exclude={"lines"})
     lines = _lines(payload.lines) if payload.lines is not None else None
-    services.contract_update(actor=request.user, contract=contract, lines=lines, **fields)
+    try:
+        services.contract_update(actor=request.user, contract=contract, lines=lines, **fields)
+    except ValidationError as exc:
+        raise _renamed(exc) from None
     return _out(request.user, contract.pk)
 
 
@@ -373,7 +383,10 @@ def amend_contract(request: HttpRequest, contract_id: int, payload: AmendIn) -> 
     contract = selectors.contract_get(user=request.user, pk=contract_id)
     fields = _fields(payload, exclude={"lines", "reason"})
     lines = _lines(payload.lines) if payload.lines is not None else None
-    services.contract_amend(actor=request.user, contract=contract, reason=payload.reason, lines=lines, **fields)
+    try:
+        services.contract_amend(actor=request.user, contract=contract, reason=payload.reason, lines=lines, **fields)
+    except ValidationError as exc:
+        raise _renamed(exc) from None
     return _out(request.user, contract.pk)
 
 
