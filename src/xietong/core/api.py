@@ -181,6 +181,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         if exc.status_code == 403 and "csrf" in str(exc).lower():
             return respond(request, 403, _("CSRF check failed: reload the page and try again."))
+        if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):  # ninja's, untranslated
+            message = _("The body is not valid JSON.")
+            return respond(request, 422, _("The input is invalid."), [{"field": "__all__", "message": message}])
         return respond(request, exc.status_code, str(exc))
 
 
