@@ -47,3 +47,20 @@ def test_an_unknown_installment_in_an_allocation_is_named_as_the_body_names_it(p
     )
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == ["allocations.0.installment_id"]
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        ("/api/v1/payments?kind=receipts", "kind"),
+        ("/api/v1/payments?method=wire", "method"),
+        ("/api/v1/invoices?status=issue", "status"),
+        ("/api/v1/invoices?kind=vat", "kind"),
+    ],
+)
+def test_a_filter_value_that_is_not_a_choice_is_a_422_naming_it(people, url, field):
+    """``/orders?status=nonsense`` and ``/contracts?status=nonsense`` answer 422; the money lists
+    answered 200 with nothing, so a typo in an ERP's filter read as "there are none"."""
+    response = login(people.finance).get(url)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == [field]

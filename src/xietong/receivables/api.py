@@ -31,7 +31,7 @@ from xietong.core.errors import NotFound
 from xietong.org.policies import require
 
 from . import selectors, services
-from .choices import InvoiceKind, PaymentMethod
+from .choices import InvoiceKind, InvoiceStatus, PaymentKind, PaymentMethod
 from .models import CustomerCredit, PaymentPlan
 
 router = Router(tags=["receivables"])
@@ -41,6 +41,13 @@ MODULE = "receivables"
 
 def _ref(obj: Any, name: str | None = None) -> dict[str, Any]:
     return {"id": obj.pk, "name": name if name is not None else str(obj)}
+
+
+def _check_choice(field: str, value: str, allowed: list[str]) -> None:
+    """A list filter's value that is none of its choices is a 422 (as on /orders and /contracts), not
+    an empty page."""
+    if value and value not in allowed:
+        raise ValidationError({field: _("Choose one of: %(allowed)s.") % {"allowed": ", ".join(allowed)}})
 
 
 # --- payment plans --------------------------------------------------------------------------------------
@@ -278,7 +285,12 @@ def list_payments(
     date_from: date | None = None,
     date_to: date | None = None,
 ) -> Any:
+    """Filters: ``q`` (number, payer, reference, contract number, customer), ``kind`` (receipt or
+    refund), ``method`` (transfer, acceptance, cheque, cash, other), ``contract`` and ``customer`` (ids),
+    ``date_from`` / ``date_to`` (the day received). A value that is not a choice is a 422."""
     require(request.user, MODULE, "view")
+    _check_choice("kind", kind, PaymentKind.values)
+    _check_choice("method", method, PaymentMethod.values)
     return selectors.payment_list(
         user=request.user,
         q=q.strip(),
@@ -472,7 +484,11 @@ def list_invoices(
     contract: int | None = None,
     customer: int | None = None,
 ) -> Any:
+    """Filters: ``q``, ``status`` (draft, in_approval, approved, issued, void), ``kind`` (special or
+    ordinary), ``contract`` and ``customer`` (ids). A value that is not a choice is a 422."""
     require(request.user, MODULE, "view")
+    _check_choice("status", status, InvoiceStatus.values)
+    _check_choice("kind", kind, InvoiceKind.values)
     return selectors.invoice_list(
         user=request.user, q=q.strip(), status=status, kind=kind, contract=contract, customer=customer
     )
