@@ -100,7 +100,7 @@ class RequestRowOut(BaseModel):
     finished_at: datetime | None
 
 
-class TaskOut(Schema):
+class ApprovalTaskOut(Schema):
     id: int
     step: int
     approver: Ref
@@ -122,7 +122,7 @@ class EventOut(Schema):
 
 
 class RequestDetailOut(RequestOut):
-    tasks: list[TaskOut]
+    tasks: list[ApprovalTaskOut]
     events: list[EventOut]
     can_decide: bool
     can_recall: bool
@@ -168,15 +168,15 @@ class RequestDetailOut(RequestOut):
         return bool(obj.view.can_recall)
 
 
-class CommentIn(Schema):
+class ApprovalCommentIn(Schema):
     comment: str = ""
 
 
-class ReturnIn(CommentIn):
+class ApprovalReturnIn(ApprovalCommentIn):
     step: int
 
 
-class DelegateIn(CommentIn):
+class DelegateIn(ApprovalCommentIn):
     user_id: int
 
 
@@ -339,26 +339,26 @@ def get_approval(request: HttpRequest, approval_id: int) -> Any:
 
 
 @router.post("/approvals/{approval_id}/approve", response={200: RequestDetailOut, **ERROR_RESPONSES})
-def approve(request: HttpRequest, approval_id: int, payload: CommentIn) -> Any:
+def approve(request: HttpRequest, approval_id: int, payload: ApprovalCommentIn) -> Any:
     services.approval_approve(request=approval_id, actor=request.user, comment=payload.comment)
     return _detail(request.user, approval_id)
 
 
 @router.post("/approvals/{approval_id}/reject", response={200: RequestDetailOut, **ERROR_RESPONSES})
-def reject(request: HttpRequest, approval_id: int, payload: CommentIn) -> Any:
+def reject(request: HttpRequest, approval_id: int, payload: ApprovalCommentIn) -> Any:
     services.approval_reject(request=approval_id, actor=request.user, comment=payload.comment)
     return _detail(request.user, approval_id)
 
 
 @router.post("/approvals/{approval_id}/return", response={200: RequestDetailOut, **ERROR_RESPONSES})
-def return_(request: HttpRequest, approval_id: int, payload: ReturnIn) -> Any:
+def return_(request: HttpRequest, approval_id: int, payload: ApprovalReturnIn) -> Any:
     """``step``: the index (from 0) of an earlier step in the request's ``steps``."""
     services.approval_return(request=approval_id, actor=request.user, step=payload.step, comment=payload.comment)
     return _detail(request.user, approval_id)
 
 
 @router.post("/approvals/{approval_id}/recall", response={200: RequestDetailOut, **ERROR_RESPONSES})
-def recall(request: HttpRequest, approval_id: int, payload: CommentIn) -> Any:
+def recall(request: HttpRequest, approval_id: int, payload: ApprovalCommentIn) -> Any:
     services.approval_recall(request=approval_id, actor=request.user, comment=payload.comment)
     return _detail(request.user, approval_id)
 
