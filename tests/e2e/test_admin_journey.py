@@ -16,8 +16,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 NEW_PASSWORD = "Xt-e2e-pass-2026"
 
 
-def submit(page) -> None:
-    page.locator("main form button[type=submit]").last.click()
+def submit(page, lands_on: str) -> None:
+    """Submit the page's form and wait until the redirect has landed: only then is the write committed."""
+    with page.expect_navigation(url=re.compile(lands_on)):
+        page.locator("main form button[type=submit]").last.click()
     page.wait_for_load_state("networkidle")
 
 
@@ -35,7 +37,7 @@ def test_admin_builds_the_org_and_the_new_user_sees_only_their_scope(live_server
     page.fill("input[name=code]", "retail")
     page.fill("input[name=name]", "零售事业部")
     page.fill("input[name=product_lines]", "智能终端")
-    submit(page)
+    submit(page, r"/org/business-units/\d+/$")
     bu = BusinessUnit.objects.get(code="retail")
     page.wait_for_url(re.compile(rf"/org/business-units/{bu.pk}/$"))
     shot(page, "02-business-unit")
@@ -44,7 +46,7 @@ def test_admin_builds_the_org_and_the_new_user_sees_only_their_scope(live_server
     page.goto(f"{base}/org/teams/new/?business_unit={bu.pk}")
     page.fill("input[name=name]", "零售华东组")
     page.select_option("select[name=team_type]", "sales")
-    submit(page)
+    submit(page, r"/org/teams/\d+/$")
     team = Team.objects.get(name="零售华东组")
     assert (team.business_unit_id, team.depth) == (bu.pk, 0)
     page.wait_for_url(re.compile(rf"/org/teams/{team.pk}/$"))
@@ -56,7 +58,7 @@ def test_admin_builds_the_org_and_the_new_user_sees_only_their_scope(live_server
     page.fill("input[name=display_name]", "陈杰")
     page.fill("input[name=mobile]", "13812345678")
     page.fill("input[name=password]", NEW_PASSWORD)
-    submit(page)
+    submit(page, r"/org/users/\d+/$")
     new_user = User.objects.get(username="chen.jie")
     assert (new_user.primary_team_id, new_user.business_unit_id) == (team.pk, bu.pk)
     page.wait_for_url(re.compile(rf"/org/users/{new_user.pk}/$"))
@@ -66,7 +68,7 @@ def test_admin_builds_the_org_and_the_new_user_sees_only_their_scope(live_server
     page.goto(f"{base}/org/users/{new_user.pk}/roles/new/")
     page.select_option("select[name=role]", str(rep_role.pk))
     page.select_option("select[name=business_unit]", str(bu.pk))
-    submit(page)
+    submit(page, rf"/org/users/{new_user.pk}/$")
     assert list(new_user.user_roles.values_list("role__code", "business_unit__code")) == [("sales_rep", "retail")]
     page.goto(f"{base}/org/users/{new_user.pk}/")
     page.click("#tab-roles")
@@ -105,7 +107,8 @@ def test_admin_builds_the_org_and_the_new_user_sees_only_their_scope(live_server
     # 7. ... and switches to English: saved on the user, the page follows.
     rep.goto(f"{base}/")
     rep.locator("button[aria-label][data-bs-toggle=dropdown] .bi-translate").click()
-    rep.locator("button[name=language][value=en]").click()
+    with rep.expect_navigation():
+        rep.locator("button[name=language][value=en]").click()
     rep.wait_for_load_state("networkidle")
     assert rep.locator("html").get_attribute("lang") == "en"
     assert User.objects.get(username="chen.jie").language == "en"
