@@ -66,6 +66,18 @@ def test_bad_filter_is_422_naming_it(people: dict[str, Any]) -> None:
     assert response.json()["errors"][0]["field"] == "status"
 
 
+def test_an_unknown_document_type_is_422_listing_the_known_ones(people: dict[str, Any]) -> None:
+    """It was accepted and answered an empty list, as if nothing were waiting."""
+    client = login(people["rep"])
+    response = client.get("/api/v1/approvals?document_type=zzz")
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error["field"] == "document_type"
+    assert set(error["message"].split(", ")) >= {"quote", "contract", "order", "invoice", "payment_plan"}
+    assert client.get("/api/v1/approvals?document_type=").status_code == 200
+    assert client.get("/api/v1/approvals?document_type=quote").status_code == 200
+
+
 def test_approve_then_detail_shows_tasks_and_history(deal: Deal, people: dict[str, Any]) -> None:
     request = _submit(deal, people, {"kind": "user", "user": people["finance"]})
     response = _post(login(people["finance"]), f"/api/v1/approvals/{request.pk}/approve", {"comment": "同意"})

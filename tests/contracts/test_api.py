@@ -87,7 +87,7 @@ def test_a_bad_line_is_422_naming_the_line(people):
     payload["lines"][0]["tax_rate"] = "17"
     response = send(login(people.rep), "post", "/api/v1/contracts", payload)
     assert response.status_code == 422
-    assert errors(response) == [("lines[1].tax_rate", t("Choose a VAT rate: 13, 9, 6 or 0."))]
+    assert errors(response) == [("lines.0.tax_rate", t("Choose a VAT rate: 13, 9, 6 or 0."))]
     assert Contract.objects.count() == 0
 
 

@@ -1,5 +1,5 @@
 """Exploratory findings on the contracts API: a line's refused product is named as the body names it,
-``lines[n].product_id`` (as the quotes API does), on POST, PATCH and /amend alike — it was
+``lines.N.product_id`` (as the quotes API does), on POST, PATCH and /amend alike — it was
 ``lines[n].product``, a field the body does not have."""
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def test_post_names_the_lines_product_id(people):
     body = {"customer_id": owned(owner=people.rep).customer.pk, "title": "年度采购合同", "lines": _lines()}
     response = send(login(people.rep), "post", "/api/v1/contracts", body)
     assert response.status_code == 422
-    assert [e["field"] for e in response.json()["errors"]] == ["lines[2].product_id"]
+    assert [e["field"] for e in response.json()["errors"]] == ["lines.1.product_id"]
     assert not Contract.objects.exists()
 
 
@@ -40,4 +40,4 @@ def test_patch_names_the_lines_product_id(people):
     c = contract(people.rep, status=S.DRAFT)
     response = send(login(people.rep), "patch", f"/api/v1/contracts/{c.pk}", {"lines": _lines()})
     assert response.status_code == 422
-    assert [e["field"] for e in response.json()["errors"]] == ["lines[2].product_id"]
+    assert [e["field"] for e in response.json()["errors"]] == ["lines.1.product_id"]

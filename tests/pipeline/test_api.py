@@ -100,7 +100,7 @@ def test_only_administrators_create_processes_and_the_service_checks_the_stages(
         [("stages", gettext("A process needs at least one open stage, a won stage and a lost stage."))],
     )
     unknown = post(head, "/api/v1/sales-processes", {**body, "stages": [{**body["stages"][0], "requirements": ["x"]}]})
-    assert errors(unknown) == [("stages[1].requirements", gettext("Unknown requirement: %(code)s.") % {"code": "x"})]
+    assert errors(unknown) == [("stages.0.requirements", gettext("Unknown requirement: %(code)s.") % {"code": "x"})]
     made = post(head, "/api/v1/sales-processes", body, **{"Idempotency-Key": "p-1"})
     again = post(head, "/api/v1/sales-processes", body, **{"Idempotency-Key": "p-1"})
     assert (made.status_code, again.status_code, again.json()) == (201, 201, made.json())
@@ -420,12 +420,12 @@ def test_ids_the_caller_cannot_see_are_422_naming_the_field(people, process, cus
         ({"lead_id": LeadFactory(owner=people.outsider).pk}, "lead_id", "No such lead."),
         (
             {"lines": [{"product_id": 999999, "quantity": 1}]},
-            "lines[1].product_id",
+            "lines.0.product_id",
             "Line %(n)s: no such product.",
         ),
         (
             {"contacts": [{"contact_id": ContactFactory().pk, "role": "user"}]},
-            "contacts[1].contact_id",
+            "contacts.0.contact_id",
             "No such contact of the customer.",
         ),
     ]
@@ -644,7 +644,7 @@ def test_team_get_and_put_with_splits_that_must_sum_to_100(people, process):
         (people.supply.pk, "supply", "read", "30.00"),
     ]
     nobody = send(client, "put", url, {"members": [*members, {"user_id": 999999, "split": "0"}]})
-    assert errors(nobody) == [("members[3].user_id", gettext("Member %(n)s: no such person.") % {"n": 3})]
+    assert errors(nobody) == [("members.2.user_id", gettext("Member %(n)s: no such person.") % {"n": 3})]
 
 
 def test_lines_put_sets_the_amount_and_get_lists_them(people, process):
@@ -670,7 +670,7 @@ def test_lines_put_sets_the_amount_and_get_lists_them(people, process):
         (product.code, "0.500", "99.99", "50.00"),
     ]
     bad = send(client, "put", url, {"lines": [{"product_id": product.pk, "quantity": "0"}]})
-    assert errors(bad) == [("lines[1].quantity", gettext("Line %(n)s: the quantity must be more than 0.") % {"n": 1})]
+    assert errors(bad) == [("lines.0.quantity", gettext("Line %(n)s: the quantity must be more than 0.") % {"n": 1})]
 
 
 def test_contacts_put_and_get(people, process):
@@ -684,7 +684,7 @@ def test_contacts_put_and_get(people, process):
         {"contact": {"id": contact.pk, "name": "张总"}, "title": "总经理", "role": "decision_maker"}
     ]
     bad = send(client, "put", url, {"contacts": [{"contact_id": contact.pk, "role": "boss"}]})
-    assert errors(bad) == [("contacts[1].role", gettext("Choose a role in the decision."))]
+    assert errors(bad) == [("contacts.0.role", gettext("Choose a role in the decision."))]
 
 
 def test_checklist_grouped_by_stage_and_ticked(people, process):

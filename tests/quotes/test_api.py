@@ -76,12 +76,12 @@ def test_patch_replaces_the_lines_and_names_the_bad_line(people, opp, products) 
     assert bad.status_code == 422
     assert bad.json()["errors"] == [
         {
-            "field": "lines[2].discount_value",
+            "field": "lines.1.discount_value",
             "message": "Line 2: the discount 9999.00 is more than the line's amount 2500.00.",
         }
     ]
     unknown = send(client, "patch", f"/api/v1/quotes/{pk}", {"lines": [{"product_id": 999999, "quantity": "1"}]})
-    assert unknown.json()["errors"] == [{"field": "lines[1].product_id", "message": "Line 1: no such product."}]
+    assert unknown.json()["errors"] == [{"field": "lines.0.product_id", "message": "Line 1: no such product."}]
     ok = send(
         client,
         "patch",

@@ -24,3 +24,12 @@ def test_is_active_null_does_not_deactivate_a_price_book(people, book) -> None:
     assert [e["field"] for e in response.json()["errors"]] == ["is_active"]
     book.refresh_from_db()
     assert book.is_active is True
+
+
+def test_an_active_filter_other_than_yes_or_no_is_422(people, book) -> None:
+    """``?active=maybe`` was accepted and answered every book, as if no filter had been given."""
+    client = login(people.head)
+    response = client.get("/api/v1/price-books?active=maybe")
+    assert (response.status_code, response.json()["errors"]) == (422, [{"field": "active", "message": "yes or no"}])
+    assert [b["id"] for b in client.get("/api/v1/price-books?active=yes").json()["results"]] == [book.pk]
+    assert client.get("/api/v1/price-books?active=no").json()["results"] == []

@@ -114,9 +114,9 @@ def test_one_accepted_quote_per_opportunity(people, opp, book, products):
 @pytest.mark.parametrize(
     ("line", "field"),
     [
-        ({"unit_price": "1e30"}, "lines[1].unit_price"),
-        ({"quantity": "1e30"}, "lines[1].quantity"),
-        ({"discount_kind": "amount", "discount_value": "1e30"}, "lines[1].discount_value"),
+        ({"unit_price": "1e30"}, "lines.0.unit_price"),
+        ({"quantity": "1e30"}, "lines.0.quantity"),
+        ({"discount_kind": "amount", "discount_value": "1e30"}, "lines.0.discount_value"),
     ],
     ids=["price", "quantity", "amount-discount"],
 )

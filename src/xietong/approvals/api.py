@@ -323,6 +323,8 @@ def list_approvals(
         raise ValidationError({"mine": "pending, submitted, decided or all"})
     if status is not None and status not in RequestStatus.values:
         raise ValidationError({"status": ", ".join(RequestStatus.values)})
+    if document_type and document_type not in {t.code for t in registry.types()}:
+        raise ValidationError({"document_type": ", ".join(t.code for t in registry.types())})
     return selectors.request_rows(user=request.user, mine=mine, status=status, document_type=document_type)
 
 

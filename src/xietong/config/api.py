@@ -15,7 +15,7 @@ from xietong.collaboration.shares_api import router as shares_router
 from xietong.collaboration.tasks_api import router as tasks_router
 from xietong.collaboration.timeline_api import router as timeline_router
 from xietong.contracts.api import router as contracts_router
-from xietong.core.api import JSONRenderer, TokenAuth, install_error_handlers
+from xietong.core.api import InputParser, JSONRenderer, TokenAuth, install_error_handlers
 from xietong.customers.api import router as customers_router
 from xietong.customers.duplicates_api import router as duplicates_router
 from xietong.customers.pools_api import router as customer_pools_router
@@ -38,6 +38,7 @@ api = NinjaAPI(
     urls_namespace="api",
     auth=[TokenAuth(), django_auth],
     renderer=JSONRenderer(),
+    parser=InputParser(),
 )
 install_error_handlers(api)
 api.add_router("", org_router)

@@ -11,7 +11,7 @@
 
 Thin: parse → selector or service → schema. 404 for a contract outside the caller's scope, 409 for a
 transition its status does not allow (naming the status) and for any change while it is in review,
-422 naming the field (a line's field as ``lines[2].quantity``).
+422 naming the field (a line's field as ``lines.1.quantity``, rows counted from 0).
 """
 
 from datetime import date, datetime

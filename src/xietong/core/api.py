@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import CursorPagination
+from ninja.parser import Parser
 from ninja.renderers import BaseRenderer
 from ninja.responses import NinjaJSONEncoder
 from ninja.security import APIKeyHeader, HttpBearer, django_auth
@@ -74,16 +76,28 @@ def error_body(detail: str, errors: list[dict[str, str]] | None = None) -> dict[
     return {"detail": detail, "errors": errors or []}
 
 
+_ROW = re.compile(r"\[(\d+)\]\.")
+
+
+def api_field(name: str) -> str:
+    """A service's error key as the API names fields: the JSON path of the body, as schema errors
+    name them (``lines.1.quantity``, rows counted from 0). Services name a row as its human reader
+    counts it (``lines[2].quantity``, for the form's rows and the import's lines)."""
+    return _ROW.sub(lambda found: f".{int(found.group(1)) - 1}.", name)
+
+
 def _django_validation_errors(exc: ValidationError) -> list[dict[str, str]]:
     if hasattr(exc, "error_dict"):
         return [
-            {"field": field, "message": message} for field, errors in exc.message_dict.items() for message in errors
+            {"field": api_field(field), "message": message}
+            for field, errors in exc.message_dict.items()
+            for message in errors
         ]
     return [{"field": "__all__", "message": m} for m in exc.messages]
 
 
 def _ninja_field(loc: list[Any]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "payload", "data")]
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "form", "payload", "data")]
     return ".".join(parts) or "__all__"
 
 
@@ -121,6 +135,51 @@ def _too_large_in_body(request: HttpRequest) -> list[str]:
 
     walk(body, [])
     return found
+
+
+NUL = "\x00"
+
+
+class NullCharacters(ValueError):
+    """A JSON body holds the NUL character in these fields (``lines.1.name``)."""
+
+    def __init__(self, fields: list[str]) -> None:
+        super().__init__(", ".join(fields))
+        self.fields = fields
+
+
+def _null_character_fields(value: Any, path: list[str]) -> list[str]:
+    if isinstance(value, str):
+        return [".".join(path) or "__all__"] if NUL in value else []
+    if isinstance(value, dict):
+        return [f for key, item in value.items() for f in _null_character_fields(item, [*path, str(key)])] + (
+            [".".join(path) or "__all__"] if any(NUL in str(key) for key in value) else []
+        )
+    if isinstance(value, list):
+        return [f for index, item in enumerate(value) for f in _null_character_fields(item, [*path, str(index)])]
+    return []
+
+
+class InputParser(Parser):
+    """ninja's JSON parser refusing the NUL character anywhere in the input, as Django's form fields do
+    (``ProhibitNullCharactersValidator``): PostgreSQL cannot store it in text and SQLite would keep it
+    silently. A body holding one is answered 422 naming each field (``install_error_handlers``), a
+    query parameter likewise."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        data = super().parse_body(request)
+        fields = _null_character_fields(data, [])
+        if fields:
+            raise NullCharacters(fields)  # ninja wraps it in HttpError(400); answered below
+        return data
+
+    def parse_querydict(self, data: Any, list_fields: list[str], request: HttpRequest) -> Any:
+        where = "query" if data is request.GET else "form" if data is request.POST else None  # not FILES
+        bad = [key for key in data if NUL in key or any(NUL in v for v in data.getlist(key))] if where else []
+        if bad:
+            message = _("Null characters are not allowed.")
+            raise NinjaValidationError([{"loc": [where, key], "msg": message} for key in bad])
+        return super().parse_querydict(data, list_fields, request)
 
 
 def install_error_handlers(api: NinjaAPI) -> None:
@@ -181,6 +240,10 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         if exc.status_code == 403 and "csrf" in str(exc).lower():
             return respond(request, 403, _("CSRF check failed: reload the page and try again."))
+        if isinstance(exc.__cause__, NullCharacters):
+            message = _("Null characters are not allowed.")
+            errors = [{"field": field, "message": message} for field in exc.__cause__.fields]
+            return respond(request, 422, _("The input is invalid."), errors)
         if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):  # ninja's, untranslated
             message = _("The body is not valid JSON.")
             return respond(request, 422, _("The input is invalid."), [{"field": "__all__", "message": message}])
@@ -252,6 +315,7 @@ __all__ = [
     "ERROR_RESPONSES",
     "APIKeyHeader",
     "ErrorOut",
+    "InputParser",
     "JSONRenderer",
     "Page",
     "Ref",

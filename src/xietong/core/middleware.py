@@ -30,9 +30,10 @@ class RequestIdMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         """A number too large for the database (``?customer=99999999999999999999`` on SQLite) is bad
-        input, answered 400, not a crash. The API answers it 422 naming the parameter
-        (``core.api``)."""
-        if is_out_of_range(exception):
+        input, answered 400, not a crash; so is the NUL character in a parameter a page reads itself,
+        which PostgreSQL refuses in text (forms refuse it already). The API answers both 422 naming
+        the parameter (``core.api``)."""
+        if is_out_of_range(exception) or is_null_character(exception):
             from django.shortcuts import render
 
             return render(request, "400.html", status=400)
@@ -43,6 +44,13 @@ def is_out_of_range(exception: BaseException) -> bool:
     """Whether the database refused a number too large for its integers (SQLite: the driver's
     OverflowError; PostgreSQL compares such a number without complaint)."""
     return isinstance(exception, OverflowError) and "too large to convert" in str(exception)
+
+
+def is_null_character(exception: BaseException) -> bool:
+    """Whether PostgreSQL (or its driver) refused the NUL character in a string."""
+    from django.db import DataError
+
+    return isinstance(exception, ValueError | DataError) and "NUL (0x00)" in str(exception)
 
 
 class UserLanguageMiddleware:

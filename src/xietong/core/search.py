@@ -72,8 +72,9 @@ def providers() -> list[SearchProvider]:
 
 
 def clean_query(raw: str | None) -> str:
-    """The query as providers get it: surrounding whitespace stripped, at most 100 characters."""
-    return (raw or "").strip()[:MAX_QUERY_LENGTH].strip()
+    """The query as providers get it: surrounding whitespace and NUL characters (which no name holds
+    and PostgreSQL refuses) stripped, at most 100 characters."""
+    return (raw or "").replace("\x00", "").strip()[:MAX_QUERY_LENGTH].strip()
 
 
 def is_too_short(query: str) -> bool:

@@ -10,7 +10,7 @@
 
 Thin: parse → selector or service → schema. 404 for a record the caller does not see, 409 for a
 quote locked in approval or frozen by its status (the message says why), 422 naming the field
-(``lines[2].discount_value``).
+(``lines.1.discount_value``: the JSON path, rows counted from 0).
 """
 
 from __future__ import annotations
@@ -364,7 +364,12 @@ def _book(user: Any, pk: int) -> PriceBook:
 @router.get("/price-books", response={200: list[PriceBookOut], **ERROR_RESPONSES})
 @paginate(Page, ordering=("id",))
 def list_price_books(request: HttpRequest, active: str = "", business_unit_id: int | None = None) -> Any:
-    """The price books the caller sees (their BUs' and the group's); ``active``: yes or no."""
+    """The price books the caller sees (their BUs' and the group's); ``active``: yes or no (empty:
+    both)."""
+    from django.core.exceptions import ValidationError
+
+    if active not in ("", "yes", "no"):
+        raise ValidationError({"active": "yes or no"})
     return selectors.price_book_list(user=request.user, active=active, business_unit=business_unit_id)
 
 
