@@ -62,6 +62,14 @@ def test_the_query_is_stripped_and_capped_at_100_characters():
     assert clean_query("  王小伟 \n") == "王小伟"
     assert clean_query("x" * 150) == "x" * 100
     assert clean_query(None) == ""
+    assert clean_query("上\x00海 \x00") == "上海"
+
+
+def test_a_nul_character_in_the_query_is_dropped_not_a_crash(admin, org):
+    """PostgreSQL refuses NUL in text: the search page answered 500 there."""
+    response = english(admin).get("/search/", {"q": "上\x00海"})
+    assert response.status_code == 200
+    assert '<span class="xt-search-hit-title"><mark>上海</mark>销售组</span>' in response.content.decode()
 
 
 def test_highlight_escapes_first_and_marks_every_match_case_insensitively():
