@@ -117,6 +117,32 @@ def test_a_plan_the_user_may_change_has_typeable_fields_and_two_empty_rows(peopl
 FIELDS = ("name", "due_date", "amount")
 
 
+def test_an_installment_gone_since_the_page_was_opened_is_named_on_its_row(people, contract):
+    """The refusal of a row's hidden id (another user removed the installment meanwhile) was on no
+    field the page shows: the page came back with no message at all."""
+    plan = money.payment_plan(contract)
+    kept = plan.installments.get()
+    data = {
+        "inst-TOTAL_FORMS": "2",
+        "inst-INITIAL_FORMS": "0",
+        "inst-0-id": str(kept.pk),
+        "inst-0-name": "首付款",
+        "inst-0-due_date": today(5),
+        "inst-0-amount": "13000.00",
+        "inst-1-id": "999999",
+        "inst-1-name": "尾款",
+        "inst-1-due_date": today(30),
+        "inst-1-amount": "100000.00",
+    }
+    response = login(people.rep).post(f"/receivables/contracts/{contract.pk}/plan/", data)
+    assert response.status_code == 200
+    page = response.content.decode()
+    rows = re.findall(r"<tr>\s*<td data-label=\"名称\">(.*?)</td>", page, re.S)
+    assert ['<div class="small text-danger" role="alert">' in row for row in rows[:2]] == [False, True]
+    assert zh("No such installment in this plan.") in rows[1]
+    assert list(plan.installments.values_list("pk", "amount")) == [(kept.pk, kept.amount)]
+
+
 def test_recording_a_payment_previews_then_allocates_it(people, contract):
     money.payment_plan(
         contract, [(timezone.localdate() - timedelta(days=10), "13000.00"), (timezone.localdate(), "100000.00")]

@@ -85,12 +85,13 @@ def _allocation_errors(exc: Exception, allocations: list[dict[str, Any]], form: 
 
 def _spread_installment_errors(exc: Exception, formset: Any, form: Any) -> None:
     """A service error on ``installments.N.field`` goes under that field of the N-th row sent (the
-    rows left empty are not sent); the others go on the plan form, at the top."""
+    rows left empty are not sent), one on its hidden id (an installment removed meanwhile) at the top
+    of the row; the others go on the plan form, at the top."""
     if not (isinstance(exc, ValidationError) and hasattr(exc, "error_dict")):
         add_service_error(form, exc)
         return
     sent = [f for f in formset.forms if f.row() is not None]
-    rest = spread_row_errors(exc, sent, key="installments.{n}", first=0)
+    rest = spread_row_errors(exc, sent, key="installments.{n}", first=0, hidden_at_top=True)
     if rest:
         add_service_error(form, ValidationError(rest))
 
