@@ -97,6 +97,30 @@ def test_return_sends_it_to_an_earlier_step_which_decides_again(deal: Deal, peop
     assert (event.comment, event.params["to_step"]) == ("补充资料", 0)
 
 
+def test_return_tells_the_submitter_which_step_it_went_back_to(
+    deal: Deal, people: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    """The submitter was not told: their request went quiet at a step they had seen approved."""
+    from xietong.collaboration.models import Notification
+
+    request = _submit(
+        deal,
+        people,
+        {"kind": "user", "user": people["finance"], "name": "财务审核"},
+        {"kind": "user", "user": people["legal"], "name": "法务审核"},
+    )
+    services.approval_approve(request=request, actor=people["finance"])
+    Notification.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.approval_return(request=request, actor=people["legal"], step=0, comment="补充资料")
+    told = Notification.objects.get(recipient=people["rep"])
+    assert (told.kind, told.params["step"], told.params["comment"]) == ("approval_returned", "财务审核", "补充资料")
+    assert sorted(Notification.objects.values_list("recipient__username", "kind")) == [
+        ("fin", "approval_requested"),
+        (people["rep"].username, "approval_returned"),
+    ]
+
+
 def test_return_refuses_the_current_or_a_later_step(deal: Deal, people: dict[str, Any]) -> None:
     request = _submit(
         deal, people, {"kind": "user", "user": people["finance"]}, {"kind": "user", "user": people["legal"]}

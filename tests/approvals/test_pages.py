@@ -58,6 +58,9 @@ def test_panel_shows_who_decided_and_the_history(deal: Deal, people: dict[str, A
     html = _panel(deal, people["rep"])
     assert "财务小钱" in html and "价格合理" in html
     assert 'id="approval-recall"' not in html  # a decision was taken
+    # the history names the step of each decision
+    steps = [s.get("name", "") for s in request.steps]
+    assert f'<span class="xt-approval-history-step">{steps[0]}</span> · {zh("Approved")}' in html
 
 
 def test_approve_from_the_request_page_in_one_post(deal: Deal, people: dict[str, Any]) -> None:

@@ -34,6 +34,7 @@ for _code, _text in (
     ("approval_approved", lambda p: _("Approved: %(title)s") % _titled(p)),
     ("approval_rejected", lambda p: _("%(actor)s rejected %(title)s") % _titled(p)),
     ("approval_recalled", lambda p: _("%(actor)s recalled %(title)s") % _titled(p)),
+    ("approval_returned", lambda p: _("%(actor)s sent %(title)s back to the step “%(step)s”") % _titled(p)),
     ("approval_reminder", lambda p: _("Still waiting for your approval: %(title)s") % _titled(p)),
     ("approval_escalated", lambda p: _("Escalated to you, waiting for approval: %(title)s") % _titled(p)),
 ):

@@ -245,6 +245,9 @@ def request_view(*, user: Any, request: ApprovalRequest) -> RequestView:
 
     tasks = list(request.tasks.select_related("approver", "delegated_from").order_by("step", "pk"))
     events = list(request.events.select_related("actor").order_by("pk"))
+    for event in events:  # the step each decision was taken on, by name (the history shows it)
+        known = event.step is not None and event.step < len(request.steps)
+        event.step_name = request.steps[event.step].get("name", "") if known else ""  # type: ignore[attr-defined]
     planned_ids = {pk for step in request.steps for pk in step.get("approver_ids", [])}
     names = {u.pk: str(u) for u in get_user_model()._default_manager.filter(pk__in=planned_ids)}
     steps: list[StepView] = []

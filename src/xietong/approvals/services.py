@@ -694,6 +694,10 @@ def approval_return(
     locked.save(update_fields=["current_step", "step_started_at"])
     audit.record(actor=actor, obj=locked, kind="action", verb="approval_returned")
     _notify("approval_requested", locked, asked, actor, key=f"step{target}:{now.timestamp()}")
+    # the submitter learns where their request went back to (unless they decide that step themselves)
+    told = [locked.submitter_id] if locked.submitter_id not in {*asked, actor.pk} else []
+    name = locked.steps[target]["name"]
+    _notify("approval_returned", locked, told, actor, key=f"returned:{now.timestamp()}", step=name, comment=comment)
     return locked
 
 
