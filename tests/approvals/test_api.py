@@ -102,6 +102,13 @@ def test_decision_answers_403_404_409(deal: Deal, people: dict[str, Any]) -> Non
     assert set(conflict.json()) == {"detail", "errors"}
 
 
+def test_a_decision_without_a_body_is_taken(deal: Deal, people: dict[str, Any]) -> None:
+    """The comment is optional: ``curl -X POST .../approve`` without a body was a 422 on ``__all__``."""
+    request = _submit(deal, people, {"kind": "user", "user": people["finance"]})
+    response = login(people["finance"]).generic("POST", f"/api/v1/approvals/{request.pk}/approve")
+    assert (response.status_code, response.json()["status"]) == (200, RequestStatus.APPROVED)
+
+
 def test_return_needs_an_earlier_step(deal: Deal, people: dict[str, Any]) -> None:
     request = _submit(
         deal, people, {"kind": "user", "user": people["finance"]}, {"kind": "user", "user": people["legal"]}

@@ -21,3 +21,10 @@ def test_a_body_that_is_not_json_is_a_422_in_the_usual_shape(admin_client, body,
         "detail": "输入有误。",
         "errors": [{"field": "__all__", "message": "请求体不是有效的 JSON。"}],
     }
+
+
+def test_a_write_without_a_body_names_each_required_field(admin_client):
+    """It was one 422 on ``__all__`` ("Field required") for ``curl -X POST`` without a body."""
+    response = admin_client.generic("POST", "/api/v1/business-units")
+    assert response.status_code == 422
+    assert sorted(e["field"] for e in response.json()["errors"]) == ["code", "name"]
