@@ -12,15 +12,13 @@ from ninja import Field, FileEx, FormEx, P, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from xietong.core.api import ERROR_RESPONSES, Page
+from xietong.core.api import ERROR_RESPONSES, Page, openapi_file
 
 from . import attachments, registry
 from .attachments_views import file_response
 from .models import Attachment, Comment
 
 router = Router(tags=["attachments"])
-
-_BINARY = {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
 
 
 class AttachmentOut(Schema):
@@ -92,7 +90,7 @@ def get_attachment(request: HttpRequest, attachment_id: int) -> Any:
 @router.get(
     "/attachments/{attachment_id}/download",
     response={200: None, **ERROR_RESPONSES},
-    openapi_extra={"responses": {200: {"description": "The file, as an attachment.", **_BINARY}}},
+    openapi_extra=openapi_file("The file, as an attachment."),
 )
 def download_attachment(request: HttpRequest, attachment_id: int) -> Any:
     """The bytes, ``Content-Disposition: attachment`` with the file name (404 once deleted)."""

@@ -15,15 +15,13 @@ from ninja import Field, FileEx, FormEx, P, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from xietong.core.api import ERROR_RESPONSES, Page
+from xietong.core.api import ERROR_RESPONSES, Page, openapi_file
 from xietong.org.models import BusinessUnit
 
 from . import files, selectors, services
 from .models import DuplicateMode, ExportFormat, ExportJob, ImportJob
 
 router = Router(tags=["imports"])
-
-_BINARY = {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
 
 
 class RowErrorOut(Schema):
@@ -155,7 +153,7 @@ def get_import(request: HttpRequest, import_id: int) -> ImportJob:
 @router.get(
     "/imports/{import_id}/errors",
     response={200: list[RowErrorOut], **ERROR_RESPONSES},
-    openapi_extra={"responses": {200: {"description": "The errors; with ?format=csv|xlsx a file.", **_BINARY}}},
+    openapi_extra=openapi_file("The errors; with ?format=csv|xlsx a file."),
 )
 def get_import_errors(request: HttpRequest, import_id: int, format: str = "") -> Any:
     """Every row in error as (line, column, reason), in line order; ``?format=csv`` or ``xlsx`` for
@@ -187,7 +185,7 @@ def get_export(request: HttpRequest, export_id: int) -> ExportJob:
 @router.get(
     "/exports/{export_id}/download",
     response={200: None, **ERROR_RESPONSES},
-    openapi_extra={"responses": {200: {"description": "The file, as an attachment.", **_BINARY}}},
+    openapi_extra=openapi_file("The file, as an attachment."),
 )
 def download_export(request: HttpRequest, export_id: int) -> Any:
     """The exported file (404 until the export is done)."""

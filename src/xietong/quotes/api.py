@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from xietong.core.api import ERROR_RESPONSES, Page, Ref, ref
+from xietong.core.api import ERROR_RESPONSES, Page, Ref, openapi_file, ref
 from xietong.core.idempotency import idempotent
 
 from . import selectors, services
@@ -494,7 +494,11 @@ def update_quote(request: HttpRequest, quote_id: int, payload: QuotePatch) -> An
     return _quote(request.user, quote_id)
 
 
-@router.get("/quotes/{quote_id}/pdf", response={200: None, **ERROR_RESPONSES})
+@router.get(
+    "/quotes/{quote_id}/pdf",
+    response={200: None, **ERROR_RESPONSES},
+    openapi_extra=openapi_file("The quote as a PDF in Chinese.", "application/pdf"),
+)
 def quote_pdf(request: HttpRequest, quote_id: int) -> Any:
     """The quote as a PDF in Chinese (application/pdf)."""
     from .pdf import pdf_response

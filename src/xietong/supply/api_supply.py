@@ -31,7 +31,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
 from xietong.catalog.models import Product
-from xietong.core.api import ERROR_RESPONSES, Page, Ref
+from xietong.core.api import ERROR_RESPONSES, Page, Ref, openapi_file
 from xietong.org.policies import require
 
 from . import atp, supply_selectors, supply_services
@@ -41,7 +41,6 @@ from .models import DemandPlan, PlannedOrder
 router = Router(tags=["supply"])
 
 MODULE = "supply"
-_BINARY = {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
 
 
 class SupplyPlanOut(Schema):
@@ -221,7 +220,7 @@ def reject_planned_order(request: HttpRequest, order_id: int, note: str = "") ->
 @router.post(
     "/supply-plans/{plan_id}/export",
     response={200: None, **ERROR_RESPONSES},
-    openapi_extra={"responses": {200: {"description": "The file, as an attachment.", **_BINARY}}},
+    openapi_extra=openapi_file("The file, as an attachment."),
 )
 def export_planned_orders(request: HttpRequest, plan_id: int, fmt: str = Query("csv", alias="format")) -> Any:
     """The accepted and changed planned orders (and those exported before) as CSV or XLSX."""
