@@ -124,14 +124,23 @@ def test_a_gbk_csv_with_chinese_headers_writes_the_exact_prices_and_names_each_b
         ("P-2", "上海钢铁有限公司", D("1.000"), D("120000.00")),
         ("P-3", None, D("1.000"), D("500.00")),
     ]
-    [entry] = AuditEntry.objects.filter(object_id=str(book.pk), verb="quote_prices_imported")
+    [entry] = AuditEntry.objects.filter(
+        object_id=str(book.pk), content_type__model="pricebook", verb="quote_prices_imported"
+    )
     assert entry.actor == head
-    assert entry.changes == {
-        "数控车床 (P-1) ≥1": [None, "1200.50"],
-        "数控车床 (P-1) ≥10": [None, "1100.00"],
-        "数控车床 (P-1) · 华东电力有限公司 ≥10": [None, "1000.00"],
-        "铣床 (P-2) · 上海钢铁有限公司 ≥1": [None, "120000.00"],
+    assert entry.changes == {"数控车床 (P-1) ≥1": [None, "1200.50"], "数控车床 (P-1) ≥10": [None, "1100.00"]}
+    # a customer's special prices are on that customer's trail, not the book's: whoever sees the book
+    # but not the customer must not read them there
+    assert _customer_trails() == {
+        "华东电力有限公司": {f"{book.name} · 数控车床 (P-1) ≥10": [None, "1000.00"]},
+        "上海钢铁有限公司": {f"{book.name} · 铣床 (P-2) ≥1": [None, "120000.00"]},
     }
+
+
+def _customer_trails() -> dict[str, dict[str, Any]]:
+    """The price changes on customers' audit trails, by customer name."""
+    entries = AuditEntry.objects.filter(verb="quote_prices_imported", content_type__model="customer")
+    return {e.object_repr: e.changes for e in entries.order_by("pk")}
 
 
 def test_an_xlsx_in_update_mode_changes_the_matching_prices_and_adds_the_rest(org, head, book, catalogue):
@@ -164,12 +173,11 @@ def test_an_xlsx_in_update_mode_changes_the_matching_prices_and_adds_the_rest(or
         ("P-2", "上海钢铁有限公司", D("0.000"), D("99.99")),
         ("P-3", None, D("1.000"), D("650.00")),
     ]
-    [entry] = AuditEntry.objects.filter(object_id=str(book.pk), verb="quote_prices_imported")
-    assert entry.changes == {
-        "数控车床 (P-1) ≥5": [None, "1150.00"],
-        "铣床 (P-2) · 上海钢铁有限公司 ≥0": [None, "99.99"],
-        "钻床 (P-3) ≥1": ["500.00", "650.00"],
-    }
+    [entry] = AuditEntry.objects.filter(
+        object_id=str(book.pk), content_type__model="pricebook", verb="quote_prices_imported"
+    )
+    assert entry.changes == {"数控车床 (P-1) ≥5": [None, "1150.00"], "钻床 (P-3) ≥1": ["500.00", "650.00"]}
+    assert _customer_trails() == {"上海钢铁有限公司": {f"{book.name} · 铣床 (P-2) ≥0": [None, "99.99"]}}
 
 
 def test_a_price_written_in_an_earlier_chunk_is_updated_by_a_later_row(org, head, book, catalogue):
@@ -215,7 +223,9 @@ def test_a_dry_run_checks_every_row_and_writes_nothing(org, head, book, catalogu
     job = _run(head, book, "价格.csv", content, dry_run=True)
     assert (job.created_count, job.error_count) == (1, 1)
     assert _prices(book) == [("P-3", None, D("1.000"), D("500.00"))]
-    assert not AuditEntry.objects.filter(object_id=str(book.pk), verb="quote_prices_imported").exists()
+    assert not AuditEntry.objects.filter(
+        object_id=str(book.pk), content_type__model="pricebook", verb="quote_prices_imported"
+    ).exists()
 
 
 def test_an_inactive_expired_book_takes_an_import_as_it_takes_a_price_by_hand(org, head, book, catalogue):

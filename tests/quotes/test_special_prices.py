@@ -169,3 +169,34 @@ def test_the_book_page_and_the_entries_endpoint_cost_the_same_for_more_prices(pe
 
     assert_queries_constant(lambda: client.get(f"/price-books/{book.pk}/"), more)
     assert_queries_constant(lambda: client.get(f"/api/v1/price-books/{book.pk}/entries"), more, max_queries=8)
+
+
+def test_special_price_changes_are_on_the_customers_trail_never_on_the_books(
+    people: SimpleNamespace, book: PriceBook, products: SimpleNamespace, special: SimpleNamespace
+) -> None:
+    """The book's trail named a special price's product and amount to whoever sees the book; an
+    import named the customer too."""
+    from xietong.core.models import AuditEntry
+
+    def trail(obj: Any) -> list[tuple[str, dict[str, Any]]]:
+        rows = AuditEntry.objects.filter(content_type__model=obj._meta.model_name, object_id=str(obj.pk))
+        return [(e.verb, e.changes) for e in rows.filter(verb="quote_price").order_by("pk")]
+
+    head = people.head
+    lathe = str(products.lathe)
+    added = services.entry_create(
+        actor=head, price_book=book, product=products.lathe, unit_price="86000", min_quantity=5, customer=special.a
+    )
+    services.entry_update(actor=head, price_book=book, entry=added, unit_price="85000")
+    services.entry_update(actor=head, price_book=book, entry=added, customer=None)  # now a price for everyone
+    services.entry_delete(actor=head, price_book=book, entry=added)
+
+    assert trail(special.a) == [
+        ("quote_price", {f"{book.name} · {lathe}": [None, "≥5 86000.00"]}),
+        ("quote_price", {f"{book.name} · {lathe}": ["≥5 86000.00", "≥5 85000.00"]}),
+        ("quote_price", {f"{book.name} · {lathe}": ["≥5 85000.00", None]}),
+    ]
+    assert trail(book) == [
+        ("quote_price", {lathe: [None, "≥5 85000.00"]}),
+        ("quote_price", {lathe: ["≥5 85000.00", None]}),
+    ]

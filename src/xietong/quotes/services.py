@@ -12,7 +12,7 @@ version" copies one to v+1 (same number) and supersedes it. Money goes through `
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -312,13 +312,7 @@ def entry_create(
     )
     entry = PriceBookEntry(price_book=book, **values)
     _save_entry(entry)
-    audit.record(
-        actor=actor,
-        obj=book,
-        kind=AuditEntry.Kind.UPDATE,
-        verb="quote_price",
-        changes={str(entry.product): [None, f"≥{entry.min_quantity.normalize():f} {entry.unit_price}"]},
-    )
+    _audit_prices(actor, book, "quote_price", [(entry.customer, str(entry.product), None, _tier(entry))])
     return entry
 
 
@@ -336,37 +330,58 @@ def entry_update(
     unknown = set(fields) - {"product", "customer", "min_quantity", "unit_price"}
     if unknown:
         raise ValidationError({sorted(unknown)[0]: _("This field cannot be set here.")})
-    before = f"≥{found.min_quantity.normalize():f} {found.unit_price}"
+    before, before_customer, before_product = _tier(found), found.customer, str(found.product)
     for name, value in _clean_entry(actor, book, fields).items():
         setattr(found, name, value)
     _save_entry(found)
-    audit.record(
-        actor=actor,
-        obj=book,
-        kind=AuditEntry.Kind.UPDATE,
-        verb="quote_price",
-        changes={str(found.product): [before, f"≥{found.min_quantity.normalize():f} {found.unit_price}"]},
-    )
+    changed: list[PriceChange]
+    if before_customer == found.customer:
+        changed = [(found.customer, str(found.product), before, _tier(found))]
+    else:  # the price moved to another customer (or to everyone): gone from one trail, new on the other
+        changed = [
+            (before_customer, before_product, before, None),
+            (found.customer, str(found.product), None, _tier(found)),
+        ]
+    _audit_prices(actor, book, "quote_price", changed)
     return found
 
 
 @transaction.atomic
 def entry_delete(*, actor: Any, price_book: PriceBook | int, entry: PriceBookEntry | int) -> None:
     book, found = _entry_of(actor, price_book, entry)
-    audit.record(
-        actor=actor,
-        obj=book,
-        kind=AuditEntry.Kind.UPDATE,
-        verb="quote_price",
-        changes={str(found.product): [f"≥{found.min_quantity.normalize():f} {found.unit_price}", None]},
-    )
+    _audit_prices(actor, book, "quote_price", [(found.customer, str(found.product), _tier(found), None)])
     found.delete()
 
 
-def _price_key(product: Any, customer: Any, min_quantity: Decimal) -> str:
-    """How the audit trail names one price of a book: the product, the customer (if any), the tier."""
-    who = f" · {customer}" if customer is not None else ""
-    return f"{product}{who} ≥{min_quantity.normalize():f}"
+def _tier(entry: PriceBookEntry) -> str:
+    """An entry's price as the audit trail shows it: ``≥10 1100.00``."""
+    return f"≥{entry.min_quantity.normalize():f} {Decimal(entry.unit_price).quantize(money.CENT)}"
+
+
+def _price_key(product: Any, min_quantity: Decimal) -> str:
+    """How the audit trail names one price of a book in a list of many: the product and the tier."""
+    return f"{product} ≥{min_quantity.normalize():f}"
+
+
+PriceChange = tuple[Any, str, str | None, str | None]  # customer or None, name, before, after
+
+
+def _audit_prices(actor: Any, book: PriceBook, verb: str, changed: Iterable[PriceChange]) -> None:
+    """Record ``(customer or None, name, before, after)`` price changes: the prices for everyone on the
+    book's trail; a customer's special price on that customer's trail (named with the book), not on
+    the book's — whoever sees the book but not the customer must not read it there (the visibility
+    rule of ``selectors.entries_of``)."""
+    for_everyone: dict[str, list[Any]] = {}
+    special: dict[int, tuple[Any, dict[str, list[Any]]]] = {}
+    for customer, name, before, after in changed:
+        if customer is None:
+            for_everyone[name] = [before, after]
+        else:
+            special.setdefault(customer.pk, (customer, {}))[1][f"{book.name} · {name}"] = [before, after]
+    if for_everyone:
+        audit.record(actor=actor, obj=book, kind=AuditEntry.Kind.UPDATE, verb=verb, changes=for_everyone)
+    for customer, changes in special.values():
+        audit.record(actor=actor, obj=customer, kind=AuditEntry.Kind.UPDATE, verb=verb, changes=changes)
 
 
 @transaction.atomic
@@ -396,9 +411,9 @@ def entries_save_many(
         ],
         batch_size=1000,
     )
-    changes: dict[str, list[Any]] = {
-        _price_key(e.product, e.customer, e.min_quantity): [None, str(e.unit_price)] for e in created
-    }
+    changes: list[PriceChange] = [
+        (e.customer, _price_key(e.product, e.min_quantity), None, str(e.unit_price)) for e in created
+    ]
     changed = list(
         PriceBookEntry.objects.select_for_update(of=("self",))
         .select_related("product", "customer")
@@ -410,14 +425,11 @@ def entries_save_many(
     for entry in changed:
         price = prices[entry.pk]
         if entry.unit_price != price:
-            changes[_price_key(entry.product, entry.customer, entry.min_quantity)] = [
-                str(entry.unit_price),
-                str(price),
-            ]
+            key = _price_key(entry.product, entry.min_quantity)
+            changes.append((entry.customer, key, str(entry.unit_price), str(price)))
             entry.unit_price = price
     PriceBookEntry.objects.bulk_update(changed, ["unit_price"], batch_size=1000)
-    if changes:
-        audit.record(actor=actor, obj=book, kind=AuditEntry.Kind.UPDATE, verb="quote_prices_imported", changes=changes)
+    _audit_prices(actor, book, "quote_prices_imported", changes)
     return created
 
 
