@@ -55,6 +55,12 @@ def _stopped(order: Order) -> str:
     return zh(STOPPED, number=order.contract.number, status=zh("Terminated"))
 
 
+def _stopped_shipping(order: Order) -> str:
+    """The refusal of a shipment dated on or after the day of the termination (today)."""
+    hint = zh("A shipment that left before %(date)s can still be recorded.", date=timezone.localdate().isoformat())
+    return f"{_stopped(order)} {hint}"
+
+
 def _later(days: int = 3) -> Any:
     return timezone.localdate() + timedelta(days=days)
 
@@ -88,7 +94,7 @@ def test_an_order_of_a_terminated_contract_cannot_ship(people: Any, status: str)
     _terminate(people, order)
     with pytest.raises(Conflict) as caught:
         _ship(people, order)
-    assert (str(caught.value), caught.value.field) == (_stopped(order), "contract")
+    assert (str(caught.value), caught.value.field) == (_stopped_shipping(order), "contract")
     assert not Shipment.objects.exists()
     assert order.lines.get().shipped_quantity == 0
 
@@ -164,7 +170,8 @@ def test_the_api_answers_409_naming_the_contract(people: Any) -> None:
     }
     shipped = client.post("/api/v1/shipments", data=json.dumps(body), content_type="application/json")
     assert shipped.status_code == 409
-    assert shipped.json() == {"detail": _stopped(order), "errors": [{"field": "contract", "message": _stopped(order)}]}
+    refusal = _stopped_shipping(order)
+    assert shipped.json() == {"detail": refusal, "errors": [{"field": "contract", "message": refusal}]}
     scheduled = client.post(
         f"/api/v1/orders/{order.pk}/schedule",
         data=json.dumps({"scheduled_date": _later().isoformat()}),
@@ -202,7 +209,39 @@ def test_a_partly_shipped_order_page_offers_close_short(people: Any) -> None:
     _terminate(people, order)
     html = login(people.ops).get(f"/orders/{order.pk}/").content.decode()
     assert 'id="order-close-short"' in html
-    assert 'id="order-ship"' not in html and 'id="order-schedule"' not in html
+    assert 'id="order-schedule"' not in html
+    # what left before the day of the termination may still be recorded
+    assert 'id="order-ship"' in html
+    assert (
+        zh("A shipment that left before %(date)s can still be recorded.", date=timezone.localdate().isoformat()) in html
+    )
+
+
+def test_a_shipment_that_left_before_the_termination_is_still_recorded(people: Any) -> None:
+    """The truck left the day before the contract was terminated and the paperwork came a day late:
+    the shipment could not be recorded at all, and closing the order short misstated what shipped."""
+    order = _order(people, status=OrderStatus.CONFIRMED)
+    # the contract was signed a week ago
+    type(order.contract).objects.filter(pk=order.contract_id).update(signed_date=_later(-7))
+    _terminate(people, order)
+    yesterday = _later(-1)
+    shipment = services.shipment_create(
+        actor=people.ops,
+        order=order,
+        lines=[{"order_line": order.lines.get().pk, "quantity": "2"}],
+        shipped_on=yesterday,
+        carrier="顺丰速运",
+    )
+    order.refresh_from_db()
+    assert (shipment.shipped_on, order.status, str(order.lines.get().shipped_quantity)) == (
+        yesterday,
+        OrderStatus.PARTLY_SHIPPED,
+        "2.000",
+    )
+    with pytest.raises(Conflict) as caught:
+        _ship(people, order, "1")  # today: the day of the termination
+    assert str(caught.value) == _stopped_shipping(order)
+    assert Shipment.objects.count() == 1
 
 
 def test_the_operations_queue_badges_orders_of_terminated_contracts(people: Any) -> None:

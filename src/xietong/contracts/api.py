@@ -144,6 +144,7 @@ class ContractOut(Schema):
     has_scan: bool
     renewal_notice_days: int
     terminated_reason: str
+    terminated_on: date | None = Field(description="The day of the termination; null unless terminated.")
     locked: bool = Field(description="In HQ review: every change answers 409.")
     created_at: datetime
     updated_at: datetime

@@ -96,6 +96,7 @@ class Contract(models.Model):
     renewal_notice_days = models.PositiveSmallIntegerField(_("renewal reminder (days before the end)"), default=30)
     renewal_reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
     terminated_reason = models.CharField(_("reason terminated"), max_length=500, blank=True)
+    terminated_on = models.DateField(_("terminated on"), null=True, blank=True, editable=False)
     # an amendment in review: the status (signed or active) the contract goes back to when it is decided
     amended_from_status = models.CharField(max_length=12, blank=True, editable=False)
     created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -716,6 +716,7 @@ def contract_terminate(*, actor: Any, contract: Contract | int, reason: str) -> 
     before = audit.snapshot(c)
     c.status = S.TERMINATED
     c.terminated_reason = _at_most(reason, "reason", 500)
+    c.terminated_on = timezone.localdate()  # goods shipped before this day may still be recorded
     c.save()
     audit.record_update(actor=actor, obj=c, before=before, verb="contract_terminated")
     ensure_still_visible(c, actor)

@@ -108,19 +108,23 @@ def _lock(actor: Any, order: Order | int, action: str = "edit", *, contract_firs
     raise PermissionDenied(_("You may not change this order."))
 
 
-def _refuse_if_contract_stopped(order: Order) -> None:
+def _refuse_if_contract_stopped(order: Order, *, shipped_on: date | None = None) -> None:
     """409 naming the contract and its state once the contract is terminated (``Order.is_stopped_by_contract``;
-    an expired contract does not stop its orders)."""
+    an expired contract does not stop its orders). A shipment that left before the day of the
+    termination (``shipped_on``) is still recorded: it happened while the contract was in force."""
     contract = order.contract
     if contract.status == ContractStatus.TERMINATED:
-        raise Conflict(
-            _(
-                "Contract %(number)s is “%(status)s”: the order can no longer be confirmed, scheduled or "
-                "shipped; cancel it or close it short."
-            )
-            % {"number": contract.number, "status": contract.get_status_display()},
-            field="contract",
-        )
+        if shipped_on is not None and contract.terminated_on is not None and shipped_on < contract.terminated_on:
+            return
+        message = _(
+            "Contract %(number)s is “%(status)s”: the order can no longer be confirmed, scheduled or "
+            "shipped; cancel it or close it short."
+        ) % {"number": contract.number, "status": contract.get_status_display()}
+        if shipped_on is not None and contract.terminated_on is not None:
+            message += " " + _("A shipment that left before %(date)s can still be recorded.") % {
+                "date": contract.terminated_on.isoformat()
+            }
+        raise Conflict(message, field="contract")
 
 
 # --- clean values ------------------------------------------------------------------------------------
@@ -579,12 +583,13 @@ def shipment_create(
     (a line or its id) and ``quantity``, each at most what remains unshipped (refused naming the line
     and both numbers). Partial shipments are allowed; when everything is shipped the order is
     shipped. The order row is locked first (after its contract's), so two shipments of the same line
-    cannot over-ship. Refused once the order's contract is terminated (an expired one still delivers)."""
+    cannot over-ship. Refused once the order's contract is terminated (an expired one still delivers),
+    unless the goods left before the day of the termination."""
     today = today or timezone.localdate()
     locked = _lock(actor, order, contract_first=True)  # 404 outside the scope, 403 without the "edit" action
     _refuse_if_locked(locked)
     _refuse_if_closed_short(locked)
-    _refuse_if_contract_stopped(locked)
+    _refuse_if_contract_stopped(locked, shipped_on=shipped_on)
     if locked.status not in SHIPPABLE_STATUSES:
         if locked.status == OrderStatus.NEW:
             raise Conflict(_("Confirm the order before shipping it."), field="status")

@@ -181,7 +181,9 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "locked": services.is_locked(order),
             "stopped_by_contract": stopped,
             "confirmable": order.status == OrderStatus.NEW and not stopped,
-            "shippable": order.status in services.SHIPPABLE_STATUSES and not stopped,
+            # once terminated, only what left before the day of the termination is recorded
+            "shippable": order.status in services.SHIPPABLE_STATUSES
+            and (not stopped or order.contract.terminated_on is not None),
             "shipments_editable": services.shipments_editable(order),
             "quantities_editable": services.shipment_quantities_editable(order),
             "closable_short": services.closable_short(order),
