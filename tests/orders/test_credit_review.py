@@ -61,6 +61,43 @@ def test_a_rejected_credit_review_cancels_the_order(people: Any) -> None:
     assert (order.status, order.cancelled_reason) == (OrderStatus.CANCELLED, "credit review rejected")
 
 
+def test_an_order_approved_after_its_contract_was_terminated_is_cancelled_not_sent_to_operations(
+    people: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """It became a new order of a terminated contract: operations were told of an order they could
+    only cancel."""
+    from xietong.collaboration.models import Notification
+    from xietong.contracts import services as contracts
+
+    _flow(people.finance)
+    order = _over_limit_order(people)
+    contracts.contract_terminate(actor=people.rep, contract=order.contract_id, reason="客户违约")
+    request = ApprovalRequest.objects.get(object_id=str(order.pk), document_type="order")
+    Notification.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        approvals.approval_approve(request=request, actor=people.finance)
+    order.refresh_from_db()
+    assert (order.status, order.cancelled_reason) == (
+        OrderStatus.CANCELLED,
+        "contract terminated during credit review",
+    )
+    assert not Notification.objects.filter(kind="order_queued").exists()
+
+
+def test_the_order_page_gives_a_system_reason_in_the_readers_language(people: Any) -> None:
+    """The stored reason ("credit review rejected") was shown as stored, in English on a Chinese page."""
+    from tests.conftest import login
+    from tests.support.i18n import zh
+
+    _flow(people.finance)
+    order = _over_limit_order(people)
+    request = ApprovalRequest.objects.get(object_id=str(order.pk), document_type="order")
+    approvals.approval_reject(request=request, actor=people.finance, comment="逾期未清")
+    html = login(people.rep).get(f"/orders/{order.pk}/").content.decode()
+    assert zh("The credit review was rejected.") in html
+    assert "credit review rejected" not in html
+
+
 def test_the_engines_credit_condition_and_summary_leave_the_orders_own_contract_out(people: Any) -> None:
     """As ``order_create`` judges it: the order's amount stands for its own contract's planned money,
     so that plan is not counted again — in the "over the credit limit" condition and in what the

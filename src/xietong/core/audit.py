@@ -29,8 +29,9 @@ def _display(value: Any) -> Any:
 def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> Snapshot:
     """The displayable values of the audited fields (``Model.audit_fields``) of ``obj``.
 
-    Labels (choices) are written in the installation's default language, whoever makes the change,
-    so the trail reads the same for everyone and never mixes languages.
+    Labels (choices, or a model's own ``get_<field>_display()``) are written in the installation's
+    default language, whoever makes the change, so the trail reads the same for everyone and never
+    mixes languages.
     """
     names = list(fields if fields is not None else getattr(obj, "audit_fields", ()))
     with translation.override(settings.LANGUAGE_CODE):
@@ -41,8 +42,9 @@ def _field_value(obj: models.Model, name: str) -> Any:
     field = obj._meta.get_field(name)
     if isinstance(field, models.ForeignKey):
         return _display(getattr(obj, name))
-    if getattr(field, "choices", None):
-        return _display(getattr(obj, f"get_{name}_display")())
+    label = getattr(obj, f"get_{name}_display", None)  # a field with choices, or a model's own
+    if callable(label):
+        return _display(label())
     if isinstance(field, models.FileField):  # the file's name, not where it is stored
         stored = getattr(obj, name)
         return _display(stored.name.rsplit("/", 1)[-1] if stored else "")

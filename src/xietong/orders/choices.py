@@ -11,3 +11,13 @@ class OrderStatus(models.TextChoices):
     PARTLY_SHIPPED = "partly_shipped", _("Partly shipped")
     SHIPPED = "shipped", _("Shipped")
     CANCELLED = "cancelled", pgettext_lazy("order", "Cancelled")
+
+
+# The reasons the system cancels an order with (stored as written here, in no language; shown
+# translated by ``Order.cancelled_reason_display``). A person's reason is stored as they typed it.
+CREDIT_REJECTED_REASON = "credit review rejected"
+CONTRACT_TERMINATED_REASON = "contract terminated during credit review"
+SYSTEM_REASONS = {
+    CREDIT_REJECTED_REASON: _("The credit review was rejected."),
+    CONTRACT_TERMINATED_REASON: _("The contract was terminated during the credit review."),
+}

@@ -28,7 +28,7 @@ from xietong.contracts.choices import ContractStatus
 from xietong.core.visibility import VisibleQuerySet
 
 from . import visibility
-from .choices import OrderStatus
+from .choices import SYSTEM_REASONS, OrderStatus
 
 USER = settings.AUTH_USER_MODEL
 ZERO = Decimal("0.00")
@@ -112,6 +112,11 @@ class Order(models.Model):
     def is_closed_short(self) -> bool:
         """Closed short: the customer accepted what shipped, the rest will not ship."""
         return bool(self.closed_short_reason)
+
+    def get_cancelled_reason_display(self) -> str:
+        """Why it was cancelled, in the reader's language when the system cancelled it (the audit
+        trail writes it so too)."""
+        return str(SYSTEM_REASONS.get(self.cancelled_reason, self.cancelled_reason))
 
     @property
     def is_stopped_by_contract(self) -> bool:

@@ -55,7 +55,7 @@ from xietong.core.validators import has_places, is_valid_mobile, normalize_mobil
 from xietong.core.visibility import ensure_still_visible
 from xietong.org.policies import require
 
-from .choices import OrderStatus
+from .choices import CONTRACT_TERMINATED_REASON, CREDIT_REJECTED_REASON, OrderStatus
 from .models import Order, OrderLine, Shipment, ShipmentLine
 
 MODULE = "orders"
@@ -70,7 +70,6 @@ SHIPPABLE_STATUSES = (OrderStatus.CONFIRMED, OrderStatus.SCHEDULED, OrderStatus.
 SCHEDULABLE_STATUSES = (OrderStatus.CONFIRMED, OrderStatus.SCHEDULED, OrderStatus.PARTLY_SHIPPED)
 # not yet delivered nor given up: still in credit review, or open for operations
 UNFINISHED_STATUSES = (OrderStatus.CREDIT_REVIEW, *OPEN_STATUSES)
-CREDIT_REJECTED_REASON = "credit review rejected"
 
 
 def _pk(value: Any) -> Any:
@@ -473,10 +472,17 @@ def submit_for_credit_review(*, order: Order, actor: Any) -> Any:
 
 
 def credit_review_approved(order: Order, request: Any = None) -> None:
-    """Credit review passed: the order goes to operations as new."""
+    """Credit review passed: the order goes to operations as new — unless its contract was terminated
+    during the review: then it is cancelled, as nothing of it can ship (operations are not asked)."""
     if order.status != OrderStatus.CREDIT_REVIEW:
         return
     before = audit.snapshot(order)
+    if order.contract.status == ContractStatus.TERMINATED:
+        order.status = OrderStatus.CANCELLED
+        order.cancelled_reason = CONTRACT_TERMINATED_REASON
+        order.save(update_fields=["status", "cancelled_reason", "updated_at"])
+        audit.record_update(actor=None, obj=order, before=before, verb="credit_approved")
+        return
     order.status = OrderStatus.NEW
     order.save(update_fields=["status", "updated_at"])
     audit.record_update(actor=None, obj=order, before=before, verb="credit_approved")
