@@ -217,6 +217,16 @@ def test_a_partly_shipped_order_page_offers_close_short(people: Any) -> None:
     )
 
 
+def test_the_shipment_form_of_a_terminated_contracts_order_says_which_dates_it_takes(people: Any) -> None:
+    order = _order(people, status=OrderStatus.CONFIRMED)
+    _terminate(people, order)
+    html = login(people.ops).get(f"/orders/{order.pk}/ship/").content.decode()
+    hint = zh("A shipment that left before %(date)s can still be recorded.", date=timezone.localdate().isoformat())
+    assert 'id="ship-before-termination"' in html and hint in html
+    running = _order(people, status=OrderStatus.CONFIRMED)
+    assert 'id="ship-before-termination"' not in login(people.ops).get(f"/orders/{running.pk}/ship/").content.decode()
+
+
 def test_a_shipment_that_left_before_the_termination_is_still_recorded(people: Any) -> None:
     """The truck left the day before the contract was terminated and the paperwork came a day late:
     the shipment could not be recorded at all, and closing the order short misstated what shipped."""
