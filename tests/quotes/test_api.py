@@ -180,6 +180,30 @@ def test_pdf_is_a_pdf_with_the_cjk_font_embedded(people, opp, book) -> None:
     assert f"/Title ({q.number}".encode() in objects
 
 
+def test_a_null_min_quantity_in_a_patch_is_refused_and_the_tier_kept(people, products) -> None:
+    """The form's empty field means "from 1 on"; in the API, null is not a quantity (as null is not a price)."""
+    head = login(people.head)
+    book = send(
+        head,
+        "post",
+        "/api/v1/price-books",
+        {"name": "阶梯价", "business_unit_id": people.org["bu1"].pk, "valid_from": "2026-01-01"},
+    ).json()["id"]
+    tier = send(
+        head,
+        "post",
+        f"/api/v1/price-books/{book}/entries",
+        {"product_id": products.lathe.pk, "unit_price": "90000", "min_quantity": "10"},
+    ).json()
+    url = f"/api/v1/price-books/{book}/entries/{tier['id']}"
+    refused = send(head, "patch", url, {"min_quantity": None})
+    assert refused.status_code == 422
+    assert refused.json()["errors"] == [{"field": "min_quantity", "message": "Enter a quantity."}]
+    assert head.get(url).json()["min_quantity"] == "10.000"
+    moved = send(head, "patch", url, {"min_quantity": "20"})
+    assert (moved.status_code, moved.json()["min_quantity"]) == (200, "20.000")
+
+
 def test_price_books_crud_and_entries(people, products) -> None:
     head = login(people.head)
     created = send(

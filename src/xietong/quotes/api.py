@@ -422,13 +422,19 @@ def create_entry(request: HttpRequest, book_id: int, payload: EntryIn) -> Any:
     return Status(201, _entry_out(request.user, book, entry.pk))
 
 
+@router.get("/price-books/{book_id}/entries/{entry_id}", response={200: EntryOut, **ERROR_RESPONSES})
+def get_entry(request: HttpRequest, book_id: int, entry_id: int) -> Any:
+    return _entry_out(request.user, _book(request.user, book_id), entry_id)
+
+
 @router.patch("/price-books/{book_id}/entries/{entry_id}", response={200: EntryOut, **ERROR_RESPONSES})
 def update_entry(request: HttpRequest, book_id: int, entry_id: int, payload: EntryPatch) -> Any:
     book = _book(request.user, book_id)
+    values = payload.dict(exclude_unset=True)
+    if "min_quantity" in values and values["min_quantity"] is None:  # a form's empty field means 1; null does not
+        raise ValidationError({"min_quantity": _("Enter a quantity.")})
     with _api_fields():
-        services.entry_update(
-            actor=request.user, price_book=book, entry=entry_id, **_renamed(payload.dict(exclude_unset=True))
-        )
+        services.entry_update(actor=request.user, price_book=book, entry=entry_id, **_renamed(values))
     return _entry_out(request.user, book, entry_id)
 
 
