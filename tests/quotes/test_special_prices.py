@@ -200,3 +200,22 @@ def test_special_price_changes_are_on_the_customers_trail_never_on_the_books(
         ("quote_price", {lathe: [None, "≥5 85000.00"]}),
         ("quote_price", {lathe: ["≥5 85000.00", None]}),
     ]
+
+
+def test_deleting_a_book_tells_each_customer_trail_which_special_prices_went(
+    people: SimpleNamespace, book: PriceBook, products: SimpleNamespace, special: SimpleNamespace, price_admin: Any
+) -> None:
+    """The administrator who deletes a book may not see its customers; their owners still learn from
+    the customer's trail that the negotiated price is gone, and from the book named there."""
+    from xietong.core.models import AuditEntry
+
+    name, lathe = book.name, f"{products.lathe} ≥1"
+    services.price_book_delete(actor=price_admin, price_book=book)
+
+    def trail(customer: Any) -> list[tuple[str, Any, dict[str, Any]]]:
+        rows = AuditEntry.objects.filter(content_type__model="customer", object_id=str(customer.pk)).order_by("pk")
+        return [(e.verb, e.actor_id, e.changes) for e in rows.filter(verb="quote_price")]
+
+    assert trail(special.a) == [("quote_price", price_admin.pk, {f"{name} · {lathe}": [str(A_PRICE), None]})]
+    assert trail(special.b) == [("quote_price", price_admin.pk, {f"{name} · {lathe}": [str(B_PRICE), None]})]
+    assert not PriceBookEntry.objects.filter(customer__in=[special.a, special.b]).exists()

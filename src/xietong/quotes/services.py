@@ -244,10 +244,19 @@ def price_book_update(*, actor: Any, price_book: PriceBook | int, **fields: Any)
 
 @transaction.atomic
 def price_book_delete(*, actor: Any, price_book: PriceBook | int) -> None:
-    """A price book no quote used (one that priced a quote is deactivated instead: 409)."""
+    """A price book no quote used (one that priced a quote is deactivated instead: 409). Its prices go
+    with it; each customer whose special prices it held has their removal on its own trail (named
+    with the book), whether or not ``actor`` sees the customer, so its owner learns what happened."""
     book = _lock_book(actor, price_book)
     if Quote.objects.filter(price_book=book).exists():
         raise Conflict(_("Quotes were priced with this price book: deactivate it instead."))
+    special = book.entries.filter(customer__isnull=False).select_related("product", "customer").order_by("pk")
+    _audit_prices(
+        actor,
+        book,
+        "quote_price",
+        [(e.customer, _price_key(e.product, e.min_quantity), str(e.unit_price), None) for e in special],
+    )
     audit.record(actor=actor, obj=book, kind=AuditEntry.Kind.DELETE)
     book.delete()
 
