@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 from django.utils.translation import gettext as t
 
+from tests.conftest import login
 from tests.support import money
 from xietong.approvals import services as approvals
 from xietong.approvals.models import ApprovalFlow, ApprovalRequest, ApprovalStep
@@ -119,3 +120,29 @@ def test_the_engines_credit_condition_and_summary_leave_the_orders_own_contract_
     assert order.status == OrderStatus.NEW  # 791.00 + 113.00 is within 1,000.00
     assert registrations._over_limit(order) == "no"
     assert dict(registrations._summary(order))[t("Open receivables of other contracts")] == "¥113.00"
+
+
+def test_the_api_gives_a_rejected_review_as_words_in_the_callers_language_and_a_code(people: Any) -> None:
+    """The stored key ("credit review rejected") is for the code; readers get words, machines a code."""
+    from xietong.org.models import User
+
+    _flow(people.finance)
+    order = _over_limit_order(people)
+    request = ApprovalRequest.objects.get(object_id=str(order.pk), document_type="order")
+    approvals.approval_reject(request=request, actor=people.finance, comment="逾期未清")
+    seen = {}
+    for language in ("zh-hans", "en"):
+        User.objects.filter(pk=people.rep.pk).update(language=language)
+        body = login(people.rep).get(f"/api/v1/orders/{order.pk}").json()
+        seen[language] = (body["status"], body["cancelled_reason"], body["cancelled_reason_code"])
+    assert seen == {
+        "zh-hans": ("cancelled", "信用审批未通过。", "credit_rejected"),
+        "en": ("cancelled", "The credit review was rejected.", "credit_rejected"),
+    }
+
+
+def test_a_persons_reason_is_given_as_typed_without_a_code(people: Any) -> None:
+    order = _over_limit_order(people)  # no flow: straight to operations
+    services.order_cancel(actor=people.rep, order=order, reason="客户取消")
+    body = login(people.rep).get(f"/api/v1/orders/{order.pk}").json()
+    assert (body["cancelled_reason"], body["cancelled_reason_code"]) == ("客户取消", "")

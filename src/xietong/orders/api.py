@@ -28,7 +28,7 @@ from xietong.core.idempotency import idempotent
 from xietong.org.policies import require
 
 from . import selectors, services
-from .choices import OrderStatus
+from .choices import SYSTEM_REASON_CODES, OrderStatus
 from .models import Order, Shipment
 
 router = Router(tags=["orders"])
@@ -80,7 +80,12 @@ class OrderOut(Schema):
     note: str
     confirmed_at: datetime | None
     shipped_at: datetime | None
-    cancelled_reason: str
+    cancelled_reason: str = Field(
+        description="Why it was cancelled: a person's words as typed, the system's in the caller's language."
+    )
+    cancelled_reason_code: str = Field(
+        "", description="credit_rejected or contract_terminated when the system cancelled it; empty otherwise."
+    )
     closed_short_reason: str = Field("", description="Set when the order was closed short.")
     created_at: datetime
 
@@ -95,6 +100,18 @@ class OrderOut(Schema):
         if isinstance(obj, dict):  # a stored answer (an idempotent retry, or the create's own body)
             return obj["contract"]
         return {"id": obj.contract_id, "name": obj.contract.number}
+
+    @staticmethod
+    def resolve_cancelled_reason(obj: Any) -> Any:
+        if isinstance(obj, dict):  # a stored answer (an idempotent retry, or the create's own body)
+            return obj["cancelled_reason"]
+        return obj.get_cancelled_reason_display()
+
+    @staticmethod
+    def resolve_cancelled_reason_code(obj: Any) -> Any:
+        if isinstance(obj, dict):  # a stored answer (an idempotent retry, or the create's own body)
+            return obj.get("cancelled_reason_code", "")
+        return SYSTEM_REASON_CODES.get(obj.cancelled_reason, "")
 
     @staticmethod
     def resolve_customer(obj: Any) -> Any:

@@ -14,10 +14,12 @@ class OrderStatus(models.TextChoices):
 
 
 # The reasons the system cancels an order with (stored as written here, in no language; shown
-# translated by ``Order.cancelled_reason_display``). A person's reason is stored as they typed it.
+# translated by ``Order.get_cancelled_reason_display``; the API names them by ``SYSTEM_REASON_CODES``). A
+# person's reason is stored as they typed it.
 CREDIT_REJECTED_REASON = "credit review rejected"
 CONTRACT_TERMINATED_REASON = "contract terminated during credit review"
 SYSTEM_REASONS = {
     CREDIT_REJECTED_REASON: _("The credit review was rejected."),
     CONTRACT_TERMINATED_REASON: _("The contract was terminated during the credit review."),
 }
+SYSTEM_REASON_CODES = {CREDIT_REJECTED_REASON: "credit_rejected", CONTRACT_TERMINATED_REASON: "contract_terminated"}
