@@ -79,7 +79,7 @@ class StatusIn(Schema):
     status: str
 
 
-class BulkIn(Schema):
+class TaskBulkIn(Schema):
     ids: list[int]
     status: str | None = None
     assignee_id: int | None = None
@@ -143,7 +143,7 @@ def create_task(request: HttpRequest, payload: TaskIn) -> Any:
 
 
 @router.post("/tasks/bulk", response={200: list[TaskOut], **ERROR_RESPONSES})
-def bulk_update_tasks(request: HttpRequest, payload: BulkIn) -> Any:
+def bulk_update_tasks(request: HttpRequest, payload: TaskBulkIn) -> Any:
     """All or nothing: 404 if any id is not a task you see, 403 if you may not change one you see."""
     tasks = svc.task_bulk_update(
         actor=request.user,

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
-from xietong.core.api import ERROR_RESPONSES, Page
+from xietong.core.api import ERROR_RESPONSES, Page, Ref
 from xietong.core.errors import ValidationError
 
 from . import pools
@@ -24,7 +24,7 @@ router = Router(tags=["customer pools"])
 # --- schemas -----------------------------------------------------------------------------------
 
 
-class PoolOut(Schema):
+class CustomerPoolOut(Schema):
     id: int
     name: str
     description: str
@@ -48,20 +48,15 @@ class PoolOut(Schema):
         return int(getattr(obj, "customer_count", 0))
 
 
-class MemberOut(Schema):
+class PoolMemberOut(Schema):
     user_id: int
     name: str
     is_admin: bool
 
 
-class TeamRef(Schema):
-    id: int
-    name: str
-
-
 class MembersOut(Schema):
-    people: list[MemberOut]
-    teams: list[TeamRef]
+    people: list[PoolMemberOut]
+    teams: list[Ref]
 
 
 class PoolCustomerOut(Schema):
@@ -97,7 +92,7 @@ class PoolCustomerOut(Schema):
         return obj.released_at
 
 
-class RelationshipOut(Schema):
+class PoolRelationshipOut(Schema):
     id: int
     customer_id: int
     business_unit_id: int
@@ -126,7 +121,7 @@ class ReleaseIn(Schema):
     pool_id: int | None = Field(None, description="Which pool of the BU: default the customer's home or default pool.")
 
 
-class AssignIn(Schema):
+class CustomerAssignIn(Schema):
     owner_id: int
     business_unit_id: int | None = Field(None, description="Whose relationship: default your business unit.")
 
@@ -149,7 +144,7 @@ def _fresh(rel: Relationship) -> Relationship:
 # --- pools -------------------------------------------------------------------------------------
 
 
-@router.get("/customer-pools", response={200: list[PoolOut], **ERROR_RESPONSES})
+@router.get("/customer-pools", response={200: list[CustomerPoolOut], **ERROR_RESPONSES})
 @paginate(Page, ordering=("id",))
 def list_pools(request: HttpRequest, business_unit_id: int | None = None) -> Any:
     """The pools you see: those you are a member of, and all of your BU's with a BU-wide customers scope."""
@@ -159,7 +154,7 @@ def list_pools(request: HttpRequest, business_unit_id: int | None = None) -> Any
     return qs
 
 
-@router.get("/customer-pools/{pool_id}", response={200: PoolOut, **ERROR_RESPONSES})
+@router.get("/customer-pools/{pool_id}", response={200: CustomerPoolOut, **ERROR_RESPONSES})
 def get_pool(request: HttpRequest, pool_id: int) -> Any:
     pools.pool_get(user=request.user, pk=pool_id)
     return pools.pool_list(user=request.user).get(pk=pool_id)
@@ -191,7 +186,7 @@ def list_pool_customers(
 # --- claim, release, assign: by customer id and business unit ------------------------------------
 
 
-@router.post("/customers/{customer_id}/claim", response={200: RelationshipOut, **ERROR_RESPONSES})
+@router.post("/customers/{customer_id}/claim", response={200: PoolRelationshipOut, **ERROR_RESPONSES})
 def claim_customer(
     request: HttpRequest, customer_id: int, payload: ClaimIn | None = None, business_unit_id: int | None = None
 ) -> Any:
@@ -203,7 +198,7 @@ def claim_customer(
     return _fresh(claimed)
 
 
-@router.post("/customers/{customer_id}/release", response={200: RelationshipOut, **ERROR_RESPONSES})
+@router.post("/customers/{customer_id}/release", response={200: PoolRelationshipOut, **ERROR_RESPONSES})
 def release_customer(
     request: HttpRequest, customer_id: int, payload: ReleaseIn, business_unit_id: int | None = None
 ) -> Any:
@@ -218,9 +213,9 @@ def release_customer(
     return _fresh(released)
 
 
-@router.post("/customers/{customer_id}/assign", response={200: RelationshipOut, **ERROR_RESPONSES})
+@router.post("/customers/{customer_id}/assign", response={200: PoolRelationshipOut, **ERROR_RESPONSES})
 def assign_customer(
-    request: HttpRequest, customer_id: int, payload: AssignIn, business_unit_id: int | None = None
+    request: HttpRequest, customer_id: int, payload: CustomerAssignIn, business_unit_id: int | None = None
 ) -> Any:
     """Give the customer of a pool (pool administrators) or of a rep (managers) to ``owner_id``."""
     rel = _relationship(request, customer_id, business_unit_id, payload.business_unit_id)

@@ -113,7 +113,7 @@ class LeadPatch(LeadFields):
     duplicate_reason: str = ""
 
 
-class AssignIn(Schema):
+class LeadAssignIn(Schema):
     owner_id: int | None = Field(None, description="Who gets the lead (assign from a pool, or transfer).")
     by_rules: bool = Field(False, description="Let the assignment rules choose someone else instead.")
 
@@ -149,7 +149,7 @@ class ConvertOut(Schema):
     opportunity_id: int | None = None
 
 
-class BulkIn(Schema):
+class LeadBulkIn(Schema):
     ids: list[int]
     action: str = Field(..., description="assign, tag or return")
     owner_id: int | None = None
@@ -157,11 +157,11 @@ class BulkIn(Schema):
     reason: str = ""
 
 
-class BulkOut(Schema):
+class LeadBulkOut(Schema):
     count: int
 
 
-class PoolOut(Schema):
+class LeadPoolOut(Schema):
     id: int
     name: str
     description: str
@@ -278,8 +278,8 @@ def create_lead(request: HttpRequest, payload: LeadIn) -> Any:
 
 
 # before /leads/{lead_id}: the first URL pattern that matches the path answers
-@router.post("/leads/bulk", response={200: BulkOut, **ERROR_RESPONSES})
-def bulk_leads(request: HttpRequest, payload: BulkIn) -> Any:
+@router.post("/leads/bulk", response={200: LeadBulkOut, **ERROR_RESPONSES})
+def bulk_leads(request: HttpRequest, payload: LeadBulkIn) -> Any:
     """All or nothing: 404 if any id is not a lead you may change."""
     owner = None
     if payload.owner_id is not None:
@@ -316,7 +316,7 @@ def update_lead(request: HttpRequest, lead_id: int, payload: LeadPatch) -> Any:
 
 
 @router.post("/leads/{lead_id}/assign", response={200: LeadOut, **ERROR_RESPONSES})
-def assign_lead(request: HttpRequest, lead_id: int, payload: AssignIn) -> Any:
+def assign_lead(request: HttpRequest, lead_id: int, payload: LeadAssignIn) -> Any:
     """Give the lead to ``owner_id`` (from a pool, or a transfer from its owner), or ``by_rules``."""
     lead = selectors.lead_get(user=request.user, pk=lead_id)
     if payload.by_rules:
@@ -373,12 +373,12 @@ def convert_lead(request: HttpRequest, lead_id: int, payload: ConvertIn) -> Any:
     }
 
 
-@router.get("/lead-pools", response={200: list[PoolOut], **ERROR_RESPONSES})
+@router.get("/lead-pools", response={200: list[LeadPoolOut], **ERROR_RESPONSES})
 @paginate(Page, ordering=("id",))
 def list_pools(request: HttpRequest, business_unit_id: int | None = None) -> Any:
     return selectors.pool_list(user=request.user, business_unit_id=business_unit_id)
 
 
-@router.get("/lead-pools/{pool_id}", response={200: PoolOut, **ERROR_RESPONSES})
+@router.get("/lead-pools/{pool_id}", response={200: LeadPoolOut, **ERROR_RESPONSES})
 def get_pool(request: HttpRequest, pool_id: int) -> Any:
     return selectors.pool_get(user=request.user, pk=pool_id)

@@ -247,7 +247,7 @@ class ShipmentLinesIn(Schema):
     lines: list[ShipmentLineQuantityIn]
 
 
-class VoidIn(Schema):
+class ShipmentVoidIn(Schema):
     reason: str
 
 
@@ -423,7 +423,7 @@ def update_shipment_lines(request: HttpRequest, shipment_id: int, payload: Shipm
 
 
 @router.post("/shipments/{shipment_id}/void", response={200: ShipmentOut, **ERROR_RESPONSES})
-def void_shipment(request: HttpRequest, shipment_id: int, payload: VoidIn) -> Any:
+def void_shipment(request: HttpRequest, shipment_id: int, payload: ShipmentVoidIn) -> Any:
     """A shipment recorded in error: its quantities go back to unshipped; it is kept, marked void.
     409 while the order is in credit review, once it is cancelled or closed short, or already void."""
     services.shipment_void(actor=request.user, shipment=shipment_id, reason=payload.reason)

@@ -239,7 +239,7 @@ class OpportunityOut(Schema):
         return value if given else ref(obj.owner)
 
 
-class LineIn(Schema):
+class OpportunityLineIn(Schema):
     product_id: int
     quantity: Decimal
     unit_price: Decimal | None = Field(None, description="Default: the product's list price.")
@@ -273,7 +273,7 @@ class OpportunityIn(OpportunityFields):
     stage_id: int | None = Field(None, description="Default: the first open stage (its gate and those before apply).")
     owner_id: int | None = Field(None, description="Default: you.")
     lead_id: int | None = Field(None, description="The lead it came from.")
-    lines: list[LineIn] = []
+    lines: list[OpportunityLineIn] = []
     contacts: list[ContactRoleIn] = []
 
 
@@ -300,7 +300,7 @@ class ReopenIn(Schema):
     stage_id: int | None = Field(None, description="Default: the last open stage it was in.")
 
 
-class MemberOut(Schema):
+class DealTeamMemberOut(Schema):
     user: Ref
     role: str
     access: str = Field(description="read or edit.")
@@ -312,26 +312,26 @@ class MemberOut(Schema):
         return ref(obj.user)
 
 
-class MemberIn(Schema):
+class DealTeamMemberIn(Schema):
     user_id: int
     role: str = Field("other", description="sales, presales, supply, production, operations, finance, service, other.")
     access: str = Field("read", description="read or edit (the owner always edits).")
     split: Decimal = Field(Decimal("0"), description="Percent; the splits of the team sum to 100.")
 
 
-class TeamIn(Schema):
-    members: list[MemberIn]
+class DealTeamIn(Schema):
+    members: list[DealTeamMemberIn]
 
 
-class ProductRef(Schema):
+class OpportunityProductRef(Schema):
     id: int
     code: str
     name: str
 
 
-class LineOut(Schema):
+class OpportunityLineOut(Schema):
     id: int
-    product: ProductRef
+    product: OpportunityProductRef
     quantity: Decimal
     unit_price: Decimal
     discount: Decimal
@@ -346,14 +346,14 @@ class LineOut(Schema):
 
 class LinesOut(Schema):
     amount: Decimal = Field(description="The opportunity's amount (the lines' sum when it has lines).")
-    lines: list[LineOut]
+    lines: list[OpportunityLineOut]
 
 
 class LinesIn(Schema):
-    lines: list[LineIn]
+    lines: list[OpportunityLineIn]
 
 
-class ContactOut(Schema):
+class OpportunityContactOut(Schema):
     contact: Ref
     title: str
     role: str
@@ -906,13 +906,13 @@ def reopen_opportunity(request: HttpRequest, opportunity_id: int, payload: Reope
     return _out(request.user, opp.pk)
 
 
-@router.get("/opportunities/{opportunity_id}/team", response={200: list[MemberOut], **ERROR_RESPONSES})
+@router.get("/opportunities/{opportunity_id}/team", response={200: list[DealTeamMemberOut], **ERROR_RESPONSES})
 def get_team(request: HttpRequest, opportunity_id: int) -> Any:
     return _team(_out(request.user, opportunity_id))
 
 
-@router.put("/opportunities/{opportunity_id}/team", response={200: list[MemberOut], **ERROR_RESPONSES})
-def set_team(request: HttpRequest, opportunity_id: int, payload: TeamIn) -> Any:
+@router.put("/opportunities/{opportunity_id}/team", response={200: list[DealTeamMemberOut], **ERROR_RESPONSES})
+def set_team(request: HttpRequest, opportunity_id: int, payload: DealTeamIn) -> Any:
     """Replace the deal team. The owner stays on it (with edit access); the splits sum to 100 (422
     with the sum otherwise)."""
     opp = _out(request.user, opportunity_id)
@@ -937,12 +937,12 @@ def set_lines(request: HttpRequest, opportunity_id: int, payload: LinesIn) -> An
     return _lines(opp)
 
 
-@router.get("/opportunities/{opportunity_id}/contacts", response={200: list[ContactOut], **ERROR_RESPONSES})
+@router.get("/opportunities/{opportunity_id}/contacts", response={200: list[OpportunityContactOut], **ERROR_RESPONSES})
 def get_contacts(request: HttpRequest, opportunity_id: int) -> Any:
     return _contacts(_out(request.user, opportunity_id))
 
 
-@router.put("/opportunities/{opportunity_id}/contacts", response={200: list[ContactOut], **ERROR_RESPONSES})
+@router.put("/opportunities/{opportunity_id}/contacts", response={200: list[OpportunityContactOut], **ERROR_RESPONSES})
 def set_contacts(request: HttpRequest, opportunity_id: int, payload: ContactsIn) -> Any:
     """Replace the customer's contacts on the opportunity, each with its role in the decision."""
     opp = _out(request.user, opportunity_id)

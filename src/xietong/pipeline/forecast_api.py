@@ -11,7 +11,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
-from xietong.core.api import ERROR_RESPONSES
+from xietong.core.api import ERROR_RESPONSES, Ref
 from xietong.core.errors import NotFound
 
 from . import forecast
@@ -20,23 +20,18 @@ from .forecast import Figures, Forecast, Period, Row
 router = Router(tags=["pipeline"])
 
 
-class TeamRef(Schema):
-    id: int
-    name: str
-
-
 class FiguresOut(Schema):
     count: int
     amount: Decimal
     weighted: Decimal
 
 
-class CategoryOut(FiguresOut):
+class ForecastCategoryOut(FiguresOut):
     category: str
     change: Decimal | None = Field(None, description="Amount now minus at the last weekly snapshot.")
 
 
-class LineOut(Schema):
+class ForecastLineOut(Schema):
     category: str = Field(..., description="commit (closed + commit), best_case (+ best case), pipeline (open)")
     amount: Decimal = Field(..., description="The reps' number.")
     weighted: Decimal
@@ -44,7 +39,7 @@ class LineOut(Schema):
     adjusted_months: int
     months: int
     comment: str = ""
-    adjusted_by: TeamRef | None = None
+    adjusted_by: Ref | None = None
     adjusted_at: datetime | None = None
     change: Decimal | None = None
 
@@ -55,12 +50,12 @@ class RowOut(Schema):
     name: str
     depth: int
     parent_team_id: int | None
-    categories: list[CategoryOut]
+    categories: list[ForecastCategoryOut]
     total: FiguresOut
 
 
 class ForecastOut(Schema):
-    team: TeamRef
+    team: Ref
     period: str
     start: date
     end: date
@@ -68,9 +63,9 @@ class ForecastOut(Schema):
     complete: bool = Field(..., description="You see every deal of the team: adjustments and movement included.")
     may_adjust: bool
     snapshot_week: date | None
-    categories: list[CategoryOut]
+    categories: list[ForecastCategoryOut]
     total: FiguresOut
-    lines: list[LineOut]
+    lines: list[ForecastLineOut]
     rows: list[RowOut]
 
 
@@ -83,12 +78,12 @@ class AdjustmentIn(Schema):
 
 
 class AdjustmentOut(Schema):
-    team: TeamRef
+    team: Ref
     month: str
     category: str
     amount: Decimal
     comment: str
-    adjusted_by: TeamRef
+    adjusted_by: Ref
     adjusted_at: datetime
 
 

@@ -543,12 +543,12 @@ def issue_invoice(request: HttpRequest, invoice_id: int, payload: IssueIn) -> An
     return _invoice_out(selectors.invoice_detail(user=request.user, pk=invoice_id))
 
 
-class VoidIn(Schema):
+class InvoiceVoidIn(Schema):
     reason: str
 
 
 @router.post("/invoices/{invoice_id}/void", response={200: InvoiceOut, **ERROR_RESPONSES})
-def void_invoice(request: HttpRequest, invoice_id: int, payload: VoidIn) -> Any:
+def void_invoice(request: HttpRequest, invoice_id: int, payload: InvoiceVoidIn) -> Any:
     selectors.invoice_detail(user=request.user, pk=invoice_id)
     services.invoice_void(actor=request.user, invoice=invoice_id, reason=payload.reason)
     return _invoice_out(selectors.invoice_detail(user=request.user, pk=invoice_id))

@@ -128,7 +128,7 @@ class WarehousePatch(Schema):
     is_active: bool | None = None
 
 
-class LineOut(Schema):
+class ProductionLineOut(Schema):
     id: int
     code: str
     name: str
@@ -141,7 +141,7 @@ class LineOut(Schema):
         return obj["business_unit"] if isinstance(obj, dict) else ref(obj.business_unit)
 
 
-class LineIn(Schema):
+class ProductionLineIn(Schema):
     code: str
     name: str
     business_unit_id: int | None = None
@@ -149,7 +149,7 @@ class LineIn(Schema):
     is_active: bool = True
 
 
-class LinePatch(Schema):
+class ProductionLinePatch(Schema):
     code: str | None = None
     name: str | None = None
     business_unit_id: int | None = None
@@ -405,25 +405,25 @@ def patch_warehouse(request: HttpRequest, warehouse_id: int, payload: WarehouseP
     return selectors.warehouse_get(user=user, pk=warehouse_id)
 
 
-@router.get("/production-lines", response={200: list[LineOut], **ERROR_RESPONSES})
+@router.get("/production-lines", response={200: list[ProductionLineOut], **ERROR_RESPONSES})
 @paginate(Page, ordering=("id",))
 def list_lines(request: HttpRequest, active: bool | None = None) -> Any:
     require(request.user, MODULE, "view")
     return selectors.line_list(user=request.user, active=active)
 
 
-@router.post("/production-lines", response={201: LineOut, **ERROR_RESPONSES})
-def create_line(request: HttpRequest, payload: LineIn) -> Any:
-    return _create_coded(request, payload, create=services.line_create, out=LineOut, scope="line")
+@router.post("/production-lines", response={201: ProductionLineOut, **ERROR_RESPONSES})
+def create_line(request: HttpRequest, payload: ProductionLineIn) -> Any:
+    return _create_coded(request, payload, create=services.line_create, out=ProductionLineOut, scope="line")
 
 
-@router.get("/production-lines/{line_id}", response={200: LineOut, **ERROR_RESPONSES})
+@router.get("/production-lines/{line_id}", response={200: ProductionLineOut, **ERROR_RESPONSES})
 def get_line(request: HttpRequest, line_id: int) -> Any:
     return selectors.line_get(user=request.user, pk=line_id)
 
 
-@router.patch("/production-lines/{line_id}", response={200: LineOut, **ERROR_RESPONSES})
-def patch_line(request: HttpRequest, line_id: int, payload: LinePatch) -> Any:
+@router.patch("/production-lines/{line_id}", response={200: ProductionLineOut, **ERROR_RESPONSES})
+def patch_line(request: HttpRequest, line_id: int, payload: ProductionLinePatch) -> Any:
     user: Any = request.user
     line = selectors.line_get(user=user, pk=line_id)
     _coded_call(services.line_update, actor=user, line=line, **payload.dict(exclude_unset=True))

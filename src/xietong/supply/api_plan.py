@@ -60,7 +60,7 @@ class PlanOut(Schema):
         return ref(obj.created_by)
 
 
-class LineOut(Schema):
+class DemandPlanLineOut(Schema):
     id: int
     product: Ref
     business_unit: Ref
@@ -218,7 +218,7 @@ def get_plan(request: HttpRequest, plan_id: int) -> Any:
     return selectors.plan_get(user=request.user, pk=plan_id)
 
 
-@router.get("/demand-plans/{plan_id}/lines", response={200: list[LineOut], **ERROR_RESPONSES})
+@router.get("/demand-plans/{plan_id}/lines", response={200: list[DemandPlanLineOut], **ERROR_RESPONSES})
 @paginate(Page, ordering=("id",))
 def list_lines(
     request: HttpRequest,
@@ -234,7 +234,7 @@ def list_lines(
     )
 
 
-@router.post("/demand-plans/{plan_id}/lines/{line_id}/override", response={200: LineOut, **ERROR_RESPONSES})
+@router.post("/demand-plans/{plan_id}/lines/{line_id}/override", response={200: DemandPlanLineOut, **ERROR_RESPONSES})
 def override_line(request: HttpRequest, plan_id: int, line_id: int, payload: OverrideIn) -> Any:
     """The sales override of a line of the caller's BU (demand "edit"); 409 when the plan is frozen."""
     plan = selectors.plan_get(user=request.user, pk=plan_id)

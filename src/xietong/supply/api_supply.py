@@ -112,7 +112,7 @@ class ChangeIn(Schema):
     note: str = ""
 
 
-class CapacityOut(Schema):
+class CapacityLoadOut(Schema):
     line: Ref
     month: date
     load: Decimal
@@ -231,7 +231,7 @@ def export_planned_orders(request: HttpRequest, plan_id: int, fmt: str = Query("
     return response
 
 
-@router.get("/supply-plans/{plan_id}/capacity", response={200: list[CapacityOut], **ERROR_RESPONSES})
+@router.get("/supply-plans/{plan_id}/capacity", response={200: list[CapacityLoadOut], **ERROR_RESPONSES})
 def plan_capacity(request: HttpRequest, plan_id: int) -> Any:
     """Per active production line and month: load, capacity, overloaded."""
     plan = _plan(request, plan_id)
