@@ -2,14 +2,19 @@
 I/O): the approval engine's "contract" document type (HQ review), the navigation, the global search,
 My day's "contracts to renew", the customer page's "Contracts" tab, the panels on quote and
 opportunity pages, the collaboration surface of a contract, audit verb labels, the renewal
-notification and the daily job; and the extension point the apps above use to say, on the terminate
-form, what a termination stops (``register_termination_notice``: the orders still to deliver)."""
+notification and the daily job; and the extension points the apps above use: to say, on the terminate
+form, what a termination stops (``register_termination_notice``: the orders still to deliver), and to
+tell the contract's services what they hold of a contract, which its edits must keep
+(``register_dependent``: what orders took of its lines, what is invoiced on it, and following a new
+owner). It tells the quotes app which quotes are under contract (``quotes.registrations.register_dependent``).
+ADR 0013: the contracts app imports neither receivables nor orders."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.urls import reverse
@@ -24,6 +29,8 @@ from xietong.core.navigation import NavItem
 from xietong.core.search import SearchHit, SearchProvider
 from xietong.customers.choices import Level
 from xietong.customers.registrations import CustomerTab, register_customer_tab
+from xietong.quotes.registrations import QuoteDependent
+from xietong.quotes.registrations import register_dependent as register_quote_dependent
 
 from . import selectors, services, tasks
 from .models import Contract
@@ -74,6 +81,78 @@ def termination_notices(user: Any, contract: Contract) -> list[dict[str, Any]]:
         if context is not None:
             out.append({"template": notice.template, "context": context})
     return out
+
+
+# --- what the apps above hold of a contract, which its edits must keep ------------------------------------
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class ContractDependent:
+    """What an app above holds of contracts (ADR 0013: the contracts app imports none of them; each
+    registers one of these from its ``registrations.py``). The callables run inside the contract
+    service's transaction, the contract locked; the defaults hold nothing, so with nothing registered
+    every line is free and nothing is invoiced.
+
+    - ``ordered(line_ids)``: of these contract lines, those the app's records point at, each with the
+      (quantity, amount with VAT) they took of it. A line in the answer (even with zeros) keeps its
+      product and cannot be removed; its quantity and amount cannot go below what it took.
+    - ``invoiced(contract_id)``: the amount with VAT invoiced on the contract; its amount cannot go below.
+    - ``owner_changed(contract)``: the contract (saved) changed hands; what the app keeps of it follows.
+
+    Several apps' answers add up (each takes its own part of a line, invoices its own money)."""
+
+    code: str
+    ordered: Callable[[Sequence[int]], Mapping[int, tuple[Decimal, Decimal]]] = lambda line_ids: {}
+    invoiced: Callable[[int], Decimal] = lambda contract_id: ZERO
+    owner_changed: Callable[[Contract], object] = lambda contract: None
+
+
+_dependents: dict[str, ContractDependent] = {}
+
+
+def register_dependent(dependent: ContractDependent) -> ContractDependent:
+    _dependents[dependent.code] = dependent
+    return dependent
+
+
+def _each_dependent() -> list[ContractDependent]:
+    return [_dependents[code] for code in sorted(_dependents)]
+
+
+def ordered_of_lines(line_ids: Sequence[int]) -> dict[int, tuple[Decimal, Decimal]]:
+    """The contract lines the apps above point at, each with the (quantity, amount) they took of it."""
+    out: dict[int, tuple[Decimal, Decimal]] = {}
+    if not line_ids:
+        return out
+    for dependent in _each_dependent():
+        for pk, (quantity, amount) in dependent.ordered(line_ids).items():
+            was_quantity, was_amount = out.get(pk, (Decimal("0"), ZERO))
+            out[pk] = (was_quantity + quantity, was_amount + amount)
+    return out
+
+
+def invoiced_of(contract_id: int) -> Decimal:
+    """The amount with VAT the apps above invoiced on the contract."""
+    return sum((dependent.invoiced(contract_id) for dependent in _each_dependent()), ZERO)
+
+
+def owner_changed(contract: Contract) -> None:
+    """The contract changed hands: what the apps above keep of it follows."""
+    for dependent in _each_dependent():
+        dependent.owner_changed(contract)
+
+
+# --- what contracts made of quotes (the quotes app imports no contracts) -----------------------------------
+
+
+def _quotes_under_contract(quote_ids: Sequence[int]) -> set[int]:
+    """Of these quotes, those a contract was made from. One query."""
+    return set(Contract.objects.filter(quote_id__in=list(quote_ids)).values_list("quote_id", flat=True))
+
+
+register_quote_dependent(QuoteDependent("contracts", contracted=_quotes_under_contract))
 
 
 # --- HQ review: the approval engine's document type ----------------------------------------------------

@@ -242,14 +242,13 @@ def _write_lines(contract: Contract, lines: list[dict[str, Any]], *, restoring: 
     stay attached; a line without one is new; the lines left out are removed. A line that orders point
     at keeps its product, cannot go below the quantity ordered and cannot be removed: each refusal
     names the line. ``restoring`` (a rejected amendment undone): an ``id`` that is gone is the line the
-    amendment removed, made again under its old id."""
-    from xietong.orders.services import ordered_of_contract_lines
+    amendment removed, made again under its old id. What orders took of the lines comes from the apps
+    above through ``registrations.ordered_of_lines`` (this app imports none of them: ADR 0013)."""
+    from .registrations import ordered_of_lines  # registrations imports this module
 
     existing = {line.pk: line for line in contract.lines.all()}
-    in_orders = (
-        set(contract.lines.filter(order_lines__isnull=False).values_list("pk", flat=True)) if existing else set()
-    )
-    ordered = ordered_of_contract_lines(sorted(in_orders)) if in_orders else {}
+    ordered = ordered_of_lines(sorted(existing))
+    in_orders = set(ordered)
     seen: set[int] = set()
     kept, added = [], []
     for n, line in enumerate(lines, 1):
@@ -327,10 +326,11 @@ def _write_lines(contract: Contract, lines: list[dict[str, Any]], *, restoring: 
 
 
 def _check_invoiced(contract: Contract) -> None:
-    """Invoices never add up to more than the contract: an amendment cannot bring it below them."""
-    from xietong.receivables.services import invoiced_total
+    """Invoices never add up to more than the contract: an amendment cannot bring it below them (what
+    is invoiced: the apps above, through ``registrations.invoiced_of``)."""
+    from .registrations import invoiced_of  # registrations imports this module
 
-    invoiced = invoiced_total(contract.pk)
+    invoiced = invoiced_of(contract.pk)
     if contract.amount < invoiced:
         raise ValidationError(
             {
@@ -556,10 +556,10 @@ def contract_update(
     if c.status == S.APPROVED:
         c.status = S.DRAFT
     c.save()
-    if handed_over:  # the plan (and any money) is owned by the contract's owner: it follows
-        from xietong.receivables.services import follow_contract_owner
+    if handed_over:  # the plan (and any money) is owned by the contract's owner: it follows (receivables)
+        from .registrations import owner_changed  # registrations imports this module
 
-        follow_contract_owner(c)
+        owner_changed(c)
     entry = audit.record_update(actor=actor, obj=c, before=before)
     if lines is not None and entry is None:
         audit.record(actor=actor, obj=c, kind="update", verb="lines", changes={"lines": [None, len(lines)]})

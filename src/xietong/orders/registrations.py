@@ -2,8 +2,8 @@
 navigation (my orders, the operations queue), the approval engine's document type "order" (credit
 review), the customer page's "Orders" tab, the orders panel on contract and opportunity pages, the
 note on a contract's terminate form (its orders still to deliver) and the reaction to a termination
-(their operations teams are told), notification kinds, audit verbs and the daily check for late
-orders."""
+(their operations teams are told), what orders took of a contract's lines (which its edits keep),
+notification kinds, audit verbs and the daily check for late orders."""
 
 from __future__ import annotations
 
@@ -18,7 +18,12 @@ from django.utils.translation import gettext_lazy
 
 from xietong.approvals import registry as approvals
 from xietong.collaboration import kinds, myday
-from xietong.contracts.registrations import TerminationNotice, register_termination_notice
+from xietong.contracts.registrations import (
+    ContractDependent,
+    TerminationNotice,
+    register_dependent,
+    register_termination_notice,
+)
 from xietong.core import audit, components, events, navigation, scheduling, search
 from xietong.core.navigation import NavItem
 from xietong.core.search import SearchHit, SearchProvider
@@ -225,6 +230,9 @@ def _termination_notice(user: Any, contract: Any) -> dict[str, Any] | None:
 
 
 register_termination_notice(TerminationNotice("orders", "orders/terminate_notice.html", _termination_notice))
+
+# a contract's edit or amendment keeps what orders took of its lines (the contracts app imports no orders)
+register_dependent(ContractDependent("orders", ordered=services.contract_lines_in_orders))
 
 
 @events.subscriber("contracts.terminated")

@@ -208,6 +208,22 @@ def ordered_of_contract_lines(contract_line_ids: Sequence[int]) -> dict[int, tup
     return {r["contract_line_id"]: (r["q"] or Decimal("0"), r["a"] or ZERO) for r in rows}
 
 
+def contract_lines_in_orders(contract_line_ids: Sequence[int]) -> dict[int, tuple[Decimal, Decimal]]:
+    """The contract lines that order lines point at (cancelled orders' too: the line stays theirs),
+    each with what is ordered of it (``ordered_of_contract_lines``; zeros when only cancelled orders
+    point at it). The contracts app's hook (``contracts.registrations.ContractDependent.ordered``): a
+    contract's edit keeps these lines' products, and their quantities and amounts at or above."""
+    ids = sorted(
+        set(
+            OrderLine.objects.filter(contract_line_id__in=list(contract_line_ids)).values_list(
+                "contract_line_id", flat=True
+            )
+        )
+    )
+    ordered = ordered_of_contract_lines(ids) if ids else {}
+    return {pk: ordered.get(pk, (Decimal("0"), ZERO)) for pk in ids}
+
+
 def contract_remaining(contract: Any) -> list[dict[str, Any]]:
     """The contract's lines with what is ordered and what remains unordered (one query per table)."""
     lines = list(contract.lines.select_related("product").order_by("position", "pk"))

@@ -1,9 +1,13 @@
 """What quotes add to the shared surfaces (imported from ``QuotesConfig.ready``, no I/O): the approval
 document type "quote", the stage gate "a quote", the navigation, the opportunity page's quotes
-panel, the customer page's "Quotes" tab, record URLs and the audit trail's verbs."""
+panel, the customer page's "Quotes" tab, record URLs and the audit trail's verbs; and the extension
+point the apps above use to tell the quotes' services what they made of a quote
+(``register_dependent``: the quotes under contract). ADR 0013: quotes import no contracts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.urls import reverse
@@ -24,6 +28,36 @@ MODULE = "quotes"
 
 def _may_view(user: Any) -> bool:
     return bool(user.access.can(MODULE, "view"))
+
+
+# --- what the apps above made of a quote, which the quotes' services must keep ---------------------------
+
+
+@dataclass(frozen=True)
+class QuoteDependent:
+    """What an app above made of quotes (ADR 0013: quotes import none of them; each registers one of
+    these from its ``registrations.py``). ``contracted(quote_ids)``: of these quotes, those a contract
+    was made from (an accepted quote under contract is not superseded by another). The default: none."""
+
+    code: str
+    contracted: Callable[[Sequence[int]], Collection[int]] = lambda quote_ids: ()
+
+
+_dependents: dict[str, QuoteDependent] = {}
+
+
+def register_dependent(dependent: QuoteDependent) -> QuoteDependent:
+    _dependents[dependent.code] = dependent
+    return dependent
+
+
+def contracted_of(quote_ids: Sequence[int]) -> set[int]:
+    """The quotes among ``quote_ids`` that the apps above made a contract from."""
+    out: set[int] = set()
+    if quote_ids:
+        for code in sorted(_dependents):
+            out.update(_dependents[code].contracted(quote_ids))
+    return out
 
 
 # --- the approval engine's document type ------------------------------------------------------------

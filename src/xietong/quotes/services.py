@@ -1115,10 +1115,11 @@ def quote_accept(*, actor: Any, quote: Quote | int, decided_on: Any = None, note
 
 
 def _with_contract(quotes: Sequence[Quote]) -> Quote | None:
-    """The first of ``quotes`` a contract was made from, if any."""
-    from xietong.contracts.models import Contract
+    """The first of ``quotes`` a contract was made from, if any (the contracts app says which, through
+    ``registrations.contracted_of``: quotes import no contracts, ADR 0013)."""
+    from .registrations import contracted_of  # registrations imports this module
 
-    ids = set(Contract.objects.filter(quote__in=quotes).values_list("quote_id", flat=True)) if quotes else set()
+    ids = contracted_of([quote.pk for quote in quotes])
     return next((quote for quote in quotes if quote.pk in ids), None)
 
 

@@ -1,7 +1,8 @@
 """What money in adds to the shared surfaces (imported from ``ReceivablesConfig.ready``, no I/O): the
 approval engine's document types "payment_plan" and "invoice", the navigation (payments, invoices,
-aging), the customer page's "Receivables" tab, the money panel on the contract page, My day's
-"Overdue receivables", the overdue notification and its daily job, and the audit verbs."""
+aging), the customer page's "Receivables" tab, the money panel on the contract page, what a contract's
+edits must keep (its invoiced amount) and its money following a new owner, My day's "Overdue
+receivables", the overdue notification and its daily job, and the audit verbs."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from xietong.approvals import registry as approvals
 from xietong.collaboration import kinds, myday
+from xietong.contracts.registrations import ContractDependent, register_dependent
 from xietong.core import audit, components, navigation, scheduling
 from xietong.core.navigation import NavItem
 from xietong.customers.registrations import CustomerTab, register_customer_tab
@@ -179,6 +181,16 @@ register_customer_tab(
 components.register_record_panel("receivables/contract_money_panel.html", order=3)
 components.register_record_url("receivables.payment", "receivables:payment_detail")
 components.register_record_url("receivables.invoice", "receivables:invoice_detail")
+
+# a contract's amendment keeps its amount at or above what is invoiced; a contract handed over takes its
+# plan, payments and invoices along (the contracts app imports no receivables: ADR 0013)
+register_dependent(
+    ContractDependent(
+        "receivables",
+        invoiced=services.invoiced_total,
+        owner_changed=services.follow_contract_owner,
+    )
+)
 
 # --- My day: overdue receivables ---------------------------------------------------------------------------
 
