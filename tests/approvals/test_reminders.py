@@ -129,15 +129,36 @@ def test_a_takeover_keeps_on_whose_behalf_and_follows_the_targets_own_delegation
     from xietong.approvals.models import Delegation
 
     today = timezone.localdate()
+    later = timezone.now() + timedelta(hours=2)  # after 22:00 local time this is tomorrow
     Delegation.objects.create(user=people["finance"], delegate=people["legal"], starts_on=today, ends_on=today)
-    Delegation.objects.create(user=people["director"], delegate=people["manager"], starts_on=today, ends_on=today)
+    Delegation.objects.create(
+        user=people["director"], delegate=people["manager"], starts_on=today, ends_on=timezone.localdate(later)
+    )
     request = _submitted(deal, people, escalate_after_hours=1, escalate_to=people["director"])
-    services.approvals_remind_and_escalate(now=timezone.now() + timedelta(hours=2))
+    services.approvals_remind_and_escalate(now=later)
     assert list(
         ApprovalTask.objects.filter(request=request)
         .order_by("pk")
         .values_list("approver__username", "status", "delegated_from__username")
     ) == [("legal", TaskStatus.DELEGATED, "fin"), ("mgr", TaskStatus.PENDING, "fin")]
+
+
+def test_an_escalation_after_midnight_follows_only_delegations_of_that_day(deal: Deal, people: dict[str, Any]) -> None:
+    """Submitted at 23:00, escalated at 01:00: the director's stand-in for yesterday no longer
+    counts, the director is asked in person. (A CI run late in the evening met this.)"""
+    from datetime import time
+
+    from tests.support.clock import local_time
+    from xietong.approvals.models import Delegation
+
+    with local_time(time(23)) as evening:
+        today = evening.date()
+        Delegation.objects.create(user=people["director"], delegate=people["manager"], starts_on=today, ends_on=today)
+        request = _submitted(deal, people, escalate_after_hours=1, escalate_to=people["director"])
+        services.approvals_remind_and_escalate(now=evening + timedelta(hours=2))
+    assert list(
+        ApprovalTask.objects.filter(request=request).order_by("pk").values_list("approver__username", "status")
+    ) == [("fin", TaskStatus.DELEGATED), ("dir", TaskStatus.PENDING)]
 
 
 def test_the_submitter_is_never_an_escalation_target(deal: Deal, people: dict[str, Any]) -> None:
