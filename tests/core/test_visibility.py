@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -10,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from tests.support.factories import UserFactory, grant, make_role, manage
 from xietong.core.choices import DataScope
 from xietong.core.models import RecordShare
-from xietong.core.visibility import explain
+from xietong.core.visibility import explain, is_seen, seen_by
 from xietong.org.models import BusinessUnit, Team, User
 
 pytestmark = pytest.mark.django_db
@@ -131,6 +132,34 @@ def test_team_visibility_follows_the_scope(org, people):
     grant(people["sh_rep"], role(DataScope.TEAM_TREE))
     names = sorted(Team.objects.visible_to(people["sh_rep"]).values_list("name", flat=True))
     assert names == ["上海销售组", "浦东小组"]
+
+
+def test_seen_by_asks_once_per_model_and_remembers_the_answers(org, people):
+    """Pages link a related record only when its viewer sees it: one query per model for all the
+    records a page names, none for a record asked about before in the same request."""
+    viewer = people["sh_rep"]
+    grant(viewer, role(DataScope.TEAM_TREE))
+    _ = viewer.access
+    teams = [org["east"], org["shanghai"], org["pudong"], org["north"]]
+    with CaptureQueriesContext(connection) as ctx:
+        answers = seen_by(viewer, [*teams, people["pd_rep"], people["north_rep"], None])
+    assert len(ctx.captured_queries) == 2  # the teams, the users
+    assert [answers[(Team, t.pk)] for t in teams] == [False, True, True, False]
+    assert (answers[(User, people["pd_rep"].pk)], answers[(User, people["north_rep"].pk)]) == (True, False)
+    with CaptureQueriesContext(connection) as ctx:
+        assert is_seen(viewer, org["shanghai"]) is True
+        assert is_seen(viewer, org["east"]) is False
+        assert is_seen(viewer, None) is False
+    assert ctx.captured_queries == []
+    # no query where the rules settle it: nothing granted, or everything (a group-wide scope)
+    everyone = people["north_rep"]
+    grant(everyone, role(DataScope.GROUP))
+    _ = everyone.access, people["planner"].access
+    with CaptureQueriesContext(connection) as ctx:
+        assert seen_by(AnonymousUser(), [org["shanghai"]]) == {(Team, org["shanghai"].pk): False}
+        assert is_seen(people["planner"], org["supply"]) is False  # no role at all
+        assert is_seen(everyone, org["east"]) is True
+    assert ctx.captured_queries == []
 
 
 def test_business_units_visible_are_those_of_ones_teams(org, people):

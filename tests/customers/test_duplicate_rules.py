@@ -95,6 +95,10 @@ def test_the_page_lists_and_saves_rules_for_administrators_only(org, admin, clie
     assert head.post(url, {"target": "lead", "key": "email", "action": "nope"}).status_code == 303
     assert DuplicateRule.objects.get(target="lead", key="email").action == "allow"
     assert 'href="/customers/duplicates/rules/"' in head.get(reverse("customers:duplicate_queue")).content.decode()
+    # a BU head reviews the BU's duplicates, and is not offered the group's rules (403)
+    bu_queue = login(bu_head(org, "head")).get(reverse("customers:duplicate_queue"))
+    assert bu_queue.status_code == 200
+    assert 'href="/customers/duplicates/rules/"' not in bu_queue.content.decode()
 
 
 def test_the_endpoints(org, admin):

@@ -114,6 +114,22 @@ def test_the_order_page_shows_lines_shipments_and_the_actions_for_operations(peo
     assert str(line.shipped_quantity) == "2.000"
 
 
+def test_the_order_page_links_its_customer_and_contract_only_for_who_sees_them(people: Any) -> None:
+    """Links that would answer 404 are plain names: operations see the BU's contracts and the
+    customers the BU works with; a customer without a relationship in the BU is named, not linked."""
+    order = _order(people)
+    customer_link = f'href="/customers/{order.customer_id}/"'
+    contract_link = f'href="/contracts/{order.contract_id}/"'
+    ops = login(people.ops)
+    html = ops.get(f"/orders/{order.pk}/").content.decode()
+    assert order.customer.name in html and customer_link not in html
+    assert ops.get(f"/customers/{order.customer_id}/").status_code == 404
+    assert contract_link in html and ops.get(f"/contracts/{order.contract_id}/").status_code == 200
+    owned(customer=order.customer, owner=people.rep)  # the BU now works with the customer
+    html = login(people.ops).get(f"/orders/{order.pk}/").content.decode()
+    assert html.count(customer_link) == 2  # the subtitle and the facts
+
+
 def test_the_shipment_form_shows_the_refusal_next_to_the_line(people: Any) -> None:
     order = _order(people, status=OrderStatus.CONFIRMED)
     line = order.lines.get()

@@ -279,6 +279,20 @@ def test_a_visible_record_without_the_action_answers_403(rep, org):
     assert client.get(f"/org/users/{colleague.pk}/edit/").status_code == 403
 
 
+def test_teams_the_viewer_does_not_see_are_named_without_a_link(rep, org):
+    """The rep sees only their own team: its parent and a colleague's other team are named, not
+    linked (their pages would answer 404)."""
+    colleague = UserFactory(username="colleague", primary_team=org["shanghai"])
+    TeamMembership.objects.create(user=colleague, team=org["north"])
+    client = login(rep)
+    team_page = client.get(f"/org/teams/{org['shanghai'].pk}/").content.decode()
+    assert org["east"].name in team_page and f'href="/org/teams/{org["east"].pk}/"' not in team_page
+    assert client.get(f"/org/teams/{org['east'].pk}/").status_code == 404
+    user_page = client.get(f"/org/users/{colleague.pk}/").content.decode()
+    assert user_page.count(f'href="/org/teams/{org["shanghai"].pk}/"') == 2  # primary team, memberships
+    assert org["north"].name in user_page and f'href="/org/teams/{org["north"].pk}/"' not in user_page
+
+
 def test_the_user_list_shows_only_visible_users(rep, outsider, org):
     UserFactory(username="colleague", primary_team=org["shanghai"])
     response = english(rep).get("/org/users/?sort=username")

@@ -10,13 +10,16 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from django.utils.translation import gettext
 
 from tests.conftest import login
 from tests.support.crm import ContactFactory
+from tests.support.factories import UserFactory, grant
 from tests.support.forms import submitted
 from tests.support.pipeline import ProductFactory, opportunity, stage
 from tests.support.queries import assert_queries_constant
+from xietong.org.defaults import ensure_default_roles
 from xietong.pipeline import services
 from xietong.pipeline.models import ChecklistCheck, ChecklistItem, DealTeamMember, Opportunity, StageMove
 
@@ -187,6 +190,38 @@ def test_a_read_only_member_sees_everything_but_no_edit_controls(people, deal, p
     assert StageMove.objects.filter(opportunity=deal).count() == 1
 
 
+def test_a_member_outside_the_customers_scope_sees_its_names_without_links(people, process, customer_of):
+    """A link to a record the viewer does not see would answer 404: the deal room names the customer
+    and the contacts to a deal-team member who does not see them, and links them for the owner."""
+    deal = opportunity(people.rep, process=process, customer=customer_of(people.rep), name="华东厂房改造")
+    contact = ContactFactory(customer=deal.customer, name="陈总工")
+    deal.contact_roles.create(contact=contact, role="user")
+    DealTeamMember.objects.create(opportunity=deal, user=people.supply, role="supply", access="read", split=0)
+    customer_url = reverse("customers:customer_detail", args=[deal.customer_id])
+    contact_url = reverse("customers:contact_detail", args=[contact.pk])
+    member = login(people.supply)
+    body = text(member.get(url("opportunity_detail", deal.pk)))
+    assert deal.customer.name in body and "陈总工" in body
+    assert customer_url not in body and contact_url not in body
+    assert member.get(customer_url).status_code == 404  # what the link would have answered
+    owner_body = text(login(people.rep).get(url("opportunity_detail", deal.pk)))
+    assert f'href="{customer_url}"' in owner_body and f'href="{contact_url}"' in owner_body
+
+
+def test_the_way_back_to_the_lists_shows_only_to_those_who_may_open_them(people, deal, org):
+    """Finance has no permission on the pipeline: as a deal-team member it sees the deal, and no
+    breadcrumb to the opportunity list that would answer 403."""
+    finance = UserFactory(username="finance", display_name="沈财务", primary_team=org["east"])
+    grant(finance, ensure_default_roles()["finance"])
+    DealTeamMember.objects.create(opportunity=deal, user=finance, role="finance", access="read", split=0)
+    client = login(finance)
+    response = client.get(url("opportunity_detail", deal.pk))
+    assert response.status_code == 200
+    assert f'href="{url("list")}"' not in text(response)
+    assert client.get(url("list")).status_code == 403
+    assert f'href="{url("list")}"' in text(login(people.rep).get(url("opportunity_detail", deal.pk)))
+
+
 def test_an_outsider_gets_404(people, deal):
     client = login(people.outsider)
     assert client.get(url("opportunity_detail", deal.pk)).status_code == 404
@@ -196,6 +231,9 @@ def test_an_outsider_gets_404(people, deal):
 def test_the_detail_page_does_not_grow_queries_with_lines_members_and_moves(people, deal, process):
     client = login(people.rep)
     ChecklistItem.objects.create(stage=stage(process, "初步接洽"), text="确认预算")
+    # one contact from the start: which contacts to link is one query for all of them, asked once
+    # there is any (a first contact adds that query; more must not add any)
+    deal.contact_roles.create(contact=ContactFactory(customer=deal.customer), role="user")
 
     def add() -> None:
         for n in range(3):

@@ -63,6 +63,9 @@ class Access:
     # are predicates with lazy subqueries, so a share or a deal-team member added later in the
     # request still counts; what they read of the access itself is fixed for the request anyway.
     rules_made: dict[tuple[Any, str], list[Rule]] = field(default_factory=dict, repr=False, compare=False)
+    # which records a page links to the user sees, by (model, pk): asked once per model and page
+    # (``seen_by``), so a name links to a record only when the link would not answer 404
+    seen: dict[tuple[type[models.Model], Any], bool] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def for_user(cls, user: Any) -> Access:
@@ -488,6 +491,35 @@ def explain(user: Any, obj: models.Model, action: str = "view") -> list[str]:
         if rule.q is None or manager.filter(pk=obj.pk).filter(rule.q).exists():
             reasons.append(rule.reason)
     return reasons
+
+
+def seen_by(user: Any, records: Iterable[models.Model | None]) -> dict[tuple[type[models.Model], Any], bool]:
+    """Which of ``records`` ``user`` sees, asked with one query per model for those not asked
+    before in this request. Pages link a related record (an opportunity's customer, a user's team)
+    only when it is seen; otherwise they show its name, since the link would answer 404."""
+    access: Access | None = getattr(user, "access", None)
+    memo = access.seen if access is not None and access.user_id is not None else {}
+    wanted: dict[type[models.Model], set[Any]] = {}
+    for record in records:
+        if record is not None and record.pk is not None and (type(record), record.pk) not in memo:
+            wanted.setdefault(type(record), set()).add(record.pk)
+    for model, pks in wanted.items():
+        visible = model._default_manager.visible_to(user)  # type: ignore[attr-defined]
+        if visible.query.is_empty():  # no rule grants anything: no need to ask
+            found: set[Any] = set()
+        elif not visible.query.where:  # a rule grants every record (these exist: they were read)
+            found = pks
+        else:
+            found = set(visible.filter(pk__in=pks).values_list("pk", flat=True))
+        memo.update({(model, pk): pk in found for pk in pks})
+    return memo
+
+
+def is_seen(user: Any, record: models.Model | None) -> bool:
+    """Whether ``user`` sees ``record`` (see ``seen_by``; asked once per record and request)."""
+    if record is None or record.pk is None:
+        return False
+    return seen_by(user, [record]).get((type(record), record.pk), False)
 
 
 def ensure_still_visible(obj: models.Model, user: Any, action: str = "view") -> None:

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from xietong.core import audit, search
 from xietong.core.choices import DataScope
+from xietong.core.visibility import is_seen
 
 register = template.Library()
 
@@ -186,6 +187,14 @@ def can(user: Any, spec: str) -> bool:
         return False
     module, _sep, action = spec.partition(".")
     return bool(access.can(module, action or "view"))
+
+
+@register.filter
+def seen_by(record: Any, user: Any) -> bool:
+    """``record|seen_by:user``: whether the user sees the record, so that a page links a related
+    record only where the link would open it (``core.visibility.seen_by``; a view may ask for
+    several records at once beforehand to save the queries)."""
+    return is_seen(user, record)
 
 
 @register.filter

@@ -139,7 +139,14 @@ def duplicate_queue(request: HttpRequest) -> HttpResponse:
     return render_page(
         request,
         "customers/duplicates/queue.html",
-        {"target": target, "targets": TARGET_LABELS, "rows": rows, "scan": scan, **page},
+        {
+            "target": target,
+            "targets": TARGET_LABELS,
+            "rows": rows,
+            "scan": scan,
+            "can_set_rules": rules_svc.can_administer(request.user),  # group administrators only
+            **page,
+        },
         fragments={"scan-status": "scan"},
     )
 

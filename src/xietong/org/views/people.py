@@ -17,6 +17,7 @@ from xietong.core.exports import xlsx_response
 from xietong.core.forms import posted, service_errors, show_once, take_once
 from xietong.core.htmx import done, page_view, render_form, render_page
 from xietong.core.pagination import ordering, paginate
+from xietong.core.visibility import seen_by
 
 from .. import policies, selectors, services
 from ..exports import USER_COLUMNS
@@ -136,12 +137,14 @@ def user_create(request: HttpRequest) -> HttpResponse:
 def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = actor(request)
     target = selectors.user_get(user=user, pk=pk)
+    memberships = list(selectors.user_memberships(target=target))
+    seen_by(user, [target.primary_team, *(m.team for m in memberships)])  # the teams to link
     return render_page(
         request,
         "org/user_detail.html",
         {
             "target": target,
-            "memberships": list(selectors.user_memberships(target=target)),
+            "memberships": memberships,
             "user_roles": list(selectors.user_roles(target=target)),
             "new_password": take_once(request, _password_key(target)),
             "is_self": target.pk == user.pk,

@@ -21,7 +21,7 @@ from xietong.core.components import history_panel, why_panel
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.forms import add_row_errors, kept_rows, posted, service_errors
 from xietong.core.htmx import announce_record_changed, done, page_view, render_form, render_page
-from xietong.core.visibility import addressable_people
+from xietong.core.visibility import addressable_people, seen_by
 from xietong.org.policies import require
 
 from .. import gates, selectors, services
@@ -49,10 +49,12 @@ def _maybe_reverse(name: str) -> str:
         return ""
 
 
-def _crumbs(opp: Opportunity | None = None) -> list[tuple[str, str]]:
+def _crumbs(opp: Opportunity | None = None, *, user: Any = None) -> list[tuple[str, str]]:
+    """The way back to the lists; ``user`` given (the deal room), only if they may open them: a
+    deal-team member without the pipeline's permission sees the opportunity and nothing else."""
     crumbs = []
     home = _maybe_reverse("pipeline:list") or _maybe_reverse("pipeline:board")
-    if home:
+    if home and (user is None or user.access.can(MODULE, "view")):
         crumbs.append((_("Opportunities"), home))
     if opp is not None:
         crumbs.append((str(opp), _url(opp)))
@@ -241,17 +243,19 @@ def _detail_context(request: HttpRequest, opp: Opportunity) -> dict[str, Any]:
     moves = list(opp.moves.select_related("from_stage", "to_stage", "actor").order_by("-moved_at", "-pk"))
     history = [{"move": m, "spent": _duration(m.seconds_in_from)} for m in moves]
     is_open = opp.status == OpportunityStatus.OPEN
+    contacts = list(opp.contact_roles.select_related("contact").order_by("contact__name", "pk"))
+    seen_by(user, [opp.customer, *(row.contact for row in contacts)])  # which of them to link
     return {
         "opportunity": opp,
         "record": opp,
-        "breadcrumbs": _crumbs(),
+        "breadcrumbs": _crumbs(user=user),
         "can_edit": editable,
         "is_open": is_open,
         "today": timezone.localdate(),
         "health": selectors.health_of(opp),
         "lines": lines,
         "lines_total": sum((line.amount for line in lines), Decimal("0.00")),
-        "contacts": list(opp.contact_roles.select_related("contact").order_by("contact__name", "pk")),
+        "contacts": contacts,
         "team": team,
         "team_total": sum((m.split for m in team), Decimal("0")),
         "moves": history,
