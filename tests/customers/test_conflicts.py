@@ -240,9 +240,12 @@ def test_conflict_pages_list_show_and_decide(org, people):
     assert OwnershipConflict.objects.get().decision == "keep"
     # a party who may not decide sees the case without the form, and a post is refused
     claimant = login(people["claimant"])
-    assert (
-        'name="decision"' not in claimant.get(reverse("customers:conflict_detail", args=[conflict.pk])).content.decode()
-    )
+    claimant_page = claimant.get(reverse("customers:conflict_detail", args=[conflict.pk])).content.decode()
+    assert 'name="decision"' not in claimant_page
+    # the customer is linked for whoever sees it (the head) and only named for the claimant
+    customer_link = f'href="{reverse("customers:customer_detail", args=[found.pk])}"'
+    assert "华为技术有限公司" in claimant_page and customer_link not in claimant_page
+    assert customer_link in page.content.decode()
 
 
 def test_request_a_transfer_page_opens_a_conflict(org, people):

@@ -22,7 +22,7 @@ from .. import conflicts as conflict_svc
 from .. import duplicate_rules as rules_svc
 from .. import duplicates as svc
 from ..choices import ConflictDecision, ConflictStatus, DuplicateAction
-from ..models import Customer, DuplicateRule, DuplicateScan, OwnershipConflict
+from ..models import DuplicateRule, DuplicateScan, OwnershipConflict
 
 TARGET_LABELS = dict(DuplicateRule.Target.choices)
 KEY_LABELS = dict(DuplicateRule.Key.choices)
@@ -359,11 +359,10 @@ def conflict_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if form.is_valid():
                 messages.success(request, _("The conflict is decided."))
                 return done(request, reverse("customers:conflict_detail", args=[conflict.pk]))
-    sees_customer = Customer.objects.visible_to(request.user).filter(pk=conflict.customer_id).exists()
     return render_page(
         request,
         "customers/duplicates/conflict_detail.html",
-        {"conflict": conflict, "form": form, "sees_customer": sees_customer},
+        {"conflict": conflict, "form": form},
         fragments={"decide-form": "decide"},
     )
 
