@@ -162,6 +162,38 @@ def test_seen_by_asks_once_per_model_and_remembers_the_answers(org, people):
     assert ctx.captured_queries == []
 
 
+def test_a_read_that_asked_already_leaves_its_answer_for_the_links(org, people):
+    """The team page's breadcrumbs read the visible ancestors; linking its parent asks no more."""
+    from xietong.org.selectors import team_ancestors
+
+    viewer = people["sh_rep"]
+    grant(viewer, role(DataScope.TEAM_TREE))
+    _ = viewer.access
+    assert [t.name for t in team_ancestors(user=viewer, team=org["pudong"])] == ["上海销售组"]
+    with CaptureQueriesContext(connection) as ctx:
+        assert (is_seen(viewer, org["shanghai"]), is_seen(viewer, org["east"])) == (True, False)
+    assert ctx.captured_queries == []
+    assert is_seen(viewer, org["north"]) is False  # not among the ancestors: asked as before
+
+
+def test_record_link_links_only_what_the_user_sees_and_escapes_the_name(org, people):
+    from django.template import Context, Template
+
+    viewer = people["sh_rep"]
+    grant(viewer, role(DataScope.TEAM_TREE))
+    Team.objects.filter(pk=org["east"].pk).update(name="华东<大区>")
+    org["east"].refresh_from_db()
+    page = Template(
+        '{% load xt %}[{% record_link seen "org:team_detail" %}]'
+        '[{% record_link unseen "org:team_detail" %}][{% record_link none "org:team_detail" %}]'
+        '[{% record_link seen "org:team_detail" "别名" %}]'
+    ).render(Context({"user": viewer, "seen": org["shanghai"], "unseen": org["east"], "none": None}))
+    sh = org["shanghai"]
+    assert page == (
+        f'[<a href="/org/teams/{sh.pk}/">{sh}</a>][华东&lt;大区&gt;][][<a href="/org/teams/{sh.pk}/">别名</a>]'
+    )
+
+
 def test_business_units_visible_are_those_of_ones_teams(org, people):
     grant(people["north_rep"], role(DataScope.TEAM))
     assert list(BusinessUnit.objects.visible_to(people["north_rep"]).values_list("code", flat=True)) == ["med"]

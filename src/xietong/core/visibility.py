@@ -515,6 +515,16 @@ def seen_by(user: Any, records: Iterable[models.Model | None]) -> dict[tuple[typ
     return memo
 
 
+def remember_seen(user: Any, model: type[models.Model], asked: Iterable[Any], found: Iterable[Any]) -> None:
+    """Record the answer of a visible read that asked for ``asked`` and found ``found`` (primary
+    keys of ``model``), so that ``seen_by`` does not ask the database again in this request."""
+    access: Access | None = getattr(user, "access", None)
+    if access is None or access.user_id is None:
+        return
+    found = set(found)
+    access.seen.update({(model, pk): pk in found for pk in asked})
+
+
 def is_seen(user: Any, record: models.Model | None) -> bool:
     """Whether ``user`` sees ``record`` (see ``seen_by``; asked once per record and request)."""
     if record is None or record.pk is None:

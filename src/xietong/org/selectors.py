@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from xietong.core import audit
 from xietong.core.models import AuditEntry
+from xietong.core.visibility import remember_seen
 
 from .models import AccessToken, BusinessUnit, Role, Team, TeamMembership, User, UserRole
 
@@ -235,6 +236,7 @@ def team_ancestors(*, user: User, team: Team) -> list[Team]:
     """The visible teams above ``team``, top first (for breadcrumbs)."""
     ids = team.ancestor_ids()
     by_id = Team.objects.visible_to(user).in_bulk(ids)
+    remember_seen(user, Team, ids, by_id)  # the page links the parent team without asking again
     return [by_id[pk] for pk in ids if pk in by_id]
 
 

@@ -10,6 +10,8 @@
 - ``{% saved_views "customers" %}`` the user's saved views of a list (``xietong.core.saved_views``).
 - ``{{ entry|audit_changes }}`` the (label, old, new) rows of an audit entry.
 - ``{{ hit.title|highlight:q }}`` the text escaped, the matches of ``q`` in ``<mark>``.
+- ``{% record_link order.customer "customers:customer_detail" %}`` a related record's name, linked
+  only when the user sees it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 from django import template
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString
@@ -189,12 +192,18 @@ def can(user: Any, spec: str) -> bool:
     return bool(access.can(module, action or "view"))
 
 
-@register.filter
-def seen_by(record: Any, user: Any) -> bool:
-    """``record|seen_by:user``: whether the user sees the record, so that a page links a related
-    record only where the link would open it (``core.visibility.seen_by``; a view may ask for
-    several records at once beforehand to save the queries)."""
-    return is_seen(user, record)
+@register.simple_tag(takes_context=True)
+def record_link(context: Any, record: Any, url_name: str, text: Any = None) -> SafeString | str:
+    """``{% record_link order.customer "customers:customer_detail" %}``: a related record's name
+    (``text`` when given), linked to its page only when the page's user sees the record, since the
+    link would otherwise answer 404 (``core.visibility.seen_by``; a view may ask for several
+    records at once beforehand to save the queries). Nothing when there is no record."""
+    if record is None:
+        return ""
+    label = record if text is None else text
+    if is_seen(context.get("user"), record):
+        return format_html('<a href="{}">{}</a>', reverse(url_name, args=[record.pk]), label)
+    return escape(label)
 
 
 @register.filter
