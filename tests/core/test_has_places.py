@@ -1,8 +1,10 @@
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
-from xietong.core.validators import has_places
+from xietong.core.validators import has_places, positive_quantity
 
 
 @pytest.mark.parametrize(
@@ -26,3 +28,32 @@ from xietong.core.validators import has_places
 )
 def test_has_places(value, places, expected):
     assert has_places(Decimal(value), places) is expected
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("abc", "Enter a quantity, e.g. 10 or 2.5."),
+        (None, "Enter a quantity, e.g. 10 or 2.5."),
+        ("NaN", "Enter a quantity, e.g. 10 or 2.5."),
+        ("0", "The quantity must be more than zero."),
+        (-1, "The quantity must be more than zero."),
+        ("1.0001", "A quantity has at most three decimal places."),
+        ("1e30", "The number is too large."),  # rounding it would raise InvalidOperation
+        (1e308, "The number is too large."),
+        ("100000000000", "The number is too large."),
+    ],
+)
+def test_positive_quantity_names_the_field_and_says_what_is_wrong(value, message):
+    with pytest.raises(ValidationError) as exc:
+        positive_quantity(value, "lines.0.quantity")
+    assert exc.value.message_dict == {"lines.0.quantity": [gettext(message)]}
+
+
+def test_positive_quantity_reads_text_and_numbers():
+    assert [positive_quantity(v, "q") for v in ("1,000", "2.5", 3, "99999999999.999")] == [
+        Decimal("1000"),
+        Decimal("2.5"),
+        Decimal("3"),
+        Decimal("99999999999.999"),
+    ]

@@ -78,6 +78,8 @@ def test_item_upsert_with_the_same_values_writes_no_audit_entry(sop: Any) -> Non
         ({"lead_time_days": "2.5"}, "lead_time_days", "Enter a whole number of days (0 or more)."),
         ({"moq": "-5"}, "moq", "Must not be negative."),
         ({"lot_size": "1.0001"}, "lot_size", "At most three decimal places."),
+        ({"lot_size": 1e308}, "lot_size", "The number is too large."),  # not an error from rounding it
+        ({"moq": "1e30"}, "moq", "The number is too large."),
         ({"safety_stock": "abc"}, "safety_stock", "Enter a number, e.g. 10 or 2.5."),
         ({"make_or_buy": "steal"}, "make_or_buy", None),
     ],

@@ -266,6 +266,9 @@ def test_decide_accept_change_reject_and_validation(world):
         supply_services.planned_order_decide(actor=world.planner, order=second, decision="change", quantity=D("0"))
     assert list(info.value.message_dict) == ["quantity"]
     with pytest.raises(ValidationError) as info:
+        supply_services.planned_order_decide(actor=world.planner, order=second, decision="change", quantity="1e30")
+    assert list(info.value.message_dict) == ["quantity"]
+    with pytest.raises(ValidationError) as info:
         supply_services.planned_order_decide(actor=world.planner, order=second, decision="maybe")
     assert list(info.value.message_dict) == ["decision"]
     changed = supply_services.planned_order_decide(

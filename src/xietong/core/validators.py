@@ -18,7 +18,8 @@ code part does not follow today's rules.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -124,3 +125,25 @@ def has_places(value: Decimal, places: int) -> bool:
     if extra <= 0:
         return True
     return not any(digits[-extra:])
+
+
+QUANTITY_LIMIT = Decimal("1e11")  # quantity columns: max_digits=14, decimal_places=3
+
+
+def positive_quantity(value: Any, field: str, *, zero_message: str = "") -> Decimal:
+    """A quantity above zero with at most three decimal places, typed as text (``1,000`` too) or a
+    number; otherwise a ``ValidationError`` on ``field`` that says what is wrong (never an exception
+    from rounding a huge number)."""
+    try:
+        number = Decimal(str(value).replace(",", "").strip())
+    except (InvalidOperation, ValueError):
+        raise ValidationError({field: _("Enter a quantity, e.g. 10 or 2.5.")}) from None
+    if not number.is_finite():
+        raise ValidationError({field: _("Enter a quantity, e.g. 10 or 2.5.")})
+    if number <= 0:
+        raise ValidationError({field: zero_message or _("The quantity must be more than zero.")})
+    if number >= QUANTITY_LIMIT:
+        raise ValidationError({field: _("The number is too large.")})
+    if not has_places(number, 3):
+        raise ValidationError({field: _("A quantity has at most three decimal places.")})
+    return number

@@ -38,7 +38,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -51,7 +51,13 @@ from xietong.contracts.choices import ContractStatus
 from xietong.core import audit
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.numbering import next_number
-from xietong.core.validators import has_places, is_valid_mobile, normalize_mobile, normalize_phone, validate_phone
+from xietong.core.validators import (
+    is_valid_mobile,
+    normalize_mobile,
+    normalize_phone,
+    positive_quantity,
+    validate_phone,
+)
 from xietong.core.visibility import ensure_still_visible
 from xietong.org.policies import require
 
@@ -127,20 +133,6 @@ def _refuse_if_contract_stopped(order: Order, *, shipped_on: date | None = None)
 
 
 # --- clean values ------------------------------------------------------------------------------------
-
-
-def _quantity(value: Any, field: str, *, zero_message: str = "") -> Decimal:
-    try:
-        number = Decimal(str(value).replace(",", "").strip())
-    except (InvalidOperation, ValueError):
-        raise ValidationError({field: _("Enter a quantity, e.g. 10 or 2.5.")}) from None
-    if not number.is_finite():
-        raise ValidationError({field: _("Enter a quantity, e.g. 10 or 2.5.")})
-    if number <= 0:
-        raise ValidationError({field: zero_message or _("The quantity must be more than zero.")})
-    if not has_places(number, 3) or number >= Decimal("1e11"):
-        raise ValidationError({field: _("A quantity has at most three decimal places.")})
-    return number
 
 
 def _qty_text(value: Decimal) -> str:
@@ -397,7 +389,7 @@ def order_create(
             if line_id in seen:
                 raise ValidationError({f"{field}.contract_line": _("This contract line is listed twice.")})
             seen.add(line_id)
-            wanted.append((line_id, _quantity(item.get("quantity"), f"{field}.quantity")))
+            wanted.append((line_id, positive_quantity(item.get("quantity"), f"{field}.quantity")))
         if not wanted:
             raise ValidationError({"lines": _("Choose at least one line to order.")})
 
@@ -635,7 +627,7 @@ def shipment_create(
         if line_id in seen:
             raise ValidationError({f"{field}.order_line": _("This order line is listed twice.")})
         seen.add(line_id)
-        quantity = _quantity(item.get("quantity"), f"{field}.quantity")
+        quantity = positive_quantity(item.get("quantity"), f"{field}.quantity")
         line = order_lines[line_id]
         left = line.open_quantity
         if quantity > left:
@@ -861,7 +853,7 @@ def shipment_quantities_update(*, actor: Any, shipment: Shipment | int, lines: S
         if line_id in seen:
             raise ValidationError({f"{field}.shipment_line": _("This shipment line is listed twice.")})
         seen.add(line_id)
-        quantity = _quantity(
+        quantity = positive_quantity(
             item.get("quantity"),
             f"{field}.quantity",
             zero_message=_(

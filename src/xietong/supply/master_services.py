@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 
 from xietong.core import audit
 from xietong.core.errors import NotFound
+from xietong.core.validators import has_places
 from xietong.org.policies import require
 
 from .choices import DataSource, MakeOrBuy, ReceiptKind, SafetyStockMethod
@@ -94,10 +95,10 @@ def clean_quantity(value: Any) -> Decimal:
         raise ValidationError(_("Enter a number, e.g. 10 or 2.5."))
     if number < 0:
         raise ValidationError(_("Must not be negative."))
-    if number != number.quantize(QTY):
-        raise ValidationError(_("At most three decimal places."))
     if number >= QTY_LIMIT:
         raise ValidationError(_("The number is too large."))
+    if not has_places(number, 3):
+        raise ValidationError(_("At most three decimal places."))
     return number.quantize(QTY)
 
 

@@ -41,7 +41,7 @@ import io
 import math
 from collections.abc import Iterable
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from statistics import NormalDist
 from typing import Any
 
@@ -55,6 +55,7 @@ from django.utils.translation import gettext_lazy
 
 from xietong.core import audit
 from xietong.core.errors import Conflict, NotFound
+from xietong.core.validators import positive_quantity
 from xietong.org.policies import require
 
 from . import atp, netting
@@ -469,20 +470,6 @@ def _flag_risks(
 # --- decisions --------------------------------------------------------------------------------------------
 
 
-def _quantity(value: Any, field: str) -> Decimal:
-    try:
-        number = Decimal(str(value).replace(",", "").strip())
-    except (InvalidOperation, ValueError):
-        raise ValidationError({field: _("Enter a quantity, e.g. 10 or 2.5.")}) from None
-    if not number.is_finite():
-        raise ValidationError({field: _("Enter a quantity, e.g. 10 or 2.5.")})
-    if number <= 0:
-        raise ValidationError({field: _("The quantity must be more than zero.")})
-    if number != number.quantize(QTY):
-        raise ValidationError({field: _("A quantity has at most three decimal places.")})
-    return number
-
-
 def _refuse_unless_decidable(plan: DemandPlan) -> None:
     if plan.stage not in DECIDE_STAGES:
         raise Conflict(
@@ -525,7 +512,7 @@ def planned_order_decide(
         elif decision == "change":
             if quantity is None:
                 raise ValidationError({"quantity": _("Enter the new quantity.")})
-            locked.quantity = _quantity(quantity, "quantity")
+            locked.quantity = positive_quantity(quantity, "quantity")
             if release_date is not None:
                 locked.release_date = release_date
             locked.status = PlannedOrderStatus.CHANGED
