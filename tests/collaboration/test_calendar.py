@@ -18,6 +18,7 @@ from xietong.collaboration import calendar
 from xietong.collaboration import tasks_services as svc
 from xietong.collaboration.models import Task
 from xietong.core.choices import DataScope
+from xietong.core.dates import day_start
 from xietong.org import services as org_services
 
 pytestmark = pytest.mark.django_db
@@ -302,9 +303,7 @@ def test_the_default_export_range_is_30_days_back_and_180_ahead(people):
     today = timezone.localdate()
 
     def due(days):
-        return svc.task_create(
-            actor=wang, title=f"d{days}", due_at=calendar.local_midnight(today + timedelta(days=days))
-        )
+        return svc.task_create(actor=wang, title=f"d{days}", due_at=day_start(today + timedelta(days=days)))
 
     inside = [due(-30), due(0), due(180)]
     outside = [due(-31), due(181)]

@@ -556,6 +556,16 @@ def test_the_api_narrows_by_scope_owner_and_team_and_refuses_bad_input(people, p
     assert client.get(url + f"&team_id={north}").json()["errors"] == [{"field": "team_id", "message": "No such team."}]
 
 
+def test_periods_at_the_ends_of_the_calendar_are_answered_not_failed(people, process, history):
+    """``0001-01-01`` and ``9999-12-31`` typed into the period: no deal in it, no overflow."""
+    client = english(people.manager)
+    for dates in ("date_to=0001-01-01", "date_to=9999-12-31", "date_from=0001-01-01&date_to=9999-12-31"):
+        answer = client.get(f"/api/v1/pipeline-analytics?process_id={process.pk}&{dates}")
+        assert answer.status_code == 200
+    assert answer.json()["count"] == 8  # all eight deals, February's and April's too
+    assert analyse(people.manager, process, date_to=dt.date(1, 1, 1)).count == 0
+
+
 def test_the_api_needs_the_module_and_a_visible_process(people, process):
     foreign = standard_process(people.org["bu2"])
     assert login(people.supply).get("/api/v1/pipeline-analytics").status_code == 403

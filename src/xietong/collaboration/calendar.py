@@ -18,7 +18,7 @@ from __future__ import annotations
 import calendar as pycalendar
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,6 +26,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+from xietong.core.dates import add_days, day_end, day_start
 
 # the scopes every source understands (the task list's tabs, minus "overdue")
 SCOPES: list[tuple[str, str | Promise]] = [
@@ -99,10 +101,6 @@ def entries(*, user: Any, start: datetime, end: datetime, scope: str = "mine") -
 # --- the grid -------------------------------------------------------------------------------------
 
 
-def local_midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
 def month_days(day: date) -> list[list[date]]:
     """The weeks (Monday first) of ``day``'s month, with the days of the months before and after that
     fill the first and last weeks."""
@@ -148,10 +146,13 @@ def uid_host() -> str:
     return urlsplit(base_url()).hostname or "localhost"
 
 
+EXPORT_DAYS_BACK, EXPORT_DAYS_AHEAD = 30, 180  # the default: from 30 days back to 180 ahead
+
+
 def default_export_range(now: datetime | None = None) -> tuple[datetime, datetime]:
     """30 days back, 180 ahead, from local midnights."""
     today = timezone.localdate(now) if now is not None else timezone.localdate()
-    return local_midnight(today - timedelta(days=30)), local_midnight(today + timedelta(days=181))
+    return day_start(today - timedelta(days=EXPORT_DAYS_BACK)), day_end(today + timedelta(days=EXPORT_DAYS_AHEAD))
 
 
 MAX_EXPORT_DAYS = 732  # two years: a subscription polls this often, it stays a small file
@@ -159,7 +160,8 @@ MAX_EXPORT_DAYS = 732  # two years: a subscription polls this often, it stays a 
 
 def export_range(start: str | None, end: str | None) -> tuple[datetime, datetime]:
     """The export's ``[start, end)`` from ISO dates (``end`` inclusive: the whole day); either may be
-    left out (``default_export_range``). Raises ``ValidationError`` for a bad date or span."""
+    left out (``default_export_range``; one given alone keeps the default's length). Raises
+    ``ValidationError`` for a bad date or span."""
     from django.core.exceptions import ValidationError
     from django.utils.translation import gettext
 
@@ -169,14 +171,15 @@ def export_range(start: str | None, end: str | None) -> tuple[datetime, datetime
         except ValueError:
             raise ValidationError({name: gettext("Enter a date as YYYY-MM-DD.")}) from None
 
-    begin, finish = default_export_range()
-    span = finish - begin
+    today = timezone.localdate()
+    first, last = today - timedelta(days=EXPORT_DAYS_BACK), today + timedelta(days=EXPORT_DAYS_AHEAD)
     if start:
-        begin = local_midnight(parse("start", start))
-        finish = begin + span if not end else finish
+        first = parse("start", start)
+        last = last if end else add_days(first, EXPORT_DAYS_BACK + EXPORT_DAYS_AHEAD)
     if end:
-        finish = local_midnight(parse("end", end) + timedelta(days=1))
-        begin = finish - span if not start else begin
+        last = parse("end", end)
+        first = first if start else add_days(last, -(EXPORT_DAYS_BACK + EXPORT_DAYS_AHEAD))
+    begin, finish = day_start(first), day_end(last)
     if finish <= begin:
         raise ValidationError({"end": gettext("The end must not be before the start.")})
     if (finish - begin).days > MAX_EXPORT_DAYS:

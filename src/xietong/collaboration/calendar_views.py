@@ -14,6 +14,7 @@ from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from xietong.core.dates import day_end, day_start
 from xietong.core.errors import ValidationError
 from xietong.core.htmx import page_view, render_page
 
@@ -48,7 +49,7 @@ def calendar_context(user: Any, *, view: str, day: date, scope: str) -> dict[str
     else:
         days = calendar.week_days(day)
         prev_day, next_day = day - timedelta(days=7), day + timedelta(days=7)
-    start, end = calendar.local_midnight(days[0]), calendar.local_midnight(days[-1] + timedelta(days=1))
+    start, end = day_start(days[0]), day_end(days[-1])
     found = calendar.entries(user=user, start=start, end=end, scope=scope)
     cells = calendar.grid(days, found, month=day.month if view == "month" else None)
     limit = MONTH_CELL_LIMIT if view == "month" else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import reduce
 from typing import Any
 
@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from xietong.core.dates import day_end, day_start
 from xietong.core.errors import NotFound
 from xietong.core.validators import normalize_mobile
 from xietong.core.visibility import Access, members_of
@@ -133,16 +134,12 @@ def relationship_list(
         cutoff = timezone.now() - timedelta(days=no_follow_up_days)
         qs = qs.filter(Q(last_follow_up_at__lt=cutoff) | Q(last_follow_up_at__isnull=True, created_at__lt=cutoff))
     if created_from is not None:
-        qs = qs.filter(created_at__gte=_midnight(created_from))
+        qs = qs.filter(created_at__gte=day_start(created_from))
     if created_to is not None:
-        qs = qs.filter(created_at__lt=_midnight(created_to + timedelta(days=1)))
+        qs = qs.filter(created_at__lt=day_end(created_to))
     if q:
         qs = qs.filter(_search(user, q))
     return qs.select_related("customer", "owner", "business_unit", "pool")
-
-
-def _midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def forgotten_list(*, user: Any, days: int, scope: str = "mine") -> QuerySet[Relationship]:

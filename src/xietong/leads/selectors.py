@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from xietong.core.dates import day_end, day_start
 from xietong.core.visibility import addressable_people, members_of
 from xietong.customers.models import tag_filter
 
@@ -19,10 +20,6 @@ from .visibility import my_pools
 
 VIEWS = ("all", "mine", "team", "pool")
 FOLLOW_UP_FILTERS = {"none": None, "7d": 7, "30d": 30, "90d": 90}  # "" any; "none": never; "Nd": none in N days
-
-
-def _start_of(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def search_q(q: str) -> Q:
@@ -88,9 +85,9 @@ def lead_list(
     if tag:
         qs = qs.filter(**tag_filter(tag))
     if created_from:
-        qs = qs.filter(created_at__gte=_start_of(created_from))
+        qs = qs.filter(created_at__gte=day_start(created_from))
     if created_to:
-        qs = qs.filter(created_at__lt=_start_of(created_to + timedelta(days=1)))
+        qs = qs.filter(created_at__lt=day_end(created_to))
     if follow_up in FOLLOW_UP_FILTERS:
         days = FOLLOW_UP_FILTERS[follow_up]
         if days is None:

@@ -63,6 +63,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from xietong.core.dates import add_days, day_end, day_start
 from xietong.org.policies import require
 
 from . import selectors
@@ -90,14 +91,10 @@ def analysis_period(
     ``DEFAULT_DAYS`` days up to ``date_to``. A period that ends before it starts is a
     ``ValidationError`` on ``date_from``."""
     end = date_to or today or timezone.localdate()
-    start = date_from or end - dt.timedelta(days=DEFAULT_DAYS - 1)
+    start = date_from or add_days(end, -(DEFAULT_DAYS - 1))
     if start > end:
         raise ValidationError({"date_from": _("The period starts after it ends.")})
     return start, end
-
-
-def _local_midnight(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 # --- the numbers -------------------------------------------------------------------------------------
@@ -258,8 +255,8 @@ def cohort_ids(
     return (
         selectors.opportunity_list(user=user, process=process, status="all", **filters)
         .filter(
-            created_at__gte=_local_midnight(date_from),
-            created_at__lt=_local_midnight(date_to + dt.timedelta(days=1)),
+            created_at__gte=day_start(date_from),
+            created_at__lt=day_end(date_to),
         )
         .values("pk")
     )

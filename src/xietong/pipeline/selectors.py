@@ -8,6 +8,7 @@ the API and the forecast agree about which opportunities a user sees.
 
 from __future__ import annotations
 
+import calendar as pycalendar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -58,8 +59,7 @@ def default_process_for(user: Any) -> SalesProcess | None:
 
 def month_range(month: date) -> tuple[date, date]:
     first = month.replace(day=1)
-    nxt = (first + timedelta(days=32)).replace(day=1)
-    return first, nxt - timedelta(days=1)
+    return first, first.replace(day=pycalendar.monthrange(first.year, first.month)[1])
 
 
 def opportunity_list(

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import DecimalField, ExpressionWrapper, F, FloatField, Sum
 from django.db.models.functions import Cast, Coalesce, TruncMonth
 from django.utils import timezone
+
+from xietong.core.dates import day_start
 
 Key = tuple[int, int, date]
 
@@ -62,10 +64,6 @@ def _quantity(value: Decimal | float | int | None) -> Decimal:
     return value.quantize(MILLI, ROUND_HALF_UP)
 
 
-def _local_midnight(d: date) -> datetime:
-    return timezone.make_aware(datetime.combine(d, time.min))
-
-
 def _history_rows(*, start: date, end: date, as_float: bool) -> Iterator[tuple[int, int, Any, Any]]:
     """``(product, bu, month, quantity)`` groups of the demand history for months in [start, end)
     (``start`` and ``end`` month starts): imported ``SalesHistory`` plus the quantities of XieTong's
@@ -90,8 +88,8 @@ def _history_rows(*, start: date, end: date, as_float: bool) -> Iterator[tuple[i
     )
     yield from (
         OrderLine.objects.filter(
-            order__created_at__gte=_local_midnight(start),
-            order__created_at__lt=_local_midnight(end),
+            order__created_at__gte=day_start(start),
+            order__created_at__lt=day_start(end),
         )
         .exclude(order__status=OrderStatus.CANCELLED)
         .annotate(m=TruncMonth("order__created_at"), bu=F("order__business_unit_id"))

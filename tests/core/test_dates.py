@@ -1,0 +1,43 @@
+"""Days as instants (core/dates.py): the bounds of a local day, held at the ends of the calendar, so
+that a filter given ``0001-01-01`` or ``9999-12-31`` means "from the beginning" / "to the end"."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from xietong.core.dates import EARLIEST, LATEST, add_days, day_end, day_start
+
+
+def test_a_day_runs_from_its_local_midnight_to_the_next():
+    assert day_start(date(2026, 12, 2)) == datetime(2026, 12, 1, 16, tzinfo=UTC)  # Asia/Shanghai
+    assert day_end(date(2026, 12, 2)) == datetime(2026, 12, 2, 16, tzinfo=UTC)
+
+
+def test_the_ends_of_the_calendar_are_held_not_overflowed():
+    assert day_start(date.min) == EARLIEST  # its local midnight lies before year 1 in UTC
+    assert EARLIEST < day_end(date.min) < datetime(1, 1, 2, tzinfo=UTC)  # (Shanghai's offset was +8:05:43 then)
+    assert day_start(date.max) == datetime(9999, 12, 30, 16, tzinfo=UTC)
+    assert day_end(date.max) == LATEST
+    assert (add_days(date(1, 1, 5), -10), add_days(date(9999, 12, 30), 10)) == (date.min, date.max)
+    assert add_days(date(2026, 12, 31), 1) == date(2027, 1, 1)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/customers?created_from=0001-01-01&created_to=9999-12-31",
+        "/customers/?created_from=0001-01-01&created_to=9999-12-31",
+        "/api/v1/leads?created_from=0001-01-01&created_to=9999-12-31",
+        "/leads/?created_from=0001-01-01&created_to=9999-12-31",
+        "/api/v1/opportunities?close_month=9999-12-31",
+        "/pipeline/?close_month=9999-12",
+        "/api/v1/calendar.ics?start=9999-12-31",
+        "/api/v1/calendar.ics?start=0001-01-01",
+        "/api/v1/calendar.ics?end=0001-01-01",
+        "/api/v1/calendar.ics?end=9999-12-31",
+    ],
+)
+def test_filters_at_the_ends_of_the_calendar_answer_rather_than_fail(admin_client, url):
+    assert admin_client.get(url).status_code == 200
