@@ -146,22 +146,14 @@ def uid_host() -> str:
     return urlsplit(base_url()).hostname or "localhost"
 
 
-EXPORT_DAYS_BACK, EXPORT_DAYS_AHEAD = 30, 180  # the default: from 30 days back to 180 ahead
-
-
-def default_export_range(now: datetime | None = None) -> tuple[datetime, datetime]:
-    """30 days back, 180 ahead, from local midnights."""
-    today = timezone.localdate(now) if now is not None else timezone.localdate()
-    return day_start(today - timedelta(days=EXPORT_DAYS_BACK)), day_end(today + timedelta(days=EXPORT_DAYS_AHEAD))
-
-
+EXPORT_DAYS_BACK, EXPORT_DAYS_AHEAD = 30, 180  # the default range, from local midnights
 MAX_EXPORT_DAYS = 732  # two years: a subscription polls this often, it stays a small file
 
 
 def export_range(start: str | None, end: str | None) -> tuple[datetime, datetime]:
-    """The export's ``[start, end)`` from ISO dates (``end`` inclusive: the whole day); either may be
-    left out (``default_export_range``; one given alone keeps the default's length). Raises
-    ``ValidationError`` for a bad date or span."""
+    """The export's ``[start, end)`` from ISO dates (``end`` inclusive: the whole day). Without
+    either, 30 days back to 180 ahead; one given alone keeps that length. Raises ``ValidationError``
+    for a bad date or span."""
     from django.core.exceptions import ValidationError
     from django.utils.translation import gettext
 
@@ -171,14 +163,13 @@ def export_range(start: str | None, end: str | None) -> tuple[datetime, datetime
         except ValueError:
             raise ValidationError({name: gettext("Enter a date as YYYY-MM-DD.")}) from None
 
-    today = timezone.localdate()
-    first, last = today - timedelta(days=EXPORT_DAYS_BACK), today + timedelta(days=EXPORT_DAYS_AHEAD)
-    if start:
-        first = parse("start", start)
-        last = last if end else add_days(first, EXPORT_DAYS_BACK + EXPORT_DAYS_AHEAD)
-    if end:
-        last = parse("end", end)
-        first = first if start else add_days(last, -(EXPORT_DAYS_BACK + EXPORT_DAYS_AHEAD))
+    first = parse("start", start) if start else None
+    last = parse("end", end) if end else None
+    length, today = EXPORT_DAYS_BACK + EXPORT_DAYS_AHEAD, timezone.localdate()
+    if first is None:
+        first = add_days(last, -length) if last else add_days(today, -EXPORT_DAYS_BACK)
+    if last is None:
+        last = add_days(first, length) if start else add_days(today, EXPORT_DAYS_AHEAD)
     begin, finish = day_start(first), day_end(last)
     if finish <= begin:
         raise ValidationError({"end": gettext("The end must not be before the start.")})

@@ -38,7 +38,7 @@ from django.utils.translation import gettext as _
 
 from xietong.core import audit
 from xietong.core.errors import NotFound
-from xietong.core.validators import has_places
+from xietong.core.validators import QUANTITY_LIMIT, has_places
 from xietong.org.policies import require
 
 from .choices import DataSource, MakeOrBuy, ReceiptKind, SafetyStockMethod
@@ -54,7 +54,6 @@ from .models import (
 
 MODULE = "supply"
 QTY = Decimal("0.001")
-QTY_LIMIT = Decimal(10) ** 11  # max_digits=14, decimal_places=3
 MAX_ROWS = 20_000
 ITEM_FIELDS = (
     "make_or_buy",
@@ -95,7 +94,7 @@ def clean_quantity(value: Any) -> Decimal:
         raise ValidationError(_("Enter a number, e.g. 10 or 2.5."))
     if number < 0:
         raise ValidationError(_("Must not be negative."))
-    if number >= QTY_LIMIT:
+    if number >= QUANTITY_LIMIT:
         raise ValidationError(_("The number is too large."))
     if not has_places(number, 3):
         raise ValidationError(_("At most three decimal places."))
