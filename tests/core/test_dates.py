@@ -41,3 +41,22 @@ def test_the_ends_of_the_calendar_are_held_not_overflowed():
 )
 def test_filters_at_the_ends_of_the_calendar_answer_rather_than_fail(admin_client, url):
     assert admin_client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("asked", "shown", "first", "last"),
+    [
+        ("0001-01-01", date(1, 2, 1), "0001-01-29", "0001-03-04"),  # its previous month would be in year 0
+        ("9999-12-31", date(9999, 11, 30), "9999-11-01", "9999-12-05"),  # December's last week ends in 10000
+        ("2026-12-02", date(2026, 12, 2), "2026-11-30", "2027-01-03"),
+    ],
+)
+def test_the_calendar_page_at_the_ends_of_the_calendar_shows_the_nearest_month_it_can(
+    admin_client, asked, shown, first, last
+):
+    month = admin_client.get(f"/tasks/calendar/?date={asked}")
+    week = admin_client.get(f"/tasks/calendar/?view=week&date={asked}", headers={"HX-Request": "true"})
+
+    assert (month.status_code, week.status_code) == (200, 200)
+    assert month.context["day"] == week.context["day"] == shown
+    assert (month.context["first"].isoformat(), month.context["last"].isoformat()) == (first, last)

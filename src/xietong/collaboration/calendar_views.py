@@ -25,11 +25,18 @@ VIEWS = ("month", "week")
 MONTH_CELL_LIMIT = 4  # entries shown in a month cell; the rest behind "+N more" (the week of that day)
 
 
+# The days a grid can show with its previous and next weeks and months: December 9999's last week and
+# January 0001's previous month lie outside the calendar Python knows.
+FIRST_DAY, LAST_DAY = date(1, 2, 1), date(9999, 11, 30)
+
+
 def _day(value: str | None) -> date:
+    """The day asked for (today if none or not a date), held within the days a grid can show."""
     try:
-        return date.fromisoformat(value or "")
+        day = date.fromisoformat(value or "")
     except ValueError:
         return timezone.localdate()
+    return min(max(day, FIRST_DAY), LAST_DAY)
 
 
 def _url(view: str, day: date, scope: str) -> str:
