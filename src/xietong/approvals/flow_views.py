@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.htmx import done, page_view, render_page
+from xietong.core.params import as_int
 from xietong.core.visibility import addressable_people
 from xietong.org.models import BusinessUnit, Role, Team
 from xietong.org.policies import require
@@ -248,7 +249,7 @@ def _service_values(
     values: dict[str, Any], conditions: list[dict[str, Any]], steps: list[dict[str, Any]]
 ) -> dict[str, Any]:
     def _id(value: Any) -> int | None:
-        return int(value) if str(value or "").isdigit() else None
+        return as_int(value, None)
 
     used_steps = [
         {
@@ -390,7 +391,7 @@ def flow_create(request: HttpRequest, code: str) -> HttpResponse:
         flow = services.flow_create(
             actor=request.user,
             document_type=document_type.code,
-            business_unit_id=int(bu) if str(bu).isdigit() else None,
+            business_unit_id=as_int(bu, None),
             **_service_values(*rows),
         )
     except (ValidationError, Conflict, PermissionDenied) as exc:
@@ -469,7 +470,7 @@ def delegations(request: HttpRequest) -> HttpResponse:
         try:
             services.delegation_create(
                 actor=request.user,
-                delegate=int(typed["delegate_id"]) if typed["delegate_id"].isdigit() else 0,
+                delegate=as_int(typed["delegate_id"], 0),
                 starts_on=parse_date(typed["starts_on"] or "") if typed["starts_on"] else None,
                 ends_on=parse_date(typed["ends_on"] or "") if typed["ends_on"] else None,
             )

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Prefetch, QuerySet
 
 from xietong.core.errors import NotFound
+from xietong.core.params import as_int
 
 from . import registry, services
 from .models import (
@@ -322,7 +323,7 @@ def flow_list(*, user: Any, document_type: str | None = None) -> QuerySet[Approv
 
 
 def flow_get(*, user: Any, pk: Any) -> ApprovalFlow:
-    found = flow_list(user=user).filter(pk=pk).first() if str(pk).isdigit() else None
+    found = flow_list(user=user).filter(pk=as_int(pk, 0)).first()
     if found is None:
         raise NotFound()
     return found

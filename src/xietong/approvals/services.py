@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from xietong.core import audit
 from xietong.core.errors import Conflict, NotFound
+from xietong.core.params import as_int
 from xietong.core.visibility import addressable_people
 
 from . import registry
@@ -734,7 +735,7 @@ def _addressable(actor: Any, user: Any, field: str) -> Any:
     """The person ``actor`` hands approvals to: one they may address (``addressable_people``, the
     people the pages offer), or a ``ValidationError`` naming ``field``."""
     pk = _pk(user)
-    target = addressable_people(actor).filter(pk=int(pk)).first() if str(pk).isdigit() else None
+    target = addressable_people(actor).filter(pk=as_int(pk, 0)).first()
     if target is None:
         raise ValidationError({field: _("No such user.")})
     return target

@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from xietong.core.forms import XtForm
+from xietong.core.params import as_int
 from xietong.org.forms import model_field
 from xietong.org.models import BusinessUnit
 
@@ -24,7 +25,7 @@ DECIMAL = {"inputmode": "decimal"}
 
 
 def _category(value: Any) -> ProductCategory | None:
-    return ProductCategory.objects.filter(pk=value).first() if str(value or "").isdigit() else None
+    return ProductCategory.objects.filter(pk=as_int(value, 0)).first()
 
 
 class ProductFilterForm(XtForm):

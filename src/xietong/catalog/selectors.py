@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet, Value
 
+from xietong.core.params import as_int
 from xietong.org.models import BusinessUnit
 
 from .models import Product, ProductCategory
@@ -163,7 +164,7 @@ def category_list(*, user: Any) -> QuerySet[ProductCategory]:
 def category_get(*, user: Any, pk: Any) -> ProductCategory:
     from xietong.core.errors import NotFound
 
-    found = category_list(user=user).filter(pk=pk).first() if str(pk).isdigit() else None
+    found = category_list(user=user).filter(pk=as_int(pk, 0)).first()
     if found is None:
         raise NotFound()
     return found

@@ -21,6 +21,7 @@ from django.db import models
 from django.db.models import Q
 
 from xietong.core.errors import NotFound
+from xietong.core.params import as_int
 from xietong.core.visibility import attached_to_visible
 
 
@@ -100,7 +101,7 @@ def visible_records(user: Any, refs: Iterable[RecordRef]) -> dict[RecordRef, mod
         manager = getattr(model, "_default_manager", None)
         if manager is None or not hasattr(manager, "visible_to"):
             continue
-        for obj in manager.visible_to(user).filter(pk__in=[i for i in ids if i.isdigit()]):
+        for obj in manager.visible_to(user).filter(pk__in=[as_int(i, 0) for i in ids]):
             found[(ct_id, str(obj.pk))] = obj
     return found
 

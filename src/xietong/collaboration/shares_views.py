@@ -14,6 +14,7 @@ from xietong.core import shares
 from xietong.core.components import record_url
 from xietong.core.errors import ValidationError
 from xietong.core.htmx import page_view
+from xietong.core.params import as_int
 
 from . import registry
 
@@ -26,7 +27,7 @@ def share(request: HttpRequest) -> HttpResponse:
     share with. htmx answers a line that replaces the button."""
     record = registry.resolve(request.user, request.POST.get("record", ""))
     raw = request.POST.get("user", "")
-    person = get_user_model()._default_manager.filter(pk=raw).first() if raw.isdigit() else None
+    person = get_user_model()._default_manager.filter(pk=as_int(raw, 0)).first()
     try:
         shares.share_record(actor=request.user, record=record, user=person, access=request.POST.get("access") or "read")
     except ValidationError as exc:

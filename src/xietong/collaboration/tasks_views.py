@@ -18,6 +18,7 @@ from xietong.core.components import history_panel
 from xietong.core.forms import XtForm, posted, service_errors
 from xietong.core.htmx import done, next_url, page_view, render_form, render_page
 from xietong.core.pagination import paginate
+from xietong.core.params import as_int
 
 from . import tasks_services as svc
 from .models import Task
@@ -267,7 +268,7 @@ def task_history(request: HttpRequest, pk: int) -> HttpResponse:
     context = history_panel(
         task,
         url=reverse("collaboration:task_history", args=[pk]),
-        offset=int(offset) if offset.isdigit() else 0,
+        offset=as_int(offset, 0),
     )
     return render(request, "components/history.html#entries", context)
 

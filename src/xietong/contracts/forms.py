@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xietong.catalog.models import Product
 from xietong.core.forms import MonthField, XtForm, XtFormMixin
+from xietong.core.params import as_int
 
 from .choices import ContractStatus
 
@@ -118,8 +119,8 @@ class ContractForm(XtForm):
             # the chosen customer's opportunities only (the page opened from an opportunity names both)
             chosen = str(self.data.get("customer") or self.initial.get("customer") or "")
             self.fields["opportunity"].queryset = (  # type: ignore[attr-defined]
-                Opportunity.objects.visible_to(user).filter(customer_id=int(chosen)).order_by("-pk")
-                if chosen.isdigit()
+                Opportunity.objects.visible_to(user).filter(customer_id=as_int(chosen, 0)).order_by("-pk")
+                if as_int(chosen, None) is not None
                 else Opportunity.objects.none()
             )
             self.fields["opportunity"].help_text = _("An opportunity of the customer (open the form from it).")

@@ -23,6 +23,7 @@ from xietong.core.exports import xlsx_response
 from xietong.core.forms import add_row_errors, add_service_error, kept_rows, posted
 from xietong.core.htmx import done, page_view, render_form, render_page
 from xietong.core.pagination import keyset_paginate
+from xietong.core.params import as_int
 from xietong.org.policies import require
 
 from . import numbering, selectors, services
@@ -124,7 +125,7 @@ def _products(user: Any, current: list[int] | None = None) -> Any:
 
 def _extra_rows(request: HttpRequest, filled: int) -> int:
     wanted = request.GET.get("rows", "")
-    extra = int(wanted) if wanted.isdigit() else EXTRA_ROWS
+    extra = as_int(wanted, EXTRA_ROWS)
     return max(min(filled + extra, MAX_ROWS) - filled, 1 if not filled else 0)
 
 

@@ -29,6 +29,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import to_json
 
 from .errors import Conflict, NotFound
+from .params import LARGEST
 
 log = logging.getLogger("xietong.api")
 
@@ -107,15 +108,14 @@ def _ninja_field(loc: list[Any]) -> str:
     return ".".join(parts) or "__all__"
 
 
-_LARGEST = 2**63 - 1  # the database's integers
-
-
 def _too_large(value: Any) -> bool:
+    """A whole number, or text of one, past the databases' integers (``as_int`` reads only those)."""
     if isinstance(value, bool):
         return False
     if isinstance(value, int):
-        return abs(value) > _LARGEST
-    return isinstance(value, str) and value.strip().lstrip("-").isdigit() and abs(int(value)) > _LARGEST
+        return abs(value) > LARGEST
+    text = value.strip().lstrip("-").lstrip("0") if isinstance(value, str) else ""
+    return text.isascii() and text.isdigit() and (len(text) > len(str(LARGEST)) or int(text) > LARGEST)
 
 
 def _too_large_in_body(request: HttpRequest) -> list[str]:

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import models
 
 from .audit import history
+from .params import LARGEST
 from .visibility import explain
 
 HISTORY_PAGE = 10
@@ -19,7 +20,7 @@ HISTORY_PAGE = 10
 
 def history_panel(obj: models.Model, *, url: str, offset: int = 0, size: int = HISTORY_PAGE) -> dict[str, Any]:
     """One page of ``obj``'s audit history from ``offset``; ``more_url`` loads the next page."""
-    offset = max(offset, 0)
+    offset = min(max(offset, 0), LARGEST - size - 1)  # past the end is empty, not a database error
     entries = list(history(obj).select_related("actor")[offset : offset + size + 1])
     more = len(entries) > size
     return {

@@ -31,6 +31,7 @@ from xietong.core import audit, navigation
 from xietong.core.choices import DataScope
 from xietong.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from xietong.core.models import AuditEntry
+from xietong.core.params import as_int
 from xietong.org.policies import require
 
 from . import conflicts as _conflicts  # noqa: F401  (registers the notification kinds)
@@ -433,7 +434,7 @@ def cluster_queue(*, user: Any, target: str, status: str = ClusterStatus.OPEN) -
 def cluster_get(*, user: Any, pk: Any) -> DuplicateCluster:
     """A cluster ``user`` reviews, else ``NotFound`` (missing or outside their BUs alike)."""
     scope = review_scope(user)
-    found = None if scope is None else DuplicateCluster.objects.filter(scope, pk=pk).first()
+    found = None if scope is None else DuplicateCluster.objects.filter(scope, pk=as_int(pk, 0)).first()
     if found is None:
         raise NotFound()
     return found

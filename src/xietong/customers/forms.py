@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from xietong.core.forms import XtForm
+from xietong.core.params import as_int
 from xietong.org.models import BusinessUnit, Team, User
 
 from .choices import DecisionRole, FollowUpKind, Level, RelationshipStatus
@@ -150,7 +151,7 @@ class BulkForm(XtForm):
 
     def clean_ids(self) -> list[int]:
         raw = self.cleaned_data.get("ids") or ""
-        ids = [int(p) for p in raw.replace(",", " ").split() if p.isdigit()]
+        ids = [as_int(p, 0) for p in raw.replace(",", " ").split() if as_int(p, None) is not None]
         if not ids:
             raise forms.ValidationError(_("Select at least one customer."))
         return ids

@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from xietong.core.errors import NotFound
+from xietong.core.params import as_int
 from xietong.org.models import BusinessUnit
 from xietong.quotes import selectors as quotes_selectors
 from xietong.quotes.models import PriceBook
@@ -20,14 +21,14 @@ def import_job_list(*, user: Any) -> QuerySet[ImportJob]:
 
 
 def import_job_get(*, user: Any, pk: Any) -> ImportJob:
-    job = import_job_list(user=user).filter(pk=pk).first() if str(pk).isdigit() else None
+    job = import_job_list(user=user).filter(pk=as_int(pk, 0)).first()
     if job is None:
         raise NotFound()
     return job
 
 
 def export_job_get(*, user: Any, pk: Any) -> ExportJob:
-    job = ExportJob.objects.of(user).filter(pk=pk).first() if str(pk).isdigit() else None
+    job = ExportJob.objects.of(user).filter(pk=as_int(pk, 0)).first()
     if job is None:
         raise NotFound()
     return job  # type: ignore[return-value]

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from xietong.core.forms import posted, service_errors
 from xietong.core.htmx import done, page_view, render_page
 from xietong.core.pagination import paginate
+from xietong.core.params import as_int
 from xietong.customers.choices import JobStatus
 
 from . import fields, files, policies, selectors, services, storage
@@ -89,8 +90,8 @@ def _mapping_form(request: HttpRequest, job: ImportJob) -> MappingForm:
     user: Any = request.user
     mapping = dict(job.mapping)
     saved_id = request.GET.get("saved")
-    if saved_id and saved_id.isdigit():
-        saved = SavedMapping.objects.filter(owner=user, target=job.target, pk=saved_id).first()
+    if as_int(saved_id, None) is not None:
+        saved = SavedMapping.objects.filter(owner=user, target=job.target, pk=as_int(saved_id, 0)).first()
         if saved is not None:
             mapping = {h: f for h, f in saved.mapping.items() if h in job.headers}
     return MappingForm(

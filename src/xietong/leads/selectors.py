@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from xietong.core.dates import day_end, day_start
+from xietong.core.params import as_int
 from xietong.core.visibility import addressable_people, members_of
 from xietong.customers.models import tag_filter
 
@@ -207,7 +208,7 @@ def rule_list(*, user: Any, business_unit_id: int | None = None) -> QuerySet[Ass
 def rule_get(*, user: Any, pk: Any) -> AssignmentRule:
     from xietong.core.errors import NotFound
 
-    found = rule_list(user=user).filter(pk=pk).first() if str(pk).isdigit() else None
+    found = rule_list(user=user).filter(pk=as_int(pk, 0)).first()
     if found is None:
         raise NotFound()
     return found
@@ -221,7 +222,7 @@ def webform_list(*, user: Any) -> QuerySet[WebForm]:
 def webform_get(*, user: Any, pk: Any) -> WebForm:
     from xietong.core.errors import NotFound
 
-    found = webform_list(user=user).filter(pk=pk).first() if str(pk).isdigit() else None
+    found = webform_list(user=user).filter(pk=as_int(pk, 0)).first()
     if found is None:
         raise NotFound()
     return found
@@ -238,7 +239,7 @@ def administered_pools(*, user: Any) -> QuerySet[LeadPool]:
 def administered_pool_get(*, user: Any, pk: Any) -> LeadPool:
     from xietong.core.errors import NotFound
 
-    found = administered_pools(user=user).filter(pk=pk).first() if str(pk).isdigit() else None
+    found = administered_pools(user=user).filter(pk=as_int(pk, 0)).first()
     if found is None:
         raise NotFound()
     return found

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from xietong.core import audit, events
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.models import AuditEntry
+from xietong.core.params import as_int
 from xietong.core.validators import normalize_mobile
 from xietong.core.visibility import ensure_still_visible
 from xietong.customers import matching
@@ -266,7 +267,7 @@ def lead_claim(*, actor: Any, lead_id: Any) -> Lead:
         taken = (
             Lead.objects.select_related("owner")
             .alive()
-            .filter(pk=int(lead_id) if str(lead_id).isdigit() else 0, owner__isnull=False)
+            .filter(pk=as_int(lead_id, 0), owner__isnull=False)
             .filter(pool__in=LeadPool.objects.filter(my_pools(actor.access)))
             .first()
         )

@@ -51,6 +51,7 @@ from xietong.contracts.choices import ContractStatus
 from xietong.core import audit
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.numbering import next_number
+from xietong.core.params import as_int
 from xietong.core.validators import (
     is_valid_mobile,
     normalize_mobile,
@@ -740,7 +741,7 @@ def _lock_shipment(actor: Any, shipment: Shipment | int, *, contract_first: bool
     contract's with ``contract_first``), then the shipment: 404 outside the order's scope (or no such
     shipment), 403 without "edit", 409 while the order is in credit review or once it is cancelled."""
     pk = _pk(shipment)
-    order_id = Shipment.objects.filter(pk=pk).values_list("order_id", flat=True).first() if str(pk).isdigit() else None
+    order_id = Shipment.objects.filter(pk=as_int(pk, 0)).values_list("order_id", flat=True).first()
     if order_id is None or not Order.objects.visible_to(actor).filter(pk=order_id).exists():
         raise NotFound()
     locked = _lock(actor, order_id, contract_first=contract_first)

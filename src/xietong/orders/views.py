@@ -23,6 +23,7 @@ from xietong.core.exports import Column, xlsx_response
 from xietong.core.forms import posted, service_errors
 from xietong.core.htmx import done, fragment_requested, page_view, render_form, render_page
 from xietong.core.pagination import paginate
+from xietong.core.params import as_int
 from xietong.org.policies import require
 
 from . import selectors, services
@@ -69,7 +70,7 @@ def _id_param(request: HttpRequest, name: str) -> int | None:
     value = request.GET.get(name, "")
     if not value:
         return None
-    return int(value) if value.isdigit() else -1
+    return as_int(value, -1)
 
 
 # --- lists -------------------------------------------------------------------------------------------
@@ -459,8 +460,8 @@ def order_create(request: HttpRequest) -> HttpResponse:
     require(user, MODULE, "create")
     contract_id = request.GET.get("contract") or ""
     contract = None
-    if contract_id.isdigit():
-        contract = selectors.orderable_contracts(user=user).filter(pk=int(contract_id)).first()
+    if as_int(contract_id, None) is not None:
+        contract = selectors.orderable_contracts(user=user).filter(pk=as_int(contract_id, 0)).first()
     if contract is None:
         if contract_id:
             raise NotFound()

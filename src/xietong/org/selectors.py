@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from xietong.core import audit
 from xietong.core.models import AuditEntry
+from xietong.core.params import as_int
 from xietong.core.visibility import remember_seen
 
 from .models import AccessToken, BusinessUnit, Role, Team, TeamMembership, User, UserRole
@@ -186,7 +187,7 @@ def role_list() -> QuerySet[Role]:
 def role_get(*, pk: Any) -> Role:
     from xietong.core.errors import NotFound
 
-    role = Role.objects.prefetch_related("permissions").filter(pk=pk).first() if str(pk).isdigit() else None
+    role = Role.objects.prefetch_related("permissions").filter(pk=as_int(pk, 0)).first()
     if role is None:
         raise NotFound()
     return role
@@ -276,9 +277,7 @@ def user_role_get(*, target: User, pk: Any) -> UserRole:
     """One role held by ``target`` (``NotFound`` when it is not theirs)."""
     from xietong.core.errors import NotFound
 
-    user_role = (
-        target.user_roles.select_related("role", "business_unit").filter(pk=pk).first() if str(pk).isdigit() else None
-    )
+    user_role = target.user_roles.select_related("role", "business_unit").filter(pk=as_int(pk, 0)).first()
     if user_role is None:
         raise NotFound()
     return user_role

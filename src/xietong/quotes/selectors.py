@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 
 from xietong.core.errors import NotFound
+from xietong.core.params import as_int
 
 from .choices import QuoteStatus
 from .models import PriceBook, PriceBookEntry, Quote, QuoteLine
@@ -19,12 +20,8 @@ OPEN_STATUSES = (QuoteStatus.DRAFT, QuoteStatus.IN_APPROVAL, QuoteStatus.APPROVE
 
 
 def _int(value: Any) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0  # nothing matches
+    """None when not given; 0 (nothing matches) when not an id."""
+    return None if value in (None, "") else as_int(value, 0)
 
 
 def quote_list(

@@ -28,6 +28,7 @@ from xietong.core import audit, events, numbering
 from xietong.core.choices import DataScope
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.models import AuditEntry
+from xietong.core.params import as_int
 from xietong.core.validators import has_places
 from xietong.core.visibility import ensure_still_visible
 from xietong.org.policies import require
@@ -141,10 +142,10 @@ def price_book_for_change(*, actor: Any, price_book: PriceBook | int, lock: bool
     rows = PriceBook.objects.visible_to(actor, "administer")
     if lock:
         rows = rows.select_for_update()
-    found = rows.filter(pk=pk).first() if str(pk).isdigit() else None
+    found = rows.filter(pk=as_int(pk, 0)).first()
     if found is not None:
         return found
-    if not str(pk).isdigit() or not PriceBook.objects.visible_to(actor).filter(pk=pk).exists():
+    if not PriceBook.objects.visible_to(actor).filter(pk=as_int(pk, 0)).exists():
         raise NotFound()
     raise PermissionDenied(_("You may not change this price book."))
 

@@ -21,6 +21,7 @@ from xietong.core.errors import Conflict, NotFound
 from xietong.core.forms import kept_rows, posted, service_errors, spread_row_errors
 from xietong.core.htmx import done, page_view, render_form, render_page
 from xietong.core.pagination import paginate
+from xietong.core.params import as_int
 from xietong.org.policies import require
 
 from . import money, pricing, selectors, services
@@ -113,7 +114,7 @@ def quote_create(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     require(user, MODULE, "create")
     given = request.GET.get("opportunity", "")
-    opp = Opportunity.objects.visible_to(user).filter(pk=int(given) if given.isdigit() else 0).first()
+    opp = Opportunity.objects.visible_to(user).filter(pk=as_int(given, 0)).first()
     if opp is None:
         raise NotFound()
     book = services.default_book(opp.business_unit_id, timezone.localdate())
@@ -168,7 +169,7 @@ def _for_edit(request: HttpRequest, pk: int) -> Quote:
 
 def _rows(request: HttpRequest, filled: int) -> int:
     wanted = request.GET.get("rows", "")
-    extra = int(wanted) if wanted.isdigit() else EXTRA_ROWS
+    extra = as_int(wanted, EXTRA_ROWS)
     return max(min(filled + extra, MAX_ROWS), 1)
 
 
@@ -345,9 +346,7 @@ def quote_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def quote_history(request: HttpRequest, pk: int) -> HttpResponse:
     quote = selectors.quote_get(user=request.user, pk=pk)
     offset = request.GET.get("offset", "0")
-    context = history_panel(
-        quote, url=reverse("quotes:history", args=[pk]), offset=int(offset) if offset.isdigit() else 0
-    )
+    context = history_panel(quote, url=reverse("quotes:history", args=[pk]), offset=as_int(offset, 0))
     return render(request, "components/history.html#entries", context)
 
 
@@ -489,8 +488,8 @@ def quote_compare(request: HttpRequest, pk: int) -> HttpResponse:
     quote = selectors.quote_get(user=user, pk=pk)
     versions = selectors.versions_of(user=user, quote=quote)
     given = request.GET.get("with", "")
-    if given.isdigit():
-        other = Quote.objects.visible_to(user).filter(pk=int(given)).first()
+    if as_int(given, None) is not None:
+        other = Quote.objects.visible_to(user).filter(pk=as_int(given, 0)).first()
         if other is None:
             raise NotFound()
     else:

@@ -32,6 +32,7 @@ from ninja.pagination import paginate
 
 from xietong.catalog.models import Product
 from xietong.core.api import ERROR_RESPONSES, Page, Ref, openapi_file
+from xietong.core.params import as_int
 from xietong.org.policies import require
 
 from . import atp, supply_selectors, supply_services
@@ -250,8 +251,8 @@ def available_to_promise(
     wanted = [p.strip() for p in product if p.strip()]
     if not wanted or len(wanted) > 200:
         raise ValidationError({"product": _("Name between 1 and 200 products.")})
-    ids = [int(p) for p in wanted if p.isdigit()]
-    codes = [p for p in wanted if not p.isdigit()]
+    ids = [as_int(p, 0) for p in wanted if as_int(p, None) is not None]
+    codes = [p for p in wanted if as_int(p, None) is None]
     found = list(
         Product.objects.visible_to(request.user).filter(Q(pk__in=ids) | Q(code__in=codes)).order_by("code", "pk")
     )

@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 
 from xietong.core import audit
 from xietong.core.errors import NotFound
+from xietong.core.params import as_int
 from xietong.core.validators import QUANTITY_LIMIT, has_places
 from xietong.org.policies import require
 
@@ -273,7 +274,7 @@ def _business_unit(value: Any, errors: _Errors) -> Any:
 
     if _blank(value):
         return None
-    found = BusinessUnit.objects.filter(pk=_pk(value)).first() if str(_pk(value)).isdigit() else None
+    found = BusinessUnit.objects.filter(pk=as_int(_pk(value), 0)).first()
     if found is None:
         errors.add("business_unit", _("Choose an existing business unit."))
     return found
@@ -504,7 +505,7 @@ def _item_values(fields: Mapping[str, Any], errors: _Errors, prefix: str = "") -
             if _blank(raw):
                 values[name] = None
             else:
-                line = ProductionLine.objects.filter(pk=_pk(raw)).first() if str(_pk(raw)).isdigit() else None
+                line = ProductionLine.objects.filter(pk=as_int(_pk(raw), 0)).first()
                 if line is None:
                     errors.add(key, _("Choose an existing production line."))
                 values[name] = line
@@ -512,7 +513,7 @@ def _item_values(fields: Mapping[str, Any], errors: _Errors, prefix: str = "") -
             if _blank(raw):
                 values[name] = None
             else:
-                user = User.objects.filter(pk=_pk(raw), is_active=True).first() if str(_pk(raw)).isdigit() else None
+                user = User.objects.filter(pk=as_int(_pk(raw), 0), is_active=True).first()
                 if user is None:
                     errors.add(key, _("Choose an active user."))
                 values[name] = user
@@ -541,7 +542,7 @@ def item_upsert(*, actor: Any, product: Any, source: str = DataSource.MANUAL, **
     from xietong.catalog.models import Product
 
     require(actor, MODULE, "edit")
-    found = Product.objects.filter(pk=_pk(product)).first() if str(_pk(product)).isdigit() else None
+    found = Product.objects.filter(pk=as_int(_pk(product), 0)).first()
     if found is None:
         raise NotFound()
     errors = _Errors()

@@ -17,6 +17,7 @@ from typing import Any
 from django.db.models import Count, F, Q, QuerySet, Sum
 
 from xietong.core.errors import NotFound
+from xietong.core.params import as_int
 from xietong.org.policies import require
 
 from . import atp, supply_services
@@ -41,7 +42,7 @@ def plans(user: Any) -> QuerySet[DemandPlan]:
 
 def plan_get(*, user: Any, pk: Any) -> DemandPlan:
     require(user, MODULE, "view")
-    plan = plans(user).filter(pk=pk).first() if str(pk).isdigit() else None
+    plan = plans(user).filter(pk=as_int(pk, 0)).first()
     if plan is None:
         raise NotFound()
     return plan

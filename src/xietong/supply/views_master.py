@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from xietong.core.forms import posted, service_errors
 from xietong.core.htmx import done, page_view, render_form, render_page
 from xietong.core.pagination import paginate
+from xietong.core.params import as_int
 from xietong.org.policies import require
 
 from . import master_selectors as selectors
@@ -266,7 +267,7 @@ def _int_param(request: HttpRequest, name: str) -> int | None:
     value = request.GET.get(name, "")
     if not value:
         return None
-    return int(value) if value.isdigit() else -1
+    return as_int(value, -1)
 
 
 @page_view

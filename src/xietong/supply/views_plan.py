@@ -21,6 +21,7 @@ from xietong.core.exports import Column, csv_response, xlsx_response
 from xietong.core.forms import add_service_error, posted, service_errors
 from xietong.core.htmx import back_to_page, done, page_view, render_form, render_page
 from xietong.core.pagination import ordering, paginate
+from xietong.core.params import as_int
 from xietong.org.policies import require
 
 from . import plan_selectors as selectors
@@ -224,7 +225,7 @@ def plan_compare(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     plan = selectors.plan_get(user=user, pk=pk)
     wanted = request.GET.get("with", "")
-    other_id = int(wanted) if wanted.isdigit() else (None if not wanted else -1)
+    other_id = as_int(wanted, None if not wanted else -1)
     if other_id is None:
         other_id = plan.previous_id
     other = selectors.plan_get(user=user, pk=other_id) if other_id is not None else None

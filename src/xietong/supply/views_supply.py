@@ -18,6 +18,7 @@ from xietong.core.errors import Conflict, NotFound
 from xietong.core.forms import add_service_error
 from xietong.core.htmx import done, page_view, render_page
 from xietong.core.pagination import paginate
+from xietong.core.params import as_int
 from xietong.org.policies import require
 
 from . import supply_selectors as selectors
@@ -54,7 +55,7 @@ def _orders_url(plan: DemandPlan | int) -> str:
 
 def _int_param(request: HttpRequest, name: str) -> int | None:
     value = request.GET.get(name, "")
-    return int(value) if value.isdigit() else None
+    return as_int(value, None)
 
 
 def _errors(exc: Exception) -> list[str]:
@@ -228,7 +229,7 @@ def planned_order_bulk_accept(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     require(user, MODULE, "edit")
     plan = selectors.plan_get(user=user, pk=pk)
-    ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit()]
+    ids = [as_int(v, 0) for v in request.POST.getlist("ids") if as_int(v, None) is not None]
     chosen = list(
         selectors.planned_orders(user=user, plan=plan, action="edit").filter(
             pk__in=ids, status=PlannedOrderStatus.PROPOSED

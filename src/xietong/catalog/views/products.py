@@ -23,6 +23,7 @@ from xietong.core.exports import csv_response, xlsx_response
 from xietong.core.forms import posted, service_errors
 from xietong.core.htmx import done, page_view, render_form, render_page
 from xietong.core.pagination import keyset_paginate, ordering
+from xietong.core.params import as_int
 from xietong.org.policies import require
 
 from .. import selectors, services
@@ -270,7 +271,7 @@ def product_history(request: HttpRequest, pk: int) -> HttpResponse:
     context = history_panel(
         product,
         url=reverse("catalog:product_history", args=[pk]),
-        offset=int(offset) if offset.isdigit() else 0,
+        offset=as_int(offset, 0),
     )
     return render(request, "components/history.html#entries", context)
 
@@ -316,7 +317,7 @@ def category_create(request: HttpRequest) -> HttpResponse:
     form = CategoryForm(
         posted(request),
         parents=selectors.category_choices(user=request.user),
-        initial={"parent": parent if parent.isdigit() else ""},
+        initial={"parent": parent if as_int(parent, None) is not None else ""},
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -20,6 +20,7 @@ from xietong.core.exports import csv_response, xlsx_response
 from xietong.core.forms import add_service_error, posted, service_errors
 from xietong.core.htmx import done, next_url, page_view, render_form, render_page
 from xietong.core.pagination import keyset_paginate
+from xietong.core.params import as_int
 from xietong.core.visibility import addressable_people
 from xietong.org import selectors as org_selectors
 from xietong.org.policies import require
@@ -401,7 +402,7 @@ def customer_history(request: HttpRequest, pk: int) -> HttpResponse:
     context = history_panel(
         customer,
         url=reverse("customers:customer_history", args=[pk]),
-        offset=int(offset) if offset.isdigit() else 0,
+        offset=as_int(offset, 0),
     )
     return render(request, "components/history.html#entries", context)
 

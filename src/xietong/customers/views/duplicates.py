@@ -16,6 +16,7 @@ from xietong.core.errors import Conflict, NotFound, PermissionDenied, Validation
 from xietong.core.forms import XtForm, posted, service_errors
 from xietong.core.htmx import done, page_view, render_form, render_page
 from xietong.core.pagination import paginate
+from xietong.core.params import as_int
 from xietong.org.policies import require
 
 from .. import conflicts as conflict_svc
@@ -313,8 +314,8 @@ def conflict_new(request: HttpRequest) -> HttpResponse:
     try:
         customer, bu = svc.addressable_customer(
             user=request.user,
-            customer_id=_int(source.get("customer_id")),
-            business_unit_id=_int(source.get("business_unit_id")),
+            customer_id=as_int(source.get("customer_id"), None),
+            business_unit_id=as_int(source.get("business_unit_id"), None),
             ref=source.get("ref", ""),
         )
     except ValidationError:
@@ -336,13 +337,6 @@ def conflict_new(request: HttpRequest) -> HttpResponse:
         submit_label=_("Open the conflict"),
         context={"breadcrumbs": [(_("Ownership conflicts"), reverse("customers:conflict_list"))]},
     )
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
 
 
 @page_view

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from xietong.core.forms import posted, service_errors
 from xietong.core.htmx import done, page_view, render_form, render_page
+from xietong.core.params import as_int
 from xietong.org.models import Team
 
 from .. import configuration, policies, selectors
@@ -63,7 +64,7 @@ def _pools(request: HttpRequest, business_unit_id: int | None = None) -> Any:
 
 def _posted_bu(request: HttpRequest) -> int | None:
     value = request.POST.get("business_unit") or request.GET.get("business_unit") or ""
-    return int(value) if value.isdigit() else None
+    return as_int(value, None)
 
 
 @page_view

@@ -21,6 +21,7 @@ from xietong.core.exports import xlsx_response
 from xietong.core.forms import add_service_error, posted, service_errors
 from xietong.core.htmx import done, next_url, page_view, render_form, render_page
 from xietong.core.pagination import keyset_paginate, ordering
+from xietong.core.params import as_int
 from xietong.customers.matching import DuplicateFound
 from xietong.org.models import Team
 
@@ -186,7 +187,7 @@ def lead_create(request: HttpRequest) -> HttpResponse:
     own_bu = user.business_unit_id or 0
     initial_bu = business_units.filter(pk=own_bu).first() or business_units.first()
     posted_bu = request.POST.get("business_unit", "")
-    bu_id: int | None = int(posted_bu) if posted_bu.isdigit() else (initial_bu.pk if initial_bu else None)
+    bu_id: int | None = as_int(posted_bu, initial_bu.pk if initial_bu else None)
     form = LeadForm(
         posted(request),
         initial={"business_unit": initial_bu, "owner": user.pk, "source": "other"},
@@ -441,9 +442,7 @@ def lead_convert(request: HttpRequest, pk: int) -> HttpResponse:
 def lead_history(request: HttpRequest, pk: int) -> HttpResponse:
     lead = selectors.lead_get(user=request.user, pk=pk)
     offset = request.GET.get("offset", "0")
-    context = history_panel(
-        lead, url=reverse("leads:history", args=[pk]), offset=int(offset) if offset.isdigit() else 0
-    )
+    context = history_panel(lead, url=reverse("leads:history", args=[pk]), offset=as_int(offset, 0))
     return render(request, "components/history.html#entries", context)
 
 

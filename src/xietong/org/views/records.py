@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from xietong.core.components import history_panel, why_panel
 from xietong.core.htmx import page_view
+from xietong.core.params import as_int
 
 from .. import policies, selectors
 from ..models import User
@@ -62,9 +63,7 @@ def record_for(
 def record_history(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     obj = _record(request, kind, pk)
     offset = request.GET.get("offset", "0")
-    context = history_panel(
-        obj, url=reverse(RECORDS[kind][1], args=[pk]), offset=int(offset) if offset.isdigit() else 0
-    )
+    context = history_panel(obj, url=reverse(RECORDS[kind][1], args=[pk]), offset=as_int(offset, 0))
     return render(request, "components/history.html#entries", context)
 
 

@@ -15,6 +15,7 @@ from xietong.core.components import history_panel
 from xietong.core.errors import Conflict
 from xietong.core.forms import posted, service_errors
 from xietong.core.htmx import done, page_view, render_form, render_page
+from xietong.core.params import as_int
 
 from .. import policies, selectors, services
 from ..forms import BusinessUnitForm, GroupForm, TeamCreateForm, TeamEditForm, TeamManagersForm, TeamMoveForm
@@ -22,10 +23,6 @@ from ..models import BusinessUnit, Team
 from .records import actor, record_for
 
 USERS_ON_BU_PAGE = 20
-
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
 
 
 def _require_org_admin(request: HttpRequest) -> None:
@@ -182,7 +179,7 @@ def team_create(request: HttpRequest) -> HttpResponse:
     user = actor(request)
     policies.require(user, "org", "create")
     source = request.POST if request.method == "POST" else request.GET
-    bu_id, parent_id = _int(source.get("business_unit")), _int(source.get("parent"))
+    bu_id, parent_id = as_int(source.get("business_unit"), None), as_int(source.get("parent"), None)
     if parent_id and not bu_id:  # "add a sub-team" links name only the parent
         parent = selectors.team_choices(user=user, action="create").filter(pk=parent_id).first()
         bu_id = parent.business_unit_id if parent else None

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from xietong.core.htmx import page_view, render_page
+from xietong.core.params import as_int
 from xietong.org.policies import require
 
 from .. import analytics, selectors
@@ -29,8 +30,8 @@ BODY_ID = "analytics-body"
 def _process(request: HttpRequest) -> SalesProcess | None:
     """``?process=`` (404 when the user does not see it), else the one the board opens with."""
     raw = request.GET.get("process") or ""
-    if raw.isdigit():
-        return selectors.process_get(user=request.user, pk=int(raw))
+    if as_int(raw, None) is not None:
+        return selectors.process_get(user=request.user, pk=as_int(raw, 0))
     return selectors.default_process_for(request.user)
 
 

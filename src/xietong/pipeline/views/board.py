@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.forms import XtForm, service_errors
 from xietong.core.htmx import done, next_url, page_view, render_form, render_page
+from xietong.core.params import as_int
 from xietong.org.policies import require
 
 from .. import selectors, services
@@ -49,8 +50,8 @@ def _filter_form(request: HttpRequest) -> OpportunityFilterForm:
 
 def _process(request: HttpRequest) -> SalesProcess | None:
     raw = request.GET.get("process") or ""
-    if raw.isdigit():
-        return selectors.process_get(user=request.user, pk=int(raw))
+    if as_int(raw, None) is not None:
+        return selectors.process_get(user=request.user, pk=as_int(raw, 0))
     return selectors.default_process_for(request.user)
 
 
@@ -187,11 +188,9 @@ def board_column(request: HttpRequest) -> HttpResponse:
     require(user, MODULE, "view")
     raw = request.GET.get("stage") or ""
     stage = (
-        Stage.objects.filter(pk=int(raw), process__in=selectors.visible_processes(user))
+        Stage.objects.filter(pk=as_int(raw, 0), process__in=selectors.visible_processes(user))
         .select_related("process")
         .first()
-        if raw.isdigit()
-        else None
     )
     if stage is None:
         raise NotFound()
@@ -232,7 +231,7 @@ def board_move(request: HttpRequest, pk: int) -> HttpResponse:
     opportunity = selectors.opportunity_get(user=user, pk=pk)  # 404 outside the scope, before anything else
     process = opportunity.process
     raw = request.POST.get("stage") or ""
-    target = Stage.objects.filter(pk=int(raw), process_id=process.pk).first() if raw.isdigit() else None
+    target = Stage.objects.filter(pk=as_int(raw, 0), process_id=process.pk).first()
     refused, status, url = "", 200, ""
     moved = opportunity
     if target is None:

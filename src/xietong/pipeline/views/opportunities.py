@@ -21,6 +21,7 @@ from xietong.core.components import history_panel, why_panel
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.forms import add_row_errors, kept_rows, posted, service_errors
 from xietong.core.htmx import announce_record_changed, done, page_view, render_form, render_page
+from xietong.core.params import as_int
 from xietong.core.visibility import addressable_people, seen_by
 from xietong.org.policies import require
 
@@ -105,7 +106,7 @@ def opportunity_create(request: HttpRequest) -> HttpResponse:
     given = request.GET.get("customer", "")
     customer = None
     if given:
-        customer = customers.filter(pk=int(given) if given.isdigit() else 0).first()
+        customer = customers.filter(pk=as_int(given, 0)).first()
         if customer is None:
             raise NotFound()
     stages = _start_stages(user)
@@ -282,7 +283,7 @@ def opportunity_history(request: HttpRequest, pk: int) -> HttpResponse:
     context = history_panel(
         opp,
         url=reverse("pipeline:opportunity_history", args=[pk]),
-        offset=int(offset) if offset.isdigit() else 0,
+        offset=as_int(offset, 0),
     )
     return render(request, "components/history.html#entries", context)
 
@@ -307,7 +308,7 @@ def opportunity_stage(request: HttpRequest, pk: int) -> HttpResponse:
     """A click on the stage path: the opportunity moves, or the gate says what is missing (in place)."""
     opp = _for_edit(request, pk)
     stage_id = request.POST.get("stage", "")
-    target = Stage.objects.filter(pk=int(stage_id) if stage_id.isdigit() else 0, process_id=opp.process_id).first()
+    target = Stage.objects.filter(pk=as_int(stage_id, 0), process_id=opp.process_id).first()
     refusal = ""
     if target is None:
         refusal = _("Choose a stage of the opportunity's sales process.")
@@ -415,7 +416,7 @@ def opportunity_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _rows(request: HttpRequest, filled: int) -> int:
     wanted = request.GET.get("rows", "")
-    extra = int(wanted) if wanted.isdigit() else EXTRA_ROWS
+    extra = as_int(wanted, EXTRA_ROWS)
     return max(min(filled + extra, MAX_ROWS), 1)
 
 
@@ -515,7 +516,7 @@ def opportunity_contacts(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The contacts have been saved."))
             return done(request, _url(opp) + "#pane-contacts")
-    pairs = [(f, by_pk.get(_int(f["contact"].value()))) for f in formset.forms]
+    pairs = [(f, by_pk.get(as_int(f["contact"].value(), 0))) for f in formset.forms]
     return _editor(
         request,
         opp,
@@ -525,13 +526,6 @@ def opportunity_contacts(request: HttpRequest, pk: int) -> HttpResponse:
         pairs=pairs,
         new_contact_url=_maybe_contact_create(opp),
     )
-
-
-def _int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
 
 
 def _maybe_contact_create(opp: Opportunity) -> str:
@@ -545,7 +539,7 @@ def _split_total(formset: Any) -> tuple[Decimal, bool]:
     """The sum of the splits typed (rows with a member, not deleted) and whether it is 100."""
     total = Decimal("0")
     data = formset.data
-    count = _int(data.get(f"{formset.prefix}-TOTAL_FORMS"))
+    count = as_int(data.get(f"{formset.prefix}-TOTAL_FORMS"), 0)
     for n in range(min(count, MAX_ROWS)):
         key = f"{formset.prefix}-{n}"
         if not data.get(f"{key}-user") or data.get(f"{key}-DELETE"):
