@@ -273,3 +273,25 @@ def test_the_api_names_a_linked_record_only_to_those_who_see_it(org, admin):
     assert login(admin).get(f"/api/v1/tasks/{task.pk}").json()["record"] == f"org.team:{org['east'].pk}"
     listed = login(outsider).get("/api/v1/tasks").json()["results"]
     assert [(t["id"], t["record"]) for t in listed] == [(task.pk, None)]
+
+
+def test_task_pages_refuse_a_time_outside_the_years_and_a_status_that_is_not_one(people):
+    """Found by a sweep of the forms: both answered 500."""
+    from django.contrib.messages import get_messages
+
+    client = login(people["wang"])
+    for name in ("due_at", "remind_at"):
+        bad = client.post(
+            "/tasks/new/",
+            {"title": "远古", "assignee": people["wang"].pk, "priority": "normal", name: "0001-01-01T00:00"},
+        )
+        assert bad.status_code == 200
+        assert bad.context["form"].errors == {name: ["请输入公元 1 年至 9999 年之间的日期和时间。"]}
+    assert not Task.objects.filter(title="远古").exists()
+
+    task = svc.task_create(actor=people["wang"], title="盘点", assignee=people["wang"])
+    response = client.post(f"/tasks/{task.pk}/status/", {"status": "nonsense"})
+    assert (response.status_code, response["Location"]) == (303, f"/tasks/{task.pk}/")
+    assert [str(m) for m in get_messages(response.wsgi_request)] == ["请选择状态。"]
+    task.refresh_from_db()
+    assert task.status == "open"

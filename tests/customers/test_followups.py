@@ -194,6 +194,21 @@ def test_the_panel_logs_a_follow_up_through_htmx(people):
     assert FollowUp.objects.count() == 1
 
 
+def test_a_follow_up_time_outside_the_years_is_refused_on_its_field(people):
+    rel = owned(owner=people.rep)
+    client = login(people.rep)
+    url = f"/customers/follow-ups/new/?record=customers.customer:{rel.customer_id}"
+    for name in ("occurred_at", "next_at"):
+        bad = client.post(
+            url,
+            {"fu-kind": "call", "fu-content": "电话", f"fu-{name}": "0001-01-01T00:00"},
+            headers={"HX-Request": "true"},
+        )
+        assert bad.status_code == 200
+        assert "请输入公元 1 年至 9999 年之间的日期和时间。" in bad.content.decode()
+    assert FollowUp.objects.count() == 0
+
+
 def test_the_check_in_page_records_a_visit(people):
     rel = owned(owner=people.rep)
     client = login(people.rep)

@@ -126,6 +126,28 @@ def test_a_dry_run_then_the_real_import(org, rep, django_capture_on_commit_callb
     assert Lead.objects.get().contact_name == "张三"
 
 
+def test_repeating_a_dry_run_whose_mapping_no_longer_holds_says_why(org, rep, django_capture_on_commit_callbacks):
+    from django.contrib.messages import get_messages
+
+    client = login(rep)
+    upload(client, csv_bytes([["联系人", "手机"], ["张三", "13800138000"]]), target="leads", bu=org["bu1"])
+    job = ImportJob.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            f"/imports/{job.pk}/",
+            {"col_0": "contact_name", "col_1": "mobile", "duplicate_mode": "skip", "dry_run": "on"},
+        )
+    ImportJob.objects.filter(pk=job.pk).update(mapping={"联系人": "no_such_field"})  # e.g. a field since removed
+
+    response = client.post(f"/imports/{job.pk}/repeat/")
+
+    assert (response.status_code, response["Location"]) == (303, f"/imports/{job.pk}/")
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "没有这些字段：no_such_field。 请为以下字段映射一列：联系人姓名。"
+    ]
+    assert ImportJob.objects.count() == 1
+
+
 def test_someone_elses_import_pages_answer_404(org, rep, colleague):
     upload(login(rep), csv_bytes(ROWS), bu=org["bu1"])
     job = ImportJob.objects.get()

@@ -425,6 +425,15 @@ def test_finance_sets_a_credit_limit_and_it_is_audited(people, contract):
     assert state.limit == D("300000.00")
 
 
+def test_a_credit_limit_names_an_existing_business_unit(people, contract):
+    """Found by a sweep of the forms: an unknown BU failed (500) after the row was written."""
+    for bu in (-1, 999_999, "²"):
+        with pytest.raises(ValidationError) as refused:
+            services.credit_set(actor=people.finance, customer=contract.customer, business_unit=bu, credit_limit="1.00")
+        assert refused.value.message_dict == {"business_unit": ["请选择已有的事业部。"]}
+    assert not CustomerCredit.objects.exists()
+
+
 def test_a_sales_rep_cannot_set_a_credit_limit(people, contract):
     with pytest.raises(PermissionDenied):
         services.credit_set(

@@ -6,7 +6,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django import forms
-from django.core.exceptions import PermissionDenied
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -15,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xietong.core.components import history_panel
-from xietong.core.forms import XtForm, posted, service_errors
+from xietong.core.forms import DateTimeField, XtForm, posted, service_errors
 from xietong.core.htmx import done, next_url, page_view, render_form, render_page
 from xietong.core.pagination import paginate
 from xietong.core.params import as_int
@@ -63,7 +64,7 @@ class TaskForm(XtForm):
     collaborators = forms.ModelMultipleChoiceField(
         label=_("Collaborators"), queryset=Task.objects.none(), required=False
     )
-    due_at = forms.DateTimeField(label=_("Due"), required=False, widget=DATETIME)
+    due_at = DateTimeField(label=_("Due"), required=False, widget=DATETIME)
     priority = forms.ChoiceField(label=_("Priority"), choices=Task.Priority.choices, initial=Task.Priority.NORMAL)
     remind_before = forms.TypedChoiceField(
         label=_("Remind"),
@@ -73,7 +74,7 @@ class TaskForm(XtForm):
         required=False,
         help_text=_("Relative to the due time; or leave it and choose an exact time below."),
     )
-    remind_at = forms.DateTimeField(
+    remind_at = DateTimeField(
         label=_("Remind at"),
         required=False,
         widget=DATETIME,
@@ -230,8 +231,12 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def task_status(request: HttpRequest, pk: int) -> HttpResponse:
     """The status buttons (htmx: answers the header's status block; otherwise back to the task)."""
     task = svc.task_get(user=request.user, pk=pk)
-    svc.task_set_status(actor=request.user, task=task, status=request.POST.get("status", ""))
     url = reverse("collaboration:task_detail", args=[task.pk])
+    try:
+        svc.task_set_status(actor=request.user, task=task, status=request.POST.get("status", ""))
+    except ValidationError as exc:  # not one of the statuses (the buttons send only those)
+        messages.error(request, " ".join(exc.messages))
+        return done(request, url)
     if getattr(request, "htmx", False):
         task = svc.task_get(user=request.user, pk=pk)
         response = render(request, "collaboration/tasks/detail.html#status", _detail_context(request, task))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import UTC
 from functools import cache
 from typing import Any
 
@@ -72,6 +73,23 @@ class XtFormMixin:
 
 class XtForm(XtFormMixin, forms.Form):
     pass
+
+
+class DateTimeField(forms.DateTimeField):
+    """A local date and time the database can keep: it stores instants in UTC, and the first hours of
+    year 1 or the last of year 9999 (local) lie outside the years UTC has. Forms use this one field
+    for every date and time."""
+
+    default_error_messages = {"out_of_range": _("Enter a date and time between the years 1 and 9999.")}
+
+    def to_python(self, value: Any) -> Any:
+        result = super().to_python(value)
+        if result is not None:
+            try:
+                result.astimezone(UTC)
+            except OverflowError:
+                raise ValidationError(self.error_messages["out_of_range"], code="out_of_range") from None
+        return result
 
 
 class MonthField(forms.DateField):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from xietong.core.forms import XtForm
+from xietong.core.forms import DateTimeField, XtForm
 from xietong.core.params import as_int
 from xietong.org.models import BusinessUnit, Team, User
 
@@ -316,14 +316,14 @@ class FollowUpForm(XtForm):
     kind = forms.ChoiceField(choices=FollowUpKind.choices, label=_("Type"), initial=FollowUpKind.CALL)
     content = forms.CharField(label=_("What happened"), widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000)
     outcome = forms.CharField(required=False, max_length=200, label=_("Outcome"))
-    occurred_at = forms.DateTimeField(
+    occurred_at = DateTimeField(
         required=False,
         label=pgettext_lazy("follow-up", "When"),
         input_formats=DATETIME_FORMATS,
         widget=DateTimeInput(),
         help_text=_("Empty: now."),
     )
-    next_at = forms.DateTimeField(
+    next_at = DateTimeField(
         required=False,
         label=_("Next follow-up"),
         input_formats=DATETIME_FORMATS,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -148,6 +148,10 @@ def import_errors(request: HttpRequest, pk: int) -> FileResponse:
 def import_repeat(request: HttpRequest, pk: int) -> HttpResponse:
     """After a dry run: the same file and options, for real."""
     job = selectors.import_job_get(user=request.user, pk=pk)
-    copy = services.import_job_repeat(actor=request.user, job=job, dry_run=False)
+    try:
+        copy = services.import_job_repeat(actor=request.user, job=job, dry_run=False)
+    except ValidationError as exc:  # its mapping or options no longer hold (e.g. a field was removed)
+        messages.error(request, " ".join(exc.messages))
+        return done(request, _job_url(job))
     messages.success(request, _("The import has started."))
     return done(request, _job_url(copy))

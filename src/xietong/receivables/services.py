@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from xietong.core import audit, events
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.numbering import next_number
+from xietong.core.params import as_int
 from xietong.core.validators import has_places, is_valid_credit_code, normalize_credit_code
 from xietong.core.visibility import ensure_still_visible
 from xietong.org.policies import require
@@ -1194,7 +1195,11 @@ def customer_reachable(actor: Any, customer_id: int, business_unit_id: int | Non
 @transaction.atomic
 def credit_set(*, actor: Any, customer: Any, business_unit: Any, credit_limit: Any) -> CustomerCredit:
     """Finance sets a customer's credit limit with one of its business units (audited)."""
+    from xietong.org.models import BusinessUnit
+
     bu_id = _pk(business_unit)
+    if not BusinessUnit.objects.filter(pk=as_int(bu_id, 0)).exists():
+        raise ValidationError({"business_unit": _("Choose an existing business unit.")})
     _require_finance(actor, bu_id)
     if not customer_reachable(actor, _pk(customer), bu_id):
         raise NotFound()
