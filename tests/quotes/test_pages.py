@@ -142,6 +142,22 @@ def test_saving_the_editor_as_rendered_keeps_every_line_the_user_did_not_touch(p
     assert q.total > total
 
 
+def test_a_vat_rate_that_is_no_number_is_an_error_on_its_line_not_a_failure(people, opp) -> None:
+    """Found by a sweep of the forms: ``Decimal("abc")`` raised an error the choice field did not expect (500)."""
+    q = make_quote(people.rep, opp=opp, lines=[(None, "2", "50000.00")])
+    client = login(people.rep)
+    data = submitted(text(client.get(f"/quotes/{q.pk}/edit/")), "quote-editor")
+    data["lines-0-tax_rate"] = "abc"
+
+    refused = client.post(f"/quotes/{q.pk}/edit/", data)
+
+    assert refused.status_code == 200
+    assert refused.context["formset"].forms[0].errors == {
+        "tax_rate": ["Select a valid choice. abc is not one of the available choices."]
+    }
+    assert q.lines.get().tax_rate == Decimal("13.00")
+
+
 def test_the_editor_shows_the_totals_of_the_lines_as_typed_and_saves_nothing(people, opp, book, products) -> None:
     """Every change in the editor posts it with ``preview=1`` (htmx, into #quote-preview): the totals of
     what is typed, by the rule the save uses (price-book price for an empty unit price), or why they

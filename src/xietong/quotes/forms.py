@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
@@ -13,6 +13,16 @@ from django.utils.translation import pgettext_lazy
 from xietong.core.forms import MonthField, XtForm, XtFormMixin
 
 from .choices import Channel, DiscountKind, QuoteStatus, VatRate
+
+
+def _rate(value: Any) -> Decimal:
+    """A VAT rate's text as a Decimal; ``ValueError`` (which the choice field turns into its own error)
+    for text that is no number: ``Decimal("abc")`` raises ``InvalidOperation``, which the field does not
+    expect."""
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        raise ValueError(value) from None
 
 
 class QuoteFilterForm(XtForm):
@@ -91,7 +101,7 @@ class QuoteLineForm(XtFormMixin, forms.Form):
         label=_("VAT rate"),
         choices=[("", _("product's")), *VatRate.choices],
         required=False,
-        coerce=Decimal,
+        coerce=_rate,
         empty_value=None,
     )
     delivery_month = MonthField(label=_("Delivery month"), required=False)
