@@ -233,6 +233,19 @@ def test_posting_with_htmx_answers_the_panel_and_without_redirects_to_the_record
     assert Comment.objects.count() == 2
 
 
+def test_a_reply_to_a_parent_that_is_no_id_is_refused_like_a_gone_one(people):
+    """Found by a sweep of the forms: ``parent=abc`` answered 500."""
+    client = login(people["author"])
+    key = record_key(people["record"])
+    for parent in ("abc", "²", "99999999999999999999999"):
+        refused = client.post(
+            "/collaboration/comments/new/", {"record": key, "body": "re", "parent": parent}, headers=HTMX
+        )
+        assert refused.status_code == 200
+        assert "你回复的评论已不存在。" in refused.content.decode()
+    assert Comment.objects.count() == 0
+
+
 def test_reply_edit_and_delete_through_the_pages(people):
     client = login(people["author"])
     key = record_key(people["record"])

@@ -203,6 +203,15 @@ def test_a_horizon_out_of_range_is_refused_naming_the_field(people, signals):
     assert list(exc.value.message_dict) == ["horizon"]
 
 
+def test_a_plan_whose_months_run_past_the_calendar_is_refused_naming_the_cycle(people, signals):
+    """Found by a sweep of the forms: a cycle in December 9999 failed (500) building its months."""
+    with pytest.raises(ValidationError) as exc:
+        services.plan_create(actor=people.planner, cycle=date(9999, 12, 31), horizon=2)
+    assert exc.value.message_dict == {"cycle": ["计划的月份须在 9999 年 12 月前结束。"]}
+    last = services.plan_create(actor=people.planner, cycle=date(9999, 11, 1), horizon=2)  # November and December
+    assert (last.first_month, last.horizon) == (date(9999, 11, 1), 2)
+
+
 # --- overrides ------------------------------------------------------------------------------------------
 
 

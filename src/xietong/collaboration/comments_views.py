@@ -19,6 +19,7 @@ from xietong.core.components import record_url
 from xietong.core.errors import Conflict
 from xietong.core.forms import XtForm, service_errors
 from xietong.core.htmx import announce_record_changed, back_to_page, page_view, render_form
+from xietong.core.params import as_int
 
 from . import attachments, comments, registry
 from .attachments_views import MultipleFileField
@@ -79,7 +80,7 @@ def comment_create(request: HttpRequest) -> HttpResponse:
     if request.POST.get("parent"):
         parent = cast(
             "Comment | None",
-            Comment.objects.visible_to(request.user).on(record).filter(pk=request.POST["parent"]).first(),
+            Comment.objects.visible_to(request.user).on(record).filter(pk=as_int(request.POST["parent"], 0)).first(),
         )
         if parent is None:
             form.add_error(None, _("The comment you reply to is gone."))

@@ -152,6 +152,8 @@ def plan_create(
         raise ValidationError({"horizon": _("Enter a whole number of months.")}) from None
     if not 1 <= horizon <= MAX_HORIZON:
         raise ValidationError({"horizon": _("The horizon is between 1 and %(max)s months.") % {"max": MAX_HORIZON}})
+    if cycle.year * 12 + cycle.month - 1 + horizon - 1 > date.max.year * 12 + date.max.month - 1:
+        raise ValidationError({"cycle": _("A plan's months end by December 9999.")})
     run = forecast_run if forecast_run is not None else _latest_run()
     if run is not None and run.status != ForecastStatus.DONE:
         raise ValidationError({"forecast_run": _("Choose a forecast run that has finished.")})
