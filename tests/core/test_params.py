@@ -1,6 +1,6 @@
 """Whole numbers from query strings and unformed fields (core/params.py): ``"²".isdigit()`` holds but
-``int("²")`` fails, and a number past 64 bits fails in the database, so every page reads ids, offsets
-and counts through ``as_int``."""
+``int("²")`` fails, so every page reads ids, offsets and counts through ``as_int``; an offset past the
+databases' integers is held below them (it failed in the database)."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ from xietong.org.models import User
         ("²", None),  # a superscript: a digit to str.isdigit, not to int()
         ("①", None),  # a circled number, common in Chinese text
         ("١٢", None),  # Arabic-Indic digits: int() reads them; ids are ASCII
-        (str(LARGEST + 1), None),
-        ("9" * 5000, None),  # past int()'s 4,300 digits
+        (str(LARGEST + 1), LARGEST + 1),  # past the databases' integers: refused where it is used
+        ("9" * 5000, None),  # past the 4,300 digits int() reads
         ("-1", None),
         (-1, None),
         ("1e3", None),
@@ -56,8 +56,8 @@ def test_pages_given_digits_that_are_not_numbers_answer_rather_than_fail(admin_c
 
 @pytest.mark.parametrize(
     ("offset", "shown"),
-    # not a number the database holds: from the start, as for any other nonsense; the largest one: past the end
-    [("²", 10), ("99999999999999999999999999", 10), (str(LARGEST), 0), ("10", 2)],
+    # past the end, however far: nothing more to show
+    [("²", 10), ("99999999999999999999999999", 0), (str(LARGEST), 0), ("10", 2)],
 )
 def test_the_history_panel_past_the_end_or_at_a_nonsense_offset_answers(admin_client, org, offset, shown):
     team = org["supply"]
