@@ -107,15 +107,21 @@ def test_progress_fragment_polls_while_running(org, rep):
     assert 'aria-valuenow="40"' in html
 
 
-def test_a_dry_run_then_the_real_import(org, rep, django_capture_on_commit_callbacks):
+def dry_run(org, rep, capture_on_commit):
+    """A lead file uploaded and run as a dry run by ``rep``: the client and the job."""
     client = login(rep)
     upload(client, csv_bytes([["联系人", "手机"], ["张三", "13800138000"]]), target="leads", bu=org["bu1"])
     job = ImportJob.objects.get()
-    with django_capture_on_commit_callbacks(execute=True):
+    with capture_on_commit(execute=True):
         client.post(
             f"/imports/{job.pk}/",
             {"col_0": "contact_name", "col_1": "mobile", "duplicate_mode": "skip", "dry_run": "on"},
         )
+    return client, job
+
+
+def test_a_dry_run_then_the_real_import(org, rep, django_capture_on_commit_callbacks):
+    client, job = dry_run(org, rep, django_capture_on_commit_callbacks)
     job.refresh_from_db()
     assert (job.dry_run, job.created_count, Lead.objects.count()) == (True, 1, 0)
     with django_capture_on_commit_callbacks(execute=True):
@@ -129,14 +135,7 @@ def test_a_dry_run_then_the_real_import(org, rep, django_capture_on_commit_callb
 def test_repeating_a_dry_run_whose_mapping_no_longer_holds_says_why(org, rep, django_capture_on_commit_callbacks):
     from django.contrib.messages import get_messages
 
-    client = login(rep)
-    upload(client, csv_bytes([["联系人", "手机"], ["张三", "13800138000"]]), target="leads", bu=org["bu1"])
-    job = ImportJob.objects.get()
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(
-            f"/imports/{job.pk}/",
-            {"col_0": "contact_name", "col_1": "mobile", "duplicate_mode": "skip", "dry_run": "on"},
-        )
+    client, job = dry_run(org, rep, django_capture_on_commit_callbacks)
     ImportJob.objects.filter(pk=job.pk).update(mapping={"联系人": "no_such_field"})  # e.g. a field since removed
 
     response = client.post(f"/imports/{job.pk}/repeat/")
