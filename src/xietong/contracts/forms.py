@@ -117,10 +117,10 @@ class ContractForm(XtForm):
 
             self.fields["customer"].queryset = Customer.objects.visible_to(user).order_by("name")  # type: ignore[attr-defined]
             # the chosen customer's opportunities only (the page opened from an opportunity names both)
-            chosen = str(self.data.get("customer") or self.initial.get("customer") or "")
+            chosen = as_int(self.data.get("customer") or self.initial.get("customer"), None)
             self.fields["opportunity"].queryset = (  # type: ignore[attr-defined]
-                Opportunity.objects.visible_to(user).filter(customer_id=as_int(chosen, 0)).order_by("-pk")
-                if as_int(chosen, None) is not None
+                Opportunity.objects.visible_to(user).filter(customer_id=chosen).order_by("-pk")
+                if chosen is not None
                 else Opportunity.objects.none()
             )
             self.fields["opportunity"].help_text = _("An opportunity of the customer (open the form from it).")

@@ -151,7 +151,7 @@ class BulkForm(XtForm):
 
     def clean_ids(self) -> list[int]:
         raw = self.cleaned_data.get("ids") or ""
-        ids = [as_int(p, 0) for p in raw.replace(",", " ").split() if as_int(p, None) is not None]
+        ids = [i for i in (as_int(p, None) for p in raw.replace(",", " ").split()) if i is not None]
         if not ids:
             raise forms.ValidationError(_("Select at least one customer."))
         return ids

@@ -89,9 +89,9 @@ def import_start(request: HttpRequest) -> HttpResponse:
 def _mapping_form(request: HttpRequest, job: ImportJob) -> MappingForm:
     user: Any = request.user
     mapping = dict(job.mapping)
-    saved_id = request.GET.get("saved")
-    if as_int(saved_id, None) is not None:
-        saved = SavedMapping.objects.filter(owner=user, target=job.target, pk=as_int(saved_id, 0)).first()
+    saved_id = as_int(request.GET.get("saved"), None)
+    if saved_id is not None:
+        saved = SavedMapping.objects.filter(owner=user, target=job.target, pk=saved_id).first()
         if saved is not None:
             mapping = {h: f for h, f in saved.mapping.items() if h in job.headers}
     return MappingForm(

@@ -459,9 +459,9 @@ def order_create(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     require(user, MODULE, "create")
     contract_id = request.GET.get("contract") or ""
-    contract = None
-    if as_int(contract_id, None) is not None:
-        contract = selectors.orderable_contracts(user=user).filter(pk=as_int(contract_id, 0)).first()
+    contract, wanted = None, as_int(contract_id, None)
+    if wanted is not None:
+        contract = selectors.orderable_contracts(user=user).filter(pk=wanted).first()
     if contract is None:
         if contract_id:
             raise NotFound()

@@ -487,9 +487,9 @@ def quote_compare(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     quote = selectors.quote_get(user=user, pk=pk)
     versions = selectors.versions_of(user=user, quote=quote)
-    given = request.GET.get("with", "")
-    if as_int(given, None) is not None:
-        other = Quote.objects.visible_to(user).filter(pk=as_int(given, 0)).first()
+    given = as_int(request.GET.get("with", ""), None)
+    if given is not None:
+        other = Quote.objects.visible_to(user).filter(pk=given).first()
         if other is None:
             raise NotFound()
     else:

@@ -251,8 +251,9 @@ def available_to_promise(
     wanted = [p.strip() for p in product if p.strip()]
     if not wanted or len(wanted) > 200:
         raise ValidationError({"product": _("Name between 1 and 200 products.")})
-    ids = [as_int(p, 0) for p in wanted if as_int(p, None) is not None]
-    codes = [p for p in wanted if as_int(p, None) is None]
+    read = [(p, as_int(p, None)) for p in wanted]
+    ids = [i for _p, i in read if i is not None]
+    codes = [p for p, i in read if i is None]
     found = list(
         Product.objects.visible_to(request.user).filter(Q(pk__in=ids) | Q(code__in=codes)).order_by("code", "pk")
     )

@@ -229,7 +229,7 @@ def planned_order_bulk_accept(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     require(user, MODULE, "edit")
     plan = selectors.plan_get(user=user, pk=pk)
-    ids = [as_int(v, 0) for v in request.POST.getlist("ids") if as_int(v, None) is not None]
+    ids = [i for i in (as_int(v, None) for v in request.POST.getlist("ids")) if i is not None]
     chosen = list(
         selectors.planned_orders(user=user, plan=plan, action="edit").filter(
             pk__in=ids, status=PlannedOrderStatus.PROPOSED

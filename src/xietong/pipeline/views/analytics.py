@@ -29,9 +29,9 @@ BODY_ID = "analytics-body"
 
 def _process(request: HttpRequest) -> SalesProcess | None:
     """``?process=`` (404 when the user does not see it), else the one the board opens with."""
-    raw = request.GET.get("process") or ""
-    if as_int(raw, None) is not None:
-        return selectors.process_get(user=request.user, pk=as_int(raw, 0))
+    pk = as_int(request.GET.get("process"), None)
+    if pk is not None:
+        return selectors.process_get(user=request.user, pk=pk)
     return selectors.default_process_for(request.user)
 
 

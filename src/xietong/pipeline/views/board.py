@@ -49,9 +49,9 @@ def _filter_form(request: HttpRequest) -> OpportunityFilterForm:
 
 
 def _process(request: HttpRequest) -> SalesProcess | None:
-    raw = request.GET.get("process") or ""
-    if as_int(raw, None) is not None:
-        return selectors.process_get(user=request.user, pk=as_int(raw, 0))
+    pk = as_int(request.GET.get("process"), None)
+    if pk is not None:
+        return selectors.process_get(user=request.user, pk=pk)
     return selectors.default_process_for(request.user)
 
 
