@@ -23,7 +23,7 @@ from tests.support.forms import submitted
 from tests.support.i18n import zh
 from tests.support.money import contract, order, quote
 from tests.support.pipeline import ProductFactory, opportunity
-from tests.support.queries import assert_queries_constant
+from tests.support.queries import assert_queries_constant, counts_of_pages
 from xietong.contracts import registrations
 from xietong.contracts.choices import ContractStatus as S
 from xietong.contracts.models import Contract, ContractSequence, ContractVersion
@@ -319,3 +319,26 @@ def test_an_accepted_quote_page_offers_create_contract_and_a_draft_does_not(peop
     page = client.get(f"/quotes/{accepted.pk}/").content.decode()
     assert f'href="/contracts/from-quote/{accepted.pk}/"' in page
     assert 'id="contract-from-quote"' not in client.get(f"/quotes/{draft.pk}/").content.decode()
+
+
+def test_the_editor_reads_the_products_once_whatever_its_rows(people):
+    short = contract(people.rep, status=S.DRAFT)
+    long = contract(people.rep, status=S.DRAFT, lines=[(None, "1", "100.00")] * 12)
+    client = login(people.rep)
+    counts = counts_of_pages(client, [f"/contracts/{short.pk}/edit/?rows=1", f"/contracts/{short.pk}/edit/?rows=40"])
+    assert counts_of_pages(client, [f"/contracts/{long.pk}/edit/?rows=1"]) == counts[:1] == counts[1:]
+
+
+def test_a_post_claiming_more_rows_than_the_editor_offers_is_refused_and_saves_nothing(people):
+    c = contract(people.rep, status=S.DRAFT, lines=[(None, "2", "50000.00"), (None, "3", "1200.00")])
+    title = c.title
+    client = login(people.rep)
+    data = submitted(client.get(f"/contracts/{c.pk}/edit/").content.decode(), "contract-editor")
+    data.update({"title": "只改标题", "lines-TOTAL_FORMS": "100000"})
+
+    response = client.post(f"/contracts/{c.pk}/edit/", data)
+    assert response.status_code == 200
+    assert len(response.context["formset"].forms) == 202  # its 2 lines and 200 new rows
+    assert response.context["formset"].non_form_errors() == ["请最多提交 202 个表单。"]
+    c.refresh_from_db()
+    assert (c.title, c.lines.count()) == (title, 2)

@@ -18,7 +18,7 @@ from tests.support.crm import ContactFactory
 from tests.support.factories import UserFactory, grant
 from tests.support.forms import submitted
 from tests.support.pipeline import ProductFactory, opportunity, stage
-from tests.support.queries import assert_queries_constant
+from tests.support.queries import assert_queries_constant, counts_of_pages
 from xietong.org.defaults import ensure_default_roles
 from xietong.pipeline import services
 from xietong.pipeline.models import ChecklistCheck, ChecklistItem, DealTeamMember, Opportunity, StageMove
@@ -557,3 +557,28 @@ def test_the_history_tab_reads_team_changes(people, deal):
         members=[{"user": people.rep, "access": "edit", "split": "60"}, {"user": people.rep2, "split": "40"}],
     )
     assert login(people.rep).get(url("opportunity_detail", deal.pk)).status_code == 200
+
+
+@pytest.mark.parametrize("editor", ["opportunity_lines", "opportunity_team"])
+def test_the_line_and_team_editors_read_their_choices_once_whatever_their_rows(people, deal, editor):
+    ProductFactory.create_batch(3)
+    client = login(people.rep)
+    counts = counts_of_pages(client, [f"{url(editor, deal.pk)}?rows={rows}" for rows in (1, 40)])
+    assert counts[1] == counts[0]
+
+
+@pytest.mark.parametrize(("editor", "prefix"), [("opportunity_lines", "lines"), ("opportunity_team", "members")])
+def test_a_post_claiming_more_rows_than_the_editor_offers_is_refused_and_saves_nothing(people, deal, editor, prefix):
+    product = ProductFactory(list_price=Decimal("1000.00"))
+    services.lines_set(actor=people.rep, opportunity=deal, lines=[{"product": product.pk, "quantity": "2"}])
+    client = login(people.rep)
+    data = submitted(text(client.get(url(editor, deal.pk))), "opp-editor")
+    data[f"{prefix}-TOTAL_FORMS"] = "100000"
+    before = (list(deal.lines.values_list("product", "quantity")), list(deal.team.values_list("user", "split")))
+
+    response = client.post(url(editor, deal.pk), data)
+    assert response.status_code == 200
+    initial = int(data[f"{prefix}-INITIAL_FORMS"])
+    assert len(response.context["formset"].forms) == initial + 60
+    assert response.context["formset"].non_form_errors() == [f"请最多提交 {initial + 60} 个表单。"]
+    assert (list(deal.lines.values_list("product", "quantity")), list(deal.team.values_list("user", "split"))) == before

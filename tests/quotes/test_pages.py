@@ -15,7 +15,7 @@ from tests.conftest import login as login_as
 from tests.support.forms import submitted
 from tests.support.money import quote as make_quote
 from tests.support.pipeline import opportunity
-from tests.support.queries import assert_queries_constant
+from tests.support.queries import assert_queries_constant, count_queries, counts_of_pages
 from xietong.quotes.choices import QuoteStatus
 from xietong.quotes.models import Quote, QuoteLine
 
@@ -434,3 +434,32 @@ def test_a_refusal_of_no_field_is_shown_on_the_editor_not_a_500(people, opp, boo
     assert "The customer is blocked." in text(response)
     preview = client.post(f"/quotes/{q.pk}/edit/", {**data, "preview": "1"}, headers={"HX-Request": "true"})
     assert preview.status_code == 200
+
+
+def test_the_editor_reads_the_products_once_whatever_its_rows(people, opp) -> None:
+    """Each row's product select read the products again: a 200-line quote's editor ran 200 queries."""
+    short = make_quote(people.rep, opp=opp)
+    long = make_quote(people.rep, opp=opp, lines=[(None, "1", "100.00")] * 12)
+    client = login(people.rep)
+    counts = counts_of_pages(client, [f"/quotes/{short.pk}/edit/?rows=1", f"/quotes/{short.pk}/edit/?rows=40"])
+    assert counts_of_pages(client, [f"/quotes/{long.pk}/edit/?rows=1"]) == counts[:1] == counts[1:]
+
+    def preview(q: Quote) -> int:  # every row posted back, validated and shown with its totals
+        data = submitted(text(client.get(f"/quotes/{q.pk}/edit/")), "quote-editor")
+        return count_queries(lambda: client.post(f"/quotes/{q.pk}/edit/", {**data, "preview": "1"}))[0]
+
+    assert preview(long) == preview(short)
+
+
+def test_a_post_claiming_more_rows_than_the_editor_offers_is_refused_and_saves_nothing(people, opp) -> None:
+    q = make_quote(people.rep, opp=opp, lines=[(None, "2", "50000.00"), (None, "3", "1200.00")])
+    client = login(people.rep)
+    data = submitted(text(client.get(f"/quotes/{q.pk}/edit/")), "quote-editor")
+    data.update({"title": "只改标题", "lines-TOTAL_FORMS": "100000"})
+
+    response = client.post(f"/quotes/{q.pk}/edit/", data)
+    assert response.status_code == 200
+    assert "Please submit at most 302 forms." in text(response)  # its 2 lines and 300 new rows
+    assert len(response.context["formset"].forms) == 302
+    q.refresh_from_db()
+    assert (q.title, q.lines.count()) == (f"{opp.name}报价", 2)

@@ -38,3 +38,10 @@ def assert_queries_constant(
     if max_queries is not None:
         assert after <= max_queries, f"{after} queries > {max_queries}:\n" + "\n".join(sql)
     return after
+
+
+def counts_of_pages(client: Any, urls: list[str]) -> list[int]:
+    """The queries each of ``urls`` costs (after one request to warm caches): a line editor shown with
+    few and many rows must cost the same."""
+    client.get(urls[0])
+    return [count_queries(lambda url=url: client.get(url))[0] for url in urls]

@@ -7,11 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from xietong.catalog.models import Product
-from xietong.core.forms import MonthField, XtForm, XtFormMixin
+from xietong.core.forms import MonthField, RowChoiceField, RowChoices, XtForm, XtFormMixin, rows_formset
 from xietong.core.params import as_int
 
 from .choices import ContractStatus
@@ -173,7 +172,7 @@ class LineForm(XtFormMixin, forms.Form):
         ("description", "col-6 col-md-1"),
         ("DELETE", "col-12 col-md-1"),
     )
-    product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none())
+    product = RowChoiceField(label=_("Product"), queryset=Product.objects.none())
     quantity = forms.DecimalField(
         label=_("Quantity"),
         min_value=Decimal("0.001"),
@@ -202,9 +201,9 @@ class LineForm(XtFormMixin, forms.Form):
     # the contract's line this row edits (empty: a new line); the service checks it is this contract's
     id = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, products: QuerySet[Any], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, products: RowChoices, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["product"].queryset = products  # type: ignore[attr-defined]
+        products.apply(self.fields["product"])  # type: ignore[arg-type]
 
     def laid_out(self) -> list[tuple[Any, str]]:
         return [(self[name], css) for name, css in self.layout]
@@ -227,4 +226,6 @@ class LineForm(XtFormMixin, forms.Form):
         }
 
 
-LineFormSet = forms.formset_factory(LineForm, extra=0, can_delete=True)
+# the editor offers new rows up to this many lines in all (``?rows=``)
+MAX_ROWS = 200
+LineFormSet = rows_formset(LineForm, new_rows=MAX_ROWS, can_delete=True)

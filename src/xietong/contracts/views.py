@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from xietong.core.components import why_panel
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.exports import xlsx_response
-from xietong.core.forms import add_row_errors, add_service_error, kept_rows, posted
+from xietong.core.forms import RowChoices, add_row_errors, add_service_error, kept_rows, posted
 from xietong.core.htmx import done, page_view, render_form, render_page
 from xietong.core.pagination import keyset_paginate
 from xietong.core.params import as_int
@@ -30,6 +30,7 @@ from . import numbering, selectors, services
 from .choices import ContractStatus
 from .exports import CONTRACT_COLUMNS
 from .forms import (
+    MAX_ROWS,
     AmendForm,
     ContractForm,
     FilterForm,
@@ -50,7 +51,6 @@ CUSTOMER_TAB_ROWS = 10
 SORTS = {"created": "pk", "amount": "amount", "end": "end_date", "start": "start_date"}
 DEFAULT_SORT = "-created"
 EXTRA_ROWS = 3
-MAX_ROWS = 200
 
 
 def _crumbs(*extra: tuple[str, str]) -> list[tuple[str, str]]:
@@ -188,7 +188,7 @@ def contract_create(request: HttpRequest) -> HttpResponse:
         "opportunity": request.GET.get("opportunity"),
     }
     form = ContractForm(posted(request), user=user, creating=True, initial=initial)
-    formset = LineFormSet(posted(request), prefix="lines", form_kwargs={"products": _products(user)})
+    formset = LineFormSet(posted(request), prefix="lines", form_kwargs={"products": RowChoices(_products(user))})
     if request.method == "GET":
         formset.extra = _extra_rows(request, 0)
     if request.method == "POST" and form.is_valid() and formset.is_valid():
@@ -236,7 +236,7 @@ def _edit_or_amend(request: HttpRequest, contract: Contract, *, amend: bool) -> 
         posted(request),
         prefix="lines",
         initial=_line_initial(contract),
-        form_kwargs={"products": _products(user, current)},
+        form_kwargs={"products": RowChoices(_products(user, current))},
     )
     if request.method == "GET":
         formset.extra = _extra_rows(request, len(current))

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from xietong.catalog.models import Product
-from xietong.core.forms import XtForm, XtFormMixin
+from xietong.core.forms import RowChoiceField, RowChoices, XtForm, XtFormMixin, rows_formset
 from xietong.customers.choices import DecisionRole, Source
 from xietong.customers.models import Customer
 from xietong.org.models import BusinessUnit
@@ -166,7 +166,7 @@ class LineForm(RowForm):
         ("delivery_month", "col-6 col-md-2"),
         ("DELETE", "col-12 col-md-1"),
     )
-    product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none())
+    product = RowChoiceField(label=_("Product"), queryset=Product.objects.none())
     quantity = forms.DecimalField(
         label=_("Quantity"),
         min_value=Decimal("0.001"),
@@ -196,9 +196,9 @@ class LineForm(RowForm):
         widget=forms.TextInput(attrs={"type": "month", "placeholder": "2027-03"}),
     )
 
-    def __init__(self, *args: Any, products: QuerySet[Any], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, products: RowChoices, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["product"].queryset = products  # type: ignore[attr-defined]
+        products.apply(self.fields["product"])  # type: ignore[arg-type]
 
     def service_row(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -227,7 +227,7 @@ class MemberForm(RowForm):
         ("split", "col-6 col-md-2"),
         ("DELETE", "col-6 col-md-2"),
     )
-    user = PersonChoiceField(label=_("Member"), queryset=None)  # type: ignore[arg-type]
+    user = RowChoiceField(label=_("Member"), queryset=None)
     role = forms.ChoiceField(label=_("Role"), choices=TeamRole.choices, initial=TeamRole.SALES)
     access = forms.ChoiceField(label=_("Access"), choices=MemberAccess.choices, initial=MemberAccess.READ)
     split = forms.DecimalField(
@@ -239,18 +239,20 @@ class MemberForm(RowForm):
         widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal", "data-xt-split": "1"}),
     )
 
-    def __init__(self, *args: Any, people: QuerySet[Any], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, people: RowChoices, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = people  # type: ignore[attr-defined]
+        people.apply(self.fields["user"])  # type: ignore[arg-type]
 
     def has_changed(self) -> bool:
         # an extra row counts only when a member is chosen (role and access have initial values)
         return bool(self.data.get(self.add_prefix("user"))) if self.is_bound else super().has_changed()
 
 
-LineFormSet = forms.formset_factory(LineForm, extra=0, can_delete=True)
+# the line and team editors offer up to this many new rows (``?rows=``) below the existing ones
+NEW_ROWS = 60
+LineFormSet = rows_formset(LineForm, new_rows=NEW_ROWS, can_delete=True)
 ContactFormSet = forms.formset_factory(ContactRowForm, extra=0)
-MemberFormSet = forms.formset_factory(MemberForm, extra=0, can_delete=True)
+MemberFormSet = rows_formset(MemberForm, new_rows=NEW_ROWS, can_delete=True)
 
 
 # --- process administration -------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from xietong.core.forms import MonthField, XtForm, XtFormMixin
+from xietong.core.forms import MonthField, RowChoiceField, RowChoices, XtForm, XtFormMixin, rows_formset
 
 from .choices import Channel, DiscountKind, QuoteStatus, VatRate
 
@@ -73,7 +73,7 @@ class QuoteLineForm(XtFormMixin, forms.Form):
         ("description", "col-6 col-md-1"),
         ("DELETE", "col-12 col-md-1"),
     )
-    product: forms.ModelChoiceField[Any] = forms.ModelChoiceField(label=_("Product"), queryset=None)
+    product = RowChoiceField(label=_("Product"), queryset=None)
     quantity = forms.DecimalField(
         label=_("Quantity"),
         decimal_places=3,
@@ -107,9 +107,9 @@ class QuoteLineForm(XtFormMixin, forms.Form):
     delivery_month = MonthField(label=_("Delivery month"), required=False)
     description = forms.CharField(label=_("Description"), max_length=300, required=False)
 
-    def __init__(self, *args: Any, products: QuerySet[Any], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, products: RowChoices, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["product"].queryset = products  # type: ignore[attr-defined]
+        products.apply(self.fields["product"])  # type: ignore[arg-type]
 
     def laid_out(self) -> list[tuple[Any, str]]:
         return [(self[name], css) for name, css in self.layout]
@@ -128,7 +128,9 @@ class QuoteLineForm(XtFormMixin, forms.Form):
         }
 
 
-QuoteLineFormSet = forms.formset_factory(QuoteLineForm, extra=0, can_delete=True)
+# the editor offers up to this many new rows (``?rows=``) below the quote's lines
+NEW_ROWS = 300
+QuoteLineFormSet = rows_formset(QuoteLineForm, new_rows=NEW_ROWS, can_delete=True)
 
 
 class DecisionForm(XtForm):

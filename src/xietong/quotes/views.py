@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from xietong.core.components import annotate_lines, history_panel, why_panel
 from xietong.core.errors import Conflict, NotFound
-from xietong.core.forms import kept_rows, posted, service_errors, spread_row_errors
+from xietong.core.forms import RowChoices, kept_rows, posted, service_errors, spread_row_errors
 from xietong.core.htmx import done, page_view, render_form, render_page
 from xietong.core.pagination import paginate
 from xietong.core.params import as_int
@@ -27,6 +27,7 @@ from xietong.org.policies import require
 from . import money, pricing, selectors, services
 from .choices import QuoteStatus
 from .forms import (
+    NEW_ROWS,
     DecisionForm,
     EntryForm,
     PriceBookForm,
@@ -39,7 +40,6 @@ from .models import PriceBook, PriceBookEntry, Quote
 
 MODULE = services.MODULE
 EXTRA_ROWS = 3
-MAX_ROWS = 300
 
 
 def _url(quote: Quote) -> str:
@@ -170,7 +170,7 @@ def _for_edit(request: HttpRequest, pk: int) -> Quote:
 def _rows(request: HttpRequest, filled: int) -> int:
     wanted = request.GET.get("rows", "")
     extra = as_int(wanted, EXTRA_ROWS)
-    return max(min(filled + extra, MAX_ROWS), 1)
+    return max(min(filled + extra, NEW_ROWS), 1)
 
 
 @page_view
@@ -218,7 +218,9 @@ def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
         }
         for line, book_price in zip(current, book_prices, strict=True)
     ]
-    formset = QuoteLineFormSet(posted(request), prefix="lines", initial=initial, form_kwargs={"products": products})
+    formset = QuoteLineFormSet(
+        posted(request), prefix="lines", initial=initial, form_kwargs={"products": RowChoices(products)}
+    )
     if request.method == "GET":
         formset.extra = _rows(request, 0)
     for row, book_price in zip(formset.forms, book_prices, strict=False):  # after ``extra``: forms are made once

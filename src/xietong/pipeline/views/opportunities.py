@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from xietong.core.components import history_panel, why_panel
 from xietong.core.errors import Conflict, NotFound
-from xietong.core.forms import add_row_errors, kept_rows, posted, service_errors
+from xietong.core.forms import RowChoices, add_row_errors, kept_rows, posted, service_errors
 from xietong.core.htmx import announce_record_changed, done, page_view, render_form, render_page
 from xietong.core.params import as_int
 from xietong.core.visibility import addressable_people, seen_by
@@ -28,6 +28,7 @@ from xietong.org.policies import require
 from .. import gates, selectors, services
 from ..choices import OpportunityStatus, StageKind
 from ..forms import (
+    NEW_ROWS,
     CloseNoteForm,
     ContactFormSet,
     LineFormSet,
@@ -40,7 +41,6 @@ from ..models import HUNDRED, ChecklistCheck, ChecklistItem, Opportunity, Stage
 
 MODULE = services.MODULE
 EXTRA_ROWS = 3  # empty rows below the filled ones in the line and team editors
-MAX_ROWS = 60
 
 
 def _maybe_reverse(name: str) -> str:
@@ -417,7 +417,7 @@ def opportunity_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 def _rows(request: HttpRequest, filled: int) -> int:
     wanted = request.GET.get("rows", "")
     extra = as_int(wanted, EXTRA_ROWS)
-    return max(min(filled + extra, MAX_ROWS), 1)
+    return max(min(filled + extra, NEW_ROWS), 1)
 
 
 def _editor(
@@ -466,7 +466,7 @@ def opportunity_lines(request: HttpRequest, pk: int) -> HttpResponse:
         posted(request),
         prefix="lines",
         initial=initial,
-        form_kwargs={"products": products},
+        form_kwargs={"products": RowChoices(products)},
     )
     if request.method == "GET":
         formset.extra = _rows(request, 0)
@@ -540,7 +540,7 @@ def _split_total(formset: Any) -> tuple[Decimal, bool]:
     total = Decimal("0")
     data = formset.data
     count = as_int(data.get(f"{formset.prefix}-TOTAL_FORMS"), 0)
-    for n in range(min(count, MAX_ROWS)):
+    for n in range(min(count, NEW_ROWS)):
         key = f"{formset.prefix}-{n}"
         if not data.get(f"{key}-user") or data.get(f"{key}-DELETE"):
             continue
@@ -559,7 +559,9 @@ def opportunity_team(request: HttpRequest, pk: int) -> HttpResponse:
     people = addressable_people(user).order_by("display_name", "username")
     current = list(opp.team.select_related("user").order_by("-split", "pk"))
     initial = [{"user": m.user_id, "role": m.role, "access": m.access, "split": m.split} for m in current]
-    formset = MemberFormSet(posted(request), prefix="members", initial=initial, form_kwargs={"people": people})
+    formset = MemberFormSet(
+        posted(request), prefix="members", initial=initial, form_kwargs={"people": RowChoices(people)}
+    )
     if request.method == "POST" and request.POST.get("preview"):
         total, ok = _split_total(formset)
         return render(request, "pipeline/partials/opportunity_team_sum.html", {"split_total": total, "split_ok": ok})
