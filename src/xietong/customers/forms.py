@@ -31,11 +31,6 @@ class TeamChoiceField(forms.ModelChoiceField):
         return f"{indent}{'└ ' if obj.depth else ''}{obj.name}"
 
 
-class PersonChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return str(obj)
-
-
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -141,7 +136,7 @@ class BulkForm(XtForm):
 
     action = forms.ChoiceField(choices=ACTIONS, label=_("Action"))
     ids = forms.CharField(widget=forms.HiddenInput())
-    owner = PersonChoiceField(queryset=User.objects.none(), required=False, label=_("New owner"))
+    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, label=_("New owner"))
     tags = forms.CharField(required=False, label=_("Tags"), help_text=_("Separated by commas."))
     reason = forms.CharField(required=False, max_length=200, label=_("Reason"))
 
@@ -250,7 +245,7 @@ class RelationshipForm(XtForm):
         self.fields["status"] = model_field(Relationship, "status")
         if owners is not None:
             nobody = _("Nobody: it stays in the public pool") if in_pool else None
-            self.fields["owner"] = PersonChoiceField(
+            self.fields["owner"] = forms.ModelChoiceField(
                 queryset=owners, label=_("Owner"), empty_label=nobody, required=False
             )
             self.fields["protected_until"] = forms.DateField(

@@ -28,11 +28,6 @@ class StageChoiceField(forms.ModelChoiceField):
         return f"{obj.process.name} · {obj.name}"
 
 
-class PersonChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return str(obj)
-
-
 class OpportunityForm(XtForm):
     """The opportunity's own fields; on create also the customer and the starting stage, on edit the
     owner and the forecast category."""
@@ -44,7 +39,7 @@ class OpportunityForm(XtForm):
         queryset=Stage.objects.none(),
         help_text=_("Where the deal starts: the first stage unless it is further along already."),
     )
-    owner = PersonChoiceField(label=_("Owner"), queryset=None)  # type: ignore[arg-type]
+    owner: forms.ModelChoiceField[Any] = forms.ModelChoiceField(label=_("Owner"), queryset=None)  # type: ignore[arg-type]
     amount = forms.DecimalField(
         label=_("Amount (¥)"),
         required=False,
