@@ -334,11 +334,12 @@ def test_a_post_claiming_more_rows_than_the_editor_offers_is_refused_and_saves_n
     title = c.title
     client = login(people.rep)
     data = submitted(client.get(f"/contracts/{c.pk}/edit/").content.decode(), "contract-editor")
+    rows = int(data["lines-TOTAL_FORMS"])
     data.update({"title": "只改标题", "lines-TOTAL_FORMS": "100000"})
 
     response = client.post(f"/contracts/{c.pk}/edit/", data)
     assert response.status_code == 200
-    assert len(response.context["formset"].forms) == 202  # its 2 lines and 200 new rows
-    assert response.context["formset"].non_form_errors() == ["请最多提交 202 个表单。"]
+    assert len(response.context["formset"].forms) == rows  # those posted, shown again
+    assert response.context["formset"].non_form_errors() == ["请最多提交 202 个表单。"]  # 2 lines, 200 new rows
     c.refresh_from_db()
     assert (c.title, c.lines.count()) == (title, 2)

@@ -53,12 +53,25 @@ def _formset(data: dict[str, str] | None, *, initial: list[dict[str, Any]] | Non
     return _Rows(data, prefix="r", initial=initial, form_kwargs={"units": units})
 
 
-def test_a_post_claiming_more_rows_than_the_editor_offers_builds_only_that_many_and_is_refused() -> None:
+def test_a_post_claiming_more_rows_than_the_editor_offers_is_refused_and_shows_the_rows_posted() -> None:
     (unit,) = _units(1)
-    formset = _formset(_posted([(unit.pk, "1")], total=100_000), initial=[{"unit": unit.pk, "quantity": 1}] * 2)
-    assert len(formset.forms) == 7  # the 2 rows the document had and 5 new ones
+    data = _posted([(unit.pk, "1"), (unit.pk, "2"), ("", "")], total=100_000, initial=2)
+    formset = _formset(data, initial=[{"unit": unit.pk, "quantity": 1}] * 2)
+    assert len(formset.forms) == 3  # not 100,000 nor 7 rows, the last 4 of them each "required"
     assert not formset.is_valid()
-    assert formset.non_form_errors() == ["Please submit at most 7 forms."]
+    assert formset.non_form_errors() == ["Please submit at most 7 forms."]  # the 2 rows it had and 5 new ones
+    assert [form.errors for form in formset.forms] == [{}, {}, {}]
+    shown = {name: formset.management_form[name].value() for name in ("TOTAL_FORMS", "INITIAL_FORMS")}
+    assert shown == {"TOTAL_FORMS": "3", "INITIAL_FORMS": "2"}  # saved again as shown, it is accepted
+
+
+def test_rows_posted_past_the_limit_build_no_more_than_the_limit() -> None:
+    (unit,) = _units(1)
+    data = _posted([(unit.pk, "1")], total=100_000)
+    data["r-99999-quantity"] = "1"
+    formset = _formset(data, initial=[{"unit": unit.pk, "quantity": 1}] * 2)
+    assert len(formset.forms) == 7
+    assert not formset.is_valid()
 
 
 def test_a_post_with_the_rows_the_editor_offers_is_valid() -> None:

@@ -114,13 +114,38 @@ class RowsFormSet(forms.BaseFormSet):
     had (its ``initial``) plus ``new_rows``: ``*-TOTAL_FORMS`` is only what the browser says, and a
     forged count made Django build, validate and render again up to 2,000 rows of selects (20 s and
     8 MB for one request). A post that claims more is refused with the formset's own error
-    ("Please submit at most … forms") and nothing is saved."""
+    ("Please submit at most … forms"), nothing is saved, and the editor shows again the rows whose
+    fields were posted (not hundreds of empty rows, each "required"), so saving it again works."""
 
     new_rows = 0
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.max_num = self.absolute_max = len(self.initial or ()) + self.new_rows
+        self.limit = len(self.initial or ()) + self.new_rows
+        self.max_num = self.absolute_max = self.limit
+
+    def total_form_count(self) -> int:
+        count = super().total_form_count()
+        if self.is_bound and count >= self.limit:  # as many as allowed, or a forged count
+            count = min(count, self._posted_rows)
+        return count
+
+    @cached_property
+    def management_form(self) -> forms.formsets.ManagementForm:
+        form = super().management_form
+        total = forms.formsets.TOTAL_FORM_COUNT
+        if self.is_bound and (form.cleaned_data[total] or 0) > self.limit:
+            # its count stays refused (``full_clean`` reads it); the page says the rows it shows
+            form.data = {form.add_prefix(name): form.data.get(form.add_prefix(name)) for name in form.fields}
+            form.data[form.add_prefix(total)] = str(min(self.limit, self._posted_rows))
+        return form
+
+    @cached_property
+    def _posted_rows(self) -> int:
+        """One more than the highest row number among the posted fields' names."""
+        row = re.compile(rf"{re.escape(self.prefix or '')}-(\d{{1,9}})-")
+        numbers = [int(found[1]) for key in self.data if (found := row.match(key))]
+        return max(numbers, default=-1) + 1
 
 
 def rows_formset(form: type[forms.BaseForm], *, new_rows: int, **kwargs: Any) -> type[RowsFormSet]:
