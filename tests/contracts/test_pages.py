@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from datetime import date, timedelta
 from decimal import Decimal
+from urllib.parse import unquote
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -27,6 +28,7 @@ from tests.support.queries import assert_queries_constant, counts_of_pages
 from xietong.contracts import registrations
 from xietong.contracts.choices import ContractStatus as S
 from xietong.contracts.models import Contract, ContractSequence, ContractVersion
+from xietong.core.files import SANDBOX
 from xietong.core.models import AuditEntry
 from xietong.customers.registrations import customer_tabs
 from xietong.quotes.choices import QuoteStatus
@@ -193,7 +195,17 @@ def test_submit_sign_and_download_the_scan_on_the_pages(people, engine):
     assert signed.changes["signed_scan"] == ["", stored.rsplit("/", 1)[-1]] and "/" in stored
     download = client.get(f"/contracts/{c.pk}/scan/")
     assert (download.status_code, b"".join(download.streaming_content)[:5]) == (200, b"%PDF-")
+    assert download["Content-Disposition"].startswith("attachment;")
+    assert stored.rsplit("/", 1)[-1] in unquote(download["Content-Disposition"])
+    assert (download["X-Content-Type-Options"], download["Content-Security-Policy"]) == ("nosniff", SANDBOX)
     assert login(people.outsider).get(f"/contracts/{c.pk}/scan/").status_code == 404
+
+
+def test_a_scan_whose_file_is_gone_answers_404_not_a_failure(people):
+    """A contract row that outlived its scan's bytes (a database restored without the media folder)."""
+    c = contract(people.rep, status=S.ACTIVE)
+    Contract.objects.filter(pk=c.pk).update(signed_scan="contracts/2026/12/gone.pdf")
+    assert login(people.rep).get(f"/contracts/{c.pk}/scan/").status_code == 404
 
 
 def test_terminate_needs_a_reason_on_the_page(people):

@@ -12,12 +12,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from xietong.core.components import record_url
-from xietong.core.errors import NotFound
+from xietong.core.files import stored_file_response
 from xietong.core.forms import XtForm, service_errors
 from xietong.core.htmx import announce_record_changed, back_to_page, page_view
 
@@ -25,8 +24,6 @@ from . import attachments, registry
 from .models import Attachment, attachment_storage
 
 PANEL = "collaboration/attachments/panel.html"
-# what a file answer may do in the browser: nothing (no scripts, no forms, no plugins, not framed)
-SANDBOX = "sandbox; default-src 'none'; frame-ancestors 'none'"
 
 
 class MultipleFileInput(forms.FileInput):
@@ -104,25 +101,14 @@ def file_response(attachment: Attachment, *, inline: bool = False, thumbnail: bo
     """The stored bytes, streamed. A download is ``Content-Disposition: attachment`` with the sanitised
     name (RFC 5987 for non-ASCII); inline only for images and PDF (the callers decide), and every answer
     is sandboxed and never sniffed, so no stored file can act as a page of this site."""
-    name = attachment.thumbnail.name if thumbnail else attachment.file.name
-    if not name:
-        raise NotFound()
-    try:
-        handle = attachment_storage.open(name, "rb")
-    except FileNotFoundError:  # the row outlived its bytes (a restore without the files): gone, not a crash
-        raise NotFound() from None
-    response = FileResponse(
-        handle,
+    return stored_file_response(
+        attachment_storage,
+        attachment.thumbnail.name if thumbnail else attachment.file.name,
         as_attachment=not inline,
         filename=attachment.name if not thumbnail else f"{attachment.pk}.webp",
         content_type="image/webp" if thumbnail else attachment.mime_type,
+        max_age=300 if thumbnail else None,  # thumbnails may stay a few minutes in the viewer's cache
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = SANDBOX
-    response["Cross-Origin-Resource-Policy"] = "same-origin"
-    # private: never in a shared cache; thumbnails may stay a few minutes in the viewer's own
-    patch_cache_control(response, private=True, **({"max_age": 300} if thumbnail else {"no_cache": True}))
-    return response
 
 
 @page_view

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from xietong.core.components import why_panel
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.exports import xlsx_response
+from xietong.core.files import stored_file_response
 from xietong.core.forms import RowChoices, add_row_errors, add_service_error, kept_rows, posted
 from xietong.core.htmx import done, page_view, render_form, render_page
 from xietong.core.pagination import keyset_paginate
@@ -367,10 +368,8 @@ def contract_why(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def contract_scan(request: HttpRequest, pk: int) -> HttpResponseBase:
     contract = selectors.contract_get(user=request.user, pk=pk)
-    if not contract.signed_scan:
-        raise NotFound()
-    name = (contract.signed_scan.name or "").rsplit("/", 1)[-1]
-    return FileResponse(contract.signed_scan.open("rb"), as_attachment=True, filename=name)
+    name = contract.signed_scan.name if contract.signed_scan else ""
+    return stored_file_response(contract.signed_scan.storage, name, filename=(name or "").rsplit("/", 1)[-1])
 
 
 def _refused(request: HttpRequest, contract: Contract, exc: Exception) -> HttpResponse:

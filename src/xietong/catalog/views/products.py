@@ -13,13 +13,12 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from xietong.core.components import history_panel, why_panel
-from xietong.core.errors import NotFound
 from xietong.core.exports import csv_response, xlsx_response
+from xietong.core.files import stored_file_response
 from xietong.core.forms import posted, service_errors
 from xietong.core.htmx import done, page_view, render_form, render_page
 from xietong.core.pagination import keyset_paginate, ordering
@@ -239,28 +238,14 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render_page(request, "catalog/product_detail.html", context)
 
 
-SANDBOX = "sandbox; default-src 'none'; frame-ancestors 'none'"
-
-
 @page_view
 @require_GET
 def product_image(request: HttpRequest, pk: int) -> FileResponse:
     """The product's picture, after the visibility check; 404 when it has none (or its file is gone)."""
     product = selectors.product_get(user=request.user, pk=pk)
-    name = product.image.name if product.image else ""
-    if not name:
-        raise NotFound()
-    try:
-        handle = default_storage.open(name, "rb")
-    except FileNotFoundError:
-        raise NotFound() from None
+    name = (product.image.name if product.image else "") or ""
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    response = FileResponse(handle, content_type=content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = SANDBOX
-    response["Cross-Origin-Resource-Policy"] = "same-origin"
-    patch_cache_control(response, private=True, max_age=300)
-    return response
+    return stored_file_response(default_storage, name, content_type=content_type, as_attachment=False, max_age=300)
 
 
 @page_view
