@@ -167,6 +167,7 @@ class RowChoices:
 
     def __init__(self, queryset: QuerySet[Any]) -> None:
         self.queryset = queryset
+        self._choices: list[Any] | None = None  # made with the first row's field; every row's is alike
 
     @cached_property
     def records(self) -> list[Model]:
@@ -179,12 +180,11 @@ class RowChoices:
     def apply(self, field: RowChoiceField) -> None:
         field.queryset = self.queryset
         field.rows = self
-        choices = self.__dict__.get("_choices")
-        if choices is None:  # made with the first row's field; every row's field is alike
+        if self._choices is None:
             made = forms.models.ModelChoiceIterator(field)
             empty = [("", field.empty_label)] if field.empty_label is not None else []
-            choices = self.__dict__["_choices"] = empty + [made.choice(record) for record in self.records]
-        field.choices = choices
+            self._choices = empty + [made.choice(record) for record in self.records]
+        field.choices = self._choices
 
     def get(self, value: Any) -> Model | None:
         return self._by_pk.get(value)

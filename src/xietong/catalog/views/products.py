@@ -243,7 +243,7 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def product_image(request: HttpRequest, pk: int) -> FileResponse:
     """The product's picture, after the visibility check; 404 when it has none (or its file is gone)."""
     product = selectors.product_get(user=request.user, pk=pk)
-    name = (product.image.name if product.image else "") or ""
+    name = product.image.name or ""
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     return stored_file_response(default_storage, name, content_type=content_type, as_attachment=False, max_age=300)
 
