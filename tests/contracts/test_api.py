@@ -91,6 +91,21 @@ def test_a_bad_line_is_422_naming_the_line(people):
     assert Contract.objects.count() == 0
 
 
+def test_more_lines_than_a_contract_holds_are_422_naming_both_numbers(people, monkeypatch):
+    monkeypatch.setattr("xietong.core.validators.MAX_LINES", 2)
+    client = login(people.rep)
+    payload = body(people)
+    payload["lines"] = payload["lines"] * 3
+    response = send(client, "post", "/api/v1/contracts", payload)
+    assert (response.status_code, errors(response)) == (
+        422,
+        [("lines", t("At most %(limit)s lines: %(count)s were given.") % {"limit": 2, "count": 3})],
+    )
+    assert Contract.objects.count() == 0
+    payload["lines"] = payload["lines"][:2]
+    assert send(client, "post", "/api/v1/contracts", payload).status_code == 201
+
+
 def test_an_invisible_customer_is_422_no_such_customer(people):
     payload = body(people, customer_id=owned(owner=people.outsider).customer.pk)
     response = send(login(people.rep), "post", "/api/v1/contracts", payload)

@@ -673,6 +673,21 @@ def test_lines_put_sets_the_amount_and_get_lists_them(people, process):
     assert errors(bad) == [("lines.0.quantity", gettext("Line %(n)s: the quantity must be more than 0.") % {"n": 1})]
 
 
+def test_more_product_lines_than_an_opportunity_holds_are_422_and_keep_the_lines(people, process, monkeypatch):
+    monkeypatch.setattr("xietong.core.validators.MAX_LINES", 2)
+    opp = opportunity(people.rep, process=process)
+    line = {"product_id": ProductFactory().pk, "quantity": "1"}
+    client = login(people.rep)
+    url = f"/api/v1/opportunities/{opp.pk}/lines"
+    assert send(client, "put", url, {"lines": [line] * 2}).status_code == 200
+    refused = send(client, "put", url, {"lines": [line] * 3})
+    assert (refused.status_code, errors(refused)) == (
+        422,
+        [("lines", gettext("At most %(limit)s lines: %(count)s were given.") % {"limit": 2, "count": 3})],
+    )
+    assert opp.lines.count() == 2
+
+
 def test_contacts_put_and_get(people, process):
     opp = opportunity(people.rep, process=process)
     contact = ContactFactory(customer=opp.customer, name="张总", title="总经理")

@@ -92,6 +92,24 @@ def test_patch_replaces_the_lines_and_names_the_bad_line(people, opp, products) 
     assert (ok.json()["title"], ok.json()["net_total"], ok.json()["max_discount"]) == ("新标题", "9000.00", "10.00")
 
 
+def test_more_lines_than_a_quote_holds_are_422_naming_both_numbers_and_change_nothing(
+    people, opp, products, monkeypatch
+) -> None:
+    client = login(people.rep)
+    line = {"product_id": products.drill.pk, "quantity": "1"}
+    too_many = send(client, "post", "/api/v1/quotes", {"opportunity_id": opp.pk, "lines": [line] * 501})
+    assert (too_many.status_code, too_many.json()["errors"]) == (
+        422,
+        [{"field": "lines", "message": "At most 500 lines: 501 were given."}],
+    )
+    assert not Quote.objects.exists()
+    monkeypatch.setattr("xietong.core.validators.MAX_LINES", 2)  # the boundary, without 500 rows
+    pk = send(client, "post", "/api/v1/quotes", {"opportunity_id": opp.pk, "lines": [line] * 2}).json()["id"]
+    refused = send(client, "patch", f"/api/v1/quotes/{pk}", {"lines": [line] * 3})
+    assert refused.json()["errors"] == [{"field": "lines", "message": "At most 2 lines: 3 were given."}]
+    assert Quote.objects.get(pk=pk).lines.count() == 2
+
+
 def test_a_quote_in_approval_answers_409_and_says_why(people, opp) -> None:
     q = make_quote(people.rep, opp=opp, status=QuoteStatus.IN_APPROVAL)
     response = send(login(people.rep), "patch", f"/api/v1/quotes/{q.pk}", {"title": "改"})

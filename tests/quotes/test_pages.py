@@ -451,6 +451,21 @@ def test_the_editor_reads_the_products_once_whatever_its_rows(people, opp) -> No
     assert preview(long) == preview(short)
 
 
+def test_more_lines_than_a_quote_holds_are_refused_at_the_top_of_the_editor(people, opp, monkeypatch) -> None:
+    monkeypatch.setattr("xietong.core.validators.MAX_LINES", 2)
+    q = make_quote(people.rep, opp=opp, lines=[(None, "2", "50000.00"), (None, "3", "1200.00")])
+    client = login(people.rep)
+    data = submitted(text(client.get(f"/quotes/{q.pk}/edit/")), "quote-editor")
+    new = int(data["lines-INITIAL_FORMS"])  # the first empty row
+    data.update({f"lines-{new}-product": data["lines-0-product"], f"lines-{new}-quantity": "1"})
+
+    response = client.post(f"/quotes/{q.pk}/edit/", data)
+    assert response.status_code == 200
+    assert response.context["errors"] == ["At most 2 lines: 3 were given."]
+    assert "At most 2 lines: 3 were given." in text(response)
+    assert q.lines.count() == 2
+
+
 def test_a_post_claiming_more_rows_than_the_editor_offers_is_refused_and_saves_nothing(people, opp) -> None:
     q = make_quote(people.rep, opp=opp, lines=[(None, "2", "50000.00"), (None, "3", "1200.00")])
     client = login(people.rep)

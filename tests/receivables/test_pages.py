@@ -57,6 +57,21 @@ def test_the_plan_editor_saves_a_formset_of_installments(people, contract):
     assert PaymentPlan.objects.get().status == PlanStatus.ACTIVE
 
 
+def test_the_plan_editor_refuses_a_post_claiming_more_rows_than_a_plan_holds(people, contract):
+    client = login(people.rep)
+    url = f"/receivables/contracts/{contract.pk}/plan/"
+    data = {"inst-TOTAL_FORMS": "100000", "inst-INITIAL_FORMS": "0"}
+    data.update({f"inst-{n}-amount": "100.00" for n in range(121)})
+    data.update({f"inst-{n}-due_date": today(n) for n in range(121)})
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert response.context["formset"].non_form_errors() == ["请最多提交 120 个表单。"]
+    assert not PaymentPlan.objects.exists()
+    data["inst-TOTAL_FORMS"] = "121"  # a true count of too many installments: the same refusal
+    assert client.post(url, data).context["formset"].non_form_errors() == ["请最多提交 120 个表单。"]
+    assert not PaymentPlan.objects.exists()
+
+
 def test_the_plan_editor_shows_the_sum_rule_next_to_the_form(people, contract):
     data = {"inst-TOTAL_FORMS": "1", "inst-INITIAL_FORMS": "0", "inst-0-due_date": today(), "inst-0-amount": "100.00"}
     response = login(people.rep).post(f"/receivables/contracts/{contract.pk}/plan/", data)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from tests.support import money
 from tests.support.i18n import zh
@@ -74,6 +75,21 @@ def test_a_recorded_difference_with_its_reason_lets_the_plan_differ(people, cont
         actor=people.rep, contract=contract, installments=rows, difference="-2600.00", difference_reason="结算折让"
     )
     assert (plan.difference, plan.difference_reason) == (D("-2600.00"), "结算折让")
+
+
+def test_a_plan_holds_at_most_120_installments(people, contract):
+    def rows(n: int) -> list[dict[str, Any]]:
+        each = (D("113000.00") / n).quantize(D("0.01"))
+        amounts = [each] * (n - 1) + [D("113000.00") - each * (n - 1)]
+        return [{"name": f"第{i + 1}期", "due_date": days(30 * i), "amount": str(a)} for i, a in enumerate(amounts)]
+
+    with pytest.raises(ValidationError) as exc:
+        services.plan_save(actor=people.rep, contract=contract, installments=rows(121))
+    message = gettext("At most %(limit)s installments: %(count)s were given.") % {"limit": 120, "count": 121}
+    assert field_errors(exc) == {"installments": [message]}
+    assert not PaymentPlan.objects.exists()
+    plan = services.plan_save(actor=people.rep, contract=contract, installments=rows(120))
+    assert plan.installments.count() == 120
 
 
 @pytest.mark.parametrize("amount", ["0", "-1.00", "1.001", "abc"])

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from xietong.core import audit, events
 from xietong.core.choices import DataScope
 from xietong.core.errors import Conflict, NotFound
-from xietong.core.validators import has_places
+from xietong.core.validators import check_line_count, has_places
 from xietong.core.visibility import addressable_people, ensure_still_visible
 from xietong.org.policies import require
 
@@ -138,6 +138,7 @@ def clean_lines(lines: Sequence[Mapping[str, Any]], *, actor: Any) -> list[dict[
     sees in the catalogue), with its figures."""
     from xietong.catalog.models import Product
 
+    check_line_count(lines)
     wanted = [_pk(line.get("product")) for line in lines]
     products = Product.objects.visible_to(actor).in_bulk([pk for pk in wanted if isinstance(pk, int)])
     out = []

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from xietong.core import audit, events
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.models import AuditEntry
-from xietong.core.validators import has_places
+from xietong.core.validators import check_line_count, has_places
 from xietong.core.visibility import addressable_people, ensure_still_visible
 from xietong.org.policies import require
 
@@ -566,6 +566,7 @@ def _clean_lines(actor: Any, opportunity: Opportunity, lines: Sequence[Mapping[s
     from xietong.catalog.choices import ProductStatus
     from xietong.catalog.models import Product
 
+    check_line_count(lines)
     wanted: set[Any] = {_pk(line.get("product")) for line in lines}
     products = {p.pk: p for p in Product.objects.visible_to(actor).filter(pk__in=wanted - {None})}
     current = set(opportunity.lines.values_list("product_id", flat=True)) if opportunity.pk else set()

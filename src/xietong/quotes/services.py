@@ -29,7 +29,7 @@ from xietong.core.choices import DataScope
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.models import AuditEntry
 from xietong.core.params import as_int
-from xietong.core.validators import has_places
+from xietong.core.validators import check_line_count, has_places
 from xietong.core.visibility import ensure_still_visible
 from xietong.org.policies import require
 
@@ -491,6 +491,7 @@ def clean_lines(
     from xietong.catalog.choices import ProductStatus
     from xietong.catalog.models import Product
 
+    check_line_count(lines)
     wanted = {_pk(line.get("product")) for line in lines} - {None, ""}
     products = {p.pk: p for p in Product.objects.visible_to(actor).filter(pk__in=wanted)}
     parsed: list[dict[str, Any]] = []

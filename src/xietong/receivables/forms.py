@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from xietong.core.forms import XtForm
 
 from .choices import InvoiceKind, InvoiceStatus, PaymentKind, PaymentMethod
+from .services import MAX_INSTALLMENTS
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 MONEY_WIDGET = forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"})
@@ -49,8 +50,12 @@ class InstallmentForm(XtForm):
         }
 
 
-InstallmentFormSet = forms.formset_factory(InstallmentForm, extra=2, max_num=60)
-ReadOnlyInstallmentFormSet = forms.formset_factory(InstallmentForm, extra=0, max_num=60)
+# a post claiming more rows than a plan may hold is refused by the formset ("at most 120 forms") before
+# any row is built
+InstallmentFormSet = forms.formset_factory(
+    InstallmentForm, extra=2, max_num=MAX_INSTALLMENTS, absolute_max=MAX_INSTALLMENTS, validate_max=True
+)
+ReadOnlyInstallmentFormSet = forms.formset_factory(InstallmentForm, extra=0, max_num=MAX_INSTALLMENTS)
 
 
 def read_only(*forms_: forms.Form) -> None:

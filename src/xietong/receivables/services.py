@@ -41,6 +41,7 @@ MODULE = "receivables"
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 MAX_MONEY = Decimal("1e14")
+MAX_INSTALLMENTS = 120  # ten years paid monthly; the plan editor shows as many rows
 VAT_RATES = (Decimal("13"), Decimal("9"), Decimal("6"), Decimal("5"), Decimal("3"), Decimal("1"), Decimal("0"))
 # a contract collects money and takes invoices once it is signed (and still afterwards: expired or
 # terminated contracts may have money outstanding)
@@ -172,6 +173,13 @@ class InstallmentIn:
 def _clean_installments(rows: Sequence[Mapping[str, Any]]) -> list[InstallmentIn]:
     if not rows:
         raise ValidationError({"installments": _("Add at least one installment.")})
+    if len(rows) > MAX_INSTALLMENTS:
+        raise ValidationError(
+            {
+                "installments": _("At most %(limit)s installments: %(count)s were given.")
+                % {"limit": MAX_INSTALLMENTS, "count": len(rows)}
+            }
+        )
     out: list[InstallmentIn] = []
     for index, row in enumerate(rows):
         prefix = f"installments.{index}"
