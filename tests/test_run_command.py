@@ -59,7 +59,26 @@ def test_run_command_sets_up_a_fresh_database_and_serves(tmp_path):
         assert "admin" in output and "admin12345" in output
         assert (tmp_path / "var" / "xietong.sqlite3").exists()
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=30)
+        stopped = stop(proc)
         log.close()
+    # Ctrl-C (SIGTERM to the whole group) stops the server, the worker and the scheduler: the run
+    # script gives them 15 seconds and then kills what is left
+    logs = "\n".join(
+        f"--- {path.name}\n{path.read_text(errors='replace')[-3000:]}"
+        for path in [tmp_path / "run.log", *sorted((tmp_path / "var").glob("*.log"))]
+    )
+    assert stopped, f"the run command did not stop within 60 s of SIGTERM:\n{logs}"
+
+
+def stop(proc: subprocess.Popen) -> bool:
+    """SIGTERM to the process group, as Ctrl-C does; True if everything stopped within a minute."""
+    if proc.poll() is not None:
+        return True
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        return False
+    return True
