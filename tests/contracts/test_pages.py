@@ -100,6 +100,29 @@ def test_create_a_contract_with_lines_on_the_page(people):
     assert (c.title, c.amount, c.lines.count()) == ("页面合同", Decimal("1130.00"), 1)
 
 
+def test_the_new_contract_page_holds_only_the_chosen_customer_and_never_one_out_of_sight(people):
+    """The customer select is a search box (``SearchSelect``): the page holds the chosen customer
+    only, whatever the number the user sees, and its queries do not grow with them."""
+    mine = owned(owner=people.rep, customer__name="自己的客户有限公司").customer
+    other = owned(owner=people.rep, customer__name="另一家客户有限公司").customer
+    hidden = owned(owner=people.outsider, customer__name="看不见的客户有限公司").customer
+    client = login(people.rep)
+
+    blank = client.get("/contracts/new/").content.decode()
+    chosen = client.get(f"/contracts/new/?customer={mine.pk}").content.decode()
+    out_of_sight = client.get(f"/contracts/new/?customer={hidden.pk}").content.decode()
+
+    assert 'data-xt-picker="/api/v1/customers"' in blank
+    assert [name for name in (mine.name, other.name, hidden.name) if name in blank] == []
+    assert f'<option value="{mine.pk}" selected>{mine.name}</option>' in chosen
+    assert other.name not in chosen
+    assert hidden.name not in out_of_sight
+    assert_queries_constant(
+        lambda: client.get(f"/contracts/new/?customer={mine.pk}"),
+        lambda: [owned(owner=people.rep) for _ in range(5)],
+    )
+
+
 def test_a_refused_line_is_shown_on_its_row(people):
     customer = owned(owner=people.rep).customer
     product = ProductFactory()

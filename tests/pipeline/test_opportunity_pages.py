@@ -57,6 +57,20 @@ def deal(people, process) -> Opportunity:
 # --- create and edit ------------------------------------------------------------------------------------
 
 
+def test_create_page_lists_no_customers_and_costs_the_same_for_more(people, process, customer_of):
+    """The customer select is a search box (``SearchSelect``): none of the customers the rep sees is
+    on the page, and more of them cost no query."""
+    names = [customer_of(people.rep).name for _ in range(2)]
+    client = login(people.rep)
+    page = text(client.get(url("opportunity_create")))
+    assert 'data-xt-picker="/api/v1/customers"' in page
+    assert [name for name in names if name in page] == []
+    assert page.count("<option", page.index('name="customer"'), page.index('name="name"')) == 1  # the empty one
+    assert_queries_constant(
+        lambda: client.get(url("opportunity_create")), lambda: [customer_of(people.rep) for _ in range(5)]
+    )
+
+
 def test_create_page_starts_a_deal_for_the_given_customer(people, process, customer_of):
     customer = customer_of(people.rep)
     client = login(people.rep)

@@ -319,6 +319,26 @@ def test_price_book_pages(people, book, products) -> None:
     assert login(people.outsider).get(f"/price-books/{book.pk}/").status_code == 404
 
 
+def test_a_customer_price_is_chosen_in_a_search_box_that_lists_no_customer(people, book, products) -> None:
+    from tests.support.crm import owned
+
+    customer = owned(owner=people.rep, customer__name="专属价格客户有限公司").customer
+    other = owned(owner=people.rep, customer__name="别的客户有限公司").customer
+    head = login(people.head)
+    page = text(head.get(f"/price-books/{book.pk}/entries/new/"))
+    assert 'data-xt-picker="/api/v1/customers"' in page
+    assert customer.name not in page and other.name not in page
+    response = head.post(
+        f"/price-books/{book.pk}/entries/new/",
+        {"product": products.lathe.pk, "customer": str(customer.pk), "min_quantity": "1", "unit_price": "93000"},
+    )
+    assert response.status_code == 303
+    entry = book.entries.get(customer=customer)
+    edit = text(head.get(f"/price-books/{book.pk}/entries/{entry.pk}/edit/"))
+    assert f'<option value="{customer.pk}" selected>{customer.name}</option>' in edit
+    assert other.name not in edit
+
+
 def _date_input_value(html: str, name: str) -> str:
     tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', html)
     assert tag is not None and 'type="date"' in tag.group(0), f"no date input {name}"

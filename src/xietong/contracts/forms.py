@@ -10,7 +10,15 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from xietong.catalog.models import Product
-from xietong.core.forms import MonthField, RowChoiceField, RowChoices, XtForm, XtFormMixin, rows_formset
+from xietong.core.forms import (
+    MonthField,
+    RowChoiceField,
+    RowChoices,
+    SearchSelect,
+    XtForm,
+    XtFormMixin,
+    rows_formset,
+)
 from xietong.core.params import as_int
 
 from .choices import ContractStatus
@@ -67,7 +75,9 @@ class FilterForm(XtForm):
 class ContractForm(XtForm):
     """The contract's own fields; on create also the customer (and opportunity)."""
 
-    customer: forms.ModelChoiceField[Any] = forms.ModelChoiceField(label=_("Customer"), queryset=None)  # type: ignore[arg-type]
+    customer: forms.ModelChoiceField[Any] = forms.ModelChoiceField(  # type: ignore[arg-type]
+        label=_("Customer"), queryset=None, widget=SearchSelect("api:list_customers")
+    )
     opportunity: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
         label=_("Opportunity"),
         required=False,

@@ -25,6 +25,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, QueryDict
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
@@ -210,6 +211,47 @@ class RowChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
         if found is None:
             raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
         return found
+
+
+class SearchSelect(forms.Select):
+    """The select of a ``ModelChoiceField`` over a table too big to list (customers): the page holds
+    only the chosen record, read by its key, and the browser searches as the user types.
+
+    ``source`` names an API list endpoint (``"api:list_customers"``) that takes ``q`` and
+    ``page_size`` and answers ``{"results": [{"id", "name", …}]}`` with visibility applied; app.js
+    turns the select into a search box (Tom Select) on it. The field keeps its queryset, so a posted
+    key is still checked against what the user may see: the widget changes what is sent, not what is
+    accepted."""
+
+    def __init__(self, source: str, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        self.source = source
+
+    def build_attrs(self, base_attrs: dict[str, Any], extra_attrs: dict[str, Any] | None = None) -> dict[str, Any]:
+        attrs = super().build_attrs(base_attrs, extra_attrs)
+        attrs["data-xt-picker"] = reverse(self.source)
+        attrs["data-xt-placeholder"] = str(_("Type to search…"))
+        attrs["data-xt-empty"] = str(_("Nothing found."))
+        return attrs
+
+    def use_required_attribute(self, initial: Any) -> bool:
+        return not self.is_hidden  # (``Select`` would read the first choice, a query, to decide)
+
+    def optgroups(self, name: str, value: list[Any], attrs: dict[str, Any] | None = None) -> list[Any]:
+        """The empty choice and the chosen record only; a value that is not a key reads nothing."""
+        choices = self.choices
+        keys = [int(v) for v in value if str(v).isdigit()]
+        options: list[Any] = []
+        if getattr(choices, "field", None) is not None and choices.field.empty_label is not None:  # type: ignore[attr-defined]
+            options.append(("", choices.field.empty_label))  # type: ignore[attr-defined]
+        if keys and isinstance(choices, forms.models.ModelChoiceIterator):
+            queryset = choices.queryset.filter(pk__in=keys)  # type: ignore[union-attr]
+            options += [choices.choice(record) for record in queryset]
+        groups = []
+        for index, (option_value, label) in enumerate(options):
+            selected = str(option_value) in value if option_value != "" else not keys
+            groups.append((None, [self.create_option(name, option_value, label, selected, index, attrs=attrs)], index))
+        return groups
 
 
 def kept_rows(formset: Any) -> list[Any]:

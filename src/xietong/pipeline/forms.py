@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from xietong.catalog.models import Product
-from xietong.core.forms import RowChoiceField, RowChoices, XtForm, XtFormMixin, rows_formset
+from xietong.core.forms import RowChoiceField, RowChoices, SearchSelect, XtForm, XtFormMixin, rows_formset
 from xietong.customers.choices import DecisionRole, Source
 from xietong.customers.models import Customer
 from xietong.org.models import BusinessUnit
@@ -32,7 +32,9 @@ class OpportunityForm(XtForm):
     """The opportunity's own fields; on create also the customer and the starting stage, on edit the
     owner and the forecast category."""
 
-    customer = forms.ModelChoiceField(label=_("Customer"), queryset=Customer.objects.none())
+    customer = forms.ModelChoiceField(
+        label=_("Customer"), queryset=Customer.objects.none(), widget=SearchSelect("api:list_customers")
+    )
     name = forms.CharField(label=_("Name"), max_length=200)
     stage = StageChoiceField(
         label=_("Sales process and stage"),

@@ -10,7 +10,15 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from xietong.core.forms import MonthField, RowChoiceField, RowChoices, XtForm, XtFormMixin, rows_formset
+from xietong.core.forms import (
+    MonthField,
+    RowChoiceField,
+    RowChoices,
+    SearchSelect,
+    XtForm,
+    XtFormMixin,
+    rows_formset,
+)
 
 from .choices import Channel, DiscountKind, QuoteStatus, VatRate
 
@@ -178,7 +186,11 @@ class PriceBookForm(XtForm):
 class EntryForm(XtForm):
     product: forms.ModelChoiceField[Any] = forms.ModelChoiceField(label=_("Product"), queryset=None)
     customer: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
-        label=_("Customer"), queryset=None, required=False, empty_label=_("Every customer")
+        label=_("Customer"),
+        queryset=None,
+        required=False,
+        empty_label=_("Every customer"),
+        widget=SearchSelect("api:list_customers"),
     )
     min_quantity = forms.DecimalField(label=_("From quantity"), max_digits=14, decimal_places=3, initial=Decimal("1"))
     unit_price = forms.DecimalField(label=_("Unit price"), max_digits=16, decimal_places=2)

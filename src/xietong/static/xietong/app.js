@@ -191,3 +191,77 @@
     bar.value = Math.round((event.detail.loaded / event.detail.total) * 100);
   });
 })();
+
+/* --- search selects: core.forms.SearchSelect ----------------------------------------------------- */
+/* A select over a table too big to list holds only the chosen record and names, in data-xt-picker,
+   the API list that searches it. Tom Select turns it into a search box: on focus it shows the first
+   records, as the user types it asks the server (which applies visibility and searches names, codes
+   and phones), and it shows the server's answer as it comes. Without JavaScript the select still
+   posts the chosen record. */
+(function () {
+  "use strict";
+
+  var PAGE = 20;
+
+  function place(item) {
+    return [item.province, item.city].filter(Boolean).join(" ");
+  }
+
+  function initPicker(select) {
+    if (select.tomselect || !window.TomSelect) return;
+    var source = select.getAttribute("data-xt-picker");
+    var empty = select.getAttribute("data-xt-empty") || "";
+    var picker = new window.TomSelect(select, {
+      valueField: "id",
+      labelField: "name",
+      searchField: [],
+      maxOptions: PAGE + 1,
+      allowEmptyOption: !select.required, // an optional field offers its empty choice ("Every customer")
+      preload: "focus",
+      loadThrottle: 250,
+      placeholder: select.getAttribute("data-xt-placeholder") || "",
+      // the server has searched: show what it answered, in its order
+      score: function () { return function () { return 1; }; },
+      load: function (query, callback) {
+        var url = source + "?page_size=" + PAGE + "&q=" + encodeURIComponent(query);
+        fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+          .then(function (response) { return response.ok ? response.json() : Promise.reject(response); })
+          .then(function (data) {
+            // drop the last query's answer; keep the chosen record and the empty choice
+            picker.clearOptions(function (option, value) { return value === "" || this.items.indexOf(value) >= 0; });
+            callback(data.results || []);
+          })
+          .catch(function () { callback(); });
+      },
+      render: {
+        option: function (item, escape) {
+          var where = place(item);
+          return "<div>" + escape(item.name) +
+            (where ? ' <small class="text-body-secondary">' + escape(where) + "</small>" : "") + "</div>";
+        },
+        item: function (item, escape) { return "<div>" + escape(item.name) + "</div>"; },
+        no_results: function (data, escape) { return '<div class="no-results">' + escape(empty) + "</div>"; },
+      },
+    });
+    markInvalid(picker, select);
+  }
+
+  // A search box the server refused, or a required one left empty (the browser refuses the form),
+  // is red until a record is chosen: the select itself is hidden, so its own state would not show.
+  function markInvalid(picker, select) {
+    if (select.getAttribute("aria-invalid") === "true") picker.wrapper.classList.add("is-invalid"); // the server refused it
+    select.addEventListener("invalid", function () { picker.wrapper.classList.add("is-invalid"); });
+    picker.on("change", function () {
+      if (picker.getValue()) picker.wrapper.classList.remove("is-invalid");
+    });
+  }
+
+  function initPickers(root) {
+    if (!root || !root.querySelectorAll) return;
+    var selects = Array.prototype.slice.call(root.querySelectorAll("select[data-xt-picker]"));
+    if (root.matches && root.matches("select[data-xt-picker]")) selects.push(root);
+    selects.forEach(initPicker);
+  }
+  initPickers(document);
+  document.addEventListener("htmx:load", function (event) { initPickers(event.target); });
+})();
