@@ -12,7 +12,7 @@ from django.utils import translation
 
 from tests.support.factories import BusinessUnitFactory
 from tests.support.queries import count_queries
-from xietong.core.forms import RowChoiceField, RowChoices, rows_formset
+from xietong.core.forms import RowChoiceField, RowChoices, blank_rows, rows_formset
 from xietong.org.models import BusinessUnit
 
 pytestmark = pytest.mark.django_db
@@ -127,3 +127,21 @@ def test_a_record_outside_the_choices_is_refused_like_a_missing_one() -> None:
     assert [f.errors["unit"] for f in formset.forms] == [
         ["Select a valid choice. That choice is not one of the available choices."]
     ] * 2
+
+
+@pytest.mark.parametrize(
+    ("query", "filled", "blank"),
+    [
+        ("", 0, 3),  # the default
+        ("?rows=13", 0, 13),  # "More rows"
+        ("?rows=999", 0, 200),  # at most the limit
+        ("?rows=0", 0, 1),  # a new document shows one row at least
+        ("?rows=abc", 0, 3),  # nonsense: the default
+        ("", 2, 3),
+        ("?rows=0", 2, 0),  # a document with lines needs no blank row
+        ("?rows=50", 190, 10),  # filled and blank rows stay within the limit
+        ("", 200, 0),
+    ],
+)
+def test_blank_rows_follow_the_request_within_the_limit(rf, query, filled, blank):
+    assert blank_rows(rf.get(f"/editor/{query}"), default=3, limit=200, filled=filled) == blank

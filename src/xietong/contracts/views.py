@@ -21,10 +21,9 @@ from xietong.core.components import why_panel
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.exports import xlsx_response
 from xietong.core.files import stored_file_response
-from xietong.core.forms import RowChoices, add_row_errors, add_service_error, kept_rows, posted
+from xietong.core.forms import RowChoices, add_row_errors, add_service_error, blank_rows, kept_rows, posted
 from xietong.core.htmx import done, page_view, render_form, render_page
 from xietong.core.pagination import keyset_paginate
-from xietong.core.params import as_int
 from xietong.org.policies import require
 
 from . import numbering, selectors, services
@@ -124,12 +123,6 @@ def _products(user: Any, current: list[int] | None = None) -> Any:
     return qs.order_by("name")
 
 
-def _extra_rows(request: HttpRequest, filled: int) -> int:
-    wanted = request.GET.get("rows", "")
-    extra = as_int(wanted, EXTRA_ROWS)
-    return max(min(filled + extra, MAX_ROWS) - filled, 1 if not filled else 0)
-
-
 def _line_initial(contract: Contract) -> list[dict[str, Any]]:
     return [
         {
@@ -191,7 +184,7 @@ def contract_create(request: HttpRequest) -> HttpResponse:
     form = ContractForm(posted(request), user=user, creating=True, initial=initial)
     formset = LineFormSet(posted(request), prefix="lines", form_kwargs={"products": RowChoices(_products(user))})
     if request.method == "GET":
-        formset.extra = _extra_rows(request, 0)
+        formset.extra = blank_rows(request, default=EXTRA_ROWS, limit=MAX_ROWS)
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         rows = kept_rows(formset)
         try:
@@ -240,7 +233,7 @@ def _edit_or_amend(request: HttpRequest, contract: Contract, *, amend: bool) -> 
         form_kwargs={"products": RowChoices(_products(user, current))},
     )
     if request.method == "GET":
-        formset.extra = _extra_rows(request, len(current))
+        formset.extra = blank_rows(request, default=EXTRA_ROWS, limit=MAX_ROWS, filled=len(current))
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         rows = kept_rows(formset)
         lines = [r.service_row() for r in rows]

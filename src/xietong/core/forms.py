@@ -156,6 +156,15 @@ def rows_formset(form: type[forms.BaseForm], *, new_rows: int, **kwargs: Any) ->
     return formset  # type: ignore[return-value]
 
 
+def blank_rows(request: HttpRequest, *, default: int, limit: int, filled: int = 0) -> int:
+    """The blank rows a line editor shows under its ``filled`` ones: ``?rows=`` ("More rows") or
+    ``default``, so that filled and blank rows stay within ``limit``; at least one when none is filled."""
+    from .params import as_int
+
+    wanted = as_int(request.GET.get("rows", ""), default)
+    return max(min(filled + wanted, limit) - filled, 0 if filled else 1)
+
+
 class RowChoices:
     """The records a select on every row of a line editor offers (the products of a quote's lines,
     the people of a deal team), read once for the whole editor.

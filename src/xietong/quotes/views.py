@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from xietong.core.components import annotate_lines, history_panel, why_panel
 from xietong.core.errors import Conflict, NotFound
-from xietong.core.forms import RowChoices, kept_rows, posted, service_errors, spread_row_errors
+from xietong.core.forms import RowChoices, blank_rows, kept_rows, posted, service_errors, spread_row_errors
 from xietong.core.htmx import done, page_view, render_form, render_page
 from xietong.core.pagination import paginate
 from xietong.core.params import as_int
@@ -167,12 +167,6 @@ def _for_edit(request: HttpRequest, pk: int) -> Quote:
     return quote
 
 
-def _rows(request: HttpRequest, filled: int) -> int:
-    wanted = request.GET.get("rows", "")
-    extra = as_int(wanted, EXTRA_ROWS)
-    return max(min(filled + extra, NEW_ROWS), 1)
-
-
 @page_view
 @require_http_methods(["GET", "POST"])
 def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
@@ -222,7 +216,7 @@ def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
         posted(request), prefix="lines", initial=initial, form_kwargs={"products": RowChoices(products)}
     )
     if request.method == "GET":
-        formset.extra = _rows(request, 0)
+        formset.extra = blank_rows(request, default=EXTRA_ROWS, limit=NEW_ROWS)
     for row, book_price in zip(formset.forms, book_prices, strict=False):  # after ``extra``: forms are made once
         row.fields["unit_price"].widget.attrs["placeholder"] = f"{book_price:.2f}"
     locked = services.lock_reason(quote)

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from xietong.core.components import history_panel, why_panel
 from xietong.core.errors import Conflict, NotFound
-from xietong.core.forms import RowChoices, add_row_errors, kept_rows, posted, service_errors
+from xietong.core.forms import RowChoices, add_row_errors, blank_rows, kept_rows, posted, service_errors
 from xietong.core.htmx import announce_record_changed, done, page_view, render_form, render_page
 from xietong.core.params import as_int
 from xietong.core.visibility import addressable_people, seen_by
@@ -414,12 +414,6 @@ def opportunity_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 # --- product lines, contacts, deal team ------------------------------------------------------------------------
 
 
-def _rows(request: HttpRequest, filled: int) -> int:
-    wanted = request.GET.get("rows", "")
-    extra = as_int(wanted, EXTRA_ROWS)
-    return max(min(filled + extra, NEW_ROWS), 1)
-
-
 def _editor(
     request: HttpRequest, opp: Opportunity, template: str, formset: Any, *, title: str, **extra: Any
 ) -> HttpResponse:
@@ -469,7 +463,7 @@ def opportunity_lines(request: HttpRequest, pk: int) -> HttpResponse:
         form_kwargs={"products": RowChoices(products)},
     )
     if request.method == "GET":
-        formset.extra = _rows(request, 0)
+        formset.extra = blank_rows(request, default=EXTRA_ROWS, limit=NEW_ROWS)
     if request.method == "POST" and formset.is_valid():
         rows = kept_rows(formset)
         try:
@@ -566,7 +560,7 @@ def opportunity_team(request: HttpRequest, pk: int) -> HttpResponse:
         total, ok = _split_total(formset)
         return render(request, "pipeline/partials/opportunity_team_sum.html", {"split_total": total, "split_ok": ok})
     if request.method == "GET":
-        formset.extra = _rows(request, 0)
+        formset.extra = blank_rows(request, default=EXTRA_ROWS, limit=NEW_ROWS)
     if request.method == "POST" and formset.is_valid():
         rows = kept_rows(formset)
         try:
