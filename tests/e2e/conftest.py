@@ -110,6 +110,16 @@ def drag_card(page: Any, card: Any, column: Any) -> None:
         card.drag_to(column)
 
 
+def pick(page: Any, name: str, typed: str, choice: str) -> None:
+    """Choose in a search box (``SearchSelect``): type ``typed`` into the box of ``select[name=…]``,
+    wait for the server's answer and click the result that reads ``choice``."""
+    box = page.locator(f"select[name='{name}'] + .ts-wrapper")
+    box.locator(".ts-control").click()
+    with page.expect_response(lambda r: "/api/v1/" in r.url and "q=" in r.url and r.status == 200):
+        box.locator("input").fill(typed)
+    page.locator(".ts-dropdown:visible .option", has_text=choice).first.click()
+
+
 def shot(page: Any, name: str) -> Path:
     """A full-page screenshot from the top (the sticky top bar would otherwise sit mid-page)."""
     page.evaluate("window.scrollTo(0, 0)")

@@ -14,10 +14,11 @@ from django.utils import timezone
 from django.utils.translation import gettext, override
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import browser, drag_card, page, shot  # noqa: F401  (the fixtures)
+from tests.e2e.conftest import browser, drag_card, page, pick, shot  # noqa: F401  (the fixtures)
 from tests.pipeline.conftest import customer_of, people, process  # noqa: F401  (the fixtures)
 from tests.support.crm import ContactFactory
 from tests.support.pipeline import ProductFactory, opportunity, stage
+from xietong.catalog.models import Product
 from xietong.pipeline.models import DealTeamMember, Opportunity
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -63,7 +64,8 @@ def test_a_gated_card_is_moved_then_won_with_a_cross_department_team(live_server
 
     # 4. what the later stages ask for: a product line, a close date, the next step
     page.goto(f"{base}/pipeline/opportunities/{deal.pk}/lines/")
-    page.select_option("select[name=lines-0-product]", label="五轴加工中心 (VMC-5X)")
+    pick(page, "lines-0-product", "五轴", "五轴加工中心 (VMC-5X)")
+    expect(page.locator("select[name=lines-0-product]")).to_have_value(str(Product.objects.get(code="VMC-5X").pk))
     page.fill("input[name=lines-0-quantity]", "2")
     page.fill("input[name=lines-0-discount]", "5")
     page.locator("form button[type=submit]").last.click()

@@ -21,7 +21,14 @@ from tests.support.pipeline import ProductFactory, opportunity, stage
 from tests.support.queries import assert_queries_constant, counts_of_pages
 from xietong.org.defaults import ensure_default_roles
 from xietong.pipeline import services
-from xietong.pipeline.models import ChecklistCheck, ChecklistItem, DealTeamMember, Opportunity, StageMove
+from xietong.pipeline.models import (
+    ChecklistCheck,
+    ChecklistItem,
+    DealTeamMember,
+    Opportunity,
+    OpportunityLine,
+    StageMove,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -404,10 +411,34 @@ def test_a_service_refusal_of_a_line_lands_on_that_row(people, deal, monkeypatch
 
 
 def test_products_offered_are_visible_and_on_sale(people, deal):
+    """The rows' product box searches the products on sale the rep sees; the page lists none of them."""
     on_sale = ProductFactory(name="在售机床")
     ProductFactory(name="停售机床", status="discontinued")
-    body = text(login(people.rep).get(url("opportunity_lines", deal.pk)))
-    assert on_sale.name in body and "停售机床" not in body
+    ProductFactory(name="别部机床", business_unit=people.org["bu2"])
+    client = login(people.rep)
+    body = text(client.get(url("opportunity_lines", deal.pk)))
+    assert 'data-xt-picker="/api/v1/products?status=active"' in body
+    assert [name for name in ("在售机床", "停售机床", "别部机床") if name in body] == []
+    found = client.get("/api/v1/products", {"status": "active", "q": "机床", "page_size": 20}).json()["results"]
+    assert [p["name"] for p in found] == [on_sale.name]
+
+
+def test_a_line_keeps_its_product_on_the_page_and_a_posted_one_is_checked(people, deal):
+    """Each row holds its own product (read with the others in one query); a product posted on a row
+    must be one the rep may choose."""
+    mine = ProductFactory(name="五轴加工中心")
+    other = ProductFactory(name="别部机床", business_unit=people.org["bu2"])
+    OpportunityLine.objects.create(opportunity=deal, product=mine, quantity=1, unit_price=100, position=0)
+    client = login(people.rep)
+    body = text(client.get(url("opportunity_lines", deal.pk)))
+    assert f'<option value="{mine.pk}" selected>五轴加工中心 ({mine.code})</option>' in body
+    assert body.count("五轴加工中心") == 1
+    data = submitted(body, "opp-editor")
+    data["lines-1-product"], data["lines-1-quantity"] = str(other.pk), "1"
+    response = client.post(url("opportunity_lines", deal.pk), data)
+    assert response.status_code == 200
+    assert "选择一个有效的选项" in text(response)
+    assert list(deal.lines.values_list("product_id", flat=True)) == [mine.pk]
 
 
 # --- contacts -----------------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from xietong.core.forms import XtForm
+from xietong.core.forms import SearchSelect, XtForm
 from xietong.core.params import as_int
 from xietong.org.forms import model_field
 from xietong.org.models import BusinessUnit
@@ -26,6 +26,14 @@ DECIMAL = {"inputmode": "decimal"}
 
 def _category(value: Any) -> ProductCategory | None:
     return ProductCategory.objects.filter(pk=as_int(value, 0)).first()
+
+
+def product_picker() -> SearchSelect:
+    """The search box that chooses a product on sale (lines of opportunities, quotes and contracts,
+    price-book rows): "name (code)", its specification beside it in the list."""
+    return SearchSelect(
+        "api:list_products", params={"status": ProductStatus.ACTIVE}, label=("name", "code"), detail=("specification",)
+    )
 
 
 class ProductFilterForm(XtForm):

@@ -9,17 +9,18 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from xietong.catalog.forms import product_picker
 from xietong.catalog.models import Product
 from xietong.core.forms import (
     MonthField,
     RowChoiceField,
     RowChoices,
-    SearchSelect,
     XtForm,
     XtFormMixin,
     rows_formset,
 )
 from xietong.core.params import as_int
+from xietong.customers.forms import customer_picker
 
 from .choices import ContractStatus
 
@@ -76,7 +77,7 @@ class ContractForm(XtForm):
     """The contract's own fields; on create also the customer (and opportunity)."""
 
     customer: forms.ModelChoiceField[Any] = forms.ModelChoiceField(  # type: ignore[arg-type]
-        label=_("Customer"), queryset=None, widget=SearchSelect("api:list_customers")
+        label=_("Customer"), queryset=None, widget=customer_picker()
     )
     opportunity: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
         label=_("Opportunity"),
@@ -182,7 +183,7 @@ class LineForm(XtFormMixin, forms.Form):
         ("description", "col-6 col-md-1"),
         ("DELETE", "col-12 col-md-1"),
     )
-    product = RowChoiceField(label=_("Product"), queryset=Product.objects.none())
+    product = RowChoiceField(label=_("Product"), queryset=Product.objects.none(), widget=product_picker())
     quantity = forms.DecimalField(
         label=_("Quantity"),
         min_value=Decimal("0.001"),

@@ -21,7 +21,7 @@ from xietong.core.components import why_panel
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.exports import xlsx_response
 from xietong.core.files import stored_file_response
-from xietong.core.forms import RowChoices, add_row_errors, add_service_error, blank_rows, kept_rows, posted
+from xietong.core.forms import RowChoices, add_row_errors, add_service_error, blank_rows, chosen_keys, kept_rows, posted
 from xietong.core.htmx import done, page_view, render_form, render_page
 from xietong.core.pagination import keyset_paginate
 from xietong.org.policies import require
@@ -182,7 +182,10 @@ def contract_create(request: HttpRequest) -> HttpResponse:
         "opportunity": request.GET.get("opportunity"),
     }
     form = ContractForm(posted(request), user=user, creating=True, initial=initial)
-    formset = LineFormSet(posted(request), prefix="lines", form_kwargs={"products": RowChoices(_products(user))})
+    chosen = chosen_keys("product", prefix="lines", data=posted(request))
+    formset = LineFormSet(
+        posted(request), prefix="lines", form_kwargs={"products": RowChoices(_products(user), chosen=chosen)}
+    )
     if request.method == "GET":
         formset.extra = blank_rows(request, default=EXTRA_ROWS, limit=MAX_ROWS)
     if request.method == "POST" and form.is_valid() and formset.is_valid():
@@ -223,14 +226,16 @@ def contract_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def _edit_or_amend(request: HttpRequest, contract: Contract, *, amend: bool) -> HttpResponse:
     user: Any = request.user
     current = [line.product_id for line in contract.lines.all()]
+    lines = _line_initial(contract)
+    chosen = chosen_keys("product", prefix="lines", initial=lines, data=posted(request))
     initial = {name: getattr(contract, name) for name in ContractForm.FIELDS}
     form_class = AmendForm if amend else ContractForm
     form = form_class(posted(request), user=user, creating=False, initial=initial)
     formset = LineFormSet(
         posted(request),
         prefix="lines",
-        initial=_line_initial(contract),
-        form_kwargs={"products": RowChoices(_products(user, current))},
+        initial=lines,
+        form_kwargs={"products": RowChoices(_products(user, current), chosen=chosen)},
     )
     if request.method == "GET":
         formset.extra = blank_rows(request, default=EXTRA_ROWS, limit=MAX_ROWS, filled=len(current))

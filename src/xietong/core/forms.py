@@ -15,7 +15,7 @@ typed::
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC
 from functools import cache, cached_property
@@ -26,6 +26,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, Validatio
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, QueryDict
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
@@ -173,15 +174,24 @@ class RowChoices:
     it validates: a 200-line quote's editor ran 200 queries for its selects. A line form takes a
     ``RowChoices`` instead of a queryset and calls ``apply`` on its ``RowChoiceField``: every row
     (and the formset's ``empty_form``) then shows the choices read here and looks posted values up
-    in them."""
+    in them.
 
-    def __init__(self, queryset: QuerySet[Any]) -> None:
+    When the rows' select is a ``SearchSelect`` (products: a catalogue too big to put on every row),
+    ``chosen`` names the keys the rows hold (``chosen_keys``): only those records are read, and each
+    row shows its own. A key posted on a row is among them, so it is looked up as before."""
+
+    MAX_CHOSEN = 1000  # more rows than any editor takes (a forged post cannot make the query huge)
+
+    def __init__(self, queryset: QuerySet[Any], *, chosen: Iterable[int] | None = None) -> None:
         self.queryset = queryset
+        self.chosen = None if chosen is None else sorted(set(chosen))[: self.MAX_CHOSEN]
         self._choices: list[Any] | None = None  # made with the first row's field; every row's is alike
 
     @cached_property
     def records(self) -> list[Model]:
-        return list(self.queryset)
+        if self.chosen is None:
+            return list(self.queryset)
+        return list(self.queryset.filter(pk__in=self.chosen)) if self.chosen else []
 
     @cached_property
     def _by_pk(self) -> dict[Any, Model]:
@@ -198,6 +208,23 @@ class RowChoices:
 
     def get(self, value: Any) -> Model | None:
         return self._by_pk.get(value)
+
+
+def chosen_keys(
+    field: str, *, prefix: str, initial: Iterable[Mapping[str, Any]] = (), data: Mapping[str, Any] | None = None
+) -> set[int]:
+    """The keys a line editor's rows hold in ``field``: its initial rows' and those posted on
+    ``{prefix}-{n}-{field}`` (values that are not keys are left to the field to refuse)."""
+    values = [row.get(field) for row in initial]
+    if data is not None:
+        pattern = re.compile(rf"{re.escape(prefix)}-\d+-{re.escape(field)}")
+        values += [value for name, value in data.items() if pattern.fullmatch(name)]
+    keys = set()
+    for value in values:
+        key = getattr(value, "pk", value)
+        if isinstance(key, int) or (isinstance(key, str) and key.isdigit() and len(key) < 19):
+            keys.add(int(key))
+    return keys
 
 
 class RowChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
@@ -223,24 +250,42 @@ class RowChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
 
 
 class SearchSelect(forms.Select):
-    """The select of a ``ModelChoiceField`` over a table too big to list (customers): the page holds
-    only the chosen record, read by its key, and the browser searches as the user types.
+    """The select of a ``ModelChoiceField`` over a table too big to list (customers, products): the
+    page holds only the chosen record and the browser searches as the user types.
 
     ``source`` names an API list endpoint (``"api:list_customers"``) that takes ``q`` and
-    ``page_size`` and answers ``{"results": [{"id", "name", …}]}`` with visibility applied; app.js
-    turns the select into a search box (Tom Select) on it. The field keeps its queryset, so a posted
-    key is still checked against what the user may see: the widget changes what is sent, not what is
-    accepted."""
+    ``page_size`` (and ``params``, e.g. ``{"status": "active"}``) and answers
+    ``{"results": [{"id", "name", …}]}`` with visibility applied; app.js turns the select into a
+    search box (Tom Select) on it, labelling a found record "name (code)" with ``label`` = ("name",
+    "code") and showing its ``detail`` fields beside it. The field keeps its queryset, so a posted key
+    is still checked against what the user may see: the widget changes what is sent, not what is
+    accepted.
 
-    def __init__(self, source: str, attrs: dict[str, Any] | None = None) -> None:
+    The chosen record is read by its key (one query); on a line editor's rows ``RowChoices`` reads
+    the chosen records of every row at once and the rows take theirs from that list (no query)."""
+
+    def __init__(
+        self,
+        source: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        label: Sequence[str] = ("name",),
+        detail: Sequence[str] = (),
+        attrs: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(attrs)
-        self.source = source
+        self.source, self.params, self.label, self.detail = source, dict(params or {}), tuple(label), tuple(detail)
 
     def build_attrs(self, base_attrs: dict[str, Any], extra_attrs: dict[str, Any] | None = None) -> dict[str, Any]:
         attrs = super().build_attrs(base_attrs, extra_attrs)
-        attrs["data-xt-picker"] = reverse(self.source)
+        query = f"?{urlencode(self.params)}" if self.params else ""
+        attrs["data-xt-picker"] = reverse(self.source) + query
+        attrs["data-xt-label"] = " ".join(self.label)
+        if self.detail:
+            attrs["data-xt-detail"] = " ".join(self.detail)
         attrs["data-xt-placeholder"] = str(_("Type to search…"))
         attrs["data-xt-empty"] = str(_("Nothing found."))
+        attrs["data-xt-clear"] = str(_("Clear"))
         return attrs
 
     def use_required_attribute(self, initial: Any) -> bool:
@@ -251,11 +296,13 @@ class SearchSelect(forms.Select):
         choices = self.choices
         keys = [int(v) for v in value if str(v).isdigit()]
         options: list[Any] = []
-        if getattr(choices, "field", None) is not None and choices.field.empty_label is not None:  # type: ignore[attr-defined]
-            options.append(("", choices.field.empty_label))  # type: ignore[attr-defined]
-        if keys and isinstance(choices, forms.models.ModelChoiceIterator):
-            queryset = choices.queryset.filter(pk__in=keys)  # type: ignore[union-attr]
-            options += [choices.choice(record) for record in queryset]
+        if isinstance(choices, forms.models.ModelChoiceIterator):
+            if choices.field.empty_label is not None:
+                options.append(("", choices.field.empty_label))
+            if keys:
+                options += [choices.choice(record) for record in choices.queryset.filter(pk__in=keys)]  # type: ignore[union-attr]
+        else:  # a list already read (``RowChoices``): its empty choice and the chosen one
+            options = [(v, label) for v, label in choices if v == "" or (keys and str(v) in value)]
         groups = []
         for index, (option_value, label) in enumerate(options):
             selected = str(option_value) in value if option_value != "" else not keys

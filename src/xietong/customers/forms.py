@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from xietong.core.forms import DateTimeField, XtForm
+from xietong.core.forms import DateTimeField, SearchSelect, XtForm
 from xietong.core.params import as_int
 from xietong.org.models import BusinessUnit, Team, User
 
@@ -23,6 +23,12 @@ def model_field(model: type[Model], name: str, **kwargs: Any) -> forms.Field:
     field = model._meta.get_field(name).formfield(**kwargs)  # type: ignore[union-attr]
     assert field is not None
     return field
+
+
+def customer_picker() -> SearchSelect:
+    """The search box that chooses a customer (new opportunities and contracts, customer prices):
+    its name, with its province and city beside it in the list."""
+    return SearchSelect("api:list_customers", detail=("province", "city"))
 
 
 class TeamChoiceField(forms.ModelChoiceField):

@@ -10,9 +10,11 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from xietong.catalog.forms import product_picker
 from xietong.catalog.models import Product
-from xietong.core.forms import RowChoiceField, RowChoices, SearchSelect, XtForm, XtFormMixin, rows_formset
+from xietong.core.forms import RowChoiceField, RowChoices, XtForm, XtFormMixin, rows_formset
 from xietong.customers.choices import DecisionRole, Source
+from xietong.customers.forms import customer_picker
 from xietong.customers.models import Customer
 from xietong.org.models import BusinessUnit
 
@@ -32,9 +34,7 @@ class OpportunityForm(XtForm):
     """The opportunity's own fields; on create also the customer and the starting stage, on edit the
     owner and the forecast category."""
 
-    customer = forms.ModelChoiceField(
-        label=_("Customer"), queryset=Customer.objects.none(), widget=SearchSelect("api:list_customers")
-    )
+    customer = forms.ModelChoiceField(label=_("Customer"), queryset=Customer.objects.none(), widget=customer_picker())
     name = forms.CharField(label=_("Name"), max_length=200)
     stage = StageChoiceField(
         label=_("Sales process and stage"),
@@ -163,7 +163,7 @@ class LineForm(RowForm):
         ("delivery_month", "col-6 col-md-2"),
         ("DELETE", "col-12 col-md-1"),
     )
-    product = RowChoiceField(label=_("Product"), queryset=Product.objects.none())
+    product = RowChoiceField(label=_("Product"), queryset=Product.objects.none(), widget=product_picker())
     quantity = forms.DecimalField(
         label=_("Quantity"),
         min_value=Decimal("0.001"),

@@ -10,15 +10,16 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from xietong.catalog.forms import product_picker
 from xietong.core.forms import (
     MonthField,
     RowChoiceField,
     RowChoices,
-    SearchSelect,
     XtForm,
     XtFormMixin,
     rows_formset,
 )
+from xietong.customers.forms import customer_picker
 
 from .choices import Channel, DiscountKind, QuoteStatus, VatRate
 
@@ -81,7 +82,7 @@ class QuoteLineForm(XtFormMixin, forms.Form):
         ("description", "col-6 col-md-1"),
         ("DELETE", "col-12 col-md-1"),
     )
-    product = RowChoiceField(label=_("Product"), queryset=None)
+    product = RowChoiceField(label=_("Product"), queryset=None, widget=product_picker())
     quantity = forms.DecimalField(
         label=_("Quantity"),
         decimal_places=3,
@@ -184,13 +185,15 @@ class PriceBookForm(XtForm):
 
 
 class EntryForm(XtForm):
-    product: forms.ModelChoiceField[Any] = forms.ModelChoiceField(label=_("Product"), queryset=None)
+    product: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label=_("Product"), queryset=None, widget=product_picker()
+    )
     customer: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
         label=_("Customer"),
         queryset=None,
         required=False,
         empty_label=_("Every customer"),
-        widget=SearchSelect("api:list_customers"),
+        widget=customer_picker(),
     )
     min_quantity = forms.DecimalField(label=_("From quantity"), max_digits=14, decimal_places=3, initial=Decimal("1"))
     unit_price = forms.DecimalField(label=_("Unit price"), max_digits=16, decimal_places=2)

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from xietong.core.components import annotate_lines, history_panel, why_panel
 from xietong.core.errors import Conflict, NotFound
-from xietong.core.forms import RowChoices, blank_rows, kept_rows, posted, service_errors, spread_row_errors
+from xietong.core.forms import RowChoices, blank_rows, chosen_keys, kept_rows, posted, service_errors, spread_row_errors
 from xietong.core.htmx import done, page_view, render_form, render_page
 from xietong.core.pagination import paginate
 from xietong.core.params import as_int
@@ -212,8 +212,9 @@ def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
         }
         for line, book_price in zip(current, book_prices, strict=True)
     ]
+    chosen = chosen_keys("product", prefix="lines", initial=initial, data=posted(request))
     formset = QuoteLineFormSet(
-        posted(request), prefix="lines", initial=initial, form_kwargs={"products": RowChoices(products)}
+        posted(request), prefix="lines", initial=initial, form_kwargs={"products": RowChoices(products, chosen=chosen)}
     )
     if request.method == "GET":
         formset.extra = blank_rows(request, default=EXTRA_ROWS, limit=NEW_ROWS)

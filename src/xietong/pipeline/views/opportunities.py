@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from xietong.core.components import history_panel, why_panel
 from xietong.core.errors import Conflict, NotFound
-from xietong.core.forms import RowChoices, add_row_errors, blank_rows, kept_rows, posted, service_errors
+from xietong.core.forms import RowChoices, add_row_errors, blank_rows, chosen_keys, kept_rows, posted, service_errors
 from xietong.core.htmx import announce_record_changed, done, page_view, render_form, render_page
 from xietong.core.params import as_int
 from xietong.core.visibility import addressable_people, seen_by
@@ -460,7 +460,11 @@ def opportunity_lines(request: HttpRequest, pk: int) -> HttpResponse:
         posted(request),
         prefix="lines",
         initial=initial,
-        form_kwargs={"products": RowChoices(products)},
+        form_kwargs={
+            "products": RowChoices(
+                products, chosen=chosen_keys("product", prefix="lines", initial=initial, data=posted(request))
+            )
+        },
     )
     if request.method == "GET":
         formset.extra = blank_rows(request, default=EXTRA_ROWS, limit=NEW_ROWS)

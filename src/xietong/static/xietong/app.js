@@ -203,43 +203,53 @@
 
   var PAGE = 20;
 
-  function place(item) {
-    return [item.province, item.city].filter(Boolean).join(" ");
+  function fields(select, name) {
+    return (select.getAttribute(name) || "").split(" ").filter(Boolean);
+  }
+  // "name (code)" from data-xt-label="name code"; the text of the chosen option already reads so
+  function labelOf(item, names) {
+    var rest = names.slice(1).map(function (f) { return item[f]; }).filter(Boolean);
+    return item[names[0]] + (rest.length ? " (" + rest.join(" ") + ")" : "");
   }
 
   function initPicker(select) {
     if (select.tomselect || !window.TomSelect) return;
-    var source = select.getAttribute("data-xt-picker");
+    var source = new URL(select.getAttribute("data-xt-picker"), window.location.href);
+    var label = fields(select, "data-xt-label");
+    var detail = fields(select, "data-xt-detail");
     var empty = select.getAttribute("data-xt-empty") || "";
     var picker = new window.TomSelect(select, {
       valueField: "id",
       labelField: "name",
       searchField: [],
-      maxOptions: PAGE + 1,
-      allowEmptyOption: !select.required, // an optional field offers its empty choice ("Every customer")
+      maxOptions: PAGE,
+      // the empty choice is no record: the box shows the placeholder; an optional one has a clear button
+      allowEmptyOption: false,
+      plugins: select.required ? {} : { clear_button: { title: select.getAttribute("data-xt-clear") || "" } },
       preload: "focus",
       loadThrottle: 250,
       placeholder: select.getAttribute("data-xt-placeholder") || "",
       // the server has searched: show what it answered, in its order
       score: function () { return function () { return 1; }; },
       load: function (query, callback) {
-        var url = source + "?page_size=" + PAGE + "&q=" + encodeURIComponent(query);
+        var url = new URL(source);
+        url.searchParams.set("page_size", PAGE);
+        url.searchParams.set("q", query);
         fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
           .then(function (response) { return response.ok ? response.json() : Promise.reject(response); })
           .then(function (data) {
-            // drop the last query's answer; keep the chosen record and the empty choice
-            picker.clearOptions(function (option, value) { return value === "" || this.items.indexOf(value) >= 0; });
+            picker.clearOptions(); // drops the last query's answer, keeps the chosen record
             callback(data.results || []);
           })
           .catch(function () { callback(); });
       },
       render: {
         option: function (item, escape) {
-          var where = place(item);
-          return "<div>" + escape(item.name) +
-            (where ? ' <small class="text-body-secondary">' + escape(where) + "</small>" : "") + "</div>";
+          var more = detail.map(function (f) { return item[f]; }).filter(Boolean).join(" ");
+          return "<div>" + escape(labelOf(item, label)) +
+            (more ? ' <small class="text-body-secondary">' + escape(more) + "</small>" : "") + "</div>";
         },
-        item: function (item, escape) { return "<div>" + escape(item.name) + "</div>"; },
+        item: function (item, escape) { return "<div>" + escape(labelOf(item, label)) + "</div>"; },
         no_results: function (data, escape) { return '<div class="no-results">' + escape(empty) + "</div>"; },
       },
     });
