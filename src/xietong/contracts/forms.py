@@ -11,14 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xietong.catalog.forms import product_picker
 from xietong.catalog.models import Product
-from xietong.core.forms import (
-    MonthField,
-    RowChoiceField,
-    RowChoices,
-    XtForm,
-    XtFormMixin,
-    rows_formset,
-)
+from xietong.core.forms import MonthField, RowChoiceField, RowChoices, XtForm, XtFormMixin, rows_formset
 from xietong.core.params import as_int
 from xietong.customers.forms import customer_picker
 

@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from .errors import Conflict
+from .params import as_int
 
 # Django 6.1's empty choice of required selects; Django has no zh-Hans text for it yet, ours does.
 gettext_noop("- Select an option -")
@@ -160,8 +161,6 @@ def rows_formset(form: type[forms.BaseForm], *, new_rows: int, **kwargs: Any) ->
 def blank_rows(request: HttpRequest, *, default: int, limit: int, filled: int = 0) -> int:
     """The blank rows a line editor shows under its ``filled`` ones: ``?rows=`` ("More rows") or
     ``default``, so that filled and blank rows stay within ``limit``; at least one when none is filled."""
-    from .params import as_int
-
     wanted = as_int(request.GET.get("rows", ""), default)
     return max(min(filled + wanted, limit) - filled, 0 if filled else 1)
 

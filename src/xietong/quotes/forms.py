@@ -11,14 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from xietong.catalog.forms import product_picker
-from xietong.core.forms import (
-    MonthField,
-    RowChoiceField,
-    RowChoices,
-    XtForm,
-    XtFormMixin,
-    rows_formset,
-)
+from xietong.core.forms import MonthField, RowChoiceField, RowChoices, XtForm, XtFormMixin, rows_formset
 from xietong.customers.forms import customer_picker
 
 from .choices import Channel, DiscountKind, QuoteStatus, VatRate
