@@ -20,6 +20,8 @@ from xietong.core.forms import DateTimeField, XtForm, posted, service_errors
 from xietong.core.htmx import done, next_url, page_view, render_form, render_page
 from xietong.core.pagination import paginate
 from xietong.core.params import as_int
+from xietong.org.forms import PeopleChoiceField, PersonChoiceField
+from xietong.org.models import User
 
 from . import tasks_services as svc
 from .models import Task
@@ -60,10 +62,8 @@ class TaskForm(XtForm):
     description = forms.CharField(
         label=_("Description"), required=False, max_length=10_000, widget=forms.Textarea(attrs={"rows": 4})
     )
-    assignee = forms.ModelChoiceField(label=_("Assignee"), queryset=Task.objects.none())
-    collaborators = forms.ModelMultipleChoiceField(
-        label=_("Collaborators"), queryset=Task.objects.none(), required=False
-    )
+    assignee = PersonChoiceField(label=_("Assignee"), queryset=User.objects.none())
+    collaborators = PeopleChoiceField(label=_("Collaborators"), queryset=User.objects.none(), required=False)
     due_at = DateTimeField(label=_("Due"), required=False, widget=DATETIME)
     priority = forms.ChoiceField(label=_("Priority"), choices=Task.Priority.choices, initial=Task.Priority.NORMAL)
     remind_before = forms.TypedChoiceField(
@@ -103,7 +103,7 @@ class TaskForm(XtForm):
 class BulkForm(XtForm):
     ids = forms.TypedMultipleChoiceField(coerce=int, choices=[])
     status = forms.ChoiceField(choices=[("", "—"), *Task.Status.choices], required=False)
-    assignee = forms.ModelChoiceField(queryset=Task.objects.none(), required=False)
+    assignee = PersonChoiceField(queryset=User.objects.none(), required=False)
 
     def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -6,35 +6,24 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from xietong.core.forms import DateTimeField, SearchSelect, XtForm
 from xietong.core.params import as_int
+from xietong.org.forms import PersonChoiceField, TeamChoiceField, model_field
 from xietong.org.models import BusinessUnit, Team, User
 
 from .choices import DecisionRole, FollowUpKind, Level, RelationshipStatus
 from .models import Contact, Customer, Relationship
 
 
-def model_field(model: type[Model], name: str, **kwargs: Any) -> forms.Field:
-    field = model._meta.get_field(name).formfield(**kwargs)  # type: ignore[union-attr]
-    assert field is not None
-    return field
-
-
 def customer_picker() -> SearchSelect:
     """The search box that chooses a customer (new opportunities and contracts, customer prices):
     its name, with its province and city beside it in the list."""
     return SearchSelect("api:list_customers", detail=("province", "city"))
-
-
-class TeamChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        indent = "\u3000" * obj.depth
-        return f"{indent}{'└ ' if obj.depth else ''}{obj.name}"
 
 
 class DateInput(forms.DateInput):
@@ -81,7 +70,9 @@ class CustomerFilterForm(XtForm):
         label=_("Business unit"),
         empty_label=_("All business units"),
     )
-    team = TeamChoiceField(queryset=Team.objects.none(), required=False, label=_("Team"), empty_label=_("All teams"))
+    team = TeamChoiceField(
+        queryset=Team.objects.none(), required=False, label=_("Team"), empty_label=_("All teams"), grouped=False
+    )
     level = forms.ChoiceField(choices=[("", _("All levels")), *Level.choices], required=False, label=_("Level"))
     status = forms.ChoiceField(
         choices=[("", _("All statuses")), *RelationshipStatus.choices], required=False, label=_("Status")
@@ -142,7 +133,7 @@ class BulkForm(XtForm):
 
     action = forms.ChoiceField(choices=ACTIONS, label=_("Action"))
     ids = forms.CharField(widget=forms.HiddenInput())
-    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, label=_("New owner"))
+    owner = PersonChoiceField(queryset=User.objects.none(), required=False, label=_("New owner"))
     tags = forms.CharField(required=False, label=_("Tags"), help_text=_("Separated by commas."))
     reason = forms.CharField(required=False, max_length=200, label=_("Reason"))
 
@@ -251,7 +242,7 @@ class RelationshipForm(XtForm):
         self.fields["status"] = model_field(Relationship, "status")
         if owners is not None:
             nobody = _("Nobody: it stays in the public pool") if in_pool else None
-            self.fields["owner"] = forms.ModelChoiceField(
+            self.fields["owner"] = PersonChoiceField(
                 queryset=owners, label=_("Owner"), empty_label=nobody, required=False
             )
             self.fields["protected_until"] = forms.DateField(

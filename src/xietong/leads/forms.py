@@ -12,21 +12,11 @@ from django.utils.translation import gettext_lazy as _
 from xietong.core.forms import XtForm
 from xietong.core.validators import validate_mobile
 from xietong.customers.choices import Source
-from xietong.org.forms import TeamChoiceField, limit_choices, model_field
+from xietong.org.forms import PeopleChoiceField, PersonChoiceField, TeamChoiceField, limit_choices, model_field
 
 from . import services, webforms
 from .choices import AssignmentMethod, LeadStatus
 from .models import AssignmentRule, Lead, LeadPool, WebForm
-
-
-class PersonChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.display_name or obj.username} ({obj.username})"
-
-
-class PeopleChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.display_name or obj.username} ({obj.username})"
 
 
 class PoolChoiceField(forms.ModelChoiceField):

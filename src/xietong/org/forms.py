@@ -59,23 +59,48 @@ def team_label(team: Team) -> str:
     return f"{indent}{'└ ' if team.depth else ''}{team.name}"
 
 
-class TeamChoiceField(forms.ModelChoiceField):
-    iterator = TeamChoiceIterator
+class _TeamPicker:
+    """Teams labelled with ``team_label``. ``grouped`` (the default) puts them under their business unit:
+    the queryset must then be in tree order with each team's business unit selected; the teams of one
+    business unit pass ``grouped=False``."""
+
+    iterator: Any
+
+    def __init__(self, *args: Any, grouped: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if grouped:
+            self.iterator = TeamChoiceIterator
 
     def label_from_instance(self, obj: Any) -> str:
         return team_label(obj)
 
 
-class TeamMultipleChoiceField(forms.ModelMultipleChoiceField):
-    iterator = TeamChoiceIterator
+class TeamChoiceField(_TeamPicker, forms.ModelChoiceField):
+    """One team, indented by its depth in the tree."""
+
+
+class TeamMultipleChoiceField(_TeamPicker, forms.ModelMultipleChoiceField):
+    """Several teams, as ``TeamChoiceField``."""
+
+
+def person_label(user: User) -> str:
+    """A person in a picker: the display name, then the username, which tells apart the two 王伟 that
+    a company of any size has."""
+    return f"{user.display_name or user.username} ({user.username})"
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    """One person (``邓倩 (deng.qian)``); the view gives the queryset it may offer."""
 
     def label_from_instance(self, obj: Any) -> str:
-        return team_label(obj)
+        return person_label(obj)
 
 
-class UserChoiceField(forms.ModelMultipleChoiceField):
+class PeopleChoiceField(forms.ModelMultipleChoiceField):
+    """Several people, labelled as ``PersonChoiceField``."""
+
     def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.display_name or obj.username} ({obj.username})"
+        return person_label(obj)
 
 
 # --- accounts ---------------------------------------------------------------------------------
@@ -187,7 +212,7 @@ class TeamMoveForm(XtForm):
 
 
 class TeamManagersForm(XtForm):
-    managers = UserChoiceField(
+    managers = PeopleChoiceField(
         queryset=User.objects.none(),
         required=False,
         label=_("Managers"),
@@ -405,7 +430,7 @@ class UserFilterForm(XtForm):
 
 class AuditFilterForm(XtForm):
     kind = forms.ChoiceField(choices=[("", _("All kinds")), *AuditEntry.Kind.choices], required=False, label=_("Kind"))
-    actor = forms.ModelChoiceField(queryset=User.objects.none(), required=False, label=_("By"), empty_label=_("Anyone"))
+    actor = PersonChoiceField(queryset=User.objects.none(), required=False, label=_("By"), empty_label=_("Anyone"))
 
     def __init__(self, *args: Any, actors: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

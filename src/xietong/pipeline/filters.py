@@ -17,10 +17,10 @@ from django.utils.translation import pgettext_lazy
 
 from xietong.core.forms import MonthField, XtForm
 from xietong.org import selectors as org_selectors
+from xietong.org.forms import PersonChoiceField, TeamChoiceField
 
 from . import selectors
 
-INDENT = "\u3000"  # an ideographic space: browsers do not collapse it
 SCOPE_CHOICES = [("all", _("All")), ("mine", _("My pipeline")), ("team", _("My team's pipeline"))]
 STATUS_CHOICES = [
     ("open", pgettext_lazy("opportunities", "Open")),
@@ -29,17 +29,6 @@ STATUS_CHOICES = [
     ("closed", _("Won or lost")),
     ("all", _("All statuses")),
 ]
-
-
-class _TeamField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        depth = getattr(obj, "depth", 0) or 0
-        return f"{INDENT * depth}{'└ ' if depth else ''}{obj.name}"
-
-
-class _PersonField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return str(obj)
 
 
 class OpportunityFilterForm(XtForm):
@@ -54,8 +43,8 @@ class OpportunityFilterForm(XtForm):
     business_unit: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
         queryset=None, required=False, label=_("Business unit"), empty_label=_("All business units")
     )
-    team = _TeamField(queryset=None, required=False, label=_("Team"), empty_label=_("All teams"))
-    owner = _PersonField(queryset=None, required=False, label=_("Owner"), empty_label=_("All owners"))
+    team = TeamChoiceField(queryset=None, required=False, label=_("Team"), empty_label=_("All teams"), grouped=False)
+    owner = PersonChoiceField(queryset=None, required=False, label=_("Owner"), empty_label=_("All owners"))
     amount_min = forms.DecimalField(
         required=False,
         min_value=0,
@@ -142,8 +131,8 @@ class AnalysisFilterForm(XtForm):
     date_from = forms.DateField(required=False, label=_("Created from"), widget=DateInput(format="%Y-%m-%d"))
     date_to = forms.DateField(required=False, label=_("Created up to"), widget=DateInput(format="%Y-%m-%d"))
     scope = forms.ChoiceField(choices=SCOPE_CHOICES, required=False, label=_("Whose"), widget=forms.HiddenInput())
-    team = _TeamField(queryset=None, required=False, label=_("Team"), empty_label=_("All teams"))
-    owner = _PersonField(queryset=None, required=False, label=_("Owner"), empty_label=_("All owners"))
+    team = TeamChoiceField(queryset=None, required=False, label=_("Team"), empty_label=_("All teams"), grouped=False)
+    owner = PersonChoiceField(queryset=None, required=False, label=_("Owner"), empty_label=_("All owners"))
 
     def __init__(self, data: Any, *, user: Any) -> None:
         super().__init__(data)

@@ -16,6 +16,7 @@ from xietong.core.forms import RowChoiceField, RowChoices, XtForm, XtFormMixin, 
 from xietong.customers.choices import DecisionRole, Source
 from xietong.customers.forms import customer_picker
 from xietong.customers.models import Customer
+from xietong.org.forms import PersonChoiceField
 from xietong.org.models import BusinessUnit
 
 from . import gates
@@ -41,7 +42,7 @@ class OpportunityForm(XtForm):
         queryset=Stage.objects.none(),
         help_text=_("Where the deal starts: the first stage unless it is further along already."),
     )
-    owner: forms.ModelChoiceField[Any] = forms.ModelChoiceField(label=_("Owner"), queryset=None)  # type: ignore[arg-type]
+    owner: forms.ModelChoiceField[Any] = PersonChoiceField(label=_("Owner"), queryset=None)  # type: ignore[arg-type]
     amount = forms.DecimalField(
         label=_("Amount (¥)"),
         required=False,

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from xietong.core.forms import MonthField, XtForm
+from xietong.org.forms import PersonChoiceField
 
 from .choices import ContingencyTrigger, PlanStage
 from .plan_services import MAX_HORIZON, MEETING_STAGES, month_start
@@ -98,7 +99,7 @@ class ContingencyForm(XtForm):
     )
     product_line = forms.CharField(label=_("Product line"), max_length=60, required=False)
     actions = forms.CharField(label=_("Actions"), widget=forms.Textarea(attrs={"rows": 4}))
-    owner: Any = forms.ModelChoiceField(label=_("Owner"), queryset=None)
+    owner: Any = PersonChoiceField(label=_("Owner"), queryset=None)
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

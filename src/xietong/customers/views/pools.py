@@ -21,7 +21,8 @@ from xietong.core.errors import Conflict, PermissionDenied
 from xietong.core.forms import XtForm, posted, service_errors
 from xietong.core.htmx import done, fragment_requested, next_url, page_view, render_form, render_page
 from xietong.core.pagination import keyset_paginate
-from xietong.org.models import BusinessUnit, Role, Team
+from xietong.org.forms import PeopleChoiceField, PersonChoiceField, TeamMultipleChoiceField
+from xietong.org.models import BusinessUnit, Role, Team, User
 
 from .. import pools
 from ..choices import Level, RecycleKind
@@ -93,13 +94,13 @@ class PoolCreateForm(PoolForm):
 
 
 class MembersForm(XtForm):
-    users = forms.ModelMultipleChoiceField(
+    users = PeopleChoiceField(
         label=gettext_lazy("Members"),
         required=False,
         queryset=Relationship.objects.none(),
         widget=forms.SelectMultiple(attrs={"size": 8}),
     )
-    admins = forms.ModelMultipleChoiceField(
+    admins = PeopleChoiceField(
         label=gettext_lazy("Administrators"),
         required=False,
         queryset=Relationship.objects.none(),
@@ -108,8 +109,9 @@ class MembersForm(XtForm):
             "Administrators are members too; they assign the pool's customers and see its recycle preview."
         ),
     )
-    teams = forms.ModelMultipleChoiceField(
+    teams = TeamMultipleChoiceField(
         label=gettext_lazy("member teams"),
+        grouped=False,
         required=False,
         queryset=Team.objects.none(),
         widget=forms.SelectMultiple(attrs={"size": 6}),
@@ -125,7 +127,7 @@ class MembersForm(XtForm):
 
 class LimitForm(XtForm):
     role = forms.ModelChoiceField(label=gettext_lazy("Role"), required=False, queryset=Role.objects.none())
-    user = forms.ModelChoiceField(label=gettext_lazy("Person"), required=False, queryset=Role.objects.none())
+    user = PersonChoiceField(label=gettext_lazy("Person"), required=False, queryset=User.objects.none())
     max_owned = forms.IntegerField(label=gettext_lazy("customers a rep may own"), min_value=0)
 
     def __init__(self, *args: Any, people: Any, **kwargs: Any) -> None:
@@ -167,7 +169,7 @@ class ReleaseForm(XtForm):
 
 
 class AssignForm(XtForm):
-    owner = forms.ModelChoiceField(label=gettext_lazy("owner"), queryset=Role.objects.none())
+    owner = PersonChoiceField(label=gettext_lazy("owner"), queryset=User.objects.none())
 
     def __init__(self, *args: Any, people: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

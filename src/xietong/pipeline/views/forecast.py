@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from xietong.core.forms import XtForm, posted, service_errors
 from xietong.core.htmx import done, page_view, render_form, render_page
+from xietong.org.forms import team_label
 from xietong.org.policies import require
 
 from .. import forecast
@@ -63,7 +64,7 @@ def forecast_page(request: HttpRequest) -> HttpResponse:
     context = {
         "fc": fc,
         "team": team,
-        "teams": [(t, "\u3000" * t.depth + t.name) for t in teams],
+        "teams": [(t, team_label(t)) for t in teams],
         "period": period,
         "periods": [p for p in periods if not p.is_quarter],
         "quarters": [p for p in periods if p.is_quarter],
