@@ -16,6 +16,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -106,6 +107,90 @@ def _django_validation_errors(exc: ValidationError) -> list[dict[str, str]]:
 def _ninja_field(loc: list[Any]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "form", "payload", "data")]
     return ".".join(parts) or "__all__"
+
+
+def _schema_message(error: dict[str, Any]) -> str:
+    """A schema error (pydantic's ``type`` and ``ctx``) in the request's language, in the words Django's
+    forms use for the same mistake; pydantic's own English ``msg`` only for a kind not listed here."""
+    kind, ctx = error.get("type", ""), error.get("ctx") or {}
+    simple = {
+        "missing": _("This field is required."),
+        "int_parsing": _("Enter a whole number."),
+        "int_type": _("Enter a whole number."),
+        "int_from_float": _("Enter a whole number."),
+        "float_parsing": _("Enter a number."),
+        "float_type": _("Enter a number."),
+        "decimal_parsing": _("Enter a number."),
+        "decimal_type": _("Enter a number."),
+        "finite_number": _("Enter a number."),
+        "date_parsing": _("Enter a valid date."),
+        "date_type": _("Enter a valid date."),
+        "date_from_datetime_parsing": _("Enter a valid date."),
+        "date_from_datetime_inexact": _("Enter a valid date."),
+        "datetime_parsing": _("Enter a valid date/time."),
+        "datetime_type": _("Enter a valid date/time."),
+        "datetime_from_date_parsing": _("Enter a valid date/time."),
+        "time_parsing": _("Enter a valid time."),
+        "time_type": _("Enter a valid time."),
+        "uuid_parsing": _("Enter a valid UUID."),
+        "uuid_type": _("Enter a valid UUID."),
+        "url_parsing": _("Enter a valid URL."),
+        "url_type": _("Enter a valid URL."),
+        "list_type": _("Enter a list of values."),
+        "bool_parsing": _("Enter true or false."),
+        "bool_type": _("Enter true or false."),
+        "string_type": _("Enter text."),
+        "dict_type": _("Enter an object with named fields."),
+        "model_type": _("Enter an object with named fields."),
+        "model_attributes_type": _("Enter an object with named fields."),
+        "json_invalid": _("The body is not valid JSON."),
+    }
+    if kind in simple:
+        return simple[kind]
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        limit = ctx.get({"greater_than_equal": "ge", "greater_than": "gt", "less_than_equal": "le"}.get(kind, "lt"))
+        messages = {
+            "greater_than_equal": _("Ensure this value is greater than or equal to %(limit_value)s."),
+            "greater_than": _("Ensure this value is greater than %(limit_value)s."),
+            "less_than_equal": _("Ensure this value is less than or equal to %(limit_value)s."),
+            "less_than": _("Ensure this value is less than %(limit_value)s."),
+        }
+        return messages[kind] % {"limit_value": limit}
+    if kind == "string_too_long":
+        return _("At most %(max)d characters.") % {"max": int(ctx.get("max_length", 0))}
+    if kind == "string_too_short":
+        return _("At least %(min)d characters.") % {"min": int(ctx.get("min_length", 0))}
+    if kind in ("too_long", "too_short"):
+        bound = int(ctx.get("max_length" if kind == "too_long" else "min_length", 0))
+        if kind == "too_long":
+            return ngettext("At most %(count)d item.", "At most %(count)d items.", bound) % {"count": bound}
+        return ngettext("At least %(count)d item.", "At least %(count)d items.", bound) % {"count": bound}
+    if kind == "decimal_max_digits":
+        digits = int(ctx.get("max_digits", 0))
+        return ngettext(
+            "Ensure that there are no more than %(max)s digit in total.",
+            "Ensure that there are no more than %(max)s digits in total.",
+            digits,
+        ) % {"max": digits}
+    if kind == "decimal_max_places":
+        places = int(ctx.get("decimal_places", 0))
+        return ngettext(
+            "Ensure that there are no more than %(max)s decimal place.",
+            "Ensure that there are no more than %(max)s decimal places.",
+            places,
+        ) % {"max": places}
+    if kind == "decimal_whole_digits":
+        digits = int(ctx.get("whole_digits", 0))
+        return ngettext(
+            "Ensure that there are no more than %(max)s digit before the decimal point.",
+            "Ensure that there are no more than %(max)s digits before the decimal point.",
+            digits,
+        ) % {"max": digits}
+    if kind in ("literal_error", "enum"):
+        choices = str(ctx.get("expected", "")).replace(" or ", ", ")  # pydantic's English "'a', 'b' or 'c'"
+        return _("Choose one of: %(choices)s.") % {"choices": choices}
+    message = str(error.get("msg", ""))
+    return message.removeprefix("Value error, ")
 
 
 def _too_large(value: Any) -> bool:
@@ -201,7 +286,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
         errors = []
         for e in exc.errors:
             if "loc" in e:
-                errors.append({"field": _ninja_field(list(e["loc"])), "message": str(e.get("msg", ""))})
+                errors.append({"field": _ninja_field(list(e["loc"])), "message": _schema_message(e)})
             else:  # some ninja parts raise {"field": "message"} dicts
                 errors.extend({"field": str(k), "message": str(v)} for k, v in e.items())
         return respond(request, 422, _("The input is invalid."), errors)
