@@ -71,8 +71,20 @@ def test_a_number_already_in_use_is_skipped(org):
         ),
         ("HT-{yyyy:>8}-{seq}", "Only {seq} takes a width, e.g. {seq:04d}.", {}),
         # a width without the zero made numbers with blanks: "HT-2026-   1"
-        ("HT-{yyyy}-{seq:4d}", "Only {seq} takes a width, e.g. {seq:04d}.", {}),
-        ("HT-{yyyy}-{seq:4}", "Only {seq} takes a width, e.g. {seq:04d}.", {}),
+        ("HT-{yyyy}-{seq:4d}", "{seq} takes only a zero-padded width, e.g. {seq:04d}.", {}),
+        ("HT-{yyyy}-{seq:4}", "{seq} takes only a zero-padded width, e.g. {seq:04d}.", {}),
+        ("HT-{yyyy}-{seq:x}", "{seq} takes only a zero-padded width, e.g. {seq:04d}.", {}),
+        # a known field with a conversion: refused for the conversion, not called unknown
+        (
+            "HT-{seq!r}",
+            "A field takes no conversion: write {%(name)s}, not {%(name)s!%(conversion)s}.",
+            {"name": "seq", "conversion": "r"},
+        ),
+        (
+            "HT-{prefix!a}-{seq:04d}",
+            "A field takes no conversion: write {%(name)s}, not {%(name)s!%(conversion)s}.",
+            {"name": "prefix", "conversion": "a"},
+        ),
         ("HT-{seq", "Unbalanced braces in the pattern.", {}),
         ("", "Enter a number pattern, e.g. HT-{prefix}-{yyyy}-{seq:04d}.", {}),
     ],

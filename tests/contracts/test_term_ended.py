@@ -82,7 +82,11 @@ def test_an_amendment_rejected_after_the_end_leaves_the_contract_expired(people,
 
 def test_an_amendment_that_moves_the_end_into_the_past_expires_the_contract_when_approved(people, engine):
     c = contract(
-        people.rep, status=S.ACTIVE, start_date=TODAY - timedelta(days=300), end_date=TODAY + timedelta(days=30)
+        people.rep,
+        status=S.ACTIVE,
+        start_date=TODAY - timedelta(days=300),
+        end_date=TODAY + timedelta(days=30),
+        signed_date=TODAY - timedelta(days=200),  # the new end is still after the signing
     )
     services.contract_amend(actor=people.rep, contract=c, reason="提前结束", end_date=TODAY - timedelta(days=1))
     engine.approve(c)

@@ -41,12 +41,21 @@ def validate_pattern(pattern: str) -> str:
     for _literal, name, spec, conversion in parts:
         if name is None:
             continue
-        if name not in FIELDS or conversion:
+        if name not in FIELDS:
             raise ValidationError(
                 {"pattern": _("Unknown field {%(name)s}: use {prefix}, {yyyy}, {yy}, {mm} and {seq}.") % {"name": name}}
             )
-        if spec and (name != "seq" or not SEQ_SPEC.match(spec)):
+        if conversion:  # {seq!r}: the field is known, the "!r" is what is refused
+            raise ValidationError(
+                {
+                    "pattern": _("A field takes no conversion: write {%(name)s}, not {%(name)s!%(conversion)s}.")
+                    % {"name": name, "conversion": conversion}
+                }
+            )
+        if spec and name != "seq":
             raise ValidationError({"pattern": _("Only {seq} takes a width, e.g. {seq:04d}.")})
+        if spec and not SEQ_SPEC.match(spec):  # {seq:4d}, {seq:x}: {seq} does take a width, but only this kind
+            raise ValidationError({"pattern": _("{seq} takes only a zero-padded width, e.g. {seq:04d}.")})
         has_seq = has_seq or name == "seq"
     if not has_seq:
         raise ValidationError({"pattern": _("The pattern needs {seq}, the running number.")})

@@ -227,6 +227,25 @@ def _check_dates(contract: Contract) -> None:
         raise ValidationError({"end_date": _("The end cannot be before the start.")})
 
 
+# The earliest signing date. Local until the shared range check (receivables' aging refuses dates
+# outside 1900-2999 too) exists in core.validators: then use that one.
+DATE_MIN = date(1900, 1, 1)
+
+
+def _check_signed_in_term(*, signed: date | None, end: date | None, field: str) -> None:
+    """A contract is signed in its term: its end is not before its signing date. One rule for signing
+    (refused on ``signed_date``, naming the end) and for an amendment of a signed contract (refused on
+    ``end_date``, naming the signing date). The start is free either way: a contract may be signed
+    ahead of its start, or in its term and recorded late."""
+    if signed is None or end is None or signed <= end:
+        return
+    if field == "signed_date":
+        message = _("The signing date cannot be after the contract's end (%(date)s).") % {"date": end.isoformat()}
+    else:
+        message = _("The end cannot be before the signing date (%(date)s).") % {"date": signed.isoformat()}
+    raise ValidationError({field: message})
+
+
 def _check_owner(actor: Any, owner: Any) -> None:
     if owner.pk != actor.pk and not addressable_people(actor).filter(pk=owner.pk).exists():
         raise ValidationError({"owner": _("No such person.")})
@@ -658,7 +677,7 @@ def on_returned(doc: Contract, request: Any) -> None:
 
 @transaction.atomic
 def contract_sign(*, actor: Any, contract: Contract | int, signed_date: Any, scan: Any) -> Contract:
-    """Signed on ``signed_date`` (not in the future, nor after the contract's end) with the signed scan
+    """Signed on ``signed_date`` (not before 1900, not in the future, nor after the contract's end) with the signed scan
     (a PDF or an image, checked like every upload); active at once when its start date has come, and
     expired at once when its end has already passed (signed in its term, recorded late)."""
     from xietong.collaboration.attachments import check_upload
@@ -670,15 +689,11 @@ def contract_sign(*, actor: Any, contract: Contract | int, signed_date: Any, sca
     today = timezone.localdate()
     if day is None:
         raise ValidationError({"signed_date": _("Enter the signing date.")})
+    if day < DATE_MIN:
+        raise ValidationError({"signed_date": _("Enter a date between 1900 and 2999.")})
     if day > today:
         raise ValidationError({"signed_date": _("The signing date cannot be in the future.")})
-    if c.end_date is not None and day > c.end_date:
-        raise ValidationError(
-            {
-                "signed_date": _("The signing date cannot be after the contract's end (%(date)s).")
-                % {"date": c.end_date.isoformat()}
-            }
-        )
+    _check_signed_in_term(signed=day, end=c.end_date, field="signed_date")
     if scan is None:
         raise ValidationError({"scan": _("Attach the signed contract (PDF or image).")})
     try:
@@ -817,6 +832,7 @@ def contract_amend(
     _check_dates(c)
     if c.start_date is None or c.end_date is None:
         raise ValidationError({"start_date" if c.start_date is None else "end_date": _("Enter the contract's term.")})
+    _check_signed_in_term(signed=c.signed_date, end=c.end_date, field="end_date")
     if cleaned is not None:
         _write_lines(c, cleaned)
         _check_invoiced(c)
