@@ -90,7 +90,8 @@ def test_create_from_the_opportunity_then_edit_the_lines(people, opp, book, prod
     }
     refused = client.post(f"/quotes/{q.pk}/edit/", data)
     assert refused.status_code == 200
-    assert "Line 1: the discount 200000.00 is more than the line&#x27;s amount 95000.00." in text(refused)
+    assert "Row 1: The discount 200000.00 is more than the line&#x27;s amount 95000.00." in text(refused)
+    assert "Line 1:" not in text(refused)
     data["lines-0-discount_value"] = "5000"
     saved = client.post(f"/quotes/{q.pk}/edit/", data)
     assert saved.status_code == 303
@@ -206,7 +207,8 @@ def test_the_editor_shows_the_totals_of_the_lines_as_typed_and_saves_nothing(peo
     }
     data["lines-1-discount_value"] = "120"
     refused = text(client.post(f"/quotes/{q.pk}/edit/", data, headers=htmx))
-    assert 'id="quote-preview-problems"' in refused and "Line 2: the discount is a percentage from 0 to 100" in refused
+    assert 'id="quote-preview-problems"' in refused
+    assert "<li>Row 2: The discount is a percentage from 0 to 100, two decimal places at most.</li>" in refused
     data["lines-1-quantity"] = ""
     assert "Row 2: This field is required." in text(client.post(f"/quotes/{q.pk}/edit/", data, headers=htmx))
     q.refresh_from_db()

@@ -269,6 +269,9 @@ class OpportunityLine(models.Model):
     discount = models.DecimalField(_("discount (%)"), max_digits=5, decimal_places=2, default=Decimal("0.00"))
     delivery_month = models.DateField(_("expected delivery month"), null=True, blank=True)  # the 1st of the month
     position = models.PositiveSmallIntegerField(default=0)
+    # the line's amount handed over exact (an accepted quote's net, which a percentage to two places
+    # cannot always give); none: computed from quantity, unit price and discount
+    net_amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2, null=True, blank=True)
 
     class Meta:
         ordering = ("opportunity", "position", "pk")
@@ -285,6 +288,8 @@ class OpportunityLine(models.Model):
 
     @property
     def amount(self) -> Decimal:
+        if self.net_amount is not None:
+            return self.net_amount
         return line_amount(self.quantity, self.unit_price, self.discount)
 
 

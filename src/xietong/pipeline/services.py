@@ -560,6 +560,7 @@ class CleanLine:
     unit_price: Decimal
     discount: Decimal
     delivery_month: date | None
+    amount: Decimal | None = None  # exact, as handed over (an accepted quote's net); None: computed
 
 
 def _clean_lines(actor: Any, opportunity: Opportunity, lines: Sequence[Mapping[str, Any]]) -> list[CleanLine]:
@@ -610,7 +611,9 @@ def _clean_lines(actor: Any, opportunity: Opportunity, lines: Sequence[Mapping[s
             month = month.date()
         if month is not None:
             month = month.replace(day=1)
-        clean.append(CleanLine(product, quantity, unit_price, discount, month))
+        raw_amount = line.get("amount")
+        amount = None if raw_amount in (None, "") else _money(raw_amount, f"{prefix}amount")
+        clean.append(CleanLine(product, quantity, unit_price, discount, month, amount))
     return clean
 
 
@@ -627,19 +630,24 @@ def _write_lines(actor: Any, opportunity: Opportunity, lines: Sequence[Mapping[s
                 discount=c.discount,
                 delivery_month=c.delivery_month,
                 position=n,
+                net_amount=c.amount,
             )
             for n, c in enumerate(clean)
         ]
     )
     if clean:
-        opportunity.amount = sum((line_amount(c.quantity, c.unit_price, c.discount) for c in clean), Decimal("0.00"))
+        opportunity.amount = sum(
+            (c.amount if c.amount is not None else line_amount(c.quantity, c.unit_price, c.discount) for c in clean),
+            Decimal("0.00"),
+        )
         Opportunity.objects.filter(pk=opportunity.pk).update(amount=opportunity.amount)
 
 
 @transaction.atomic
 def lines_set(*, actor: Any, opportunity: Opportunity | int, lines: Sequence[Mapping[str, Any]]) -> Opportunity:
     """Replace the opportunity's product lines; its amount becomes their sum (no lines: the amount
-    stays as it was and may be entered by hand)."""
+    stays as it was and may be entered by hand). A line's ``amount``, when given, is its exact amount
+    (an accepted quote's net), else it is computed from quantity, unit price and discount."""
     require(actor, MODULE, "edit")
     opp = _lock(actor, opportunity)
     before_lines = [

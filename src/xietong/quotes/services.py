@@ -53,6 +53,14 @@ BOOK_FIELDS = (
     "is_active",
     "description",
 )
+# a money figure stored (line figures, totals, prices) stays below this: the columns hold 14 digits
+# before the point (max_digits=16, decimal_places=2), and what is typed is refused from here on too
+MONEY_LIMIT = Decimal("1e13")
+QUANTITY_LIMIT = Decimal("1e10")  # quantity columns: max_digits=14, decimal_places=3
+TITLE_MAX = Quote._meta.get_field("title").max_length or 200
+DESCRIPTION_MAX = QuoteLine._meta.get_field("description").max_length or 300
+BOOK_NAME_MAX = PriceBook._meta.get_field("name").max_length or 80
+NOTE_MAX = Quote._meta.get_field("decision_note").max_length or 500
 LINE_FIGURES = ("gross_amount", "discount_amount", "discount_percent", "net_amount", "tax_amount", "amount")
 TOTAL_FIELDS = ("subtotal", "discount_total", "net_total", "tax_total", "total", "max_discount")
 
@@ -81,7 +89,7 @@ def clean_money(value: Any, field: str, label: str = "") -> Decimal:
         raise ValidationError({field: prefix + _("The amount cannot be negative.")})
     if not has_places(amount, 2):
         raise ValidationError({field: prefix + _("Money has at most two decimal places.")})
-    if amount >= Decimal("1e13"):
+    if amount >= MONEY_LIMIT:
         raise ValidationError({field: prefix + _("The amount is too large.")})
     return amount
 
@@ -91,9 +99,26 @@ def clean_quantity(value: Any, field: str, label: str = "", *, allow_zero: bool 
     quantity = _decimal(value, field, prefix + _("Enter a quantity."))
     if quantity < 0 or (quantity == 0 and not allow_zero):
         raise ValidationError({field: prefix + _("The quantity must be more than 0.")})
-    if not has_places(quantity, 3) or quantity >= Decimal("1e10"):
+    if quantity >= QUANTITY_LIMIT:
+        raise ValidationError({field: prefix + _("The quantity is too large.")})
+    if not has_places(quantity, 3):
         raise ValidationError({field: prefix + _("A quantity has at most three decimal places.")})
     return quantity
+
+
+def clean_text(value: Any, field: str, limit: int, label: str = "", *, message: str = "") -> str:
+    """``value`` stripped, refused (never cut) when longer than ``limit`` characters: ``message``, by
+    default "At most … characters." (after ``label``, e.g. the line)."""
+    text = str(value or "").strip()
+    if len(text) > limit:
+        prefix = f"{label}: " if label else ""
+        raise ValidationError({field: prefix + (message or _("At most %(n)d characters.") % {"n": limit})})
+    return text
+
+
+def _clean_title(value: Any) -> str:
+    # the words the other apps use for a title (tasks: "A title can be at most 200 characters.")
+    return clean_text(value, "title", TITLE_MAX, message=_("A title can be at most 200 characters."))
 
 
 def _clean_date(value: Any, field: str) -> date | None:
@@ -159,10 +184,10 @@ def _clean_book(values: Mapping[str, Any], current: PriceBook | None = None) -> 
     out: dict[str, Any] = {}
     for name, value in values.items():
         if name == "name":
-            text = (value or "").strip()
+            text = clean_text(value, "name", BOOK_NAME_MAX)
             if not text:
                 raise ValidationError({"name": _("Give the price book a name.")})
-            out[name] = text[:80]
+            out[name] = text
         elif name == "business_unit":
             if value in (None, ""):
                 out[name] = None
@@ -290,6 +315,14 @@ def _clean_entry(actor: Any, book: PriceBook, values: Mapping[str, Any]) -> dict
     return out
 
 
+def _check_tier(entry: PriceBookEntry, changed: Iterable[str]) -> None:
+    """A line priced at the entry's tier must fit the quote's money columns: its unit price times the
+    quantity it starts from below ``MONEY_LIMIT`` (the field named: the one changed, else the price)."""
+    if money.cents(Decimal(entry.min_quantity) * Decimal(entry.unit_price)) >= MONEY_LIMIT:
+        field = "unit_price" if "unit_price" in changed else "min_quantity"
+        raise ValidationError({field: _("The unit price times the quantity it starts from is too large.")})
+
+
 def _save_entry(entry: PriceBookEntry) -> None:
     clash = PriceBookEntry.objects.filter(
         price_book_id=entry.price_book_id, product_id=entry.product_id, min_quantity=entry.min_quantity
@@ -321,6 +354,7 @@ def entry_create(
         actor, book, {"product": product, "unit_price": unit_price, "min_quantity": min_quantity, "customer": customer}
     )
     entry = PriceBookEntry(price_book=book, **values)
+    _check_tier(entry, values)
     _save_entry(entry)
     _audit_prices(actor, book, "quote_price", [(entry.customer, str(entry.product), None, _tier(entry))])
     return entry
@@ -341,8 +375,10 @@ def entry_update(
     if unknown:
         raise ValidationError({sorted(unknown)[0]: _("This field cannot be set here.")})
     before, before_customer, before_product = _tier(found), found.customer, str(found.product)
-    for name, value in _clean_entry(actor, book, fields).items():
+    values = _clean_entry(actor, book, fields)
+    for name, value in values.items():
         setattr(found, name, value)
+    _check_tier(found, values)
     _save_entry(found)
     changed: list[PriceChange]
     if before_customer == found.customer:
@@ -544,7 +580,7 @@ def clean_lines(
                 "kind": kind,
                 "discount": discount,
                 "rate": rate.quantize(money.CENT),
-                "description": str(line.get("description") or "").strip()[:300],
+                "description": clean_text(line.get("description"), f"{prefix}description", DESCRIPTION_MAX, label),
                 "month": _month(line.get("delivery_month"), f"{prefix}delivery_month", n),
             }
         )
@@ -552,6 +588,7 @@ def clean_lines(
     # price is measured against (a price below the book's is a discount an approval flow sees)
     book_prices = pricing.prices(book, [(p["product"], p["quantity"]) for p in parsed], customer_id=customer_id)
     out = []
+    subtotal = total = Decimal("0")
     for n, (p, book_price) in enumerate(zip(parsed, book_prices, strict=True), start=1):
         unit_price = p["price"] if p["price"] is not None else book_price
         try:
@@ -572,8 +609,15 @@ def clean_lines(
                     % {"n": n, "discount": exc.discount, "gross": exc.gross}
                 }
             ) from None
-        if figures.amount >= Decimal("1e13"):
+        # every figure stored must fit its column: the gross is the largest but for the VAT on it
+        if figures.gross >= MONEY_LIMIT or figures.amount >= MONEY_LIMIT:
             raise ValidationError({f"lines[{n}].quantity": _("Line %(n)s: the amount is too large.") % {"n": n}})
+        subtotal += figures.gross
+        total += figures.amount
+        if subtotal >= MONEY_LIMIT or total >= MONEY_LIMIT:
+            raise ValidationError(
+                {f"lines[{n}].quantity": _("Line %(n)s: the quote's total would be too large.") % {"n": n}}
+            )
         out.append(
             CleanLine(
                 product=p["product"],
@@ -775,10 +819,10 @@ def _clean_quote_fields(quote: Quote, values: Mapping[str, Any], on: date) -> di
     out: dict[str, Any] = {}
     for name, value in values.items():
         if name == "title":
-            text = (value or "").strip()
+            text = _clean_title(value)
             if not text:
                 raise ValidationError({"title": _("Give the quote a title.")})
-            out[name] = text[:200]
+            out[name] = text
         elif name == "contact":
             out[name] = _clean_contact(quote.customer_id, value)
         elif name == "price_book":
@@ -857,7 +901,7 @@ def quote_create(
         currency=book.currency if book else "CNY",
         exchange_rate=book.exchange_rate if book else Decimal("1"),
         created_by=actor,
-        title=(title or "").strip()[:200] or _("Quote for %(opportunity)s") % {"opportunity": opp.name},
+        title=_clean_title(title) or (_("Quote for %(opportunity)s") % {"opportunity": opp.name})[:TITLE_MAX],
     )
     q.customer = opp.customer
     values = _clean_quote_fields(
@@ -1069,6 +1113,7 @@ def quote_accept(*, actor: Any, quote: Quote | int, decided_on: Any = None, note
     if q.status not in (QuoteStatus.SENT, QuoteStatus.APPROVED):
         raise Conflict(_("Only an approved or sent quote can be accepted."), field="status")
     when = _decided_at(decided_on)
+    note = clean_text(note, "note", NOTE_MAX)
     earlier = list(
         Quote.objects.select_for_update()
         .filter(opportunity_id=q.opportunity_id, status=QuoteStatus.ACCEPTED)
@@ -1091,9 +1136,7 @@ def quote_accept(*, actor: Any, quote: Quote | int, decided_on: Any = None, note
     )
     if any(o.status == QuoteStatus.IN_APPROVAL for o in others):
         raise Conflict(_("Another version of this quote is in approval: recall it first."), field="status")
-    _transition(
-        actor, q, QuoteStatus.ACCEPTED, "quote_accepted", decided_at=when, decision_note=(note or "").strip()[:500]
-    )
+    _transition(actor, q, QuoteStatus.ACCEPTED, "quote_accepted", decided_at=when, decision_note=note)
     for other in [*earlier, *others]:  # one accepted quote per opportunity: its lines are the opportunity's
         _transition(actor, other, QuoteStatus.SUPERSEDED, "quote_superseded")
     pipeline_services.lines_set(
@@ -1107,6 +1150,8 @@ def quote_accept(*, actor: Any, quote: Quote | int, decided_on: Any = None, note
                 if q.currency == "CNY"
                 else money.to_cny(line.unit_price, q.exchange_rate),
                 "discount": line.discount_percent,
+                # the net exact: the percentage to two places does not always give it back
+                "amount": line.net_amount if q.currency == "CNY" else money.to_cny(line.net_amount, q.exchange_rate),
                 "delivery_month": line.delivery_month,
             }
             for line in q.lines.order_by("position", "pk")
@@ -1132,11 +1177,11 @@ def quote_reject(*, actor: Any, quote: Quote | int, note: str, decided_on: Any =
     q = _lock(actor, quote)
     if q.status not in (QuoteStatus.SENT, QuoteStatus.APPROVED):
         raise Conflict(_("Only an approved or sent quote can be rejected."), field="status")
-    text = (note or "").strip()
+    text = clean_text(note, "note", NOTE_MAX)
     if not text:
         raise ValidationError({"note": _("Say why the customer rejected the quote.")})
     return _transition(
-        actor, q, QuoteStatus.REJECTED, "quote_rejected", decided_at=_decided_at(decided_on), decision_note=text[:500]
+        actor, q, QuoteStatus.REJECTED, "quote_rejected", decided_at=_decided_at(decided_on), decision_note=text
     )
 
 

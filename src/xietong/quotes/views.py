@@ -4,6 +4,7 @@ submit / send / accept / reject; price books with their entries. Thin: parse →
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from xietong.core.components import annotate_lines, history_panel, why_panel
 from xietong.core.errors import Conflict, NotFound
-from xietong.core.forms import RowChoices, blank_rows, chosen_keys, kept_rows, posted, service_errors, spread_row_errors
+from xietong.core.forms import RowChoices, blank_rows, chosen_keys, kept_rows, posted, service_errors
 from xietong.core.htmx import done, page_view, render_form, render_page
 from xietong.core.pagination import paginate
 from xietong.core.params import as_int
@@ -51,6 +52,40 @@ def _crumbs(quote: Quote | None = None) -> list[tuple[str, str]]:
     if quote is not None:
         crumbs.append((f"{quote.number} v{quote.version}", _url(quote)))
     return crumbs
+
+
+_LINE_KEY = re.compile(r"^lines\[(\d+)\]\.(\w+)$")
+
+
+def _without_label(text: str, n: int) -> str:
+    """A service's message of line ``n`` without its "Line n: " (the editor names the row itself)."""
+    label = _("Line %(n)s") % {"n": n}
+    if not text.startswith(label):
+        return text
+    bare = text[len(label) :].lstrip(":： ")
+    return bare[:1].upper() + bare[1:]
+
+
+def _line_errors(
+    errors: dict[str, list[str]], formset: Any, rows: list[Any]
+) -> tuple[list[tuple[Any, str, str, int]], list[str]]:
+    """The service's errors of lines (``lines[n].field``, ``n`` counting only the rows sent, not those
+    removed) as ``(row, field, text, number of the row on screen)``, the text without the service's
+    "Line n"; and the texts of the other errors."""
+    placed, rest = [], []
+    for key, texts in errors.items():
+        match = _LINE_KEY.match(key)
+        n = int(match[1]) if match else 0
+        if match is None or not 1 <= n <= len(rows):
+            rest += texts
+            continue
+        screen = formset.forms.index(rows[n - 1]) + 1
+        placed += [(rows[n - 1], match[2], _without_label(text, n), screen) for text in texts]
+    return placed, rest
+
+
+def _row_label(n: int) -> str:
+    return _("Row %(n)s") % {"n": n}
 
 
 def _refusal(exc: Exception) -> str:
@@ -258,9 +293,13 @@ def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
                             form.add_error(field, text)
                     else:
                         of_rows[field] = texts
-                if of_rows:
-                    rest = spread_row_errors(ValidationError(of_rows), rows, key="lines[{n}]", first=1)
-                    errors.extend(text for texts in rest.values() for text in texts)
+                placed, rest = _line_errors(of_rows, formset, rows)
+                for row, name, text, screen in placed:
+                    if name in row.fields:  # under the field; the summary names its row (on screen)
+                        row.add_error(name, text)
+                    else:
+                        errors.append(f"{_row_label(screen)}: {text}")
+                errors.extend(rest)
         else:
             messages.success(request, _("The quote has been saved."))
             return done(request, _url(quote))
@@ -297,17 +336,21 @@ def _preview(request: HttpRequest, quote: Quote, form: Any, formset: Any) -> Pre
     if not (form.is_valid() and formset.is_valid()):
         problems = [f"{bound.label}: {error}" for bound in form for error in bound.errors]
         for n, row in enumerate(formset.forms, start=1):
-            problems += [f"{_('Row %(n)s') % {'n': n}}: {error}" for fld in row for error in fld.errors]
+            problems += [f"{_row_label(n)}: {error}" for fld in row for error in fld.errors]
         return Preview(problems=problems or [str(e) for e in formset.non_form_errors()])
+    rows = kept_rows(formset)
     try:
         totals = services.quote_preview(
             actor=request.user,
             quote=quote,
-            lines=[f.service_row() for f in kept_rows(formset)],
+            lines=[f.service_row() for f in rows],
             price_book=form.cleaned_data["price_book"],
         )
     except ValidationError as exc:
-        return Preview(problems=list(exc.messages))
+        if not hasattr(exc, "error_dict"):
+            return Preview(problems=list(exc.messages))
+        placed, rest = _line_errors(exc.message_dict, formset, rows)
+        return Preview(problems=[f"{_row_label(screen)}: {text}" for _row, _name, text, screen in placed] + rest)
     return Preview(totals=totals)
 
 
