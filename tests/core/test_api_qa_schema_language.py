@@ -42,7 +42,7 @@ def test_schema_errors_follow_an_english_speaking_caller(admin_client, admin_use
     admin_user.save(update_fields=["language"])
     response = admin_client.post("/api/v1/products", BAD_PRODUCT, content_type="application/json")
     assert _errors(response) == {
-        "code": "At least 1 characters.",
+        "code": "At least 1 character.",
         "name": "At most 120 characters.",
         "list_price": "Enter a number.",
         "tax_rate": "Enter a number.",

@@ -159,7 +159,8 @@ def _schema_message(error: dict[str, Any]) -> str:
     if kind == "string_too_long":
         return _("At most %(max)d characters.") % {"max": int(ctx.get("max_length", 0))}
     if kind == "string_too_short":
-        return _("At least %(min)d characters.") % {"min": int(ctx.get("min_length", 0))}
+        shortest = int(ctx.get("min_length", 0))
+        return ngettext("At least %(min)d character.", "At least %(min)d characters.", shortest) % {"min": shortest}
     if kind in ("too_long", "too_short"):
         bound = int(ctx.get("max_length" if kind == "too_long" else "min_length", 0))
         if kind == "too_long":
