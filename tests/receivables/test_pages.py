@@ -445,6 +445,7 @@ def test_a_draft_contract_handed_to_someone_else_hands_over_its_plan(people):
     """The plan is owned by the contract's owner: the new owner sees it, the old one no longer, and
     aging by owner counts it under the new owner."""
     from xietong.contracts import services as contracts
+    from xietong.contracts.models import Contract
     from xietong.receivables import selectors
 
     c = money.contract(people.rep, status="draft")
@@ -459,6 +460,10 @@ def test_a_draft_contract_handed_to_someone_else_hands_over_its_plan(people):
     assert PaymentPlan.objects.get(contract=c).owner_id == people.rep2.pk
     assert login(people.rep2).get(f"/receivables/contracts/{c.pk}/plan/").status_code == 200
     assert login(people.rep).get(f"/receivables/contracts/{c.pk}/plan/").status_code == 404
+    # nothing is owed before the plan is in force and the contract signed
+    assert selectors.aging(user=people.finance, group_by="owner").rows == []
+    services.plan_submit(actor=people.rep2, plan=PaymentPlan.objects.get(contract=c))  # no flow: in force
+    Contract.objects.filter(pk=c.pk).update(status="signed", signed_date=timezone.localdate())
     rows = selectors.aging(user=people.finance, group_by="owner").rows
     assert [(row.key, row.total) for row in rows] == [(people.rep2.pk, c.amount)]
 

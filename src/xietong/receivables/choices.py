@@ -2,6 +2,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+# a contract collects money and takes invoices once it is signed (and still afterwards: expired or
+# terminated contracts may have money outstanding)
+MONEY_STATUSES = ("signed", "active", "expired", "terminated")
+
 
 class PlanStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")

@@ -7,15 +7,14 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db.models import DecimalField, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from xietong.core.errors import NotFound
 
-from .choices import InvoiceStatus, PaymentKind
+from . import dates
+from .choices import MONEY_STATUSES, InvoiceStatus, PaymentKind
 from .models import Allocation, CustomerCredit, Installment, Invoice, Payment, PaymentPlan
 
 ZERO = Decimal("0.00")
@@ -26,6 +25,26 @@ CENT = Decimal("0.01")
 def _cents(value: Decimal | None) -> Decimal:
     """A sum from the database as money (SQLite drops the trailing zeros of computed sums)."""
     return (value or ZERO).quantize(CENT)
+
+
+def owed(prefix: str = "plan__") -> Q:
+    """The installments that are money owed — what open receivables, overdue amounts, the aging,
+    the collection rate, credit control and the reminders count (``prefix``: the path from the
+    queried model to the plan, "" for plans themselves):
+
+    - of a plan **in force**: approved once (``approved_at``). Its installments are the schedule in
+      force, also while a change to it waits as the plan's proposal or is in approval (the plan's
+      status is then draft or in approval again). A plan never approved — draft, or its first
+      schedule in approval — is not in force: nothing of it is owed yet;
+    - of a **signed** contract (signed, active, expired, terminated — or in review for an amendment
+      of one, which is signed still). Before signing the customer owes nothing, and no payment can
+      be recorded against it (``services.payment_record``): an installment "overdue" there could
+      never be paid, and would send every order of the customer to credit review."""
+    contract = f"{prefix}contract__"
+    return Q(**{f"{prefix}approved_at__isnull": False}) & (
+        Q(**{f"{contract}status__in": MONEY_STATUSES})
+        | Q(**{f"{contract}status": "in_review", f"{contract}amended_from_status__in": MONEY_STATUSES})
+    )
 
 
 @dataclass(frozen=True)
@@ -55,7 +74,7 @@ def customer_credit(
         .first()
     )
     open_rows = Installment.objects.filter(
-        plan__customer_id=customer_id, plan__business_unit_id=business_unit_id, received__lt=F("amount")
+        owed(), plan__customer_id=customer_id, plan__business_unit_id=business_unit_id, received__lt=F("amount")
     )
     others = open_rows.exclude(plan__contract_id=except_contract_id) if except_contract_id else open_rows
     open_total = _cents(others.aggregate(s=Sum(F("amount") - F("received")))["s"])
@@ -178,7 +197,7 @@ class ContractMoney:
     allocated: Decimal  # Σ installments received
     unallocated: Decimal  # received − allocated
     outstanding: Decimal  # contract amount − received
-    overdue: Decimal  # open amounts of installments past due
+    overdue: Decimal  # open amounts of installments past due (of a plan in force: ``owed``)
 
     @property
     def uninvoiced(self) -> Decimal:
@@ -191,7 +210,7 @@ def contract_money(*, contract: Any, today: date | None = None) -> ContractMoney
     inst = Installment.objects.filter(plan__contract_id=contract.pk).aggregate(
         planned=Sum("amount"),
         allocated=Sum("received"),
-        overdue=Sum(F("amount") - F("received"), filter=Q(due_date__lt=today)),
+        overdue=Sum(F("amount") - F("received"), filter=Q(due_date__lt=today) & owed()),
     )
     inv = (
         Invoice.objects.filter(contract_id=contract.pk)
@@ -221,9 +240,9 @@ def contract_money(*, contract: Any, today: date | None = None) -> ContractMoney
 
 
 def open_installments(*, user: Any, action: str = "view") -> QuerySet[Installment]:
-    """Installments not fully received, of the plans the user sees."""
+    """Installments owed and not fully received, of the plans the user sees."""
     return Installment.objects.filter(
-        plan__in=PaymentPlan.objects.visible_to(user, action).values("pk"), received__lt=F("amount")
+        owed(), plan__in=PaymentPlan.objects.visible_to(user, action).values("pk"), received__lt=F("amount")
     )
 
 
@@ -240,7 +259,7 @@ def overdue_for_owner(*, user: Any, today: date | None = None) -> QuerySet[Insta
     """The user's own overdue installments (My day), oldest first."""
     today = today or timezone.localdate()
     return (
-        Installment.objects.filter(plan__owner_id=user.pk, received__lt=F("amount"), due_date__lt=today)
+        Installment.objects.filter(owed(), plan__owner_id=user.pk, received__lt=F("amount"), due_date__lt=today)
         .select_related("plan__contract", "plan__customer")
         .order_by("due_date", "pk")
     )
@@ -320,8 +339,8 @@ def _bucket_sums(as_of: date) -> dict[str, Any]:
     }
 
 
-# the days aging may be asked about (the buckets count back 90 days, the period 89)
-FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+# the days aging may be asked about: those money in takes (``dates``)
+FIRST_DAY, LAST_DAY = dates.FIRST_DAY, dates.LAST_DAY
 
 
 def aging(
@@ -333,20 +352,19 @@ def aging(
     period_to: date | None = None,
     action: str = "view",
 ) -> Aging:
-    """Open installment amounts of the plans the user sees, by days past due at ``as_of`` (today by
-    default; the amounts are today's), grouped by customer, owner or BU, largest total first, with
+    """Open installment amounts of the plans in force the user sees (``owed``), by days past due at
+    ``as_of`` (today by default; the amounts are today's), grouped by customer, owner or BU, largest total first, with
     the totals and the collection rate of the installments due in the period (default: the 90 days
     up to ``as_of``). Two queries."""
     if group_by not in GROUPS:
         raise ValueError(group_by)
     for field, day in (("as_of", as_of), ("period_from", period_from), ("period_to", period_to)):
-        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
-            raise ValidationError({field: _("Enter a date between 1900 and 2999.")})
+        dates.check_day(field, day)
     as_of = as_of or timezone.localdate()
     period_to = period_to or as_of
     period_from = period_from or period_to - timedelta(days=89)
     key, name = GROUPS[group_by]
-    plans = PaymentPlan.objects.visible_to(user, action).values("pk")
+    plans = PaymentPlan.objects.visible_to(user, action).filter(owed("")).values("pk")
     rows = []
     for row in (
         Installment.objects.filter(plan__in=plans, received__lt=F("amount"))

@@ -34,8 +34,10 @@ from xietong.core.validators import has_places, is_valid_credit_code, normalize_
 from xietong.core.visibility import ensure_still_visible
 from xietong.org.policies import require
 
-from .choices import InvoiceKind, InvoiceStatus, PaymentKind, PaymentMethod, PlanStatus
+from . import dates
+from .choices import MONEY_STATUSES, InvoiceKind, InvoiceStatus, PaymentKind, PaymentMethod, PlanStatus
 from .models import Allocation, CustomerCredit, Installment, Invoice, Payment, PaymentPlan
+from .selectors import owed
 
 MODULE = "receivables"
 ZERO = Decimal("0.00")
@@ -43,9 +45,6 @@ CENT = Decimal("0.01")
 MAX_MONEY = Decimal("1e14")
 MAX_INSTALLMENTS = 120  # ten years paid monthly; the plan editor shows as many rows
 VAT_RATES = (Decimal("13"), Decimal("9"), Decimal("6"), Decimal("5"), Decimal("3"), Decimal("1"), Decimal("0"))
-# a contract collects money and takes invoices once it is signed (and still afterwards: expired or
-# terminated contracts may have money outstanding)
-MONEY_STATUSES = ("signed", "active", "expired", "terminated")
 PLAN_STATUSES = ("draft", "in_review", "approved", "signed", "active", "expired", "terminated")
 
 
@@ -191,6 +190,7 @@ def _clean_installments(rows: Sequence[Mapping[str, Any]]) -> list[InstallmentIn
                 due = None
         if not isinstance(due, date):
             raise ValidationError({f"{prefix}.due_date": _("Enter the due date, e.g. 2027-03-31.")})
+        dates.check_day(f"{prefix}.due_date", due)
         name = (row.get("name") or "").strip()
         if len(name) > 60:
             raise ValidationError({f"{prefix}.name": _("At most 60 characters.")})
@@ -684,7 +684,8 @@ def _apply(payment: Payment, parts: Sequence[tuple[Installment, Decimal]]) -> No
 def _number(prefix: str, on: date) -> str:
     """The next payment number of the month: HK-202611-00001 (receipts), TK-… (refunds). The
     contract lock serialises one contract; a clash between contracts retries in ``_create_payment``."""
-    return next_number(Payment.objects.all(), prefix=f"{prefix}-{on:%Y%m}-", width=5)
+    # the year zero-padded: ``%Y`` is not below year 1000 on every platform (``dates`` keeps them out)
+    return next_number(Payment.objects.all(), prefix=f"{prefix}-{on.year:04d}{on.month:02d}-", width=5)
 
 
 def _create_payment(**values: Any) -> Payment:
@@ -730,6 +731,7 @@ def payment_record(
         raise ValidationError({"received_on": _("Enter the date the money arrived.")})
     if received_on > timezone.localdate():
         raise ValidationError({"received_on": _("The date cannot be in the future.")})
+    dates.check_day("received_on", received_on)
     if method not in PaymentMethod.values:
         raise ValidationError({"method": _("Choose a payment method.")})
     plan = PaymentPlan.objects.filter(contract=contract).first()
@@ -836,6 +838,7 @@ def payment_refund(
     amount = money(amount, "amount")
     if not isinstance(refunded_on, date):
         raise ValidationError({"refunded_on": _("Enter the date of the refund.")})
+    dates.check_day("refunded_on", refunded_on)
     if refunded_on < receipt.received_on:
         raise ValidationError({"refunded_on": _("A refund cannot be earlier than the payment it refunds.")})
     if refunded_on > timezone.localdate():
@@ -1234,7 +1237,9 @@ DUE_SOON_DAYS = 3
 def overdue_remind(*, today: date | None = None) -> int:
     """Tell each owner once about each installment of theirs that has become overdue (due before
     today, not fully received, not yet reminded), and once when one is due within
-    ``DUE_SOON_DAYS`` days. Idempotent; the number of overdue installments reminded."""
+    ``DUE_SOON_DAYS`` days — installments owed only (``selectors.owed``: of a plan in force on a
+    signed contract; a draft plan or one in approval is nobody's debt yet). Idempotent; the number
+    of overdue installments reminded."""
     from xietong.collaboration.services import notifications_deliver
 
     today = today or timezone.localdate()
@@ -1243,7 +1248,7 @@ def overdue_remind(*, today: date | None = None) -> int:
     with transaction.atomic():
         rows = list(
             Installment.objects.select_for_update(of=("self",))
-            .filter(due_date__lt=today, reminded_at__isnull=True, received__lt=F("amount"))
+            .filter(owed(), due_date__lt=today, reminded_at__isnull=True, received__lt=F("amount"))
             .select_related("plan", "plan__contract", "plan__customer")
             .order_by("pk")
         )
@@ -1267,6 +1272,7 @@ def overdue_remind(*, today: date | None = None) -> int:
         soon = list(
             Installment.objects.select_for_update(of=("self",))
             .filter(
+                owed(),
                 due_date__gte=today,
                 due_date__lte=today + timedelta(days=DUE_SOON_DAYS),
                 due_soon_reminded_at__isnull=True,
