@@ -251,6 +251,23 @@ def test_accepting_makes_the_opportunity_amount_the_quote_net_exactly(people, op
     assert D(api["amount"]) == net
 
 
+def test_the_exact_net_outlives_saving_the_lines_unchanged_and_goes_when_a_line_changes(people, opp, products) -> None:
+    """Saving the opportunity's lines as they are (the editor saved without a change, an API PUT of the
+    same figures) keeps the amount the quote handed over; a changed line is computed again."""
+    from xietong.pipeline import services as pipeline_services
+
+    line = {"product": products.drill.pk, "quantity": "3", "unit_price": "2500.00", "tax_rate": "6"}
+    _accept(people, opp, [{**line, "discount_kind": "amount", "discount_value": "100"}])
+    saved = OpportunityLine.objects.get(opportunity=opp)
+    same = {"product": saved.product_id, "quantity": saved.quantity, "unit_price": saved.unit_price}
+    pipeline_services.lines_set(actor=people.rep, opportunity=opp.pk, lines=[{**same, "discount": saved.discount}])
+    assert Opportunity.objects.get(pk=opp.pk).amount == D("7400.00")
+    assert OpportunityLine.objects.get(opportunity=opp).net_amount == D("7400.00")
+    pipeline_services.lines_set(actor=people.rep, opportunity=opp.pk, lines=[{**same, "discount": D("2")}])
+    assert OpportunityLine.objects.get(opportunity=opp).net_amount is None
+    assert Opportunity.objects.get(pk=opp.pk).amount == D("7350.00")
+
+
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     st.lists(

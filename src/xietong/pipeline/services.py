@@ -10,6 +10,7 @@ its lines, to the cent.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -619,6 +620,14 @@ def _clean_lines(actor: Any, opportunity: Opportunity, lines: Sequence[Mapping[s
 
 def _write_lines(actor: Any, opportunity: Opportunity, lines: Sequence[Mapping[str, Any]]) -> None:
     clean = _clean_lines(actor, opportunity, lines)
+    # a line saved again as it was (the editor saved unchanged) keeps the exact amount it was handed
+    kept: dict[tuple[Any, ...], list[Decimal | None]] = {}
+    for old in opportunity.lines.filter(net_amount__isnull=False).order_by("position", "pk"):
+        kept.setdefault((old.product_id, old.quantity, old.unit_price, old.discount), []).append(old.net_amount)
+    for n, c in enumerate(clean):
+        same = kept.get((c.product.pk, c.quantity, c.unit_price, c.discount))
+        if c.amount is None and same:
+            clean[n] = dataclasses.replace(c, amount=same.pop(0))
     opportunity.lines.all().delete()
     OpportunityLine.objects.bulk_create(
         [
