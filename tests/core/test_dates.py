@@ -60,3 +60,27 @@ def test_the_calendar_page_at_the_ends_of_the_calendar_shows_the_nearest_month_i
     assert (month.status_code, week.status_code) == (200, 200)
     assert month.context["day"] == week.context["day"] == shown
     assert (month.context["first"].isoformat(), month.context["last"].isoformat()) == (first, last)
+
+
+@pytest.mark.parametrize(
+    ("day", "refused"),
+    [
+        (date(1, 1, 1), True),
+        (date(1899, 12, 31), True),
+        (date(1900, 1, 1), False),
+        (date(2999, 12, 31), False),
+        (date(3000, 1, 1), True),
+        (None, False),
+    ],
+)
+def test_check_day_holds_business_days_to_1900_through_2999(day, refused):
+    from django.core.exceptions import ValidationError
+
+    from xietong.core.dates import check_day
+
+    if not refused:
+        check_day("due_date", day)
+        return
+    with pytest.raises(ValidationError) as caught:
+        check_day("due_date", day)
+    assert caught.value.message_dict == {"due_date": ["请输入 1900 年到 2999 年之间的日期。"]}

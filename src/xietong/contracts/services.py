@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from xietong.core import audit, events
 from xietong.core.choices import DataScope
+from xietong.core.dates import check_day
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.validators import check_line_count, has_places
 from xietong.core.visibility import addressable_people, ensure_still_visible
@@ -225,11 +226,6 @@ def _default_parties(contract: Contract) -> None:
 def _check_dates(contract: Contract) -> None:
     if contract.start_date and contract.end_date and contract.end_date < contract.start_date:
         raise ValidationError({"end_date": _("The end cannot be before the start.")})
-
-
-# The earliest signing date. Local until the shared range check (receivables' aging refuses dates
-# outside 1900-2999 too) exists in core.validators: then use that one.
-DATE_MIN = date(1900, 1, 1)
 
 
 def _check_signed_in_term(*, signed: date | None, end: date | None, field: str) -> None:
@@ -689,8 +685,7 @@ def contract_sign(*, actor: Any, contract: Contract | int, signed_date: Any, sca
     today = timezone.localdate()
     if day is None:
         raise ValidationError({"signed_date": _("Enter the signing date.")})
-    if day < DATE_MIN:
-        raise ValidationError({"signed_date": _("Enter a date between 1900 and 2999.")})
+    check_day("signed_date", day)
     if day > today:
         raise ValidationError({"signed_date": _("The signing date cannot be in the future.")})
     _check_signed_in_term(signed=day, end=c.end_date, field="signed_date")

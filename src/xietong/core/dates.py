@@ -1,5 +1,5 @@
 """Days as instants: where a day starts and ends in the current time zone, for filtering what
-happened (``created_at``…) by the days a user typed.
+happened (``created_at``…) by the days a user typed; and the days a business record may carry.
 
 A filter may be given any day the calendar holds, ``0001-01-01`` and ``9999-12-31`` included; their
 midnights may lie outside what a ``datetime`` in UTC can hold. Such days mean "from the beginning" and
@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 EARLIEST = datetime(1, 1, 1, tzinfo=UTC)  # UTC, as the database keeps them
 LATEST = datetime(9999, 12, 31, tzinfo=UTC)
@@ -37,3 +39,15 @@ def day_start(day: date) -> datetime:
 def day_end(day: date) -> datetime:
     """The first instant after ``day`` (the exclusive end of a range that includes ``day``)."""
     return LATEST if day == date.max else day_start(day + timedelta(days=1))
+
+
+# The days a business record may carry — a signing, payment, refund or due date, and a day a report is
+# asked about (the aging counts back 90 days from it). One bound everywhere, so a date one page refuses
+# is never recorded through another, and a number made of the year (HK-202612-…) has four digits.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+
+
+def check_day(field: str, day: date | None) -> None:
+    """Refuse ``day`` outside 1900–2999 (a 422 naming ``field``); None passes (not given)."""
+    if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationError({field: _("Enter a date between 1900 and 2999.")})

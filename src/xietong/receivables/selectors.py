@@ -11,9 +11,9 @@ from django.db.models import DecimalField, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from xietong.core.dates import check_day
 from xietong.core.errors import NotFound
 
-from . import dates
 from .choices import MONEY_STATUSES, InvoiceStatus, PaymentKind
 from .models import Allocation, CustomerCredit, Installment, Invoice, Payment, PaymentPlan
 
@@ -339,10 +339,6 @@ def _bucket_sums(as_of: date) -> dict[str, Any]:
     }
 
 
-# the days aging may be asked about: those money in takes (``dates``)
-FIRST_DAY, LAST_DAY = dates.FIRST_DAY, dates.LAST_DAY
-
-
 def aging(
     *,
     user: Any,
@@ -359,7 +355,7 @@ def aging(
     if group_by not in GROUPS:
         raise ValueError(group_by)
     for field, day in (("as_of", as_of), ("period_from", period_from), ("period_to", period_to)):
-        dates.check_day(field, day)
+        check_day(field, day)
     as_of = as_of or timezone.localdate()
     period_to = period_to or as_of
     period_from = period_from or period_to - timedelta(days=89)

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xietong.core import audit, events
+from xietong.core.dates import check_day
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.numbering import next_number
 from xietong.core.params import as_int
@@ -34,7 +35,6 @@ from xietong.core.validators import has_places, is_valid_credit_code, normalize_
 from xietong.core.visibility import ensure_still_visible
 from xietong.org.policies import require
 
-from . import dates
 from .choices import MONEY_STATUSES, InvoiceKind, InvoiceStatus, PaymentKind, PaymentMethod, PlanStatus
 from .models import Allocation, CustomerCredit, Installment, Invoice, Payment, PaymentPlan
 from .selectors import owed
@@ -190,7 +190,7 @@ def _clean_installments(rows: Sequence[Mapping[str, Any]]) -> list[InstallmentIn
                 due = None
         if not isinstance(due, date):
             raise ValidationError({f"{prefix}.due_date": _("Enter the due date, e.g. 2027-03-31.")})
-        dates.check_day(f"{prefix}.due_date", due)
+        check_day(f"{prefix}.due_date", due)
         name = (row.get("name") or "").strip()
         if len(name) > 60:
             raise ValidationError({f"{prefix}.name": _("At most 60 characters.")})
@@ -731,7 +731,7 @@ def payment_record(
         raise ValidationError({"received_on": _("Enter the date the money arrived.")})
     if received_on > timezone.localdate():
         raise ValidationError({"received_on": _("The date cannot be in the future.")})
-    dates.check_day("received_on", received_on)
+    check_day("received_on", received_on)
     if method not in PaymentMethod.values:
         raise ValidationError({"method": _("Choose a payment method.")})
     plan = PaymentPlan.objects.filter(contract=contract).first()
@@ -838,7 +838,7 @@ def payment_refund(
     amount = money(amount, "amount")
     if not isinstance(refunded_on, date):
         raise ValidationError({"refunded_on": _("Enter the date of the refund.")})
-    dates.check_day("refunded_on", refunded_on)
+    check_day("refunded_on", refunded_on)
     if refunded_on < receipt.received_on:
         raise ValidationError({"refunded_on": _("A refund cannot be earlier than the payment it refunds.")})
     if refunded_on > timezone.localdate():
