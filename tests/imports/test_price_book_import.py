@@ -341,3 +341,21 @@ def test_prices_are_imported_through_the_api_into_the_book_named(
     assert post(outsider, price_book_id=book.pk).status_code == 404  # does not see it: like a missing one
     assert post(head, price_book_id=999999).status_code == 404
     assert ImportJob.objects.count() == 1
+
+
+def test_a_tier_too_large_for_a_quote_line_is_refused_on_its_price_and_the_other_rows_are_written(
+    org, head, book, catalogue
+):
+    """The check a price typed by hand meets (``quotes.services.tier_fits``): a quote line at this tier
+    would not fit its money columns, and a quote of it could never be saved."""
+    content = csv_bytes(
+        [
+            ["产品编码", "单价", "起订量"],
+            ["P-1", "99999999.99", "1000000"],  # 2: ≈1e14: too large
+            ["P-2", "9999999.99", "1000"],  # 3: ≈1e10: fits
+        ]
+    )
+    job = _run(head, book, "价格表.csv", content)
+    assert _errors(job) == [(2, "单价", zh("The unit price times the quantity it starts from is too large."))]
+    assert (job.created_count, job.error_count) == (1, 1)
+    assert [p[0] for p in _prices(book)] == ["P-2", "P-3"]

@@ -886,13 +886,16 @@ class PriceBookEntryImporter(Importer):
                     errors.append((column, _("Several customers have this name: give the credit code.")))
                 else:
                     chosen = candidates[0]
+            tier = row.values.get("min_quantity", Decimal("1"))
+            if not quotes_services.tier_fits(tier, row.values["unit_price"]):
+                errors.append((self.column("unit_price"), str(quotes_services.TIER_TOO_LARGE)))
             if errors:
                 self.fail(row.line, errors)
                 continue
             row.values = {
                 F.PRODUCT: product,
                 F.CUSTOMER: chosen,
-                "min_quantity": row.values.get("min_quantity", Decimal("1")),
+                "min_quantity": tier,
                 "unit_price": row.values["unit_price"],
             }
             kept.append(row)

@@ -22,6 +22,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from xietong.approvals.services import approval_submit
 from xietong.core import audit, events, numbering
@@ -315,12 +316,20 @@ def _clean_entry(actor: Any, book: PriceBook, values: Mapping[str, Any]) -> dict
     return out
 
 
+TIER_TOO_LARGE = gettext_lazy("The unit price times the quantity it starts from is too large.")
+
+
+def tier_fits(min_quantity: Decimal, unit_price: Decimal) -> bool:
+    """Whether a line priced at this tier fits the quote's money columns: the unit price times the
+    quantity it starts from below ``MONEY_LIMIT`` (a price by hand and an imported one alike)."""
+    return money.cents(Decimal(min_quantity) * Decimal(unit_price)) < MONEY_LIMIT
+
+
 def _check_tier(entry: PriceBookEntry, changed: Iterable[str]) -> None:
-    """A line priced at the entry's tier must fit the quote's money columns: its unit price times the
-    quantity it starts from below ``MONEY_LIMIT`` (the field named: the one changed, else the price)."""
-    if money.cents(Decimal(entry.min_quantity) * Decimal(entry.unit_price)) >= MONEY_LIMIT:
+    """``tier_fits`` for an entry (the field named: the one changed, else the price)."""
+    if not tier_fits(entry.min_quantity, entry.unit_price):
         field = "unit_price" if "unit_price" in changed else "min_quantity"
-        raise ValidationError({field: _("The unit price times the quantity it starts from is too large.")})
+        raise ValidationError({field: str(TIER_TOO_LARGE)})
 
 
 def _save_entry(entry: PriceBookEntry) -> None:
