@@ -54,6 +54,6 @@ def test_schema_errors_follow_an_english_speaking_caller(admin_client, admin_use
 
 def test_missing_fields_bounds_and_bad_dates_in_chinese(admin_client):
     body = _errors(admin_client.post("/api/v1/product-categories", {"position": -1}, content_type="application/json"))
-    assert body == {"name": "此字段为必填项。", "position": "确保该值大于或等于0。"}
+    assert body == {"name": "此字段为必填项。", "position": "确保该值大于或等于 0。"}
     body = _errors(admin_client.get("/api/v1/receivables/aging", {"as_of": "2026-02-30"}))
-    assert body == {"as_of": "输入一个有效的日期。"}
+    assert body == {"as_of": "请输入有效的日期。"}
