@@ -327,3 +327,68 @@ def test_the_editor_names_the_row_on_screen_once_when_a_row_above_is_removed(
     assert f"<li>{summary}</li>" in page
     assert ("Line 1" in page, "第 1 行" in page) == (False, False)
     assert q.lines.count() == 2
+
+
+# --- every bad field of every line at once -------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("english")
+def test_the_api_names_every_bad_field_of_every_line_in_one_answer(people, opp, products) -> None:
+    """It named only the first: a user fixed line 1, sent again, and only then heard about line 3."""
+    drill = products.drill.pk
+    refused = send(
+        login(people.rep),
+        "post",
+        "/api/v1/quotes",
+        {
+            "opportunity_id": opp.pk,
+            "lines": [
+                {"product_id": drill, "quantity": "-1", "discount_kind": "percent", "discount_value": "120"},
+                {"product_id": drill, "quantity": "2", "unit_price": "100.00"},
+                {"product_id": drill, "quantity": "1", "unit_price": "100.00", "tax_rate": "10"},
+                {
+                    "product_id": drill,
+                    "quantity": "1",
+                    "unit_price": "100.00",
+                    "discount_kind": "amount",
+                    "discount_value": "150",
+                },
+            ],
+        },
+    )
+    assert (refused.status_code, refused.json()["errors"]) == (
+        422,
+        [
+            {"field": "lines.0.quantity", "message": "Line 1: The quantity must be more than 0."},
+            {
+                "field": "lines.0.discount_value",
+                "message": "Line 1: the discount is a percentage from 0 to 100, two decimal places at most.",
+            },
+            {"field": "lines.2.tax_rate", "message": "Line 3: the VAT rate is 13%, 9%, 6% or 0%."},
+            {
+                "field": "lines.3.discount_value",
+                "message": "Line 4: the discount 150.00 is more than the line's amount 100.00.",
+            },
+        ],
+    )
+    assert not Quote.objects.exists()
+
+
+def test_the_editor_shows_each_bad_row_under_its_own_fields(people, opp) -> None:
+    q = make_quote(people.rep, opp=opp, lines=[(None, "2", "50000.00"), (None, "3", "1200.00")])
+    client = login(people.rep)
+    data = submitted(text(client.get(f"/quotes/{q.pk}/edit/")), "quote-editor")
+    data["lines-0-quantity"] = "-1"
+    data["lines-1-discount_value"] = "120"
+
+    refused = client.post(f"/quotes/{q.pk}/edit/", data)
+
+    forms = refused.context["formset"].forms
+    assert forms[0].errors == {"quantity": ["The quantity must be more than 0."]}
+    assert forms[1].errors == {
+        "discount_value": ["The discount is a percentage from 0 to 100, two decimal places at most."]
+    }
+    assert [(line.quantity, line.unit_price) for line in q.lines.order_by("position")] == [
+        (D("2.000"), D("50000.00")),
+        (D("3.000"), D("1200.00")),
+    ]

@@ -18,7 +18,7 @@ code part does not follow today's rules.
 
 from __future__ import annotations
 
-from collections.abc import Sized
+from collections.abc import Callable, Sized
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -163,3 +163,39 @@ def check_line_count(lines: Sized) -> None:
         raise ValidationError(
             {"lines": _("At most %(limit)s lines: %(count)s were given.") % {"limit": MAX_LINES, "count": len(lines)}}
         )
+
+
+class Errors:
+    """Field → messages gathered over a whole input (every row of a document, every cell of an upload),
+    raised as one ``ValidationError`` so that one answer names every bad field, not only the first."""
+
+    def __init__(self) -> None:
+        self.found: dict[str, list[str]] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.found.setdefault(field, []).append(str(message))
+
+    def clean(self, field: str, func: Callable[[Any], Any], value: Any) -> Any:
+        """``func(value)``, or None with its refusal kept under ``field``."""
+        try:
+            return func(value)
+        except ValidationError as exc:
+            for message in exc.messages:
+                self.add(field, message)
+            return None
+
+    def attempt(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``func(*args, **kwargs)``, or None with its refusal kept under the fields it names (a refusal
+        naming none goes under ``__all__``)."""
+        try:
+            return func(*args, **kwargs)
+        except ValidationError as exc:
+            named = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+            for field, messages in named.items():
+                for message in messages:
+                    self.add(field, message)
+            return None
+
+    def raise_if_any(self) -> None:
+        if self.found:
+            raise ValidationError(self.found)

@@ -30,7 +30,7 @@ from xietong.core.choices import DataScope
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.models import AuditEntry
 from xietong.core.params import as_int
-from xietong.core.validators import check_line_count, has_places
+from xietong.core.validators import Errors, check_line_count, has_places
 from xietong.core.visibility import ensure_still_visible
 from xietong.org.policies import require
 
@@ -522,6 +522,68 @@ def _month(value: Any, field: str, n: int) -> date | None:
     return value.replace(day=1)
 
 
+def _clean_line(
+    line: Mapping[str, Any], n: int, products: Mapping[int, Any], current_products: set[int], errors: Errors
+) -> dict[str, Any] | None:
+    """Line ``n``'s values checked, each refusal kept in ``errors`` (the other fields of the line are
+    still checked); None when any was refused."""
+    from xietong.catalog.choices import ProductStatus
+
+    prefix = f"lines[{n}]."
+    label = _("Line %(n)s") % {"n": n}
+    before = len(errors.found)
+    product = products.get(_pk(line.get("product")))
+    if product is None:
+        errors.add(f"{prefix}product", _("Line %(n)s: no such product.") % {"n": n})
+    elif product.status != ProductStatus.ACTIVE and product.pk not in current_products:
+        errors.add(f"{prefix}product", _("Line %(n)s: “%(product)s” is not on sale.") % {"n": n, "product": product})
+    quantity = errors.attempt(clean_quantity, line.get("quantity", ""), f"{prefix}quantity", label)
+    raw_price = line.get("unit_price")
+    price = None if raw_price in (None, "") else errors.attempt(clean_money, raw_price, f"{prefix}unit_price", label)
+    kind = line.get("discount_kind") or DiscountKind.PERCENT
+    discount: Decimal | None = Decimal("0.00")
+    raw_discount = line.get("discount_value")
+    if kind not in DiscountKind.values:
+        errors.add(f"{prefix}discount_kind", _("Line %(n)s: percent or amount.") % {"n": n})
+    elif raw_discount in (None, ""):
+        pass
+    elif kind == DiscountKind.PERCENT:
+        message = _("Line %(n)s: the discount is a percentage from 0 to 100.") % {"n": n}
+        discount = errors.attempt(_decimal, raw_discount, f"{prefix}discount_value", message)
+        if discount is not None and (discount < 0 or discount > 100 or discount != discount.quantize(money.CENT)):
+            errors.add(
+                f"{prefix}discount_value",
+                _("Line %(n)s: the discount is a percentage from 0 to 100, two decimal places at most.") % {"n": n},
+            )
+    else:
+        discount = errors.attempt(clean_money, raw_discount, f"{prefix}discount_value", label)
+    raw_rate = line.get("tax_rate")
+    vat_message = _("Line %(n)s: the VAT rate is 13%%, 9%%, 6%% or 0%%.") % {"n": n}
+    rate = None
+    if raw_rate not in (None, ""):
+        rate = errors.attempt(_decimal, raw_rate, f"{prefix}tax_rate", vat_message)
+        if rate is not None and rate not in VAT_RATES:
+            errors.add(f"{prefix}tax_rate", vat_message)
+    elif product is not None:
+        rate = product.tax_rate
+        if rate not in VAT_RATES:
+            errors.add(f"{prefix}tax_rate", vat_message)
+    description = errors.attempt(clean_text, line.get("description"), f"{prefix}description", DESCRIPTION_MAX, label)
+    month = errors.attempt(_month, line.get("delivery_month"), f"{prefix}delivery_month", n)
+    if len(errors.found) > before:
+        return None
+    return {
+        "product": product,
+        "quantity": quantity,
+        "price": price,
+        "kind": kind,
+        "discount": discount,
+        "rate": rate.quantize(money.CENT),  # type: ignore[union-attr]
+        "description": description,
+        "month": month,
+    }
+
+
 def clean_lines(
     actor: Any,
     *,
@@ -532,73 +594,25 @@ def clean_lines(
 ) -> list[CleanLine]:
     """Validate and price ``lines`` (dicts: product, quantity, unit_price — default: the price book's
     price —, discount_kind, discount_value, tax_rate — default: the product's —, description,
-    delivery_month). Errors name the line: ``lines[2].discount_value``."""
-    from xietong.catalog.choices import ProductStatus
+    delivery_month). Errors name the line: ``lines[2].discount_value``; one answer names every bad
+    field of every line."""
     from xietong.catalog.models import Product
 
     check_line_count(lines)
     wanted = {_pk(line.get("product")) for line in lines} - {None, ""}
     products = {p.pk: p for p in Product.objects.visible_to(actor).filter(pk__in=wanted)}
-    parsed: list[dict[str, Any]] = []
+    parsed: list[tuple[int, dict[str, Any]]] = []  # (line number, values) of the lines that read
+    errors = Errors()  # every bad field of every line in one answer, not only the first
     for n, line in enumerate(lines, start=1):
-        prefix = f"lines[{n}]."
-        label = _("Line %(n)s") % {"n": n}
-        product = products.get(_pk(line.get("product")))
-        if product is None:
-            raise ValidationError({f"{prefix}product": _("Line %(n)s: no such product.") % {"n": n}})
-        if product.status != ProductStatus.ACTIVE and product.pk not in current_products:
-            raise ValidationError(
-                {f"{prefix}product": _("Line %(n)s: “%(product)s” is not on sale.") % {"n": n, "product": product}}
-            )
-        quantity = clean_quantity(line.get("quantity", ""), f"{prefix}quantity", label)
-        raw_price = line.get("unit_price")
-        price = None if raw_price in (None, "") else clean_money(raw_price, f"{prefix}unit_price", label)
-        kind = line.get("discount_kind") or DiscountKind.PERCENT
-        if kind not in DiscountKind.values:
-            raise ValidationError({f"{prefix}discount_kind": _("Line %(n)s: percent or amount.") % {"n": n}})
-        raw_discount = line.get("discount_value")
-        if raw_discount in (None, ""):
-            discount = Decimal("0.00")
-        elif kind == DiscountKind.PERCENT:
-            discount = _decimal(
-                raw_discount,
-                f"{prefix}discount_value",
-                _("Line %(n)s: the discount is a percentage from 0 to 100.") % {"n": n},
-            )
-            if discount < 0 or discount > 100 or discount != discount.quantize(money.CENT):
-                raise ValidationError(
-                    {
-                        f"{prefix}discount_value": _(
-                            "Line %(n)s: the discount is a percentage from 0 to 100, two decimal places at most."
-                        )
-                        % {"n": n}
-                    }
-                )
-        else:
-            discount = clean_money(raw_discount, f"{prefix}discount_value", label)
-        raw_rate = line.get("tax_rate")
-        vat_message = _("Line %(n)s: the VAT rate is 13%%, 9%%, 6%% or 0%%.") % {"n": n}
-        rate = product.tax_rate if raw_rate in (None, "") else _decimal(raw_rate, f"{prefix}tax_rate", vat_message)
-        if rate not in VAT_RATES:
-            raise ValidationError({f"{prefix}tax_rate": vat_message})
-        parsed.append(
-            {
-                "product": product,
-                "quantity": quantity,
-                "price": price,
-                "kind": kind,
-                "discount": discount,
-                "rate": rate.quantize(money.CENT),
-                "description": clean_text(line.get("description"), f"{prefix}description", DESCRIPTION_MAX, label),
-                "month": _month(line.get("delivery_month"), f"{prefix}delivery_month", n),
-            }
-        )
+        row = _clean_line(line, n, products, current_products, errors)
+        if row is not None:
+            parsed.append((n, row))
     # the book's price of every line (one query): the price of a line left blank, and what a typed
     # price is measured against (a price below the book's is a discount an approval flow sees)
-    book_prices = pricing.prices(book, [(p["product"], p["quantity"]) for p in parsed], customer_id=customer_id)
+    book_prices = pricing.prices(book, [(p["product"], p["quantity"]) for _n, p in parsed], customer_id=customer_id)
     out = []
     subtotal = total = Decimal("0")
-    for n, (p, book_price) in enumerate(zip(parsed, book_prices, strict=True), start=1):
+    for (n, p), book_price in zip(parsed, book_prices, strict=True):
         unit_price = p["price"] if p["price"] is not None else book_price
         try:
             figures = money.line(
@@ -610,23 +624,21 @@ def clean_lines(
                 book_price=book_price,
             )
         except money.DiscountTooLarge as exc:
-            raise ValidationError(
-                {
-                    f"lines[{n}].discount_value": _(
-                        "Line %(n)s: the discount %(discount)s is more than the line's amount %(gross)s."
-                    )
-                    % {"n": n, "discount": exc.discount, "gross": exc.gross}
-                }
-            ) from None
+            errors.add(
+                f"lines[{n}].discount_value",
+                _("Line %(n)s: the discount %(discount)s is more than the line's amount %(gross)s.")
+                % {"n": n, "discount": exc.discount, "gross": exc.gross},
+            )
+            continue
         # every figure stored must fit its column: the gross is the largest but for the VAT on it
         if figures.gross >= MONEY_LIMIT or figures.amount >= MONEY_LIMIT:
-            raise ValidationError({f"lines[{n}].quantity": _("Line %(n)s: the amount is too large.") % {"n": n}})
+            errors.add(f"lines[{n}].quantity", _("Line %(n)s: the amount is too large.") % {"n": n})
+            continue
         subtotal += figures.gross
         total += figures.amount
         if subtotal >= MONEY_LIMIT or total >= MONEY_LIMIT:
-            raise ValidationError(
-                {f"lines[{n}].quantity": _("Line %(n)s: the quote's total would be too large.") % {"n": n}}
-            )
+            errors.add(f"lines[{n}].quantity", _("Line %(n)s: the quote's total would be too large.") % {"n": n})
+            break  # the lines after it cannot fit either
         out.append(
             CleanLine(
                 product=p["product"],
@@ -643,6 +655,7 @@ def clean_lines(
                 figures=figures,
             )
         )
+    errors.raise_if_any()
     return out
 
 

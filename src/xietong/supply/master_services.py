@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 from xietong.core import audit
 from xietong.core.errors import NotFound
 from xietong.core.params import as_int
-from xietong.core.validators import QUANTITY_LIMIT, has_places
+from xietong.core.validators import QUANTITY_LIMIT, Errors, has_places
 from xietong.org.policies import require
 
 from .choices import DataSource, MakeOrBuy, ReceiptKind, SafetyStockMethod
@@ -193,31 +193,6 @@ def clean_code(max_length: int) -> Callable[[Any], str]:
     return clean
 
 
-# --- collecting errors --------------------------------------------------------------------------------
-
-
-class _Errors:
-    """Field → messages, raised as one ``ValidationError`` when anything was collected."""
-
-    def __init__(self) -> None:
-        self.found: dict[str, list[str]] = {}
-
-    def add(self, field: str, message: str) -> None:
-        self.found.setdefault(field, []).append(str(message))
-
-    def clean(self, field: str, func: Callable[[Any], Any], value: Any) -> Any:
-        try:
-            return func(value)
-        except ValidationError as exc:
-            for message in exc.messages:
-                self.add(field, message)
-            return None
-
-    def raise_if_any(self) -> None:
-        if self.found:
-            raise ValidationError(self.found)
-
-
 _ROW_KEY = re.compile(r"^rows\.(\d+)\.(.+)$")
 
 
@@ -269,7 +244,7 @@ def _source(source: str) -> str:
 # --- warehouses -------------------------------------------------------------------------------------
 
 
-def _business_unit(value: Any, errors: _Errors) -> Any:
+def _business_unit(value: Any, errors: Errors) -> Any:
     from xietong.org.models import BusinessUnit
 
     if _blank(value):
@@ -286,16 +261,16 @@ def _coded_values(
     *,
     instance: Any,
     taken: str,
-    extra: Mapping[str, Callable[[Any, _Errors], Any]],
+    extra: Mapping[str, Callable[[Any, Errors], Any]],
 ) -> dict[str, Any]:
     """The cleaned values of a coded reference record (warehouse, production line): ``code``
     (unique: ``taken`` when another has it), ``name``, ``business_unit``, the model's ``extra``
     fields (name → cleaner) and ``is_active``; the code and name are required on create. Every
-    error at once (``_Errors``)."""
+    error at once (``Errors``)."""
     unknown = set(fields) - {"code", "name", "business_unit", "is_active", *extra}
     if unknown:
         raise TypeError(f"unknown {model._meta.model_name} fields {sorted(unknown)}")
-    errors = _Errors()
+    errors = Errors()
     values: dict[str, Any] = {}
     if "code" in fields or instance is None:
         code = errors.clean("code", clean_code(40), fields.get("code") or "")
@@ -325,7 +300,7 @@ def _save_changes(actor: Any, found: Any, values: Mapping[str, Any]) -> None:
         audit.record_update(actor=actor, obj=found, before=before)
 
 
-def _address(value: Any, errors: _Errors) -> str:
+def _address(value: Any, errors: Errors) -> str:
     address = str(value or "").strip()
     if len(address) > 200:
         errors.add("address", _("At most %(n)d characters.") % {"n": 200})
@@ -361,7 +336,7 @@ def warehouse_update(*, actor: Any, warehouse: Warehouse | int, **fields: Any) -
 # --- production lines ------------------------------------------------------------------------------
 
 
-def _capacity(value: Any, errors: _Errors) -> Any:
+def _capacity(value: Any, errors: Errors) -> Any:
     return errors.clean("capacity_per_month", clean_quantity, 0 if _blank(value) else value)
 
 
@@ -412,7 +387,7 @@ def line_capacities_upsert(
     require(actor, MODULE, "edit")
     found = _lock_line(actor, line)
     rows = _check_rows(rows)
-    errors = _Errors()
+    errors = Errors()
     parsed: list[tuple[datetime.date, Decimal | None]] = []
     seen: dict[datetime.date, int] = {}
     for n, row in enumerate(rows, start=1):
@@ -479,7 +454,7 @@ def line_capacity_set(*, actor: Any, line: ProductionLine | int, month: Any, cap
 # --- supply items ------------------------------------------------------------------------------------
 
 
-def _item_values(fields: Mapping[str, Any], errors: _Errors, prefix: str = "") -> dict[str, Any]:
+def _item_values(fields: Mapping[str, Any], errors: Errors, prefix: str = "") -> dict[str, Any]:
     from xietong.org.models import User
 
     values: dict[str, Any] = {}
@@ -522,7 +497,7 @@ def _item_values(fields: Mapping[str, Any], errors: _Errors, prefix: str = "") -
     return values
 
 
-def _check_item(item: SupplyItem, errors: _Errors, prefix: str = "") -> None:
+def _check_item(item: SupplyItem, errors: Errors, prefix: str = "") -> None:
     """What depends on the method: days of cover need days > 0; the service level 0.5–0.999."""
     if item.safety_stock_method == SafetyStockMethod.DAYS and not item.safety_days:
         errors.add(f"{prefix}safety_days", _("Enter the days of cover (more than 0) for safety stock in days."))
@@ -545,7 +520,7 @@ def item_upsert(*, actor: Any, product: Any, source: str = DataSource.MANUAL, **
     found = Product.objects.filter(pk=as_int(_pk(product), 0)).first()
     if found is None:
         raise NotFound()
-    errors = _Errors()
+    errors = Errors()
     values = _item_values(fields, errors)
     errors.raise_if_any()
     item = SupplyItem.objects.select_for_update().filter(product=found).first()
@@ -600,7 +575,7 @@ def inventory_upsert(*, actor: Any, rows: Sequence[Mapping[str, Any]], source: s
     require(actor, MODULE, "edit")
     source = _source(source)
     rows = _check_rows(rows)
-    errors = _Errors()
+    errors = Errors()
     parsed: list[dict[str, Any]] = []
     for n, row in enumerate(rows, start=1):
         p = f"rows.{n}."
@@ -681,7 +656,7 @@ def receipts_upsert(*, actor: Any, rows: Sequence[Mapping[str, Any]], source: st
     require(actor, MODULE, "edit")
     source = _source(source)
     rows = _check_rows(rows)
-    errors = _Errors()
+    errors = Errors()
     parsed: list[dict[str, Any]] = []
     for n, row in enumerate(rows, start=1):
         p = f"rows.{n}."
@@ -812,7 +787,7 @@ def history_upsert(*, actor: Any, rows: Sequence[Mapping[str, Any]], source: str
     require(actor, MODULE, "edit")
     source = _source(source)
     rows = _check_rows(rows)
-    errors = _Errors()
+    errors = Errors()
     parsed: list[dict[str, Any]] = []
     for n, row in enumerate(rows, start=1):
         p = f"rows.{n}."
