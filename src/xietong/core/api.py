@@ -16,7 +16,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext_lazy
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -109,89 +109,99 @@ def _ninja_field(loc: list[Any]) -> str:
     return ".".join(parts) or "__all__"
 
 
+_ENTER_NUMBER = gettext_lazy("Enter a number.")
+_ENTER_WHOLE = gettext_lazy("Enter a whole number.")
+_ENTER_DATE = gettext_lazy("Enter a valid date.")
+_ENTER_DATETIME = gettext_lazy("Enter a valid date/time.")
+_ENTER_OBJECT = gettext_lazy("Enter an object with named fields.")
+# pydantic's error kinds in the words Django's forms use for the same mistake
+_SCHEMA_MESSAGES: dict[str, Any] = {
+    "missing": gettext_lazy("This field is required."),
+    **dict.fromkeys(("int_parsing", "int_type", "int_from_float"), _ENTER_WHOLE),
+    **dict.fromkeys(("float_parsing", "float_type", "decimal_parsing", "decimal_type", "finite_number"), _ENTER_NUMBER),
+    **dict.fromkeys(
+        ("date_parsing", "date_type", "date_from_datetime_parsing", "date_from_datetime_inexact"), _ENTER_DATE
+    ),
+    **dict.fromkeys(("datetime_parsing", "datetime_type", "datetime_from_date_parsing"), _ENTER_DATETIME),
+    **dict.fromkeys(("time_parsing", "time_type"), gettext_lazy("Enter a valid time.")),
+    **dict.fromkeys(("uuid_parsing", "uuid_type"), gettext_lazy("Enter a valid UUID.")),
+    **dict.fromkeys(("url_parsing", "url_type"), gettext_lazy("Enter a valid URL.")),
+    **dict.fromkeys(("bool_parsing", "bool_type"), gettext_lazy("Enter true or false.")),
+    **dict.fromkeys(("dict_type", "model_type", "model_attributes_type"), _ENTER_OBJECT),
+    "list_type": gettext_lazy("Enter a list of values."),
+    "string_type": gettext_lazy("Enter text."),
+    "json_invalid": gettext_lazy("The body is not valid JSON."),
+}
+# kinds whose message holds a bound from the error's context: kind → (its key in ``ctx``, the message's
+# placeholder, the message; a plural message takes its form from the placeholder's value)
+_SCHEMA_BOUNDS: dict[str, tuple[str, str, Any]] = {
+    "greater_than_equal": (
+        "ge",
+        "limit_value",
+        gettext_lazy("Ensure this value is greater than or equal to %(limit_value)s."),
+    ),
+    "greater_than": ("gt", "limit_value", gettext_lazy("Ensure this value is greater than %(limit_value)s.")),
+    "less_than_equal": (
+        "le",
+        "limit_value",
+        gettext_lazy("Ensure this value is less than or equal to %(limit_value)s."),
+    ),
+    "less_than": ("lt", "limit_value", gettext_lazy("Ensure this value is less than %(limit_value)s.")),
+    "string_too_long": ("max_length", "max", gettext_lazy("At most %(max)d characters.")),
+    "string_too_short": (
+        "min_length",
+        "min",
+        ngettext_lazy("At least %(min)d character.", "At least %(min)d characters.", "min"),
+    ),
+    "too_long": ("max_length", "count", ngettext_lazy("At most %(count)d item.", "At most %(count)d items.", "count")),
+    "too_short": (
+        "min_length",
+        "count",
+        ngettext_lazy("At least %(count)d item.", "At least %(count)d items.", "count"),
+    ),
+    "decimal_max_digits": (
+        "max_digits",
+        "max",
+        ngettext_lazy(
+            "Ensure that there are no more than %(max)s digit in total.",
+            "Ensure that there are no more than %(max)s digits in total.",
+            "max",
+        ),
+    ),
+    "decimal_max_places": (
+        "decimal_places",
+        "max",
+        ngettext_lazy(
+            "Ensure that there are no more than %(max)s decimal place.",
+            "Ensure that there are no more than %(max)s decimal places.",
+            "max",
+        ),
+    ),
+    "decimal_whole_digits": (
+        "whole_digits",
+        "max",
+        ngettext_lazy(
+            "Ensure that there are no more than %(max)s digit before the decimal point.",
+            "Ensure that there are no more than %(max)s digits before the decimal point.",
+            "max",
+        ),
+    ),
+}
+
+
 def _schema_message(error: dict[str, Any]) -> str:
     """A schema error (pydantic's ``type`` and ``ctx``) in the request's language, in the words Django's
     forms use for the same mistake; pydantic's own English ``msg`` only for a kind not listed here."""
     kind, ctx = error.get("type", ""), error.get("ctx") or {}
-    simple = {
-        "missing": _("This field is required."),
-        "int_parsing": _("Enter a whole number."),
-        "int_type": _("Enter a whole number."),
-        "int_from_float": _("Enter a whole number."),
-        "float_parsing": _("Enter a number."),
-        "float_type": _("Enter a number."),
-        "decimal_parsing": _("Enter a number."),
-        "decimal_type": _("Enter a number."),
-        "finite_number": _("Enter a number."),
-        "date_parsing": _("Enter a valid date."),
-        "date_type": _("Enter a valid date."),
-        "date_from_datetime_parsing": _("Enter a valid date."),
-        "date_from_datetime_inexact": _("Enter a valid date."),
-        "datetime_parsing": _("Enter a valid date/time."),
-        "datetime_type": _("Enter a valid date/time."),
-        "datetime_from_date_parsing": _("Enter a valid date/time."),
-        "time_parsing": _("Enter a valid time."),
-        "time_type": _("Enter a valid time."),
-        "uuid_parsing": _("Enter a valid UUID."),
-        "uuid_type": _("Enter a valid UUID."),
-        "url_parsing": _("Enter a valid URL."),
-        "url_type": _("Enter a valid URL."),
-        "list_type": _("Enter a list of values."),
-        "bool_parsing": _("Enter true or false."),
-        "bool_type": _("Enter true or false."),
-        "string_type": _("Enter text."),
-        "dict_type": _("Enter an object with named fields."),
-        "model_type": _("Enter an object with named fields."),
-        "model_attributes_type": _("Enter an object with named fields."),
-        "json_invalid": _("The body is not valid JSON."),
-    }
-    if kind in simple:
-        return simple[kind]
-    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        limit = ctx.get({"greater_than_equal": "ge", "greater_than": "gt", "less_than_equal": "le"}.get(kind, "lt"))
-        messages = {
-            "greater_than_equal": _("Ensure this value is greater than or equal to %(limit_value)s."),
-            "greater_than": _("Ensure this value is greater than %(limit_value)s."),
-            "less_than_equal": _("Ensure this value is less than or equal to %(limit_value)s."),
-            "less_than": _("Ensure this value is less than %(limit_value)s."),
-        }
-        return messages[kind] % {"limit_value": limit}
-    if kind == "string_too_long":
-        return _("At most %(max)d characters.") % {"max": int(ctx.get("max_length", 0))}
-    if kind == "string_too_short":
-        shortest = int(ctx.get("min_length", 0))
-        return ngettext("At least %(min)d character.", "At least %(min)d characters.", shortest) % {"min": shortest}
-    if kind in ("too_long", "too_short"):
-        bound = int(ctx.get("max_length" if kind == "too_long" else "min_length", 0))
-        if kind == "too_long":
-            return ngettext("At most %(count)d item.", "At most %(count)d items.", bound) % {"count": bound}
-        return ngettext("At least %(count)d item.", "At least %(count)d items.", bound) % {"count": bound}
-    if kind == "decimal_max_digits":
-        digits = int(ctx.get("max_digits", 0))
-        return ngettext(
-            "Ensure that there are no more than %(max)s digit in total.",
-            "Ensure that there are no more than %(max)s digits in total.",
-            digits,
-        ) % {"max": digits}
-    if kind == "decimal_max_places":
-        places = int(ctx.get("decimal_places", 0))
-        return ngettext(
-            "Ensure that there are no more than %(max)s decimal place.",
-            "Ensure that there are no more than %(max)s decimal places.",
-            places,
-        ) % {"max": places}
-    if kind == "decimal_whole_digits":
-        digits = int(ctx.get("whole_digits", 0))
-        return ngettext(
-            "Ensure that there are no more than %(max)s digit before the decimal point.",
-            "Ensure that there are no more than %(max)s digits before the decimal point.",
-            digits,
-        ) % {"max": digits}
+    if kind in _SCHEMA_MESSAGES:
+        return str(_SCHEMA_MESSAGES[kind])
+    if kind in _SCHEMA_BOUNDS:
+        key, placeholder, message = _SCHEMA_BOUNDS[kind]
+        return str(message % {placeholder: ctx.get(key, 0)})
     if kind in ("literal_error", "enum"):
         choices = str(ctx.get("expected", "")).replace(" or ", ", ")  # pydantic's English "'a', 'b' or 'c'"
         return _("Choose one of: %(choices)s.") % {"choices": choices}
-    message = str(error.get("msg", ""))
-    return message.removeprefix("Value error, ")
+    return str(error.get("msg", "")).removeprefix("Value error, ")
 
 
 def _too_large(value: Any) -> bool:
