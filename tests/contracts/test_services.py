@@ -111,6 +111,12 @@ def test_a_contract_by_hand_rounds_each_line_half_up_then_sums(people):
         ),
         ({"tax_rate": "17"}, "lines[1].tax_rate", "Choose a VAT rate: 13, 9, 6 or 0."),
         ({"product": 999999}, "lines[1].product", "No such product."),
+        # a line worth more than the columns hold was saved, and the contract could not be read back
+        ({"quantity": "99999999999", "unit_price": "999999999999"}, "lines[1].quantity", "The amount is too large."),
+        ({"quantity": "100000000000"}, "lines[1].quantity", "The quantity is too large."),
+        # too long: refused, not cut
+        ({"description": "说" * 301}, "lines[1].description", ("At most %(n)d characters.", {"n": 300})),
+        ({"unit": "套" * 11}, "lines[1].unit", ("At most %(n)d characters.", {"n": 10})),
     ],
 )
 def test_a_bad_line_is_refused_naming_the_line_and_nothing_is_written(people, line, field, message):
@@ -118,7 +124,8 @@ def test_a_bad_line_is_refused_naming_the_line_and_nothing_is_written(people, li
     row = {"product": product.pk, "quantity": "2", "unit_price": "100.00", "tax_rate": "13", **line}
     with pytest.raises(ValidationError) as exc:
         new(people.rep, lines=[row])
-    assert exc.value.message_dict == {field: [t(message)]}
+    text = t(message[0]) % message[1] if isinstance(message, tuple) else t(message)
+    assert exc.value.message_dict == {field: [text]}
     assert Contract.objects.count() == 0
 
 
@@ -591,3 +598,11 @@ def test_an_amendment_cannot_bring_the_contract_below_what_is_invoiced(people, e
     )
     c.refresh_from_db()
     assert (c.status, c.amount) == (S.IN_REVIEW, Decimal("1130.00"))
+
+
+def test_lines_that_each_fit_but_whose_total_does_not_are_refused_at_the_line_that_tips_it(people):
+    row = {"product": ProductFactory().pk, "quantity": "9", "unit_price": "999999999999.99", "tax_rate": "0"}
+    with pytest.raises(ValidationError) as exc:
+        new(people.rep, lines=[row, row])
+    assert exc.value.message_dict == {"lines[2].quantity": [t("Line %(n)s: the total would be too large.") % {"n": 2}]}
+    assert Contract.objects.count() == 0

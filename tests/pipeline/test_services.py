@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 from django.utils.translation import gettext
 
 from tests.support.crm import ContactFactory
@@ -283,3 +284,28 @@ def test_creating_at_a_later_stage_needs_what_the_earlier_stages_need(people, pr
         )
     assert "“确认预算”" in str(exc.value)
     assert Opportunity.objects.count() == 0
+
+
+def test_a_line_or_lines_worth_more_than_the_columns_hold_are_refused_and_the_deal_still_reads(people, process):
+    """A line of 99,999,999,999 × ¥999,999,999,999 was saved; reading the deal back then failed on
+    every page that shows it (the amount no longer fit its column)."""
+    opp = opportunity(people.rep, process=process)
+    product = ProductFactory()
+    cases = [
+        (
+            [{"product": product, "quantity": "99999999999", "unit_price": "999999999999"}],
+            "Line 1: the amount is too large.",
+        ),
+        ([{"product": product, "quantity": "100000000000"}], "Line 1: the quantity is too large."),
+        (
+            [{"product": product, "quantity": "9", "unit_price": "999999999999.99"}] * 2,
+            "Line 2: the total would be too large.",
+        ),
+    ]
+    for lines, message in cases:
+        with translation.override("en"), pytest.raises(ValidationError) as exc:
+            services.lines_set(actor=people.rep, opportunity=opp, lines=lines)
+        field = f"lines[{len(lines)}].quantity"
+        assert messages(exc.value) == {field: [message]}
+    reread = Opportunity.objects.get(pk=opp.pk)
+    assert (reread.lines.count(), reread.amount) == (0, Decimal("100000.00"))

@@ -26,7 +26,7 @@ from xietong.core import audit, events
 from xietong.core.choices import DataScope
 from xietong.core.dates import check_day
 from xietong.core.errors import Conflict, NotFound
-from xietong.core.validators import check_line_count, has_places
+from xietong.core.validators import MONEY_LIMIT, QUANTITY_LIMIT, check_line_count, clean_text, has_places
 from xietong.core.visibility import addressable_people, ensure_still_visible
 from xietong.org.policies import require
 
@@ -134,6 +134,10 @@ def _line_id(value: Any, field: str) -> int | None:
         raise ValidationError({field: _("No such line on this contract.")}) from None
 
 
+DESCRIPTION_MAX = ContractLine._meta.get_field("description").max_length or 300
+UNIT_MAX = ContractLine._meta.get_field("unit").max_length or 10
+
+
 def clean_lines(lines: Sequence[Mapping[str, Any]], *, actor: Any) -> list[dict[str, Any]]:
     """Each line's values, checked (errors name the line: ``lines[2].quantity``, counted from 1; products the actor
     sees in the catalogue), with its figures."""
@@ -143,6 +147,7 @@ def clean_lines(lines: Sequence[Mapping[str, Any]], *, actor: Any) -> list[dict[
     wanted = [_pk(line.get("product")) for line in lines]
     products = Product.objects.visible_to(actor).in_bulk([pk for pk in wanted if isinstance(pk, int)])
     out = []
+    total = Decimal("0")
     for n, line in enumerate(lines):
         prefix = f"lines[{n + 1}]."
         product = products.get(wanted[n]) if isinstance(wanted[n], int) else None
@@ -151,7 +156,9 @@ def clean_lines(lines: Sequence[Mapping[str, Any]], *, actor: Any) -> list[dict[
         quantity = _decimal(line.get("quantity"), prefix + "quantity", _("Enter a quantity, e.g. 2."))
         if quantity <= 0:
             raise ValidationError({prefix + "quantity": _("The quantity must be more than 0.")})
-        if not has_places(quantity, 3) or quantity >= Decimal("1e11"):
+        if quantity >= QUANTITY_LIMIT:
+            raise ValidationError({prefix + "quantity": _("The quantity is too large.")})
+        if not has_places(quantity, 3):
             raise ValidationError({prefix + "quantity": _("A quantity has at most three decimal places.")})
         unit_price = _money(line.get("unit_price"), prefix + "unit_price")
         discount = _money(line.get("discount_amount") or "0", prefix + "discount_amount")
@@ -163,12 +170,18 @@ def clean_lines(lines: Sequence[Mapping[str, Any]], *, actor: Any) -> list[dict[
         if rate not in money.VAT_RATES:
             raise ValidationError({prefix + "tax_rate": _("Choose a VAT rate: 13, 9, 6 or 0.")})
         figures = money.line_figures(quantity=quantity, unit_price=unit_price, discount_amount=discount, tax_rate=rate)
+        if figures.amount >= MONEY_LIMIT:  # stored, the line and the contract could not be read back
+            raise ValidationError({prefix + "quantity": _("The amount is too large.")})
+        total += figures.amount
+        if total >= MONEY_LIMIT:
+            raise ValidationError({prefix + "quantity": _("Line %(n)s: the total would be too large.") % {"n": n + 1}})
         out.append(
             {
                 "id": _line_id(line.get("id"), prefix + "id"),
                 "product": product,
-                "description": (line.get("description") or "").strip()[:300],
-                "unit": (line.get("unit") or "")[:10] or None,  # None: the line's own, or the product's
+                "description": clean_text(line.get("description"), prefix + "description", DESCRIPTION_MAX),
+                "unit": clean_text(line.get("unit"), prefix + "unit", UNIT_MAX)
+                or None,  # None: the line's own, or the product's
                 "quantity": quantity,
                 "unit_price": unit_price,
                 "discount_amount": discount,

@@ -129,6 +129,10 @@ def has_places(value: Decimal, places: int) -> bool:
 
 
 QUANTITY_LIMIT = Decimal("1e11")  # quantity columns: max_digits=14, decimal_places=3
+# The largest money figure a document's line or total may reach. The money columns (max_digits=16,
+# decimal_places=2) hold 14 digits before the point; one short of that, VAT and sums on top still fit.
+# A line over it is refused: stored, it could not be read back (every page showing it would fail).
+MONEY_LIMIT = Decimal("1e13")
 
 
 def positive_quantity(value: Any, field: str, *, zero_message: str = "") -> Decimal:
@@ -199,3 +203,13 @@ class Errors:
     def raise_if_any(self) -> None:
         if self.found:
             raise ValidationError(self.found)
+
+
+def clean_text(value: Any, field: str, limit: int, label: str = "", *, message: str = "") -> str:
+    """``value`` stripped, refused (never cut) when longer than ``limit`` characters: ``message``, by
+    default "At most … characters." (after ``label``, e.g. the line)."""
+    text = str(value or "").strip()
+    if len(text) > limit:
+        prefix = f"{label}: " if label else ""
+        raise ValidationError({field: prefix + (message or _("At most %(n)d characters.") % {"n": limit})})
+    return text

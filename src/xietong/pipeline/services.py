@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from xietong.core import audit, events
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.models import AuditEntry
-from xietong.core.validators import check_line_count, has_places
+from xietong.core.validators import MONEY_LIMIT, QUANTITY_LIMIT, check_line_count, has_places
 from xietong.core.visibility import addressable_people, ensure_still_visible
 from xietong.org.policies import require
 
@@ -573,6 +573,7 @@ def _clean_lines(actor: Any, opportunity: Opportunity, lines: Sequence[Mapping[s
     products = {p.pk: p for p in Product.objects.visible_to(actor).filter(pk__in=wanted - {None})}
     current = set(opportunity.lines.values_list("product_id", flat=True)) if opportunity.pk else set()
     clean = []
+    total = Decimal("0")
     for n, line in enumerate(lines, start=1):
         prefix = f"lines[{n}]."
         pk: Any = _pk(line.get("product"))
@@ -589,7 +590,9 @@ def _clean_lines(actor: Any, opportunity: Opportunity, lines: Sequence[Mapping[s
             raise ValidationError({f"{prefix}quantity": _("Line %(n)s: enter a quantity.") % {"n": n}}) from None
         if not quantity.is_finite() or quantity <= 0:
             raise ValidationError({f"{prefix}quantity": _("Line %(n)s: the quantity must be more than 0.") % {"n": n}})
-        if not has_places(quantity, 3) or quantity >= Decimal("1e11"):
+        if quantity >= QUANTITY_LIMIT:
+            raise ValidationError({f"{prefix}quantity": _("Line %(n)s: the quantity is too large.") % {"n": n}})
+        if not has_places(quantity, 3):
             raise ValidationError({f"{prefix}quantity": _("Line %(n)s: at most three decimal places.") % {"n": n}})
         price = line.get("unit_price")
         unit_price = product.list_price if price in (None, "") else _money(price, f"{prefix}unit_price")
@@ -614,6 +617,12 @@ def _clean_lines(actor: Any, opportunity: Opportunity, lines: Sequence[Mapping[s
             month = month.replace(day=1)
         raw_amount = line.get("amount")
         amount = None if raw_amount in (None, "") else _money(raw_amount, f"{prefix}amount")
+        worth = amount if amount is not None else line_amount(quantity, unit_price, discount)
+        if worth >= MONEY_LIMIT:  # stored, the line and the deal's amount could not be read back
+            raise ValidationError({f"{prefix}quantity": _("Line %(n)s: the amount is too large.") % {"n": n}})
+        total += worth
+        if total >= MONEY_LIMIT:
+            raise ValidationError({f"{prefix}quantity": _("Line %(n)s: the total would be too large.") % {"n": n}})
         clean.append(CleanLine(product, quantity, unit_price, discount, month, amount))
     return clean
 

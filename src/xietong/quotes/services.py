@@ -30,7 +30,7 @@ from xietong.core.choices import DataScope
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.models import AuditEntry
 from xietong.core.params import as_int
-from xietong.core.validators import Errors, check_line_count, has_places
+from xietong.core.validators import MONEY_LIMIT, Errors, check_line_count, clean_text, has_places
 from xietong.core.visibility import ensure_still_visible
 from xietong.org.policies import require
 
@@ -54,9 +54,6 @@ BOOK_FIELDS = (
     "is_active",
     "description",
 )
-# a money figure stored (line figures, totals, prices) stays below this: the columns hold 14 digits
-# before the point (max_digits=16, decimal_places=2), and what is typed is refused from here on too
-MONEY_LIMIT = Decimal("1e13")
 QUANTITY_LIMIT = Decimal("1e10")  # quantity columns: max_digits=14, decimal_places=3
 TITLE_MAX = Quote._meta.get_field("title").max_length or 200
 DESCRIPTION_MAX = QuoteLine._meta.get_field("description").max_length or 300
@@ -105,16 +102,6 @@ def clean_quantity(value: Any, field: str, label: str = "", *, allow_zero: bool 
     if not has_places(quantity, 3):
         raise ValidationError({field: prefix + _("A quantity has at most three decimal places.")})
     return quantity
-
-
-def clean_text(value: Any, field: str, limit: int, label: str = "", *, message: str = "") -> str:
-    """``value`` stripped, refused (never cut) when longer than ``limit`` characters: ``message``, by
-    default "At most … characters." (after ``label``, e.g. the line)."""
-    text = str(value or "").strip()
-    if len(text) > limit:
-        prefix = f"{label}: " if label else ""
-        raise ValidationError({field: prefix + (message or _("At most %(n)d characters.") % {"n": limit})})
-    return text
 
 
 def _clean_title(value: Any) -> str:
