@@ -157,6 +157,10 @@ def test_follow_ups_are_created_with_a_check_in_and_listed_by_record(people):
     assert [f["content"] for f in listed] == ["现场拜访"]
     bad = post(client, "/api/v1/follow-ups", {**body, "kind": "call"})
     assert (bad.status_code, [e["field"] for e in bad.json()["errors"]]) == (422, ["kind"])
+    # an address too long was cut to 200 characters without a word
+    long_address = {**body, "check_in": {**body["check_in"], "address": "路" * 201}}
+    bad = post(client, "/api/v1/follow-ups", long_address)
+    assert (bad.status_code, [e["field"] for e in bad.json()["errors"]]) == (422, ["check_in.address"])
     foreign = owned(owner=people.other_bu_rep)
     assert (
         post(client, "/api/v1/follow-ups", {**body, "record": f"customers.customer:{foreign.customer_id}"}).status_code

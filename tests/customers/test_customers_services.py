@@ -281,3 +281,15 @@ def test_contacts_of_a_customer_outside_the_scope_are_not_found(people, org):
     rel = owned(owner=people.other_bu_rep)
     with pytest.raises(NotFound):
         services.contact_create(actor=people.rep, customer=rel.customer, fields={"name": "甲"})
+
+
+def test_a_transfer_reason_too_long_is_refused_and_the_owner_stays(people, org):
+    """It was cut to 200 characters in the claim log without a word."""
+    from django.utils.translation import gettext
+
+    rel = owned(owner=people.rep)
+    with pytest.raises(ValidationError) as exc:
+        services.relationship_update(actor=people.manager, relationship=rel, owner=people.rep2, reason="调" * 201)
+    assert exc.value.message_dict == {"reason": [gettext("At most %(n)d characters.") % {"n": 200}]}
+    rel.refresh_from_db()
+    assert rel.owner == people.rep

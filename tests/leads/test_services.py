@@ -289,3 +289,15 @@ def test_bulk_is_all_or_nothing_when_one_lead_is_out_of_reach(rep, rep2):
         services.lead_bulk(actor=rep, lead_ids=[mine.pk, theirs.pk], action="tag", tags=["x"])
     mine.refresh_from_db()
     assert mine.tag_list == []
+
+
+def test_a_return_reason_too_long_is_refused_and_the_lead_stays(rep, pool):
+    """It was cut to 200 characters in the audit trail without a word."""
+    from django.utils.translation import gettext
+
+    lead = LeadFactory(owner=rep, pool=pool)
+    with pytest.raises(ValidationError) as exc:
+        services.lead_return_to_pool(actor=rep, lead=lead, reason="因" * 201)
+    assert exc.value.message_dict == {"reason": [gettext("At most %(n)d characters.") % {"n": 200}]}
+    lead.refresh_from_db()
+    assert lead.owner == rep

@@ -309,3 +309,35 @@ def test_a_line_or_lines_worth_more_than_the_columns_hold_are_refused_and_the_de
         assert messages(exc.value) == {field: [message]}
     reread = Opportunity.objects.get(pk=opp.pk)
     assert (reread.lines.count(), reread.amount) == (0, Decimal("100000.00"))
+
+
+def test_closing_notes_and_the_competitor_too_long_are_refused_not_cut(people, process):
+    """They were cut to 500 and 100 characters without a word: what the rep wrote was lost."""
+    opp = opportunity(people.rep, process=process)
+    limit = gettext("At most %(n)d characters.")
+    cases = [
+        (services.opportunity_win, {"note": "说" * 501}, {"note": [limit % {"n": 500}]}),
+        (
+            services.opportunity_lose,
+            {"reason": "competitor", "lost_to": "厂" * 101},
+            {"lost_to": [limit % {"n": 100}]},
+        ),
+        (services.opportunity_lose, {"reason": "price", "note": "说" * 501}, {"note": [limit % {"n": 500}]}),
+    ]
+    for close, kwargs, errors in cases:
+        with pytest.raises(ValidationError) as exc:
+            close(actor=people.rep, opportunity=opp, **kwargs)
+        assert messages(exc.value) == errors
+    assert Opportunity.objects.get(pk=opp.pk).status == "open"
+    lost = services.opportunity_lose(actor=people.rep, opportunity=opp, reason="competitor", lost_to="厂" * 100)
+    assert lost.lost_to == "厂" * 100
+
+
+def test_a_checklist_item_too_long_is_refused_not_cut(people, process):
+    from xietong.pipeline import configuration
+
+    target = stage(process, "方案报价")
+    with pytest.raises(ValidationError) as exc:
+        configuration.checklist_item_create(actor=people.head, stage=target, text="查" * 201)
+    assert messages(exc.value) == {"text": [gettext("At most %(n)d characters.") % {"n": 200}]}
+    assert not ChecklistItem.objects.filter(stage=target).exists()

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from xietong.core import audit, events
 from xietong.core.errors import NotFound
+from xietong.core.validators import clean_text
 
 from .choices import FollowUpKind
 from .models import Contact, Customer, FollowUp, Relationship, VisitCheckIn
@@ -89,7 +90,7 @@ def _check_in(data: dict[str, Any], now: datetime) -> VisitCheckIn:
         longitude=number("longitude", -180, 180),
         accuracy_m=accuracy_m,
         checked_in_at=now,
-        address=str(data.get("address") or "").strip()[:200],
+        address=clean_text(data.get("address"), "check_in.address", 200),
     )
 
 

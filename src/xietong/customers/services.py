@@ -26,7 +26,7 @@ from xietong.core import audit, events
 from xietong.core.choices import DataScope
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.models import AuditEntry
-from xietong.core.validators import normalize_credit_code, normalize_mobile, normalize_phone
+from xietong.core.validators import clean_text, normalize_credit_code, normalize_mobile, normalize_phone
 from xietong.core.visibility import ensure_still_visible
 from xietong.org.policies import require
 
@@ -35,6 +35,7 @@ from .choices import Level, RelationshipStatus
 from .models import ClaimLog, Contact, Customer, CustomerPool, Relationship
 
 MODULE = "customers"
+REASON_MAX = 200  # a transfer's or a duplicate override's reason (ClaimLog, DuplicateOverride)
 UNSET: Any = object()
 
 CUSTOMER_FIELDS = (
@@ -316,7 +317,7 @@ def customer_create(
         owner = actor
     if owner is not None:
         _check_owner(actor, owner, business_unit)
-    duplicate_reason = (duplicate_reason or "").strip()
+    duplicate_reason = clean_text(duplicate_reason, "duplicate_reason", REASON_MAX)
 
     draft = Customer(created_by=actor)
     _apply_customer(draft, fields)
@@ -405,6 +406,7 @@ def customer_create(
 def customer_update(*, actor: Any, customer: Customer, fields: dict[str, Any], duplicate_reason: str = "") -> Customer:
     """Change the common card. A new name or credit code is checked for duplicates like a create."""
     require(actor, MODULE, "edit")
+    duplicate_reason = clean_text(duplicate_reason, "duplicate_reason", REASON_MAX)
     target = Customer.objects.lock_visible(actor, customer.pk)
     if target.merged_into_id is not None:
         raise NotFound()
@@ -434,7 +436,7 @@ def customer_update(*, actor: Any, customer: Customer, fields: dict[str, Any], d
     audit.record_update(actor=actor, obj=target, before=before)
     if target.name_key != old_key:
         _index(target)
-    _record_override(actor=actor, customer=target, candidates=passed, reason=(duplicate_reason or "").strip())
+    _record_override(actor=actor, customer=target, candidates=passed, reason=duplicate_reason)
     ensure_still_visible(target, actor)
     return target
 
@@ -481,6 +483,7 @@ def relationship_update(
     """A BU relationship's level and status (whoever may edit it); its owner and protection period
     (managers only: a transfer to an active member of the BU, within the ownership limits)."""
     require(actor, MODULE, "edit")
+    reason = clean_text(reason, "reason", REASON_MAX)
     target = Relationship.objects.lock_visible(actor, relationship.pk)
     before = audit.snapshot(target)
     if level is not UNSET:
@@ -521,7 +524,7 @@ def relationship_update(
             action=ClaimLog.Action.TRANSFER,
             user=target.owner,
             actor=actor,
-            reason=(reason or "")[:200],
+            reason=reason,
         )
         _follow(target.owner, target.customer)
         events.publish(

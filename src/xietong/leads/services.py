@@ -20,7 +20,7 @@ from xietong.core import audit, events
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.models import AuditEntry
 from xietong.core.params import as_int
-from xietong.core.validators import normalize_mobile
+from xietong.core.validators import clean_text, normalize_mobile
 from xietong.core.visibility import ensure_still_visible
 from xietong.customers import matching
 
@@ -304,6 +304,7 @@ def lead_claim(*, actor: Any, lead_id: Any) -> Lead:
 def lead_return_to_pool(*, actor: Any, lead: Lead, reason: str = "", pool: LeadPool | None = None) -> Lead:
     """Give a lead back: it waits in ``pool`` (default: the pool it came from, else the BU's default)."""
     policies.require(actor, MODULE, "edit")
+    reason = clean_text(reason, "reason", 200)
     locked = Lead.objects.lock_visible(actor, lead.pk, "edit")
     _require_open(locked)
     if locked.owner_id is None:
@@ -319,8 +320,8 @@ def lead_return_to_pool(*, actor: Any, lead: Lead, reason: str = "", pool: LeadP
     locked.timeout_reminded_at = None
     locked.save(update_fields=["owner", "pool", "assigned_at", "timeout_reminded_at", "updated_at"])
     changes = audit.diff(before, audit.snapshot(locked, before.keys()))
-    if reason.strip():
-        changes["reason"] = [None, reason.strip()[:200]]
+    if reason:
+        changes["reason"] = [None, reason]
     audit.record(actor=actor, obj=locked, kind=AuditEntry.Kind.UPDATE, verb="return_to_pool", changes=changes)
     return locked
 

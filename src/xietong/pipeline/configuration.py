@@ -15,12 +15,14 @@ from django.utils.translation import gettext as _
 
 from xietong.core import audit
 from xietong.core.choices import DataScope
+from xietong.core.validators import clean_text
 
 from . import gates
 from .choices import ForecastCategory, StageKind
 from .models import ChecklistItem, Opportunity, SalesProcess, Stage
 
 MODULE = "opportunities"
+CHECKLIST_TEXT_MAX = ChecklistItem._meta.get_field("text").max_length or 200
 
 # A process to start from (the seed's pipeline): name, kind, probability, forecast category, days, gate
 STANDARD_STAGES: tuple[tuple[str, str, int, str, int | None, tuple[str, ...]], ...] = (
@@ -103,6 +105,9 @@ def process_create(
             for n, k, p, c, d, r in STANDARD_STAGES
         ]
     cleaned = [_clean_stage(s, n) for n, s in enumerate(stages, start=1)]
+    for n, s in enumerate(stages, start=1):  # a checklist item too long is refused, never cut
+        for m, item in enumerate(s.get("checklist") or [], start=1):
+            clean_text(item.get("text"), f"stages[{n}].checklist[{m}].text", CHECKLIST_TEXT_MAX)
     kinds = {c["kind"] for c in cleaned}
     if kinds != set(StageKind.values):
         raise ValidationError({"stages": _("A process needs at least one open stage, a won stage and a lost stage.")})
@@ -124,7 +129,7 @@ def process_create(
         ChecklistItem.objects.bulk_create(
             [
                 ChecklistItem(
-                    stage=stage, text=str(i.get("text", "")).strip()[:200], required=bool(i.get("required")), position=n
+                    stage=stage, text=str(i.get("text", "")).strip(), required=bool(i.get("required")), position=n
                 )
                 for n, i in enumerate(items)
                 if str(i.get("text", "")).strip()
@@ -318,12 +323,12 @@ def stage_move(*, actor: Any, stage: Stage | int, direction: str) -> Stage:
 def checklist_item_create(*, actor: Any, stage: Stage | int, text: str, required: bool = False) -> ChecklistItem:
     """A new item at the end of the stage's checklist (``required``: ticked before the deal moves on)."""
     found = _lock_stage(actor, stage)
-    text = (text or "").strip()
+    text = clean_text(text, "text", CHECKLIST_TEXT_MAX)
     if not text:
         raise ValidationError({"text": _("Say what is to be done.")})
     last = ChecklistItem.objects.filter(stage=found).order_by("-position").values_list("position", flat=True).first()
     item = ChecklistItem.objects.create(
-        stage=found, text=text[:200], required=bool(required), position=(last + 1) if last is not None else 0
+        stage=found, text=text, required=bool(required), position=(last + 1) if last is not None else 0
     )
     _record_stage_change(actor, found, "checklist_added", {"checklist": [None, f"{found.name}: {item.text}"]})
     return item

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from xietong.core import audit, events
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.models import AuditEntry
-from xietong.core.validators import MONEY_LIMIT, QUANTITY_LIMIT, check_line_count, has_places
+from xietong.core.validators import MONEY_LIMIT, QUANTITY_LIMIT, check_line_count, clean_text, has_places
 from xietong.core.visibility import addressable_people, ensure_still_visible
 from xietong.org.policies import require
 
@@ -47,6 +47,8 @@ from .models import (
 )
 
 MODULE = "opportunities"
+CLOSE_NOTE_MAX = Opportunity._meta.get_field("close_note").max_length or 500
+LOST_TO_MAX = Opportunity._meta.get_field("lost_to").max_length or 100
 UNSET: Any = object()
 
 
@@ -463,7 +465,7 @@ def _win(actor: Any, opp: Opportunity, *, note: str) -> Opportunity:
     opp.forecast_category = ForecastCategory.CLOSED
     opp.probability = 100
     opp.closed_at = now
-    opp.close_note = (note or "").strip()[:500]
+    opp.close_note = note
     opp.lost_reason, opp.lost_to = "", ""
     opp.save()
     _sync_relationship(opp, won=now)
@@ -485,7 +487,7 @@ def opportunity_win(*, actor: Any, opportunity: Opportunity | int, note: str = "
     opp = _lock(actor, opportunity)
     if opp.status != OpportunityStatus.OPEN:
         raise Conflict(_("The opportunity is closed already."))
-    return _win(actor, opp, note=note)
+    return _win(actor, opp, note=clean_text(note, "note", CLOSE_NOTE_MAX))
 
 
 @transaction.atomic
@@ -499,7 +501,8 @@ def opportunity_lose(
         raise Conflict(_("The opportunity is closed already."))
     if reason not in LostReason.values:
         raise ValidationError({"reason": _("Say why the opportunity was lost.")})
-    lost_to = (lost_to or "").strip()
+    lost_to = clean_text(lost_to, "lost_to", LOST_TO_MAX)
+    note = clean_text(note, "note", CLOSE_NOTE_MAX)
     if reason == LostReason.COMPETITOR and not lost_to:
         raise ValidationError({"lost_to": _("Name the competitor who won.")})
     lost = closing_stage(opp.process, StageKind.LOST)
@@ -511,8 +514,8 @@ def opportunity_lose(
     opp.probability = 0
     opp.closed_at = now
     opp.lost_reason = reason
-    opp.lost_to = lost_to[:100]
-    opp.close_note = (note or "").strip()[:500]
+    opp.lost_to = lost_to
+    opp.close_note = note
     opp.save()
     _sync_relationship(opp)
     audit.record_update(actor=actor, obj=opp, before=before, verb="lost")
