@@ -180,8 +180,8 @@ def clean_lines(lines: Sequence[Mapping[str, Any]], *, actor: Any) -> list[dict[
                 "id": _line_id(line.get("id"), prefix + "id"),
                 "product": product,
                 "description": clean_text(line.get("description"), prefix + "description", DESCRIPTION_MAX),
-                "unit": clean_text(line.get("unit"), prefix + "unit", UNIT_MAX)
-                or None,  # None: the line's own, or the product's
+                # None: the line's own, or the product's
+                "unit": clean_text(line.get("unit"), prefix + "unit", UNIT_MAX) or None,
                 "quantity": quantity,
                 "unit_price": unit_price,
                 "discount_amount": discount,

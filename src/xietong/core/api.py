@@ -132,8 +132,8 @@ _SCHEMA_MESSAGES: dict[str, Any] = {
     "string_type": gettext_lazy("Enter text."),
     "json_invalid": gettext_lazy("The body is not valid JSON."),
 }
-# kinds whose message holds a bound from the error's context: kind → (its key in ``ctx``, the message's
-# placeholder, the message; a plural message takes its form from the placeholder's value)
+# kinds whose message holds a bound from the error's context: kind → (its key in ``ctx``, the name the
+# message gives the bound, the message; a plural message takes its form from the bound)
 _SCHEMA_BOUNDS: dict[str, tuple[str, str, Any]] = {
     "greater_than_equal": (
         "ge",
@@ -196,8 +196,8 @@ def _schema_message(error: dict[str, Any]) -> str:
     if kind in _SCHEMA_MESSAGES:
         return str(_SCHEMA_MESSAGES[kind])
     if kind in _SCHEMA_BOUNDS:
-        key, placeholder, message = _SCHEMA_BOUNDS[kind]
-        return str(message % {placeholder: ctx.get(key, 0)})
+        key, name, message = _SCHEMA_BOUNDS[kind]
+        return str(message % {name: ctx.get(key, 0)})
     if kind in ("literal_error", "enum"):
         choices = str(ctx.get("expected", "")).replace(" or ", ", ")  # pydantic's English "'a', 'b' or 'c'"
         return _("Choose one of: %(choices)s.") % {"choices": choices}

@@ -47,7 +47,12 @@ def day_end(day: date) -> datetime:
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 
 
+def day_in_range(day: date) -> bool:
+    """Whether a business record may carry ``day`` (1900–2999)."""
+    return FIRST_DAY <= day <= LAST_DAY
+
+
 def check_day(field: str, day: date | None) -> None:
     """Refuse ``day`` outside 1900–2999 (a 422 naming ``field``); None passes (not given)."""
-    if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+    if day is not None and not day_in_range(day):
         raise ValidationError({field: _("Enter a date between 1900 and 2999.")})

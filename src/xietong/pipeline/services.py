@@ -566,6 +566,11 @@ class CleanLine:
     delivery_month: date | None
     amount: Decimal | None = None  # exact, as handed over (an accepted quote's net); None: computed
 
+    @property
+    def worth(self) -> Decimal:
+        """What the line adds to the deal: the amount handed over, else computed."""
+        return self.amount if self.amount is not None else line_amount(self.quantity, self.unit_price, self.discount)
+
 
 def _clean_lines(actor: Any, opportunity: Opportunity, lines: Sequence[Mapping[str, Any]]) -> list[CleanLine]:
     from xietong.catalog.choices import ProductStatus
@@ -620,13 +625,13 @@ def _clean_lines(actor: Any, opportunity: Opportunity, lines: Sequence[Mapping[s
             month = month.replace(day=1)
         raw_amount = line.get("amount")
         amount = None if raw_amount in (None, "") else _money(raw_amount, f"{prefix}amount")
-        worth = amount if amount is not None else line_amount(quantity, unit_price, discount)
-        if worth >= MONEY_LIMIT:  # stored, the line and the deal's amount could not be read back
+        row = CleanLine(product, quantity, unit_price, discount, month, amount)
+        if row.worth >= MONEY_LIMIT:  # stored, the line and the deal's amount could not be read back
             raise ValidationError({f"{prefix}quantity": _("Line %(n)s: the amount is too large.") % {"n": n}})
-        total += worth
+        total += row.worth
         if total >= MONEY_LIMIT:
             raise ValidationError({f"{prefix}quantity": _("Line %(n)s: the total would be too large.") % {"n": n}})
-        clean.append(CleanLine(product, quantity, unit_price, discount, month, amount))
+        clean.append(row)
     return clean
 
 
@@ -657,10 +662,7 @@ def _write_lines(actor: Any, opportunity: Opportunity, lines: Sequence[Mapping[s
         ]
     )
     if clean:
-        opportunity.amount = sum(
-            (c.amount if c.amount is not None else line_amount(c.quantity, c.unit_price, c.discount) for c in clean),
-            Decimal("0.00"),
-        )
+        opportunity.amount = sum((c.worth for c in clean), Decimal("0.00"))
         Opportunity.objects.filter(pk=opportunity.pk).update(amount=opportunity.amount)
 
 

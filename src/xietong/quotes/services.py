@@ -54,7 +54,9 @@ BOOK_FIELDS = (
     "is_active",
     "description",
 )
-QUANTITY_LIMIT = Decimal("1e10")  # quantity columns: max_digits=14, decimal_places=3
+# a quote line's quantity stays below this, a digit short of its column (core.validators.QUANTITY_LIMIT),
+# as the quotes have always taken it
+QUOTE_QUANTITY_LIMIT = Decimal("1e10")
 TITLE_MAX = Quote._meta.get_field("title").max_length or 200
 DESCRIPTION_MAX = QuoteLine._meta.get_field("description").max_length or 300
 BOOK_NAME_MAX = PriceBook._meta.get_field("name").max_length or 80
@@ -97,7 +99,7 @@ def clean_quantity(value: Any, field: str, label: str = "", *, allow_zero: bool 
     quantity = _decimal(value, field, prefix + _("Enter a quantity."))
     if quantity < 0 or (quantity == 0 and not allow_zero):
         raise ValidationError({field: prefix + _("The quantity must be more than 0.")})
-    if quantity >= QUANTITY_LIMIT:
+    if quantity >= QUOTE_QUANTITY_LIMIT:
         raise ValidationError({field: prefix + _("The quantity is too large.")})
     if not has_places(quantity, 3):
         raise ValidationError({field: prefix + _("A quantity has at most three decimal places.")})

@@ -684,7 +684,8 @@ def _apply(payment: Payment, parts: Sequence[tuple[Installment, Decimal]]) -> No
 def _number(prefix: str, on: date) -> str:
     """The next payment number of the month: HK-202611-00001 (receipts), TK-… (refunds). The
     contract lock serialises one contract; a clash between contracts retries in ``_create_payment``."""
-    # the year zero-padded: ``%Y`` is not below year 1000 on every platform (``dates`` keeps them out)
+    # the year zero-padded: ``%Y`` is not below year 1000 on every platform (``core.dates.check_day``
+    # keeps such days out)
     return next_number(Payment.objects.all(), prefix=f"{prefix}-{on.year:04d}{on.month:02d}-", width=5)
 
 

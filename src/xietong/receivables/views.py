@@ -17,7 +17,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from xietong.core.dates import FIRST_DAY, LAST_DAY
+from xietong.core.dates import day_in_range
 from xietong.core.errors import Conflict, NotFound
 from xietong.core.exports import xlsx_response
 from xietong.core.forms import add_service_error, parse_row_key, service_errors, spread_row_errors
@@ -604,7 +604,7 @@ def _aging_params(request: HttpRequest) -> dict[str, Any]:
         as_of = parse_date(request.GET.get("as_of") or "") or None
     except ValueError:
         as_of = None
-    if as_of is not None and not FIRST_DAY <= as_of <= LAST_DAY:
+    if as_of is not None and not day_in_range(as_of):
         as_of = None
     return {"group_by": group_by, "as_of": as_of}
 
